@@ -1,0 +1,100 @@
+// The description of one pipeline's target: table, columns with their PostgreSQL types and the
+// expressions that fill them, key columns, delete and error policies.
+//
+// Produced by config/ from the YAML file, compiled by processor/ into a MappingPlan, used by
+// sink/ to create, check and write the table. Plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace ddb2pg::processor {
+
+enum class ColumnKind {
+  kText,
+  kVarchar,      // VARCHAR(length)
+  kUuid,
+  kTimestamptz,
+  kTimestamp,
+  kDate,
+  kBoolean,
+  kSmallint,
+  kInteger,
+  kBigint,
+  kReal,
+  kDouble,       // DOUBLE PRECISION
+  kNumeric,      // NUMERIC or NUMERIC(precision, scale)
+  kJsonb,
+  kJson,
+  kBytea,
+};
+
+struct ColumnType {
+  ColumnKind kind = ColumnKind::kText;
+  int length = 0;     // VARCHAR(n); 0 = unbounded
+  int precision = 0;  // NUMERIC(p, s); 0 = unconstrained
+  int scale = 0;
+
+  // Parses the SQL spelling, case-insensitive: "text", "varchar(210)", "character varying(48)",
+  // "uuid", "timestamptz", "timestamp with time zone", "boolean"/"bool", "int"/"integer"/"int4",
+  // "bigint"/"int8", "smallint"/"int2", "real"/"float4", "double precision"/"float8",
+  // "numeric"/"numeric(10,2)"/"decimal", "jsonb", "json", "bytea", "date", "timestamp".
+  static core::Result<ColumnType> Parse(std::string_view sql);
+  // The canonical SQL spelling, e.g. "VARCHAR(210)", "TIMESTAMPTZ".
+  std::string ToSql() const;
+
+  bool operator==(const ColumnType&) const = default;
+};
+
+// What to do with a text longer than a VARCHAR(n) column allows.
+enum class OverflowPolicy { kReject, kTruncate };
+
+struct ColumnSpec {
+  std::string name;
+  ColumnType type;
+  std::string expression;   // the mapping expression source text, e.g. "appearance.mode"
+  OverflowPolicy overflow = OverflowPolicy::kReject;
+  std::optional<std::string> default_sql;  // DEFAULT clause for init-schema, e.g. "FALSE"
+  int line = 0;             // where the expression stands in the config file (1-based; 0 unknown)
+  int column = 0;
+};
+
+enum class DeletePolicy {
+  kSoft,    // REMOVE sets <deleted> = true, <deleted_at> = change time; other columns kept
+  kHard,    // REMOVE deletes the row
+  kIgnore,  // REMOVE changes nothing
+};
+
+enum class ErrorPolicy {
+  kDeadLetter,  // the record goes to ddb2pg.dead_letters with its reason; the stream goes on
+  kSkip,        // counted and logged, nothing written
+  kStop,        // the pipeline stops with the reason (nothing after it is committed)
+};
+
+struct TableSpec {
+  std::string schema = "public";
+  std::string name;
+  std::vector<ColumnSpec> columns;       // in the order rows carry their cells
+  std::vector<std::string> key_columns;  // unique key used for upserts; each names a column
+  DeletePolicy delete_policy = DeletePolicy::kSoft;
+  std::string deleted_column = "deleted";        // soft deletes: set to true
+  std::string deleted_at_column = "deleted_at";  // soft deletes: set to the change time
+
+  // Index of a column in `columns`, or -1.
+  int ColumnIndex(std::string_view column_name) const;
+};
+
+struct PipelineSpec {
+  std::string name;     // unique in the file; names the pipeline in metrics and dead letters
+  std::string source;   // the name of the source it reads
+  TableSpec table;
+  std::string filter;   // optional condition; records for which it is false are dropped
+  int filter_line = 0;
+  ErrorPolicy on_error = ErrorPolicy::kDeadLetter;
+};
+
+}  // namespace ddb2pg::processor
