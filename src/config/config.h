@@ -1,0 +1,75 @@
+// The ddb2pg configuration file (YAML, `version: 1`), loaded and validated.
+//
+// See docs/config.md for every key. Loading substitutes ${ENV} and ${ENV:-default}, rejects
+// unknown keys and wrong types with the file, line and column, and checks cross references
+// (a pipeline's source exists, key columns are columns, names are unique).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "processor/table_spec.h"
+
+namespace ddb2pg::config {
+
+struct SnapshotSettings {
+  bool enabled = true;          // false: start from the stream only (TRIM_HORIZON or LATEST)
+  int segments = 4;             // parallel Scan segments
+  int page_limit = 1000;        // Scan Limit
+  double max_items_per_second = 0;  // 0: unlimited
+  bool consistent_read = false;
+};
+
+struct StreamSettings {
+  std::string start_at = "trim_horizon";  // without snapshot: trim_horizon | latest
+  int max_idle_poll_ms = 250;              // back-off ceiling when a shard returns empty pages
+  int max_concurrent_shards = 16;
+  std::string on_trimmed = "stop";        // stop | resnapshot: TrimmedDataAccessException or a new stream ARN
+  bool enable_stream = false;              // opt-in: enable NEW_AND_OLD_IMAGES on the table if off
+};
+
+struct SourceConfig {
+  std::string name;  // referenced by pipelines
+  std::string table;
+  // AWS settings; empty falls through to the SDK chain (see aws/credentials.h).
+  std::string region;
+  std::string endpoint;
+  std::string streams_endpoint;
+  std::string profile;
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  SnapshotSettings snapshot;
+  StreamSettings stream;
+  int line = 0;
+};
+
+struct PostgresConfig {
+  std::string conninfo;    // libpq conninfo or URI; empty: libpq's PG* variables decide
+  std::string sslmode;     // optional, passed to libpq
+  int batch_max_rows = 10000;
+  int batch_max_bytes = 16 * 1024 * 1024;
+  int batch_max_delay_ms = 100;  // a quiet stream still commits within this
+  bool auto_create = false;       // create missing target tables on start
+};
+
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9187";  // "" disables the endpoint
+};
+
+struct Config {
+  int version = 1;
+  std::string path;  // the file it was loaded from
+  std::vector<SourceConfig> sources;
+  PostgresConfig postgres;
+  std::vector<processor::PipelineSpec> pipelines;
+  MetricsConfig metrics;
+};
+
+// Loads and validates a file. Errors are kInvalidArgument with "FILE:LINE:COLUMN: message".
+core::Result<Config> LoadConfigFile(const std::string& path);
+// The same from text (`name` stands in for the file name in errors).
+core::Result<Config> LoadConfigText(const std::string& text, const std::string& name);
+
+}  // namespace ddb2pg::config

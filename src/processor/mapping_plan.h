@@ -1,0 +1,51 @@
+// MappingPlan: one pipeline's mapping, compiled once, applied to every record.
+//
+// Compile() parses the filter and every column's expression, checks function names and arity,
+// and binds each column's conversion to its type; errors name the pipeline, column, and the
+// config line/column. Map() evaluates them against a record's image and produces the row.
+//
+// Map() semantics:
+//  - snapshot/create/update → RowAction::kUpsert with every column converted. For a soft-delete
+//    table, the deleted column is the mapped value (FALSE when NULL or unmapped) and deleted_at
+//    the mapped value (NULL when unmapped), so a re-insert un-deletes the key.
+//  - delete → by TableSpec::delete_policy: kSoft → RowAction::kSoftDelete with the before image
+//    mapped (key columns required) and deleted = TRUE, deleted_at = the change time; kHard →
+//    RowAction::kHardDelete (key cells set); kIgnore → nullopt.
+//  - marker records, and records the filter rejects → nullopt.
+//  - a record that cannot be mapped (missing key, bad UUID, overlong VARCHAR under `reject`, a
+//    number out of range, an unparseable date, a wrong type) → InvalidArgument naming the column,
+//    the expression and the offending value (shortened), e.g.
+//    "column bio (VARCHAR(210)): value has 211 characters (expression: bio)".
+//
+// Thread-safety: a compiled plan is immutable; Map() is safe from many threads.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "core/record.h"
+#include "core/status.h"
+#include "processor/row.h"
+#include "processor/table_spec.h"
+
+namespace ddb2pg::processor {
+
+class MappingPlan {
+ public:
+  static core::Result<MappingPlan> Compile(const PipelineSpec& spec);
+
+  core::Result<std::optional<Row>> Map(const core::Record& record) const;
+
+  const PipelineSpec& spec() const;
+
+  MappingPlan(MappingPlan&&) noexcept;
+  MappingPlan& operator=(MappingPlan&&) noexcept;
+  ~MappingPlan();
+
+ private:
+  struct Impl;
+  explicit MappingPlan(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ddb2pg::processor
