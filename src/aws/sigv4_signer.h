@@ -2,7 +2,21 @@
 //
 // Signs with an injected clock so tests replay AWS's published vectors at their fixed time. The
 // canonical request, string to sign and signature are exposed for those tests.
-// Thread-safety: Sign() is const and safe from many threads.
+//
+// What is signed (the AWS spec for every service except S3):
+// - the path from the URL, with `.`/`..`/empty segments removed (SigV4Options::normalize_path)
+//   and each segment URI-encoded again, so an already-encoded "%20" becomes "%2520";
+// - the query, each key and value decoded and re-encoded per RFC 3986, sorted by key then value;
+// - every header of the request (names lower-cased, values trimmed, runs of spaces collapsed,
+//   repeated headers joined with commas in their order), except the ones proxies and HTTP
+//   libraries rewrite and the AWS SDKs also leave unsigned: authorization, user-agent, expect,
+//   connection, transfer-encoding, x-amzn-trace-id;
+// - the hex SHA-256 of the body.
+//
+// Ownership: the signer keeps a reference to `clock`, which must outlive it. It holds a copy of
+// the credentials; nothing it logs or returns contains the secret key (the signature does not
+// reveal it).
+// Thread-safety: Sign() and Compute() are const and safe from many threads.
 #pragma once
 
 #include <string>
@@ -20,24 +34,40 @@ struct SigningParts {
   std::string authorization;  // the full Authorization header value
 };
 
+struct SigV4Options {
+  // Remove `.` and `..` segments and collapse `//` in the canonical path, as every AWS service
+  // except S3 expects. Off only to replay AWS's "-unnormalized" test vectors.
+  bool normalize_path = true;
+};
+
 class SigV4Signer {
  public:
   // `service` is "dynamodb" for both DynamoDB and DynamoDB Streams.
-  SigV4Signer(Credentials credentials, std::string region, std::string service, const core::Clock& clock);
+  SigV4Signer(Credentials credentials, std::string region, std::string service, const core::Clock& clock,
+              SigV4Options options = {});
 
-  // Adds X-Amz-Date, X-Amz-Security-Token (when there is a session token), Host (from the URL,
-  // when absent) and Authorization to `request`. Signs every header present.
+  // Adds X-Amz-Date (from the clock), X-Amz-Security-Token (when there is a session token), Host
+  // (from the URL, with the port only when it is not the scheme's default; kept when the caller
+  // set one) and Authorization to `request`, then signs every header present (see above).
+  // Signing again — a retry after the clock moved on — first drops the X-Amz-Date,
+  // X-Amz-Security-Token and Authorization headers an earlier Sign() added.
+  // Throws std::runtime_error only if OpenSSL itself fails (out of memory, broken provider).
   void Sign(HttpRequest& request) const;
 
   // The signing steps for a request at `amz_date` ("20150830T123600Z"): headers as given
-  // (the caller includes host and x-amz-date), path and query from the URL, the body's SHA-256.
+  // (the caller includes host and x-amz-date, and x-amz-security-token when wanted), path and
+  // query from the URL, the body's SHA-256. Does not modify or read the clock.
   SigningParts Compute(const HttpRequest& request, const std::string& amz_date) const;
+
+  // "20150830T123600Z" for a time point (UTC, whole seconds).
+  static std::string FormatAmzDate(std::chrono::system_clock::time_point time);
 
  private:
   Credentials credentials_;
   std::string region_;
   std::string service_;
   const core::Clock& clock_;
+  SigV4Options options_;
 };
 
 }  // namespace ddb2pg::aws
