@@ -1,0 +1,47 @@
+// SourceOptions: how the DynamoDB source reads one table (snapshot, then stream).
+//
+// Mirrors config::SnapshotSettings / StreamSettings; src/app copies those into this struct.
+#pragma once
+
+#include <string>
+
+namespace ddb2pg::source {
+
+// Where the stream starts when there is no snapshot and no saved stream progress.
+enum class StreamStartAt {
+  kTrimHorizon,  // every change still in the stream (up to 24 h back)
+  kLatest,       // only changes after Start() (open shards at LATEST, closed shards skipped)
+};
+
+// What to do when data was lost upstream: TrimmedDataAccessException, a shard that held
+// unread changes was trimmed, or the table's stream ARN is not the pinned one any more.
+enum class TrimmedPolicy {
+  kStop,        // fatal error; an operator decides (e.g. drops the checkpoint to re-snapshot)
+  kResnapshot,  // push a reset marker (the position starts over), scan the table again, then
+                // read the new stream from TRIM_HORIZON. Rows deleted in the table while data
+                // was lost are not deleted from the target: that needs a truncate by the sink.
+};
+
+struct SourceOptions {
+  std::string table;  // the DynamoDB table (required)
+
+  // --- snapshot ---
+  bool snapshot_enabled = true;     // false: start from the stream only (see stream_start_at)
+  int segments = 4;                 // parallel Scan segments = threads; a saved position keeps its own count
+  int page_limit = 1000;            // Scan Limit; DynamoDB Local is ~15x faster with one than without
+  double max_items_per_second = 0;  // snapshot read-rate limit over all segments; 0: unlimited
+  bool consistent_read = false;     // strongly consistent Scan (2x the read capacity)
+
+  // --- stream ---
+  StreamStartAt stream_start_at = StreamStartAt::kTrimHorizon;  // only without snapshot
+  int max_idle_poll_ms = 250;        // back-off ceiling for an idle shard (starts at 10 ms, doubles)
+  int discovery_interval_ms = 10000; // DescribeStream period; also run at once when a shard ends
+  int max_concurrent_shards = 16;    // reader threads; each polls one ready shard at a time
+  int get_records_limit = 1000;      // GetRecords Limit (the service maximum)
+  TrimmedPolicy on_trimmed = TrimmedPolicy::kStop;
+  // Opt-in: when the table has no stream, enable NEW_AND_OLD_IMAGES through the enabler passed
+  // to DynamoDbSource::SetStreamEnabler (TableApi is read-only). Off: Start() fails naming the fix.
+  bool enable_stream = false;
+};
+
+}  // namespace ddb2pg::source
