@@ -1,0 +1,86 @@
+// AwsClient: the plumbing DynamoDbClient and StreamsClient share — build the request (POST "/",
+// application/x-amz-json-1.0, X-Amz-Target), sign it (service "dynamodb"), send it over a pooled
+// transport, turn error responses into core::Status (aws_error.h) and retry what is retryable
+// (retry_policy.h).
+//
+// Transports: HttpTransport is not thread-safe, so the client keeps a mutex-guarded pool of them
+// and lends one to each call for its duration; the pool grows to the number of threads calling at
+// once (scan segments, shard readers) and each transport keeps its connection alive.
+//
+// Ownership: the client owns its transports and its signer; `clock` must outlive it. RetryStats
+// is shared (the metrics layer and other clients may hold it).
+// Thread-safety: every method is safe to call from many threads at once.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/aws_error.h"
+#include "aws/credentials.h"
+#include "aws/http_transport.h"
+#include "aws/retry_policy.h"
+#include "aws/sigv4_signer.h"
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace ddb2pg::aws {
+
+// Makes a new transport; called whenever the pool has none idle. Must be safe to call from any
+// thread.
+using TransportFactory = std::function<std::unique_ptr<HttpTransport>()>;
+
+// Makes CurlTransports with `options`.
+TransportFactory CurlTransportFactory(CurlTransportOptions options = {});
+
+struct AwsClientConfig {
+  std::string endpoint;  // "https://dynamodb.eu-west-1.amazonaws.com" or "http://127.0.0.1:8000"
+  Credentials credentials;
+  std::string region;
+};
+
+class AwsClient {
+ public:
+  // A null `stats` gives the client counters of its own.
+  AwsClient(AwsClientConfig config, RetryPolicy retry, const core::Clock& clock, TransportFactory transports,
+            std::shared_ptr<RetryStats> stats = nullptr);
+  ~AwsClient();
+  AwsClient(const AwsClient&) = delete;
+  AwsClient& operator=(const AwsClient&) = delete;
+
+  // Sends `body` as `operation`, retrying retryable failures; returns the 200 response's body.
+  // `resource` (a table name or stream ARN) names the call in error messages.
+  core::Result<std::string> Call(AwsOperation operation, std::string_view resource, std::string body);
+
+  // One attempt, no retry: for callers that run their own RetryLoop (BatchWriteItem).
+  core::Result<std::string> CallOnce(AwsOperation operation, std::string_view resource, const std::string& body);
+
+  const RetryPolicy& retry_policy() const { return retry_; }
+  const core::Clock& clock() const { return clock_; }
+  RetryStats& retry_stats() const { return *stats_; }
+  const std::shared_ptr<RetryStats>& shared_retry_stats() const { return stats_; }
+  // The secret key and session token: what error messages must never contain.
+  std::span<const std::string> secrets() const { return secrets_; }
+
+ private:
+  class Lease;
+  core::Result<std::string> Attempt(AwsOperation operation, std::string_view resource, HttpRequest& request);
+  HttpRequest BuildRequest(AwsOperation operation, std::string body) const;
+
+  std::string url_;
+  SigV4Signer signer_;
+  RetryPolicy retry_;
+  const core::Clock& clock_;
+  TransportFactory transports_;
+  std::shared_ptr<RetryStats> stats_;
+  std::vector<std::string> secrets_;
+
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<HttpTransport>> idle_;  // guarded by pool_mutex_
+};
+
+}  // namespace ddb2pg::aws

@@ -1,0 +1,212 @@
+#include "aws/streams_client.h"
+
+#include <simdjson.h>
+
+#include <unordered_set>
+
+#include "aws/response_parser.h"
+#include "core/json_writer.h"
+
+namespace ddb2pg::aws {
+namespace {
+
+std::string Context(AwsOperation operation, std::string_view resource) {
+  std::string context(OperationName(operation));
+  context += ' ';
+  context += resource;
+  return context;
+}
+
+std::string StringField(simdjson::dom::object object, std::string_view key) {
+  std::string_view text;
+  if (object[key].get(text) != simdjson::SUCCESS) return {};
+  return std::string(text);
+}
+
+// A shard iterator starts with the stream ARN it belongs to, then "|" and opaque state
+// ("arn:aws:dynamodb:...:table/t/stream/2024-...|1|AAAA..."): that ARN names a GetRecords call in
+// errors. Anything else is named generically.
+std::string_view IteratorResource(std::string_view shard_iterator) {
+  const auto bar = shard_iterator.find('|');
+  if (shard_iterator.starts_with("arn:") && bar != std::string_view::npos) return shard_iterator.substr(0, bar);
+  return "(shard iterator)";
+}
+
+core::Result<simdjson::dom::object> ParseObject(simdjson::dom::parser& parser, const simdjson::padded_string& body,
+                                                const std::string& context) {
+  simdjson::dom::object root;
+  if (parser.parse(body).get(root) != simdjson::SUCCESS) {
+    return core::Status::Internal(context + ": response is not a JSON object");
+  }
+  return root;
+}
+
+}  // namespace
+
+std::string_view ShardIteratorTypeName(ShardIteratorType type) {
+  switch (type) {
+    case ShardIteratorType::kTrimHorizon: return "TRIM_HORIZON";
+    case ShardIteratorType::kLatest: return "LATEST";
+    case ShardIteratorType::kAtSequenceNumber: return "AT_SEQUENCE_NUMBER";
+    case ShardIteratorType::kAfterSequenceNumber: return "AFTER_SEQUENCE_NUMBER";
+  }
+  return "TRIM_HORIZON";
+}
+
+StreamsClient::StreamsClient(const ResolvedAws& aws, RetryPolicy retry, const core::Clock& clock,
+                             TransportFactory transports, std::shared_ptr<RetryStats> stats)
+    : client_(AwsClientConfig{aws.streams_endpoint, aws.credentials, aws.region}, std::move(retry), clock,
+              std::move(transports), std::move(stats)) {}
+
+core::Result<std::vector<StreamSummary>> StreamsClient::ListStreams(const std::string& table_name) {
+  const std::string resource = table_name.empty() ? std::string("(all tables)") : table_name;
+  const std::string context = Context(AwsOperation::kListStreams, resource);
+  std::vector<StreamSummary> streams;
+  std::string exclusive_start;
+  simdjson::dom::parser parser;
+  while (true) {
+    std::string body;
+    core::JsonWriter writer(&body);
+    writer.BeginObject();
+    if (!table_name.empty()) writer.Key("TableName").String(table_name);
+    writer.Key("Limit").Int(100);
+    if (!exclusive_start.empty()) writer.Key("ExclusiveStartStreamArn").String(exclusive_start);
+    writer.EndObject();
+    DDB2PG_ASSIGN_OR_RETURN(std::string response, client_.Call(AwsOperation::kListStreams, resource, std::move(body)));
+    const simdjson::padded_string padded(response);
+    DDB2PG_ASSIGN_OR_RETURN(simdjson::dom::object root, ParseObject(parser, padded, context));
+    simdjson::dom::array array;
+    if (root["Streams"].get(array) == simdjson::SUCCESS) {
+      for (simdjson::dom::element element : array) {
+        simdjson::dom::object stream;
+        if (element.get(stream) != simdjson::SUCCESS) continue;
+        streams.push_back({StringField(stream, "StreamArn"), StringField(stream, "TableName"),
+                           StringField(stream, "StreamLabel")});
+      }
+    }
+    std::string next = StringField(root, "LastEvaluatedStreamArn");
+    if (next.empty()) return streams;
+    if (next == exclusive_start) {
+      return core::Status::Internal(context + ": the service returned LastEvaluatedStreamArn " + next + " twice");
+    }
+    exclusive_start = std::move(next);
+  }
+}
+
+core::Result<StreamDescription> StreamsClient::DescribeStream(const DescribeStreamRequest& request) {
+  const std::string context = Context(AwsOperation::kDescribeStream, request.stream_arn);
+  std::string body;
+  core::JsonWriter writer(&body);
+  writer.BeginObject().Key("StreamArn").String(request.stream_arn);
+  if (request.limit > 0) writer.Key("Limit").Int(request.limit);
+  if (!request.exclusive_start_shard_id.empty()) {
+    writer.Key("ExclusiveStartShardId").String(request.exclusive_start_shard_id);
+  }
+  if (!request.child_shards_of.empty()) {
+    writer.Key("ShardFilter").BeginObject().Key("Type").String("CHILD_SHARDS");
+    writer.Key("ShardId").String(request.child_shards_of).EndObject();
+  }
+  writer.EndObject();
+  DDB2PG_ASSIGN_OR_RETURN(std::string response,
+                          client_.Call(AwsOperation::kDescribeStream, request.stream_arn, std::move(body)));
+
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(response);
+  DDB2PG_ASSIGN_OR_RETURN(simdjson::dom::object root, ParseObject(parser, padded, context));
+  simdjson::dom::object stream;
+  if (root["StreamDescription"].get(stream) != simdjson::SUCCESS) {
+    return core::Status::Internal(context + ": response has no StreamDescription object");
+  }
+  StreamDescription description;
+  description.stream_arn = StringField(stream, "StreamArn");
+  description.stream_label = StringField(stream, "StreamLabel");
+  description.stream_status = StringField(stream, "StreamStatus");
+  description.stream_view_type = StringField(stream, "StreamViewType");
+  description.table_name = StringField(stream, "TableName");
+  description.last_evaluated_shard_id = StringField(stream, "LastEvaluatedShardId");
+  simdjson::dom::array shards;
+  if (stream["Shards"].get(shards) == simdjson::SUCCESS) {
+    description.shards.reserve(shards.size());
+    for (simdjson::dom::element element : shards) {
+      simdjson::dom::object shard;
+      if (element.get(shard) != simdjson::SUCCESS) continue;
+      ShardDescription out;
+      out.shard_id = StringField(shard, "ShardId");
+      out.parent_shard_id = StringField(shard, "ParentShardId");
+      simdjson::dom::object range;
+      if (shard["SequenceNumberRange"].get(range) == simdjson::SUCCESS) {
+        out.starting_sequence_number = StringField(range, "StartingSequenceNumber");
+        out.ending_sequence_number = StringField(range, "EndingSequenceNumber");
+      }
+      if (out.shard_id.empty()) return core::Status::Internal(context + ": a shard has no ShardId");
+      description.shards.push_back(std::move(out));
+    }
+  }
+  return description;
+}
+
+core::Result<StreamDescription> StreamsClient::DescribeAllShards(const DescribeStreamRequest& request) {
+  DescribeStreamRequest page_request = request;
+  DDB2PG_ASSIGN_OR_RETURN(StreamDescription all, DescribeStream(page_request));
+  // A service that kept answering with the same page would loop forever; one that repeats a
+  // shard id is as broken.
+  std::unordered_set<std::string> seen_pages;
+  while (!all.last_evaluated_shard_id.empty()) {
+    if (!seen_pages.insert(all.last_evaluated_shard_id).second) {
+      return core::Status::Internal(Context(AwsOperation::kDescribeStream, request.stream_arn) +
+                                    ": LastEvaluatedShardId " + all.last_evaluated_shard_id + " came back twice");
+    }
+    page_request.exclusive_start_shard_id = all.last_evaluated_shard_id;
+    DDB2PG_ASSIGN_OR_RETURN(StreamDescription page, DescribeStream(page_request));
+    for (auto& shard : page.shards) all.shards.push_back(std::move(shard));
+    all.last_evaluated_shard_id = std::move(page.last_evaluated_shard_id);
+    all.stream_status = std::move(page.stream_status);
+  }
+  return all;
+}
+
+core::Result<std::string> StreamsClient::GetShardIterator(const std::string& stream_arn, const std::string& shard_id,
+                                                          ShardIteratorType type,
+                                                          const std::string& sequence_number) {
+  const std::string context = Context(AwsOperation::kGetShardIterator, stream_arn);
+  std::string body;
+  core::JsonWriter writer(&body);
+  writer.BeginObject().Key("StreamArn").String(stream_arn).Key("ShardId").String(shard_id);
+  writer.Key("ShardIteratorType").String(ShardIteratorTypeName(type));
+  if (type == ShardIteratorType::kAtSequenceNumber || type == ShardIteratorType::kAfterSequenceNumber) {
+    if (sequence_number.empty()) {
+      return core::Status::InvalidArgument(context + ": shard " + shard_id + ": " +
+                                           std::string(ShardIteratorTypeName(type)) + " needs a sequence number");
+    }
+    writer.Key("SequenceNumber").String(sequence_number);
+  }
+  writer.EndObject();
+  DDB2PG_ASSIGN_OR_RETURN(std::string response,
+                          client_.Call(AwsOperation::kGetShardIterator, stream_arn, std::move(body)));
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(response);
+  DDB2PG_ASSIGN_OR_RETURN(simdjson::dom::object root, ParseObject(parser, padded, context));
+  std::string iterator = StringField(root, "ShardIterator");
+  // No iterator: the shard is closed and there is nothing at or after the position asked for.
+  if (iterator.empty()) {
+    return core::Status::NotFound(context + ": shard " + shard_id + " has no iterator for " +
+                                  std::string(ShardIteratorTypeName(type)));
+  }
+  return iterator;
+}
+
+core::Result<GetRecordsResult> StreamsClient::GetRecords(const std::string& shard_iterator, int limit) {
+  const std::string_view resource = IteratorResource(shard_iterator);
+  std::string body;
+  core::JsonWriter writer(&body);
+  writer.BeginObject().Key("ShardIterator").String(shard_iterator);
+  if (limit > 0) writer.Key("Limit").Int(limit);
+  writer.EndObject();
+  DDB2PG_ASSIGN_OR_RETURN(std::string response, client_.Call(AwsOperation::kGetRecords, resource, std::move(body)));
+  core::Result<GetRecordsResult> result = ParseGetRecordsResponse(response);
+  if (!result.ok()) return result.status().WithContext(Context(AwsOperation::kGetRecords, resource));
+  if (result->response_bytes == 0) result->response_bytes = response.size();
+  return result;
+}
+
+}  // namespace ddb2pg::aws
