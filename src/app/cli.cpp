@@ -1,0 +1,344 @@
+#include "app/cli.h"
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "app/demo.h"
+#include "app/exit_codes.h"
+#include "app/generator.h"
+#include "app/logging.h"
+#include "app/run_pipelines.h"
+#include "app/version.h"
+#include "app/wiring.h"
+#include "config/config.h"
+#include "sink/schema_manager.h"
+#include "source/source_position.h"
+
+namespace ddb2pg::app {
+namespace {
+
+// One clear line on stderr (the first line of the message; --verbose prints all of it).
+int Fail(const core::Status& status, bool verbose, const std::string& what) {
+  std::string message = status.message();
+  if (!verbose && what.empty()) {
+    // Multi-line messages (schema problems, several config errors) are printed whole: each line
+    // is one problem.
+  }
+  std::fprintf(stderr, "ddb2pg: %s%s%s\n", what.c_str(), what.empty() ? "" : ": ", message.c_str());
+  if (verbose) std::fprintf(stderr, "  (status %s)\n", std::string(core::StatusCodeName(status.code())).c_str());
+  return static_cast<int>(ExitCodeFor(status));
+}
+
+struct PgConnDeleter {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+struct PgResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+
+core::Result<std::unique_ptr<Wiring>> LoadAndWire(const std::string& path, bool with_clients) {
+  auto loaded = config::LoadConfigFile(path);
+  if (!loaded.ok()) return loaded.status();
+  return Wire(std::move(loaded).value(), with_clients);
+}
+
+int CmdValidate(const std::string& path, bool offline, bool verbose) {
+  auto wiring = LoadAndWire(path, !offline);
+  if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
+  auto& w = **wiring;
+  std::printf("%s: configuration ok (%zu source%s, %zu pipeline%s)\n", path.c_str(), w.config.sources.size(),
+              w.config.sources.size() == 1 ? "" : "s", w.plans.size(), w.plans.size() == 1 ? "" : "s");
+  if (offline) return 0;
+  int problems = 0;
+  for (auto& source : w.sources) {
+    auto described = source.table->DescribeTable(source.config->table);
+    if (!described.ok()) {
+      std::printf("  source %s: table %s: %s\n", source.config->name.c_str(), source.config->table.c_str(),
+                  described.status().ToString().c_str());
+      ++problems;
+      continue;
+    }
+    if (!described->stream_enabled || described->stream_view_type != "NEW_AND_OLD_IMAGES") {
+      std::printf("  source %s: table %s has %s; ddb2pg needs NEW_AND_OLD_IMAGES (fix: aws dynamodb update-table "
+                  "--table-name %s --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES, "
+                  "or set stream.enable_stream: true)\n",
+                  source.config->name.c_str(), source.config->table.c_str(),
+                  described->stream_enabled ? ("stream view " + described->stream_view_type).c_str() : "no stream",
+                  source.config->table.c_str());
+      ++problems;
+    } else {
+      std::printf("  source %s: table %s ok (~%lld items, stream %s)\n", source.config->name.c_str(),
+                  source.config->table.c_str(), static_cast<long long>(described->item_count),
+                  described->latest_stream_arn.c_str());
+    }
+  }
+  sink::SchemaManager schema(w.conninfo);
+  auto checked = schema.Check(w.tables());
+  if (!checked.ok()) {
+    std::printf("  postgres: %s\n", checked.status().ToString().c_str());
+    return static_cast<int>(ExitCodeFor(checked.status()));
+  }
+  for (const auto& problem : *checked) {
+    std::printf("  postgres: %s: %s\n    fix: %s\n", problem.table.c_str(), problem.problem.c_str(),
+                problem.fix_sql.c_str());
+    ++problems;
+  }
+  if (checked->empty()) std::printf("  postgres: %zu target table%s ok\n", w.plans.size(), w.plans.size() == 1 ? "" : "s");
+  return problems == 0 ? 0 : static_cast<int>(ExitCode::kCheckFailed);
+}
+
+int CmdInitSchema(const std::string& path, bool dry_run, bool verbose) {
+  auto wiring = LoadAndWire(path, false);
+  if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
+  auto tables = (*wiring)->tables();
+  if (dry_run) {
+    for (const auto& statement : sink::SchemaManager::CreateStatements(tables)) std::printf("%s\n", statement.c_str());
+    return 0;
+  }
+  sink::SchemaManager schema((*wiring)->conninfo);
+  core::Status status = schema.InitSchema(tables);
+  if (!status.ok()) return Fail(status, verbose, "init-schema");
+  auto checked = schema.Check(tables);
+  if (!checked.ok()) return Fail(checked.status(), verbose, "init-schema");
+  for (const auto& problem : *checked) {
+    std::printf("%s: %s\n  fix: %s\n", problem.table.c_str(), problem.problem.c_str(), problem.fix_sql.c_str());
+  }
+  if (!checked->empty()) return static_cast<int>(ExitCode::kCheckFailed);
+  std::printf("schema ready: ddb2pg.checkpoints, ddb2pg.dead_letters and %zu target table%s\n", tables.size(),
+              tables.size() == 1 ? "" : "s");
+  return 0;
+}
+
+int CmdStatus(const std::string& path, bool verbose) {
+  auto wiring = LoadAndWire(path, false);
+  if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
+  auto& w = **wiring;
+  std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(w.conninfo.c_str()));
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return Fail(core::Status::Unavailable(PQerrorMessage(conn.get())), verbose, "status: PostgreSQL");
+  }
+  int exit_code = 0;
+  for (const auto& source : w.sources) {
+    const char* params[] = {source.checkpoint_id.c_str()};
+    std::unique_ptr<PGresult, PgResultDeleter> result(PQexecParams(
+        conn.get(),
+        "SELECT position, EXTRACT(EPOCH FROM now() - updated_at)::float8, row_to_json(c)::text "
+        "FROM ddb2pg.checkpoints c WHERE id = $1",
+        1, nullptr, params, nullptr, nullptr, 0));
+    std::printf("source %s (table %s) — checkpoint %s\n", source.config->name.c_str(), source.config->table.c_str(),
+                source.checkpoint_id.c_str());
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      std::printf("  no checkpoint table yet (%s)", PQresultErrorMessage(result.get()));
+      exit_code = static_cast<int>(ExitCode::kCheckFailed);
+      continue;
+    }
+    if (PQntuples(result.get()) == 0 || PQgetisnull(result.get(), 0, 0)) {
+      std::printf("  not started: no committed position yet\n");
+      continue;
+    }
+    auto position = source::SourcePosition::Parse(PQgetvalue(result.get(), 0, 0));
+    if (!position.ok()) {
+      std::printf("  position unreadable: %s\n", position.status().message().c_str());
+    } else {
+      const auto& p = *position;
+      int segments_done = 0;
+      for (const auto& segment : p.segments()) segments_done += segment.done ? 1 : 0;
+      std::printf("  snapshot: %s (%d/%zu segments done)\n", p.snapshot_complete() ? "complete" : "in progress",
+                  segments_done, p.segments().size());
+      std::printf("  stream: %s\n", p.stream_arn().empty() ? "(not pinned yet)" : p.stream_arn().c_str());
+      std::printf("  shards: %zu open with progress, %zu finished\n", p.shard_sequence_numbers().size(),
+                  p.finished_shards().size());
+      for (const auto& [shard, sequence] : p.shard_sequence_numbers()) {
+        std::printf("    %s at sequence %s\n", shard.c_str(), sequence.c_str());
+      }
+    }
+    std::printf("  last commit: %.1f s ago\n", std::atof(PQgetvalue(result.get(), 0, 1)));
+    std::printf("  checkpoint row: %s\n", PQgetvalue(result.get(), 0, 2));
+    for (const auto* plan : source.plans) {
+      const std::string name = plan->spec().name;
+      const auto& table = plan->spec().table;
+      const char* dl_params[] = {name.c_str()};
+      std::unique_ptr<PGresult, PgResultDeleter> dead(PQexecParams(
+          conn.get(), "SELECT count(*) FROM ddb2pg.dead_letters WHERE pipeline = $1", 1, nullptr, dl_params, nullptr,
+          nullptr, 0));
+      const std::string count_sql = "SELECT count(*) FROM " +
+                                    std::string(PQescapeIdentifier(conn.get(), table.schema.c_str(), table.schema.size())) +
+                                    "." + std::string(PQescapeIdentifier(conn.get(), table.name.c_str(), table.name.size()));
+      std::unique_ptr<PGresult, PgResultDeleter> rows(PQexec(conn.get(), count_sql.c_str()));
+      std::printf("  pipeline %s → %s.%s: %s rows, %s dead letters\n", name.c_str(), table.schema.c_str(),
+                  table.name.c_str(), PQresultStatus(rows.get()) == PGRES_TUPLES_OK ? PQgetvalue(rows.get(), 0, 0) : "?",
+                  PQresultStatus(dead.get()) == PGRES_TUPLES_OK ? PQgetvalue(dead.get(), 0, 0) : "?");
+    }
+  }
+  return exit_code;
+}
+
+ItemShape ParseShape(const std::string& shape) { return shape == "list" ? ItemShape::kList : ItemShape::kNested; }
+
+int CmdGenerate(GeneratorOptions options, const std::string& shape, const std::string& endpoint,
+                const std::string& region, bool verbose) {
+  options.shape = ParseShape(shape);
+  config::SourceConfig source;
+  source.name = "generate";
+  source.endpoint = endpoint;
+  source.region = region;
+  auto resolved = ResolveSourceAws(source);
+  if (!resolved.ok()) return Fail(resolved.status(), verbose, "generate");
+  aws::DynamoDbClient client(*resolved, aws::RetryPolicy(), core::SystemClock::Instance());
+  InstallStopSignals();
+  std::atomic<bool> stop{false};
+  std::thread watcher([&] {
+    while (!stop.load()) {
+      if (StopSignalled()) stop = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  auto report = RunGenerator(client, options, &stop);
+  stop = true;
+  watcher.join();
+  if (!report.ok()) return Fail(report.status(), verbose, "generate");
+  std::printf("wrote %lld inserts, %lld updates, %lld deletes (%lld bad items) to %s in %.1f s: %.0f operations/s%s\n",
+              static_cast<long long>(report->inserts), static_cast<long long>(report->updates),
+              static_cast<long long>(report->deletes), static_cast<long long>(report->bad), options.table.c_str(),
+              report->seconds, report->operations_per_second(),
+              options.bulk || options.rate <= 0 ? "" : fmt::format(" (asked for {:.0f}/s)", options.rate).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{fmt::format("ddb2pg {} — stream a DynamoDB table into PostgreSQL: a parallel snapshot, then every "
+                           "change from DynamoDB Streams, exactly once, in order per item.",
+                           kVersion),
+               "ddb2pg"};
+  app.footer(R"(Examples:
+  ddb2pg validate -c examples/users.yaml          check the file, the table's stream and the target tables
+  ddb2pg init-schema -c examples/users.yaml       create the target, checkpoint and dead-letter tables
+  ddb2pg run -c examples/users.yaml               snapshot, then stream changes until Ctrl-C
+  ddb2pg status -c examples/users.yaml            position, shards, rows and dead letters per pipeline
+  ddb2pg generate --create-table --rate 200 --duration 60
+  ddb2pg demo --duration 60                       everything on local servers (see scripts/demo)
+
+Exit codes: 0 ok (also after Ctrl-C/SIGTERM), 1 failed while running, 2 bad command line or
+configuration, 3 checks found problems, 4 DynamoDB or PostgreSQL unreachable or credentials
+refused, 5 another runner holds the checkpoint.)");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", fmt::format("ddb2pg {}", kVersion));
+  std::string log_format = "text", log_level = "info";
+  bool verbose = false;
+  app.add_option("--log-format", log_format, "text or json")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  app.add_flag("-v,--verbose", verbose, "more detail in errors and logs");
+
+  std::string config_path;
+  auto* run = app.add_subcommand("run", "Snapshot the table(s), then stream every change into PostgreSQL");
+  run->footer("Example: ddb2pg run -c examples/users.yaml --metrics-listen 127.0.0.1:9187 --progress plain");
+  RunOptions run_options;
+  int run_duration = 0;
+  std::string progress = "auto";
+  run->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+  run->add_option("--metrics-listen", run_options.metrics_listen, "HOST:PORT for /metrics, /healthz, /readyz; off disables");
+  run->add_option("--duration", run_duration, "stop cleanly after this many seconds (0: run until Ctrl-C)");
+  run->add_option("--progress", progress, "auto, bar, plain or off")->capture_default_str();
+  run->add_flag("--init-schema", run_options.init_schema, "create missing tables before starting");
+
+  auto* validate = app.add_subcommand("validate", "Check the configuration file, then the table, stream and target tables");
+  validate->footer("Example: ddb2pg validate -c examples/users.yaml --offline");
+  bool offline = false;
+  validate->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+  validate->add_flag("--offline", offline, "check the file only (no DynamoDB or PostgreSQL)");
+
+  auto* init = app.add_subcommand("init-schema", "Create the target tables, checkpoint and dead-letter tables");
+  init->footer("Example: ddb2pg init-schema -c examples/users.yaml --dry-run");
+  bool dry_run = false;
+  init->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+  init->add_flag("--dry-run", dry_run, "print the statements instead of running them");
+
+  auto* status = app.add_subcommand("status", "Show each pipeline's position, shards, rows and dead letters");
+  status->footer("Example: ddb2pg status -c examples/users.yaml");
+  status->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+
+  auto* generate = app.add_subcommand("generate", "Write reference-scenario sample items to DynamoDB");
+  generate->footer(R"(Examples:
+  ddb2pg generate --create-table --rate 500 --duration 60 --update-ratio 0.3 --delete-ratio 0.05
+  ddb2pg generate --bulk --count 1000000 --threads 8 --shape list --bad-ratio 0.01
+The endpoint, region and credentials come from the standard AWS_* variables unless given.)");
+  GeneratorOptions gen;
+  std::string shape = "nested", endpoint, region;
+  int gen_duration = 0;
+  generate->add_option("--table", gen.table, "table name")->capture_default_str();
+  generate->add_flag("--create-table", gen.create_table, "create the table with a NEW_AND_OLD_IMAGES stream if missing");
+  generate->add_option("--shape", shape, "nested (notifications map) or list (enabled names)")
+      ->check(CLI::IsMember({"nested", "list"}))
+      ->capture_default_str();
+  generate->add_option("--rate", gen.rate, "operations per second (steady mode)")->capture_default_str();
+  generate->add_option("--duration", gen_duration, "seconds to run (steady mode)");
+  generate->add_option("--count", gen.count, "operations (bulk: items) to write");
+  generate->add_option("--update-ratio", gen.update_ratio, "share of updates of known items")->capture_default_str();
+  generate->add_option("--delete-ratio", gen.delete_ratio, "share of deletes of known items")->capture_default_str();
+  generate->add_option("--bad-ratio", gen.bad_ratio, "share of bad items (non-UUID id, bad number, …)")->capture_default_str();
+  generate->add_flag("--bulk", gen.bulk, "BatchWriteItem from several threads, as fast as possible");
+  generate->add_option("--threads", gen.threads, "bulk-mode threads")->capture_default_str();
+  generate->add_option("--seed", gen.seed, "random seed")->capture_default_str();
+  generate->add_option("--endpoint", endpoint, "DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, then AWS)");
+  generate->add_option("--region", region, "region (default: AWS_REGION)");
+
+  auto* demo = app.add_subcommand("demo", "The whole job on local servers: load, generate, stream, show the rows");
+  demo->footer("Example: scripts/demo --duration 60   (starts DynamoDB Local and PostgreSQL, then runs this)");
+  DemoOptions demo_options;
+  int demo_duration = 0;
+  std::string demo_shape = "nested";
+  demo->add_option("--duration", demo_duration, "seconds to stream before printing the rows (0: until Ctrl-C)");
+  demo->add_option("--items", demo_options.initial_items, "items bulk-loaded before the pipeline starts")->capture_default_str();
+  demo->add_option("--rate", demo_options.rate, "generator writes per second while streaming")->capture_default_str();
+  demo->add_option("-c,--config", demo_options.config_path, "configuration (default: the embedded examples/users.yaml)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  if (verbose) log_level = "debug";
+  if (core::Status logging = SetUpLogging(log_format, log_level); !logging.ok()) return Fail(logging, verbose, "");
+
+  if (*run) {
+    run_options.duration = std::chrono::seconds(run_duration);
+    run_options.progress = progress == "bar" ? ProgressMode::kBar
+                           : progress == "plain" ? ProgressMode::kPlain
+                           : progress == "off"   ? ProgressMode::kOff
+                                                 : ProgressMode::kAuto;
+    auto wiring = LoadAndWire(config_path, true);
+    if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
+    InstallStopSignals();
+    pipeline::Metrics metrics;
+    core::Status result = RunPipelines(**wiring, metrics, run_options);
+    if (!result.ok()) return Fail(result, verbose, "run");
+    return 0;
+  }
+  if (*validate) return CmdValidate(config_path, offline, verbose);
+  if (*init) return CmdInitSchema(config_path, dry_run, verbose);
+  if (*status) return CmdStatus(config_path, verbose);
+  if (*generate) {
+    gen.duration = std::chrono::seconds(gen_duration);
+    return CmdGenerate(gen, shape, endpoint, region, verbose);
+  }
+  if (*demo) {
+    demo_options.duration = std::chrono::seconds(demo_duration);
+    core::Status result = RunDemo(demo_options);
+    if (!result.ok()) return Fail(result, verbose, "demo");
+    return 0;
+  }
+  return static_cast<int>(ExitCode::kUsage);
+}
+
+}  // namespace ddb2pg::app

@@ -1,0 +1,159 @@
+#include "app/demo.h"
+
+#include <libpq-fe.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "app/embedded_config.h"
+#include "app/generator.h"
+#include "app/run_pipelines.h"
+#include "app/wiring.h"
+#include "config/config.h"
+
+namespace ddb2pg::app {
+namespace {
+
+struct PgConnDeleter {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+struct PgResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+
+// Prints a query's result as an aligned table, like psql.
+void PrintQuery(PGconn* conn, const std::string& sql) {
+  std::unique_ptr<PGresult, PgResultDeleter> result(PQexec(conn, sql.c_str()));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+    std::printf("query failed: %s", PQerrorMessage(conn));
+    return;
+  }
+  const int rows = PQntuples(result.get()), columns = PQnfields(result.get());
+  std::vector<size_t> widths(columns);
+  auto cell = [&](int r, int c) -> std::string {
+    if (PQgetisnull(result.get(), r, c)) return "∅";
+    std::string value = PQgetvalue(result.get(), r, c);
+    return value.size() > 36 ? value.substr(0, 33) + "..." : value;
+  };
+  for (int c = 0; c < columns; ++c) {
+    widths[c] = std::string(PQfname(result.get(), c)).size();
+    for (int r = 0; r < rows; ++r) widths[c] = std::max(widths[c], cell(r, c).size());
+  }
+  std::string line;
+  for (int c = 0; c < columns; ++c) line += fmt::format(" {:<{}} |", PQfname(result.get(), c), widths[c]);
+  std::printf("%s\n", line.c_str());
+  line.clear();
+  for (int c = 0; c < columns; ++c) line += std::string(widths[c] + 2, '-') + "+";
+  std::printf("%s\n", line.c_str());
+  for (int r = 0; r < rows; ++r) {
+    line.clear();
+    for (int c = 0; c < columns; ++c) line += fmt::format(" {:<{}} |", cell(r, c), widths[c]);
+    std::printf("%s\n", line.c_str());
+  }
+  std::printf("(%d row%s)\n", rows, rows == 1 ? "" : "s");
+}
+
+}  // namespace
+
+core::Status RunDemo(const DemoOptions& options) {
+  auto loaded = options.config_path.empty() ? config::LoadConfigText(kEmbeddedUsersConfig, "examples/users.yaml (embedded)")
+                                            : config::LoadConfigFile(options.config_path);
+  if (!loaded.ok()) return loaded.status();
+  DDB2PG_ASSIGN_OR_RETURN(auto wiring, Wire(std::move(loaded).value(), true));
+  if (wiring->sources.empty()) return core::Status::InvalidArgument("the demo configuration has no pipelines");
+  auto& source = wiring->sources.front();
+  aws::DynamoDbClient& client = *source.table;
+  const std::string table = source.config->table;
+
+  std::printf("ddb2pg demo: DynamoDB %s, table %s\n", source.aws.dynamodb_endpoint.c_str(), table.c_str());
+  DDB2PG_RETURN_IF_ERROR(EnsureUsersTable(client, table).WithContext("creating table " + table));
+  InstallStopSignals();
+
+  if (options.initial_items > 0) {
+    std::printf("loading %lld items with BatchWriteItem ...\n", static_cast<long long>(options.initial_items));
+    GeneratorOptions bulk;
+    bulk.table = table;
+    bulk.bulk = true;
+    bulk.count = options.initial_items;
+    bulk.threads = 4;
+    bulk.bad_ratio = 0.002;
+    bulk.seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    DDB2PG_ASSIGN_OR_RETURN(auto loaded_report, RunGenerator(client, bulk));
+    std::printf("loaded %lld items in %.1f s (%.0f items/s)\n", static_cast<long long>(loaded_report.inserts),
+                loaded_report.seconds, loaded_report.operations_per_second());
+  }
+
+  // The generator writes while the pipeline streams.
+  std::atomic<bool> stop_generator{false}, stop_pipeline{false};
+  core::Status generator_status;
+  GeneratorReport generator_report;
+  std::thread generator([&] {
+    GeneratorOptions steady;
+    steady.table = table;
+    steady.rate = options.rate;
+    steady.update_ratio = 0.3;
+    steady.delete_ratio = 0.05;
+    steady.bad_ratio = 0.01;
+    steady.count = 0;
+    steady.duration = std::chrono::hours(24 * 365);
+    steady.seed = 7;
+    auto report = RunGenerator(client, steady, &stop_generator);
+    if (report.ok()) {
+      generator_report = *report;
+    } else {
+      generator_status = report.status();
+    }
+  });
+  std::thread controller([&] {
+    const auto started = std::chrono::steady_clock::now();
+    while (!StopSignalled()) {
+      if (options.duration.count() > 0 && std::chrono::steady_clock::now() - started >= options.duration) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    stop_generator = true;
+    // Let the pipeline apply the generator's last writes (sub-second lag) before stopping it.
+    if (!StopSignalled()) std::this_thread::sleep_for(std::chrono::seconds(3));
+    stop_pipeline = true;
+  });
+
+  pipeline::Metrics metrics;
+  RunOptions run;
+  run.init_schema = true;
+  run.external_stop = &stop_pipeline;
+  core::Status result = RunPipelines(*wiring, metrics, run);
+  stop_generator = true;
+  stop_pipeline = true;
+  controller.join();
+  generator.join();
+  if (!result.ok()) return result;
+  if (!generator_status.ok()) spdlog::warn("generator stopped early: {}", generator_status.ToString());
+  std::printf("\ngenerator: %lld inserts, %lld updates, %lld deletes at %.0f operations/s\n",
+              static_cast<long long>(generator_report.inserts), static_cast<long long>(generator_report.updates),
+              static_cast<long long>(generator_report.deletes), generator_report.operations_per_second());
+
+  std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(wiring->conninfo.c_str()));
+  if (PQstatus(conn.get()) != CONNECTION_OK) return core::Status::Unavailable(PQerrorMessage(conn.get()));
+  std::printf("\nSELECT p.handle, p.name, p.location, p.rep_score, p.created_at, a.mode, a.colorway, a.theme\n"
+              "  FROM profile p JOIN appearance_settings a ON p.id = a.profile_id\n"
+              " WHERE NOT p.deleted ORDER BY p.created_at DESC LIMIT 10;\n\n");
+  PrintQuery(conn.get(),
+             "SELECT p.handle, p.name, p.location, p.rep_score, p.created_at, a.mode, a.colorway, a.theme "
+             "FROM profile p JOIN appearance_settings a ON p.id = a.profile_id "
+             "WHERE NOT p.deleted ORDER BY p.created_at DESC LIMIT 10");
+  std::printf("\n");
+  PrintQuery(conn.get(),
+             "SELECT (SELECT count(*) FROM profile) AS profiles, "
+             "(SELECT count(*) FROM profile WHERE deleted) AS soft_deleted, "
+             "(SELECT count(*) FROM appearance_settings) AS appearance_rows, "
+             "(SELECT count(*) FROM notification_settings) AS notification_rows, "
+             "(SELECT count(*) FROM ddb2pg.dead_letters) AS dead_letters");
+  std::printf("\n");
+  PrintQuery(conn.get(),
+             "SELECT pipeline, operation, left(reason, 70) AS reason FROM ddb2pg.dead_letters ORDER BY id LIMIT 5");
+  return core::Status::Ok();
+}
+
+}  // namespace ddb2pg::app

@@ -1,0 +1,31 @@
+// ddb2pg's exit codes (documented in README.md and `ddb2pg --help`).
+#pragma once
+
+#include "core/status.h"
+
+namespace ddb2pg::app {
+
+enum class ExitCode : int {
+  kOk = 0,               // done, or stopped cleanly by SIGINT/SIGTERM
+  kFailed = 1,           // the pipeline failed while running (the reason is printed)
+  kUsage = 2,            // bad command line or configuration file
+  kCheckFailed = 3,      // validate / start-up checks found problems (table, stream, schema)
+  kUnreachable = 4,      // DynamoDB or PostgreSQL unreachable, or credentials refused
+  kFenced = 5,           // another ddb2pg runner holds this checkpoint
+};
+
+// The exit code a failed Status maps to.
+inline ExitCode ExitCodeFor(const core::Status& status) {
+  switch (status.code()) {
+    case core::StatusCode::kOk: return ExitCode::kOk;
+    case core::StatusCode::kInvalidArgument: return ExitCode::kUsage;
+    case core::StatusCode::kNotFound: return ExitCode::kCheckFailed;
+    case core::StatusCode::kUnavailable:
+    case core::StatusCode::kPermissionDenied:
+    case core::StatusCode::kDeadlineExceeded: return ExitCode::kUnreachable;
+    case core::StatusCode::kConflict: return ExitCode::kFenced;
+    default: return ExitCode::kFailed;
+  }
+}
+
+}  // namespace ddb2pg::app

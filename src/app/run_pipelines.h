@@ -1,0 +1,34 @@
+// RunPipelines: runs every source of a wired configuration until a signal, a time limit or a
+// fatal error; serves /metrics, /healthz, /readyz; prints progress.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "app/wiring.h"
+#include "core/status.h"
+#include "pipeline/metrics.h"
+
+namespace ddb2pg::app {
+
+enum class ProgressMode { kAuto, kBar, kPlain, kOff };
+
+struct RunOptions {
+  std::string metrics_listen;            // overrides config metrics.listen when non-empty; "off" disables
+  std::chrono::seconds duration{0};      // 0: until SIGINT/SIGTERM
+  ProgressMode progress = ProgressMode::kAuto;
+  bool check_schema = true;              // check target tables before starting
+  bool init_schema = false;              // create what is missing first (postgres.auto_create does too)
+  const std::atomic<bool>* external_stop = nullptr;  // the demo stops the run through this
+  std::atomic<int>* metrics_port = nullptr;          // receives the bound port (tests use :0)
+};
+
+// Installs SIGINT/SIGTERM handlers that request a graceful stop (a second signal exits at once).
+void InstallStopSignals();
+bool StopSignalled();
+
+// Blocks; Ok when stopped by a signal, the duration or external_stop after the final commits.
+core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunOptions& options);
+
+}  // namespace ddb2pg::app

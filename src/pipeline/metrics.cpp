@@ -1,0 +1,102 @@
+#include "pipeline/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace ddb2pg::pipeline {
+namespace {
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+// Seconds, from 1 ms to 60 s: commit latency and end-to-end lag share them.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  return buckets;
+}
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      records_read_(BuildCounter().Name("ddb2pg_records_read_total")
+                        .Help("Records read from the source, by operation (snapshot, create, update, delete)")
+                        .Register(*registry_)),
+      snapshot_items_read_(BuildGauge().Name("ddb2pg_snapshot_items_read")
+                               .Help("Items read by the snapshot so far").Register(*registry_)),
+      snapshot_items_estimate_(BuildGauge().Name("ddb2pg_snapshot_items_estimate")
+                                   .Help("DescribeTable's ItemCount estimate (refreshed by DynamoDB about every 6 h)")
+                                   .Register(*registry_)),
+      snapshot_segments_done_(BuildGauge().Name("ddb2pg_snapshot_segments_done")
+                                  .Help("Scan segments fully read").Register(*registry_)),
+      snapshot_complete_(BuildGauge().Name("ddb2pg_snapshot_complete")
+                             .Help("1 once the snapshot is complete and the stream is being read")
+                             .Register(*registry_)),
+      shards_active_(BuildGauge().Name("ddb2pg_shards_active")
+                         .Help("Stream shards being read now").Register(*registry_)),
+      shards_finished_(BuildGauge().Name("ddb2pg_shards_finished")
+                           .Help("Stream shards closed and fully read").Register(*registry_)),
+      retries_(BuildGauge().Name("ddb2pg_aws_retries_total")
+                   .Help("AWS calls retried, by error kind").Register(*registry_)),
+      rows_written_(BuildCounter().Name("ddb2pg_rows_written_total")
+                        .Help("Rows committed to the pipeline's table (upserts and deletes)")
+                        .Register(*registry_)),
+      dead_letters_(BuildCounter().Name("ddb2pg_dead_letters_total")
+                        .Help("Records written to ddb2pg.dead_letters").Register(*registry_)),
+      records_skipped_(BuildCounter().Name("ddb2pg_records_skipped_total")
+                           .Help("Records that failed mapping and were skipped (on_error: skip)")
+                           .Register(*registry_)),
+      records_filtered_(BuildCounter().Name("ddb2pg_records_filtered_total")
+                            .Help("Records dropped by the pipeline's filter or delete policy")
+                            .Register(*registry_)),
+      errors_(BuildCounter().Name("ddb2pg_errors_total")
+                  .Help("Errors by kind (mapping, commit, connection, source)").Register(*registry_)),
+      commits_(BuildCounter().Name("ddb2pg_commits_total")
+                   .Help("PostgreSQL transactions committed").Register(*registry_)),
+      commit_latency_(BuildHistogram().Name("ddb2pg_commit_latency_seconds")
+                          .Help("Time to write and commit one batch").Register(*registry_)),
+      end_to_end_lag_(BuildHistogram().Name("ddb2pg_end_to_end_lag_seconds")
+                          .Help("From a change's time in DynamoDB to its commit in PostgreSQL (stream records)")
+                          .Register(*registry_)),
+      last_commit_time_(BuildGauge().Name("ddb2pg_last_commit_timestamp_seconds")
+                            .Help("Unix time of the last commit").Register(*registry_)),
+      ready_(BuildGauge().Name("ddb2pg_ready").Help("1 while the pipelines run").Register(*registry_)) {}
+
+std::string Metrics::Serialize() const {
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(registry_->Collect());
+}
+
+prometheus::Counter& Metrics::RecordsRead(const std::string& source, const std::string& operation) {
+  return records_read_.Add({{"source", source}, {"operation", operation}});
+}
+prometheus::Gauge& Metrics::SnapshotItemsRead(const std::string& source) { return snapshot_items_read_.Add({{"source", source}}); }
+prometheus::Gauge& Metrics::SnapshotItemsEstimate(const std::string& source) {
+  return snapshot_items_estimate_.Add({{"source", source}});
+}
+prometheus::Gauge& Metrics::SnapshotSegmentsDone(const std::string& source) {
+  return snapshot_segments_done_.Add({{"source", source}});
+}
+prometheus::Gauge& Metrics::SnapshotComplete(const std::string& source) { return snapshot_complete_.Add({{"source", source}}); }
+prometheus::Gauge& Metrics::ShardsActive(const std::string& source) { return shards_active_.Add({{"source", source}}); }
+prometheus::Gauge& Metrics::ShardsFinished(const std::string& source) { return shards_finished_.Add({{"source", source}}); }
+prometheus::Gauge& Metrics::Retries(const std::string& kind) { return retries_.Add({{"kind", kind}}); }
+prometheus::Counter& Metrics::RowsWritten(const std::string& pipeline) { return rows_written_.Add({{"pipeline", pipeline}}); }
+prometheus::Counter& Metrics::DeadLetters(const std::string& pipeline) { return dead_letters_.Add({{"pipeline", pipeline}}); }
+prometheus::Counter& Metrics::RecordsSkipped(const std::string& pipeline) {
+  return records_skipped_.Add({{"pipeline", pipeline}});
+}
+prometheus::Counter& Metrics::RecordsFiltered(const std::string& pipeline) {
+  return records_filtered_.Add({{"pipeline", pipeline}});
+}
+prometheus::Counter& Metrics::Errors(const std::string& kind) { return errors_.Add({{"kind", kind}}); }
+prometheus::Counter& Metrics::Commits(const std::string& source) { return commits_.Add({{"source", source}}); }
+prometheus::Histogram& Metrics::CommitLatency(const std::string& source) {
+  return commit_latency_.Add({{"source", source}}, LatencyBuckets());
+}
+prometheus::Histogram& Metrics::EndToEndLag(const std::string& source) {
+  return end_to_end_lag_.Add({{"source", source}}, LatencyBuckets());
+}
+prometheus::Gauge& Metrics::LastCommitTime(const std::string& source) { return last_commit_time_.Add({{"source", source}}); }
+prometheus::Gauge& Metrics::Ready() { return ready_.Add({}); }
+
+}  // namespace ddb2pg::pipeline

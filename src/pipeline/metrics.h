@@ -1,0 +1,72 @@
+// Metrics: every Prometheus series ddb2pg exports, in one registry (see docs/metrics.md).
+//
+// The runtime updates them as records flow; the HTTP endpoint serialises the registry on each
+// scrape. Counters are labelled by pipeline (a target table's mapping) or source.
+// Thread-safety: every method is safe from any thread (prometheus-cpp metrics are atomic).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace ddb2pg::pipeline {
+
+class Metrics {
+ public:
+  Metrics();
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
+  // The text exposition format (what /metrics serves).
+  std::string Serialize() const;
+
+  // Source side.
+  prometheus::Counter& RecordsRead(const std::string& source, const std::string& operation);
+  prometheus::Gauge& SnapshotItemsRead(const std::string& source);
+  prometheus::Gauge& SnapshotItemsEstimate(const std::string& source);
+  prometheus::Gauge& SnapshotSegmentsDone(const std::string& source);
+  prometheus::Gauge& SnapshotComplete(const std::string& source);
+  prometheus::Gauge& ShardsActive(const std::string& source);
+  prometheus::Gauge& ShardsFinished(const std::string& source);
+  prometheus::Gauge& Retries(const std::string& kind);  // mirrored from the AWS clients' counters
+
+  // Pipeline / sink side.
+  prometheus::Counter& RowsWritten(const std::string& pipeline);
+  prometheus::Counter& DeadLetters(const std::string& pipeline);
+  prometheus::Counter& RecordsSkipped(const std::string& pipeline);
+  prometheus::Counter& RecordsFiltered(const std::string& pipeline);
+  prometheus::Counter& Errors(const std::string& kind);
+  prometheus::Counter& Commits(const std::string& source);
+  prometheus::Histogram& CommitLatency(const std::string& source);
+  prometheus::Histogram& EndToEndLag(const std::string& source);
+  prometheus::Gauge& LastCommitTime(const std::string& source);
+  prometheus::Gauge& Ready();  // 1 once the pipelines run (snapshot started or stream reading)
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& records_read_;
+  prometheus::Family<prometheus::Gauge>& snapshot_items_read_;
+  prometheus::Family<prometheus::Gauge>& snapshot_items_estimate_;
+  prometheus::Family<prometheus::Gauge>& snapshot_segments_done_;
+  prometheus::Family<prometheus::Gauge>& snapshot_complete_;
+  prometheus::Family<prometheus::Gauge>& shards_active_;
+  prometheus::Family<prometheus::Gauge>& shards_finished_;
+  prometheus::Family<prometheus::Gauge>& retries_;
+  prometheus::Family<prometheus::Counter>& rows_written_;
+  prometheus::Family<prometheus::Counter>& dead_letters_;
+  prometheus::Family<prometheus::Counter>& records_skipped_;
+  prometheus::Family<prometheus::Counter>& records_filtered_;
+  prometheus::Family<prometheus::Counter>& errors_;
+  prometheus::Family<prometheus::Counter>& commits_;
+  prometheus::Family<prometheus::Histogram>& commit_latency_;
+  prometheus::Family<prometheus::Histogram>& end_to_end_lag_;
+  prometheus::Family<prometheus::Gauge>& last_commit_time_;
+  prometheus::Family<prometheus::Gauge>& ready_;
+};
+
+}  // namespace ddb2pg::pipeline

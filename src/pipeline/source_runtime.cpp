@@ -1,0 +1,362 @@
+#include "pipeline/source_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+#include <thread>
+
+#include "core/bounded_queue.h"
+#include "core/value_json.h"
+#include "sink/postgres_sink.h"
+#include "source/dynamodb_source.h"
+
+namespace ddb2pg::pipeline {
+namespace {
+
+source::SourceOptions ToSourceOptions(const config::SourceConfig& config) {
+  source::SourceOptions options;
+  options.table = config.table;
+  options.snapshot_enabled = config.snapshot.enabled;
+  options.segments = config.snapshot.segments;
+  options.page_limit = config.snapshot.page_limit;
+  options.max_items_per_second = config.snapshot.max_items_per_second;
+  options.consistent_read = config.snapshot.consistent_read;
+  options.stream_start_at =
+      config.stream.start_at == "latest" ? source::StreamStartAt::kLatest : source::StreamStartAt::kTrimHorizon;
+  options.max_idle_poll_ms = config.stream.max_idle_poll_ms;
+  options.max_concurrent_shards = config.stream.max_concurrent_shards;
+  options.on_trimmed =
+      config.stream.on_trimmed == "resnapshot" ? source::TrimmedPolicy::kResnapshot : source::TrimmedPolicy::kStop;
+  options.enable_stream = config.stream.enable_stream;
+  return options;
+}
+
+bool IsStreamOperation(core::Operation op) {
+  return op == core::Operation::kCreate || op == core::Operation::kUpdate || op == core::Operation::kDelete;
+}
+
+std::string PositionText(const core::Position& position) { return position.partition + "@" + position.offset; }
+
+}  // namespace
+
+struct SourceRuntime::Impl {
+  const config::SourceConfig& source_config;
+  std::vector<const processor::MappingPlan*> plans;
+  std::vector<const processor::TableSpec*> tables;
+  RuntimeOptions options;
+  const core::Clock& clock;
+  Metrics& metrics;
+  sink::PostgresSink sink;
+  source::DynamoDbSource source;
+  core::BoundedQueue<core::Record> queue;
+  std::atomic<bool> stop_requested{false};
+
+  // Per-pipeline metric handles, in plan order.
+  std::vector<prometheus::Counter*> rows_written, dead_letters, skipped, filtered;
+  prometheus::Histogram* commit_latency;
+  prometheus::Histogram* lag;
+
+  mutable std::mutex progress_mutex;
+  RuntimeProgress progress;
+
+  // The batch being built, and the positions around it.
+  sink::Batch batch;
+  size_t batch_rows = 0;
+  size_t batch_bytes = 0;
+  std::vector<int64_t> batch_change_times;  // stream records' change times, for the lag histogram
+  std::optional<std::chrono::steady_clock::time_point> batch_deadline;
+  source::SourcePosition pending;     // position after the last record added to the batch
+  std::string committed_checkpoint;   // what PostgreSQL holds now ("" before the first commit)
+
+  Impl(const config::SourceConfig& source_config, std::vector<const processor::MappingPlan*> plans,
+       std::string conninfo, std::string checkpoint_id, aws::TableApi& table_api, aws::StreamsApi& streams_api,
+       Metrics& metrics, RuntimeOptions options, const core::Clock& clock)
+      : source_config(source_config),
+        plans(std::move(plans)),
+        options(options),
+        clock(clock),
+        metrics(metrics),
+        sink(sink::PostgresSinkOptions{std::move(conninfo), std::move(checkpoint_id)}),
+        source(ToSourceOptions(source_config), table_api, streams_api, clock),
+        queue(options.queue_capacity) {
+    for (const auto* plan : this->plans) {
+      tables.push_back(&plan->spec().table);
+      rows_written.push_back(&metrics.RowsWritten(plan->spec().name));
+      dead_letters.push_back(&metrics.DeadLetters(plan->spec().name));
+      skipped.push_back(&metrics.RecordsSkipped(plan->spec().name));
+      filtered.push_back(&metrics.RecordsFiltered(plan->spec().name));
+    }
+    commit_latency = &metrics.CommitLatency(source_config.name);
+    lag = &metrics.EndToEndLag(source_config.name);
+    ResetBatch();
+  }
+
+  void SetState(const char* state) {
+    std::lock_guard lock(progress_mutex);
+    progress.state = state;
+  }
+
+  void ResetBatch() {
+    batch = sink::Batch{};
+    for (const auto* table : tables) batch.tables.push_back(sink::TableRows{table, {}});
+    batch_rows = 0;
+    batch_bytes = 0;
+    batch_change_times.clear();
+    batch_deadline.reset();
+  }
+
+  bool BatchFull() const {
+    return batch_rows >= static_cast<size_t>(options.batch_max_rows) ||
+           batch_bytes >= static_cast<size_t>(options.batch_max_bytes);
+  }
+
+  // Opens (or re-opens) the sink, retrying while PostgreSQL is unreachable.
+  core::Result<sink::OpenResult> OpenSink() {
+    auto backoff = std::chrono::milliseconds(100);
+    while (true) {
+      auto opened = sink.Open(tables);
+      if (opened.ok() || !opened.status().retryable()) return opened;
+      metrics.Errors("connection").Increment();
+      if (stop_requested) return core::Status::Cancelled("stopped while reconnecting to PostgreSQL");
+      spdlog::warn("PostgreSQL unavailable ({}); retrying in {} ms", opened.status().message(), backoff.count());
+      SetState("reconnecting");
+      clock.SleepFor(backoff);
+      backoff = std::min(backoff * 2, options.reconnect_backoff_max);
+    }
+  }
+
+  // Commits the batch. On a lost connection: reconnect, and read the checkpoint back to tell a
+  // commit that landed (checkpoint == ours) from one that did not (checkpoint == previous).
+  core::Status Commit() {
+    if (batch.records == 0) return core::Status::Ok();
+    batch.checkpoint = pending.Serialize();
+    const auto started = clock.Monotonic();
+    while (true) {
+      core::Status status = sink.Commit(batch);
+      if (status.ok()) break;
+      if (!status.retryable()) {
+        metrics.Errors("commit").Increment();
+        return status.WithContext("commit to PostgreSQL");
+      }
+      metrics.Errors("connection").Increment();
+      spdlog::warn("commit failed ({}); reconnecting", status.message());
+      sink.Close();
+      auto reopened = OpenSink();
+      if (!reopened.ok()) return reopened.status();
+      const std::string saved = reopened->checkpoint.value_or("");
+      if (saved == batch.checkpoint) break;  // it had landed before the connection dropped
+      if (saved != committed_checkpoint) {
+        return core::Status::Internal("checkpoint changed under us while reconnecting (another runner?)");
+      }
+    }
+    const double seconds = std::chrono::duration<double>(clock.Monotonic() - started).count();
+    commit_latency->Observe(seconds);
+    committed_checkpoint = batch.checkpoint;
+    const int64_t now_ms = core::ToEpochMillis(clock.Now());
+    for (int64_t change_ms : batch_change_times) lag->Observe(std::max<int64_t>(0, now_ms - change_ms) / 1000.0);
+    metrics.Commits(source_config.name).Increment();
+    metrics.LastCommitTime(source_config.name).Set(static_cast<double>(now_ms) / 1000.0);
+    int64_t rows = 0;
+    for (size_t i = 0; i < batch.tables.size(); ++i) {
+      rows += static_cast<int64_t>(batch.tables[i].rows.size());
+      rows_written[i]->Increment(static_cast<double>(batch.tables[i].rows.size()));
+    }
+    {
+      std::lock_guard lock(progress_mutex);
+      progress.records_committed += batch.records;
+      progress.rows_committed += rows;
+      progress.dead_letters += static_cast<int64_t>(batch.dead_letters.size());
+      progress.commits += 1;
+      progress.last_commit_unix_ms = now_ms;
+      progress.last_change_time_ms = std::max(progress.last_change_time_ms, batch.max_change_time_ms);
+      if (batch.max_change_time_ms > 0) progress.last_lag_ms = std::max<int64_t>(0, now_ms - batch.max_change_time_ms);
+    }
+    ResetBatch();
+    return core::Status::Ok();
+  }
+
+  // Maps one record through every pipeline into the batch. A kStop pipeline's failure returns
+  // the error before the record touches the batch or the position.
+  core::Status Add(core::Record& record) {
+    metrics.RecordsRead(source_config.name, std::string(core::OperationName(record.operation))).Increment();
+    if (record.operation != core::Operation::kMarker) {
+      std::vector<std::optional<processor::Row>> rows(plans.size());
+      std::vector<sink::DeadLetter> letters;
+      for (size_t i = 0; i < plans.size(); ++i) {
+        auto mapped = plans[i]->Map(record);
+        if (mapped.ok()) {
+          rows[i] = std::move(mapped).value();
+          if (!rows[i]) filtered[i]->Increment();
+          continue;
+        }
+        const auto& spec = plans[i]->spec();
+        metrics.Errors("mapping").Increment();
+        switch (spec.on_error) {
+          case processor::ErrorPolicy::kStop:
+            return core::Status::InvalidArgument("pipeline " + spec.name + ": record " +
+                                                 core::ItemToJson(record.key) + " at " +
+                                                 PositionText(record.position) + ": " +
+                                                 mapped.status().message() + " (on_error: stop)");
+          case processor::ErrorPolicy::kSkip:
+            skipped[i]->Increment();
+            spdlog::warn("pipeline {}: skipped record {}: {}", spec.name, core::ItemToJson(record.key),
+                         mapped.status().message());
+            {
+              std::lock_guard lock(progress_mutex);
+              progress.skipped += 1;
+            }
+            break;
+          case processor::ErrorPolicy::kDeadLetter: {
+            sink::DeadLetter letter;
+            letter.pipeline = spec.name;
+            letter.key_json = record.key.is_map() ? core::ItemToJson(record.key) : "{}";
+            letter.operation = std::string(core::OperationName(record.operation));
+            letter.reason = mapped.status().message();
+            const core::Value* image = record.image();
+            letter.item_json = image != nullptr && image->is_map() ? core::ItemToJson(*image) : "";
+            letter.change_time_ms = record.metadata.change_time_ms;
+            letter.position = PositionText(record.position);
+            dead_letters[i]->Increment();
+            letters.push_back(std::move(letter));
+            break;
+          }
+        }
+      }
+      for (size_t i = 0; i < plans.size(); ++i) {
+        if (!rows[i]) continue;
+        batch_bytes += rows[i]->byte_size();
+        batch_rows += 1;
+        batch.tables[i].rows.push_back(std::move(*rows[i]));
+      }
+      for (auto& letter : letters) batch.dead_letters.push_back(std::move(letter));
+      if (IsStreamOperation(record.operation)) {
+        batch_change_times.push_back(record.metadata.change_time_ms);
+        batch.max_change_time_ms = std::max(batch.max_change_time_ms, record.metadata.change_time_ms);
+      }
+    }
+    DDB2PG_RETURN_IF_ERROR(pending.Fold(record.position));
+    batch.records += 1;
+    if (!batch_deadline) batch_deadline = clock.Monotonic() + options.batch_max_delay;
+    return core::Status::Ok();
+  }
+
+  void PublishSourceProgress() {
+    const auto p = source.progress();
+    const std::string& name = source_config.name;
+    metrics.SnapshotItemsRead(name).Set(static_cast<double>(p.snapshot_items));
+    metrics.SnapshotItemsEstimate(name).Set(static_cast<double>(p.item_count_estimate));
+    metrics.SnapshotSegmentsDone(name).Set(p.segments_done);
+    metrics.SnapshotComplete(name).Set(p.snapshot_complete ? 1 : 0);
+    metrics.ShardsActive(name).Set(p.shards_active);
+    metrics.ShardsFinished(name).Set(p.shards_finished);
+    std::lock_guard lock(progress_mutex);
+    progress.snapshot_complete = p.snapshot_complete;
+    progress.snapshot_items_read = p.snapshot_items;
+    progress.snapshot_items_estimate = p.item_count_estimate;
+    progress.shards_active = p.shards_active;
+    progress.shards_finished = p.shards_finished;
+    if (progress.state != "reconnecting") progress.state = p.snapshot_complete ? "streaming" : "snapshot";
+  }
+
+  core::Status Run() {
+    SetState("starting");
+    auto opened = OpenSink();
+    if (!opened.ok()) return opened.status().WithContext("PostgreSQL");
+    committed_checkpoint = opened->checkpoint.value_or("");
+    if (opened->checkpoint) {
+      auto parsed = source::SourcePosition::Parse(*opened->checkpoint);
+      if (!parsed.ok()) return parsed.status().WithContext("saved checkpoint");
+      pending = std::move(parsed).value();
+      spdlog::info("source {}: resuming from the committed checkpoint", source_config.name);
+    }
+    DDB2PG_RETURN_IF_ERROR(source.Start(opened->checkpoint, &queue).WithContext("source " + source_config.name));
+    metrics.Ready().Set(1);
+
+    core::Status result = core::Status::Ok();
+    auto last_progress = clock.Monotonic();
+    while (true) {
+      if (stop_requested) break;
+      auto wait = std::chrono::milliseconds(50);
+      if (batch_deadline) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*batch_deadline - clock.Monotonic());
+        wait = std::clamp(left, std::chrono::milliseconds(0), wait);
+      }
+      auto record = queue.PopFor(wait);
+      if (record) {
+        core::Status added = Add(*record);
+        if (!added.ok()) {
+          result = added;
+          break;
+        }
+        // Drain what is already queued without waiting, up to the batch bounds.
+        while (!BatchFull() && !stop_requested) {
+          auto next = queue.PopFor(std::chrono::milliseconds(0));
+          if (!next) break;
+          added = Add(*next);
+          if (!added.ok()) break;
+        }
+        if (!added.ok()) {
+          result = added;
+          break;
+        }
+      }
+      if (BatchFull() || (batch_deadline && clock.Monotonic() >= *batch_deadline)) {
+        core::Status committed = Commit();
+        if (!committed.ok()) {
+          result = committed;
+          break;
+        }
+      }
+      if (!record) {
+        core::Status source_status = source.status();
+        if (!source_status.ok() && queue.size() == 0) {
+          result = source_status.WithContext("source " + source_config.name);
+          break;
+        }
+      }
+      if (clock.Monotonic() - last_progress > std::chrono::milliseconds(500)) {
+        PublishSourceProgress();
+        last_progress = clock.Monotonic();
+      }
+    }
+    metrics.Ready().Set(0);
+    source.Stop();
+    queue.Close();
+    // Whatever was read is committed, also on a kStop mapping error or a fatal source error (the
+    // batch holds only records before the failing one); not after a failed commit.
+    if (result.code() != core::StatusCode::kConflict && result.code() != core::StatusCode::kInternal &&
+        result.message().find("commit to PostgreSQL") == std::string::npos) {
+      core::Status committed = Commit();
+      if (!committed.ok() && result.ok()) result = committed;
+    }
+    PublishSourceProgress();
+    sink.Close();
+    SetState(result.ok() ? "stopped" : "failed");
+    return result;
+  }
+};
+
+SourceRuntime::SourceRuntime(const config::SourceConfig& source, std::vector<const processor::MappingPlan*> plans,
+                             std::string conninfo, std::string checkpoint_id, aws::TableApi& table_api,
+                             aws::StreamsApi& streams_api, Metrics& metrics, RuntimeOptions options,
+                             const core::Clock& clock)
+    : impl_(std::make_unique<Impl>(source, std::move(plans), std::move(conninfo), std::move(checkpoint_id), table_api,
+                                   streams_api, metrics, options, clock)) {}
+
+SourceRuntime::~SourceRuntime() = default;
+
+core::Status SourceRuntime::Run() { return impl_->Run(); }
+
+void SourceRuntime::SetStreamEnabler(std::function<core::Status(const std::string& table)> enabler) {
+  impl_->source.SetStreamEnabler(std::move(enabler));
+}
+
+void SourceRuntime::RequestStop() { impl_->stop_requested = true; }
+
+RuntimeProgress SourceRuntime::progress() const {
+  std::lock_guard lock(impl_->progress_mutex);
+  return impl_->progress;
+}
+
+}  // namespace ddb2pg::pipeline
