@@ -2,9 +2,19 @@
 //
 // See docs/config.md for every key. Loading substitutes ${ENV} and ${ENV:-default}, rejects
 // unknown keys and wrong types with the file, line and column, and checks cross references
-// (a pipeline's source exists, key columns are columns, names are unique).
+// (a pipeline's source exists, key columns are columns, names are unique, soft-delete columns
+// exist with the right types) and compiles every pipeline's mapping once to report bad
+// expressions at their line.
+//
+// A failed load is one kInvalidArgument Status whose message holds every problem found, one per
+// line, in file order: "FILE:LINE:COLUMN: message" (1-based). Messages name keys, never echo
+// secret values (credentials, connection strings).
+//
+// Thread-safety: the functions are reentrant; the Config is a plain value.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,8 +25,8 @@ namespace ddb2pg::config {
 
 struct SnapshotSettings {
   bool enabled = true;          // false: start from the stream only (TRIM_HORIZON or LATEST)
-  int segments = 4;             // parallel Scan segments
-  int page_limit = 1000;        // Scan Limit
+  int segments = 4;             // parallel Scan segments (1 … 1,000,000)
+  int page_limit = 1000;        // Scan Limit (items per page, ≥ 1)
   double max_items_per_second = 0;  // 0: unlimited
   bool consistent_read = false;
 };
@@ -42,16 +52,20 @@ struct SourceConfig {
   std::string session_token;
   SnapshotSettings snapshot;
   StreamSettings stream;
-  int line = 0;
+  int line = 0;    // where the source is defined (1-based; 0 when built in code)
+  int column = 0;
 };
 
 struct PostgresConfig {
   std::string conninfo;    // libpq conninfo or URI; empty: libpq's PG* variables decide
-  std::string sslmode;     // optional, passed to libpq
+  std::string sslmode;     // optional, passed to libpq (disable … verify-full)
   int batch_max_rows = 10000;
   int batch_max_bytes = 16 * 1024 * 1024;
   int batch_max_delay_ms = 100;  // a quiet stream still commits within this
   bool auto_create = false;       // create missing target tables on start
+  // Schema for pipeline tables named without one. Already applied to every
+  // PipelineSpec::table.schema by the loader; kept here for display.
+  std::string default_schema = "public";
 };
 
 struct MetricsConfig {
@@ -65,11 +79,26 @@ struct Config {
   PostgresConfig postgres;
   std::vector<processor::PipelineSpec> pipelines;
   MetricsConfig metrics;
+
+  // The source named `name`, or nullptr.
+  const SourceConfig* FindSource(const std::string& name) const;
+  // The pipelines reading source `name`, in file order (the runtime reads the source once and
+  // fans its records out to them).
+  std::vector<const processor::PipelineSpec*> PipelinesOf(const std::string& source_name) const;
 };
 
-// Loads and validates a file. Errors are kInvalidArgument with "FILE:LINE:COLUMN: message".
+// Looks up an environment variable for ${NAME} substitution; tests inject a map.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+// The real process environment (getenv).
+EnvLookup ProcessEnvironment();
+
+// Loads and validates a file. Errors are kInvalidArgument with "FILE:LINE:COLUMN: message",
+// one line per problem, in file order.
 core::Result<Config> LoadConfigFile(const std::string& path);
+core::Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env);
 // The same from text (`name` stands in for the file name in errors).
 core::Result<Config> LoadConfigText(const std::string& text, const std::string& name);
+core::Result<Config> LoadConfigText(const std::string& text, const std::string& name,
+                                    const EnvLookup& env);
 
 }  // namespace ddb2pg::config
