@@ -1,11 +1,19 @@
 // PostgresSink: writes batches to PostgreSQL exactly once.
 //
-// Each Commit() is one transaction: for every table, COPY the rows into a temporary staging
-// table, then upsert (INSERT … SELECT … ON CONFLICT (key) DO UPDATE), apply soft deletes (only
-// the deleted / deleted_at columns on conflict) and hard deletes (DELETE … USING staging), keeping
-// only the last version of each key; insert the dead letters into ddb2pg.dead_letters; and
-// update the checkpoint row in ddb2pg.checkpoints guarded by the fencing token
-// (UPDATE … WHERE id = $1 AND fence = $2; no row → kConflict: another runner took over).
+// Each Commit() is one transaction: first the checkpoint row in ddb2pg.checkpoints is updated
+// guarded by the fencing token (UPDATE … WHERE id = $1 AND fence = $3; no row → rollback and
+// kConflict: another runner took over; the row lock it takes also makes a concurrent Open()
+// wait until this commit is done). Then for every table the last version of each key is
+// written (TableWriter: COPY into a temporary staging table, then INSERT … SELECT … ON CONFLICT
+// (key) DO UPDATE for upserts, only the deleted / deleted_at columns for soft deletes, DELETE …
+// USING staging for hard deletes; or, for batches of new keys only, one COPY straight into the
+// table); the dead letters go into ddb2pg.dead_letters; and COMMIT. The statements after the
+// COPYs, the dead letters and the COMMIT travel in one libpq pipeline (one round trip).
+//
+// Errors: kConflict (fenced out; stop), kUnavailable (connection lost or server shutting down;
+// Open() again and resume from the checkpoint it returns), kInvalidArgument (a row PostgreSQL
+// rejects, e.g. bad UUID text: the message names the table and the row's key; nothing of the
+// batch is written), kNotFound / kPermissionDenied (missing table, missing privilege).
 //
 // Open() bumps the fence (taking the checkpoint over from any previous runner) and returns the
 // saved checkpoint; a runner whose fence was bumped gets kConflict on its next Commit and must
@@ -30,7 +38,13 @@ namespace ddb2pg::sink {
 struct PostgresSinkOptions {
   std::string conninfo;        // libpq conninfo or URI; PG* environment variables apply as in libpq
   std::string checkpoint_id;   // identifies the pipeline set + source, e.g. "users.yaml:users"
-  std::string application_name = "ddb2pg";
+  std::string application_name = "ddb2pg";  // used when the conninfo sets none
+  // synchronous_commit for the sink's own transactions. "off" is safe here: a commit lost in a
+  // server crash loses its checkpoint with it, so the restart re-reads those changes. "" keeps
+  // the server's setting.
+  std::string synchronous_commit = "off";
+  // COPY batches of new keys straight into the target (see TableWriter); false always stages.
+  bool direct_copy = true;
 };
 
 struct OpenResult {
@@ -47,9 +61,15 @@ class PostgresSink {
 
   // Connects, creates the ddb2pg schema, checkpoint and dead-letter tables if missing, takes the
   // fence, prepares statements for `tables`, and returns the saved checkpoint.
+  // May be called again after a failure (it reconnects). The TableSpecs must outlive the sink.
   core::Result<OpenResult> Open(const std::vector<const processor::TableSpec*>& tables);
+  // Writes the batch and moves the checkpoint to batch.checkpoint (kept when empty), atomically.
+  // batch.tables must name TableSpecs given to Open() (matched by address, else schema + name).
   core::Status Commit(const Batch& batch);
   void Close();
+
+  // For tests and metrics: how many of the last Commit()'s tables took the direct COPY path.
+  int last_direct_tables() const;
 
  private:
   struct Impl;

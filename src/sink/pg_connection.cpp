@@ -1,0 +1,265 @@
+#include "sink/pg_connection.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace ddb2pg::sink {
+namespace {
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+std::string Field(const PGresult* result, int field) {
+  const char* value = result == nullptr ? nullptr : PQresultErrorField(result, field);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+// What a SQLSTATE says about retrying (PostgreSQL appendix A).
+core::StatusCode CodeForSqlState(const std::string& state) {
+  if (state.empty()) return core::StatusCode::kUnavailable;  // no server answer: transport failure
+  const std::string cls = state.substr(0, 2);
+  if (cls == "08" || cls == "53" || cls == "57" || state == "40001" || state == "40P01" || state == "55P03") {
+    return core::StatusCode::kUnavailable;
+  }
+  if (state == "42501" || cls == "28") return core::StatusCode::kPermissionDenied;
+  if (state == "42P01" || state == "42703" || state == "3F000") return core::StatusCode::kNotFound;
+  if (cls == "22" || cls == "23" || cls == "42") return core::StatusCode::kInvalidArgument;
+  return core::StatusCode::kInternal;
+}
+
+std::string Describe(PGconn* conn) {
+  std::string text;
+  PQconninfoOption* options = PQconninfo(conn);
+  if (options == nullptr) return text;
+  for (const char* wanted : {"host", "hostaddr", "port", "dbname", "user"}) {
+    for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+      if (std::strcmp(option->keyword, wanted) == 0 && option->val != nullptr && *option->val != '\0') {
+        if (!text.empty()) text.push_back(' ');
+        text.append(wanted).append("=").append(option->val);
+      }
+    }
+  }
+  PQconninfoFree(options);
+  return text;
+}
+
+std::string PasswordOf(const std::string& conninfo) {
+  std::string password;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (options == nullptr) return password;
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (std::strcmp(option->keyword, "password") == 0 && option->val != nullptr) password = option->val;
+  }
+  PQconninfoFree(options);
+  return password;
+}
+
+}  // namespace
+
+std::string RedactPassword(std::string text, const std::string& password) {
+  if (!password.empty()) {
+    for (size_t at = text.find(password); at != std::string::npos; at = text.find(password, at)) {
+      text.replace(at, password.size(), "***");
+      at += 3;
+    }
+  }
+  // A conninfo libpq could not parse may be echoed: drop whatever follows "password=".
+  for (size_t at = text.find("password="); at != std::string::npos; at = text.find("password=", at)) {
+    size_t begin = at + 9;
+    size_t end = begin;
+    while (end < text.size() && text[end] != ' ' && text[end] != '&' && text[end] != '"') ++end;
+    text.replace(begin, end - begin, "***");
+    at = begin + 3;
+  }
+  // URI form postgresql://user:secret@host.
+  for (size_t scheme = text.find("://"); scheme != std::string::npos; scheme = text.find("://", scheme + 3)) {
+    const size_t at_sign = text.find('@', scheme + 3);
+    const size_t colon = text.find(':', scheme + 3);
+    const size_t slash = text.find('/', scheme + 3);
+    if (at_sign != std::string::npos && colon != std::string::npos && colon < at_sign &&
+        (slash == std::string::npos || at_sign < slash)) {
+      text.replace(colon + 1, at_sign - colon - 1, "***");
+    }
+  }
+  return text;
+}
+
+PgConnection::PgConnection(PGconn* conn, std::string secret)
+    : conn_(conn), password_(std::move(secret)), description_(Describe(conn)) {}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& conninfo,
+                                                                  const std::string& application_name) {
+  // Our settings come first so that anything in the conninfo (expanded from "dbname") overrides
+  // them; the PG* environment variables fill in whatever neither sets.
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
+    keywords.push_back("connect_timeout");
+    values.push_back("10");
+  }
+  keywords.push_back("fallback_application_name");
+  values.push_back(application_name.c_str());
+  keywords.push_back("dbname");
+  values.push_back(conninfo.c_str());
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
+  const std::string password = PasswordOf(conninfo);
+  if (conn == nullptr) return core::Status::Unavailable("cannot connect to PostgreSQL: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = "cannot connect to PostgreSQL";
+    const std::string where = Describe(conn);
+    if (!where.empty()) message.append(" (").append(where).append(")");
+    message.append(": ").append(RedactPassword(Trim(PQerrorMessage(conn)), password));
+    PQfinish(conn);
+    const bool auth = message.find("authentication failed") != std::string::npos ||
+                      message.find("permission denied") != std::string::npos;
+    return core::Status(auth ? core::StatusCode::kPermissionDenied : core::StatusCode::kUnavailable, message);
+  }
+  std::unique_ptr<PgConnection> connection(new PgConnection(conn, password));
+  if (PQsetClientEncoding(conn, "UTF8") != 0) {
+    return core::Status::Internal("PostgreSQL (" + connection->description() + ") refused client_encoding UTF8");
+  }
+  return connection;
+}
+
+bool PgConnection::broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+
+std::string PgConnection::Redact(std::string text) const { return RedactPassword(std::move(text), password_); }
+
+core::Status PgConnection::ErrorStatus(const PGresult* result, std::string_view context) const {
+  std::string message(context);
+  message.append(": ");
+  const std::string state = Field(result, PG_DIAG_SQLSTATE);
+  std::string primary = Field(result, PG_DIAG_MESSAGE_PRIMARY);
+  if (primary.empty()) primary = Trim(result != nullptr ? PQresultErrorMessage(result) : "");
+  if (primary.empty()) primary = Trim(PQerrorMessage(conn_));
+  if (primary.empty()) primary = "unknown error";
+  message.append(primary);
+  const std::string detail = Field(result, PG_DIAG_MESSAGE_DETAIL);
+  if (!detail.empty()) message.append("; ").append(detail);
+  const std::string where = Field(result, PG_DIAG_CONTEXT);
+  if (!where.empty()) message.append(" (").append(where).append(")");
+  if (!state.empty()) message.append(" [SQLSTATE ").append(state).append("]");
+  core::StatusCode code = CodeForSqlState(state);
+  if (broken()) {
+    code = core::StatusCode::kUnavailable;
+    message.append(" (connection to PostgreSQL lost)");
+  }
+  return {code, Redact(std::move(message))};
+}
+
+core::Status PgConnection::Exec(const std::string& sql, std::string_view context) {
+  PgResult result(PQexec(conn_, sql.c_str()));
+  const auto status = PQresultStatus(result.get());
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return core::Status::Ok();
+  return ErrorStatus(result.get(), context);
+}
+
+core::Result<PgResult> PgConnection::Query(const std::string& sql,
+                                           const std::vector<std::optional<std::string>>& params,
+                                           std::string_view context) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  PgResult result(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                               nullptr, nullptr, 0));
+  const auto status = PQresultStatus(result.get());
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+  return ErrorStatus(result.get(), context);
+}
+
+core::Status PgConnection::Prepare(const std::string& name, const std::string& sql, std::string_view context) {
+  PgResult result(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+  if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return core::Status::Ok();
+  return ErrorStatus(result.get(), context);
+}
+
+core::Status PgConnection::CopyBegin(const std::string& copy_sql, std::string_view context) {
+  PgResult result(PQexec(conn_, copy_sql.c_str()));
+  if (PQresultStatus(result.get()) == PGRES_COPY_IN) return core::Status::Ok();
+  return ErrorStatus(result.get(), context);
+}
+
+core::Status PgConnection::CopyPut(std::string_view data, std::string_view context) {
+  if (data.empty()) return core::Status::Ok();
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1) return core::Status::Ok();
+  return ErrorStatus(nullptr, context);
+}
+
+core::Status PgConnection::CopyEnd(std::string_view context, std::string* sqlstate) {
+  if (sqlstate != nullptr) sqlstate->clear();
+  if (PQputCopyEnd(conn_, nullptr) != 1) return ErrorStatus(nullptr, context);
+  core::Status outcome;
+  // Read every result so the connection is idle again, keeping the first error.
+  while (PgResult result{PQgetResult(conn_)}) {
+    const auto status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && outcome.ok()) {
+      outcome = ErrorStatus(result.get(), context);
+      if (sqlstate != nullptr) *sqlstate = Field(result.get(), PG_DIAG_SQLSTATE);
+    }
+    if (broken()) break;
+  }
+  return outcome;
+}
+
+core::Result<std::vector<PgResult>> PgConnection::RunPipeline(const std::vector<PgStatement>& statements) {
+  if (PQenterPipelineMode(conn_) != 1) return ErrorStatus(nullptr, "entering pipeline mode");
+  core::Status failure;
+  size_t sent = 0;
+  for (const auto& statement : statements) {
+    std::vector<const char*> values;
+    values.reserve(statement.params.size());
+    for (const auto& param : statement.params) values.push_back(param ? param->c_str() : nullptr);
+    const int count = static_cast<int>(values.size());
+    const int ok = statement.prepared_name.empty()
+                       ? PQsendQueryParams(conn_, statement.sql.c_str(), count, nullptr, values.data(), nullptr,
+                                           nullptr, 0)
+                       : PQsendQueryPrepared(conn_, statement.prepared_name.c_str(), count, values.data(), nullptr,
+                                             nullptr, 0);
+    if (ok != 1) {
+      failure = ErrorStatus(nullptr, statement.context);
+      break;
+    }
+    ++sent;
+  }
+  const bool synced = PQpipelineSync(conn_) == 1;
+  if (!synced && failure.ok()) failure = ErrorStatus(nullptr, "pipeline sync");
+
+  std::vector<PgResult> results;
+  results.reserve(statements.size());
+  // Each statement yields its result then a NULL; the Sync yields PGRES_PIPELINE_SYNC.
+  for (size_t index = 0; index < sent && synced && !broken(); ++index) {
+    PgResult result(PQgetResult(conn_));
+    if (result == nullptr) {
+      if (failure.ok()) failure = ErrorStatus(nullptr, statements[index].context);
+      break;
+    }
+    const auto status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && failure.ok()) {
+      // PGRES_PIPELINE_ABORTED follows an earlier error, which is already recorded.
+      failure = ErrorStatus(result.get(), statements[index].context);
+    }
+    results.push_back(std::move(result));
+    while (PgResult rest{PQgetResult(conn_)}) {
+    }
+  }
+  if (synced && !broken()) {
+    while (PgResult result{PQgetResult(conn_)}) {
+      if (PQresultStatus(result.get()) == PGRES_PIPELINE_SYNC) break;
+    }
+  }
+  if (!broken() && PQexitPipelineMode(conn_) != 1 && failure.ok()) {
+    failure = ErrorStatus(nullptr, "leaving pipeline mode");
+  }
+  if (!failure.ok()) return failure;
+  return results;
+}
+
+}  // namespace ddb2pg::sink

@@ -1,0 +1,44 @@
+// RowDeduper: keeps only the last row of each key in a batch, because INSERT … ON CONFLICT DO
+// UPDATE (and MERGE) fail with "cannot affect row a second time" when one statement meets a key
+// twice, and because the last change of a key is the one that must win.
+//
+// Keys compare the way PostgreSQL compares them for the common key types: UUID cells ignore case,
+// hyphens and braces ("{A0EE…}" equals "a0ee…"), integer cells ignore a leading '+' and leading
+// zeros; other types compare their text exactly.
+//
+// Thread-safety: a plain value.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "processor/row.h"
+#include "processor/table_spec.h"
+
+namespace ddb2pg::sink {
+
+class RowDeduper {
+ public:
+  // `table` must outlive the deduper.
+  explicit RowDeduper(const processor::TableSpec& table);
+
+  // Indexes (ascending) of the rows to keep: for each key, the last row carrying it.
+  std::vector<size_t> KeepLast(const std::vector<processor::Row>& rows) const;
+
+  // The comparable key of one row (key cells normalized, joined unambiguously).
+  std::string Key(const processor::Row& row) const;
+  // The key cells as "col=value, col=value", for messages.
+  std::string DescribeKey(const processor::Row& row) const;
+
+ private:
+  struct KeyColumn {
+    size_t index;
+    processor::ColumnKind kind;
+    std::string name;
+  };
+  std::vector<KeyColumn> key_columns_;
+};
+
+}  // namespace ddb2pg::sink

@@ -1,0 +1,55 @@
+#include "sink/system_tables.h"
+
+namespace ddb2pg::sink {
+
+std::vector<std::string> SystemTables::CreateStatements() {
+  return {
+      "CREATE SCHEMA IF NOT EXISTS ddb2pg;",
+      "CREATE TABLE IF NOT EXISTS ddb2pg.checkpoints (\n"
+      "    id TEXT PRIMARY KEY,\n"
+      "    position TEXT,\n"
+      "    fence BIGINT NOT NULL DEFAULT 0,\n"
+      "    records BIGINT NOT NULL DEFAULT 0,\n"
+      "    rows_written BIGINT NOT NULL DEFAULT 0,\n"
+      "    dead_letters BIGINT NOT NULL DEFAULT 0,\n"
+      "    commits BIGINT NOT NULL DEFAULT 0,\n"
+      "    last_change_time TIMESTAMPTZ,\n"
+      "    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
+      "    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()\n"
+      ");",
+      "CREATE TABLE IF NOT EXISTS ddb2pg.dead_letters (\n"
+      "    id BIGSERIAL PRIMARY KEY,\n"
+      "    pipeline TEXT NOT NULL,\n"
+      "    key TEXT,\n"
+      "    operation TEXT,\n"
+      "    reason TEXT NOT NULL,\n"
+      "    item TEXT,\n"
+      "    change_time TIMESTAMPTZ,\n"
+      "    position TEXT,\n"
+      "    created_at TIMESTAMPTZ NOT NULL DEFAULT now()\n"
+      ");",
+      "CREATE INDEX IF NOT EXISTS dead_letters_pipeline_idx ON ddb2pg.dead_letters (pipeline, id);",
+  };
+}
+
+core::Status SystemTables::Ensure(PgConnection& connection) {
+  auto present = connection.Query(
+      "SELECT to_regclass('ddb2pg.checkpoints') IS NOT NULL AND to_regclass('ddb2pg.dead_letters') IS NOT NULL",
+      {}, "checking ddb2pg's tables");
+  if (!present.ok()) return present.status();
+  if (std::string_view(PQgetvalue(present->get(), 0, 0)) == "t") return core::Status::Ok();
+
+  const std::string context = "creating ddb2pg's schema and tables";
+  DDB2PG_RETURN_IF_ERROR(connection.Exec("BEGIN", context));
+  // Two runners starting at once would otherwise race on CREATE … IF NOT EXISTS.
+  core::Status status = connection.Exec("SELECT pg_advisory_xact_lock(4242004242)", context);
+  for (const auto& statement : CreateStatements()) {
+    if (!status.ok()) break;
+    status = connection.Exec(statement, context);
+  }
+  if (status.ok()) status = connection.Exec("COMMIT", context);
+  if (!status.ok() && !connection.broken()) (void)connection.Exec("ROLLBACK", context);
+  return status;
+}
+
+}  // namespace ddb2pg::sink

@@ -1,0 +1,29 @@
+// SystemTables: ddb2pg's own tables in the `ddb2pg` schema.
+//
+//   ddb2pg.checkpoints   one row per checkpoint id (pipeline set + source): the source position
+//                        committed with the rows, the fencing token, counters and the time of
+//                        the newest change committed (the `status` command reads lag from it).
+//   ddb2pg.dead_letters  records that could not be mapped, with their reason and raw item.
+//
+// Thread-safety: stateless.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "sink/pg_connection.h"
+
+namespace ddb2pg::sink {
+
+class SystemTables {
+ public:
+  // CREATE SCHEMA / CREATE TABLE IF NOT EXISTS statements, in order.
+  static std::vector<std::string> CreateStatements();
+  // Creates whatever is missing. Runs no DDL when both tables exist (so a role without CREATE
+  // privilege can run against a prepared database); concurrent callers serialize on an advisory
+  // lock.
+  static core::Status Ensure(PgConnection& connection);
+};
+
+}  // namespace ddb2pg::sink

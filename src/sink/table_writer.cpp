@@ -1,0 +1,231 @@
+#include "sink/table_writer.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "sink/copy_text_encoder.h"
+#include "sink/sql_text.h"
+
+namespace ddb2pg::sink {
+namespace {
+
+constexpr std::string_view kActionColumn = "ddb2pg_action";
+constexpr int kMaxDirectBackoff = 64;
+
+char ActionTag(processor::RowAction action) {
+  switch (action) {
+    case processor::RowAction::kUpsert: return 'u';
+    case processor::RowAction::kSoftDelete: return 's';
+    case processor::RowAction::kHardDelete: return 'h';
+  }
+  return 'u';
+}
+
+bool HasColumn(const processor::TableSpec& table, std::string_view name) {
+  return std::any_of(table.columns.begin(), table.columns.end(),
+                     [&](const processor::ColumnSpec& column) { return column.name == name; });
+}
+
+// "COPY x, line 3, column id: …" → 3 (0 when absent).
+size_t CopyLine(const std::string& message) {
+  const size_t at = message.find(", line ");
+  if (at == std::string::npos) return 0;
+  return static_cast<size_t>(std::strtoul(message.c_str() + at + 7, nullptr, 10));
+}
+
+}  // namespace
+
+TableWriter::TableWriter(const processor::TableSpec& table, int index, TableWriterOptions options)
+    : table_(table), options_(options), deduper_(table) {
+  display_name_ = DisplayName(table);
+  qualified_name_ = QualifiedName(table);
+  const std::string suffix = std::to_string(index);
+  staging_name_ = "pg_temp." + QuoteIdentifier("ddb2pg_stage_" + suffix);
+  upsert_name_ = "ddb2pg_upsert_" + suffix;
+  soft_delete_name_ = "ddb2pg_soft_delete_" + suffix;
+  hard_delete_name_ = "ddb2pg_hard_delete_" + suffix;
+
+  std::vector<std::string> names;
+  for (const auto& column : table.columns) names.push_back(column.name);
+  const std::string columns = QuotedList(names);
+  const std::string action = QuoteIdentifier(kActionColumn);
+  const std::string keys = QuotedList(table.key_columns);
+
+  create_staging_sql_ = "CREATE TEMP TABLE " + staging_name_ + " ON COMMIT DELETE ROWS AS SELECT " + columns +
+                        ", NULL::\"char\" AS " + action + " FROM " + qualified_name_ + " WITH NO DATA";
+  copy_direct_sql_ = "COPY " + qualified_name_ + " (" + columns + ") FROM STDIN";
+  copy_staging_sql_ = "COPY " + staging_name_ + " (" + columns + ", " + action + ") FROM STDIN";
+
+  const std::string insert_head = "INSERT INTO " + qualified_name_ + " (" + columns + ") SELECT " + columns +
+                                  " FROM " + staging_name_ + " WHERE " + action + " = ";
+  std::string set_all;
+  for (const auto& column : table.columns) {
+    if (std::find(table.key_columns.begin(), table.key_columns.end(), column.name) != table.key_columns.end()) {
+      continue;
+    }
+    if (!set_all.empty()) set_all.append(", ");
+    set_all.append(QuoteIdentifier(column.name)).append(" = EXCLUDED.").append(QuoteIdentifier(column.name));
+  }
+  upsert_sql_ = insert_head + "'u' ON CONFLICT (" + keys + ") DO " +
+                (set_all.empty() ? std::string("NOTHING") : "UPDATE SET " + set_all);
+
+  if (HasColumn(table, table.deleted_column)) {
+    std::string set_deleted =
+        QuoteIdentifier(table.deleted_column) + " = EXCLUDED." + QuoteIdentifier(table.deleted_column);
+    if (HasColumn(table, table.deleted_at_column)) {
+      set_deleted.append(", ")
+          .append(QuoteIdentifier(table.deleted_at_column))
+          .append(" = EXCLUDED.")
+          .append(QuoteIdentifier(table.deleted_at_column));
+    }
+    soft_delete_sql_ = insert_head + "'s' ON CONFLICT (" + keys + ") DO UPDATE SET " + set_deleted;
+  }
+
+  std::string key_match;
+  for (const auto& key : table.key_columns) {
+    key_match.append("t.").append(QuoteIdentifier(key)).append(" = s.").append(QuoteIdentifier(key)).append(" AND ");
+  }
+  hard_delete_sql_ = "DELETE FROM " + qualified_name_ + " AS t USING " + staging_name_ + " AS s WHERE " + key_match +
+                     "s." + action + " = 'h'";
+}
+
+core::Status TableWriter::Validate() const {
+  if (table_.columns.empty()) return core::Status::InvalidArgument("table " + display_name_ + " has no columns");
+  if (table_.key_columns.empty()) {
+    return core::Status::InvalidArgument("table " + display_name_ + " has no key columns: upserts need a key");
+  }
+  for (const auto& key : table_.key_columns) {
+    if (!HasColumn(table_, key)) {
+      return core::Status::InvalidArgument("table " + display_name_ + ": key column " + key +
+                                           " is not one of its columns");
+    }
+  }
+  if (HasColumn(table_, kActionColumn)) {
+    return core::Status::InvalidArgument("table " + display_name_ + ": the column name " + std::string(kActionColumn) +
+                                         " is reserved by ddb2pg's staging table");
+  }
+  if (table_.delete_policy == processor::DeletePolicy::kSoft && soft_delete_sql_.empty()) {
+    return core::Status::InvalidArgument("table " + display_name_ + " soft-deletes but has no column " +
+                                         table_.deleted_column + " to mark deleted rows");
+  }
+  return core::Status::Ok();
+}
+
+core::Status TableWriter::Prepare(PgConnection& connection) {
+  DDB2PG_RETURN_IF_ERROR(Validate());
+  const std::string context = "table " + display_name_;
+  DDB2PG_RETURN_IF_ERROR(connection.Exec(create_staging_sql_, context + ": creating the staging table"));
+  DDB2PG_RETURN_IF_ERROR(connection.Prepare(upsert_name_, upsert_sql_, context + ": preparing the upsert"));
+  if (!soft_delete_sql_.empty()) {
+    DDB2PG_RETURN_IF_ERROR(
+        connection.Prepare(soft_delete_name_, soft_delete_sql_, context + ": preparing the soft delete"));
+  }
+  DDB2PG_RETURN_IF_ERROR(
+      connection.Prepare(hard_delete_name_, hard_delete_sql_, context + ": preparing the hard delete"));
+  direct_skip_ = 0;
+  direct_backoff_ = 0;
+  return core::Status::Ok();
+}
+
+core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<processor::Row>& rows) const {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].size() != table_.columns.size()) {
+      return core::Status::Internal("table " + display_name_ + ": row " + std::to_string(i) + " has " +
+                                    std::to_string(rows[i].size()) + " cells for " +
+                                    std::to_string(table_.columns.size()) + " columns");
+    }
+  }
+  Plan plan;
+  plan.rows = &rows;
+  plan.kept = deduper_.KeepLast(rows);
+  for (size_t index : plan.kept) {
+    switch (rows[index].action) {
+      case processor::RowAction::kUpsert: ++plan.upserts; break;
+      case processor::RowAction::kSoftDelete: ++plan.soft_deletes; break;
+      case processor::RowAction::kHardDelete: ++plan.hard_deletes; break;
+    }
+  }
+  if (plan.soft_deletes > 0 && soft_delete_sql_.empty()) {
+    return core::Status::Internal("table " + display_name_ + ": soft delete without a " + table_.deleted_column +
+                                  " column");
+  }
+  return plan;
+}
+
+core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan,
+                                   bool direct, std::string* sqlstate) {
+  const std::string context = "table " + display_name_ + (direct ? ": COPY" : ": COPY into staging");
+  DDB2PG_RETURN_IF_ERROR(connection.CopyBegin(copy_sql, context));
+  std::vector<size_t> sent;  // line number - 1 → row index, to name the row of a COPY error
+  sent.reserve(plan.kept.size());
+  std::string buffer;
+  buffer.reserve(options_.copy_chunk_bytes + 4096);
+  core::Status put;
+  for (size_t index : plan.kept) {
+    const processor::Row& row = (*plan.rows)[index];
+    const bool hard = row.action == processor::RowAction::kHardDelete;
+    if (direct && hard) continue;
+    if (!direct && last_direct_ && !hard) continue;  // already written by the direct COPY
+    char tag[2] = {ActionTag(row.action), '\0'};
+    CopyTextEncoder::AppendRow(buffer, row, direct ? std::string_view() : std::string_view(tag, 1));
+    sent.push_back(index);
+    if (buffer.size() >= options_.copy_chunk_bytes) {
+      put = connection.CopyPut(buffer, context);
+      if (!put.ok()) break;
+      buffer.clear();
+    }
+  }
+  if (put.ok()) put = connection.CopyPut(buffer, context);
+  // End the COPY even after a failed put: the server's message says what went wrong.
+  core::Status ended = connection.CopyEnd(context, sqlstate);
+  if (ended.ok()) return put;
+  const size_t line = CopyLine(ended.message());
+  if (line >= 1 && line <= sent.size()) {
+    ended = core::Status(ended.code(), ended.message() + " — row with key " +
+                                           deduper_.DescribeKey((*plan.rows)[sent[line - 1]]));
+  }
+  return ended;
+}
+
+core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish) {
+  last_direct_ = false;
+  const int64_t inserting = plan.upserts + plan.soft_deletes;
+  if (inserting > 0 && options_.direct_copy) {
+    if (direct_skip_ > 0) {
+      --direct_skip_;
+    } else {
+      const std::string context = "table " + display_name_;
+      DDB2PG_RETURN_IF_ERROR(connection.Exec("SAVEPOINT ddb2pg_direct", context));
+      std::string sqlstate;
+      core::Status copied = CopyRows(connection, copy_direct_sql_, plan, true, &sqlstate);
+      if (copied.ok()) {
+        DDB2PG_RETURN_IF_ERROR(connection.Exec("RELEASE SAVEPOINT ddb2pg_direct", context));
+        last_direct_ = true;
+        direct_backoff_ = 0;
+      } else if (sqlstate == "23505" && !connection.broken()) {
+        // Some key exists already: this batch needs the upsert.
+        DDB2PG_RETURN_IF_ERROR(connection.Exec("ROLLBACK TO SAVEPOINT ddb2pg_direct", context));
+        DDB2PG_RETURN_IF_ERROR(connection.Exec("RELEASE SAVEPOINT ddb2pg_direct", context));
+        direct_backoff_ = std::min(kMaxDirectBackoff, std::max(1, direct_backoff_ * 2));
+        direct_skip_ = direct_backoff_;
+      } else {
+        return copied;
+      }
+    }
+  }
+  const int64_t staged = last_direct_ ? plan.hard_deletes : static_cast<int64_t>(plan.kept.size());
+  if (staged == 0) return core::Status::Ok();
+  DDB2PG_RETURN_IF_ERROR(CopyRows(connection, copy_staging_sql_, plan, false, nullptr));
+  if (!last_direct_ && plan.upserts > 0) {
+    finish.push_back({upsert_name_, {}, {}, "table " + display_name_ + ": upsert"});
+  }
+  if (!last_direct_ && plan.soft_deletes > 0) {
+    finish.push_back({soft_delete_name_, {}, {}, "table " + display_name_ + ": soft delete"});
+  }
+  if (plan.hard_deletes > 0) {
+    finish.push_back({hard_delete_name_, {}, {}, "table " + display_name_ + ": hard delete"});
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace ddb2pg::sink

@@ -1,0 +1,91 @@
+// TableWriter: writes one target table's rows inside the sink's transaction.
+//
+// Per batch: Plan() keeps the last row of each key (RowDeduper) and counts the actions; Write()
+// sends the rows with COPY and queues the statements that finish the job in the sink's closing
+// pipeline. Two ways to write:
+//  - staging (always correct): COPY every kept row, tagged with its action, into a temporary
+//    table created once per connection (ON COMMIT DELETE ROWS), then
+//      INSERT … SELECT … WHERE action = 'u' ON CONFLICT (key) DO UPDATE SET <every column>,
+//      INSERT … SELECT … WHERE action = 's' ON CONFLICT (key) DO UPDATE SET deleted, deleted_at,
+//      DELETE … USING staging WHERE <keys equal> AND action = 'h'.
+//    Each key appears once after Plan(), so the three statements cannot meet a key twice.
+//  - direct (fast path for new keys, e.g. a snapshot into an empty table): COPY the upserts and
+//    soft deletes straight into the target inside a savepoint. If no key exists yet, inserting
+//    *is* upserting, so this is exactly the staging result at plain-COPY speed; the first
+//    existing key makes the COPY fail with a unique violation, the savepoint is rolled back
+//    and the batch goes through staging. After such a miss the direct path is skipped for
+//    1, 2, 4 … 64 batches, so a stream of updates wastes at most one partial COPY in 64.
+//
+// Owned by PostgresSink; one per table and connection. Thread-safety: one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "processor/row.h"
+#include "processor/table_spec.h"
+#include "sink/pg_connection.h"
+#include "sink/row_deduper.h"
+
+namespace ddb2pg::sink {
+
+struct TableWriterOptions {
+  bool direct_copy = true;               // try the direct path for batches of new keys
+  size_t copy_chunk_bytes = 256 * 1024;  // COPY data is sent in chunks of about this size
+};
+
+class TableWriter {
+ public:
+  struct Plan {
+    const std::vector<processor::Row>* rows = nullptr;
+    std::vector<size_t> kept;  // indexes into *rows, one per key
+    int64_t upserts = 0;
+    int64_t soft_deletes = 0;
+    int64_t hard_deletes = 0;
+  };
+
+  // `table` must outlive the writer; `index` makes the staging and statement names unique.
+  TableWriter(const processor::TableSpec& table, int index, TableWriterOptions options = {});
+
+  // Checks that the spec can be written: key and soft-delete columns present, no clash with the
+  // staging action column.
+  core::Status Validate() const;
+  // Creates the staging table and prepares the statements on a new connection.
+  core::Status Prepare(PgConnection& connection);
+
+  // Dedupes and counts; checks every row has one cell per column. No I/O.
+  core::Result<Plan> MakePlan(const std::vector<processor::Row>& rows) const;
+  // Inside the open transaction: COPYs the rows and appends the statements still to run.
+  core::Status Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish);
+
+  const processor::TableSpec& table() const { return table_; }
+  // How the last Write() went, for tests and metrics.
+  bool last_write_was_direct() const { return last_direct_; }
+
+ private:
+  core::Status CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan, bool direct,
+                        std::string* sqlstate);
+
+  const processor::TableSpec& table_;
+  TableWriterOptions options_;
+  RowDeduper deduper_;
+  std::string display_name_;
+  std::string qualified_name_;
+  std::string staging_name_;  // pg_temp."ddb2pg_stage_<index>"
+  std::string create_staging_sql_;
+  std::string copy_direct_sql_;
+  std::string copy_staging_sql_;
+  std::string upsert_sql_;
+  std::string soft_delete_sql_;  // empty when the table has no deleted column
+  std::string hard_delete_sql_;
+  std::string upsert_name_;
+  std::string soft_delete_name_;
+  std::string hard_delete_name_;
+  int direct_skip_ = 0;     // batches to skip the direct path for
+  int direct_backoff_ = 0;  // the last skip length
+  bool last_direct_ = false;
+};
+
+}  // namespace ddb2pg::sink
