@@ -17,12 +17,19 @@
 //    the expression and the offending value (shortened), e.g.
 //    "column bio (VARCHAR(210)): value has 211 characters (expression: bio)".
 //
+// Expressions are compiled by processor/expression.h (the language is documented there) and
+// values converted by processor/type_converter.h (what each column type accepts).
+// Compile-time checks: every key column exists and has an expression; column names are unique;
+// for soft deletes the deleted / deleted_at columns exist (deleted_at may be configured as "" to
+// go without) and accept a boolean / a timestamp.
+//
 // Thread-safety: a compiled plan is immutable; Map() is safe from many threads.
 #pragma once
 
 #include <memory>
 #include <optional>
 
+#include "core/clock.h"
 #include "core/record.h"
 #include "core/status.h"
 #include "processor/row.h"
@@ -33,6 +40,8 @@ namespace ddb2pg::processor {
 class MappingPlan {
  public:
   static core::Result<MappingPlan> Compile(const PipelineSpec& spec);
+  // The same with the clock now() reads (tests pin it); `clock` must outlive the plan.
+  static core::Result<MappingPlan> Compile(const PipelineSpec& spec, const core::Clock* clock);
 
   core::Result<std::optional<Row>> Map(const core::Record& record) const;
 

@@ -1,0 +1,490 @@
+// Evaluation of a parsed expression tree. This is the hot path: a column is usually a bare path,
+// so path resolution avoids all allocation and uses the per-step lookup hints; errors build
+// their messages only when they happen.
+#include "processor/expression.h"
+
+#include <utility>
+
+#include "processor/decimal_text.h"
+#include "processor/expression_node.h"
+#include "processor/timestamp_text.h"
+
+namespace ddb2pg::processor {
+
+namespace {
+
+char FoldAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsFolded(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (FoldAscii(a[i]) != FoldAscii(b[i])) return false;
+  }
+  return true;
+}
+
+bool ContainsText(std::string_view haystack, std::string_view needle, bool ignore_case) {
+  if (!ignore_case) return haystack.find(needle) != std::string_view::npos;
+  if (needle.size() > haystack.size()) return false;
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (EqualsFolded(haystack.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
+// Cuts `text` to at most `limit` bytes on a UTF-8 character boundary, marking the cut.
+std::string Shorten(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  std::string out(text.substr(0, cut));
+  out += "…";
+  return out;
+}
+
+const core::Value* FindHinted(const core::Value::Map& entries, const std::string& name,
+                              const LookupHint& hint) {
+  const uint32_t guess = hint.index.load(std::memory_order_relaxed);
+  if (guess < entries.size() && entries[guess].first == name) return &entries[guess].second;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].first == name) {
+      if (i != guess) hint.index.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
+      return &entries[i].second;
+    }
+  }
+  return nullptr;
+}
+
+std::string PathPrefix(const std::vector<PathStep>& path, size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count; ++i) {
+    if (path[i].is_index) {
+      out += '[';
+      out += std::to_string(path[i].index);
+      out += ']';
+    } else {
+      if (i > 0) out += '.';
+      out += path[i].name;
+    }
+  }
+  return out;
+}
+
+class Evaluator {
+ public:
+  explicit Evaluator(const EvalContext& context) : context_(context) {}
+
+  bool Eval(const Expression::Node& node, Datum* out, core::Status* error) const {
+    switch (node.kind) {
+      case NodeKind::kLiteral:
+        *out = node.literal;
+        return true;
+      case NodeKind::kPath: {
+        const core::Value* found = nullptr;
+        if (!Resolve(node, &found, error)) return false;
+        *out = found == nullptr ? Datum::Null() : Datum::FromValue(*found);
+        return true;
+      }
+      case NodeKind::kAnd:
+      case NodeKind::kOr: {
+        const bool is_and = node.kind == NodeKind::kAnd;
+        bool left = false;
+        if (!Truth(*node.args[0], is_and ? "and" : "or", &left, error)) return false;
+        if (left != is_and) {  // false and … / true or …: short-circuit
+          *out = Datum::Bool(left);
+          return true;
+        }
+        bool right = false;
+        if (!Truth(*node.args[1], is_and ? "and" : "or", &right, error)) return false;
+        *out = Datum::Bool(right);
+        return true;
+      }
+      case NodeKind::kNot: {
+        bool operand = false;
+        if (!Truth(*node.args[0], "not", &operand, error)) return false;
+        *out = Datum::Bool(!operand);
+        return true;
+      }
+      case NodeKind::kEquals:
+      case NodeKind::kNotEquals: {
+        Datum left, right;
+        if (!Eval(*node.args[0], &left, error) || !Eval(*node.args[1], &right, error)) return false;
+        const bool equal = DatumEquals(left, right, false);
+        *out = Datum::Bool(node.kind == NodeKind::kEquals ? equal : !equal);
+        return true;
+      }
+      case NodeKind::kCall:
+        return Call(node, out, error);
+    }
+    *error = core::Status::Internal("unknown expression node");
+    return false;
+  }
+
+ private:
+  // Follows node.path from the image. *found stays null for a missing attribute, a NULL on the
+  // way, or an index past the end; a step into the wrong type is an error.
+  bool Resolve(const Expression::Node& node, const core::Value** found, core::Status* error) const {
+    const core::Value* current = context_.image;
+    if (current == nullptr) return true;
+    const auto& path = node.path;
+    for (size_t i = 0; i < path.size(); ++i) {
+      const PathStep& step = path[i];
+      const core::ValueType type = current->type();
+      if (type == core::ValueType::kNull) return true;
+      if (!step.is_index) {
+        if (type != core::ValueType::kMap) {
+          return StepError(node, i, *current, "a map", error);
+        }
+        current = FindHinted(current->map(), step.name, step.hint);
+      } else {
+        if (type != core::ValueType::kList) {
+          return StepError(node, i, *current, "a list", error);
+        }
+        const auto& items = current->list();
+        current = static_cast<size_t>(step.index) < items.size()
+                      ? &items[static_cast<size_t>(step.index)]
+                      : nullptr;
+      }
+      if (current == nullptr) return true;
+    }
+    *found = current;
+    return true;
+  }
+
+  static bool StepError(const Expression::Node& node, size_t step, const core::Value& value,
+                        const char* expected, core::Status* error) {
+    std::string message = "path ";
+    message += node.path_text;
+    message += ": ";
+    message += step == 0 ? std::string("the item") : PathPrefix(node.path, step);
+    message += " is ";
+    message += Datum::FromValue(value).Describe();
+    message += ", not ";
+    message += expected;
+    *error = core::Status::InvalidArgument(std::move(message));
+    return false;
+  }
+
+  bool Truth(const Expression::Node& node, const char* where, bool* out, core::Status* error) const {
+    Datum datum;
+    if (!Eval(node, &datum, error)) return false;
+    if (datum.kind == Datum::Kind::kBool) {
+      *out = datum.boolean;
+      return true;
+    }
+    if (datum.kind == Datum::Kind::kNull) {
+      *out = false;
+      return true;
+    }
+    std::string message = where;
+    message += " expects a boolean, got ";
+    message += datum.Describe();
+    message += " (at position ";
+    message += std::to_string(node.position);
+    message += ')';
+    *error = core::Status::InvalidArgument(std::move(message));
+    return false;
+  }
+
+  // Text made by a function lives in the caller's scratch, so the Datum can view it.
+  std::string_view Keep(std::string text) const {
+    context_.strings->push_back(std::move(text));
+    return context_.strings->back();
+  }
+
+  bool Call(const Expression::Node& node, Datum* out, core::Status* error) const {
+    const auto& args = node.args;
+    switch (node.function) {
+      case Function::kCoalesce:
+        for (const auto& arg : args) {
+          if (!Eval(*arg, out, error)) return false;
+          if (!out->is_null()) return true;
+        }
+        *out = Datum::Null();
+        return true;
+      case Function::kIf: {
+        bool condition = false;
+        if (!Truth(*args[0], "if", &condition, error)) return false;
+        return Eval(*args[condition ? 1 : 2], out, error);
+      }
+      case Function::kExists: {
+        const core::Value* found = nullptr;
+        core::Status ignored;
+        const bool ok = Resolve(*args[0], &found, &ignored);
+        *out = Datum::Bool(ok && found != nullptr);
+        return true;
+      }
+      case Function::kContains:
+        return Contains(node, out, error);
+      case Function::kLower:
+      case Function::kUpper:
+      case Function::kTrim:
+        return TextFunction(node, out, error);
+      case Function::kNow: {
+        const core::Clock& clock =
+            context_.clock != nullptr ? *context_.clock : core::SystemClock::Instance();
+        const auto since_epoch = clock.Now().time_since_epoch();
+        *out = Datum::Timestamp(
+            std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
+        return true;
+      }
+      case Function::kChangeTime:
+        *out = context_.record == nullptr
+                   ? Datum::Null()
+                   : Datum::Timestamp(context_.record->metadata.change_time_ms * 1000);
+        return true;
+      case Function::kOperation:
+        *out = context_.record == nullptr
+                   ? Datum::Null()
+                   : Datum::String(core::OperationName(context_.record->operation));
+        return true;
+      case Function::kKey: {
+        const core::Value* found = nullptr;
+        if (context_.record != nullptr && context_.record->key.is_map()) {
+          found = context_.record->key.Find(node.key_name);
+        } else if (context_.image != nullptr) {
+          found = context_.image->Find(node.key_name);
+        }
+        *out = found == nullptr ? Datum::Null() : Datum::FromValue(*found);
+        return true;
+      }
+    }
+    *error = core::Status::Internal("unknown function");
+    return false;
+  }
+
+  bool Contains(const Expression::Node& node, Datum* out, core::Status* error) const {
+    Datum collection, needle;
+    if (!Eval(*node.args[0], &collection, error) || !Eval(*node.args[1], &needle, error)) {
+      return false;
+    }
+    bool ignore_case = false;
+    if (node.args.size() == 3 && !Truth(*node.args[2], "contains() ignore_case", &ignore_case, error)) {
+      return false;
+    }
+    bool result = false;
+    auto bad = [&](const char* what) {
+      std::string message = "contains(): ";
+      message += what;
+      message += ", got ";
+      message += collection.Describe();
+      message += " (at position ";
+      message += std::to_string(node.position);
+      message += ')';
+      *error = core::Status::InvalidArgument(std::move(message));
+      return false;
+    };
+    switch (collection.kind) {
+      case Datum::Kind::kNull:
+        break;
+      case Datum::Kind::kString:
+        if (needle.kind == Datum::Kind::kString || needle.kind == Datum::Kind::kNumber) {
+          result = ContainsText(collection.text, needle.text, ignore_case);
+        }
+        break;
+      case Datum::Kind::kValue: {
+        const core::Value& value = *collection.value;
+        switch (value.type()) {
+          case core::ValueType::kList:
+            for (const auto& item : value.list()) {
+              if (DatumEquals(Datum::FromValue(item), needle, ignore_case)) {
+                result = true;
+                break;
+              }
+            }
+            break;
+          case core::ValueType::kStringSet:
+          case core::ValueType::kNumberSet:
+            for (const auto& item : value.set()) {
+              const Datum member = value.type() == core::ValueType::kStringSet ? Datum::String(item)
+                                                                               : Datum::Number(item);
+              if (DatumEquals(member, needle, ignore_case)) {
+                result = true;
+                break;
+              }
+            }
+            break;
+          case core::ValueType::kBinarySet:
+            if (needle.kind == Datum::Kind::kValue && needle.value->type() == core::ValueType::kBinary) {
+              for (const auto& item : value.set()) {
+                if (item == needle.value->binary()) result = true;
+              }
+            }
+            break;
+          case core::ValueType::kMap:
+            if (needle.kind == Datum::Kind::kString) {
+              for (const auto& entry : value.map()) {
+                if (ignore_case ? EqualsFolded(entry.first, needle.text) : entry.first == needle.text) {
+                  result = true;
+                  break;
+                }
+              }
+            }
+            break;
+          default:
+            return bad("the first argument must be a list, set, map or string");
+        }
+        break;
+      }
+      default:
+        return bad("the first argument must be a list, set, map or string");
+    }
+    *out = Datum::Bool(result);
+    return true;
+  }
+
+  bool TextFunction(const Expression::Node& node, Datum* out, core::Status* error) const {
+    Datum argument;
+    if (!Eval(*node.args[0], &argument, error)) return false;
+    const char* name = node.function == Function::kLower   ? "lower"
+                       : node.function == Function::kUpper ? "upper"
+                                                           : "trim";
+    if (argument.is_null()) {
+      *out = Datum::Null();
+      return true;
+    }
+    if (argument.kind != Datum::Kind::kString && argument.kind != Datum::Kind::kNumber) {
+      std::string message = name;
+      message += "() expects a string, got ";
+      message += argument.Describe();
+      message += " (at position ";
+      message += std::to_string(node.position);
+      message += ')';
+      *error = core::Status::InvalidArgument(std::move(message));
+      return false;
+    }
+    std::string_view text = argument.text;
+    if (node.function == Function::kTrim) {
+      const char* blanks = " \t\n\r\f\v";
+      const size_t begin = text.find_first_not_of(blanks);
+      text = begin == std::string_view::npos
+                 ? std::string_view()
+                 : text.substr(begin, text.find_last_not_of(blanks) - begin + 1);
+      *out = Datum::String(text);
+      return true;
+    }
+    const bool lower = node.function == Function::kLower;
+    size_t first_change = 0;
+    while (first_change < text.size()) {
+      const char c = text[first_change];
+      if (lower ? (c >= 'A' && c <= 'Z') : (c >= 'a' && c <= 'z')) break;
+      ++first_change;
+    }
+    if (first_change == text.size()) {  // already in the wanted case: no copy
+      *out = Datum::String(text);
+      return true;
+    }
+    if (context_.strings == nullptr) {
+      *error = core::Status::Internal("expression evaluated without a scratch for strings");
+      return false;
+    }
+    std::string mapped(text);
+    for (size_t i = first_change; i < mapped.size(); ++i) {
+      char& c = mapped[i];
+      if (lower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (!lower && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    *out = Datum::String(Keep(std::move(mapped)));
+    return true;
+  }
+
+  const EvalContext& context_;
+};
+
+}  // namespace
+
+Datum Datum::FromValue(const core::Value& value) {
+  Datum d;
+  d.value = &value;
+  switch (value.type()) {
+    case core::ValueType::kNull: d.kind = Kind::kNull; break;
+    case core::ValueType::kBool:
+      d.kind = Kind::kBool;
+      d.boolean = value.as_bool();
+      break;
+    case core::ValueType::kString:
+      d.kind = Kind::kString;
+      d.text = value.as_string();
+      break;
+    case core::ValueType::kNumber:
+      d.kind = Kind::kNumber;
+      d.text = value.number_text();
+      break;
+    default: d.kind = Kind::kValue; break;
+  }
+  return d;
+}
+
+std::string_view Datum::TypeName() const {
+  switch (kind) {
+    case Kind::kNull: return "NULL";
+    case Kind::kBool: return "BOOL";
+    case Kind::kString: return "S";
+    case Kind::kNumber: return "N";
+    case Kind::kTimestamp: return "timestamp";
+    case Kind::kValue: return core::TypeDescriptor(value->type());
+  }
+  return "?";
+}
+
+std::string Datum::Describe() const {
+  std::string out(TypeName());
+  switch (kind) {
+    case Kind::kNull: break;
+    case Kind::kBool: out += boolean ? " true" : " false"; break;
+    case Kind::kString:
+      out += " \"";
+      out += Shorten(text, 64);
+      out += '"';
+      break;
+    case Kind::kNumber:
+      out += ' ';
+      out += Shorten(text, 64);
+      break;
+    case Kind::kTimestamp:
+      out += ' ';
+      TimestampText::AppendIso(micros, out);
+      break;
+    case Kind::kValue:
+      out += ' ';
+      out += Shorten(value->DebugString(), 64);
+      break;
+  }
+  return out;
+}
+
+bool DatumEquals(const Datum& a, const Datum& b, bool ignore_case) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case Datum::Kind::kNull: return true;
+    case Datum::Kind::kBool: return a.boolean == b.boolean;
+    case Datum::Kind::kString: return ignore_case ? EqualsFolded(a.text, b.text) : a.text == b.text;
+    case Datum::Kind::kNumber: return NumberTextsEqual(a.text, b.text);
+    case Datum::Kind::kTimestamp: return a.micros == b.micros;
+    case Datum::Kind::kValue: return *a.value == *b.value;
+  }
+  return false;
+}
+
+Expression::Expression(std::string source, std::unique_ptr<Node> root)
+    : source_(std::move(source)), root_(std::move(root)) {}
+Expression::Expression(Expression&&) noexcept = default;
+Expression& Expression::operator=(Expression&&) noexcept = default;
+Expression::~Expression() = default;
+
+bool Expression::IsNullLiteral() const {
+  return root_->kind == NodeKind::kLiteral && root_->literal.is_null();
+}
+
+bool Expression::Evaluate(const EvalContext& context, Datum* out, core::Status* error) const {
+  return Evaluator(context).Eval(*root_, out, error);
+}
+
+core::Result<Datum> Expression::Evaluate(const EvalContext& context) const {
+  Datum out;
+  core::Status error;
+  if (!Evaluate(context, &out, &error)) return error;
+  return out;
+}
+
+}  // namespace ddb2pg::processor

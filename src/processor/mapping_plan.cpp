@@ -1,0 +1,297 @@
+#include "processor/mapping_plan.h"
+
+#include <deque>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "processor/expression.h"
+#include "processor/type_converter.h"
+
+namespace ddb2pg::processor {
+
+namespace {
+
+struct CompiledColumn {
+  std::string name;
+  std::string type_sql;
+  std::optional<Expression> expression;  // nullopt: unmapped (always NULL)
+  TypeConverter converter;
+  bool is_key = false;
+};
+
+// Per-thread buffers reused across Map() calls so that mapping a record allocates only the row
+// it returns (Row has no reserve(), so the row is built here and copied out at its exact size).
+struct Scratch {
+  Row row;
+  std::string cell;
+  std::deque<std::string> strings;
+};
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+std::string Where(const PipelineSpec& spec, const ColumnSpec* column) {
+  std::string out = "pipeline ";
+  out += spec.name.empty() ? std::string("(unnamed)") : spec.name;
+  if (column != nullptr) {
+    out += ", column ";
+    out += column->name;
+    if (column->line > 0) {
+      out += " (line ";
+      out += std::to_string(column->line);
+      if (column->column > 0) {
+        out += ", column ";
+        out += std::to_string(column->column);
+      }
+      out += ')';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct MappingPlan::Impl {
+  PipelineSpec spec;
+  std::vector<CompiledColumn> columns;
+  std::optional<Expression> filter;
+  int deleted_index = -1;     // soft deletes only
+  int deleted_at_index = -1;  // soft deletes only; -1 when configured without
+  const core::Clock* clock = nullptr;
+
+  // "column bio (VARCHAR(210)): <reason> (expression: bio)"
+  core::Status ColumnError(const CompiledColumn& column, std::string_view reason) const {
+    std::string message = "column ";
+    message += column.name;
+    message += " (";
+    message += column.type_sql;
+    message += "): ";
+    message += reason;
+    message += " (expression: ";
+    message += column.expression ? column.expression->source() : std::string("none");
+    message += ')';
+    return core::Status::InvalidArgument(std::move(message));
+  }
+
+  // Evaluates and converts one column into the scratch row.
+  bool AppendColumn(const CompiledColumn& column, const EvalContext& context, Scratch& scratch,
+                    core::Status* error) const {
+    if (!column.expression) {
+      scratch.row.AppendNull();
+      return true;
+    }
+    Datum datum;
+    if (!column.expression->Evaluate(context, &datum, error)) {
+      *error = ColumnError(column, error->message());
+      return false;
+    }
+    return AppendDatum(column, datum, scratch, error);
+  }
+
+  bool AppendDatum(const CompiledColumn& column, const Datum& datum, Scratch& scratch,
+                   core::Status* error) const {
+    if (datum.is_null()) {
+      scratch.row.AppendNull();
+      return true;
+    }
+    std::string_view text;
+    std::string reason;
+    if (!column.converter.Convert(datum, scratch.cell, &text, &reason)) {
+      *error = ColumnError(column, reason);
+      return false;
+    }
+    scratch.row.AppendCell(text);
+    return true;
+  }
+
+  core::Result<std::optional<Row>> Map(const core::Record& record) const {
+    if (record.operation == core::Operation::kMarker) return std::optional<Row>();
+    const bool is_delete = record.operation == core::Operation::kDelete;
+    if (is_delete && spec.table.delete_policy == DeletePolicy::kIgnore) return std::optional<Row>();
+
+    Scratch& scratch = ThreadScratch();
+    scratch.row.clear();
+    scratch.strings.clear();
+    const core::Value* image = record.image();
+    // A KEYS_ONLY delete carries no image: its key is all there is to map.
+    if (image == nullptr && record.key.is_map()) image = &record.key;
+    EvalContext context;
+    context.image = image;
+    context.record = &record;
+    context.clock = clock;
+    context.strings = &scratch.strings;
+
+    core::Status error;
+    if (filter) {
+      Datum verdict;
+      if (!filter->Evaluate(context, &verdict, &error)) {
+        return core::Status::InvalidArgument("filter: " + error.message() +
+                                             " (expression: " + filter->source() + ")");
+      }
+      if (verdict.kind != Datum::Kind::kBool && !verdict.is_null()) {
+        return core::Status::InvalidArgument("filter: expected a boolean, got " + verdict.Describe() +
+                                             " (expression: " + filter->source() + ")");
+      }
+      if (!verdict.boolean) return std::optional<Row>();
+    }
+
+    RowAction action = RowAction::kUpsert;
+    if (is_delete) {
+      action = spec.table.delete_policy == DeletePolicy::kHard ? RowAction::kHardDelete
+                                                               : RowAction::kSoftDelete;
+    }
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const CompiledColumn& column = columns[i];
+      const int index = static_cast<int>(i);
+      bool ok = true;
+      if (action == RowAction::kHardDelete && !column.is_key) {
+        scratch.row.AppendNull();
+      } else if (action == RowAction::kSoftDelete && index == deleted_index) {
+        ok = AppendDatum(column, Datum::Bool(true), scratch, &error);
+      } else if (action == RowAction::kSoftDelete && index == deleted_at_index) {
+        ok = AppendDatum(column, Datum::Timestamp(record.metadata.change_time_ms * 1000), scratch,
+                         &error);
+      } else if (index == deleted_index) {
+        // An upsert of a soft-delete table un-deletes: NULL or unmapped becomes FALSE.
+        Datum datum = Datum::Bool(false);
+        if (column.expression) {
+          if (!column.expression->Evaluate(context, &datum, &error)) {
+            return ColumnError(column, error.message());
+          }
+          if (datum.is_null()) datum = Datum::Bool(false);
+        }
+        ok = AppendDatum(column, datum, scratch, &error);
+      } else {
+        ok = AppendColumn(column, context, scratch, &error);
+      }
+      if (!ok) return error;
+      if (column.is_key && scratch.row.is_null(i)) {
+        std::string message = "column ";
+        message += column.name;
+        message += ": key column is NULL (expression: ";
+        message += column.expression->source();
+        message += ')';
+        return core::Status::InvalidArgument(std::move(message));
+      }
+    }
+    scratch.row.action = action;
+    return std::optional<Row>(scratch.row);
+  }
+};
+
+core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec) {
+  return Compile(spec, nullptr);
+}
+
+core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec, const core::Clock* clock) {
+  auto impl = std::make_unique<Impl>();
+  impl->spec = spec;
+  impl->clock = clock;
+  const TableSpec& table = spec.table;
+  const std::string where = Where(spec, nullptr);
+  if (table.columns.empty()) {
+    return core::Status::InvalidArgument(where + ": table " + table.name + " has no columns");
+  }
+  if (table.key_columns.empty()) {
+    return core::Status::InvalidArgument(where + ": table " + table.name +
+                                         " has no key columns (a unique key is needed for upserts "
+                                         "and deletes)");
+  }
+  std::unordered_set<std::string> names;
+  for (const ColumnSpec& column : table.columns) {
+    if (!names.insert(column.name).second) {
+      return core::Status::InvalidArgument(where + ": column " + column.name + " is listed twice");
+    }
+  }
+  std::unordered_set<std::string> keys;
+  for (const std::string& key : table.key_columns) {
+    if (table.ColumnIndex(key) < 0) {
+      return core::Status::InvalidArgument(where + ": key column " + key + " is not a column of " +
+                                           table.name);
+    }
+    if (!keys.insert(key).second) {
+      return core::Status::InvalidArgument(where + ": key column " + key + " is listed twice");
+    }
+  }
+
+  for (const ColumnSpec& column : table.columns) {
+    CompiledColumn compiled{column.name, column.type.ToSql(), std::nullopt,
+                            TypeConverter(column.type, column.overflow), keys.count(column.name) > 0};
+    if (!column.expression.empty()) {
+      auto expression = Expression::Parse(column.expression);
+      if (!expression.ok()) {
+        return core::Status::InvalidArgument(Where(spec, &column) + ": expression \"" +
+                                             column.expression + "\": " +
+                                             expression.status().message());
+      }
+      if (!expression->IsNullLiteral()) compiled.expression = std::move(expression).value();
+    }
+    if (compiled.is_key && !compiled.expression) {
+      return core::Status::InvalidArgument(Where(spec, &column) +
+                                           ": a key column needs an expression");
+    }
+    impl->columns.push_back(std::move(compiled));
+  }
+
+  if (table.delete_policy == DeletePolicy::kSoft) {
+    impl->deleted_index = table.ColumnIndex(table.deleted_column);
+    if (impl->deleted_index < 0) {
+      return core::Status::InvalidArgument(
+          where + ": soft deletes need the column \"" + table.deleted_column + "\" in " +
+          table.name + " (or choose another deleted column, or delete: hard / ignore)");
+    }
+    if (!table.deleted_at_column.empty()) {
+      impl->deleted_at_index = table.ColumnIndex(table.deleted_at_column);
+      if (impl->deleted_at_index < 0) {
+        return core::Status::InvalidArgument(
+            where + ": soft deletes need the column \"" + table.deleted_at_column + "\" in " +
+            table.name + " (or set the deleted_at column to empty)");
+      }
+    }
+    // The deleted / deleted_at columns must take what a delete writes into them.
+    std::string scratch, reason;
+    std::string_view text;
+    const CompiledColumn& deleted = impl->columns[static_cast<size_t>(impl->deleted_index)];
+    if (deleted.is_key || !deleted.converter.Convert(Datum::Bool(true), scratch, &text, &reason)) {
+      return core::Status::InvalidArgument(where + ": the deleted column " + deleted.name + " (" +
+                                           deleted.type_sql + ") cannot hold a boolean flag");
+    }
+    if (impl->deleted_at_index >= 0) {
+      const CompiledColumn& deleted_at = impl->columns[static_cast<size_t>(impl->deleted_at_index)];
+      if (deleted_at.is_key || impl->deleted_at_index == impl->deleted_index ||
+          !deleted_at.converter.Convert(Datum::Timestamp(0), scratch, &text, &reason)) {
+        return core::Status::InvalidArgument(where + ": the deleted_at column " + deleted_at.name +
+                                             " (" + deleted_at.type_sql + ") cannot hold a time");
+      }
+    }
+  }
+
+  if (!spec.filter.empty()) {
+    auto filter = Expression::Parse(spec.filter);
+    if (!filter.ok()) {
+      std::string message = where + ": filter";
+      if (spec.filter_line > 0) message += " (line " + std::to_string(spec.filter_line) + ")";
+      message += " \"" + spec.filter + "\": " + filter.status().message();
+      return core::Status::InvalidArgument(std::move(message));
+    }
+    impl->filter = std::move(filter).value();
+  }
+  return MappingPlan(std::move(impl));
+}
+
+core::Result<std::optional<Row>> MappingPlan::Map(const core::Record& record) const {
+  return impl_->Map(record);
+}
+
+const PipelineSpec& MappingPlan::spec() const { return impl_->spec; }
+
+MappingPlan::MappingPlan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MappingPlan::MappingPlan(MappingPlan&&) noexcept = default;
+MappingPlan& MappingPlan::operator=(MappingPlan&&) noexcept = default;
+MappingPlan::~MappingPlan() = default;
+
+}  // namespace ddb2pg::processor

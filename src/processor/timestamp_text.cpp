@@ -1,0 +1,233 @@
+#include "processor/timestamp_text.h"
+
+namespace ddb2pg::processor {
+
+namespace {
+
+constexpr int64_t kMicrosPerSecond = 1000000;
+constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
+
+// Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian, exact, branch-light.
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+struct Civil {
+  int64_t year;
+  int month;
+  int day;
+};
+
+Civil CivilFromDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const auto day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  const auto month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  return {yoe + era * 400 + (month <= 2), month, day};
+}
+
+bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int64_t y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Reads exactly `width` digits at `pos`.
+bool ReadDigits(std::string_view text, size_t& pos, int width, int& value) {
+  if (pos + static_cast<size_t>(width) > text.size()) return false;
+  int v = 0;
+  for (int i = 0; i < width; ++i) {
+    const char c = text[pos + static_cast<size_t>(i)];
+    if (!IsDigit(c)) return false;
+    v = v * 10 + (c - '0');
+  }
+  pos += static_cast<size_t>(width);
+  value = v;
+  return true;
+}
+
+bool Fail(std::string* error, const char* reason) {
+  *error = reason;
+  return false;
+}
+
+void AppendPadded(std::string& out, int64_t value, int width) {
+  char buffer[20];
+  int n = 0;
+  do {
+    buffer[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0 || n < width);
+  while (n > 0) out += buffer[--n];
+}
+
+// "YYYY-MM-DD", then sep + "HH:MM:SS" + trimmed fraction unless `date_only`.
+void AppendCivil(int64_t micros, char sep, bool date_only, std::string& out) {
+  int64_t days = micros / kMicrosPerDay;
+  int64_t rest = micros % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;
+    --days;
+  }
+  const Civil civil = CivilFromDays(days);
+  AppendPadded(out, civil.year, 4);
+  out += '-';
+  AppendPadded(out, civil.month, 2);
+  out += '-';
+  AppendPadded(out, civil.day, 2);
+  if (date_only) return;
+  const int64_t seconds = rest / kMicrosPerSecond;
+  int64_t fraction = rest % kMicrosPerSecond;
+  out += sep;
+  AppendPadded(out, seconds / 3600, 2);
+  out += ':';
+  AppendPadded(out, seconds / 60 % 60, 2);
+  out += ':';
+  AppendPadded(out, seconds % 60, 2);
+  if (fraction != 0) {
+    int width = 6;
+    while (fraction % 10 == 0) {
+      fraction /= 10;
+      --width;
+    }
+    out += '.';
+    AppendPadded(out, fraction, width);
+  }
+}
+
+}  // namespace
+
+std::optional<int64_t> TimestampText::ParseIso(std::string_view text, std::string* error) {
+  size_t pos = 0;
+  int year = 0, month = 0, day = 0;
+  if (!ReadDigits(text, pos, 4, year) || pos >= text.size() || text[pos++] != '-' ||
+      !ReadDigits(text, pos, 2, month) || pos >= text.size() || text[pos++] != '-' ||
+      !ReadDigits(text, pos, 2, day)) {
+    Fail(error, "expected an ISO-8601 date YYYY-MM-DD at the start");
+    return std::nullopt;
+  }
+  if (year < 1) return Fail(error, "year 0000 is out of range"), std::nullopt;
+  if (month < 1 || month > 12) return Fail(error, "month is out of range"), std::nullopt;
+  if (day < 1 || day > DaysInMonth(year, month)) {
+    return Fail(error, "day is out of range for its month"), std::nullopt;
+  }
+  int64_t micros = DaysFromCivil(year, month, day) * kMicrosPerDay;
+  if (pos == text.size()) return micros;
+
+  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') {
+    return Fail(error, "expected 'T' or a space after the date"), std::nullopt;
+  }
+  ++pos;
+  int hour = 0, minute = 0, second = 0;
+  if (!ReadDigits(text, pos, 2, hour) || pos >= text.size() || text[pos++] != ':' ||
+      !ReadDigits(text, pos, 2, minute)) {
+    return Fail(error, "expected a time HH:MM[:SS] after the date"), std::nullopt;
+  }
+  if (pos < text.size() && text[pos] == ':') {
+    ++pos;
+    if (!ReadDigits(text, pos, 2, second)) {
+      return Fail(error, "expected two digits of seconds"), std::nullopt;
+    }
+  }
+  if (hour > 23) return Fail(error, "hour is out of range"), std::nullopt;
+  if (minute > 59) return Fail(error, "minute is out of range"), std::nullopt;
+  if (second > 59) return Fail(error, "second is out of range"), std::nullopt;
+  micros += (hour * 3600 + minute * 60 + second) * kMicrosPerSecond;
+
+  if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+    ++pos;
+    int digits = 0;
+    int64_t fraction = 0;
+    bool round_up = false;
+    while (pos < text.size() && IsDigit(text[pos])) {
+      if (digits < 6) {
+        fraction = fraction * 10 + (text[pos] - '0');
+      } else if (digits == 6) {
+        round_up = text[pos] >= '5';
+      }
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return Fail(error, "expected digits after the decimal point"), std::nullopt;
+    if (digits > 9) return Fail(error, "more than 9 fraction digits"), std::nullopt;
+    for (int d = digits; d < 6; ++d) fraction *= 10;
+    micros += fraction + (round_up ? 1 : 0);
+  }
+
+  if (pos < text.size()) {
+    const char zone = text[pos];
+    if (zone == 'Z' || zone == 'z') {
+      ++pos;
+    } else if (zone == '+' || zone == '-') {
+      ++pos;
+      int offset_hours = 0, offset_minutes = 0;
+      if (!ReadDigits(text, pos, 2, offset_hours)) {
+        return Fail(error, "expected a zone offset ±HH:MM"), std::nullopt;
+      }
+      if (pos < text.size()) {
+        if (text[pos] == ':') ++pos;
+        if (!ReadDigits(text, pos, 2, offset_minutes)) {
+          return Fail(error, "expected a zone offset ±HH:MM"), std::nullopt;
+        }
+      }
+      if (offset_hours > 15 || offset_minutes > 59) {
+        return Fail(error, "zone offset is out of range"), std::nullopt;
+      }
+      const int64_t offset = (offset_hours * 3600 + offset_minutes * 60) * kMicrosPerSecond;
+      // Local time = UTC + offset, so UTC = local - offset.
+      micros += zone == '+' ? -offset : offset;
+    } else {
+      return Fail(error, "unexpected text after the time"), std::nullopt;
+    }
+  }
+  if (pos != text.size()) return Fail(error, "unexpected text after the zone"), std::nullopt;
+  if (micros < kMinMicros || micros > kMaxMicros) {
+    return Fail(error, "outside the years 0001 to 9999 once in UTC"), std::nullopt;
+  }
+  return micros;
+}
+
+std::optional<int64_t> TimestampText::FromEpochNumber(const DecimalText& number, std::string* error) {
+  bool exact = false;
+  // Seconds vs milliseconds by magnitude; see the header.
+  const bool millis = number.magnitude() >= 11 && !number.is_zero();
+  auto micros = number.ScaledInteger(millis ? 3 : 6, &exact);
+  if (!micros || *micros < kMinMicros || *micros > kMaxMicros) {
+    *error = millis ? "epoch milliseconds outside the years 0001 to 9999"
+                    : "epoch seconds outside the years 0001 to 9999";
+    return std::nullopt;
+  }
+  return micros;
+}
+
+void TimestampText::AppendTimestamptz(int64_t micros, std::string& out) {
+  AppendCivil(micros, ' ', false, out);
+  out += "+00";
+}
+
+void TimestampText::AppendTimestamp(int64_t micros, std::string& out) {
+  AppendCivil(micros, ' ', false, out);
+}
+
+void TimestampText::AppendDate(int64_t micros, std::string& out) {
+  AppendCivil(micros, ' ', true, out);
+}
+
+void TimestampText::AppendIso(int64_t micros, std::string& out) {
+  AppendCivil(micros, 'T', false, out);
+  out += 'Z';
+}
+
+}  // namespace ddb2pg::processor
