@@ -330,13 +330,13 @@ bool DynamoDbSource::State::Push(core::Record record) {
 
 void DynamoDbSource::State::Fail(core::Status status) {
   spdlog::error("source {}: {}", options.table, status.ToString());
+  out->Close();  // wakes the consumer: it drains, then reads status()
   {
     std::lock_guard lock(mutex);
     if (fatal.ok()) fatal = std::move(status);
     stopping = true;
     changed.notify_all();
   }
-  out->Close();  // wakes the consumer: it drains, then reads status()
 }
 
 core::Result<core::Value> DynamoDbSource::State::KeyOf(const core::Value& item) const {

@@ -51,8 +51,9 @@ core::Result<core::Value> KeyFromObject(simdjson::dom::object object, const std:
 }
 
 bool ParseSegmentIndex(std::string_view partition, int* index) {
-  if (partition.size() < 2 || partition[0] != 's') return false;
-  auto [end, error] = std::from_chars(partition.data() + 1, partition.data() + partition.size(), *index);
+  constexpr std::string_view kPrefix = "scan/";
+  if (partition.size() <= kPrefix.size() || partition.substr(0, kPrefix.size()) != kPrefix) return false;
+  auto [end, error] = std::from_chars(partition.data() + kPrefix.size(), partition.data() + partition.size(), *index);
   return error == std::errc() && end == partition.data() + partition.size() && *index >= 0 && *index < 1000000;
 }
 
@@ -67,7 +68,7 @@ core::Result<core::Value> ParseKeyJson(const std::string& json) {
   return KeyFromObject(object, "key");
 }
 
-std::string SourcePosition::SegmentPartition(int segment) { return "s" + std::to_string(segment); }
+std::string SourcePosition::SegmentPartition(int segment) { return "scan/" + std::to_string(segment); }
 
 std::string SourcePosition::KeyOffset(const core::Value& key) { return core::ItemToJson(key); }
 

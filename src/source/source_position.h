@@ -7,7 +7,7 @@
 // What each record's Position means (the source pushes them so that folding in queue order is
 // always correct; see docs/consistency.md):
 //   partition "stream",   offset ARN           pins the stream ARN (first record ever pushed)
-//   partition "s<i>",     offset key JSON      snapshot segment i: items up to and including
+//   partition "scan/<i>", offset key JSON      snapshot segment i: items up to and including
 //                                              this primary key (DynamoDB JSON) are emitted;
 //                                              partition_done: the segment is complete
 //   partition "snapshot", partition_done       every segment is complete; the stream phase began
@@ -76,7 +76,7 @@ class SourcePosition {
   bool operator==(const SourcePosition&) const = default;
 
   // Partition names and offset encodings, shared with the source.
-  static std::string SegmentPartition(int segment);  // "s3"
+  static std::string SegmentPartition(int segment);  // "scan/3" (a shard id never holds a '/')
   static std::string KeyOffset(const core::Value& key);  // DynamoDB JSON of the key
   static constexpr const char* kStreamPartition = "stream";
   static constexpr const char* kSnapshotPartition = "snapshot";
