@@ -173,16 +173,17 @@ core::Result<std::string> DefaultSql(const ColumnType& type, std::string_view te
 // Where things stand in the file, for cross-reference errors after parsing.
 struct PipelinePlace {
   std::string path;          // "pipelines[0]" or "pipelines.profile"
-  YAML::Mark mark;           // the pipeline's mapping
-  YAML::Mark name_mark;
-  YAML::Mark source_mark;
-  YAML::Mark table_mark;
-  YAML::Mark key_mark;
+  // Null marks where the key is absent (yaml-cpp's default Mark is line 0, not "none").
+  YAML::Mark mark = YAML::Mark::null_mark();  // the pipeline's mapping
+  YAML::Mark name_mark = YAML::Mark::null_mark();
+  YAML::Mark source_mark = YAML::Mark::null_mark();
+  YAML::Mark table_mark = YAML::Mark::null_mark();
+  YAML::Mark key_mark = YAML::Mark::null_mark();
   std::vector<YAML::Mark> key_marks;  // one per key column (same as key_mark for a single string)
-  YAML::Mark on_delete_mark;
-  YAML::Mark deleted_column_mark;
-  YAML::Mark deleted_at_column_mark;
-  YAML::Mark filter_mark;
+  YAML::Mark on_delete_mark = YAML::Mark::null_mark();
+  YAML::Mark deleted_column_mark = YAML::Mark::null_mark();
+  YAML::Mark deleted_at_column_mark = YAML::Mark::null_mark();
+  YAML::Mark filter_mark = YAML::Mark::null_mark();
   std::vector<YAML::Mark> type_marks;  // one per column
   bool columns_complete = false;       // every column parsed: cross-checks against them are fair
   bool sound = true;                   // parsed without problems: worth compiling
@@ -859,8 +860,7 @@ class ConfigParser {
                              const std::string& column, std::string_view setting,
                              const YAML::Mark& setting_mark, ColumnKind kind,
                              std::string_view type_name) {
-    const YAML::Mark mark = setting_mark.is_null() || setting_mark.line < 0 ? place.on_delete_mark
-                                                                            : setting_mark;
+    const YAML::Mark mark = setting_mark.is_null() ? place.on_delete_mark : setting_mark;
     const int index = spec.table.ColumnIndex(column);
     if (index < 0) {
       std::string message = place.path;

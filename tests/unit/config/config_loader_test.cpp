@@ -39,7 +39,7 @@ std::string ErrorOf(const std::string& text, std::map<std::string, std::string> 
 }
 
 // Lines 1-11; tests append to it or replace parts.
-const std::string kMinimal = R"(version: 1
+const std::string kMinimal = R"yaml(version: 1
 sources:
   users:
     table: users
@@ -50,7 +50,7 @@ pipelines:
     columns:
       id: UUID <- id
       bio: VARCHAR(210) <- bio
-)";
+)yaml";
 
 TEST(ConfigLoader, MinimalFileGetsDefaults) {
   const Config config = Load(kMinimal);
@@ -111,7 +111,7 @@ TEST(ConfigLoader, MinimalFileGetsDefaults) {
 }
 
 TEST(ConfigLoader, EveryKeyIsRead) {
-  const Config config = Load(R"(version: 1
+  const Config config = Load(R"yaml(version: 1
 sources:
   - name: main
     table: my-table.v2
@@ -171,7 +171,7 @@ pipelines:
     key: k
     columns:
       k: TEXT <- k
-)",
+)yaml",
                              {{"SECRET", "s3cr3t"}});
   ASSERT_EQ(config.sources.size(), 2u);
   const SourceConfig& main = config.sources[0];
@@ -248,7 +248,7 @@ pipelines:
 }
 
 TEST(ConfigLoader, UnknownKeyNamesPathLineAndSuggestion) {
-  EXPECT_EQ(ErrorOf(R"(version: 1
+  EXPECT_EQ(ErrorOf(R"yaml(version: 1
 sources:
   users:
     table: users
@@ -259,7 +259,7 @@ pipelines:
     key: id
     columns:
       id: UUID <- id
-)"),
+)yaml"),
             "test.yaml:6:7: unknown key 'segmnts' in sources.users.snapshot (known: enabled, "
             "segments, page_limit, max_items_per_second, consistent_read); did you mean "
             "'segments'?");
@@ -282,7 +282,7 @@ TEST(ConfigLoader, WrongTypesNameTheKey) {
   text.replace(text.find("key: id"), 7, "key: [id, [bio]]");
   EXPECT_EQ(ErrorOf(text), "test.yaml:8:15: pipelines[0].key: expected a list of column names");
 
-  EXPECT_EQ(ErrorOf(R"(version: 1
+  EXPECT_EQ(ErrorOf(R"yaml(version: 1
 sources:
   users:
     table: [users]
@@ -292,7 +292,7 @@ sources:
     stream:
       on_trimmed: resnapshott
 pipelines: profile
-)"),
+)yaml"),
             "test.yaml:4:12: sources.users.table: expected a single value, not a list\n"
             "test.yaml:6:17: sources.users.snapshot.segments: expected an integer from 1 to "
             "1000000, got 'many'\n"
@@ -363,7 +363,7 @@ TEST(ConfigLoader, TextDefaultsAreQuotedLiterals) {
 }
 
 TEST(ConfigLoader, SeveralProblemsOneLineEachInFileOrder) {
-  const std::string message = ErrorOf(R"(version: 2
+  const std::string message = ErrorOf(R"yaml(version: 2
 sources:
   users:
     tabel: users
@@ -375,7 +375,7 @@ pipelines:
     key: idd
     columns:
       id: UUID <- id
-)");
+)yaml");
   EXPECT_EQ(message,
             "test.yaml:1:10: version: unsupported version '2' (this ddb2pg reads version: 1)\n"
             "test.yaml:4:5: unknown key 'tabel' in sources.users (known: table, region, endpoint, "
@@ -409,7 +409,7 @@ TEST(ConfigLoader, YamlSyntaxErrorHasItsPosition) {
 }
 
 TEST(ConfigLoader, EnvironmentSubstitution) {
-  const std::string text = R"(version: 1
+  const std::string text = R"yaml(version: 1
 sources:
   users:
     table: ${TABLE:-users}
@@ -424,7 +424,7 @@ pipelines:
     filter: "operation() != 'delete' and cost != '$$5'"
     columns:
       id: UUID <- id
-)";
+)yaml";
   Config config = Load(text, {{"SEGMENTS", "12"}, {"DATABASE_URL", "postgresql://u@h/db"}});
   ASSERT_EQ(config.sources.size(), 1u);
   EXPECT_EQ(config.sources[0].table, "users");
@@ -449,7 +449,7 @@ pipelines:
 }
 
 TEST(ConfigLoader, SecretsNeverAppearInErrors) {
-  const std::string message = ErrorOf(R"(version: 1
+  const std::string message = ErrorOf(R"yaml(version: 1
 sources:
   users:
     table: users
@@ -462,7 +462,7 @@ pipelines:
     key: id
     columns:
       id: UUID <- id
-)");
+)yaml");
   EXPECT_EQ(message.find("AKIAVERYSECRET"), std::string::npos) << message;
   EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
   EXPECT_NE(message.find("test.yaml:5:20: sources.users.access_key_id: access_key_id and "
@@ -479,7 +479,7 @@ pipelines:
 
 TEST(ConfigLoader, PipelineCrossChecks) {
   // Two sources: each pipeline must name one; names, tables and sources are checked.
-  EXPECT_EQ(ErrorOf(R"(version: 1
+  EXPECT_EQ(ErrorOf(R"yaml(version: 1
 sources:
   users: {table: users}
   orders: {table: orders}
@@ -497,16 +497,16 @@ pipelines:
     table: profile
     key: id
     columns: {id: UUID <- id}
-)"),
+)yaml"),
             "test.yaml:6:5: pipelines[0]: missing required key 'source' (there are several: users, "
             "orders)\n"
-            "test.yaml:9:13: pipeline name 'profile' is used twice (first at line 6)\n"
+            "test.yaml:9:11: pipeline name 'profile' is used twice (first at line 6)\n"
             "test.yaml:11:12: pipelines[1].table: table public.profile is already written by "
             "pipeline 'profile' (line 6); each table takes one pipeline\n"
             "test.yaml:16:12: pipelines[2].table: table public.profile is already written by "
             "pipeline 'profile' (line 6); each table takes one pipeline");
 
-  EXPECT_EQ(ErrorOf(R"(version: 1
+  EXPECT_EQ(ErrorOf(R"yaml(version: 1
 sources:
   - name: users
     table: users
@@ -517,7 +517,7 @@ pipelines:
     table: a.b.c
     key: [id, id]
     columns: {id: UUID <- id}
-)"),
+)yaml"),
             "test.yaml:5:11: source name 'users' is used twice (first at line 3)\n"
             "test.yaml:9:12: pipelines[0].table: expected TABLE or SCHEMA.TABLE, got 'a.b.c'\n"
             "test.yaml:10:15: pipelines[0].key: column 'id' is listed twice");
@@ -585,7 +585,7 @@ TEST(ConfigLoader, ExpressionErrorsPointAtTheColumnValue) {
 }
 
 TEST(ConfigLoader, RangesAndFormats) {
-  EXPECT_EQ(ErrorOf(R"(version: 1
+  EXPECT_EQ(ErrorOf(R"yaml(version: 1
 sources:
   users:
     table: u
@@ -598,7 +598,7 @@ pipelines:
   - name: p
     key: id
     columns: {id: UUID <- id}
-)"),
+)yaml"),
             "test.yaml:4:12: sources.users.table: 'u' is not a DynamoDB table name (3 to 255 "
             "letters, digits, '_', '-', '.')\n"
             "test.yaml:5:15: sources.users.endpoint: expected a URL starting with http:// or "
