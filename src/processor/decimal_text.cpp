@@ -68,6 +68,7 @@ std::optional<int64_t> DecimalText::ScaledInteger(int shift, bool* exact) const 
   const auto first = static_cast<int64_t>(first_nonzero_);
   const auto last = static_cast<int64_t>(last_nonzero_);
   const auto count = static_cast<int64_t>(DigitCount());
+  *exact = last <= units;
   uint64_t result = 0;
   const uint64_t limit = negative_ ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
   for (int64_t k = first; k <= units; ++k) {
@@ -75,7 +76,6 @@ std::optional<int64_t> DecimalText::ScaledInteger(int shift, bool* exact) const 
     if (result > (limit - digit) / 10) return std::nullopt;
     result = result * 10 + digit;
   }
-  *exact = last <= units;
   const int64_t round_index = units + 1;
   if (round_index >= first && round_index < count &&
       DigitAt(static_cast<size_t>(round_index)) >= '5') {

@@ -265,7 +265,9 @@ class Parser {
                                        : std::to_string(info->min_args) + " or " +
                                              std::to_string(info->max_args);
       throw ParseError{offset, std::string(info->name) + "() takes " + expected +
-                                   " argument" + (expected == "1" ? "" : "s") + ", got " +
+                                   " argument" +
+                                   (info->max_args == 1 || expected == "at least 1" ? "" : "s") +
+                                   ", got " +
                                    std::to_string(count)};
     }
     if (info->function == Function::kExists && node->args[0]->kind != NodeKind::kPath) {

@@ -226,7 +226,7 @@ bool ToInteger(const Datum& datum, ColumnKind kind, std::string& scratch, std::s
   if (!number) return Fail(error, datum, "is not a number");
   bool exact = false;
   auto value = number->ScaledInteger(0, &exact);
-  if (!exact) {
+  if (value && !exact) {
     return Fail(error, datum, std::string("has a fractional part; ") + type_name + " needs a whole number");
   }
   if (!value || *value < min || *value > max) {
