@@ -106,7 +106,8 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   if (!listen.empty() && listen != "off") {
     DDB2PG_RETURN_IF_ERROR(endpoint.Start(listen));
     if (options.metrics_port != nullptr) *options.metrics_port = endpoint.port();
-    spdlog::info("metrics on http://{}/metrics", listen.find(':') == std::string::npos ? "127.0.0.1:" + listen : listen);
+    const std::string host = listen.find(':') == std::string::npos ? "127.0.0.1" : listen.substr(0, listen.rfind(':'));
+    spdlog::info("metrics on http://{}:{}/metrics", host, endpoint.port());
   }
 
   std::vector<core::Status> results(runtimes.size());
