@@ -1,13 +1,24 @@
 // Decoding DynamoDB JSON AttributeValues into core::Value with simdjson's on-demand parser.
 //
-// Errors never crash: malformed JSON or a wrong shape gives StatusCode::kInvalidArgument whose
-// message names the attribute path, e.g. "Item.appearance.mode: expected a string for S".
-// Numbers are validated (core::IsValidNumber) and kept as text; B/BS are base64-decoded.
-// Encoding lives in core/value_json.h.
+// Errors never crash and never throw: malformed JSON or a wrong shape gives
+// StatusCode::kInvalidArgument whose message names the attribute path, e.g.
+// "Item.appearance.mode: S must be a string". Shapes rejected: a value that is not an object,
+// {} (no type key), two type keys, an unknown type key, a payload of the wrong JSON type
+// ({"S":5}), an invalid number, invalid base64, NULL other than true, and nesting of M/L deeper
+// than kMaxAttributeDepth. Numbers are validated (core::IsValidNumber) and kept as text; B/BS are
+// base64-decoded. Encoding lives in core/value_json.h.
+//
+// Speed: one forward pass, no DOM. Strings without escapes are copied straight from the input
+// into the Value (simdjson's own unescaping is skipped); map and list entries are gathered on a
+// per-thread scratch stack so each container is allocated once, at its final size.
+//
+// Thread-safety: every function may be called from many threads at once (scratch space and
+// parsers are per thread). A simdjson value/object passed in must belong to the calling thread.
 #pragma once
 
 #include <simdjson.h>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -16,11 +27,39 @@
 
 namespace ddb2pg::aws {
 
+// M/L nesting deeper than this is rejected (DynamoDB itself allows 32); it bounds recursion.
+inline constexpr int kMaxAttributeDepth = 64;
+
+// A position in a JSON document, chained on the stack as decoding descends and rendered only
+// when an error needs it: "GetRecords: Records[3].dynamodb.NewImage.appearance.mode".
+// A node refers to its parent and name; both must outlive it (they do on the decoder's stack).
+struct AttributePath {
+  static constexpr size_t kNoIndex = static_cast<size_t>(-1);
+
+  const AttributePath* parent = nullptr;
+  std::string_view name;    // a field name, or the root's label
+  size_t index = kNoIndex;  // an array element's position (then `name` is unused)
+
+  AttributePath Field(std::string_view field_name) const { return {this, field_name, kNoIndex}; }
+  AttributePath Index(size_t element_index) const { return {this, {}, element_index}; }
+  std::string ToString() const;
+};
+
 // One AttributeValue object, e.g. {"S":"x"}; `path` prefixes error messages.
 core::Result<core::Value> DecodeAttributeValue(simdjson::ondemand::value json, std::string_view path);
 // An object of AttributeValues, e.g. {"id":{"S":"x"},"n":{"N":"1"}} — an Item, Key or image.
 core::Result<core::Value> DecodeItem(simdjson::ondemand::object json, std::string_view path);
-// A whole JSON document that is one item. Pads internally; `json` need not be padded.
+// The same, with a chained path (used by the response parsers to name the record lazily).
+core::Result<core::Value> DecodeItem(simdjson::ondemand::object json, const AttributePath& path);
+// A whole JSON document that is one item. Copies `json` into a per-thread padded buffer.
 core::Result<core::Value> ParseItemJson(std::string_view json);
+
+namespace codec_internal {
+// Reads a JSON string value into `out` (copying straight from the input when it has no escapes).
+// Returns simdjson's error code; INCORRECT_TYPE when the value is not a string.
+simdjson::error_code ReadString(simdjson::ondemand::value& json, std::string& out);
+// "malformed JSON (simdjson: ...)" or `type_problem` for INCORRECT_TYPE, prefixed with the path.
+core::Status JsonError(const AttributePath& path, simdjson::error_code error, std::string_view type_problem);
+}  // namespace codec_internal
 
 }  // namespace ddb2pg::aws

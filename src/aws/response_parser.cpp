@@ -1,0 +1,326 @@
+#include "aws/response_parser.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <utility>
+
+#include "aws/attribute_codec.h"
+
+namespace ddb2pg::aws {
+namespace {
+
+namespace ondemand = simdjson::ondemand;
+using codec_internal::JsonError;
+using codec_internal::ReadString;
+using core::Status;
+using core::Value;
+
+struct ParserState {
+  ondemand::parser parser;
+  std::string padded;  // a copy of a body given as string_view, with padding capacity
+};
+
+ParserState& LocalState() {
+  thread_local ParserState state;
+  return state;
+}
+
+simdjson::padded_string_view PadCopy(std::string_view body) {
+  std::string& padded = LocalState().padded;
+  padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(body.data(), body.size());
+  return simdjson::padded_string_view(padded.data(), padded.size(), padded.capacity());
+}
+
+simdjson::padded_string_view PadInPlace(std::string& body) {
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  return simdjson::padded_string_view(body.data(), body.size(), body.capacity());
+}
+
+Status PathError(const AttributePath& path, std::string_view problem) {
+  std::string message = path.ToString();
+  message += ": ";
+  message += problem;
+  return Status::InvalidArgument(std::move(message));
+}
+
+Status InternalError(std::string_view operation, const std::exception& e) {
+  std::string message(operation);
+  message += ": response parsing failed: ";
+  message += e.what();
+  return Status::Internal(std::move(message));
+}
+
+// Decodes an object of AttributeValues (an item, key or image) at `json` into `out`.
+Status ReadItem(ondemand::value& json, const AttributePath& path, Value* out) {
+  ondemand::object object;
+  if (auto error = json.get_object().get(object)) {
+    return JsonError(path, error, "expected an object of attributes such as {\"id\": {\"S\": \"x\"}}");
+  }
+  core::Result<Value> item = DecodeItem(object, path);
+  if (!item.ok()) return item.status();
+  *out = std::move(item).value();
+  return Status::Ok();
+}
+
+Status ReadStringField(ondemand::value& json, const AttributePath& path, std::string* out) {
+  if (auto error = ReadString(json, *out)) return JsonError(path, error, "must be a string");
+  return Status::Ok();
+}
+
+// Fails when anything but whitespace follows the top-level value.
+Status CheckAtEnd(ondemand::document& document, const AttributePath& root) {
+  const char* trailing = nullptr;
+  if (document.current_location().get(trailing) == simdjson::SUCCESS) {
+    return PathError(root, "unexpected content after the response object");
+  }
+  return Status::Ok();
+}
+
+// ---- Scan ----
+
+Status ParseScan(simdjson::padded_string_view input, ScanPage* page) {
+  static const AttributePath kRoot{nullptr, "Scan", AttributePath::kNoIndex};
+  static const AttributePath kItems{nullptr, "Scan: Items", AttributePath::kNoIndex};
+  static const AttributePath kLastKey{nullptr, "Scan: LastEvaluatedKey", AttributePath::kNoIndex};
+  static const AttributePath kScanned{nullptr, "Scan: ScannedCount", AttributePath::kNoIndex};
+  static const AttributePath kCount{nullptr, "Scan: Count", AttributePath::kNoIndex};
+  static const AttributePath kCapacity{nullptr, "Scan: ConsumedCapacity", AttributePath::kNoIndex};
+
+  page->response_bytes = input.size();
+  ondemand::document document;
+  if (auto error = LocalState().parser.iterate(input).get(document)) {
+    return JsonError(kRoot, error, "expected a JSON object");
+  }
+  ondemand::object top;
+  if (auto error = document.get_object().get(top)) return JsonError(kRoot, error, "expected a JSON object");
+  for (auto field_result : top) {
+    ondemand::field field;
+    if (auto error = std::move(field_result).get(field)) return JsonError(kRoot, error, "expected a JSON object");
+    const ondemand::raw_json_string key = field.key();
+    ondemand::value& value = field.value();
+    if (key == "Items") {
+      ondemand::array items;
+      if (auto error = value.get_array().get(items)) return JsonError(kItems, error, "must be an array");
+      if (page->items.capacity() == 0) {
+        // Count usually precedes Items; otherwise guess from the size (an item is rarely < 64 bytes).
+        page->items.reserve(std::min<size_t>(input.size() / 64 + 1, 1000));
+      }
+      size_t index = 0;
+      for (auto element_result : items) {
+        const AttributePath item_path = kItems.Index(index);
+        ondemand::value element;
+        if (auto error = std::move(element_result).get(element)) return JsonError(item_path, error, "bad item");
+        Value item;
+        DDB2PG_RETURN_IF_ERROR(ReadItem(element, item_path, &item));
+        page->items.push_back(std::move(item));
+        ++index;
+      }
+    } else if (key == "Count") {
+      int64_t count = 0;
+      if (auto error = value.get_int64().get(count)) return JsonError(kCount, error, "must be an integer");
+      if (count > 0 && page->items.empty()) page->items.reserve(static_cast<size_t>(std::min<int64_t>(count, 100000)));
+    } else if (key == "ScannedCount") {
+      if (auto error = value.get_int64().get(page->scanned_count)) {
+        return JsonError(kScanned, error, "must be an integer");
+      }
+    } else if (key == "LastEvaluatedKey") {
+      Value last_key;
+      DDB2PG_RETURN_IF_ERROR(ReadItem(value, kLastKey, &last_key));
+      page->last_evaluated_key = std::move(last_key);
+    } else if (key == "ConsumedCapacity") {
+      ondemand::object capacity;
+      if (auto error = value.get_object().get(capacity)) return JsonError(kCapacity, error, "must be an object");
+      for (auto capacity_field_result : capacity) {
+        ondemand::field capacity_field;
+        if (auto error = std::move(capacity_field_result).get(capacity_field)) {
+          return JsonError(kCapacity, error, "must be an object");
+        }
+        if (capacity_field.key() == "CapacityUnits") {
+          if (auto error = capacity_field.value().get_double().get(page->consumed_capacity_units)) {
+            return JsonError(kCapacity.Field("CapacityUnits"), error, "must be a number");
+          }
+        }
+      }
+    }
+  }
+  return CheckAtEnd(document, kRoot);
+}
+
+// ---- GetRecords ----
+
+Status ParseStreamData(ondemand::object data, const AttributePath& path, StreamRecord* record) {
+  bool has_keys = false;
+  bool has_sequence_number = false;
+  for (auto field_result : data) {
+    ondemand::field field;
+    if (auto error = std::move(field_result).get(field)) return JsonError(path, error, "must be an object");
+    const ondemand::raw_json_string key = field.key();
+    ondemand::value& value = field.value();
+    if (key == "NewImage") {
+      Value image;
+      DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("NewImage"), &image));
+      record->new_image = std::move(image);
+    } else if (key == "OldImage") {
+      Value image;
+      DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("OldImage"), &image));
+      record->old_image = std::move(image);
+    } else if (key == "Keys") {
+      DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("Keys"), &record->keys));
+      has_keys = true;
+    } else if (key == "SequenceNumber") {
+      DDB2PG_RETURN_IF_ERROR(ReadStringField(value, path.Field("SequenceNumber"), &record->sequence_number));
+      has_sequence_number = true;
+    } else if (key == "ApproximateCreationDateTime") {
+      double seconds = 0;
+      if (auto error = value.get_double().get(seconds)) {
+        return JsonError(path.Field("ApproximateCreationDateTime"), error, "must be a number (epoch seconds)");
+      }
+      // Up to year ~5138; keeps the conversion to int64 milliseconds exact and defined.
+      if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e11) {
+        return PathError(path.Field("ApproximateCreationDateTime"), "is not a plausible epoch time in seconds");
+      }
+      record->approximate_creation_time_ms = std::llround(seconds * 1000.0);
+    } else if (key == "SizeBytes") {
+      if (auto error = value.get_int64().get(record->size_bytes)) {
+        return JsonError(path.Field("SizeBytes"), error, "must be an integer");
+      }
+    }
+  }
+  if (!has_keys) return PathError(path, "Keys is missing");
+  if (!has_sequence_number) return PathError(path, "SequenceNumber is missing");
+  return Status::Ok();
+}
+
+Status ParseUserIdentity(ondemand::object identity, const AttributePath& path, StreamRecord* record) {
+  for (auto field_result : identity) {
+    ondemand::field field;
+    if (auto error = std::move(field_result).get(field)) return JsonError(path, error, "must be an object");
+    const ondemand::raw_json_string key = field.key();
+    if (key == "type") {
+      DDB2PG_RETURN_IF_ERROR(ReadStringField(field.value(), path.Field("type"), &record->user_identity_type));
+    } else if (key == "principalId") {
+      DDB2PG_RETURN_IF_ERROR(
+          ReadStringField(field.value(), path.Field("principalId"), &record->user_identity_principal_id));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseRecord(ondemand::value& json, const AttributePath& path, StreamRecord* record) {
+  ondemand::object object;
+  if (auto error = json.get_object().get(object)) return JsonError(path, error, "expected a record object");
+  bool has_data = false;
+  for (auto field_result : object) {
+    ondemand::field field;
+    if (auto error = std::move(field_result).get(field)) return JsonError(path, error, "expected a record object");
+    const ondemand::raw_json_string key = field.key();
+    ondemand::value& value = field.value();
+    if (key == "dynamodb") {
+      const AttributePath data_path = path.Field("dynamodb");
+      ondemand::object data;
+      if (auto error = value.get_object().get(data)) return JsonError(data_path, error, "must be an object");
+      DDB2PG_RETURN_IF_ERROR(ParseStreamData(data, data_path, record));
+      has_data = true;
+    } else if (key == "eventID") {
+      DDB2PG_RETURN_IF_ERROR(ReadStringField(value, path.Field("eventID"), &record->event_id));
+    } else if (key == "eventName") {
+      const AttributePath name_path = path.Field("eventName");
+      DDB2PG_RETURN_IF_ERROR(ReadStringField(value, name_path, &record->event_name));
+      const std::string& name = record->event_name;
+      if (name != "MODIFY" && name != "INSERT" && name != "REMOVE") {
+        return PathError(name_path, "must be INSERT, MODIFY or REMOVE, got \"" + name.substr(0, 40) + "\"");
+      }
+    } else if (key == "userIdentity") {
+      const AttributePath identity_path = path.Field("userIdentity");
+      ondemand::object identity;
+      if (auto error = value.get_object().get(identity)) {
+        return JsonError(identity_path, error, "must be an object");
+      }
+      DDB2PG_RETURN_IF_ERROR(ParseUserIdentity(identity, identity_path, record));
+    }
+  }
+  if (record->event_name.empty()) return PathError(path, "eventName is missing");
+  if (!has_data) return PathError(path, "dynamodb is missing");
+  return Status::Ok();
+}
+
+Status ParseGetRecords(simdjson::padded_string_view input, GetRecordsResult* result) {
+  static const AttributePath kRoot{nullptr, "GetRecords", AttributePath::kNoIndex};
+  static const AttributePath kRecords{nullptr, "GetRecords: Records", AttributePath::kNoIndex};
+  static const AttributePath kIterator{nullptr, "GetRecords: NextShardIterator", AttributePath::kNoIndex};
+
+  result->response_bytes = input.size();
+  ondemand::document document;
+  if (auto error = LocalState().parser.iterate(input).get(document)) {
+    return JsonError(kRoot, error, "expected a JSON object");
+  }
+  ondemand::object top;
+  if (auto error = document.get_object().get(top)) return JsonError(kRoot, error, "expected a JSON object");
+  for (auto field_result : top) {
+    ondemand::field field;
+    if (auto error = std::move(field_result).get(field)) return JsonError(kRoot, error, "expected a JSON object");
+    const ondemand::raw_json_string key = field.key();
+    ondemand::value& value = field.value();
+    if (key == "Records") {
+      ondemand::array records;
+      if (auto error = value.get_array().get(records)) return JsonError(kRecords, error, "must be an array");
+      // A record is rarely under 256 bytes of JSON; a page holds at most 1000.
+      result->records.reserve(std::min<size_t>(input.size() / 256 + 1, 1000));
+      size_t index = 0;
+      for (auto element_result : records) {
+        const AttributePath record_path = kRecords.Index(index);
+        ondemand::value element;
+        if (auto error = std::move(element_result).get(element)) {
+          return JsonError(record_path, error, "expected a record object");
+        }
+        StreamRecord& record = result->records.emplace_back();
+        DDB2PG_RETURN_IF_ERROR(ParseRecord(element, record_path, &record));
+        ++index;
+      }
+    } else if (key == "NextShardIterator") {
+      bool is_null = false;
+      if (auto error = value.is_null().get(is_null)) return JsonError(kIterator, error, "must be a string or null");
+      if (!is_null) {
+        std::string iterator;
+        DDB2PG_RETURN_IF_ERROR(ReadStringField(value, kIterator, &iterator));
+        result->next_shard_iterator = std::move(iterator);
+      }
+    }
+  }
+  return CheckAtEnd(document, kRoot);
+}
+
+template <typename Page, typename Pad, typename Parse>
+core::Result<Page> Run(std::string_view operation, Pad pad, Parse parse) {
+  try {
+    Page page;
+    DDB2PG_RETURN_IF_ERROR(parse(pad(), &page));
+    return page;
+  } catch (const std::exception& e) {
+    return InternalError(operation, e);
+  }
+}
+
+}  // namespace
+
+core::Result<ScanPage> ParseScanResponse(std::string_view body) {
+  return Run<ScanPage>("Scan", [&] { return PadCopy(body); }, ParseScan);
+}
+
+core::Result<ScanPage> ParseScanResponse(std::string& body) {
+  return Run<ScanPage>("Scan", [&] { return PadInPlace(body); }, ParseScan);
+}
+
+core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body) {
+  return Run<GetRecordsResult>("GetRecords", [&] { return PadCopy(body); }, ParseGetRecords);
+}
+
+core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body) {
+  return Run<GetRecordsResult>("GetRecords", [&] { return PadInPlace(body); }, ParseGetRecords);
+}
+
+}  // namespace ddb2pg::aws
