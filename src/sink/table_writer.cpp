@@ -122,6 +122,17 @@ core::Status TableWriter::Prepare(PgConnection& connection) {
   }
   DDB2PG_RETURN_IF_ERROR(
       connection.Prepare(hard_delete_name_, hard_delete_sql_, context + ": preparing the hard delete"));
+  // ON CONFLICT finds its unique index when planned, not when prepared: plan it now so that a
+  // table without one fails here, by name, and not at the first batch.
+  core::Status planned = connection.Exec("EXPLAIN EXECUTE " + upsert_name_, context);
+  if (!planned.ok() && !planned.retryable()) {
+    std::string keys;
+    for (const auto& key : table_.key_columns) keys.append(keys.empty() ? "" : ", ").append(key);
+    return core::Status(planned.code(), "table " + display_name_ + " needs a primary key or unique index on exactly (" +
+                                            keys + ") for upserts (INSERT … ON CONFLICT); `ddb2pg check` prints the "
+                                            "statement that adds it — " + planned.message());
+  }
+  DDB2PG_RETURN_IF_ERROR(planned);
   direct_skip_ = 0;
   direct_backoff_ = 0;
   return core::Status::Ok();
