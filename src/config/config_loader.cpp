@@ -911,7 +911,9 @@ class ConfigParser {
         located = true;
         diagnostics_.ErrorAt(column.line, column.column,
                              place.path + ".columns." + column.name + ": " +
-                                 one.status().message());
+                                 WithoutPrefix(one.status().message(),
+                                               "pipeline " + spec.name + ", column " + column.name +
+                                                   ": "));
       }
       if (!spec.filter.empty() && good_column) {
         core::Result<processor::MappingPlan> filter = processor::MappingPlan::Compile(
@@ -919,11 +921,22 @@ class ConfigParser {
         if (!filter.ok()) {
           located = true;
           Error(place.filter_mark,
-                NodeReader::Join(place.path, "filter") + ": " + filter.status().message());
+                NodeReader::Join(place.path, "filter") + ": " +
+                    WithoutPrefix(filter.status().message(),
+                                  "pipeline " + spec.name + ": filter "));
         }
       }
-      if (!located) Error(place.mark, place.path + ": " + plan.status().message());
+      if (!located) {
+        Error(place.mark, place.path + ": " +
+                              WithoutPrefix(plan.status().message(), "pipeline " + spec.name + ": "));
+      }
     }
+  }
+
+  // MappingPlan names the pipeline and column itself; the file position and path already do.
+  static std::string WithoutPrefix(const std::string& message, const std::string& prefix) {
+    if (message.rfind(prefix, 0) == 0) return message.substr(prefix.size());
+    return message;
   }
 
   // A one-column pipeline for locating a compile error.
@@ -935,10 +948,11 @@ class ConfigParser {
     alone.table.schema = spec.table.schema;
     alone.table.name = spec.table.name;
     alone.table.columns = {column};
+    alone.table.columns[0].line = 0;  // keeps the position out of the message: we add our own
+    alone.table.columns[0].column = 0;
     alone.table.key_columns = {column.name};
     alone.table.delete_policy = DeletePolicy::kIgnore;
     alone.filter = filter;
-    alone.filter_line = spec.filter_line;
     alone.on_error = spec.on_error;
     return alone;
   }
