@@ -1,0 +1,141 @@
+// Pure text helpers of the sink: COPY escaping, identifier quoting, type names, array literals,
+// UTF-8 sanitizing, password redaction, per-key dedupe.
+#include <gtest/gtest.h>
+
+#include "sink/copy_text_encoder.h"
+#include "sink/pg_connection.h"
+#include "sink/row_deduper.h"
+#include "sink/sql_text.h"
+
+namespace ddb2pg::sink {
+namespace {
+
+using processor::ColumnKind;
+using processor::Row;
+
+TEST(CopyTextEncoder, EscapesTheFourSpecialBytesAndWritesNulls) {
+  Row row;
+  row.AppendCell("plain 'quotes' \"double\"");
+  row.AppendCell("a\\b\tc\nd\re");
+  row.AppendNull();
+  row.AppendCell("\\N");
+  row.AppendCell("");
+  row.AppendCell("Grüße 🎉");
+  std::string out;
+  CopyTextEncoder::AppendRow(out, row);
+  EXPECT_EQ(out, "plain 'quotes' \"double\"\ta\\\\b\\tc\\nd\\re\t\\N\t\\\\N\t\tGrüße 🎉\n");
+  out.clear();
+  CopyTextEncoder::AppendRow(out, row, "u");
+  EXPECT_EQ(out.substr(out.size() - 3), "\tu\n");
+}
+
+TEST(SqlText, QuotesIdentifiersAndSpellsTypes) {
+  EXPECT_EQ(QuoteIdentifier("profile"), "\"profile\"");
+  EXPECT_EQ(QuoteIdentifier("we\"ird name"), "\"we\"\"ird name\"");
+  processor::TableSpec table;
+  table.schema = "My\"Schema";
+  table.name = "t";
+  EXPECT_EQ(QualifiedName(table), "\"My\"\"Schema\".\"t\"");
+  EXPECT_EQ(QuotedList({"a", "b\"c"}), "\"a\", \"b\"\"c\"");
+
+  processor::ColumnType type;
+  type.kind = ColumnKind::kVarchar;
+  type.length = 210;
+  EXPECT_EQ(SqlTypeName(type), "VARCHAR(210)");
+  type.kind = ColumnKind::kNumeric;
+  type.precision = 10;
+  type.scale = 2;
+  EXPECT_EQ(SqlTypeName(type), "NUMERIC(10,2)");
+  type.kind = ColumnKind::kDouble;
+  EXPECT_EQ(SqlTypeName(type), "DOUBLE PRECISION");
+  type.kind = ColumnKind::kTimestamptz;
+  EXPECT_EQ(SqlTypeName(type), "TIMESTAMPTZ");
+}
+
+TEST(SqlText, ArrayElementsAndSanitizing) {
+  std::string array = "{";
+  AppendArrayElement(array, "a\"b\\c,d}");
+  array.push_back(',');
+  AppendArrayElement(array, "", true);
+  array.push_back('}');
+  EXPECT_EQ(array, "{\"a\\\"b\\\\c,d}\",NULL}");
+
+  EXPECT_EQ(SanitizeText("ok Grüße 🎉"), "ok Grüße 🎉");
+  EXPECT_EQ(SanitizeText(std::string("a\0b", 3)), "ab");
+  EXPECT_EQ(SanitizeText("cut \xE6\x97"), "cut \xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(SanitizeText("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  EXPECT_EQ(SanitizeText("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+}
+
+TEST(RedactPassword, RemovesThePasswordInEveryForm) {
+  EXPECT_EQ(RedactPassword("failed for s3cret here", "s3cret"), "failed for *** here");
+  EXPECT_EQ(RedactPassword("bad: host=x password=hunter2 port=5", ""), "bad: host=x password=*** port=5");
+  EXPECT_EQ(RedactPassword("uri postgresql://bob:hunter2@db:5432/x", ""), "uri postgresql://bob:***@db:5432/x");
+  EXPECT_EQ(RedactPassword("postgresql://db:5432/x", ""), "postgresql://db:5432/x");
+}
+
+Row KeyRow(std::string key, std::string value, processor::RowAction action = processor::RowAction::kUpsert) {
+  Row row;
+  row.action = action;
+  row.AppendCell(key);
+  row.AppendCell(value);
+  return row;
+}
+
+processor::TableSpec KeyedTable(ColumnKind key_kind) {
+  processor::TableSpec table;
+  table.name = "t";
+  table.columns.resize(2);
+  table.columns[0].name = "k";
+  table.columns[0].type.kind = key_kind;
+  table.columns[1].name = "v";
+  table.key_columns = {"k"};
+  return table;
+}
+
+TEST(RowDeduper, KeepsTheLastRowOfEachKeyInOrder) {
+  const auto table = KeyedTable(ColumnKind::kText);
+  RowDeduper deduper(table);
+  std::vector<Row> rows = {KeyRow("a", "1"), KeyRow("b", "1"), KeyRow("a", "2"),
+                           KeyRow("c", "1"), KeyRow("a", "3", processor::RowAction::kSoftDelete)};
+  EXPECT_EQ(deduper.KeepLast(rows), (std::vector<size_t>{1, 3, 4}));
+  EXPECT_EQ(deduper.DescribeKey(rows[0]), "k=a");
+}
+
+TEST(RowDeduper, ComparesUuidsAndIntegersLikePostgres) {
+  const auto uuids = KeyedTable(ColumnKind::kUuid);
+  RowDeduper by_uuid(uuids);
+  std::vector<Row> rows = {KeyRow("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "1"),
+                           KeyRow("{A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11}", "2"),
+                           KeyRow("a0eebc999c0b4ef8bb6d6bb9bd380a11", "3"),
+                           KeyRow("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12", "4")};
+  EXPECT_EQ(by_uuid.KeepLast(rows), (std::vector<size_t>{2, 3}));
+
+  const auto integers = KeyedTable(ColumnKind::kBigint);
+  RowDeduper by_integer(integers);
+  rows = {KeyRow("007", "1"), KeyRow("+7", "2"), KeyRow("-0", "3"), KeyRow("0", "4"), KeyRow("70", "5")};
+  EXPECT_EQ(by_integer.KeepLast(rows), (std::vector<size_t>{1, 3, 4}));
+}
+
+TEST(RowDeduper, CompositeKeysAreUnambiguous) {
+  processor::TableSpec table;
+  table.columns.resize(3);
+  table.columns[0].name = "a";
+  table.columns[1].name = "b";
+  table.columns[2].name = "v";
+  table.key_columns = {"a", "b"};
+  RowDeduper deduper(table);
+  auto make = [](std::optional<std::string> a, std::optional<std::string> b) {
+    Row row;
+    a ? row.AppendCell(*a) : row.AppendNull();
+    b ? row.AppendCell(*b) : row.AppendNull();
+    row.AppendCell("v");
+    return row;
+  };
+  std::vector<Row> rows = {make("ab", "c"), make("a", "bc"), make("", std::nullopt), make(std::nullopt, ""),
+                           make("a", "bc")};
+  EXPECT_EQ(deduper.KeepLast(rows), (std::vector<size_t>{0, 2, 3, 4}));
+}
+
+}  // namespace
+}  // namespace ddb2pg::sink
