@@ -1,0 +1,243 @@
+#include "processor/mapping_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace ddb2pg::processor {
+namespace {
+
+using core::Operation;
+using core::Value;
+
+ColumnSpec Column(std::string name, std::string_view type, std::string expression) {
+  ColumnSpec column;
+  column.name = std::move(name);
+  column.type = *ColumnType::Parse(type);
+  column.expression = std::move(expression);
+  return column;
+}
+
+PipelineSpec ProfileSpec() {
+  PipelineSpec spec;
+  spec.name = "profile";
+  spec.source = "users";
+  spec.table.name = "profile";
+  spec.table.columns = {
+      Column("id", "uuid", "id"),
+      Column("name", "text", "name"),
+      Column("bio", "varchar(10)", "bio"),
+      Column("deleted", "boolean", "deleted"),
+      Column("deleted_at", "timestamptz", "deletedAt"),
+  };
+  spec.table.key_columns = {"id"};
+  return spec;
+}
+
+constexpr char kId[] = "3f2c1a4e-8b7d-4c2a-9e1f-0a1b2c3d4e5f";
+
+core::Record MakeRecord(Operation op, Value image) {
+  core::Record record;
+  record.operation = op;
+  record.key = Value::MakeMap({{"id", Value::String(kId)}});
+  if (op == Operation::kDelete) {
+    record.before = std::move(image);
+  } else {
+    record.after = std::move(image);
+  }
+  record.metadata.change_time_ms = 1725556580382;
+  return record;
+}
+
+Value Item() {
+  return Value::MakeMap({{"id", Value::String(kId)}, {"name", Value::String("Avery")}, {"bio", Value::String("tea")}});
+}
+
+std::vector<std::string> Cells(const Row& row) {
+  std::vector<std::string> cells;
+  for (size_t i = 0; i < row.size(); ++i) cells.push_back(row.is_null(i) ? "~" : std::string(row.cell(i)));
+  return cells;
+}
+
+using Cells_ = std::vector<std::string>;
+
+TEST(MappingPlan, UpsertMapsEveryColumnAndUndeletes) {
+  auto plan = MappingPlan::Compile(ProfileSpec());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  auto row = plan->Map(MakeRecord(Operation::kCreate, Item()));
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_TRUE(row->has_value());
+  EXPECT_EQ((*row)->action, RowAction::kUpsert);
+  EXPECT_EQ(Cells(**row), (Cells_{kId, "Avery", "tea", "false", "~"}));
+}
+
+TEST(MappingPlan, SoftDeleteMapsTheBeforeImageAndSetsTheFlagAndTime) {
+  auto plan = MappingPlan::Compile(ProfileSpec());
+  ASSERT_TRUE(plan.ok());
+  auto row = plan->Map(MakeRecord(Operation::kDelete, Item()));
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_TRUE(row->has_value());
+  EXPECT_EQ((*row)->action, RowAction::kSoftDelete);
+  EXPECT_EQ(Cells(**row), (Cells_{kId, "Avery", "tea", "true", "2024-09-05 17:16:20.382+00"}));
+}
+
+TEST(MappingPlan, KeysOnlyDeleteMapsFromTheKey) {
+  auto plan = MappingPlan::Compile(ProfileSpec());
+  ASSERT_TRUE(plan.ok());
+  core::Record record = MakeRecord(Operation::kDelete, Value());
+  record.before.reset();
+  auto row = plan->Map(record);
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_EQ(Cells(**row), (Cells_{kId, "~", "~", "true", "2024-09-05 17:16:20.382+00"}));
+}
+
+TEST(MappingPlan, HardDeleteCarriesOnlyKeyCells) {
+  PipelineSpec spec = ProfileSpec();
+  spec.table.delete_policy = DeletePolicy::kHard;
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok());
+  auto row = plan->Map(MakeRecord(Operation::kDelete, Item()));
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ((*row)->action, RowAction::kHardDelete);
+  EXPECT_EQ(Cells(**row), (Cells_{kId, "~", "~", "~", "~"}));
+}
+
+TEST(MappingPlan, IgnoredDeletesMarkersAndFilteredRecordsGiveNoRow) {
+  PipelineSpec spec = ProfileSpec();
+  spec.table.delete_policy = DeletePolicy::kIgnore;
+  spec.filter = "name != 'skip me'";
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->Map(MakeRecord(Operation::kDelete, Item()))->has_value());
+  core::Record marker;
+  EXPECT_FALSE(plan->Map(marker)->has_value());
+  Value skipped = Item();
+  skipped.Set("name", Value::String("skip me"));
+  EXPECT_FALSE(plan->Map(MakeRecord(Operation::kUpdate, skipped))->has_value());
+  EXPECT_TRUE(plan->Map(MakeRecord(Operation::kSnapshot, Item()))->has_value());
+}
+
+TEST(MappingPlan, FilterMustBeBoolean) {
+  PipelineSpec spec = ProfileSpec();
+  spec.filter = "name";
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok());
+  auto row = plan->Map(MakeRecord(Operation::kCreate, Item()));
+  ASSERT_FALSE(row.ok());
+  EXPECT_EQ(row.status().message(), "filter: expected a boolean, got S \"Avery\" (expression: name)");
+}
+
+TEST(MappingPlan, ErrorsNameColumnTypeAndExpression) {
+  auto plan = MappingPlan::Compile(ProfileSpec());
+  ASSERT_TRUE(plan.ok());
+  Value item = Item();
+  item.Set("bio", Value::String("eleven char"));
+  auto row = plan->Map(MakeRecord(Operation::kCreate, item));
+  ASSERT_FALSE(row.ok());
+  EXPECT_EQ(row.status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_EQ(row.status().message(), "column bio (VARCHAR(10)): value has 11 characters (expression: bio)");
+
+  Value no_id = Item();
+  no_id.map().erase(no_id.map().begin());
+  row = plan->Map(MakeRecord(Operation::kCreate, no_id));
+  ASSERT_FALSE(row.ok());
+  EXPECT_EQ(row.status().message(), "column id: key column is NULL (expression: id)");
+
+  Value bad_id = Item();
+  bad_id.Set("id", Value::String("user-1"));
+  row = plan->Map(MakeRecord(Operation::kCreate, bad_id));
+  ASSERT_FALSE(row.ok());
+  EXPECT_EQ(row.status().message(),
+            "column id (UUID): S \"user-1\" is not a UUID (expected 8-4-4-4-12 hex digits) (expression: id)");
+}
+
+TEST(MappingPlan, CompileErrorsNameThePipelineColumnAndPosition) {
+  PipelineSpec spec = ProfileSpec();
+  spec.table.columns[1].expression = "coalesce(name";
+  spec.table.columns[1].line = 12;
+  spec.table.columns[1].column = 7;
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(),
+            "pipeline profile, column name (line 12, column 7): expression \"coalesce(name\": position 14: "
+            "expected ')' to close coalesce(, found end of expression");
+
+  spec = ProfileSpec();
+  spec.table.key_columns = {"nope"};
+  EXPECT_EQ(MappingPlan::Compile(spec).status().message(), "pipeline profile: key column nope is not a column of profile");
+  spec.table.key_columns = {};
+  EXPECT_FALSE(MappingPlan::Compile(spec).ok());
+
+  spec = ProfileSpec();
+  spec.table.columns.erase(spec.table.columns.begin() + 3);  // no deleted column
+  EXPECT_EQ(MappingPlan::Compile(spec).status().message(),
+            "pipeline profile: soft deletes need the column \"deleted\" in profile (or choose another deleted "
+            "column, or delete: hard / ignore)");
+  spec.table.delete_policy = DeletePolicy::kHard;
+  EXPECT_TRUE(MappingPlan::Compile(spec).ok());
+
+  spec = ProfileSpec();
+  spec.table.deleted_at_column = "";
+  EXPECT_TRUE(MappingPlan::Compile(spec).ok());
+  spec.table.columns[3].type = *ColumnType::Parse("uuid");
+  EXPECT_EQ(MappingPlan::Compile(spec).status().message(),
+            "pipeline profile: the deleted column deleted (UUID) cannot hold a boolean flag");
+
+  spec = ProfileSpec();
+  spec.table.columns[0].expression = "";
+  EXPECT_EQ(MappingPlan::Compile(spec).status().message(), "pipeline profile, column id: a key column needs an expression");
+
+  spec = ProfileSpec();
+  spec.table.columns.push_back(Column("name", "text", "x"));
+  EXPECT_EQ(MappingPlan::Compile(spec).status().message(), "pipeline profile: column name is listed twice");
+
+  spec = ProfileSpec();
+  spec.filter = "a ==";
+  spec.filter_line = 30;
+  EXPECT_EQ(MappingPlan::Compile(spec).status().message(),
+            "pipeline profile: filter (line 30) \"a ==\": position 5: expected a value, a path or a function call, "
+            "found end of expression");
+}
+
+TEST(MappingPlan, UnmappedAndNullColumnsAreNull) {
+  PipelineSpec spec = ProfileSpec();
+  spec.table.columns.push_back(Column("extra", "text", ""));
+  spec.table.columns.push_back(Column("nothing", "jsonb", "null"));
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok());
+  auto row = plan->Map(MakeRecord(Operation::kCreate, Item()));
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(Cells(**row), (Cells_{kId, "Avery", "tea", "false", "~", "~", "~"}));
+}
+
+TEST(MappingPlan, MapIsSafeFromManyThreads) {
+  PipelineSpec spec = ProfileSpec();
+  spec.table.columns.push_back(Column("upper_name", "text", "upper(name)"));
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        Value item = Item();
+        const std::string name = "n" + std::to_string(t) + "_" + std::to_string(i);
+        // Vary the attribute order so that the lookup hints keep changing.
+        if (i % 2 == 0) {
+          item = Value::MakeMap({{"name", Value::String(name)}, {"id", Value::String(kId)}});
+        } else {
+          item.Set("name", Value::String(name));
+        }
+        auto row = plan->Map(MakeRecord(Operation::kUpdate, item));
+        std::string upper = name;
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (!row.ok() || (*row)->cell(1) != name || (*row)->cell(5) != upper) ++mismatches;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+}  // namespace
+}  // namespace ddb2pg::processor
