@@ -950,7 +950,13 @@ class ConfigParser {
     alone.table.columns = {column};
     alone.table.columns[0].line = 0;  // keeps the position out of the message: we add our own
     alone.table.columns[0].column = 0;
-    alone.table.key_columns = {column.name};
+    // A stand-in key, so that the column itself need not qualify as one (`null` may not). Its
+    // name holds a control character, which no configured column can.
+    ColumnSpec key;
+    key.name = "\x01key";
+    key.expression = "'key'";
+    alone.table.columns.push_back(key);
+    alone.table.key_columns = {key.name};
     alone.table.delete_policy = DeletePolicy::kIgnore;
     alone.filter = filter;
     alone.on_error = spec.on_error;

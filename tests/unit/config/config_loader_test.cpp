@@ -2,6 +2,7 @@
 // file:line:column.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -577,11 +578,13 @@ TEST(ConfigLoader, ExpressionErrorsPointAtTheColumnValue) {
   EXPECT_EQ(filter_message.rfind("test.yaml:12:13: pipelines[0].filter: ", 0), 0u)
       << filter_message;
 
-  // Every bad expression is reported, each at its own line.
-  text = kMinimal + "      a: TEXT <- lower(\n      b: TEXT <- upper(a, b)\n";
+  // Every bad expression is reported, each at its own line (and only those: `null` is fine).
+  text = kMinimal + "      a: TEXT <- lower(\n      b: TEXT <- upper(a, b)\n      c: TEXT <- null\n";
   const std::string both = ErrorOf(text);
   EXPECT_EQ(both.rfind("test.yaml:12:10: pipelines[0].columns.a: ", 0), 0u) << both;
   EXPECT_NE(both.find("\ntest.yaml:13:10: pipelines[0].columns.b: "), std::string::npos) << both;
+  EXPECT_EQ(both.find("columns.c"), std::string::npos) << both;
+  EXPECT_EQ(std::count(both.begin(), both.end(), '\n'), 1) << both;
 }
 
 TEST(ConfigLoader, RangesAndFormats) {
