@@ -204,6 +204,28 @@ TEST(DynamoDbClientRetry, AttemptLimitStopsRetries) {
   EXPECT_EQ(clock.sleeps().size(), 3u);
 }
 
+TEST(DynamoDbClientRetry, EachAttemptIsSignedAfreshAtItsOwnTime) {
+  FakeAws fake;
+  FakeClock clock;
+  int calls = 0;
+  fake.SetResponder([&](const HttpRequest&) {
+    clock.Advance(std::chrono::seconds(2));
+    return ++calls == 1 ? AwsErrorReply(400, "ThrottlingException", "slow down") : Reply(200, kTableBody);
+  });
+  DynamoDbClient client(testing::TestAws(), MaxJitterPolicy(), clock, fake.Factory());
+  ASSERT_TRUE(client.DescribeTable("users").ok());
+  const auto requests = fake.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(testing::HeaderValue(requests[0], "X-Amz-Date"), "20260101T000000Z");
+  EXPECT_EQ(testing::HeaderValue(requests[1], "X-Amz-Date"), "20260101T000002Z");
+  for (const auto& request : requests) {
+    int authorizations = 0;
+    for (const auto& header : request.headers) authorizations += header.first == "Authorization" ? 1 : 0;
+    EXPECT_EQ(authorizations, 1);
+  }
+  EXPECT_NE(testing::HeaderValue(requests[0], "Authorization"), testing::HeaderValue(requests[1], "Authorization"));
+}
+
 TEST(DynamoDbClientRetry, ManyThreadsNeverShareATransport) {
   FakeAws fake;
   FakeClock clock;
