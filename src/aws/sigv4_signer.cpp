@@ -8,6 +8,7 @@
 #include <array>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -37,17 +38,8 @@ using MdPtr = std::unique_ptr<EVP_MD, MdDeleter>;
   throw std::runtime_error(std::string("SigV4: OpenSSL failed in ") + what);
 }
 
-// Fetched once: an explicit fetch avoids OpenSSL's per-call implicit algorithm lookup. Both
-// objects are immutable and reference-counted, so sharing them between threads is safe.
-const EVP_MAC& HmacAlgorithm() {
-  static const MacPtr mac = [] {
-    MacPtr fetched(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
-    if (!fetched) OpenSslFailure("EVP_MAC_fetch(HMAC)");
-    return fetched;
-  }();
-  return *mac;
-}
-
+// Fetched once: explicit fetches avoid OpenSSL's per-call algorithm lookups, which cost far more
+// than the hashing itself. Both objects are immutable and reference-counted, so threads share them.
 const EVP_MD& Sha256Algorithm() {
   static const MdPtr md = [] {
     MdPtr fetched(EVP_MD_fetch(nullptr, "SHA256", nullptr));
@@ -55,6 +47,24 @@ const EVP_MD& Sha256Algorithm() {
     return fetched;
   }();
   return *md;
+}
+
+// An HMAC-SHA256 context with its digest already set; each HMAC duplicates it rather than naming
+// the digest again (EVP_MAC_init with a digest parameter re-fetches it every call). Only ever
+// read after construction, which EVP_MAC_CTX_dup allows from many threads.
+const EVP_MAC_CTX& HmacSha256Prototype() {
+  static const MacCtxPtr prototype = [] {
+    MacPtr mac(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
+    if (!mac) OpenSslFailure("EVP_MAC_fetch(HMAC)");
+    MacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));  // holds its own reference to `mac`
+    if (!ctx) OpenSslFailure("EVP_MAC_CTX_new");
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (EVP_MAC_CTX_set_params(ctx.get(), params) != 1) OpenSslFailure("EVP_MAC_CTX_set_params(SHA256)");
+    return ctx;
+  }();
+  return *prototype;
 }
 
 Digest Sha256(std::string_view data) {
@@ -68,12 +78,9 @@ Digest Sha256(std::string_view data) {
 }
 
 Digest HmacSha256(const unsigned char* key, size_t key_length, std::string_view data) {
-  MacCtxPtr ctx(EVP_MAC_CTX_new(const_cast<EVP_MAC*>(&HmacAlgorithm())));
-  if (!ctx) OpenSslFailure("EVP_MAC_CTX_new");
-  char digest_name[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-                               OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(ctx.get(), key, key_length, params) != 1) OpenSslFailure("EVP_MAC_init");
+  MacCtxPtr ctx(EVP_MAC_CTX_dup(&HmacSha256Prototype()));
+  if (!ctx) OpenSslFailure("EVP_MAC_CTX_dup");
+  if (EVP_MAC_init(ctx.get(), key, key_length, nullptr) != 1) OpenSslFailure("EVP_MAC_init");
   if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
     OpenSslFailure("EVP_MAC_update");
   }
@@ -186,7 +193,7 @@ UrlParts SplitUrl(std::string_view url) {
   const size_t query_start = rest.find('?');
   parts.path = std::string(rest.substr(0, query_start));
   if (query_start != std::string_view::npos) parts.query = std::string(rest.substr(query_start + 1));
-  if (parts.path.empty()) parts.path = "/";
+  if (parts.path.empty()) parts.path.push_back('/');
   return parts;
 }
 
@@ -308,13 +315,22 @@ bool HasHeader(const HttpHeaders& headers, std::string_view name) {
 
 }  // namespace
 
+// Deriving the signing key takes four of the five HMACs of a signature, and the key changes only
+// with the date, so it is kept for the last date used.
+struct SigV4Signer::SigningKeyCache {
+  std::mutex mutex;
+  std::string date;  // "20150830"; empty until first use
+  Digest key{};
+};
+
 SigV4Signer::SigV4Signer(Credentials credentials, std::string region, std::string service,
                          const core::Clock& clock, SigV4Options options)
     : credentials_(std::move(credentials)),
       region_(std::move(region)),
       service_(std::move(service)),
       clock_(clock),
-      options_(options) {}
+      options_(options),
+      key_cache_(std::make_shared<SigningKeyCache>()) {}
 
 std::string SigV4Signer::FormatAmzDate(std::chrono::system_clock::time_point time) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
@@ -387,14 +403,28 @@ SigningParts SigV4Signer::Compute(const HttpRequest& request, const std::string&
   to_sign.push_back('\n');
   to_sign += Hex(Sha256(canonical));
 
-  std::string secret_key = "AWS4";
-  secret_key += credentials_.secret_access_key;
-  const Digest date_key =
-      HmacSha256(reinterpret_cast<const unsigned char*>(secret_key.data()), secret_key.size(), date);
-  std::fill(secret_key.begin(), secret_key.end(), '\0');
-  const Digest region_key = HmacSha256(date_key, region_);
-  const Digest service_key = HmacSha256(region_key, service_);
-  const Digest signing_key = HmacSha256(service_key, "aws4_request");
+  Digest signing_key{};
+  bool cached = false;
+  {
+    std::lock_guard lock(key_cache_->mutex);
+    if (key_cache_->date == date) {
+      signing_key = key_cache_->key;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    std::string secret_key = "AWS4";
+    secret_key += credentials_.secret_access_key;
+    const Digest date_key =
+        HmacSha256(reinterpret_cast<const unsigned char*>(secret_key.data()), secret_key.size(), date);
+    std::fill(secret_key.begin(), secret_key.end(), '\0');
+    const Digest region_key = HmacSha256(date_key, region_);
+    const Digest service_key = HmacSha256(region_key, service_);
+    signing_key = HmacSha256(service_key, "aws4_request");
+    std::lock_guard lock(key_cache_->mutex);
+    key_cache_->date = date;
+    key_cache_->key = signing_key;
+  }
   parts.signature = Hex(HmacSha256(signing_key, to_sign));
 
   std::string& authorization = parts.authorization;

@@ -16,9 +16,11 @@
 // Ownership: the signer keeps a reference to `clock`, which must outlive it. It holds a copy of
 // the credentials; nothing it logs or returns contains the secret key (the signature does not
 // reveal it).
-// Thread-safety: Sign() and Compute() are const and safe from many threads.
+// Thread-safety: Sign() and Compute() are const and safe from many threads. The key derived from
+// the secret is cached per date behind a mutex; copies of a signer share that cache.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "aws/credentials.h"
@@ -63,11 +65,14 @@ class SigV4Signer {
   static std::string FormatAmzDate(std::chrono::system_clock::time_point time);
 
  private:
+  struct SigningKeyCache;  // the derived key for the last date signed (mutex-guarded)
+
   Credentials credentials_;
   std::string region_;
   std::string service_;
   const core::Clock& clock_;
   SigV4Options options_;
+  std::shared_ptr<SigningKeyCache> key_cache_;  // shared by copies, which sign with the same key
 };
 
 }  // namespace ddb2pg::aws

@@ -25,6 +25,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aws/sigv4_signer.h"
@@ -362,6 +363,43 @@ TEST(SigV4Signer, SigningAgainReplacesDateTokenAndAuthorization) {
   EXPECT_EQ(CountHeader(request.headers, "host"), 1u);
   EXPECT_EQ(HeaderValue(request.headers, "x-amz-date"), "20240102T030535Z");
   EXPECT_NE(HeaderValue(request.headers, "authorization"), first_authorization);
+}
+
+TEST(SigV4Signer, DerivesANewKeyWhenTheDateChanges) {
+  FixedClock clock(ParseTimestamp("2024-01-02T23:59:59Z"));
+  const SigV4Signer long_lived(kCredentials, "us-east-1", "dynamodb", clock);
+  HttpRequest first_day = DescribeTableRequest("https://dynamodb.us-east-1.amazonaws.com/");
+  long_lived.Sign(first_day);
+  clock.Advance(std::chrono::seconds(1));
+  HttpRequest second_day = DescribeTableRequest("https://dynamodb.us-east-1.amazonaws.com/");
+  long_lived.Sign(second_day);
+
+  const SigV4Signer fresh(kCredentials, "us-east-1", "dynamodb", clock);
+  HttpRequest expected = DescribeTableRequest("https://dynamodb.us-east-1.amazonaws.com/");
+  fresh.Sign(expected);
+  EXPECT_THAT(HeaderValue(second_day.headers, "authorization"), ::testing::HasSubstr("/20240103/us-east-1/"));
+  EXPECT_EQ(HeaderValue(second_day.headers, "authorization"), HeaderValue(expected.headers, "authorization"));
+}
+
+TEST(SigV4Signer, SignsFromManyThreads) {
+  FixedClock clock(ParseTimestamp("2024-01-02T03:04:05Z"));
+  const SigV4Signer signer(kCredentials, "eu-west-1", "dynamodb", clock);
+  std::vector<std::string> authorizations(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < authorizations.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        HttpRequest request = DescribeTableRequest("https://dynamodb.eu-west-1.amazonaws.com/");
+        signer.Sign(request);
+        authorizations[t] = HeaderValue(request.headers, "authorization");
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const std::string& authorization : authorizations) {
+    EXPECT_THAT(authorization, ::testing::EndsWith(
+                                   "Signature=8717b69b9c0fe6b1d46541a76991793a4551842b68b9cdc0284f607298fb6a3f"));
+  }
 }
 
 TEST(SigV4Signer, LeavesProxyRewrittenHeadersUnsigned) {
