@@ -62,6 +62,9 @@ struct MappingCase {
   bool no_row = false;
 };
 
+// gtest prints parameters of failed cases; the name and file say all that is needed.
+void PrintTo(const MappingCase& c, std::ostream* os) { *os << c.test_name << " (" << c.file << ":" << c.line << ")"; }
+
 std::string Sanitise(std::string text) {
   for (char& c : text) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
