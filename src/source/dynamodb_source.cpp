@@ -225,9 +225,9 @@ core::Status DynamoDbSource::Start(std::optional<std::string> saved_position, co
 
   const SourcePosition& position = state->start_position;
   if (!position.stream_arn().empty() && position.stream_arn() != state->stream_arn) {
-    std::string message = "table ";
+    std::string message = "the stream of table ";
     message += options_.table;
-    message += "'s stream changed since the saved position (pinned ";
+    message += " changed since the saved position (pinned ";
     message += position.stream_arn();
     message += ", now ";
     message += state->stream_arn;
@@ -580,7 +580,7 @@ core::Status DynamoDbSource::State::CheckTable() {
   if (!description->stream_enabled || description->latest_stream_arn != stream_arn) {
     if (!stream_closing) {
       stream_closing = true;
-      stream_closing_reason = "table " + options.table + "'s stream " + stream_arn +
+      stream_closing_reason = "the stream " + stream_arn + " of table " + options.table +
                               (description->stream_enabled ? " was replaced by " + description->latest_stream_arn
                                                            : std::string(" was disabled")) +
                               ": changes made while it was off are lost";

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -39,6 +40,8 @@ class RotatingServer {
     const std::string command = std::string(DDB2PG_SOURCE_DIR) + "/scripts/servers stop " + dir_ + " >/dev/null 2>&1";
     if (std::system(command.c_str()) != 0) std::cerr << "could not stop the server in " << dir_ << "\n";
     std::remove((dir_ + ".log").c_str());
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
   }
   bool ok() const { return started_ && !endpoint_.empty(); }
   const std::string& endpoint() const { return endpoint_; }

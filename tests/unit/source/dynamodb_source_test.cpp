@@ -245,7 +245,7 @@ TEST(DynamoDbSource, ChangedStreamArnAtStartIsFatalUnderStop) {
   core::BoundedQueue<core::Record> queue(100);
   core::Status status = source.Start(saved.Serialize(), &queue);
   EXPECT_EQ(status.code(), core::StatusCode::kTrimmedData);
-  EXPECT_NE(status.message().find("stream changed since the saved position"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("the stream of table users changed since the saved position"), std::string::npos) << status.message();
 }
 
 TEST(DynamoDbSource, ResumesTheStreamFromASavedPosition) {
