@@ -211,7 +211,12 @@ class ConfigParser {
       diagnostics_.ErrorAt(0, 0, "the file is empty: expected version: 1, sources, pipelines");
       return Fail();
     }
-    ParseRoot(root, config);
+    try {
+      ParseRoot(root, config);
+    } catch (const YAML::Exception& error) {
+      // The readers check node kinds before access; this is a safety net, not a code path.
+      diagnostics_.Error(error.mark, "YAML error: " + error.msg);
+    }
     if (!diagnostics_.empty()) return Fail();
     return config;
   }
@@ -510,7 +515,11 @@ class ConfigParser {
     if (const YAML::Node table_node = node["table"]) place.table_mark = table_node.Mark();
     else place.table_mark = place.name_mark;
     reader_.String(node, "table", path, &table);
-    ParseTableName(table, spec, place);
+    if (table.empty() && !node["table"]) {
+      place.sound = false;  // the pipeline's name is bad, and already reported
+    } else {
+      ParseTableName(table, spec, place);
+    }
 
     ParseKey(node, spec, place);
     ParseColumns(node, spec, place);

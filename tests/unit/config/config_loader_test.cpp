@@ -614,6 +614,36 @@ pipelines:
             "0.0.0.0:9187), or \"\" to turn the endpoint off");
 }
 
+TEST(ConfigLoader, OddShapesAreErrorsNotCrashes) {
+  const std::vector<std::string> documents = {
+      "version: {a: 1}\nsources: [1, 2]\npipelines: [3]\n",
+      "version: 1\nsources: {users: [table]}\npipelines: {p: [1]}\n",
+      "version: 1\nsources: {users: {table: users, snapshot: [1], stream: x}}\n"
+      "pipelines: [{name: [p], key: id, columns: [id]}]\n",
+      "version: 1\nsources: {users: {table: users}}\npipelines:\n  - name: p\n    key: id\n"
+      "    columns: {id: [UUID], ? [a, b] : TEXT <- a, c: {type: [x], value: {y: 1}}}\n",
+      "version: 1\nsources: {users: {table: users}}\npipelines:\n  - name: p\n    key: id\n"
+      "    on_delete: [soft]\n    filter: {a: b}\n    columns: {id: UUID <- id}\n",
+      "version: 1\nsources: {? [x] : {table: users}}\npipelines: {? {a: b} : {key: id}}\n",
+      "version: 1\npostgres: [1]\nmetrics: 5\nsources: {users: {table: users}}\n"
+      "pipelines: {p: {key: id, columns: {id: UUID <- id}}}\n",
+      "&a version: 1\nsources: {users: {table: users}}\npipelines: {p: {key: *a, columns: {id: UUID <- id}}}\n",
+  };
+  for (const std::string& document : documents) {
+    SCOPED_TRACE(document);
+    core::Result<Config> config = LoadConfigText(document, "odd.yaml", FakeEnv({}));
+    ASSERT_FALSE(config.ok());
+    const std::string& message = config.status().message();
+    // One "odd.yaml:LINE:COL: ..." line per problem.
+    size_t start = 0;
+    while (start < message.size()) {
+      const size_t end = std::min(message.find('\n', start), message.size());
+      EXPECT_EQ(message.compare(start, 9, "odd.yaml:"), 0) << message.substr(start, end - start);
+      start = end + 1;
+    }
+  }
+}
+
 TEST(ConfigLoader, MissingFileIsOneClearLine) {
   core::Result<Config> config = LoadConfigFile("/nonexistent/ddb2pg.yaml");
   ASSERT_FALSE(config.ok());
