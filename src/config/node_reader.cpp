@@ -108,7 +108,7 @@ bool NodeReader::CheckMap(const YAML::Node& node, const std::string& path,
   }
   std::map<std::string, int, std::less<>> seen;  // key → 1-based line of its first use
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key_node = it->first;
+    const YAML::Node key_node = it->first;  // a copy: it-> yields a temporary proxy
     if (!key_node.IsScalar()) {
       diagnostics_.Error(key_node.Mark(), "keys in " + Describe(path) + " must be plain names");
       continue;
