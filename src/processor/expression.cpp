@@ -3,6 +3,7 @@
 // their messages only when they happen.
 #include "processor/expression.h"
 
+#include <cstring>
 #include <utility>
 
 #include "processor/decimal_text.h"
@@ -40,19 +41,6 @@ std::string Shorten(std::string_view text, size_t limit) {
   std::string out(text.substr(0, cut));
   out += "…";
   return out;
-}
-
-const core::Value* FindHinted(const core::Value::Map& entries, const std::string& name,
-                              const LookupHint& hint) {
-  const uint32_t guess = hint.index.load(std::memory_order_relaxed);
-  if (guess < entries.size() && entries[guess].first == name) return &entries[guess].second;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (entries[i].first == name) {
-      if (i != guess) hint.index.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
-      return &entries[i].second;
-    }
-  }
-  return nullptr;
 }
 
 std::string PathPrefix(const std::vector<PathStep>& path, size_t count) {
@@ -121,48 +109,8 @@ class Evaluator {
   }
 
  private:
-  // Follows node.path from the image. *found stays null for a missing attribute, a NULL on the
-  // way, or an index past the end; a step into the wrong type is an error.
   bool Resolve(const Expression::Node& node, const core::Value** found, core::Status* error) const {
-    const core::Value* current = context_.image;
-    if (current == nullptr) return true;
-    const auto& path = node.path;
-    for (size_t i = 0; i < path.size(); ++i) {
-      const PathStep& step = path[i];
-      const core::ValueType type = current->type();
-      if (type == core::ValueType::kNull) return true;
-      if (!step.is_index) {
-        if (type != core::ValueType::kMap) {
-          return StepError(node, i, *current, "a map", error);
-        }
-        current = FindHinted(current->map(), step.name, step.hint);
-      } else {
-        if (type != core::ValueType::kList) {
-          return StepError(node, i, *current, "a list", error);
-        }
-        const auto& items = current->list();
-        current = static_cast<size_t>(step.index) < items.size()
-                      ? &items[static_cast<size_t>(step.index)]
-                      : nullptr;
-      }
-      if (current == nullptr) return true;
-    }
-    *found = current;
-    return true;
-  }
-
-  static bool StepError(const Expression::Node& node, size_t step, const core::Value& value,
-                        const char* expected, core::Status* error) {
-    std::string message = "path ";
-    message += node.path_text;
-    message += ": ";
-    message += step == 0 ? std::string("the item") : PathPrefix(node.path, step);
-    message += " is ";
-    message += Datum::FromValue(value).Describe();
-    message += ", not ";
-    message += expected;
-    *error = core::Status::InvalidArgument(std::move(message));
-    return false;
+    return ResolvePathFrom(node, 0, context_.image, found, error);
   }
 
   bool Truth(const Expression::Node& node, const char* where, bool* out, core::Status* error) const {
@@ -393,6 +341,20 @@ class Evaluator {
 
 }  // namespace
 
+bool StepError(const Expression::Node& node, size_t step, const core::Value& value,
+             const char* expected, core::Status* error) {
+  std::string message = "path ";
+  message += node.path_text;
+  message += ": ";
+  message += step == 0 ? std::string("the item") : PathPrefix(node.path, step);
+  message += " is ";
+  message += Datum::FromValue(value).Describe();
+  message += ", not ";
+  message += expected;
+  *error = core::Status::InvalidArgument(std::move(message));
+  return false;
+}
+
 Datum Datum::FromValue(const core::Value& value) {
   Datum d;
   d.value = &value;
@@ -477,6 +439,12 @@ bool Expression::IsNullLiteral() const {
 }
 
 bool Expression::Evaluate(const EvalContext& context, Datum* out, core::Status* error) const {
+  if (root_->kind == NodeKind::kPath) {  // most columns are a bare path
+    const core::Value* found = nullptr;
+    if (!ResolvePathFrom(*root_, 0, context.image, &found, error)) return false;
+    *out = found == nullptr ? Datum::Null() : Datum::FromValue(*found);
+    return true;
+  }
   return Evaluator(context).Eval(*root_, out, error);
 }
 

@@ -131,6 +131,9 @@ class Expression {
   const std::string& source() const { return source_; }
   // True for a bare literal `null` (a column mapped to nothing).
   bool IsNullLiteral() const;
+  // The parsed tree (processor-internal; see expression_node.h). MappingPlan uses it to share
+  // the first path step between columns.
+  const Node& root() const { return *root_; }
 
   Expression(Expression&&) noexcept;
   Expression& operator=(Expression&&) noexcept;

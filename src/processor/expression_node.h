@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+#include "core/value.h"
 #include "processor/expression.h"
 
 namespace ddb2pg::processor {
@@ -74,5 +77,71 @@ struct Expression::Node {
   std::vector<std::unique_ptr<Node>> args;  // operands and call arguments
   std::string key_name;                     // kKey: the key attribute's name
 };
+
+// Attribute names are short; comparing them inline beats a memcmp call on the hot path.
+inline bool SameName(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8 && n <= 16) {
+    uint64_t a1, b1, a2, b2;
+    std::memcpy(&a1, a.data(), 8);
+    std::memcpy(&b1, b.data(), 8);
+    std::memcpy(&a2, a.data() + n - 8, 8);
+    std::memcpy(&b2, b.data() + n - 8, 8);
+    return a1 == b1 && a2 == b2;
+  }
+  if (n < 8) {
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+  return std::memcmp(a.data(), b.data(), n) == 0;
+}
+
+// Map lookup that tries the hinted slot first.
+inline const core::Value* FindHinted(const core::Value::Map& entries, const std::string& name,
+                                     const LookupHint& hint) {
+  const uint32_t guess = hint.index.load(std::memory_order_relaxed);
+  const size_t count = entries.size();
+  if (guess < count && SameName(entries[guess].first, name)) return &entries[guess].second;
+  for (size_t i = 0; i < count; ++i) {
+    if (SameName(entries[i].first, name)) {
+      if (i != guess) hint.index.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
+      return &entries[i].second;
+    }
+  }
+  return nullptr;
+}
+
+// Builds the "path a.b: a is S "x", not a map" error; always returns false.
+bool StepError(const Expression::Node& node, size_t step, const core::Value& value,
+               const char* expected, core::Status* error);
+
+// Follows node.path from step `first_step` on, `current` being the value that step applies to
+// (the image for step 0). *found stays null for a missing attribute, a NULL on the way, or an
+// index past the end; a step into the wrong type is an error (returns false).
+inline bool ResolvePathFrom(const Expression::Node& node, size_t first_step, const core::Value* current,
+                            const core::Value** found, core::Status* error) {
+  if (current == nullptr) return true;
+  const auto& path = node.path;
+  for (size_t i = first_step; i < path.size(); ++i) {
+    const PathStep& step = path[i];
+    const core::ValueType type = current->type();
+    if (type == core::ValueType::kNull) return true;
+    if (!step.is_index) {
+      if (type != core::ValueType::kMap) return StepError(node, i, *current, "a map", error);
+      current = FindHinted(current->map(), step.name, step.hint);
+    } else {
+      if (type != core::ValueType::kList) return StepError(node, i, *current, "a list", error);
+      const auto& items = current->list();
+      current = static_cast<size_t>(step.index) < items.size() ? &items[static_cast<size_t>(step.index)]
+                                                               : nullptr;
+    }
+    if (current == nullptr) return true;
+  }
+  *found = current;
+  return true;
+}
 
 }  // namespace ddb2pg::processor

@@ -1,5 +1,6 @@
 #include "processor/mapping_plan.h"
 
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <unordered_set>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "processor/expression.h"
+#include "processor/expression_node.h"
 #include "processor/type_converter.h"
 
 namespace ddb2pg::processor {
@@ -19,7 +21,14 @@ struct CompiledColumn {
   std::optional<Expression> expression;  // nullopt: unmapped (always NULL)
   TypeConverter converter;
   bool is_key = false;
+  // A bare path whose first step is an attribute name shares that lookup with the other
+  // columns starting with the same name (17 notification columns all start at `notifications`).
+  const Expression::Node* path = nullptr;
+  int group = -1;
 };
+
+// Columns resolving more distinct first names than this look them up themselves.
+constexpr size_t kMaxGroups = 64;
 
 // Per-thread buffers reused across Map() calls so that mapping a record allocates only the row
 // it returns (Row has no reserve(), so the row is built here and copied out at its exact size).
@@ -58,6 +67,8 @@ std::string Where(const PipelineSpec& spec, const ColumnSpec* column) {
 struct MappingPlan::Impl {
   PipelineSpec spec;
   std::vector<CompiledColumn> columns;
+  std::vector<const PathStep*> group_steps;  // the shared first step of each group
+  std::unique_ptr<LookupHint[]> group_hints;
   std::optional<Expression> filter;
   int deleted_index = -1;     // soft deletes only
   int deleted_at_index = -1;  // soft deletes only; -1 when configured without
@@ -77,15 +88,38 @@ struct MappingPlan::Impl {
     return core::Status::InvalidArgument(std::move(message));
   }
 
+  // Per-record cache of the groups' first-step lookups.
+  struct GroupCache {
+    const core::Value* value[kMaxGroups];
+    bool resolved[kMaxGroups];
+  };
+
+  // Evaluates one column: through the group cache for grouped bare paths, else the expression.
+  bool EvaluateColumn(const CompiledColumn& column, const EvalContext& context, GroupCache& groups,
+                      Datum* datum, core::Status* error) const {
+    if (column.group < 0 || context.image == nullptr || !context.image->is_map()) {
+      return column.expression->Evaluate(context, datum, error);
+    }
+    const auto g = static_cast<size_t>(column.group);
+    if (!groups.resolved[g]) {
+      groups.value[g] = FindHinted(context.image->map(), group_steps[g]->name, group_hints[g]);
+      groups.resolved[g] = true;
+    }
+    const core::Value* found = nullptr;
+    if (!ResolvePathFrom(*column.path, 1, groups.value[g], &found, error)) return false;
+    *datum = found == nullptr ? Datum::Null() : Datum::FromValue(*found);
+    return true;
+  }
+
   // Evaluates and converts one column into the scratch row.
-  bool AppendColumn(const CompiledColumn& column, const EvalContext& context, Scratch& scratch,
-                    core::Status* error) const {
+  bool AppendColumn(const CompiledColumn& column, const EvalContext& context, GroupCache& groups,
+                    Scratch& scratch, core::Status* error) const {
     if (!column.expression) {
       scratch.row.AppendNull();
       return true;
     }
     Datum datum;
-    if (!column.expression->Evaluate(context, &datum, error)) {
+    if (!EvaluateColumn(column, context, groups, &datum, error)) {
       *error = ColumnError(column, error->message());
       return false;
     }
@@ -139,6 +173,8 @@ struct MappingPlan::Impl {
       if (!verdict.boolean) return std::optional<Row>();
     }
 
+    GroupCache groups;
+    std::fill_n(groups.resolved, group_steps.size(), false);
     RowAction action = RowAction::kUpsert;
     if (is_delete) {
       action = spec.table.delete_policy == DeletePolicy::kHard ? RowAction::kHardDelete
@@ -159,14 +195,14 @@ struct MappingPlan::Impl {
         // An upsert of a soft-delete table un-deletes: NULL or unmapped becomes FALSE.
         Datum datum = Datum::Bool(false);
         if (column.expression) {
-          if (!column.expression->Evaluate(context, &datum, &error)) {
+          if (!EvaluateColumn(column, context, groups, &datum, &error)) {
             return ColumnError(column, error.message());
           }
           if (datum.is_null()) datum = Datum::Bool(false);
         }
         ok = AppendDatum(column, datum, scratch, &error);
       } else {
-        ok = AppendColumn(column, context, scratch, &error);
+        ok = AppendColumn(column, context, groups, scratch, &error);
       }
       if (!ok) return error;
       if (column.is_key && scratch.row.is_null(i)) {
@@ -236,6 +272,21 @@ core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec, const c
     }
     impl->columns.push_back(std::move(compiled));
   }
+  // Group bare-path columns by their first attribute name.
+  for (CompiledColumn& column : impl->columns) {
+    if (!column.expression) continue;
+    const Expression::Node& root = column.expression->root();
+    if (root.kind != NodeKind::kPath || root.path.empty() || root.path[0].is_index) continue;
+    column.path = &root;
+    for (size_t g = 0; g < impl->group_steps.size(); ++g) {
+      if (impl->group_steps[g]->name == root.path[0].name) column.group = static_cast<int>(g);
+    }
+    if (column.group < 0 && impl->group_steps.size() < kMaxGroups) {
+      column.group = static_cast<int>(impl->group_steps.size());
+      impl->group_steps.push_back(&root.path[0]);
+    }
+  }
+  impl->group_hints = std::make_unique<LookupHint[]>(impl->group_steps.size());
 
   if (table.delete_policy == DeletePolicy::kSoft) {
     impl->deleted_index = table.ColumnIndex(table.deleted_column);

@@ -63,17 +63,17 @@ bool Fail(std::string* error, const char* reason) {
   return false;
 }
 
-void AppendPadded(std::string& out, int64_t value, int width) {
-  char buffer[20];
-  int n = 0;
-  do {
-    buffer[n++] = static_cast<char>('0' + value % 10);
+// Writes `value` as exactly `width` digits ending just before `end`; returns the new start.
+char* WriteDigits(char* end, int64_t value, int width) {
+  for (int i = 0; i < width; ++i) {
+    *--end = static_cast<char>('0' + value % 10);
     value /= 10;
-  } while (value > 0 || n < width);
-  while (n > 0) out += buffer[--n];
+  }
+  return end;
 }
 
-// "YYYY-MM-DD", then sep + "HH:MM:SS" + trimmed fraction unless `date_only`.
+// "YYYY-MM-DD", then sep + "HH:MM:SS" + trimmed fraction unless `date_only`. Formats into a
+// stack buffer and appends once: this runs for every timestamp cell.
 void AppendCivil(int64_t micros, char sep, bool date_only, std::string& out) {
   int64_t days = micros / kMicrosPerDay;
   int64_t rest = micros % kMicrosPerDay;
@@ -82,29 +82,36 @@ void AppendCivil(int64_t micros, char sep, bool date_only, std::string& out) {
     --days;
   }
   const Civil civil = CivilFromDays(days);
-  AppendPadded(out, civil.year, 4);
-  out += '-';
-  AppendPadded(out, civil.month, 2);
-  out += '-';
-  AppendPadded(out, civil.day, 2);
-  if (date_only) return;
+  char buffer[32];
+  WriteDigits(buffer + 4, civil.year, 4);
+  buffer[4] = '-';
+  WriteDigits(buffer + 7, civil.month, 2);
+  buffer[7] = '-';
+  WriteDigits(buffer + 10, civil.day, 2);
+  if (date_only) {
+    out.append(buffer, 10);
+    return;
+  }
   const int64_t seconds = rest / kMicrosPerSecond;
   int64_t fraction = rest % kMicrosPerSecond;
-  out += sep;
-  AppendPadded(out, seconds / 3600, 2);
-  out += ':';
-  AppendPadded(out, seconds / 60 % 60, 2);
-  out += ':';
-  AppendPadded(out, seconds % 60, 2);
+  buffer[10] = sep;
+  WriteDigits(buffer + 13, seconds / 3600, 2);
+  buffer[13] = ':';
+  WriteDigits(buffer + 16, seconds / 60 % 60, 2);
+  buffer[16] = ':';
+  WriteDigits(buffer + 19, seconds % 60, 2);
+  size_t length = 19;
   if (fraction != 0) {
     int width = 6;
     while (fraction % 10 == 0) {
       fraction /= 10;
       --width;
     }
-    out += '.';
-    AppendPadded(out, fraction, width);
+    buffer[19] = '.';
+    WriteDigits(buffer + 20 + width, fraction, width);
+    length = 20 + static_cast<size_t>(width);
   }
+  out.append(buffer, length);
 }
 
 }  // namespace

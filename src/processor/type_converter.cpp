@@ -1,5 +1,6 @@
 #include "processor/type_converter.h"
 
+#include <array>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
@@ -32,13 +33,6 @@ bool WrongType(std::string* error, const Datum& datum, std::string_view expected
 
 bool HasNul(std::string_view text) { return std::memchr(text.data(), '\0', text.size()) != nullptr; }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 // The text of a number held by an N, or by an S that spells one.
@@ -63,7 +57,7 @@ bool ToText(const Datum& datum, std::string& scratch, std::string_view* out, std
       *out = datum.text;
       return true;
     case Datum::Kind::kBool:
-      *out = datum.boolean ? "true" : "false";
+      *out = datum.boolean ? std::string_view("true") : std::string_view("false");
       return true;
     case Datum::Kind::kTimestamp:
       TimestampText::AppendIso(datum.micros, scratch);
@@ -112,20 +106,33 @@ bool ToUuid(const Datum& datum, std::string& scratch, std::string_view* out, std
     return true;
   }
   if (datum.kind != Datum::Kind::kString) return WrongType(error, datum, "S holding a UUID");
+  // Hot path (every row carries one or two UUIDs): one table lookup per hex digit.
+  // kUuidClass: bit 0 = a hex digit, bit 1 = an upper-case one.
+  static constexpr auto kUuidClass = [] {
+    std::array<uint8_t, 256> table{};
+    for (int c = '0'; c <= '9'; ++c) table[static_cast<size_t>(c)] = 1;
+    for (int c = 'a'; c <= 'f'; ++c) table[static_cast<size_t>(c)] = 1;
+    for (int c = 'A'; c <= 'F'; ++c) table[static_cast<size_t>(c)] = 3;
+    return table;
+  }();
+  static constexpr uint8_t kHexPositions[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
+                                                12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
+                                                26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
   const std::string_view text = datum.text;
-  bool upper = false;
-  bool valid = text.size() == 36;
-  for (size_t i = 0; valid && i < 36; ++i) {
-    const char c = text[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      valid = c == '-';
-    } else {
-      valid = HexValue(c) >= 0;
-      upper |= c >= 'A' && c <= 'F';
+  bool valid = text.size() == 36 && text[8] == '-' && text[13] == '-' && text[18] == '-' && text[23] == '-';
+  unsigned any = 0;
+  if (valid) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+    unsigned all = 1;
+    for (uint8_t position : kHexPositions) {
+      const unsigned cls = kUuidClass[bytes[position]];
+      all &= cls;
+      any |= cls;
     }
+    valid = (all & 1) != 0;
   }
   if (!valid) return Fail(error, datum, "is not a UUID (expected 8-4-4-4-12 hex digits)");
-  if (!upper) {
+  if ((any & 2) == 0) {  // already lower-case
     *out = text;
     return true;
   }
@@ -141,6 +148,9 @@ bool ToMicros(const Datum& datum, int64_t* micros, std::string* error) {
   std::string reason;
   switch (datum.kind) {
     case Datum::Kind::kTimestamp:
+      if (datum.micros < TimestampText::kMinMicros || datum.micros > TimestampText::kMaxMicros) {
+        return Fail(error, datum, "is outside the years 0001 to 9999");
+      }
       *micros = datum.micros;
       return true;
     case Datum::Kind::kString: {
@@ -165,7 +175,7 @@ bool ToMicros(const Datum& datum, int64_t* micros, std::string* error) {
 bool ToBoolean(const Datum& datum, std::string_view* out, std::string* error) {
   switch (datum.kind) {
     case Datum::Kind::kBool:
-      *out = datum.boolean ? "true" : "false";
+      *out = datum.boolean ? std::string_view("true") : std::string_view("false");
       return true;
     case Datum::Kind::kString: {
       const std::string_view t = datum.text;
@@ -297,7 +307,7 @@ bool ToJson(const Datum& datum, bool jsonb, std::string& scratch, std::string_vi
             std::string* error) {
   switch (datum.kind) {
     case Datum::Kind::kBool:
-      *out = datum.boolean ? "true" : "false";
+      *out = datum.boolean ? std::string_view("true") : std::string_view("false");
       return true;
     case Datum::Kind::kString:
       if (jsonb && HasNul(datum.text)) {
