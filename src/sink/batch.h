@@ -28,7 +28,7 @@ struct TableRows {
 };
 
 struct Batch {
-  std::vector<TableRows> tables;
+  std::vector<TableRows> tables;  // each table at most once
   std::vector<DeadLetter> dead_letters;
   std::string checkpoint;   // the serialized source position after the last record of the batch
   int64_t records = 0;      // source records this batch covers (for metrics)

@@ -161,6 +161,11 @@ core::Status PostgresSink::Commit(const Batch& batch) {
     if (writer == nullptr) {
       return core::Status::Internal("table " + DisplayName(*table_rows.table) + " was not given to Open()");
     }
+    for (const auto& entry : plans) {
+      if (entry.first == writer) {
+        return core::Status::Internal("table " + DisplayName(*table_rows.table) + " appears twice in one batch");
+      }
+    }
     DDB2PG_ASSIGN_OR_RETURN(auto plan, writer->MakePlan(table_rows.rows));
     rows_written += static_cast<int64_t>(plan.kept.size());
     plans.emplace_back(writer, std::move(plan));
