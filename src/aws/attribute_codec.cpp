@@ -1,10 +1,14 @@
 #include "aws/attribute_codec.h"
 
-#include <cstring>
+#include <cstdint>
 #include <exception>
-#include <iterator>
+#include <tuple>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/base64.h"
 
@@ -48,31 +52,61 @@ Status JsonError(const AttributePath& path, simdjson::error_code error, std::str
   return Status::InvalidArgument(std::move(message));
 }
 
-simdjson::error_code ReadString(ondemand::value& json, std::string& out) {
-  // The raw token runs from the opening quote to the next structural character, so it may carry
-  // trailing whitespace. Without a backslash the bytes between the quotes are the string itself
-  // (stage 1 has validated UTF-8 and the quotes), which saves simdjson's scalar unescaping copy
-  // (the on-demand layer is compiled for the baseline target here) and a second copy.
-  std::string_view token = json.raw_json_token();
-  if (token.empty() || token.front() != '"') return simdjson::INCORRECT_TYPE;
-  size_t end = token.size();
-  while (end > 1 && (token[end - 1] == ' ' || token[end - 1] == '\n' || token[end - 1] == '\r' ||
-                     token[end - 1] == '\t')) {
-    --end;
+size_t PlainStringLength(const char* raw) {
+  // Input is padded (SIMDJSON_PADDING >= 16) and the closing quote is known to exist, so every
+  // 16-byte load starting at or before it stays inside the buffer.
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (size_t offset = 0;; offset += 16) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw + offset));
+    const unsigned quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, quote)));
+    const unsigned escapes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, backslash)));
+    if ((quotes | escapes) != 0) {
+      const unsigned first = static_cast<unsigned>(__builtin_ctz(quotes | escapes));
+      if ((escapes >> first) & 1u) return kEscaped;
+      return offset + first;
+    }
   }
-  if (end >= 2 && token[end - 1] == '"') {
-    std::string_view body = token.substr(1, end - 2);
-    if (std::memchr(body.data(), '\\', body.size()) == nullptr) {
+#else
+  const char* p = raw;
+  while (*p != '"' && *p != '\\') ++p;
+  return *p == '"' ? static_cast<size_t>(p - raw) : kEscaped;
+#endif
+}
+
+simdjson::error_code ReadStringView(ondemand::value& json, std::string_view& out) {
+  // Without a backslash the bytes between the quotes are the string itself (stage 1 has
+  // validated UTF-8 and the quotes), which saves simdjson's unescaping copy: the on-demand layer
+  // is compiled for the baseline target here, so that copy runs a byte at a time.
+  const std::string_view token = json.raw_json_token();
+  if (!token.empty() && token.front() == '"') {
+    const size_t length = PlainStringLength(token.data() + 1);
+    if (length != kEscaped) {
       ondemand::raw_json_string consumed;
       if (auto error = json.get_raw_json_string().get(consumed)) return error;
-      out.assign(body.data(), body.size());
+      out = std::string_view(token.data() + 1, length);
       return simdjson::SUCCESS;
     }
   }
-  std::string_view unescaped;
-  if (auto error = json.get_string().get(unescaped)) return error;
-  out.assign(unescaped.data(), unescaped.size());
+  return json.get_string().get(out);
+}
+
+simdjson::error_code ReadString(ondemand::value& json, std::string& out) {
+  std::string_view view;
+  if (auto error = ReadStringView(json, view)) return error;
+  out = std::string(view);
   return simdjson::SUCCESS;
+}
+
+simdjson::error_code ReadKeyView(ondemand::field& field, std::string_view& out) {
+  const char* raw = field.key().raw();
+  const size_t length = PlainStringLength(raw);
+  if (length != kEscaped) {
+    out = std::string_view(raw, length);
+    return simdjson::SUCCESS;
+  }
+  return field.unescaped_key().get(out);
 }
 
 }  // namespace codec_internal
@@ -80,7 +114,8 @@ simdjson::error_code ReadString(ondemand::value& json, std::string& out) {
 namespace {
 
 using codec_internal::JsonError;
-using codec_internal::ReadString;
+using codec_internal::ReadKeyView;
+using codec_internal::ReadStringView;
 
 enum class TypeKey { kS, kN, kB, kBool, kNull, kM, kL, kSS, kNS, kBS, kUnknown };
 
@@ -158,153 +193,149 @@ std::string Excerpt(std::string_view text) {
   return out;
 }
 
-// Reads an object key; like ReadString, copies straight from the input when it has no escapes.
-simdjson::error_code ReadKey(ondemand::field& field, std::string& out) {
-  const char* raw = field.key().raw();
-  const char* p = raw;
-  while (*p != '"' && *p != '\\') ++p;
-  if (*p == '"') {
-    out.assign(raw, static_cast<size_t>(p - raw));
-    return simdjson::SUCCESS;
-  }
-  std::string_view unescaped;
-  if (auto error = field.unescaped_key().get(unescaped)) return error;
-  out.assign(unescaped.data(), unescaped.size());
-  return simdjson::SUCCESS;
-}
-
-// The recursive decoder. Container entries are gathered on scratch stacks shared by all depths
-// (a nested container pushes above its parent's entries and pops back before the parent pushes
-// again), so every Map/List/set is built once at its final size instead of growing by doubling.
-class Decoder {
+// Remembers the size of the last container decoded under each (hashed) attribute name, so the
+// next one — usually the same attribute of the next item in the page — is allocated once at the
+// right size. A collision only costs a regrowth or a few spare slots.
+class SizeHints {
  public:
-  Status DecodeValue(ondemand::value json, const AttributePath& path, int depth, Value* out);
-  Status DecodeMap(ondemand::object json, const AttributePath& path, int depth, Value* out);
+  size_t Get(std::string_view name) const { return hints_[Slot(name)]; }
+  void Set(std::string_view name, size_t size) {
+    hints_[Slot(name)] = static_cast<uint8_t>(size < kMaxHint ? size : kMaxHint);
+  }
 
  private:
-  Status DecodeList(ondemand::value json, const AttributePath& path, int depth, Value* out);
-  Status DecodeSet(ondemand::value json, TypeKey type, const AttributePath& path, Value* out);
-
-  template <typename T>
-  struct Truncate {
-    std::vector<T>& stack;
-    size_t size;
-    ~Truncate() { stack.resize(size); }
-  };
-
-  std::vector<std::pair<std::string, Value>> entries_;
-  std::vector<Value> items_;
-  std::vector<std::string> elements_;
+  static constexpr size_t kMaxHint = 64;
+  static size_t Slot(std::string_view name) {
+    if (name.empty()) return 0;
+    return (name.size() * 131 + static_cast<unsigned char>(name.front()) * 31 +
+            static_cast<unsigned char>(name.back())) & 255;
+  }
+  uint8_t hints_[256] = {};
 };
 
-Status Decoder::DecodeMap(ondemand::object json, const AttributePath& path, int depth, Value* out) {
-  if (depth >= kMaxAttributeDepth) {
-    return PathError(path, "maps and lists are nested deeper than " + std::to_string(kMaxAttributeDepth) +
-                               " levels");
+// The recursive decoder. Each method decodes into `out` (a default, NULL Value) and returns false
+// after keeping the error for TakeError(): cheaper on the hot path than returning a Status.
+class Decoder {
+ public:
+  bool DecodeValue(ondemand::value& json, const AttributePath& path, int depth, Value& out);
+  bool DecodeMap(ondemand::object& json, const AttributePath& path, int depth, Value& out);
+  Status TakeError() { return std::move(error_); }
+
+ private:
+  bool DecodeList(ondemand::value& json, const AttributePath& path, int depth, Value& out);
+  bool DecodeSet(ondemand::value& json, TypeKey type, const AttributePath& path, Value& out);
+  bool Fail(Status status) {
+    error_ = std::move(status);
+    return false;
   }
-  const size_t base = entries_.size();
-  Truncate<std::pair<std::string, Value>> truncate{entries_, base};
-  std::string name;
+  bool TooDeep(const AttributePath& path) {
+    return Fail(PathError(path, "maps and lists are nested deeper than " + std::to_string(kMaxAttributeDepth) +
+                                    " levels"));
+  }
+
+  Status error_;
+  SizeHints hints_;
+};
+
+bool Decoder::DecodeMap(ondemand::object& json, const AttributePath& path, int depth, Value& out) {
+  if (depth >= kMaxAttributeDepth) return TooDeep(path);
+  const size_t hint = hints_.Get(path.name);
+  Value::Map map;
+  map.reserve(hint != 0 ? hint : 8);
   for (auto field_result : json) {
-    ondemand::field field;
-    if (auto error = std::move(field_result).get(field)) return JsonError(path, error, "expected an object");
-    if (auto error = ReadKey(field, name)) return JsonError(path, error, "bad attribute name");
-    Value value;
-    DDB2PG_RETURN_IF_ERROR(DecodeValue(field.value(), path.Field(name), depth + 1, &value));
-    entries_.emplace_back(std::move(name), std::move(value));
-    name.clear();
+    if (auto error = field_result.error()) return Fail(JsonError(path, error, "expected an object"));
+    ondemand::field& field = field_result.value_unsafe();
+    std::string_view name;
+    if (auto error = ReadKeyView(field, name)) return Fail(JsonError(path, error, "bad attribute name"));
+    // Decoded in place: `map` is this frame's own, so the entry stays put while children decode.
+    auto& entry = map.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple());
+    if (!DecodeValue(field.value(), path.Field(entry.first), depth + 1, entry.second)) return false;
   }
-  Value::Map map(std::make_move_iterator(entries_.begin() + static_cast<ptrdiff_t>(base)),
-                 std::make_move_iterator(entries_.end()));
-  *out = Value::MakeMap(std::move(map));
-  return Status::Ok();
+  hints_.Set(path.name, map.size());
+  out = Value::MakeMap(std::move(map));
+  return true;
 }
 
-Status Decoder::DecodeList(ondemand::value json, const AttributePath& path, int depth, Value* out) {
-  if (depth >= kMaxAttributeDepth) {
-    return PathError(path, "maps and lists are nested deeper than " + std::to_string(kMaxAttributeDepth) +
-                               " levels");
-  }
+bool Decoder::DecodeList(ondemand::value& json, const AttributePath& path, int depth, Value& out) {
+  if (depth >= kMaxAttributeDepth) return TooDeep(path);
   ondemand::array array;
-  if (auto error = json.get_array().get(array)) return JsonError(path, error, "L must be an array");
-  const size_t base = items_.size();
-  Truncate<Value> truncate{items_, base};
+  if (auto error = json.get_array().get(array)) return Fail(JsonError(path, error, "L must be an array"));
+  const size_t hint = hints_.Get(path.name);
+  Value::List list;
+  list.reserve(hint != 0 ? hint : 4);
   size_t index = 0;
   for (auto element_result : array) {
-    ondemand::value element;
-    if (auto error = std::move(element_result).get(element)) return JsonError(path, error, "L must be an array");
-    Value value;
-    DDB2PG_RETURN_IF_ERROR(DecodeValue(element, path.Index(index), depth + 1, &value));
-    items_.push_back(std::move(value));
+    if (auto error = element_result.error()) {
+      return Fail(JsonError(path, error, "L must be an array"));
+    }
+    ondemand::value& element = element_result.value_unsafe();
+    Value& item = list.emplace_back();
+    if (!DecodeValue(element, path.Index(index), depth + 1, item)) return false;
     ++index;
   }
-  Value::List list(std::make_move_iterator(items_.begin() + static_cast<ptrdiff_t>(base)),
-                   std::make_move_iterator(items_.end()));
-  *out = Value::MakeList(std::move(list));
-  return Status::Ok();
+  hints_.Set(path.name, list.size());
+  out = Value::MakeList(std::move(list));
+  return true;
 }
 
-Status Decoder::DecodeSet(ondemand::value json, TypeKey type, const AttributePath& path, Value* out) {
+bool Decoder::DecodeSet(ondemand::value& json, TypeKey type, const AttributePath& path, Value& out) {
   const std::string_view name = TypeKeyName(type);
   ondemand::array array;
   if (auto error = json.get_array().get(array)) {
-    return JsonError(path, error, std::string(name) + " must be an array of strings");
+    return Fail(JsonError(path, error, std::string(name) + " must be an array of strings"));
   }
-  const size_t base = elements_.size();
-  Truncate<std::string> truncate{elements_, base};
+  Value::Elements items;
+  items.reserve(4);
   size_t index = 0;
-  std::string text;
   for (auto element_result : array) {
-    ondemand::value element;
-    if (auto error = std::move(element_result).get(element)) {
-      return JsonError(path, error, std::string(name) + " must be an array of strings");
+    if (auto error = element_result.error()) {
+      return Fail(JsonError(path, error, std::string(name) + " must be an array of strings"));
     }
-    if (auto error = ReadString(element, text)) {
-      return JsonError(path.Index(index), error, std::string(name) + " elements must be strings");
+    ondemand::value& element = element_result.value_unsafe();
+    std::string_view text;
+    if (auto error = ReadStringView(element, text)) {
+      return Fail(JsonError(path.Index(index), error, std::string(name) + " elements must be strings"));
     }
     if (type == TypeKey::kNS) {
       if (!core::IsValidNumber(text)) {
-        return PathError(path.Index(index), "NS element " + Excerpt(text) + " is not a DynamoDB number");
+        return Fail(PathError(path.Index(index), "NS element " + Excerpt(text) + " is not a DynamoDB number"));
       }
-      elements_.push_back(std::move(text));
+      items.emplace_back(text);
     } else if (type == TypeKey::kBS) {
       std::optional<std::string> bytes = core::Base64Decode(text);
-      if (!bytes) return PathError(path.Index(index), "BS element is not valid base64");
-      elements_.push_back(std::move(*bytes));
+      if (!bytes) return Fail(PathError(path.Index(index), "BS element is not valid base64"));
+      items.push_back(std::move(*bytes));
     } else {
-      elements_.push_back(std::move(text));
+      items.emplace_back(text);
     }
-    text.clear();
     ++index;
   }
-  Value::Elements items(std::make_move_iterator(elements_.begin() + static_cast<ptrdiff_t>(base)),
-                        std::make_move_iterator(elements_.end()));
   switch (type) {
-    case TypeKey::kSS: *out = Value::StringSet(std::move(items)); break;
-    case TypeKey::kNS: *out = Value::NumberSet(std::move(items)); break;
-    default: *out = Value::BinarySet(std::move(items)); break;
+    case TypeKey::kSS: out = Value::StringSet(std::move(items)); break;
+    case TypeKey::kNS: out = Value::NumberSet(std::move(items)); break;
+    default: out = Value::BinarySet(std::move(items)); break;
   }
-  return Status::Ok();
+  return true;
 }
 
-Status Decoder::DecodeValue(ondemand::value json, const AttributePath& path, int depth, Value* out) {
+bool Decoder::DecodeValue(ondemand::value& json, const AttributePath& path, int depth, Value& out) {
   ondemand::object object;
   if (auto error = json.get_object().get(object)) {
-    return JsonError(path, error, "expected an AttributeValue object such as {\"S\": \"text\"}");
+    return Fail(JsonError(path, error, "expected an AttributeValue object such as {\"S\": \"text\"}"));
   }
   TypeKey seen = TypeKey::kUnknown;
   for (auto field_result : object) {
-    ondemand::field field;
-    if (auto error = std::move(field_result).get(field)) return JsonError(path, error, "expected an object");
+    if (auto error = field_result.error()) return Fail(JsonError(path, error, "expected an object"));
+    ondemand::field& field = field_result.value_unsafe();
     TypeKey type = MatchRawTypeKey(field.key().raw());
     if (type == TypeKey::kUnknown) {
       // Slow path: an escaped spelling of a type key, or a name that is not a type at all.
       std::string_view key;
-      if (auto error = field.unescaped_key().get(key)) return JsonError(path, error, "bad type key");
+      if (auto error = field.unescaped_key().get(key)) return Fail(JsonError(path, error, "bad type key"));
       type = MatchTypeName(key);
       if (type == TypeKey::kUnknown) {
-        return PathError(path, "unknown AttributeValue type " + Excerpt(key) +
-                                   " (expected one of S, N, B, BOOL, NULL, M, L, SS, NS, BS)");
+        return Fail(PathError(path, "unknown AttributeValue type " + Excerpt(key) +
+                                        " (expected one of S, N, B, BOOL, NULL, M, L, SS, NS, BS)"));
       }
     }
     if (seen != TypeKey::kUnknown) {
@@ -313,69 +344,75 @@ Status Decoder::DecodeValue(ondemand::value json, const AttributePath& path, int
       problem += " and ";
       problem += TypeKeyName(type);
       problem += ')';
-      return PathError(path, problem);
+      return Fail(PathError(path, problem));
     }
     seen = type;
-    ondemand::value payload = field.value();
+    ondemand::value& payload = field.value();
     switch (type) {
       case TypeKey::kS: {
-        std::string text;
-        if (auto error = ReadString(payload, text)) return JsonError(path, error, "S must be a string");
-        *out = Value::String(std::move(text));
+        std::string_view text;
+        if (auto error = ReadStringView(payload, text)) return Fail(JsonError(path, error, "S must be a string"));
+        out = Value::String(std::string(text));
         break;
       }
       case TypeKey::kN: {
-        std::string text;
-        if (auto error = ReadString(payload, text)) {
-          return JsonError(path, error, "N must be a string holding a number");
+        std::string_view text;
+        if (auto error = ReadStringView(payload, text)) {
+          return Fail(JsonError(path, error, "N must be a string holding a number"));
         }
-        if (!core::IsValidNumber(text)) return PathError(path, "N " + Excerpt(text) + " is not a DynamoDB number");
-        *out = Value::Number(std::move(text));
+        if (!core::IsValidNumber(text)) {
+          return Fail(PathError(path, "N " + Excerpt(text) + " is not a DynamoDB number"));
+        }
+        out = Value::Number(std::string(text));
         break;
       }
       case TypeKey::kB: {
-        std::string text;
-        if (auto error = ReadString(payload, text)) return JsonError(path, error, "B must be a base64 string");
+        std::string_view text;
+        if (auto error = ReadStringView(payload, text)) {
+          return Fail(JsonError(path, error, "B must be a base64 string"));
+        }
         std::optional<std::string> bytes = core::Base64Decode(text);
-        if (!bytes) return PathError(path, "B is not valid base64");
-        *out = Value::Binary(std::move(*bytes));
+        if (!bytes) return Fail(PathError(path, "B is not valid base64"));
+        out = Value::Binary(std::move(*bytes));
         break;
       }
       case TypeKey::kBool: {
         bool flag = false;
-        if (auto error = payload.get_bool().get(flag)) return JsonError(path, error, "BOOL must be true or false");
-        *out = Value::Bool(flag);
+        if (auto error = payload.get_bool().get(flag)) {
+          return Fail(JsonError(path, error, "BOOL must be true or false"));
+        }
+        out = Value::Bool(flag);
         break;
       }
       case TypeKey::kNull: {
         bool flag = false;
-        if (auto error = payload.get_bool().get(flag)) return JsonError(path, error, "NULL must be true");
-        if (!flag) return PathError(path, "NULL must be true");
-        *out = Value::Null();
+        if (auto error = payload.get_bool().get(flag)) return Fail(JsonError(path, error, "NULL must be true"));
+        if (!flag) return Fail(PathError(path, "NULL must be true"));
+        out = Value::Null();
         break;
       }
       case TypeKey::kM: {
         ondemand::object map;
-        if (auto error = payload.get_object().get(map)) return JsonError(path, error, "M must be an object");
-        DDB2PG_RETURN_IF_ERROR(DecodeMap(map, path, depth, out));
+        if (auto error = payload.get_object().get(map)) return Fail(JsonError(path, error, "M must be an object"));
+        if (!DecodeMap(map, path, depth, out)) return false;
         break;
       }
       case TypeKey::kL:
-        DDB2PG_RETURN_IF_ERROR(DecodeList(payload, path, depth, out));
+        if (!DecodeList(payload, path, depth, out)) return false;
         break;
       case TypeKey::kSS:
       case TypeKey::kNS:
       case TypeKey::kBS:
-        DDB2PG_RETURN_IF_ERROR(DecodeSet(payload, type, path, out));
+        if (!DecodeSet(payload, type, path, out)) return false;
         break;
       case TypeKey::kUnknown:
         break;
     }
   }
   if (seen == TypeKey::kUnknown) {
-    return PathError(path, "empty AttributeValue: expected one type key (S, N, B, BOOL, NULL, M, L, SS, NS, BS)");
+    return Fail(PathError(path, "empty AttributeValue: expected one type key (S, N, B, BOOL, NULL, M, L, SS, NS, BS)"));
   }
-  return Status::Ok();
+  return true;
 }
 
 Decoder& LocalDecoder() {
@@ -404,8 +441,9 @@ Status InternalError(const std::exception& e) {
 core::Result<Value> DecodeAttributeValue(ondemand::value json, std::string_view path) {
   try {
     AttributePath root{nullptr, path, AttributePath::kNoIndex};
+    Decoder& decoder = LocalDecoder();
     Value out;
-    DDB2PG_RETURN_IF_ERROR(LocalDecoder().DecodeValue(json, root, 0, &out));
+    if (!decoder.DecodeValue(json, root, 0, out)) return decoder.TakeError();
     return out;
   } catch (const std::exception& e) {
     return InternalError(e);
@@ -414,8 +452,9 @@ core::Result<Value> DecodeAttributeValue(ondemand::value json, std::string_view 
 
 core::Result<Value> DecodeItem(ondemand::object json, const AttributePath& path) {
   try {
+    Decoder& decoder = LocalDecoder();
     Value out;
-    DDB2PG_RETURN_IF_ERROR(LocalDecoder().DecodeMap(json, path, 0, &out));
+    if (!decoder.DecodeMap(json, path, 0, out)) return decoder.TakeError();
     return out;
   } catch (const std::exception& e) {
     return InternalError(e);
@@ -442,8 +481,9 @@ core::Result<Value> ParseItemJson(std::string_view json) {
     if (auto error = document.get_object().get(object)) {
       return JsonError(root, error, "expected an object of attributes such as {\"id\": {\"S\": \"x\"}}");
     }
+    Decoder& decoder = LocalDecoder();
     Value out;
-    DDB2PG_RETURN_IF_ERROR(LocalDecoder().DecodeMap(object, root, 0, &out));
+    if (!decoder.DecodeMap(object, root, 0, out)) return decoder.TakeError();
     const char* trailing = nullptr;
     if (document.current_location().get(trailing) == simdjson::SUCCESS) {
       return PathError(root, "unexpected content after the item");

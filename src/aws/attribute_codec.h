@@ -55,10 +55,19 @@ core::Result<core::Value> DecodeItem(simdjson::ondemand::object json, const Attr
 core::Result<core::Value> ParseItemJson(std::string_view json);
 
 namespace codec_internal {
-// Reads a JSON string value into `out` (copying straight from the input when it has no escapes).
-// Returns simdjson's error code; INCORRECT_TYPE when the value is not a string.
+// Shared with the response parsers; not part of the contract.
+
+inline constexpr size_t kEscaped = static_cast<size_t>(-1);
+// `raw` points just past the opening quote of a JSON string in padded simdjson input: the
+// string's length when it holds no escape, else kEscaped.
+size_t PlainStringLength(const char* raw);
+// Reads a JSON string value. The view points into the input or the parser's string buffer and
+// lives as long as the document. INCORRECT_TYPE when the value is not a string.
+simdjson::error_code ReadStringView(simdjson::ondemand::value& json, std::string_view& out);
 simdjson::error_code ReadString(simdjson::ondemand::value& json, std::string& out);
-// "malformed JSON (simdjson: ...)" or `type_problem` for INCORRECT_TYPE, prefixed with the path.
+// Reads an object key the same way.
+simdjson::error_code ReadKeyView(simdjson::ondemand::field& field, std::string_view& out);
+// "malformed JSON (simdjson: ...)", or `type_problem` for INCORRECT_TYPE, prefixed with the path.
 core::Status JsonError(const AttributePath& path, simdjson::error_code error, std::string_view type_problem);
 }  // namespace codec_internal
 

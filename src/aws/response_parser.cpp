@@ -98,8 +98,8 @@ Status ParseScan(simdjson::padded_string_view input, ScanPage* page) {
   ondemand::object top;
   if (auto error = document.get_object().get(top)) return JsonError(kRoot, error, "expected a JSON object");
   for (auto field_result : top) {
-    ondemand::field field;
-    if (auto error = std::move(field_result).get(field)) return JsonError(kRoot, error, "expected a JSON object");
+    if (auto error = field_result.error()) return JsonError(kRoot, error, "expected a JSON object");
+    ondemand::field& field = field_result.value_unsafe();
     const ondemand::raw_json_string key = field.key();
     ondemand::value& value = field.value();
     if (key == "Items") {
@@ -112,8 +112,8 @@ Status ParseScan(simdjson::padded_string_view input, ScanPage* page) {
       size_t index = 0;
       for (auto element_result : items) {
         const AttributePath item_path = kItems.Index(index);
-        ondemand::value element;
-        if (auto error = std::move(element_result).get(element)) return JsonError(item_path, error, "bad item");
+        if (auto error = element_result.error()) return JsonError(item_path, error, "bad item");
+        ondemand::value& element = element_result.value_unsafe();
         Value item;
         DDB2PG_RETURN_IF_ERROR(ReadItem(element, item_path, &item));
         page->items.push_back(std::move(item));
@@ -156,8 +156,8 @@ Status ParseStreamData(ondemand::object data, const AttributePath& path, StreamR
   bool has_keys = false;
   bool has_sequence_number = false;
   for (auto field_result : data) {
-    ondemand::field field;
-    if (auto error = std::move(field_result).get(field)) return JsonError(path, error, "must be an object");
+    if (auto error = field_result.error()) return JsonError(path, error, "must be an object");
+    ondemand::field& field = field_result.value_unsafe();
     const ondemand::raw_json_string key = field.key();
     ondemand::value& value = field.value();
     if (key == "NewImage") {
@@ -197,8 +197,8 @@ Status ParseStreamData(ondemand::object data, const AttributePath& path, StreamR
 
 Status ParseUserIdentity(ondemand::object identity, const AttributePath& path, StreamRecord* record) {
   for (auto field_result : identity) {
-    ondemand::field field;
-    if (auto error = std::move(field_result).get(field)) return JsonError(path, error, "must be an object");
+    if (auto error = field_result.error()) return JsonError(path, error, "must be an object");
+    ondemand::field& field = field_result.value_unsafe();
     const ondemand::raw_json_string key = field.key();
     if (key == "type") {
       DDB2PG_RETURN_IF_ERROR(ReadStringField(field.value(), path.Field("type"), &record->user_identity_type));
@@ -215,8 +215,8 @@ Status ParseRecord(ondemand::value& json, const AttributePath& path, StreamRecor
   if (auto error = json.get_object().get(object)) return JsonError(path, error, "expected a record object");
   bool has_data = false;
   for (auto field_result : object) {
-    ondemand::field field;
-    if (auto error = std::move(field_result).get(field)) return JsonError(path, error, "expected a record object");
+    if (auto error = field_result.error()) return JsonError(path, error, "expected a record object");
+    ondemand::field& field = field_result.value_unsafe();
     const ondemand::raw_json_string key = field.key();
     ondemand::value& value = field.value();
     if (key == "dynamodb") {
@@ -261,8 +261,8 @@ Status ParseGetRecords(simdjson::padded_string_view input, GetRecordsResult* res
   ondemand::object top;
   if (auto error = document.get_object().get(top)) return JsonError(kRoot, error, "expected a JSON object");
   for (auto field_result : top) {
-    ondemand::field field;
-    if (auto error = std::move(field_result).get(field)) return JsonError(kRoot, error, "expected a JSON object");
+    if (auto error = field_result.error()) return JsonError(kRoot, error, "expected a JSON object");
+    ondemand::field& field = field_result.value_unsafe();
     const ondemand::raw_json_string key = field.key();
     ondemand::value& value = field.value();
     if (key == "Records") {
@@ -273,10 +273,10 @@ Status ParseGetRecords(simdjson::padded_string_view input, GetRecordsResult* res
       size_t index = 0;
       for (auto element_result : records) {
         const AttributePath record_path = kRecords.Index(index);
-        ondemand::value element;
-        if (auto error = std::move(element_result).get(element)) {
+        if (auto error = element_result.error()) {
           return JsonError(record_path, error, "expected a record object");
         }
+        ondemand::value& element = element_result.value_unsafe();
         StreamRecord& record = result->records.emplace_back();
         DDB2PG_RETURN_IF_ERROR(ParseRecord(element, record_path, &record));
         ++index;
