@@ -8,13 +8,13 @@
 #include <cctype>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "config/config.h"
 #include "config/diagnostics.h"
+#include "config/env_substitution.h"
 #include "config/node_reader.h"
 #include "processor/mapping_plan.h"
 
@@ -192,7 +192,7 @@ struct PipelinePlace {
 class ConfigParser {
  public:
   ConfigParser(const std::string& name, const EnvLookup& env)
-      : diagnostics_(name), reader_(diagnostics_, env) {}
+      : diagnostics_(name), reader_(diagnostics_, env), env_(env) {}
 
   core::Result<Config> Load(const std::string& text, const std::string& path) {
     Config config;
@@ -291,14 +291,20 @@ class ConfigParser {
           reader_.CheckMap(item, path, WithName(kSourceKeys));
           continue;
         }
-        {
-          reader_.String(item, "name", path, &source.name);
-          if (source.name.empty()) reader_.String(item, "table", path, &source.name);
-          const YAML::Node name_node = item["name"];
-          const YAML::Mark name_mark = name_node ? name_node.Mark() : item.Mark();
-          if (!CheckName(source.name, name_mark, "source")) continue;
-          if (IsDuplicateSource(source.name, name_mark)) continue;
+        const YAML::Node name_node = item["name"];
+        if (name_node && !name_node.IsNull()) {
+          if (!reader_.String(item, "name", path, &source.name)) continue;
+        } else {
+          // The name defaults to the table's; problems with `table` are ParseSource's to report.
+          source.name = QuietText(item["table"]);
+          if (source.name.empty()) {
+            ParseSource(item, path, WithName(kSourceKeys), source);
+            continue;
+          }
         }
+        const YAML::Mark name_mark = name_node ? name_node.Mark() : item["table"].Mark();
+        if (!CheckName(source.name, name_mark, "source")) continue;
+        if (IsDuplicateSource(source.name, name_mark)) continue;
         ParseSource(item, path, WithName(kSourceKeys), source);
         config.sources.push_back(std::move(source));
       }
@@ -306,6 +312,13 @@ class ConfigParser {
       Error(node.Mark(),
             "sources: expected a mapping from source name to its settings, or a list of sources");
     }
+  }
+
+  // A scalar's substituted text, or "" when it is absent or bad (reported where it is read).
+  std::string QuietText(const YAML::Node& node) const {
+    if (!node || !node.IsScalar()) return {};
+    core::Result<std::string> text = SubstituteEnv(node.Scalar(), env_);
+    return text.ok() ? std::string(Trim(*text)) : std::string();
   }
 
   bool CheckName(const std::string& name, const YAML::Mark& mark, std::string_view what) {
@@ -856,6 +869,7 @@ class ConfigParser {
     }
     if (config.FindSource(spec.source) != nullptr) return;
     if (source_lines_.count(spec.source) != 0) return;  // defined, but with problems of its own
+    if (config.sources.empty()) return;  // every source has problems, already reported
     std::vector<std::string_view> names;
     for (const SourceConfig& source : config.sources) names.push_back(source.name);
     std::string message = NodeReader::Join(place.path, "source") + ": no source named '" +
@@ -974,6 +988,7 @@ class ConfigParser {
 
   Diagnostics diagnostics_;
   NodeReader reader_;
+  EnvLookup env_;
   std::map<std::string, int> source_lines_;  // source name → line where it is defined
   std::vector<PipelinePlace> places_;        // parallel to Config::pipelines
 };

@@ -524,6 +524,22 @@ pipelines:
             "test.yaml:10:15: pipelines[0].key: column 'id' is listed twice");
 }
 
+TEST(ConfigLoader, ListedSourceProblemsAreReportedOnce) {
+  EXPECT_EQ(ErrorOf(R"yaml(version: 1
+sources:
+  - table: ${TABLE}
+  - region: eu-west-1
+pipelines:
+  - name: p
+    source: users
+    key: id
+    columns: {id: UUID <- id}
+)yaml"),
+            "test.yaml:3:12: sources[0].table: environment variable TABLE is not set (write "
+            "${TABLE:-} to allow it to be unset, or ${TABLE:-default} for a default)\n"
+            "test.yaml:4:5: sources[1]: missing required key 'table'");
+}
+
 TEST(ConfigLoader, SoftDeleteNeedsItsColumns) {
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delete: soft\n"),
             "test.yaml:12:16: pipelines[0]: on_delete: soft needs a BOOLEAN column 'deleted' "
