@@ -25,6 +25,7 @@ struct CompiledColumn {
   // columns starting with the same name (17 notification columns all start at `notifications`).
   const Expression::Node* path = nullptr;
   int group = -1;
+  ColumnKind kind = ColumnKind::kText;
 };
 
 // Columns resolving more distinct first names than this look them up themselves.
@@ -117,6 +118,37 @@ struct MappingPlan::Impl {
     if (!column.expression) {
       scratch.row.AppendNull();
       return true;
+    }
+    if (column.group >= 0 && context.image != nullptr && context.image->is_map()) {
+      // The common case, a bare path into the item: convert the found value directly when it
+      // is of the column's natural type, skipping the general Datum conversion.
+      const auto g = static_cast<size_t>(column.group);
+      if (!groups.resolved[g]) {
+        groups.value[g] = FindHinted(context.image->map(), group_steps[g]->name, group_hints[g]);
+        groups.resolved[g] = true;
+      }
+      const core::Value* found = nullptr;
+      if (!ResolvePathFrom(*column.path, 1, groups.value[g], &found, error)) {
+        *error = ColumnError(column, error->message());
+        return false;
+      }
+      if (found == nullptr || found->is_null()) {
+        scratch.row.AppendNull();
+        return true;
+      }
+      const core::ValueType type = found->type();
+      if (column.kind == ColumnKind::kBoolean && type == core::ValueType::kBool) {
+        scratch.row.AppendCell(found->as_bool() ? std::string_view("true") : std::string_view("false"));
+        return true;
+      }
+      if (column.kind == ColumnKind::kText && type == core::ValueType::kString) {
+        const std::string& text = found->as_string();
+        if (text.find('\0') == std::string::npos) {
+          scratch.row.AppendCell(text);
+          return true;
+        }
+      }
+      return AppendDatum(column, Datum::FromValue(*found), scratch, error);
     }
     Datum datum;
     if (!EvaluateColumn(column, context, groups, &datum, error)) {
@@ -257,6 +289,7 @@ core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec, const c
   for (const ColumnSpec& column : table.columns) {
     CompiledColumn compiled{column.name, column.type.ToSql(), std::nullopt,
                             TypeConverter(column.type, column.overflow), keys.count(column.name) > 0};
+    compiled.kind = column.type.kind;
     if (!column.expression.empty()) {
       auto expression = Expression::Parse(column.expression);
       if (!expression.ok()) {

@@ -115,20 +115,25 @@ bool ToUuid(const Datum& datum, std::string& scratch, std::string_view* out, std
     for (int c = 'A'; c <= 'F'; ++c) table[static_cast<size_t>(c)] = 3;
     return table;
   }();
-  static constexpr uint8_t kHexPositions[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
-                                                12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
-                                                26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
   const std::string_view text = datum.text;
   bool valid = text.size() == 36 && text[8] == '-' && text[13] == '-' && text[18] == '-' && text[23] == '-';
   unsigned any = 0;
   if (valid) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
     unsigned all = 1;
-    for (uint8_t position : kHexPositions) {
-      const unsigned cls = kUuidClass[bytes[position]];
-      all &= cls;
-      any |= cls;
-    }
+    // Fixed-length runs, so the compiler unrolls them.
+    auto run = [&](size_t begin, size_t length) {
+      for (size_t i = 0; i < length; ++i) {
+        const unsigned cls = kUuidClass[bytes[begin + i]];
+        all &= cls;
+        any |= cls;
+      }
+    };
+    run(0, 8);
+    run(9, 4);
+    run(14, 4);
+    run(19, 4);
+    run(24, 12);
     valid = (all & 1) != 0;
   }
   if (!valid) return Fail(error, datum, "is not a UUID (expected 8-4-4-4-12 hex digits)");

@@ -1,0 +1,178 @@
+// Mapping the reference `users` item into its three rows (profile, appearance_settings,
+// notification_settings; shared/SCENARIO.md), on one core:
+//   BM_MapReferenceItem      — pre-decoded items (core::Value), mapping alone
+//   BM_DecodeAndMapPage      — a 1000-record GetRecords page decoded with
+//                              aws::ParseGetRecordsResponse, then every record mapped
+//   BM_MapNotificationList   — the notification_settings plan of the list-of-names shape alone
+// items_per_second is source items (one item → three rows).
+#include <benchmark/benchmark.h>
+
+#include <utility>
+#include <vector>
+
+#include "aws/response_parser.h"
+#include "processor/mapping_plan.h"
+#include "reference_data.h"
+
+namespace ddb2pg {
+namespace {
+
+using processor::ColumnSpec;
+using processor::ColumnType;
+using processor::MappingPlan;
+using processor::PipelineSpec;
+
+ColumnSpec Column(std::string name, std::string_view type, std::string expression) {
+  ColumnSpec column;
+  column.name = std::move(name);
+  column.type = *ColumnType::Parse(type);
+  column.expression = std::move(expression);
+  return column;
+}
+
+PipelineSpec Pipeline(std::string table, std::string key, std::vector<ColumnSpec> columns) {
+  PipelineSpec spec;
+  spec.name = table;
+  spec.source = "users";
+  spec.table.name = std::move(table);
+  spec.table.key_columns = {std::move(key)};
+  spec.table.columns = std::move(columns);
+  return spec;
+}
+
+const char* const kSettings[] = {"follows", "comments", "quotes",     "likes",
+                                 "mentions", "app_wide", "tp_invites", "tp_replies"};
+
+// The three pipelines of examples/users.yaml.
+std::vector<MappingPlan> ReferencePlans() {
+  std::vector<PipelineSpec> specs;
+  specs.push_back(Pipeline("profile", "id",
+                           {Column("id", "uuid", "id"), Column("user_id", "uuid", "id"),
+                            Column("created_at", "timestamptz", "createdAt"), Column("name", "text", "name"),
+                            Column("handle", "text", "handle"), Column("image_url", "text", "imageUrl"),
+                            Column("bio", "varchar(210)", "bio"), Column("location", "varchar(48)", "location"),
+                            Column("rep_score", "real", "repScore"), Column("website", "text", "website"),
+                            Column("birthdate", "timestamptz", "birthdate"), Column("deleted", "boolean", "deleted"),
+                            Column("deleted_at", "timestamptz", "deletedAt")}));
+  specs.push_back(Pipeline("appearance_settings", "profile_id",
+                           {Column("id", "uuid", "id"), Column("mode", "text", "appearance.mode"),
+                            Column("colorway", "text", "appearance.colorway"),
+                            Column("theme", "text", "appearance.theme"),
+                            Column("deleted", "boolean", "appearance.deleted"),
+                            Column("deleted_at", "timestamptz", "appearance.deletedAt"),
+                            Column("profile_id", "uuid", "id")}));
+  std::vector<ColumnSpec> notification_columns = {Column("id", "uuid", "id")};
+  for (const char* prefix : {"push_", "app_"}) {
+    for (const char* setting : kSettings) {
+      const std::string name = std::string(prefix) + setting;
+      notification_columns.push_back(Column(name, "boolean", "notifications." + name));
+    }
+  }
+  notification_columns.push_back(Column("deleted", "boolean", "notifications.deleted"));
+  notification_columns.push_back(Column("deleted_at", "timestamptz", "notifications.deletedAt"));
+  notification_columns.push_back(Column("profile_id", "uuid", "id"));
+  specs.push_back(Pipeline("notification_settings", "profile_id", std::move(notification_columns)));
+
+  std::vector<MappingPlan> plans;
+  for (const auto& spec : specs) {
+    auto plan = MappingPlan::Compile(spec);
+    if (!plan.ok()) throw std::runtime_error(plan.status().ToString());
+    plans.push_back(std::move(plan).value());
+  }
+  return plans;
+}
+
+core::Record UpdateRecord(core::Value new_image, core::Value old_image) {
+  core::Record record;
+  record.operation = core::Operation::kUpdate;
+  record.key = core::Value::MakeMap({{"id", *new_image.Find("id")}});
+  record.after = std::move(new_image);
+  record.before = std::move(old_image);
+  record.metadata.table = "users";
+  record.metadata.change_time_ms = 1725556580382;
+  return record;
+}
+
+void MapAll(const std::vector<MappingPlan>& plans, const core::Record& record, benchmark::State& state) {
+  for (const MappingPlan& plan : plans) {
+    auto row = plan.Map(record);
+    if (!row.ok() || !row->has_value()) {
+      state.SkipWithError(row.ok() ? "no row" : row.status().ToString().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(row);
+  }
+}
+
+void BM_MapReferenceItem(benchmark::State& state) {
+  const std::vector<MappingPlan> plans = ReferencePlans();
+  std::vector<core::Record> records;
+  for (uint64_t seed = 1; seed <= 256; ++seed) {
+    records.push_back(UpdateRecord(bench::MakeReferenceItem(seed), bench::MakeReferenceOldImage(seed)));
+  }
+  size_t next = 0;
+  for (auto _ : state) {
+    MapAll(plans, records[next], state);
+    next = (next + 1) % records.size();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["rows_per_item"] = 3;
+}
+BENCHMARK(BM_MapReferenceItem);
+
+void BM_DecodeAndMapPage(benchmark::State& state) {
+  const std::vector<MappingPlan> plans = ReferencePlans();
+  const std::string page = bench::MakeGetRecordsPageJson(1000);
+  int64_t items = 0;
+  for (auto _ : state) {
+    auto result = aws::ParseGetRecordsResponse(page);
+    if (!result.ok()) {
+      state.SkipWithError(result.status().ToString().c_str());
+      break;
+    }
+    for (aws::StreamRecord& stream_record : result->records) {
+      core::Record record;
+      record.operation = core::Operation::kUpdate;
+      record.key = std::move(stream_record.keys);
+      record.after = std::move(stream_record.new_image);
+      record.before = std::move(stream_record.old_image);
+      record.metadata.change_time_ms = stream_record.approximate_creation_time_ms;
+      MapAll(plans, record, state);
+      ++items;
+    }
+  }
+  state.SetItemsProcessed(items);
+  state.SetBytesProcessed(static_cast<int64_t>(page.size()) * static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_DecodeAndMapPage)->Unit(benchmark::kMillisecond);
+
+void BM_MapNotificationList(benchmark::State& state) {
+  std::vector<ColumnSpec> columns = {Column("id", "uuid", "id")};
+  const char* const kNames[] = {"Follows", "Comments", "Quotes", "Likes",
+                                "Mentions", "AppWide", "TeaPartyInvites", "TeaPartyReply"};
+  for (const char* prefix : {"push_", "app_"}) {
+    for (size_t i = 0; i < 8; ++i) {
+      columns.push_back(Column(std::string(prefix) + kSettings[i], "boolean",
+                               std::string("contains(notifications, '") + kNames[i] + "', true)"));
+    }
+  }
+  columns.push_back(Column("deleted", "boolean", "deleted"));
+  columns.push_back(Column("deleted_at", "timestamptz", "deletedAt"));
+  columns.push_back(Column("profile_id", "uuid", "id"));
+  std::vector<MappingPlan> plans;
+  plans.push_back(std::move(MappingPlan::Compile(Pipeline("notification_settings", "profile_id", columns))).value());
+
+  core::Value item = bench::MakeReferenceItem(1);
+  item.Set("notifications", core::Value::MakeList({core::Value::String("Follows"), core::Value::String("Comments"),
+                                                   core::Value::String("TeaPartyInvites"),
+                                                   core::Value::String("TeaPartyReply")}));
+  const core::Record record = UpdateRecord(item, item);
+  for (auto _ : state) MapAll(plans, record, state);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_MapNotificationList);
+
+}  // namespace
+}  // namespace ddb2pg
+
+BENCHMARK_MAIN();
