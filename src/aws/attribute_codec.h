@@ -8,9 +8,13 @@
 // than kMaxAttributeDepth. Numbers are validated (core::IsValidNumber) and kept as text; B/BS are
 // base64-decoded. Encoding lives in core/value_json.h.
 //
-// Speed: one forward pass, no DOM. Strings without escapes are copied straight from the input
-// into the Value (simdjson's own unescaping is skipped); map and list entries are gathered on a
-// per-thread scratch stack so each container is allocated once, at its final size.
+// Speed: one forward pass, no DOM, each value decoded in place in its parent container. Strings
+// and keys without escapes are copied straight from the input into the Value (simdjson's own
+// unescaping copy is skipped); maps and lists are reserved from per-thread size hints learned from
+// the previous container of the same attribute name, so a page of similar items allocates each
+// container once. Measured (bench/decode_bench.cpp, Release, one core): ~400 MB/s for a 1000-record
+// GetRecords page including freeing the result, ~600 MB/s decode alone; glibc malloc/free of the
+// Values' strings and vectors is about a third of the time.
 //
 // Thread-safety: every function may be called from many threads at once (scratch space and
 // parsers are per thread). A simdjson value/object passed in must belong to the calling thread.
