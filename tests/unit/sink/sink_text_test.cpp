@@ -2,6 +2,9 @@
 // UTF-8 sanitizing, password redaction, per-key dedupe.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdio>
+
 #include "sink/copy_text_encoder.h"
 #include "sink/pg_connection.h"
 #include "sink/row_deduper.h"
@@ -115,6 +118,41 @@ TEST(RowDeduper, ComparesUuidsAndIntegersLikePostgres) {
   RowDeduper by_integer(integers);
   rows = {KeyRow("007", "1"), KeyRow("+7", "2"), KeyRow("-0", "3"), KeyRow("0", "4"), KeyRow("70", "5")};
   EXPECT_EQ(by_integer.KeepLast(rows), (std::vector<size_t>{1, 3, 4}));
+}
+
+TEST(RowDeduper, NullKeysNeverMatch) {
+  const auto table = KeyedTable(ColumnKind::kText);
+  RowDeduper deduper(table);
+  std::vector<Row> rows(3);
+  for (auto& row : rows) {
+    row.AppendNull();
+    row.AppendCell("v");
+  }
+  rows.push_back(KeyRow("", "x"));
+  rows.push_back(KeyRow("", "y"));
+  EXPECT_EQ(deduper.KeepLast(rows), (std::vector<size_t>{0, 1, 2, 4}));
+}
+
+TEST(RowDeduper, ManyRowsKeepOnePerKey) {
+  const auto table = KeyedTable(ColumnKind::kUuid);
+  RowDeduper deduper(table);
+  std::vector<Row> rows;
+  for (int round = 0; round < 3; ++round) {
+    for (int n = 0; n < 5000; ++n) {
+      char uuid[37];
+      std::snprintf(uuid, sizeof(uuid), "%08x-0000-4000-8000-%012d", n, round == 1 ? 0 : n);
+      std::string key(uuid);
+      if (round == 2) {
+        for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      rows.push_back(KeyRow(key, std::to_string(round)));
+    }
+  }
+  // Rounds 0 and 2 spell the same 5000 keys (2 in upper case); round 1 has other keys except n=0.
+  const auto kept = deduper.KeepLast(rows);
+  EXPECT_EQ(kept.size(), 9999u);
+  EXPECT_EQ(kept.front(), 5001u);
+  EXPECT_EQ(kept.back(), 14999u);
 }
 
 TEST(RowDeduper, CompositeKeysAreUnambiguous) {
