@@ -12,6 +12,7 @@
 #include "pipeline/metrics.h"
 
 struct mg_context;
+struct mg_connection;
 
 namespace ddb2pg::app {
 
@@ -28,9 +29,9 @@ class HttpEndpoint {
   int port() const { return port_; }
 
  private:
-  static int HandleMetrics(struct mg_connection* conn, void* self);
-  static int HandleHealth(struct mg_connection* conn, void* self);
-  static int HandleReady(struct mg_connection* conn, void* self);
+  static int HandleMetrics(::mg_connection* conn, void* self);
+  static int HandleHealth(::mg_connection* conn, void* self);
+  static int HandleReady(::mg_connection* conn, void* self);
 
   pipeline::Metrics& metrics_;
   std::function<bool()> ready_;

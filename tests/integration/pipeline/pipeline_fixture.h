@@ -75,7 +75,7 @@ class PipelineFixture : public ::testing::Test {
   // Points the test (and configs it makes) at a PostgreSQL server and creates the schema there.
   void UsePostgres(const std::string& admin_conninfo) {
     pg_conninfo_ = OwnDatabase(admin_conninfo, key_);
-    pg_ = std::make_unique<PgTestConnection>(conninfo);
+    pg_ = std::make_unique<PgTestConnection>(pg_conninfo_);
     pg_->Exec("CREATE SCHEMA IF NOT EXISTS " + schema_);
   }
 
