@@ -45,14 +45,17 @@ TEST_F(ReferenceScenario, SnapshotThenChangesDuringAndAfterItEqualTheTableRowByR
   config.sources[0].snapshot.max_items_per_second = 2500;  // a ~4 s snapshot, so changes overlap it
   Start(std::move(config));
 
+  // Start changing the table once the snapshot is under way (progress is published every 0.5 s).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (metrics_.SnapshotItemsRead("users").Value() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   std::atomic<bool> changed_during_snapshot{false};
   std::thread writer([&] {
     app::SampleData data(12);
     for (int i = 0; i < 3000; ++i) {
       RandomChange(data);
-      if (i == 200 && metrics_.SnapshotComplete("users").Value() == 0 && metrics_.SnapshotItemsRead("users").Value() > 0) {
-        changed_during_snapshot = true;
-      }
+      if (i == 50 && metrics_.SnapshotComplete("users").Value() == 0) changed_during_snapshot = true;
     }
   });
   writer.join();
