@@ -1,0 +1,170 @@
+// ddb_tool: the DynamoDB side of bench/run, through ddb2pg's own client (same HTTP transport,
+// signer and decoder as `ddb2pg run`), so the raw figures compare like with like.
+//
+//   ddb_tool create-table TABLE                  partition key id (S), no stream
+//   ddb_tool enable-stream TABLE                 NEW_AND_OLD_IMAGES
+//   ddb_tool scan TABLE SEGMENTS LIMIT           parallel Scan, nothing written anywhere;
+//                                                prints "items=N seconds=S"
+//   ddb_tool write TABLE RATE SECONDS THREADS    PutItem of reference items at RATE/s in total,
+//                                                each stamped with writtenAt (N, epoch ms, taken
+//                                                just before the request is sent); prints
+//                                                "written=N seconds=S put_p50_ms=… put_p99_ms=…"
+//
+// Endpoint, region and credentials come from the standard AWS_* variables.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/sample_data.h"
+#include "aws/credentials.h"
+#include "aws/dynamodb_client.h"
+#include "core/clock.h"
+
+namespace {
+
+using ddb2pg::aws::DynamoDbClient;
+using SteadyClock = std::chrono::steady_clock;
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "ddb_tool: %s\n", what.c_str());
+  return 1;
+}
+
+double Seconds(SteadyClock::time_point since) {
+  return std::chrono::duration<double>(SteadyClock::now() - since).count();
+}
+
+int CreateTable(DynamoDbClient& client, const std::string& table) {
+  ddb2pg::aws::CreateTableRequest request;
+  request.table_name = table;
+  request.key_schema = {{"id", "HASH"}};
+  request.attribute_definitions = {{"id", "S"}};
+  auto created = client.CreateTable(request);
+  if (!created.ok()) return Fail(created.status().ToString());
+  auto active = client.WaitForTableActive(table);
+  return active.ok() ? 0 : Fail(active.status().ToString());
+}
+
+int EnableStream(DynamoDbClient& client, const std::string& table) {
+  auto updated = client.UpdateStream(table, true, "NEW_AND_OLD_IMAGES");
+  if (!updated.ok()) return Fail(updated.status().ToString());
+  auto active = client.WaitForTableActive(table);
+  return active.ok() ? 0 : Fail(active.status().ToString());
+}
+
+int Scan(DynamoDbClient& client, const std::string& table, int segments, int limit) {
+  std::atomic<int64_t> items{0};
+  std::atomic<int64_t> bytes{0};
+  std::mutex error_mutex;
+  std::string error;
+  const auto start = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int segment = 0; segment < segments; ++segment) {
+    threads.emplace_back([&, segment] {
+      ddb2pg::aws::ScanRequest request;
+      request.table_name = table;
+      request.segment = segment;
+      request.total_segments = segments;
+      request.limit = limit;
+      while (true) {
+        auto page = client.Scan(request);
+        if (!page.ok()) {
+          std::lock_guard lock(error_mutex);
+          error = page.status().ToString();
+          return;
+        }
+        items += static_cast<int64_t>(page->items.size());
+        bytes += static_cast<int64_t>(page->response_bytes);
+        if (!page->last_evaluated_key) return;
+        request.exclusive_start_key = std::move(page->last_evaluated_key);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  if (!error.empty()) return Fail(error);
+  std::printf("items=%lld seconds=%.3f response_mb=%.1f\n", static_cast<long long>(items.load()), Seconds(start),
+              static_cast<double>(bytes.load()) / 1e6);
+  return 0;
+}
+
+int Write(DynamoDbClient& client, const std::string& table, double rate, double seconds, int thread_count) {
+  std::atomic<int64_t> written{0};
+  std::mutex mutex;
+  std::vector<double> put_ms;
+  std::string error;
+  const auto start = SteadyClock::now();
+  const auto end = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
+  const auto period =
+      std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(thread_count / rate));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < thread_count; ++t) {
+    threads.emplace_back([&, t] {
+      ddb2pg::app::SampleData data(1000 + static_cast<uint64_t>(t));
+      std::vector<double> local;
+      // Threads are staggered so the writes are spread evenly over each period.
+      auto next = start + period * t / thread_count;
+      while (true) {
+        std::this_thread::sleep_until(next);
+        if (SteadyClock::now() >= end) break;
+        auto item = data.MakeItem(data.NewId(), 1);
+        const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+        item.Set("writtenAt", ddb2pg::core::Value::Number(std::to_string(wall_ms)));
+        const auto sent = SteadyClock::now();
+        auto status = client.PutItem(table, item);
+        if (!status.ok()) {
+          std::lock_guard lock(mutex);
+          error = status.ToString();
+          return;
+        }
+        local.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - sent).count());
+        ++written;
+        next += period;
+        // Slower than the rate: do not burst to catch up (the report shows the achieved rate).
+        if (SteadyClock::now() - next > std::chrono::seconds(1)) next = SteadyClock::now();
+      }
+      std::lock_guard lock(mutex);
+      put_ms.insert(put_ms.end(), local.begin(), local.end());
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  if (!error.empty()) return Fail(error);
+  const double elapsed = Seconds(start);
+  std::sort(put_ms.begin(), put_ms.end());
+  auto pct = [&](double p) {
+    return put_ms.empty() ? 0.0 : put_ms[std::min(put_ms.size() - 1, static_cast<size_t>(p * put_ms.size()))];
+  };
+  std::printf("written=%lld seconds=%.3f rate=%.1f put_p50_ms=%.2f put_p99_ms=%.2f\n",
+              static_cast<long long>(written.load()), elapsed, static_cast<double>(written.load()) / elapsed,
+              pct(0.50), pct(0.99));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() < 2) {
+    return Fail("usage: ddb_tool create-table|enable-stream TABLE | scan TABLE SEGMENTS LIMIT | "
+                "write TABLE RATE SECONDS THREADS");
+  }
+  auto resolved = ddb2pg::aws::ResolveAws({});
+  if (!resolved.ok()) return Fail(resolved.status().ToString());
+  DynamoDbClient client(*resolved, ddb2pg::aws::RetryPolicy(), ddb2pg::core::SystemClock::Instance());
+  const std::string& command = args[0];
+  const std::string& table = args[1];
+  if (command == "create-table") return CreateTable(client, table);
+  if (command == "enable-stream") return EnableStream(client, table);
+  if (command == "scan" && args.size() == 4) return Scan(client, table, std::stoi(args[2]), std::stoi(args[3]));
+  if (command == "write" && args.size() == 5) {
+    return Write(client, table, std::stod(args[2]), std::stod(args[3]), std::stoi(args[4]));
+  }
+  return Fail("unknown command or wrong arguments: " + command);
+}
