@@ -131,8 +131,9 @@ int CmdStatus(const std::string& path, bool verbose) {
     const char* params[] = {source.checkpoint_id.c_str()};
     std::unique_ptr<PGresult, PgResultDeleter> result(PQexecParams(
         conn.get(),
-        "SELECT position, EXTRACT(EPOCH FROM now() - updated_at)::float8, row_to_json(c)::text "
-        "FROM ddb2pg.checkpoints c WHERE id = $1",
+        "SELECT position, EXTRACT(EPOCH FROM now() - updated_at)::float8, records, rows_written, dead_letters, "
+        "commits, EXTRACT(EPOCH FROM updated_at - last_change_time)::float8, last_change_time::text "
+        "FROM ddb2pg.checkpoints WHERE id = $1",
         1, nullptr, params, nullptr, nullptr, 0));
     std::printf("source %s (table %s) — checkpoint %s\n", source.config->name.c_str(), source.config->table.c_str(),
                 source.checkpoint_id.c_str());
@@ -152,8 +153,11 @@ int CmdStatus(const std::string& path, bool verbose) {
       const auto& p = *position;
       int segments_done = 0;
       for (const auto& segment : p.segments()) segments_done += segment.done ? 1 : 0;
-      std::printf("  snapshot: %s (%d/%zu segments done)\n", p.snapshot_complete() ? "complete" : "in progress",
-                  segments_done, p.segments().size());
+      if (p.snapshot_complete()) {
+        std::printf("  snapshot: complete\n");
+      } else {
+        std::printf("  snapshot: in progress (%d/%zu segments done)\n", segments_done, p.segments().size());
+      }
       std::printf("  stream: %s\n", p.stream_arn().empty() ? "(not pinned yet)" : p.stream_arn().c_str());
       std::printf("  shards: %zu open with progress, %zu finished\n", p.shard_sequence_numbers().size(),
                   p.finished_shards().size());
@@ -161,8 +165,16 @@ int CmdStatus(const std::string& path, bool verbose) {
         std::printf("    %s at sequence %s\n", shard.c_str(), sequence.c_str());
       }
     }
-    std::printf("  last commit: %.1f s ago\n", std::atof(PQgetvalue(result.get(), 0, 1)));
-    std::printf("  checkpoint row: %s\n", PQgetvalue(result.get(), 0, 2));
+    auto value = [&](int column) -> std::string {
+      return PQgetisnull(result.get(), 0, column) ? "-" : PQgetvalue(result.get(), 0, column);
+    };
+    std::printf("  committed: %s records, %s rows, %s dead letters in %s commits; last commit %.1f s ago\n",
+                value(2).c_str(), value(3).c_str(), value(4).c_str(), value(5).c_str(),
+                std::atof(PQgetvalue(result.get(), 0, 1)));
+    if (!PQgetisnull(result.get(), 0, 6)) {
+      std::printf("  lag at the last commit: %.1f s (newest change committed: %s)\n",
+                  std::atof(PQgetvalue(result.get(), 0, 6)), value(7).c_str());
+    }
     for (const auto* plan : source.plans) {
       const std::string name = plan->spec().name;
       const auto& table = plan->spec().table;

@@ -87,7 +87,8 @@ core::Status RunDemo(const DemoOptions& options) {
   }
 
   // The generator writes while the pipeline streams.
-  std::atomic<bool> stop_generator{false}, stop_pipeline{false};
+  std::atomic<bool> stop_generator{false}, stop_pipeline{false}, generator_done{false};
+  std::atomic<int64_t> committed{0};
   core::Status generator_status;
   GeneratorReport generator_report;
   std::thread generator([&] {
@@ -101,6 +102,7 @@ core::Status RunDemo(const DemoOptions& options) {
     steady.duration = std::chrono::hours(24 * 365);
     steady.seed = 7;
     auto report = RunGenerator(client, steady, &stop_generator);
+    generator_done = true;
     if (report.ok()) {
       generator_report = *report;
     } else {
@@ -114,8 +116,25 @@ core::Status RunDemo(const DemoOptions& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     stop_generator = true;
-    // Let the pipeline apply the generator's last writes (sub-second lag) before stopping it.
-    if (!StopSignalled()) std::this_thread::sleep_for(std::chrono::seconds(3));
+    while (!generator_done && !StopSignalled()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Let the pipeline apply everything the generator wrote before stopping it: wait until no
+    // record was committed for 2 s (the stream is polled at least every 250 ms). Change times
+    // cannot tell: DynamoDB Local rounds ApproximateCreationDateTime down (to the minute, seen
+    // with 3.3.1).
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    int64_t last_seen = -1;
+    auto quiet_since = std::chrono::steady_clock::now();
+    spdlog::info("generator stopped; waiting for the pipeline to apply its last changes");
+    while (!StopSignalled() && std::chrono::steady_clock::now() < give_up) {
+      const int64_t now_committed = committed.load();
+      if (now_committed != last_seen) {
+        last_seen = now_committed;
+        quiet_since = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - quiet_since >= std::chrono::seconds(2)) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     stop_pipeline = true;
   });
 
@@ -123,6 +142,7 @@ core::Status RunDemo(const DemoOptions& options) {
   RunOptions run;
   run.init_schema = true;
   run.external_stop = &stop_pipeline;
+  run.records_committed = &committed;
   core::Status result = RunPipelines(*wiring, metrics, run);
   stop_generator = true;
   stop_pipeline = true;

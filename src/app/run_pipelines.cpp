@@ -140,6 +140,11 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
       spdlog::info("stopping: committing what was read");
       for (auto& runtime : runtimes) runtime->RequestStop();
     }
+    if (options.records_committed != nullptr) {
+      int64_t committed = 0;
+      for (const auto& runtime : runtimes) committed += runtime->progress().records_committed;
+      *options.records_committed = committed;
+    }
     const auto interval = mode == ProgressMode::kBar ? std::chrono::seconds(1) : std::chrono::seconds(10);
     if (mode != ProgressMode::kOff && now - last_print >= interval) {
       const double seconds = std::chrono::duration<double>(now - last_print).count();

@@ -22,6 +22,9 @@ struct RunOptions {
   bool init_schema = false;              // create what is missing first (postgres.auto_create does too)
   const std::atomic<bool>* external_stop = nullptr;  // the demo stops the run through this
   std::atomic<int>* metrics_port = nullptr;          // receives the bound port (tests use :0)
+  // Receives the number of source records committed so far (all sources), so the demo can wait
+  // until the pipeline has applied what it wrote.
+  std::atomic<int64_t>* records_committed = nullptr;
 };
 
 // Installs SIGINT/SIGTERM handlers that request a graceful stop (a second signal exits at once).
