@@ -169,6 +169,25 @@ def main():
         w(f"| ratio pipeline / raw (per pair) | {spread(ratios, 2)} |")
         w(f"| ddb2pg peak RSS (VmHWM), MB | {spread(rss, 1)} |")
         w(f"| ddb2pg CPU seconds (user+sys) per 100k items | {spread(cpu, 2)} |")
+        if all("busy_cpus" in r for r in scans + snaps):
+            n = machine["nproc"]
+            w(f"| machine CPUs busy on average (of {n}), raw Scan | {spread([r['busy_cpus'] for r in scans], 2)} |")
+            w(f"| machine CPUs busy on average (of {n}), pipeline | {spread([r['busy_cpus'] for r in snaps], 2)} |")
+            w(f"| DynamoDB Local CPU seconds, raw Scan | {spread([r['java_cpu'] for r in scans], 1)} |")
+            w(f"| DynamoDB Local CPU seconds, pipeline | {spread([r['java_cpu'] for r in snaps], 1)} |")
+            other = [r["busy_cpus"] * r["seconds"] - r["java_cpu"] - r["cpu"] for r in snaps]
+            w(f"| everything else (PostgreSQL, other users), CPU seconds, pipeline | {spread(other, 1)} |")
+            w("")
+            java_rate_raw = statistics.median([r["java_cpu"] / r["seconds"] for r in scans])
+            java_rate_pipe = statistics.median([r["java_cpu"] / r["seconds"] for r in snaps])
+            w(f"Reading the table costs DynamoDB Local about {statistics.median([r['java_cpu'] for r in scans]):.1f} "
+              f"CPU seconds either way. In the raw Scan it gets {java_rate_raw:.2f} CPUs; while the pipeline runs it "
+              f"gets {java_rate_pipe:.2f}, because ddb2pg ({statistics.median([r['cpu'] for r in snaps]):.1f} CPU s) and "
+              f"PostgreSQL writing {items * 3:,} rows run on the same {n} CPUs. When the machine is saturated "
+              "(CPUs busy ≈ their count), the ratio measures how much CPU the writing side takes from the "
+              "source on this machine, not a wait inside ddb2pg; with DynamoDB on its own machines (real AWS) "
+              "that contention does not exist. Section 5 (a memory-speed source) is the measurement that "
+              "separates the two.")
         w("")
         summary.append((f"Snapshot {items:,} items / raw Scan (DynamoDB Local)", spread(ratios, 2), "≤ 1.05",
                         verdict(statistics.median(ratios), 1.05, False)))
