@@ -454,6 +454,16 @@ core::Status DynamoDbSource::State::RunSnapshot(const SourcePosition& position) 
     snapshot_started = clock.Monotonic();
     snapshot_finished = SteadyTime{};
   }
+  if (position.segments().empty()) {
+    // Declare the segment count before any item: a position folded from a prefix of the queue
+    // must know TotalSegments even when some segments have emitted nothing yet, or a restart
+    // would scan with another TotalSegments, which partitions the table differently and emits
+    // items twice.
+    core::Record marker;
+    marker.metadata.table = options.table;
+    marker.position = {SourcePosition::SegmentPartition(total - 1), "", false};
+    if (!Push(std::move(marker))) return core::Status::Cancelled("stopping");
+  }
   RateLimiter limiter(options.max_items_per_second);
   std::vector<std::thread> threads;
   threads.reserve(resume.size());

@@ -423,9 +423,12 @@ TEST(DynamoDbSource, ResnapshotPolicyResetsThePositionAndScansAgain) {
   ASSERT_TRUE(source.Start(saved.Serialize(), &queue).ok());
   auto records = Collect(queue, [](const auto& r) { return CountChanges(r) >= 1; });
   source.Stop();
-  ASSERT_GE(records.size(), 2u);
+  ASSERT_GE(records.size(), 3u);
   EXPECT_EQ(records[0].position.partition, "reset");
-  EXPECT_EQ(records[1].operation, core::Operation::kSnapshot);
+  // The new snapshot first declares its segment count (a marker on its last segment).
+  EXPECT_EQ(records[1].operation, core::Operation::kMarker);
+  EXPECT_EQ(records[1].position.partition, SourcePosition::SegmentPartition(0));
+  EXPECT_EQ(records[2].operation, core::Operation::kSnapshot);
   SourcePosition folded = saved;
   for (const auto& record : records) ASSERT_TRUE(folded.Fold(record.position).ok());
   EXPECT_FALSE(folded.snapshot_complete());

@@ -89,3 +89,24 @@ TEST(SourcePosition, FoldAppliesEachKindOfStep) {
 
 }  // namespace
 }  // namespace ddb2pg::source
+
+namespace ddb2pg::source {
+namespace {
+
+// The snapshot declares its segment count first (a marker on the last segment), so a position
+// folded before every segment emitted something still resumes with the same TotalSegments.
+TEST(SourcePosition, SegmentCountMarkerSurvivesSerialization) {
+  SourcePosition position;
+  ASSERT_TRUE(position.Fold({SourcePosition::SegmentPartition(3), "", false}).ok());
+  ASSERT_TRUE(position.Fold({SourcePosition::SegmentPartition(1), R"({"id":{"S":"k1"}})", false}).ok());
+  ASSERT_EQ(position.segments().size(), 4u);
+  auto parsed = SourcePosition::Parse(position.Serialize());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->segments().size(), 4u);
+  EXPECT_FALSE(parsed->segments()[3].done);
+  EXPECT_FALSE(parsed->segments()[3].last_key.has_value());
+  EXPECT_TRUE(parsed->segments()[1].last_key.has_value());
+}
+
+}  // namespace
+}  // namespace ddb2pg::source
