@@ -39,44 +39,7 @@ std::string QuotedList(const std::vector<std::string>& names) {
   return list;
 }
 
-std::string SqlTypeName(const processor::ColumnType& type) {
-  using processor::ColumnKind;
-  switch (type.kind) {
-    case ColumnKind::kText: return "TEXT";
-    case ColumnKind::kVarchar:
-      if (type.length > 0) {
-        std::string name = "VARCHAR(";
-        name.append(std::to_string(type.length));
-        name.push_back(')');
-        return name;
-      }
-      return "VARCHAR";
-    case ColumnKind::kUuid: return "UUID";
-    case ColumnKind::kTimestamptz: return "TIMESTAMPTZ";
-    case ColumnKind::kTimestamp: return "TIMESTAMP";
-    case ColumnKind::kDate: return "DATE";
-    case ColumnKind::kBoolean: return "BOOLEAN";
-    case ColumnKind::kSmallint: return "SMALLINT";
-    case ColumnKind::kInteger: return "INTEGER";
-    case ColumnKind::kBigint: return "BIGINT";
-    case ColumnKind::kReal: return "REAL";
-    case ColumnKind::kDouble: return "DOUBLE PRECISION";
-    case ColumnKind::kNumeric:
-      if (type.precision > 0) {
-        std::string name = "NUMERIC(";
-        name.append(std::to_string(type.precision));
-        name.push_back(',');
-        name.append(std::to_string(type.scale));
-        name.push_back(')');
-        return name;
-      }
-      return "NUMERIC";
-    case ColumnKind::kJsonb: return "JSONB";
-    case ColumnKind::kJson: return "JSON";
-    case ColumnKind::kBytea: return "BYTEA";
-  }
-  return "TEXT";
-}
+std::string SqlTypeName(const processor::ColumnType& type) { return type.ToSql(); }
 
 void AppendArrayElement(std::string& out, std::string_view value, bool is_null) {
   if (is_null) {

@@ -23,8 +23,7 @@ std::string DisplayName(const processor::TableSpec& table);
 std::string QuotedList(const std::vector<std::string>& names);
 
 // The canonical SQL spelling of a column type, e.g. "VARCHAR(210)", "TIMESTAMPTZ",
-// "DOUBLE PRECISION", "NUMERIC(10,2)". The sink's own copy, so that it does not depend on the
-// processor library's parser.
+// "DOUBLE PRECISION", "NUMERIC(10,2)" (processor::ColumnType::ToSql).
 std::string SqlTypeName(const processor::ColumnType& type);
 
 // Appends a PostgreSQL array literal element ("…" with \ and " escaped, or NULL) to `out`, for
