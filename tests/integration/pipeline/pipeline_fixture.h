@@ -247,7 +247,11 @@ class PipelineFixture : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::vector<std::string> differences;
     do {
-      differences = Differences(10, check_counts);
+      try {
+        differences = Differences(10, check_counts);
+      } catch (const std::runtime_error& error) {  // e.g. the tables are not created yet
+        differences = {error.what()};
+      }
       if (differences.empty()) return differences;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     } while (std::chrono::steady_clock::now() < deadline);
