@@ -245,6 +245,7 @@ Exit codes: 0 ok (also after Ctrl-C/SIGTERM), 1 failed while running, 2 bad comm
 configuration, 3 checks found problems, 4 DynamoDB or PostgreSQL unreachable or credentials
 refused, 5 another runner holds the checkpoint.)");
   app.require_subcommand(1);
+  app.fallthrough();  // --log-format, --log-level and -v also work after the subcommand
   app.set_version_flag("--version", fmt::format("ddb2pg {}", kVersion));
   std::string log_format = "text", log_level = "info";
   bool verbose = false;
