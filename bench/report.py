@@ -77,6 +77,11 @@ def main():
       "This machine is shared: other builds and tests may have been running at the same time, "
       "and DynamoDB Local (Java), PostgreSQL, ddb2pg and the load generator all share its "
       f"{machine['nproc']} CPUs. Treat the figures as lower bounds of what the code can do.")
+    if float(machine["load_start"].split()[0]) > float(machine["nproc"]) or \
+            float(machine["load_end"].split()[0]) > float(machine["nproc"]):
+        w("")
+        w(f"**The load average exceeded the CPU count ({machine['nproc']}) during this run: other work "
+          "competed for the CPUs, so figures are depressed and vary widely (see the min–max ranges).**")
     w("")
 
     summary = []  # (what, figure, target, verdict)
@@ -182,8 +187,9 @@ def main():
             java_rate_pipe = statistics.median([r["java_cpu"] / r["seconds"] for r in snaps])
             w(f"Reading the table costs DynamoDB Local about {statistics.median([r['java_cpu'] for r in scans]):.1f} "
               f"CPU seconds either way. In the raw Scan it gets {java_rate_raw:.2f} CPUs; while the pipeline runs it "
-              f"gets {java_rate_pipe:.2f}, because ddb2pg ({statistics.median([r['cpu'] for r in snaps]):.1f} CPU s) and "
-              f"PostgreSQL writing {items * 3:,} rows run on the same {n} CPUs. When the machine is saturated "
+              f"gets {java_rate_pipe:.2f}, because ddb2pg ({statistics.median([r['cpu'] for r in snaps]):.1f} CPU s), "
+              f"PostgreSQL writing {items * 3:,} rows and, on a shared machine, other users' work "
+              f"({statistics.median(other):.1f} CPU s for these two) run on the same {n} CPUs. When the machine is saturated "
               "(CPUs busy ≈ their count), the ratio measures how much CPU the writing side takes from the "
               "source on this machine, not a wait inside ddb2pg; with DynamoDB on its own machines (real AWS) "
               "that contention does not exist. Section 5 (a memory-speed source) is the measurement that "
