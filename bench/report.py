@@ -246,9 +246,8 @@ def main():
     head = ["## Summary", "", "| what | figure | target | |", "|---|---|---|---|"]
     head += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary]
     head.append("")
-    # Summary right after the header block.
-    split = lines.index("") + 1
-    split = next(i for i in range(split, len(lines)) if lines[i].startswith("- Load average")) + 2
+    # Summary right after the header block, before the first section.
+    split = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
     lines[split:split] = head
     with open(out_path, "w") as f:
         f.write("\n".join(lines) + "\n")
