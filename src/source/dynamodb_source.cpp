@@ -16,6 +16,10 @@ using std::chrono::milliseconds;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr auto kInitialIdleBackoff = milliseconds(10);
+// A page with at least this many records means a backlog: re-poll at once.
+constexpr size_t kBacklogPageRecords = 100;
+// Pause after a partial page (the reader is at the shard's tip).
+constexpr auto kNearTipPollDelay = milliseconds(20);
 constexpr auto kRetryDelay = milliseconds(1000);  // after the client's own retries ran out
 
 bool RetryLater(const core::Status& status) {
@@ -799,14 +803,21 @@ void DynamoDbSource::State::ReadOnePage(const std::string& shard_id) {
     changed.notify_all();
     return;
   }
-  if (!page->records.empty() || ending_known) {
-    idle_backoff = milliseconds(0);  // more may be waiting: re-poll at once
+  milliseconds delay{0};
+  if (ending_known || page->records.size() >= kBacklogPageRecords) {
+    idle_backoff = milliseconds(0);  // a backlog, or a closed shard being drained: re-poll at once
+  } else if (!page->records.empty()) {
+    // At the shard's tip: a short pause lets the next call carry a few changes instead of one,
+    // which keeps CPU per change low at a steady write rate for a few ms of latency.
+    idle_backoff = milliseconds(0);
+    delay = std::min(kNearTipPollDelay, milliseconds(options.max_idle_poll_ms));
   } else {
     idle_backoff = idle_backoff.count() == 0
                        ? kInitialIdleBackoff
                        : std::min(idle_backoff * 2, milliseconds(options.max_idle_poll_ms));
+    delay = idle_backoff;
   }
-  release(idle_backoff, *page->next_shard_iterator);
+  release(delay, *page->next_shard_iterator);
 }
 
 }  // namespace ddb2pg::source
