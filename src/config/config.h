@@ -26,7 +26,7 @@ namespace ddb2pg::config {
 struct SnapshotSettings {
   bool enabled = true;          // false: start from the stream only (TRIM_HORIZON or LATEST)
   int segments = 4;             // parallel Scan segments (1 … 1,000,000)
-  int page_limit = 1000;        // Scan Limit (items per page, ≥ 1)
+  int page_limit = 500;         // Scan Limit (items per page, ≥ 1); ~1 MB of 2 KB items, as AWS pages are
   double max_items_per_second = 0;  // 0: unlimited
   bool consistent_read = false;
 };

