@@ -20,7 +20,10 @@
 #include "app/version.h"
 #include "app/wiring.h"
 #include "config/config.h"
+#include "sink/pg_connection.h"
+#include "sink/pg_result.h"
 #include "sink/schema_manager.h"
+#include "sink/sql_text.h"
 #include "source/source_position.h"
 
 namespace ddb2pg::app {
@@ -37,13 +40,6 @@ int Fail(const core::Status& status, bool verbose, const std::string& what) {
   if (verbose) std::fprintf(stderr, "  (status %s)\n", std::string(core::StatusCodeName(status.code())).c_str());
   return static_cast<int>(ExitCodeFor(status));
 }
-
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-struct PgResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
 
 core::Result<std::unique_ptr<Wiring>> LoadAndWire(const std::string& path, bool with_clients) {
   auto loaded = config::LoadConfigFile(path);
@@ -122,15 +118,14 @@ int CmdStatus(const std::string& path, bool verbose) {
   auto wiring = LoadAndWire(path, false);
   if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
   auto& w = **wiring;
-  std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(w.conninfo.c_str()));
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return Fail(core::Status::Unavailable(PQerrorMessage(conn.get())), verbose, "status: PostgreSQL");
-  }
+  auto connected = sink::PgConnection::Connect(w.conninfo, "ddb2pg status");
+  if (!connected.ok()) return Fail(connected.status(), verbose, "status");
+  PGconn* conn = (*connected)->raw();
   int exit_code = 0;
   for (const auto& source : w.sources) {
     const char* params[] = {source.checkpoint_id.c_str()};
-    std::unique_ptr<PGresult, PgResultDeleter> result(PQexecParams(
-        conn.get(),
+    sink::PgResult result(PQexecParams(
+        conn,
         "SELECT position, EXTRACT(EPOCH FROM now() - updated_at)::float8, records, rows_written, dead_letters, "
         "commits, EXTRACT(EPOCH FROM updated_at - last_change_time)::float8, last_change_time::text "
         "FROM ddb2pg.checkpoints WHERE id = $1",
@@ -179,13 +174,11 @@ int CmdStatus(const std::string& path, bool verbose) {
       const std::string name = plan->spec().name;
       const auto& table = plan->spec().table;
       const char* dl_params[] = {name.c_str()};
-      std::unique_ptr<PGresult, PgResultDeleter> dead(PQexecParams(
-          conn.get(), "SELECT count(*) FROM ddb2pg.dead_letters WHERE pipeline = $1", 1, nullptr, dl_params, nullptr,
+      sink::PgResult dead(PQexecParams(
+          conn, "SELECT count(*) FROM ddb2pg.dead_letters WHERE pipeline = $1", 1, nullptr, dl_params, nullptr,
           nullptr, 0));
-      const std::string count_sql = "SELECT count(*) FROM " +
-                                    std::string(PQescapeIdentifier(conn.get(), table.schema.c_str(), table.schema.size())) +
-                                    "." + std::string(PQescapeIdentifier(conn.get(), table.name.c_str(), table.name.size()));
-      std::unique_ptr<PGresult, PgResultDeleter> rows(PQexec(conn.get(), count_sql.c_str()));
+      const std::string count_sql = "SELECT count(*) FROM " + sink::QualifiedName(table);
+      sink::PgResult rows(PQexec(conn, count_sql.c_str()));
       std::printf("  pipeline %s → %s.%s: %s rows, %s dead letters\n", name.c_str(), table.schema.c_str(),
                   table.name.c_str(), PQresultStatus(rows.get()) == PGRES_TUPLES_OK ? PQgetvalue(rows.get(), 0, 0) : "?",
                   PQresultStatus(dead.get()) == PGRES_TUPLES_OK ? PQgetvalue(dead.get(), 0, 0) : "?");

@@ -13,20 +13,15 @@
 #include "app/run_pipelines.h"
 #include "app/wiring.h"
 #include "config/config.h"
+#include "sink/pg_connection.h"
+#include "sink/pg_result.h"
 
 namespace ddb2pg::app {
 namespace {
 
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-struct PgResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-
 // Prints a query's result as an aligned table, like psql.
 void PrintQuery(PGconn* conn, const std::string& sql) {
-  std::unique_ptr<PGresult, PgResultDeleter> result(PQexec(conn, sql.c_str()));
+  sink::PgResult result(PQexec(conn, sql.c_str()));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     std::printf("query failed: %s", PQerrorMessage(conn));
     return;
@@ -154,24 +149,24 @@ core::Status RunDemo(const DemoOptions& options) {
               static_cast<long long>(generator_report.inserts), static_cast<long long>(generator_report.updates),
               static_cast<long long>(generator_report.deletes), generator_report.operations_per_second());
 
-  std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectdb(wiring->conninfo.c_str()));
-  if (PQstatus(conn.get()) != CONNECTION_OK) return core::Status::Unavailable(PQerrorMessage(conn.get()));
+  DDB2PG_ASSIGN_OR_RETURN(auto connection, sink::PgConnection::Connect(wiring->conninfo, "ddb2pg demo"));
+  PGconn* conn = connection->raw();
   std::printf("\nSELECT p.handle, p.name, p.location, p.rep_score, p.created_at, a.mode, a.colorway, a.theme\n"
               "  FROM profile p JOIN appearance_settings a ON p.id = a.profile_id\n"
               " WHERE NOT p.deleted ORDER BY p.created_at DESC LIMIT 10;\n\n");
-  PrintQuery(conn.get(),
+  PrintQuery(conn,
              "SELECT p.handle, p.name, p.location, p.rep_score, p.created_at, a.mode, a.colorway, a.theme "
              "FROM profile p JOIN appearance_settings a ON p.id = a.profile_id "
              "WHERE NOT p.deleted ORDER BY p.created_at DESC LIMIT 10");
   std::printf("\n");
-  PrintQuery(conn.get(),
+  PrintQuery(conn,
              "SELECT (SELECT count(*) FROM profile) AS profiles, "
              "(SELECT count(*) FROM profile WHERE deleted) AS soft_deleted, "
              "(SELECT count(*) FROM appearance_settings) AS appearance_rows, "
              "(SELECT count(*) FROM notification_settings) AS notification_rows, "
              "(SELECT count(*) FROM ddb2pg.dead_letters) AS dead_letters");
   std::printf("\n");
-  PrintQuery(conn.get(),
+  PrintQuery(conn,
              "SELECT pipeline, operation, left(reason, 70) AS reason FROM ddb2pg.dead_letters ORDER BY id LIMIT 5");
   return core::Status::Ok();
 }

@@ -85,11 +85,7 @@ core::Result<std::string> AwsClient::Attempt(AwsOperation operation, std::string
   core::Result<HttpResponse> response = lease.get()->Send(request);
   if (!response.ok()) {
     lease.MarkBroken();
-    std::string context(OperationName(operation));
-    if (!resource.empty()) {
-      context += ' ';
-      context += resource;
-    }
+    std::string context = CallContext(operation, resource);
     const core::Status failure = response.status().WithContext(context);
     return core::Status(failure.code(), RedactSecrets(failure.message(), secrets_));
   }

@@ -38,6 +38,15 @@ std::string CleanMessage(std::string_view message) {
 
 }  // namespace
 
+std::string CallContext(AwsOperation operation, std::string_view resource) {
+  std::string context(OperationName(operation));
+  if (!resource.empty()) {
+    context += ' ';
+    context += resource;
+  }
+  return context;
+}
+
 std::string_view OperationName(AwsOperation operation) {
   switch (operation) {
     case AwsOperation::kDescribeTable: return "DescribeTable";
@@ -132,11 +141,7 @@ std::string RedactSecrets(std::string text, std::span<const std::string> secrets
 core::Status AwsErrorStatus(AwsOperation operation, std::string_view resource, long http_status,
                             std::string_view body, std::span<const std::string> secrets) {
   const AwsErrorBody error = ParseAwsErrorBody(body);
-  std::string message(OperationName(operation));
-  if (!resource.empty()) {
-    message += ' ';
-    message += resource;
-  }
+  std::string message = CallContext(operation, resource);
   message += ": ";
   if (error.type.empty()) {
     message += "HTTP ";

@@ -38,6 +38,8 @@ inline constexpr size_t kAwsOperationCount = static_cast<size_t>(AwsOperation::k
 
 // "DescribeTable", "GetRecords", ...: the name in X-Amz-Target and in error messages.
 std::string_view OperationName(AwsOperation operation);
+// "<Op> <resource>" (just "<Op>" when resource is empty): how every error message names a call.
+std::string CallContext(AwsOperation operation, std::string_view resource);
 // True for the DynamoDB Streams operations (target prefix DynamoDBStreams_20120810).
 bool IsStreamsOperation(AwsOperation operation);
 // "DynamoDB_20120810.Scan" or "DynamoDBStreams_20120810.GetRecords".

@@ -14,13 +14,6 @@ namespace {
 // BatchWriteItem accepts at most 25 writes per call.
 constexpr size_t kBatchWriteLimit = 25;
 
-std::string Context(AwsOperation operation, std::string_view resource) {
-  std::string context(OperationName(operation));
-  context += ' ';
-  context += resource;
-  return context;
-}
-
 std::string StringField(simdjson::dom::object object, std::string_view key) {
   std::string_view text;
   if (object[key].get(text) != simdjson::SUCCESS) return {};
@@ -157,11 +150,11 @@ core::Result<TableDescription> DynamoDbClient::DescribeTable(const std::string& 
   std::string body;
   core::JsonWriter(&body).BeginObject().Key("TableName").String(table_name).EndObject();
   DDB2PG_ASSIGN_OR_RETURN(std::string response, client_.Call(AwsOperation::kDescribeTable, table_name, body));
-  return ParseTableDescription(response, "Table", Context(AwsOperation::kDescribeTable, table_name));
+  return ParseTableDescription(response, "Table", CallContext(AwsOperation::kDescribeTable, table_name));
 }
 
 core::Result<ScanPage> DynamoDbClient::Scan(const ScanRequest& request) {
-  const std::string context = Context(AwsOperation::kScan, request.table_name);
+  const std::string context = CallContext(AwsOperation::kScan, request.table_name);
   std::string body;
   core::JsonWriter writer(&body);
   writer.BeginObject().Key("TableName").String(request.table_name);
@@ -189,7 +182,7 @@ core::Result<ScanPage> DynamoDbClient::Scan(const ScanRequest& request) {
 }
 
 core::Status DynamoDbClient::PutItem(const std::string& table_name, const core::Value& item) {
-  DDB2PG_RETURN_IF_ERROR(RequireMap(item, "Item", Context(AwsOperation::kPutItem, table_name)));
+  DDB2PG_RETURN_IF_ERROR(RequireMap(item, "Item", CallContext(AwsOperation::kPutItem, table_name)));
   std::string body;
   core::JsonWriter writer(&body);
   writer.BeginObject().Key("TableName").String(table_name).Key("Item");
@@ -199,7 +192,7 @@ core::Status DynamoDbClient::PutItem(const std::string& table_name, const core::
 }
 
 core::Status DynamoDbClient::BatchWriteItem(const std::string& table_name, const std::vector<WriteRequest>& writes) {
-  const std::string context = Context(AwsOperation::kBatchWriteItem, table_name);
+  const std::string context = CallContext(AwsOperation::kBatchWriteItem, table_name);
   for (size_t begin = 0; begin < writes.size(); begin += kBatchWriteLimit) {
     const size_t end = std::min(writes.size(), begin + kBatchWriteLimit);
     std::string request_items;
@@ -230,7 +223,7 @@ core::Status DynamoDbClient::BatchWriteItem(const std::string& table_name, const
 
 core::Status DynamoDbClient::WriteChunk(const std::string& table_name, std::string request_items_json,
                                         size_t items) {
-  const std::string context = Context(AwsOperation::kBatchWriteItem, table_name);
+  const std::string context = CallContext(AwsOperation::kBatchWriteItem, table_name);
   // One loop covers both kinds of trouble — a throttled call and a partly processed one — so a
   // chunk never outlives one retry deadline.
   RetryLoop loop(client_.retry_policy(), AwsOperation::kBatchWriteItem, client_.clock(), client_.retry_stats());
@@ -255,7 +248,7 @@ core::Status DynamoDbClient::WriteChunk(const std::string& table_name, std::stri
 }
 
 core::Status DynamoDbClient::UpdateItem(const UpdateItemRequest& request) {
-  const std::string context = Context(AwsOperation::kUpdateItem, request.table_name);
+  const std::string context = CallContext(AwsOperation::kUpdateItem, request.table_name);
   DDB2PG_RETURN_IF_ERROR(RequireMap(request.key, "Key", context));
   std::string body;
   core::JsonWriter writer(&body);
@@ -279,7 +272,7 @@ core::Status DynamoDbClient::UpdateItem(const UpdateItemRequest& request) {
 }
 
 core::Status DynamoDbClient::DeleteItem(const std::string& table_name, const core::Value& key) {
-  DDB2PG_RETURN_IF_ERROR(RequireMap(key, "Key", Context(AwsOperation::kDeleteItem, table_name)));
+  DDB2PG_RETURN_IF_ERROR(RequireMap(key, "Key", CallContext(AwsOperation::kDeleteItem, table_name)));
   std::string body;
   core::JsonWriter writer(&body);
   writer.BeginObject().Key("TableName").String(table_name).Key("Key");
@@ -303,7 +296,7 @@ core::Result<TableDescription> DynamoDbClient::CreateTable(const CreateTableRequ
   writer.EndObject();
   DDB2PG_ASSIGN_OR_RETURN(std::string response,
                           client_.Call(AwsOperation::kCreateTable, request.table_name, std::move(body)));
-  return ParseTableDescription(response, "TableDescription", Context(AwsOperation::kCreateTable, request.table_name));
+  return ParseTableDescription(response, "TableDescription", CallContext(AwsOperation::kCreateTable, request.table_name));
 }
 
 core::Result<TableDescription> DynamoDbClient::UpdateStream(const std::string& table_name, bool enabled,
@@ -314,7 +307,7 @@ core::Result<TableDescription> DynamoDbClient::UpdateStream(const std::string& t
   WriteStreamSpecification(writer, enabled, stream_view_type);
   writer.EndObject();
   DDB2PG_ASSIGN_OR_RETURN(std::string response, client_.Call(AwsOperation::kUpdateTable, table_name, std::move(body)));
-  return ParseTableDescription(response, "TableDescription", Context(AwsOperation::kUpdateTable, table_name));
+  return ParseTableDescription(response, "TableDescription", CallContext(AwsOperation::kUpdateTable, table_name));
 }
 
 core::Status DynamoDbClient::DeleteTable(const std::string& table_name) {

@@ -10,13 +10,6 @@
 namespace ddb2pg::aws {
 namespace {
 
-std::string Context(AwsOperation operation, std::string_view resource) {
-  std::string context(OperationName(operation));
-  context += ' ';
-  context += resource;
-  return context;
-}
-
 std::string StringField(simdjson::dom::object object, std::string_view key) {
   std::string_view text;
   if (object[key].get(text) != simdjson::SUCCESS) return {};
@@ -60,7 +53,7 @@ StreamsClient::StreamsClient(const ResolvedAws& aws, RetryPolicy retry, const co
 
 core::Result<std::vector<StreamSummary>> StreamsClient::ListStreams(const std::string& table_name) {
   const std::string resource = table_name.empty() ? std::string("(all tables)") : table_name;
-  const std::string context = Context(AwsOperation::kListStreams, resource);
+  const std::string context = CallContext(AwsOperation::kListStreams, resource);
   std::vector<StreamSummary> streams;
   std::string exclusive_start;
   simdjson::dom::parser parser;
@@ -94,7 +87,7 @@ core::Result<std::vector<StreamSummary>> StreamsClient::ListStreams(const std::s
 }
 
 core::Result<StreamDescription> StreamsClient::DescribeStream(const DescribeStreamRequest& request) {
-  const std::string context = Context(AwsOperation::kDescribeStream, request.stream_arn);
+  const std::string context = CallContext(AwsOperation::kDescribeStream, request.stream_arn);
   std::string body;
   core::JsonWriter writer(&body);
   writer.BeginObject().Key("StreamArn").String(request.stream_arn);
@@ -153,7 +146,7 @@ core::Result<StreamDescription> StreamsClient::DescribeAllShards(const DescribeS
   std::unordered_set<std::string> seen_pages;
   while (!all.last_evaluated_shard_id.empty()) {
     if (!seen_pages.insert(all.last_evaluated_shard_id).second) {
-      return core::Status::Internal(Context(AwsOperation::kDescribeStream, request.stream_arn) +
+      return core::Status::Internal(CallContext(AwsOperation::kDescribeStream, request.stream_arn) +
                                     ": LastEvaluatedShardId " + all.last_evaluated_shard_id + " came back twice");
     }
     page_request.exclusive_start_shard_id = all.last_evaluated_shard_id;
@@ -168,7 +161,7 @@ core::Result<StreamDescription> StreamsClient::DescribeAllShards(const DescribeS
 core::Result<std::string> StreamsClient::GetShardIterator(const std::string& stream_arn, const std::string& shard_id,
                                                           ShardIteratorType type,
                                                           const std::string& sequence_number) {
-  const std::string context = Context(AwsOperation::kGetShardIterator, stream_arn);
+  const std::string context = CallContext(AwsOperation::kGetShardIterator, stream_arn);
   std::string body;
   core::JsonWriter writer(&body);
   writer.BeginObject().Key("StreamArn").String(stream_arn).Key("ShardId").String(shard_id);
@@ -204,7 +197,7 @@ core::Result<GetRecordsResult> StreamsClient::GetRecords(const std::string& shar
   writer.EndObject();
   DDB2PG_ASSIGN_OR_RETURN(std::string response, client_.Call(AwsOperation::kGetRecords, resource, std::move(body)));
   core::Result<GetRecordsResult> result = ParseGetRecordsResponse(response);
-  if (!result.ok()) return result.status().WithContext(Context(AwsOperation::kGetRecords, resource));
+  if (!result.ok()) return result.status().WithContext(CallContext(AwsOperation::kGetRecords, resource));
   if (result->response_bytes == 0) result->response_bytes = response.size();
   return result;
 }
