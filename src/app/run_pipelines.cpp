@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/http_endpoint.h"
+#include "core/thread_name.h"
 #include "pipeline/source_runtime.h"
 #include "sink/schema_manager.h"
 
@@ -115,6 +116,8 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   std::atomic<int> running{static_cast<int>(runtimes.size())};
   for (size_t i = 0; i < runtimes.size(); ++i) {
     threads.emplace_back([&, i] {
+      // Maps records into batches; its runtime's "pg-commit" thread writes them.
+      core::SetCurrentThreadName("mapper-" + std::to_string(i));
       results[i] = runtimes[i]->Run();
       if (!results[i].ok()) {
         // One source failing stops the others: the operator sees one clear failure.

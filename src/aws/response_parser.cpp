@@ -3,6 +3,11 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <cmath>
 #include <exception>
 #include <utility>
@@ -23,13 +28,62 @@ struct ParserState {
   std::string padded;  // a copy of a body given as string_view, with padding capacity
 };
 
-ParserState& LocalState() {
-  thread_local ParserState state;
-  return state;
-}
+// Parsers are pooled rather than one per thread: a parser keeps about 4x the largest document
+// it has parsed (its structural index), so one per reader thread (up to 16 shard readers plus
+// the scan segments) held ~60 MB at 1 MB pages. Parsing is CPU-bound, so letting at most one
+// parse per core run at once costs no speed; a thread that finds every parser busy waits.
+class ParserPool {
+ public:
+  static ParserPool& Instance() {
+    static ParserPool pool(std::max(2u, std::thread::hardware_concurrency()));
+    return pool;
+  }
 
-simdjson::padded_string_view PadCopy(std::string_view body) {
-  std::string& padded = LocalState().padded;
+  std::unique_ptr<ParserState> Acquire() {
+    std::unique_lock lock(mutex_);
+    returned_.wait(lock, [&] { return !free_.empty() || created_ < max_; });
+    if (!free_.empty()) {
+      std::unique_ptr<ParserState> state = std::move(free_.back());
+      free_.pop_back();
+      return state;
+    }
+    ++created_;
+    return std::make_unique<ParserState>();
+  }
+
+  void Release(std::unique_ptr<ParserState> state) {
+    {
+      std::lock_guard lock(mutex_);
+      free_.push_back(std::move(state));
+    }
+    returned_.notify_one();
+  }
+
+ private:
+  explicit ParserPool(size_t max) : max_(max) {}
+
+  const size_t max_;
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<ParserState>> free_;
+  size_t created_ = 0;
+};
+
+// A parser for the duration of one response.
+class ParserLease {
+ public:
+  ParserLease() : state_(ParserPool::Instance().Acquire()) {}
+  ~ParserLease() { ParserPool::Instance().Release(std::move(state_)); }
+  ParserLease(const ParserLease&) = delete;
+  ParserLease& operator=(const ParserLease&) = delete;
+  ParserState& operator*() { return *state_; }
+
+ private:
+  std::unique_ptr<ParserState> state_;
+};
+
+simdjson::padded_string_view PadCopy(ParserState& state, std::string_view body) {
+  std::string& padded = state.padded;
   padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   padded.assign(body.data(), body.size());
   return simdjson::padded_string_view(padded.data(), padded.size(), padded.capacity());
@@ -82,7 +136,7 @@ Status CheckAtEnd(ondemand::document& document, const AttributePath& root) {
 
 // ---- Scan ----
 
-Status ParseScan(simdjson::padded_string_view input, ScanPage* page) {
+Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, ScanPage* page) {
   static const AttributePath kRoot{nullptr, "Scan", AttributePath::kNoIndex};
   static const AttributePath kItems{nullptr, "Scan: Items", AttributePath::kNoIndex};
   static const AttributePath kLastKey{nullptr, "Scan: LastEvaluatedKey", AttributePath::kNoIndex};
@@ -92,7 +146,7 @@ Status ParseScan(simdjson::padded_string_view input, ScanPage* page) {
 
   page->response_bytes = input.size();
   ondemand::document document;
-  if (auto error = LocalState().parser.iterate(input).get(document)) {
+  if (auto error = parser.iterate(input).get(document)) {
     return JsonError(kRoot, error, "expected a JSON object");
   }
   ondemand::object top;
@@ -248,14 +302,14 @@ Status ParseRecord(ondemand::value& json, const AttributePath& path, StreamRecor
   return Status::Ok();
 }
 
-Status ParseGetRecords(simdjson::padded_string_view input, GetRecordsResult* result) {
+Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view input, GetRecordsResult* result) {
   static const AttributePath kRoot{nullptr, "GetRecords", AttributePath::kNoIndex};
   static const AttributePath kRecords{nullptr, "GetRecords: Records", AttributePath::kNoIndex};
   static const AttributePath kIterator{nullptr, "GetRecords: NextShardIterator", AttributePath::kNoIndex};
 
   result->response_bytes = input.size();
   ondemand::document document;
-  if (auto error = LocalState().parser.iterate(input).get(document)) {
+  if (auto error = parser.iterate(input).get(document)) {
     return JsonError(kRoot, error, "expected a JSON object");
   }
   ondemand::object top;
@@ -297,8 +351,9 @@ Status ParseGetRecords(simdjson::padded_string_view input, GetRecordsResult* res
 template <typename Page, typename Pad, typename Parse>
 core::Result<Page> Run(std::string_view operation, Pad pad, Parse parse) {
   try {
+    ParserLease lease;
     Page page;
-    DDB2PG_RETURN_IF_ERROR(parse(pad(), &page));
+    DDB2PG_RETURN_IF_ERROR(parse((*lease).parser, pad(*lease), &page));
     return page;
   } catch (const std::exception& e) {
     return InternalError(operation, e);
@@ -308,19 +363,20 @@ core::Result<Page> Run(std::string_view operation, Pad pad, Parse parse) {
 }  // namespace
 
 core::Result<ScanPage> ParseScanResponse(std::string_view body) {
-  return Run<ScanPage>("Scan", [&] { return PadCopy(body); }, ParseScan);
+  return Run<ScanPage>("Scan", [&](ParserState& state) { return PadCopy(state, body); }, ParseScan);
 }
 
 core::Result<ScanPage> ParseScanResponse(std::string& body) {
-  return Run<ScanPage>("Scan", [&] { return PadInPlace(body); }, ParseScan);
+  return Run<ScanPage>("Scan", [&](ParserState&) { return PadInPlace(body); }, ParseScan);
 }
 
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body) {
-  return Run<GetRecordsResult>("GetRecords", [&] { return PadCopy(body); }, ParseGetRecords);
+  return Run<GetRecordsResult>("GetRecords", [&](ParserState& state) { return PadCopy(state, body); },
+                               ParseGetRecords);
 }
 
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body) {
-  return Run<GetRecordsResult>("GetRecords", [&] { return PadInPlace(body); }, ParseGetRecords);
+  return Run<GetRecordsResult>("GetRecords", [&](ParserState&) { return PadInPlace(body); }, ParseGetRecords);
 }
 
 }  // namespace ddb2pg::aws

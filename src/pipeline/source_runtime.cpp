@@ -3,10 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "core/bounded_queue.h"
+#include "core/thread_name.h"
 #include "core/value_json.h"
 #include "sink/postgres_sink.h"
 #include "source/dynamodb_source.h"
@@ -69,6 +73,19 @@ struct SourceRuntime::Impl {
   source::SourcePosition pending;     // position after the last record added to the batch
   std::string committed_checkpoint;   // what PostgreSQL holds now ("" before the first commit)
 
+  // The committer: commits the batch handed over while the mapper builds the next one, so
+  // PostgreSQL's work overlaps the mapping (one batch in flight, one being built). Guarded by
+  // commit_mutex; the sink is used only by the committer thread once it runs.
+  struct InFlight {
+    sink::Batch batch;
+    std::vector<int64_t> change_times;
+  };
+  std::mutex commit_mutex;
+  std::condition_variable commit_changed;
+  std::optional<InFlight> in_flight;
+  bool committer_stop = false;
+  core::Status commit_error;  // the committer's first failure; nothing is committed after it
+
   Impl(const config::SourceConfig& source_config, std::vector<const processor::MappingPlan*> plans,
        std::string conninfo, std::string checkpoint_id, aws::TableApi& table_api, aws::StreamsApi& streams_api,
        Metrics& metrics, RuntimeOptions options, const core::Clock& clock)
@@ -126,14 +143,59 @@ struct SourceRuntime::Impl {
     }
   }
 
-  // Commits the batch. On a lost connection: reconnect, and read the checkpoint back to tell a
-  // commit that landed (checkpoint == ours) from one that did not (checkpoint == previous).
-  core::Status Commit() {
-    if (batch.records == 0) return core::Status::Ok();
+  // Hands the batch being built to the committer, waiting while the previous one is still in
+  // flight. Returns the committer's failure, if it had one (the batch is then not committed).
+  core::Status Flush() {
+    if (batch.records == 0) return CommitError();
     batch.checkpoint = pending.Serialize();
+    std::unique_lock lock(commit_mutex);
+    commit_changed.wait(lock, [&] { return !in_flight || !commit_error.ok(); });
+    if (!commit_error.ok()) return commit_error;
+    in_flight = InFlight{std::move(batch), std::move(batch_change_times)};
+    lock.unlock();
+    commit_changed.notify_all();
+    ResetBatch();
+    return core::Status::Ok();
+  }
+
+  // Waits until nothing is in flight; the committer's failure, if any.
+  core::Status WaitCommitted() {
+    std::unique_lock lock(commit_mutex);
+    commit_changed.wait(lock, [&] { return !in_flight || !commit_error.ok(); });
+    return commit_error;
+  }
+
+  core::Status CommitError() {
+    std::lock_guard lock(commit_mutex);
+    return commit_error;
+  }
+
+  void CommitterLoop() {
+    while (true) {
+      std::unique_lock lock(commit_mutex);
+      commit_changed.wait(lock, [&] { return in_flight.has_value() || committer_stop; });
+      if (!in_flight) return;  // stopping with nothing left
+      lock.unlock();
+      core::Status status = CommitNow(*in_flight);  // in_flight is not touched by the mapper meanwhile
+      lock.lock();
+      if (!status.ok()) {
+        commit_error = std::move(status);
+      } else {
+        in_flight.reset();
+      }
+      lock.unlock();
+      commit_changed.notify_all();
+      if (!CommitError().ok()) return;
+    }
+  }
+
+  // Commits one batch. On a lost connection: reconnect, and read the checkpoint back to tell a
+  // commit that landed (checkpoint == ours) from one that did not (checkpoint == previous).
+  core::Status CommitNow(InFlight& flight) {
+    sink::Batch& committing = flight.batch;
     const auto started = clock.Monotonic();
     while (true) {
-      core::Status status = sink.Commit(batch);
+      core::Status status = sink.Commit(committing);
       if (status.ok()) break;
       if (!status.retryable()) {
         metrics.Errors("commit").Increment();
@@ -145,34 +207,35 @@ struct SourceRuntime::Impl {
       auto reopened = OpenSink();
       if (!reopened.ok()) return reopened.status();
       const std::string saved = reopened->checkpoint.value_or("");
-      if (saved == batch.checkpoint) break;  // it had landed before the connection dropped
+      if (saved == committing.checkpoint) break;  // it had landed before the connection dropped
       if (saved != committed_checkpoint) {
         return core::Status::Internal("checkpoint changed under us while reconnecting (another runner?)");
       }
     }
     const double seconds = std::chrono::duration<double>(clock.Monotonic() - started).count();
     commit_latency->Observe(seconds);
-    committed_checkpoint = batch.checkpoint;
+    committed_checkpoint = committing.checkpoint;
     const int64_t now_ms = core::ToEpochMillis(clock.Now());
-    for (int64_t change_ms : batch_change_times) lag->Observe(std::max<int64_t>(0, now_ms - change_ms) / 1000.0);
+    for (int64_t change_ms : flight.change_times) lag->Observe(std::max<int64_t>(0, now_ms - change_ms) / 1000.0);
     metrics.Commits(source_config.name).Increment();
     metrics.LastCommitTime(source_config.name).Set(static_cast<double>(now_ms) / 1000.0);
     int64_t rows = 0;
-    for (size_t i = 0; i < batch.tables.size(); ++i) {
-      rows += static_cast<int64_t>(batch.tables[i].rows.size());
-      rows_written[i]->Increment(static_cast<double>(batch.tables[i].rows.size()));
+    for (size_t i = 0; i < committing.tables.size(); ++i) {
+      rows += static_cast<int64_t>(committing.tables[i].rows.size());
+      rows_written[i]->Increment(static_cast<double>(committing.tables[i].rows.size()));
     }
     {
       std::lock_guard lock(progress_mutex);
-      progress.records_committed += batch.records;
+      progress.records_committed += committing.records;
       progress.rows_committed += rows;
-      progress.dead_letters += static_cast<int64_t>(batch.dead_letters.size());
+      progress.dead_letters += static_cast<int64_t>(committing.dead_letters.size());
       progress.commits += 1;
       progress.last_commit_unix_ms = now_ms;
-      progress.last_change_time_ms = std::max(progress.last_change_time_ms, batch.max_change_time_ms);
-      if (batch.max_change_time_ms > 0) progress.last_lag_ms = std::max<int64_t>(0, now_ms - batch.max_change_time_ms);
+      progress.last_change_time_ms = std::max(progress.last_change_time_ms, committing.max_change_time_ms);
+      if (committing.max_change_time_ms > 0) {
+        progress.last_lag_ms = std::max<int64_t>(0, now_ms - committing.max_change_time_ms);
+      }
     }
-    ResetBatch();
     return core::Status::Ok();
   }
 
@@ -272,9 +335,17 @@ struct SourceRuntime::Impl {
     }
     DDB2PG_RETURN_IF_ERROR(source.Start(opened->checkpoint, &queue).WithContext("source " + source_config.name));
     metrics.Ready().Set(1);
+    std::thread committer([this] {
+      core::SetCurrentThreadName("pg-commit");
+      CommitterLoop();
+    });
 
     core::Status result = core::Status::Ok();
     auto last_progress = clock.Monotonic();
+    // Records are taken from the queue many at a time (one lock, no per-record wake-up).
+    constexpr size_t kPopMax = 256;
+    std::vector<core::Record> popped;
+    popped.reserve(kPopMax);
     while (true) {
       if (stop_requested) break;
       auto wait = std::chrono::milliseconds(50);
@@ -282,33 +353,27 @@ struct SourceRuntime::Impl {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*batch_deadline - clock.Monotonic());
         wait = std::clamp(left, std::chrono::milliseconds(0), wait);
       }
-      auto record = queue.PopFor(wait);
-      if (record) {
-        core::Status added = Add(*record);
-        if (!added.ok()) {
-          result = added;
-          break;
-        }
-        // Drain what is already queued without waiting, up to the batch bounds.
-        while (!BatchFull() && !stop_requested) {
-          auto next = queue.PopFor(std::chrono::milliseconds(0));
-          if (!next) break;
-          added = Add(*next);
-          if (!added.ok()) break;
-        }
-        if (!added.ok()) {
-          result = added;
-          break;
+      result = CommitError();
+      if (!result.ok()) break;
+      popped.clear();
+      queue.PopMany(&popped, kPopMax, wait);
+      // Records popped but not added (a stop, an error) are after every position folded so far:
+      // they were never committed and are read again after a restart.
+      for (auto& record : popped) {
+        if (stop_requested) break;
+        result = Add(record);
+        if (!result.ok()) break;
+        if (BatchFull()) {
+          result = Flush();
+          if (!result.ok()) break;
         }
       }
+      if (!result.ok()) break;
       if (BatchFull() || (batch_deadline && clock.Monotonic() >= *batch_deadline)) {
-        core::Status committed = Commit();
-        if (!committed.ok()) {
-          result = committed;
-          break;
-        }
+        result = Flush();
+        if (!result.ok()) break;
       }
-      if (!record) {
+      if (popped.empty()) {
         core::Status source_status = source.status();
         if (!source_status.ok() && queue.size() == 0) {
           result = source_status.WithContext("source " + source_config.name);
@@ -324,12 +389,16 @@ struct SourceRuntime::Impl {
     source.Stop();
     queue.Close();
     // Whatever was read is committed, also on a kStop mapping error or a fatal source error (the
-    // batch holds only records before the failing one); not after a failed commit.
-    if (result.code() != core::StatusCode::kConflict && result.code() != core::StatusCode::kInternal &&
-        result.message().find("commit to PostgreSQL") == std::string::npos) {
-      core::Status committed = Commit();
-      if (!committed.ok() && result.ok()) result = committed;
+    // batch holds only records before the failing one); nothing after a failed commit.
+    core::Status flushed = Flush();
+    if (flushed.ok()) flushed = WaitCommitted();
+    if (!flushed.ok() && result.ok()) result = flushed;
+    {
+      std::lock_guard lock(commit_mutex);
+      committer_stop = true;
     }
+    commit_changed.notify_all();
+    committer.join();
     PublishSourceProgress();
     sink.Close();
     SetState(result.ok() ? "stopped" : "failed");

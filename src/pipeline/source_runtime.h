@@ -1,6 +1,6 @@
 // SourceRuntime: one DynamoDB source and every pipeline that reads it, into PostgreSQL.
 //
-//   source threads ──BoundedQueue<Record>──▶ mapper/committer thread ──▶ PostgresSink
+//   source threads ──BoundedQueue<Record>──▶ mapper thread ──batch──▶ committer thread ──▶ PostgresSink
 //
 // The source is read once and fanned out: each record is mapped by every pipeline of the source
 // (one MappingPlan per target table), and the rows of all tables, the dead letters and the
@@ -9,7 +9,9 @@
 // crash the restart resumes exactly after the last commit (exactly-once effect).
 //
 // Batches close at batch_max_rows rows, batch_max_bytes bytes or batch_max_delay after their
-// first record, whichever comes first, so a quiet stream still commits promptly.
+// first record, whichever comes first, so a quiet stream still commits promptly. The mapper
+// hands each closed batch to the committer and maps the next one meanwhile: at most one batch
+// is in flight, commits happen in order, and PostgreSQL's work overlaps the mapping.
 //
 // Failure handling: a lost PostgreSQL connection → reconnect with backoff and resume from the
 // committed checkpoint (a commit whose acknowledgement was lost is recognised by the checkpoint
@@ -37,7 +39,7 @@
 namespace ddb2pg::pipeline {
 
 struct RuntimeOptions {
-  size_t queue_capacity = 4096;  // records between the source and the mapper (~2–4 KB each decoded: bounds memory)
+  size_t queue_capacity = 1024;  // records between the source and the mapper (~6 KB per decoded 2 KB item: bounds memory)
   int batch_max_rows = 10000;                    // rows over all tables of the source
   int batch_max_bytes = 16 * 1024 * 1024;        // row bytes over all tables
   std::chrono::milliseconds batch_max_delay{100};  // from a batch's first record to its commit

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "core/thread_name.h"
 #include "source/rate_limiter.h"
 
 namespace ddb2pg::source {
@@ -256,7 +257,10 @@ core::Status DynamoDbSource::Start(std::optional<std::string> saved_position, co
                         position.shard_sequence_numbers().empty() && position.finished_shards().empty();
 
   state_ = std::move(state);
-  main_thread_ = std::thread([this] { Run(); });
+  main_thread_ = std::thread([this] {
+    core::SetCurrentThreadName("source");
+    Run();
+  });
   return core::Status::Ok();
 }
 
@@ -474,6 +478,7 @@ core::Status DynamoDbSource::State::RunSnapshot(const SourcePosition& position) 
   for (int segment = 0; segment < total; ++segment) {
     if (resume[static_cast<size_t>(segment)].done) continue;
     threads.emplace_back([this, segment, total, &resume, &limiter] {
+      core::SetCurrentThreadName("scan-" + std::to_string(segment));
       core::Status status = ScanSegment(segment, total, resume[static_cast<size_t>(segment)], limiter);
       if (!status.ok()) PhaseError(std::move(status));
     });
@@ -557,7 +562,12 @@ core::Status DynamoDbSource::State::RunStream(const SourcePosition& position) {
   core::Status status = Discover();
   if (!status.ok()) return status;
   std::vector<std::thread> readers;
-  for (int i = 0; i < options.max_concurrent_shards; ++i) readers.emplace_back([this] { ReadShards(); });
+  for (int i = 0; i < options.max_concurrent_shards; ++i) {
+    readers.emplace_back([this, i] {
+      core::SetCurrentThreadName("shard-" + std::to_string(i));
+      ReadShards();
+    });
+  }
 
   const auto interval = milliseconds(std::max(options.discovery_interval_ms, 1));
   while (status.ok()) {

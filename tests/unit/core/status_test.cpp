@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/bounded_queue.h"
 #include "core/json_writer.h"
@@ -71,6 +74,69 @@ TEST(BoundedQueue, PopForTimesOut) {
   BoundedQueue<int> queue(1);
   EXPECT_EQ(queue.PopFor(std::chrono::milliseconds(10)), std::nullopt);
   EXPECT_FALSE(queue.closed());
+}
+
+TEST(BoundedQueue, PopManyTakesInOrderUpToMax) {
+  BoundedQueue<int> queue(8);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(queue.Push(i));
+  std::vector<int> out;
+  EXPECT_EQ(queue.PopMany(&out, 3, std::chrono::milliseconds(0)), 3u);
+  EXPECT_EQ(out, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(queue.PopMany(&out, 10, std::chrono::milliseconds(0)), 2u);  // appends what is left
+  EXPECT_EQ(out, (std::vector<int>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(queue.PopMany(&out, 10, std::chrono::milliseconds(10)), 0u);  // empty: times out
+  queue.Close();
+  EXPECT_EQ(queue.PopMany(&out, 10, std::chrono::seconds(10)), 0u);  // closed: returns at once
+}
+
+TEST(BoundedQueue, PopManyWakesWhenAnItemArrives) {
+  BoundedQueue<int> queue(4);
+  std::thread producer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    queue.Push(7);
+  });
+  std::vector<int> out;
+  EXPECT_EQ(queue.PopMany(&out, 4, std::chrono::seconds(10)), 1u);
+  EXPECT_EQ(out, std::vector<int>{7});
+  producer.join();
+}
+
+// Blocked producers are woken only once the queue has drained to half its capacity; a consumer
+// taking one item at a time must still get every item, in each producer's order.
+TEST(BoundedQueue, BlockedProducersResumeAfterDrainingOneAtATime) {
+  constexpr int kProducers = 3;
+  constexpr int kEach = 200;
+  BoundedQueue<std::pair<int, int>> queue(8);
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      for (int i = 0; i < kEach; ++i) ASSERT_TRUE(queue.Push({p, i}));
+    });
+  }
+  std::vector<int> next(kProducers, 0);
+  for (int n = 0; n < kProducers * kEach; ++n) {
+    auto item = queue.Pop();
+    ASSERT_TRUE(item.has_value());
+    EXPECT_EQ(item->second, next[static_cast<size_t>(item->first)]++);
+  }
+  for (auto& producer : producers) producer.join();
+  EXPECT_EQ(queue.size(), 0u);
+}
+
+TEST(BoundedQueue, CloseReleasesBlockedProducers) {
+  BoundedQueue<int> queue(1);
+  ASSERT_TRUE(queue.Push(1));
+  std::atomic<int> refused{0};
+  std::vector<std::thread> producers;
+  for (int p = 0; p < 3; ++p) {
+    producers.emplace_back([&] {
+      if (!queue.Push(2)) ++refused;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  queue.Close();
+  for (auto& producer : producers) producer.join();
+  EXPECT_EQ(refused.load(), 3);
 }
 
 TEST(JsonWriter, NestsAndEscapes) {
