@@ -218,7 +218,8 @@ class SizeHints {
 class Decoder {
  public:
   bool DecodeValue(ondemand::value& json, const AttributePath& path, int depth, Value& out);
-  bool DecodeMap(ondemand::object& json, const AttributePath& path, int depth, Value& out);
+  bool DecodeMap(ondemand::object& json, const AttributePath& path, int depth, Value& out,
+                 const AttributeSelection* only = nullptr);
   Status TakeError() { return std::move(error_); }
 
  private:
@@ -237,7 +238,8 @@ class Decoder {
   SizeHints hints_;
 };
 
-bool Decoder::DecodeMap(ondemand::object& json, const AttributePath& path, int depth, Value& out) {
+bool Decoder::DecodeMap(ondemand::object& json, const AttributePath& path, int depth, Value& out,
+                        const AttributeSelection* only) {
   if (depth >= kMaxAttributeDepth) return TooDeep(path);
   const size_t hint = hints_.Get(path.name);
   Value::Map map;
@@ -247,6 +249,7 @@ bool Decoder::DecodeMap(ondemand::object& json, const AttributePath& path, int d
     ondemand::field& field = field_result.value_unsafe();
     std::string_view name;
     if (auto error = ReadKeyView(field, name)) return Fail(JsonError(path, error, "bad attribute name"));
+    if (only != nullptr && !only->Contains(name)) continue;  // on-demand: the unread value is skipped
     // Decoded in place: `map` is this frame's own, so the entry stays put while children decode.
     auto& entry = map.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple());
     if (!DecodeValue(field.value(), path.Field(entry.first), depth + 1, entry.second)) return false;
@@ -451,10 +454,14 @@ core::Result<Value> DecodeAttributeValue(ondemand::value json, std::string_view 
 }
 
 core::Result<Value> DecodeItem(ondemand::object json, const AttributePath& path) {
+  return DecodeItem(json, path, nullptr);
+}
+
+core::Result<Value> DecodeItem(ondemand::object json, const AttributePath& path, const AttributeSelection* only) {
   try {
     Decoder& decoder = LocalDecoder();
     Value out;
-    if (!decoder.DecodeMap(json, path, 0, out)) return decoder.TakeError();
+    if (!decoder.DecodeMap(json, path, 0, out, only)) return decoder.TakeError();
     return out;
   } catch (const std::exception& e) {
     return InternalError(e);

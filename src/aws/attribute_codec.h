@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "aws/dynamodb_types.h"
 #include "core/value.h"
 
 namespace ddb2pg::aws {
@@ -55,6 +56,9 @@ core::Result<core::Value> DecodeAttributeValue(simdjson::ondemand::value json, s
 core::Result<core::Value> DecodeItem(simdjson::ondemand::object json, std::string_view path);
 // The same, with a chained path (used by the response parsers to name the record lazily).
 core::Result<core::Value> DecodeItem(simdjson::ondemand::object json, const AttributePath& path);
+// The same, decoding only the top-level attributes in `only` (null: all); see AttributeSelection.
+core::Result<core::Value> DecodeItem(simdjson::ondemand::object json, const AttributePath& path,
+                                     const AttributeSelection* only);
 // A whole JSON document that is one item. Copies `json` into a per-thread padded buffer.
 core::Result<core::Value> ParseItemJson(std::string_view json);
 

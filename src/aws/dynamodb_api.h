@@ -28,7 +28,9 @@ class StreamsApi {
   virtual core::Result<std::string> GetShardIterator(const std::string& stream_arn, const std::string& shard_id,
                                                      ShardIteratorType type,
                                                      const std::string& sequence_number) = 0;
-  virtual core::Result<GetRecordsResult> GetRecords(const std::string& shard_iterator, int limit) = 0;
+  // `decode_only`: the image attributes to decode (null: all); Keys are always whole.
+  virtual core::Result<GetRecordsResult> GetRecords(const std::string& shard_iterator, int limit,
+                                                    const AttributeSelection* decode_only = nullptr) = 0;
 };
 
 }  // namespace ddb2pg::aws

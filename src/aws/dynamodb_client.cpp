@@ -175,7 +175,7 @@ core::Result<ScanPage> DynamoDbClient::Scan(const ScanRequest& request) {
   writer.Key("ReturnConsumedCapacity").String("TOTAL").EndObject();
 
   DDB2PG_ASSIGN_OR_RETURN(std::string response, client_.Call(AwsOperation::kScan, request.table_name, body));
-  core::Result<ScanPage> page = ParseScanResponse(response);
+  core::Result<ScanPage> page = ParseScanResponse(response, request.decode_only.get());
   if (!page.ok()) return page.status().WithContext(context);
   if (page->response_bytes == 0) page->response_bytes = response.size();
   return page;

@@ -109,12 +109,14 @@ Status InternalError(std::string_view operation, const std::exception& e) {
 }
 
 // Decodes an object of AttributeValues (an item, key or image) at `json` into `out`.
-Status ReadItem(ondemand::value& json, const AttributePath& path, Value* out) {
+// `only`: the top-level attributes to decode (null: all).
+Status ReadItem(ondemand::value& json, const AttributePath& path, Value* out,
+                const AttributeSelection* only = nullptr) {
   ondemand::object object;
   if (auto error = json.get_object().get(object)) {
     return JsonError(path, error, "expected an object of attributes such as {\"id\": {\"S\": \"x\"}}");
   }
-  core::Result<Value> item = DecodeItem(object, path);
+  core::Result<Value> item = DecodeItem(object, path, only);
   if (!item.ok()) return item.status();
   *out = std::move(item).value();
   return Status::Ok();
@@ -136,7 +138,8 @@ Status CheckAtEnd(ondemand::document& document, const AttributePath& root) {
 
 // ---- Scan ----
 
-Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, ScanPage* page) {
+Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, const AttributeSelection* only,
+                 ScanPage* page) {
   static const AttributePath kRoot{nullptr, "Scan", AttributePath::kNoIndex};
   static const AttributePath kItems{nullptr, "Scan: Items", AttributePath::kNoIndex};
   static const AttributePath kLastKey{nullptr, "Scan: LastEvaluatedKey", AttributePath::kNoIndex};
@@ -169,7 +172,7 @@ Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, S
         if (auto error = element_result.error()) return JsonError(item_path, error, "bad item");
         ondemand::value& element = element_result.value_unsafe();
         Value item;
-        DDB2PG_RETURN_IF_ERROR(ReadItem(element, item_path, &item));
+        DDB2PG_RETURN_IF_ERROR(ReadItem(element, item_path, &item, only));
         page->items.push_back(std::move(item));
         ++index;
       }
@@ -206,7 +209,8 @@ Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, S
 
 // ---- GetRecords ----
 
-Status ParseStreamData(ondemand::object data, const AttributePath& path, StreamRecord* record) {
+Status ParseStreamData(ondemand::object data, const AttributePath& path, const AttributeSelection* only,
+                       StreamRecord* record) {
   bool has_keys = false;
   bool has_sequence_number = false;
   for (auto field_result : data) {
@@ -216,11 +220,11 @@ Status ParseStreamData(ondemand::object data, const AttributePath& path, StreamR
     ondemand::value& value = field.value();
     if (key == "NewImage") {
       Value image;
-      DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("NewImage"), &image));
+      DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("NewImage"), &image, only));
       record->new_image = std::move(image);
     } else if (key == "OldImage") {
       Value image;
-      DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("OldImage"), &image));
+      DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("OldImage"), &image, only));
       record->old_image = std::move(image);
     } else if (key == "Keys") {
       DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("Keys"), &record->keys));
@@ -264,7 +268,8 @@ Status ParseUserIdentity(ondemand::object identity, const AttributePath& path, S
   return Status::Ok();
 }
 
-Status ParseRecord(ondemand::value& json, const AttributePath& path, StreamRecord* record) {
+Status ParseRecord(ondemand::value& json, const AttributePath& path, const AttributeSelection* only,
+                   StreamRecord* record) {
   ondemand::object object;
   if (auto error = json.get_object().get(object)) return JsonError(path, error, "expected a record object");
   bool has_data = false;
@@ -277,7 +282,7 @@ Status ParseRecord(ondemand::value& json, const AttributePath& path, StreamRecor
       const AttributePath data_path = path.Field("dynamodb");
       ondemand::object data;
       if (auto error = value.get_object().get(data)) return JsonError(data_path, error, "must be an object");
-      DDB2PG_RETURN_IF_ERROR(ParseStreamData(data, data_path, record));
+      DDB2PG_RETURN_IF_ERROR(ParseStreamData(data, data_path, only, record));
       has_data = true;
     } else if (key == "eventID") {
       DDB2PG_RETURN_IF_ERROR(ReadStringField(value, path.Field("eventID"), &record->event_id));
@@ -302,7 +307,8 @@ Status ParseRecord(ondemand::value& json, const AttributePath& path, StreamRecor
   return Status::Ok();
 }
 
-Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view input, GetRecordsResult* result) {
+Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view input, const AttributeSelection* only,
+                       GetRecordsResult* result) {
   static const AttributePath kRoot{nullptr, "GetRecords", AttributePath::kNoIndex};
   static const AttributePath kRecords{nullptr, "GetRecords: Records", AttributePath::kNoIndex};
   static const AttributePath kIterator{nullptr, "GetRecords: NextShardIterator", AttributePath::kNoIndex};
@@ -332,7 +338,7 @@ Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view in
         }
         ondemand::value& element = element_result.value_unsafe();
         StreamRecord& record = result->records.emplace_back();
-        DDB2PG_RETURN_IF_ERROR(ParseRecord(element, record_path, &record));
+        DDB2PG_RETURN_IF_ERROR(ParseRecord(element, record_path, only, &record));
         ++index;
       }
     } else if (key == "NextShardIterator") {
@@ -349,11 +355,11 @@ Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view in
 }
 
 template <typename Page, typename Pad, typename Parse>
-core::Result<Page> Run(std::string_view operation, Pad pad, Parse parse) {
+core::Result<Page> Run(std::string_view operation, Pad pad, Parse parse, const AttributeSelection* only) {
   try {
     ParserLease lease;
     Page page;
-    DDB2PG_RETURN_IF_ERROR(parse((*lease).parser, pad(*lease), &page));
+    DDB2PG_RETURN_IF_ERROR(parse((*lease).parser, pad(*lease), only, &page));
     return page;
   } catch (const std::exception& e) {
     return InternalError(operation, e);
@@ -362,21 +368,22 @@ core::Result<Page> Run(std::string_view operation, Pad pad, Parse parse) {
 
 }  // namespace
 
-core::Result<ScanPage> ParseScanResponse(std::string_view body) {
-  return Run<ScanPage>("Scan", [&](ParserState& state) { return PadCopy(state, body); }, ParseScan);
+core::Result<ScanPage> ParseScanResponse(std::string_view body, const AttributeSelection* decode_only) {
+  return Run<ScanPage>("Scan", [&](ParserState& state) { return PadCopy(state, body); }, ParseScan, decode_only);
 }
 
-core::Result<ScanPage> ParseScanResponse(std::string& body) {
-  return Run<ScanPage>("Scan", [&](ParserState&) { return PadInPlace(body); }, ParseScan);
+core::Result<ScanPage> ParseScanResponse(std::string& body, const AttributeSelection* decode_only) {
+  return Run<ScanPage>("Scan", [&](ParserState&) { return PadInPlace(body); }, ParseScan, decode_only);
 }
 
-core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body) {
+core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body, const AttributeSelection* decode_only) {
   return Run<GetRecordsResult>("GetRecords", [&](ParserState& state) { return PadCopy(state, body); },
-                               ParseGetRecords);
+                               ParseGetRecords, decode_only);
 }
 
-core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body) {
-  return Run<GetRecordsResult>("GetRecords", [&](ParserState&) { return PadInPlace(body); }, ParseGetRecords);
+core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body, const AttributeSelection* decode_only) {
+  return Run<GetRecordsResult>("GetRecords", [&](ParserState&) { return PadInPlace(body); }, ParseGetRecords,
+                               decode_only);
 }
 
 }  // namespace ddb2pg::aws

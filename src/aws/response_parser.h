@@ -8,8 +8,12 @@
 //  - The `std::string&` overloads reserve the padding in the caller's string itself (no copy when
 //    its capacity already allows; the contents are never changed). Prefer these for HTTP bodies.
 //
-// Thread-safety: may be called from many threads at once; each thread keeps its own parser, whose
-// buffers grow to the largest body it has seen.
+// `decode_only`: the top-level item/image attributes to decode (null: all); Keys and
+// LastEvaluatedKey are always whole. See AttributeSelection.
+//
+// Thread-safety: may be called from many threads at once. Parsers are pooled, at most one per
+// core (a parser's buffers grow to about 4x the largest body it has seen); a call that finds
+// every parser in use waits for one.
 #pragma once
 
 #include <string>
@@ -22,8 +26,8 @@ namespace ddb2pg::aws {
 
 // {"Items":[...],"Count":n,"ScannedCount":n,"LastEvaluatedKey":{...},
 //  "ConsumedCapacity":{"CapacityUnits":x}} → ScanPage.
-core::Result<ScanPage> ParseScanResponse(std::string_view body);
-core::Result<ScanPage> ParseScanResponse(std::string& body);
+core::Result<ScanPage> ParseScanResponse(std::string_view body, const AttributeSelection* decode_only = nullptr);
+core::Result<ScanPage> ParseScanResponse(std::string& body, const AttributeSelection* decode_only = nullptr);
 
 // {"Records":[{"eventID","eventName","dynamodb":{"ApproximateCreationDateTime","Keys",
 //  "NewImage","OldImage","SequenceNumber","SizeBytes"},"userIdentity":{...}}],
@@ -31,7 +35,9 @@ core::Result<ScanPage> ParseScanResponse(std::string& body);
 // (possibly fractional or in exponent form) and becomes milliseconds. A NextShardIterator that is
 // absent or null gives nullopt (the shard is closed and fully read). eventName must be INSERT,
 // MODIFY or REMOVE; Keys and SequenceNumber are required.
-core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body);
-core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body);
+core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body,
+                                                       const AttributeSelection* decode_only = nullptr);
+core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body,
+                                                       const AttributeSelection* decode_only = nullptr);
 
 }  // namespace ddb2pg::aws

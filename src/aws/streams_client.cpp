@@ -188,7 +188,8 @@ core::Result<std::string> StreamsClient::GetShardIterator(const std::string& str
   return iterator;
 }
 
-core::Result<GetRecordsResult> StreamsClient::GetRecords(const std::string& shard_iterator, int limit) {
+core::Result<GetRecordsResult> StreamsClient::GetRecords(const std::string& shard_iterator, int limit,
+                                                         const AttributeSelection* decode_only) {
   const std::string_view resource = IteratorResource(shard_iterator);
   std::string body;
   core::JsonWriter writer(&body);
@@ -196,7 +197,7 @@ core::Result<GetRecordsResult> StreamsClient::GetRecords(const std::string& shar
   if (limit > 0) writer.Key("Limit").Int(limit);
   writer.EndObject();
   DDB2PG_ASSIGN_OR_RETURN(std::string response, client_.Call(AwsOperation::kGetRecords, resource, std::move(body)));
-  core::Result<GetRecordsResult> result = ParseGetRecordsResponse(response);
+  core::Result<GetRecordsResult> result = ParseGetRecordsResponse(response, decode_only);
   if (!result.ok()) return result.status().WithContext(CallContext(AwsOperation::kGetRecords, resource));
   if (result->response_bytes == 0) result->response_bytes = response.size();
   return result;

@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -18,8 +20,22 @@
 namespace ddb2pg::pipeline {
 namespace {
 
-source::SourceOptions ToSourceOptions(const config::SourceConfig& config) {
+source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
+                                      const std::vector<const processor::MappingPlan*>& plans) {
   source::SourceOptions options;
+  // Decode only what some pipeline reads (plus the key, added by the source), unless one of
+  // them reads the image whole.
+  std::set<std::string> attributes;
+  bool all = false;
+  for (const auto* plan : plans) {
+    auto read = plan->ImageAttributes();
+    if (!read) {
+      all = true;
+      break;
+    }
+    attributes.insert(read->begin(), read->end());
+  }
+  if (!all) options.decode_attributes = std::vector<std::string>(attributes.begin(), attributes.end());
   options.table = config.table;
   options.snapshot_enabled = config.snapshot.enabled;
   options.segments = config.snapshot.segments;
@@ -95,7 +111,7 @@ struct SourceRuntime::Impl {
         clock(clock),
         metrics(metrics),
         sink(sink::PostgresSinkOptions{std::move(conninfo), std::move(checkpoint_id)}),
-        source(ToSourceOptions(source_config), table_api, streams_api, clock),
+        source(ToSourceOptions(source_config, this->plans), table_api, streams_api, clock),
         queue(options.queue_capacity) {
     for (const auto* plan : this->plans) {
       tables.push_back(&plan->spec().table);

@@ -434,6 +434,21 @@ Expression::Expression(Expression&&) noexcept = default;
 Expression& Expression::operator=(Expression&&) noexcept = default;
 Expression::~Expression() = default;
 
+namespace {
+bool CollectFrom(const Expression::Node& node, std::set<std::string>* names) {
+  if (node.kind == NodeKind::kPath) {
+    if (node.path.empty() || node.path[0].is_index) return false;
+    names->insert(node.path[0].name);
+  }
+  for (const auto& arg : node.args) {
+    if (!CollectFrom(*arg, names)) return false;
+  }
+  return true;
+}
+}  // namespace
+
+bool Expression::CollectTopLevelAttributes(std::set<std::string>* names) const { return CollectFrom(*root_, names); }
+
 bool Expression::IsNullLiteral() const {
   return root_->kind == NodeKind::kLiteral && root_->literal.is_null();
 }

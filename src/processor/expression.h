@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -131,6 +132,10 @@ class Expression {
   const std::string& source() const { return source_; }
   // True for a bare literal `null` (a column mapped to nothing).
   bool IsNullLiteral() const;
+  // Adds the top-level attribute names its paths start with (`appearance.mode` → appearance) to
+  // *names. False if it reads the image in a way that names no attribute (then every attribute
+  // may matter). key() reads the record's key, not the image.
+  bool CollectTopLevelAttributes(std::set<std::string>* names) const;
   // The parsed tree (processor-internal; see expression_node.h). MappingPlan uses it to share
   // the first path step between columns.
   const Node& root() const { return *root_; }

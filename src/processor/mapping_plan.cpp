@@ -373,6 +373,15 @@ core::Result<std::optional<Row>> MappingPlan::Map(const core::Record& record) co
 
 const PipelineSpec& MappingPlan::spec() const { return impl_->spec; }
 
+std::optional<std::set<std::string>> MappingPlan::ImageAttributes() const {
+  std::set<std::string> names;
+  if (impl_->filter && !impl_->filter->CollectTopLevelAttributes(&names)) return std::nullopt;
+  for (const CompiledColumn& column : impl_->columns) {
+    if (column.expression && !column.expression->CollectTopLevelAttributes(&names)) return std::nullopt;
+  }
+  return names;
+}
+
 MappingPlan::MappingPlan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MappingPlan::MappingPlan(MappingPlan&&) noexcept = default;
 MappingPlan& MappingPlan::operator=(MappingPlan&&) noexcept = default;

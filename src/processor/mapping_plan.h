@@ -28,6 +28,8 @@
 
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "core/clock.h"
 #include "core/record.h"
@@ -46,6 +48,11 @@ class MappingPlan {
   core::Result<std::optional<Row>> Map(const core::Record& record) const;
 
   const PipelineSpec& spec() const;
+
+  // The top-level image attributes the filter and the columns read: a record whose images hold
+  // just these (and the key) maps exactly like the full record. nullopt when an expression reads
+  // the image in a way that names no attribute. The source decodes only these (SourceOptions).
+  std::optional<std::set<std::string>> ImageAttributes() const;
 
   MappingPlan(MappingPlan&&) noexcept;
   MappingPlan& operator=(MappingPlan&&) noexcept;

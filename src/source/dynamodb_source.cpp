@@ -124,6 +124,7 @@ struct DynamoDbSource::State {
   bool reset_at_start = false;
   aws::TableDescription table;
   std::vector<std::string> key_names;  // HASH, then RANGE
+  std::shared_ptr<const aws::AttributeSelection> decode_only;  // null: decode every attribute
   std::string stream_arn;
   std::set<std::string> watch_shards;  // open when the snapshot began: must be read, not trimmed
 
@@ -226,6 +227,11 @@ core::Status DynamoDbSource::Start(std::optional<std::string> saved_position, co
     }
   }
   if (state->key_names.empty()) return core::Status::Internal("table " + options_.table + " has no key schema");
+  if (options_.decode_attributes) {
+    std::vector<std::string> names = *options_.decode_attributes;
+    names.insert(names.end(), state->key_names.begin(), state->key_names.end());
+    state->decode_only = std::make_shared<const aws::AttributeSelection>(std::move(names));
+  }
   state->stream_arn = state->table.latest_stream_arn;
 
   const SourcePosition& position = state->start_position;
@@ -498,6 +504,7 @@ core::Status DynamoDbSource::State::ScanSegment(int segment, int total_segments,
   request.total_segments = total_segments;
   request.limit = options.page_limit;
   request.consistent_read = options.consistent_read;
+  request.decode_only = decode_only;
   // Resuming after the last key emitted is exact even when items were added or deleted since:
   // ExclusiveStartKey need not exist, and Scan continues after it in the segment's key order.
   request.exclusive_start_key = std::move(resume.last_key);
@@ -751,7 +758,7 @@ void DynamoDbSource::State::ReadOnePage(const std::string& shard_id) {
     iterator = std::move(fresh).value();
   }
 
-  auto page = streams_api.GetRecords(iterator, options.get_records_limit);
+  auto page = streams_api.GetRecords(iterator, options.get_records_limit, decode_only.get());
   if (!page.ok()) {
     if (page.status().code() == core::StatusCode::kExpiredIterator) {
       spdlog::info("source {}: shard {}: iterator expired; resuming after {}", options.table, shard_id,

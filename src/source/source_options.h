@@ -3,7 +3,9 @@
 // Mirrors config::SnapshotSettings / StreamSettings; src/app copies those into this struct.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace ddb2pg::source {
 
@@ -33,6 +35,11 @@ struct SourceOptions {
                                     // response buffers stay half the size (snapshot peak RSS 62 → 50 MB)
   double max_items_per_second = 0;  // snapshot read-rate limit over all segments; 0: unlimited
   bool consistent_read = false;     // strongly consistent Scan (2x the read capacity)
+
+  // The top-level item attributes to decode from Scan items and stream images, besides the key
+  // (the union of what the source's pipelines read: MappingPlan::ImageAttributes); the others
+  // are skipped unread. nullopt: decode every attribute.
+  std::optional<std::vector<std::string>> decode_attributes;
 
   // --- stream ---
   StreamStartAt stream_start_at = StreamStartAt::kTrimHorizon;  // only without snapshot

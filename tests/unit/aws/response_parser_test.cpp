@@ -194,6 +194,62 @@ TEST(ResponseParser, ScanPageWithLastEvaluatedKey) {
   EXPECT_EQ(page->response_bytes, kBody.size());
 }
 
+TEST(ResponseParser, ScanDecodesOnlySelectedAttributesAndWholeKeys) {
+  // `junk` is no valid AttributeValue: skipped unread, it is no error.
+  constexpr std::string_view kBody = R"({"Count":1,
+    "Items":[{"id":{"S":"a"},"email":{"S":"a@example.com"},"junk":{"S":5},
+              "appearance":{"M":{"mode":{"S":"light"},"colorway":{"S":"matcha"}}},"bio":{"S":"tea"}}],
+    "LastEvaluatedKey":{"id":{"S":"a"},"sort":{"N":"1"}}})";
+  const AttributeSelection only({"id", "appearance"});
+  core::Result<ScanPage> page = ParseScanResponse(kBody, &only);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->items.size(), 1u);
+  const Value& item = page->items[0];
+  ASSERT_EQ(item.map().size(), 2u);
+  EXPECT_EQ(item.Find("id")->as_string(), "a");
+  EXPECT_EQ(item.Find("appearance")->map().size(), 2u);  // a selected map is whole
+  EXPECT_EQ(item.Find("email"), nullptr);
+  EXPECT_EQ(item.Find("bio"), nullptr);
+  ASSERT_TRUE(page->last_evaluated_key.has_value());
+  EXPECT_EQ(page->last_evaluated_key->map().size(), 2u);  // keys are never filtered
+
+  // Without a selection the same `junk` is the error it always was.
+  core::Result<ScanPage> all = ParseScanResponse(kBody);
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.status().message().find("junk"), std::string::npos) << all.status().message();
+  // A document cut short inside a skipped attribute is still an error.
+  EXPECT_FALSE(ParseScanResponse(R"({"Items":[{"id":{"S":"a"},"email":{"S":"x")", &only).ok());
+}
+
+TEST(ResponseParser, GetRecordsDecodesOnlySelectedImageAttributes) {
+  constexpr std::string_view kBody = R"({"Records":[{"eventID":"1","eventName":"MODIFY","dynamodb":{
+    "Keys":{"id":{"S":"a"}},
+    "NewImage":{"id":{"S":"a"},"name":{"S":"New"},"followers":{"N":"12"}},
+    "OldImage":{"id":{"S":"a"},"name":{"S":"Old"},"followers":{"N":"11"}},
+    "SequenceNumber":"100","SizeBytes":50,"StreamViewType":"NEW_AND_OLD_IMAGES"}}],
+    "NextShardIterator":"it"})";
+  const AttributeSelection only({"name"});
+  core::Result<GetRecordsResult> page = ParseGetRecordsResponse(kBody, &only);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->records.size(), 1u);
+  const StreamRecord& record = page->records[0];
+  EXPECT_EQ(record.keys, Value::MakeMap({{"id", Value::String("a")}}));
+  ASSERT_TRUE(record.new_image.has_value());
+  ASSERT_TRUE(record.old_image.has_value());
+  EXPECT_EQ(*record.new_image, Value::MakeMap({{"name", Value::String("New")}}));
+  EXPECT_EQ(*record.old_image, Value::MakeMap({{"name", Value::String("Old")}}));
+  EXPECT_EQ(record.sequence_number, "100");
+}
+
+TEST(AttributeSelection, SortsDedupesAndFindsNames) {
+  const AttributeSelection only({"name", "id", "name", "appearance"});
+  EXPECT_EQ(only.names(), (std::vector<std::string>{"appearance", "id", "name"}));
+  EXPECT_TRUE(only.Contains("id"));
+  EXPECT_FALSE(only.Contains("i"));
+  EXPECT_FALSE(only.Contains("names"));
+  EXPECT_FALSE(AttributeSelection({}).Contains(""));
+}
+
 TEST(ResponseParser, ScanLastPageAndEmptyPage) {
   core::Result<ScanPage> last = ParseScanResponse(R"({"Items":[{"id":{"S":"z"}}],"Count":1,"ScannedCount":1})");
   ASSERT_TRUE(last.ok()) << last.status().ToString();

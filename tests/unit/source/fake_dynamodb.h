@@ -213,7 +213,9 @@ class FakeStreams final : public aws::StreamsApi {
     return shard_id + "|" + std::to_string(index);
   }
 
-  core::Result<aws::GetRecordsResult> GetRecords(const std::string& shard_iterator, int limit) override {
+  // Returns the full images whatever `decode_only` says (the decoder's skipping is tested in aws).
+  core::Result<aws::GetRecordsResult> GetRecords(const std::string& shard_iterator, int limit,
+                                                 const aws::AttributeSelection* /*decode_only*/ = nullptr) override {
     std::lock_guard lock(mutex_);
     const auto bar = shard_iterator.find('|');
     const std::string shard_id = shard_iterator.substr(0, bar);
