@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -74,6 +75,9 @@ struct SourceRuntime::Impl {
 
   // Per-pipeline metric handles, in plan order.
   std::vector<prometheus::Counter*> rows_written, dead_letters, skipped, filtered;
+  // records_read[operation]: looked up once, not per record (a family lookup hashes the labels).
+  std::array<prometheus::Counter*, 5> records_read{};
+  std::vector<std::optional<processor::Row>> scratch_rows;  // Add()'s per-plan rows (mapper thread)
   prometheus::Histogram* commit_latency;
   prometheus::Histogram* lag;
 
@@ -119,6 +123,11 @@ struct SourceRuntime::Impl {
       dead_letters.push_back(&metrics.DeadLetters(plan->spec().name));
       skipped.push_back(&metrics.RecordsSkipped(plan->spec().name));
       filtered.push_back(&metrics.RecordsFiltered(plan->spec().name));
+    }
+    for (core::Operation op : {core::Operation::kSnapshot, core::Operation::kCreate, core::Operation::kUpdate,
+                               core::Operation::kDelete, core::Operation::kMarker}) {
+      records_read[static_cast<size_t>(op)] =
+          &metrics.RecordsRead(source_config.name, std::string(core::OperationName(op)));
     }
     commit_latency = &metrics.CommitLatency(source_config.name);
     lag = &metrics.EndToEndLag(source_config.name);
@@ -258,9 +267,11 @@ struct SourceRuntime::Impl {
   // Maps one record through every pipeline into the batch. A kStop pipeline's failure returns
   // the error before the record touches the batch or the position.
   core::Status Add(core::Record& record) {
-    metrics.RecordsRead(source_config.name, std::string(core::OperationName(record.operation))).Increment();
+    records_read[static_cast<size_t>(record.operation)]->Increment();
     if (record.operation != core::Operation::kMarker) {
-      std::vector<std::optional<processor::Row>> rows(plans.size());
+      std::vector<std::optional<processor::Row>>& rows = scratch_rows;  // one per plan, reused
+      rows.resize(plans.size());
+      for (auto& row : rows) row.reset();
       std::vector<sink::DeadLetter> letters;
       for (size_t i = 0; i < plans.size(); ++i) {
         auto mapped = plans[i]->Map(record);

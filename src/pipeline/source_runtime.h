@@ -39,7 +39,7 @@
 namespace ddb2pg::pipeline {
 
 struct RuntimeOptions {
-  size_t queue_capacity = 1024;  // records between the source and the mapper (~6 KB per decoded 2 KB item: bounds memory)
+  size_t queue_capacity = 512;  // records between the source and the mapper (~6 KB per decoded 2 KB item: bounds memory)
   int batch_max_rows = 10000;                    // rows over all tables of the source
   int batch_max_bytes = 16 * 1024 * 1024;        // row bytes over all tables
   std::chrono::milliseconds batch_max_delay{100};  // from a batch's first record to its commit

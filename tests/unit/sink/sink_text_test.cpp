@@ -32,6 +32,41 @@ TEST(CopyTextEncoder, EscapesTheFourSpecialBytesAndWritesNulls) {
   EXPECT_EQ(out.substr(out.size() - 3), "\tu\n");
 }
 
+// The escaper scans 16 bytes at a time: special bytes at every offset and cell length around
+// the block size must come out exactly as the byte-by-byte definition says.
+TEST(CopyTextEncoder, EscapingMatchesTheByteByByteDefinitionAtEveryOffset) {
+  auto reference = [](std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      switch (c) {
+        case '\\': out += "\\\\"; break;
+        case '\t': out += "\\t"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        default: out += c;
+      }
+    }
+    return out;
+  };
+  const std::string specials = "\\\t\n\r";
+  for (size_t length = 0; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (char special : specials) {
+        std::string text(length, 'x');
+        text[at] = special;
+        if (length > 20) text[length - 1 - at / 2] = '\\';  // a second one further on
+        std::string out;
+        CopyTextEncoder::AppendEscaped(out, text);
+        ASSERT_EQ(out, reference(text)) << "length " << length << " at " << at;
+      }
+    }
+    std::string plain(length, 'y');
+    std::string out = "prefix";
+    CopyTextEncoder::AppendEscaped(out, plain);
+    EXPECT_EQ(out, "prefix" + plain);
+  }
+}
+
 TEST(SqlText, QuotesIdentifiersAndSpellsTypes) {
   EXPECT_EQ(QuoteIdentifier("profile"), "\"profile\"");
   EXPECT_EQ(QuoteIdentifier("we\"ird name"), "\"we\"\"ird name\"");
