@@ -35,8 +35,9 @@ struct ParserState {
 class ParserPool {
  public:
   static ParserPool& Instance() {
-    static ParserPool pool(std::max(2u, std::thread::hardware_concurrency()));
-    return pool;
+    // Never destroyed: a thread still parsing during exit must not meet a destroyed mutex.
+    static ParserPool* pool = new ParserPool(std::max(2u, std::thread::hardware_concurrency()));
+    return *pool;
   }
 
   std::unique_ptr<ParserState> Acquire() {
@@ -47,8 +48,9 @@ class ParserPool {
       free_.pop_back();
       return state;
     }
+    auto state = std::make_unique<ParserState>();  // before counting it: a throw here leaks no slot
     ++created_;
-    return std::make_unique<ParserState>();
+    return state;
   }
 
   void Release(std::unique_ptr<ParserState> state) {
@@ -60,7 +62,7 @@ class ParserPool {
   }
 
  private:
-  explicit ParserPool(size_t max) : max_(max) {}
+  explicit ParserPool(size_t max) : max_(max) { free_.reserve(max); }  // Release() never allocates
 
   const size_t max_;
   std::mutex mutex_;

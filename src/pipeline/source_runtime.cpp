@@ -313,6 +313,9 @@ struct SourceRuntime::Impl {
           }
         }
       }
+      // The position first: a record whose position cannot be folded leaves the batch untouched
+      // (its rows must not be committed under a checkpoint that excludes it).
+      DDB2PG_RETURN_IF_ERROR(pending.Fold(record.position));
       for (size_t i = 0; i < plans.size(); ++i) {
         if (!rows[i]) continue;
         batch_bytes += rows[i]->byte_size();
@@ -324,8 +327,9 @@ struct SourceRuntime::Impl {
         batch_change_times.push_back(record.metadata.change_time_ms);
         batch.max_change_time_ms = std::max(batch.max_change_time_ms, record.metadata.change_time_ms);
       }
+    } else {
+      DDB2PG_RETURN_IF_ERROR(pending.Fold(record.position));
     }
-    DDB2PG_RETURN_IF_ERROR(pending.Fold(record.position));
     batch.records += 1;
     if (!batch_deadline) batch_deadline = clock.Monotonic() + options.batch_max_delay;
     return core::Status::Ok();
@@ -366,6 +370,21 @@ struct SourceRuntime::Impl {
       core::SetCurrentThreadName("pg-commit");
       CommitterLoop();
     });
+    // Joined on every way out, an exception included (a joinable thread's destructor aborts).
+    struct CommitterJoin {
+      Impl* impl;
+      std::thread* thread;
+      void Join() {
+        if (!thread->joinable()) return;
+        {
+          std::lock_guard lock(impl->commit_mutex);
+          impl->committer_stop = true;
+        }
+        impl->commit_changed.notify_all();
+        thread->join();
+      }
+      ~CommitterJoin() { Join(); }
+    } committer_join{this, &committer};
 
     core::Status result = core::Status::Ok();
     auto last_progress = clock.Monotonic();
@@ -420,12 +439,7 @@ struct SourceRuntime::Impl {
     core::Status flushed = Flush();
     if (flushed.ok()) flushed = WaitCommitted();
     if (!flushed.ok() && result.ok()) result = flushed;
-    {
-      std::lock_guard lock(commit_mutex);
-      committer_stop = true;
-    }
-    commit_changed.notify_all();
-    committer.join();
+    committer_join.Join();  // now: the sink is closed below
     PublishSourceProgress();
     sink.Close();
     SetState(result.ok() ? "stopped" : "failed");

@@ -440,6 +440,10 @@ bool CollectFrom(const Expression::Node& node, std::set<std::string>* names) {
     if (node.path.empty() || node.path[0].is_index) return false;
     names->insert(node.path[0].name);
   }
+  // key(name) reads the record's key, and the image when a record carries no key map.
+  if (node.kind == NodeKind::kCall && node.function == Function::kKey && !node.key_name.empty()) {
+    names->insert(node.key_name);
+  }
   for (const auto& arg : node.args) {
     if (!CollectFrom(*arg, names)) return false;
   }

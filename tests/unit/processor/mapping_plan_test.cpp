@@ -65,14 +65,14 @@ using Cells_ = std::vector<std::string>;
 TEST(MappingPlan, ImageAttributesAreTheTopLevelNamesItsExpressionsRead) {
   PipelineSpec spec = ProfileSpec();
   spec.table.columns.push_back(Column("mode", "text", "coalesce(appearance.mode, settings.\"ui mode\", 'light')"));
-  spec.table.columns.push_back(Column("kind", "text", "if(exists(tags[0]), operation(), key(id))"));
+  spec.table.columns.push_back(Column("kind", "text", "if(exists(tags[0]), operation(), key('pk'))"));
   spec.filter = "not contains(lower(email), 'test', true)";
   auto plan = MappingPlan::Compile(spec);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   auto read = plan->ImageAttributes();
   ASSERT_TRUE(read.has_value());
   EXPECT_EQ(*read, (std::set<std::string>{"appearance", "bio", "deletedAt", "deleted", "email", "id", "name",
-                                          "settings", "tags"}));
+                                          "pk", "settings", "tags"}));
 }
 
 TEST(MappingPlan, UpsertMapsEveryColumnAndUndeletes) {
