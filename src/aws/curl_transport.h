@@ -23,6 +23,7 @@ class CurlTransport final : public HttpTransport {
   struct Handle;
   CurlTransportOptions options_;
   std::unique_ptr<Handle> handle_;
+  size_t last_body_size_ = 0;  // the next body is reserved from it: pages of one kind are alike
 };
 
 }  // namespace ddb2pg::aws
