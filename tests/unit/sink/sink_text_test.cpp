@@ -9,6 +9,7 @@
 #include "sink/pg_connection.h"
 #include "sink/row_deduper.h"
 #include "sink/sql_text.h"
+#include "sink/table_writer.h"
 
 namespace ddb2pg::sink {
 namespace {
@@ -138,6 +139,19 @@ TEST(RowDeduper, KeepsTheLastRowOfEachKeyInOrder) {
                            KeyRow("c", "1"), KeyRow("a", "3", processor::RowAction::kSoftDelete)};
   EXPECT_EQ(deduper.KeepLast(rows), (std::vector<size_t>{1, 3, 4}));
   EXPECT_EQ(deduper.DescribeKey(rows[0]), "k=a");
+}
+
+// TableWriter's plan: one row per key (the last), in key order, so the COPY walks the B-tree.
+TEST(TableWriterPlan, KeepsTheLastRowOfEachKeyInKeyOrder) {
+  const auto table = KeyedTable(ColumnKind::kText);
+  TableWriter writer(table, 0);
+  std::vector<Row> rows = {KeyRow("m", "1"), KeyRow("c", "1"), KeyRow("x", "1"), KeyRow("c", "2"),
+                           KeyRow("a", "1", processor::RowAction::kHardDelete)};
+  auto plan = writer.MakePlan(rows);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->kept, (std::vector<size_t>{4, 3, 0, 2}));  // a, c (its last row), m, x
+  EXPECT_EQ(plan->upserts, 3);
+  EXPECT_EQ(plan->hard_deletes, 1);
 }
 
 TEST(RowDeduper, ComparesUuidsAndIntegersLikePostgres) {
