@@ -250,6 +250,39 @@ class ReplayServer {
     return false;
   }
 
+  bool CheckStream(simdjson::dom::element root, Error* type, Error* message) const {
+    const std::string_view arn = StringField(root, "StreamArn");
+    if (arn == stream_arn_) return true;
+    *type = "ResourceNotFoundException";
+    *message = "Requested resource not found: Stream: " + std::string(arn) + " not found";
+    return false;
+  }
+
+  // Where a page starting at `begin` ends: at most `limit` fragments and, like the service, no
+  // more once 1 MB is reached (at least one).
+  static size_t PageEnd(const std::vector<std::string>& fragments, size_t begin, size_t end, size_t limit) {
+    size_t stop = begin;
+    size_t bytes = 0;
+    while (stop < end && stop - begin < limit && (stop == begin || bytes < kMaxPageBytes)) {
+      bytes += fragments[stop].size() + 1;
+      ++stop;
+    }
+    return stop;
+  }
+
+  // Appends fragments[begin, stop) as a JSON array.
+  static void AppendArray(const std::vector<std::string>& fragments, size_t begin, size_t stop, std::string* out) {
+    size_t bytes = 2;
+    for (size_t i = begin; i < stop; ++i) bytes += fragments[i].size() + 1;
+    out->reserve(out->size() + bytes + 128);
+    out->push_back('[');
+    for (size_t i = begin; i < stop; ++i) {
+      if (i != begin) out->push_back(',');
+      out->append(fragments[i]);
+    }
+    out->push_back(']');
+  }
+
   void DescribeTable(simdjson::dom::element root, std::string* out, Error* type, Error* message) const {
     if (!CheckTable(root, type, message)) return;
     size_t bytes = 0;
@@ -300,29 +333,16 @@ class ReplayServer {
       }
       start = found->second + 1;
     }
-    size_t stop = start;
-    size_t bytes = 0;
-    while (stop < end && stop - start < static_cast<size_t>(limit) && (stop == start || bytes < kMaxPageBytes)) {
-      bytes += items_[stop].size() + 1;
-      ++stop;
-    }
-    out->reserve(bytes + 160);
-    out->append("{\"Count\":").append(std::to_string(stop - start)).append(",\"Items\":[");
-    for (size_t i = start; i < stop; ++i) {
-      if (i != start) out->push_back(',');
-      out->append(items_[i]);
-    }
-    out->append("],\"ScannedCount\":").append(std::to_string(stop - start));
+    const size_t stop = PageEnd(items_, start, end, static_cast<size_t>(limit));
+    out->append("{\"Count\":").append(std::to_string(stop - start)).append(",\"Items\":");
+    AppendArray(items_, start, stop, out);
+    out->append(",\"ScannedCount\":").append(std::to_string(stop - start));
     if (stop < end) out->append(",\"LastEvaluatedKey\":{\"id\":{\"S\":\"").append(item_ids_[stop - 1]).append("\"}}");
     out->append("}");
   }
 
   void DescribeStream(simdjson::dom::element root, std::string* out, Error* type, Error* message) const {
-    if (StringField(root, "StreamArn") != stream_arn_) {
-      *type = "ResourceNotFoundException";
-      *message = "Requested resource not found: Stream: " + std::string(StringField(root, "StreamArn")) + " not found";
-      return;
-    }
+    if (!CheckStream(root, type, message)) return;
     const int64_t limit = IntField(root, "Limit", 100);
     const std::string_view after = StringField(root, "ExclusiveStartShardId");
     simdjson::dom::element filter;
@@ -353,11 +373,7 @@ class ReplayServer {
 
   // Iterators are "replay/<shard>/<position>".
   void GetShardIterator(simdjson::dom::element root, std::string* out, Error* type, Error* message) const {
-    if (StringField(root, "StreamArn") != stream_arn_) {
-      *type = "ResourceNotFoundException";
-      *message = "Requested resource not found: Stream: " + std::string(StringField(root, "StreamArn")) + " not found";
-      return;
-    }
+    if (!CheckStream(root, type, message)) return;
     const std::string_view shard_id = StringField(root, "ShardId");
     size_t shard = 0;
     while (shard < options_.shards && ShardId(shard) != shard_id) ++shard;
@@ -407,20 +423,10 @@ class ReplayServer {
       return;
     }
     const auto& records = shards_[shard];
-    size_t stop = position;
-    size_t bytes = 0;
-    while (stop < records.size() && stop - position < static_cast<size_t>(limit) &&
-           (stop == position || bytes < kMaxPageBytes)) {
-      bytes += records[stop].size() + 1;
-      ++stop;
-    }
-    out->reserve(bytes + 128);
-    out->append("{\"Records\":[");
-    for (size_t i = position; i < stop; ++i) {
-      if (i != position) out->push_back(',');
-      out->append(records[i]);
-    }
-    out->append("],\"NextShardIterator\":\"replay/").append(std::to_string(shard)).append("/");
+    out->append("{\"Records\":");
+    const size_t stop = PageEnd(records, position, records.size(), static_cast<size_t>(limit));
+    AppendArray(records, position, stop, out);
+    out->append(",\"NextShardIterator\":\"replay/").append(std::to_string(shard)).append("/");
     out->append(std::to_string(stop)).append("\"}");
   }
 

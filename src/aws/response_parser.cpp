@@ -138,6 +138,14 @@ Status CheckAtEnd(ondemand::document& document, const AttributePath& root) {
   return Status::Ok();
 }
 
+// Starts parsing a response body: `document` over `input`, `top` its root object.
+Status OpenResponse(ondemand::parser& parser, simdjson::padded_string_view input, const AttributePath& root,
+                    ondemand::document& document, ondemand::object& top) {
+  if (auto error = parser.iterate(input).get(document)) return JsonError(root, error, "expected a JSON object");
+  if (auto error = document.get_object().get(top)) return JsonError(root, error, "expected a JSON object");
+  return Status::Ok();
+}
+
 // ---- Scan ----
 
 Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, const AttributeSelection* only,
@@ -151,11 +159,8 @@ Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, c
 
   page->response_bytes = input.size();
   ondemand::document document;
-  if (auto error = parser.iterate(input).get(document)) {
-    return JsonError(kRoot, error, "expected a JSON object");
-  }
   ondemand::object top;
-  if (auto error = document.get_object().get(top)) return JsonError(kRoot, error, "expected a JSON object");
+  DDB2PG_RETURN_IF_ERROR(OpenResponse(parser, input, kRoot, document, top));
   for (auto field_result : top) {
     if (auto error = field_result.error()) return JsonError(kRoot, error, "expected a JSON object");
     ondemand::field& field = field_result.value_unsafe();
@@ -317,11 +322,8 @@ Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view in
 
   result->response_bytes = input.size();
   ondemand::document document;
-  if (auto error = parser.iterate(input).get(document)) {
-    return JsonError(kRoot, error, "expected a JSON object");
-  }
   ondemand::object top;
-  if (auto error = document.get_object().get(top)) return JsonError(kRoot, error, "expected a JSON object");
+  DDB2PG_RETURN_IF_ERROR(OpenResponse(parser, input, kRoot, document, top));
   for (auto field_result : top) {
     if (auto error = field_result.error()) return JsonError(kRoot, error, "expected a JSON object");
     ondemand::field& field = field_result.value_unsafe();
