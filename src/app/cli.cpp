@@ -24,7 +24,6 @@
 #include "sink/pg_result.h"
 #include "sink/schema_manager.h"
 #include "sink/sql_text.h"
-#include "source/source_position.h"
 
 namespace ddb2pg::app {
 namespace {
@@ -120,68 +119,73 @@ int CmdStatus(const std::string& path, bool verbose) {
   auto& w = **wiring;
   auto connected = sink::PgConnection::Connect(w.conninfo, "ddb2pg status");
   if (!connected.ok()) return Fail(connected.status(), verbose, "status");
-  PGconn* conn = (*connected)->raw();
+  sink::PgConnection& db = **connected;
   int exit_code = 0;
+  auto cell = [](const sink::PgResult& result, int row, int column) -> std::string {
+    return PQgetisnull(result.get(), row, column) ? "-" : PQgetvalue(result.get(), row, column);
+  };
   for (const auto& source : w.sources) {
-    const char* params[] = {source.checkpoint_id.c_str()};
-    sink::PgResult result(PQexecParams(
-        conn,
-        "SELECT position, EXTRACT(EPOCH FROM now() - updated_at)::float8, records, rows_written, dead_letters, "
-        "commits, EXTRACT(EPOCH FROM updated_at - last_change_time)::float8, last_change_time::text "
-        "FROM ddb2pg.checkpoints WHERE id = $1",
-        1, nullptr, params, nullptr, nullptr, 0));
     std::printf("source %s (table %s) — checkpoint %s\n", source.config->name.c_str(), source.config->table.c_str(),
                 source.checkpoint_id.c_str());
-    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-      std::printf("  no checkpoint table yet (%s)", PQresultErrorMessage(result.get()));
+    auto partitions = db.Query(
+        "SELECT partition_id, kind, state, COALESCE(owner, ''), epoch, records, "
+        "CASE WHEN owner IS NULL THEN '' WHEN lease_expires < now() THEN 'expired' ELSE 'held' END, "
+        "round(EXTRACT(EPOCH FROM now() - updated_at)::numeric, 1)::text, COALESCE(parent, '') "
+        "FROM ddb2pg.partitions WHERE checkpoint_id = $1 ORDER BY kind DESC, partition_id",
+        {source.checkpoint_id}, "reading partitions");
+    if (!partitions.ok()) {
+      std::printf("  no partition table yet (%s)\n", partitions.status().message().c_str());
       exit_code = static_cast<int>(ExitCode::kCheckFailed);
       continue;
     }
-    if (PQntuples(result.get()) == 0 || PQgetisnull(result.get(), 0, 0)) {
-      std::printf("  not started: no committed position yet\n");
+    auto runners = db.Query(
+        "SELECT runner_id, COALESCE(host, ''), COALESCE(pid, 0), COALESCE(lanes, 0), "
+        "round(EXTRACT(EPOCH FROM now() - heartbeat_at)::numeric, 1)::text FROM ddb2pg.runners WHERE checkpoint_id = $1 "
+        "ORDER BY started_at",
+        {source.checkpoint_id}, "reading runners");
+    const int n = PQntuples(partitions->get());
+    if (n == 0) {
+      std::printf("  not started: no partitions yet\n");
       continue;
     }
-    auto position = source::SourcePosition::Parse(PQgetvalue(result.get(), 0, 0));
-    if (!position.ok()) {
-      std::printf("  position unreadable: %s\n", position.status().message().c_str());
-    } else {
-      const auto& p = *position;
-      int segments_done = 0;
-      for (const auto& segment : p.segments()) segments_done += segment.done ? 1 : 0;
-      if (p.snapshot_complete()) {
-        std::printf("  snapshot: complete\n");
+    int segments = 0, segments_done = 0, shards = 0, shards_done = 0;
+    for (int i = 0; i < n; ++i) {
+      const bool done = cell(*partitions, i, 2) == "done";
+      if (cell(*partitions, i, 1) == "segment") {
+        ++segments;
+        segments_done += done ? 1 : 0;
       } else {
-        std::printf("  snapshot: in progress (%d/%zu segments done)\n", segments_done, p.segments().size());
-      }
-      std::printf("  stream: %s\n", p.stream_arn().empty() ? "(not pinned yet)" : p.stream_arn().c_str());
-      std::printf("  shards: %zu open with progress, %zu finished\n", p.shard_sequence_numbers().size(),
-                  p.finished_shards().size());
-      for (const auto& [shard, sequence] : p.shard_sequence_numbers()) {
-        std::printf("    %s at sequence %s\n", shard.c_str(), sequence.c_str());
+        ++shards;
+        shards_done += done ? 1 : 0;
       }
     }
-    auto value = [&](int column) -> std::string {
-      return PQgetisnull(result.get(), 0, column) ? "-" : PQgetvalue(result.get(), 0, column);
-    };
-    std::printf("  committed: %s records, %s rows, %s dead letters in %s commits; last commit %.1f s ago\n",
-                value(2).c_str(), value(3).c_str(), value(4).c_str(), value(5).c_str(),
-                std::atof(PQgetvalue(result.get(), 0, 1)));
-    if (!PQgetisnull(result.get(), 0, 6)) {
-      std::printf("  lag at the last commit: %.1f s (newest change committed: %s)\n",
-                  std::atof(PQgetvalue(result.get(), 0, 6)), value(7).c_str());
+    std::printf("  snapshot: %s (%d/%d segments done)\n", segments_done == segments ? "complete" : "in progress",
+                segments_done, segments);
+    std::printf("  shards: %d known, %d done\n", shards, shards_done);
+    if (runners.ok()) {
+      std::printf("  runners: %d\n", PQntuples(runners->get()));
+      for (int i = 0; i < PQntuples(runners->get()); ++i) {
+        std::printf("    %s (host %s, pid %s, %s lanes), last heartbeat %s s ago\n", cell(*runners, i, 0).c_str(),
+                    cell(*runners, i, 1).c_str(), cell(*runners, i, 2).c_str(), cell(*runners, i, 3).c_str(),
+                    cell(*runners, i, 4).c_str());
+      }
+    }
+    std::printf("  partitions:\n    %-34s %-8s %-8s %-8s %6s %10s %9s  %s\n", "id", "kind", "state", "lease", "epoch",
+                "records", "age (s)", "owner");
+    for (int i = 0; i < n; ++i) {
+      std::printf("    %-34s %-8s %-8s %-8s %6s %10s %9s  %s\n", cell(*partitions, i, 0).c_str(),
+                  cell(*partitions, i, 1).c_str(), cell(*partitions, i, 2).c_str(), cell(*partitions, i, 6).c_str(),
+                  cell(*partitions, i, 4).c_str(), cell(*partitions, i, 5).c_str(), cell(*partitions, i, 7).c_str(),
+                  cell(*partitions, i, 3).c_str());
     }
     for (const auto* plan : source.plans) {
       const std::string name = plan->spec().name;
       const auto& table = plan->spec().table;
-      const char* dl_params[] = {name.c_str()};
-      sink::PgResult dead(PQexecParams(
-          conn, "SELECT count(*) FROM ddb2pg.dead_letters WHERE pipeline = $1", 1, nullptr, dl_params, nullptr,
-          nullptr, 0));
-      const std::string count_sql = "SELECT count(*) FROM " + sink::QualifiedName(table);
-      sink::PgResult rows(PQexec(conn, count_sql.c_str()));
+      auto dead = db.Query("SELECT count(*) FROM ddb2pg.dead_letters WHERE pipeline = $1", {name}, "dead letters");
+      auto rows = db.Query("SELECT count(*) FROM " + sink::QualifiedName(table), {}, "rows");
       std::printf("  pipeline %s → %s.%s: %s rows, %s dead letters\n", name.c_str(), table.schema.c_str(),
-                  table.name.c_str(), PQresultStatus(rows.get()) == PGRES_TUPLES_OK ? PQgetvalue(rows.get(), 0, 0) : "?",
-                  PQresultStatus(dead.get()) == PGRES_TUPLES_OK ? PQgetvalue(dead.get(), 0, 0) : "?");
+                  table.name.c_str(), rows.ok() ? cell(*rows, 0, 0).c_str() : "?",
+                  dead.ok() ? cell(*dead, 0, 0).c_str() : "?");
     }
   }
   return exit_code;
@@ -257,6 +261,8 @@ refused, 5 another runner holds the checkpoint.)");
   run->add_option("--duration", run_duration, "stop cleanly after this many seconds (0: run until Ctrl-C)");
   run->add_option("--progress", progress, "auto, bar, plain or off")->capture_default_str();
   run->add_flag("--init-schema", run_options.init_schema, "create missing tables before starting");
+  run->add_option("--lanes", run_options.lanes,
+                  "parallel lanes per source (default: runtime.lanes, else the number of CPUs)");
 
   auto* validate = app.add_subcommand("validate", "Check the configuration file, then the table, stream and target tables");
   validate->footer("Example: ddb2pg validate -c examples/users.yaml --offline");

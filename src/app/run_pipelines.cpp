@@ -4,6 +4,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <random>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -12,7 +14,10 @@
 #include "app/http_endpoint.h"
 #include "core/thread_name.h"
 #include "pipeline/source_runtime.h"
+#include "sink/pg_lease_store.h"
+#include "sink/postgres_sink.h"
 #include "sink/schema_manager.h"
+#include "source/dynamodb_record_source.h"
 
 namespace ddb2pg::app {
 namespace {
@@ -48,14 +53,79 @@ std::string ProgressLine(const std::string& name, const pipeline::RuntimeProgres
     line += fmt::format("{}/~{} items", Thousands(p.snapshot_items_read), Thousands(estimate));
   } else {
     line += fmt::format("{} {}", p.state, name);
-    line += p.last_lag_ms >= 0 ? fmt::format(" | lag {:.1f} s", p.last_lag_ms / 1000.0) : " | lag -";
-    line += fmt::format(" | shards {} active {} done", p.shards_active, p.shards_finished);
+    line += fmt::format(" | behind {:.1f} s", p.behind_ms / 1000.0);
+    line += fmt::format(" | partitions {} held, {} pending | runners {} | lanes {}", p.partitions_held,
+                        p.partitions_pending, p.live_runners, p.lanes);
   }
   line += fmt::format(" | {} rec/s | {} records, {} rows committed | dead letters {}", Thousands(static_cast<int64_t>(records_per_second)),
                       Thousands(p.records_committed), Thousands(p.rows_committed), Thousands(p.dead_letters));
   if (p.skipped > 0) line += fmt::format(" | skipped {}", Thousands(p.skipped));
   return line;
 }
+}  // namespace
+
+namespace {
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
+  return name;
+}
+
+std::string RunnerId() {
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", HostName(), getpid(), random());
+}
+
+source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
+                                      const std::vector<const processor::MappingPlan*>& plans) {
+  source::SourceOptions options;
+  // Decode only what some pipeline reads (plus the key, added by the source), unless one of
+  // them reads the image whole.
+  std::set<std::string> attributes;
+  bool all = false;
+  for (const auto* plan : plans) {
+    auto read = plan->ImageAttributes();
+    if (!read) {
+      all = true;
+      break;
+    }
+    attributes.insert(read->begin(), read->end());
+  }
+  if (!all) options.decode_attributes = std::vector<std::string>(attributes.begin(), attributes.end());
+  options.table = config.table;
+  options.snapshot_enabled = config.snapshot.enabled;
+  options.segments = config.snapshot.segments;
+  options.page_limit = config.snapshot.page_limit;
+  options.max_items_per_second = config.snapshot.max_items_per_second;
+  options.consistent_read = config.snapshot.consistent_read;
+  options.stream_start_at =
+      config.stream.start_at == "latest" ? source::StreamStartAt::kLatest : source::StreamStartAt::kTrimHorizon;
+  options.poll_interval_ms = config.stream.max_idle_poll_ms;
+  options.on_trimmed =
+      config.stream.on_trimmed == "resnapshot" ? source::TrimmedPolicy::kResnapshot : source::TrimmedPolicy::kStop;
+  options.enable_stream = config.stream.enable_stream;
+  return options;
+}
+
+// What runners sharing a checkpoint must agree on, one fact a line (the conflict message diffs it).
+std::string ConfigText(const config::SourceConfig& source, const std::vector<const processor::MappingPlan*>& plans) {
+  std::string text = fmt::format("source {} table {} segments {} snapshot {}\n", source.name, source.table,
+                                 source.snapshot.segments, source.snapshot.enabled);
+  for (const auto* plan : plans) {
+    const auto& spec = plan->spec();
+    text += fmt::format("pipeline {} table {}.{} on_error {} filter {}\n", spec.name, spec.table.schema,
+                        spec.table.name, static_cast<int>(spec.on_error), spec.filter);
+    std::string key;
+    for (const auto& column : spec.table.key_columns) key += column + ",";
+    text += fmt::format("pipeline {} key {} on_delete {}\n", spec.name, key, static_cast<int>(spec.table.delete_policy));
+    for (const auto& column : spec.table.columns) {
+      text += fmt::format("pipeline {} column {} {} <- {}\n", spec.name, column.name, column.type.ToSql(),
+                          column.expression);
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 void InstallStopSignals() {
@@ -84,22 +154,57 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     }
   }
 
+  const config::Config& config = wiring.config;
   pipeline::RuntimeOptions runtime_options;
-  runtime_options.batch_max_rows = wiring.config.postgres.batch_max_rows;
-  runtime_options.batch_max_bytes = wiring.config.postgres.batch_max_bytes;
-  runtime_options.batch_max_delay = std::chrono::milliseconds(wiring.config.postgres.batch_max_delay_ms);
+  runtime_options.lanes = options.lanes > 0 ? options.lanes : config.runtime.lanes;
+  if (runtime_options.lanes <= 0) runtime_options.lanes = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  runtime_options.lane.batch_max_rows = config.postgres.batch_max_rows;
+  runtime_options.lane.batch_max_bytes = config.postgres.batch_max_bytes;
+  runtime_options.lane.batch_max_delay = std::chrono::milliseconds(config.postgres.batch_max_delay_ms);
+  runtime_options.lease_ttl = std::chrono::milliseconds(config.runtime.lease_ttl_ms);
+  runtime_options.heartbeat = std::chrono::milliseconds(config.runtime.heartbeat_ms);
 
+  // Concrete parts per source: the DynamoDB source, the lease store and one sink per lane.
+  std::vector<std::unique_ptr<source::DynamoDbRecordSource>> sources;
+  std::vector<std::unique_ptr<sink::PgLeaseStore>> stores;
   std::vector<std::unique_ptr<pipeline::SourceRuntime>> runtimes;
+  const std::string runner_id = RunnerId();
   for (auto& source : wiring.sources) {
-    auto runtime = std::make_unique<pipeline::SourceRuntime>(*source.config, source.plans, wiring.conninfo,
-                                                             source.checkpoint_id, *source.table, *source.streams,
-                                                             metrics, runtime_options);
+    auto record_source = std::make_unique<source::DynamoDbRecordSource>(
+        ToSourceOptions(*source.config, source.plans), *source.table, *source.streams, core::SystemClock::Instance());
     aws::DynamoDbClient* client = source.table.get();
-    runtime->SetStreamEnabler([client](const std::string& table) {
+    record_source->SetStreamEnabler([client](const std::string& table) {
       auto updated = client->UpdateStream(table, true, "NEW_AND_OLD_IMAGES");
       return updated.ok() ? core::Status::Ok() : updated.status();
     });
-    runtimes.push_back(std::move(runtime));
+    stores.push_back(std::make_unique<sink::PgLeaseStore>(
+        sink::PgLeaseStoreOptions{wiring.conninfo, source.checkpoint_id, runner_id, runtime_options.lease_ttl}));
+    pipeline::SourceRuntimeParts parts;
+    parts.source_name = source.config->name;
+    parts.source = record_source.get();
+    parts.store = stores.back().get();
+    std::vector<const processor::TableSpec*> tables_of_source;
+    for (const auto* plan : source.plans) tables_of_source.push_back(&plan->spec().table);
+    const std::string conninfo = wiring.conninfo;
+    const std::string checkpoint_id = source.checkpoint_id;
+    parts.make_sink = [=](int) {
+      sink::PostgresSinkOptions sink_options;
+      sink_options.conninfo = conninfo;
+      sink_options.checkpoint_id = checkpoint_id;
+      sink_options.runner_id = runner_id;
+      sink_options.tables = tables_of_source;
+      return std::unique_ptr<pipeline::Sink>(std::make_unique<sink::PostgresSink>(std::move(sink_options)));
+    };
+    parts.identity.runner_id = runner_id;
+    parts.identity.host = HostName();
+    parts.identity.pid = static_cast<int>(getpid());
+    parts.identity.lanes = runtime_options.lanes;
+    parts.identity.config_text = ConfigText(*source.config, source.plans);
+    pipeline::RuntimeOptions source_options = runtime_options;
+    source_options.resnapshot_on_trimmed = source.config->stream.on_trimmed == "resnapshot";
+    runtimes.push_back(std::make_unique<pipeline::SourceRuntime>(std::move(parts), source.plans, metrics,
+                                                                 source_options));
+    sources.push_back(std::move(record_source));
   }
 
   std::string listen = options.metrics_listen.empty() ? wiring.config.metrics.listen : options.metrics_listen;
@@ -116,8 +221,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   std::atomic<int> running{static_cast<int>(runtimes.size())};
   for (size_t i = 0; i < runtimes.size(); ++i) {
     threads.emplace_back([&, i] {
-      // Maps records into batches; its runtime's "pg-commit" thread writes them.
-      core::SetCurrentThreadName("mapper-" + std::to_string(i));
+      core::SetCurrentThreadName("leases-" + std::to_string(i));
       results[i] = runtimes[i]->Run();
       if (!results[i].ok()) {
         // One source failing stops the others: the operator sees one clear failure.

@@ -20,6 +20,7 @@ struct RunOptions {
   ProgressMode progress = ProgressMode::kAuto;
   bool check_schema = true;              // check target tables before starting
   bool init_schema = false;              // create what is missing first (postgres.auto_create does too)
+  int lanes = 0;                         // parallel lanes per source; 0: config runtime.lanes (0: the CPUs)
   const std::atomic<bool>* external_stop = nullptr;  // the demo stops the run through this
   std::atomic<int>* metrics_port = nullptr;          // receives the bound port (tests use :0)
   // Receives the number of source records committed so far (all sources), so the demo can wait

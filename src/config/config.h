@@ -33,8 +33,8 @@ struct SnapshotSettings {
 
 struct StreamSettings {
   std::string start_at = "trim_horizon";  // without snapshot: trim_horizon | latest
-  int max_idle_poll_ms = 250;              // back-off ceiling when a shard returns empty pages
-  int max_concurrent_shards = 16;
+  int max_idle_poll_ms = 250;              // at a shard's tip: wait this long between GetRecords calls
+  int max_concurrent_shards = 16;          // accepted for compatibility; each held shard has its own reader
   std::string on_trimmed = "stop";        // stop | resnapshot: TrimmedDataAccessException or a new stream ARN
   bool enable_stream = false;              // opt-in: enable NEW_AND_OLD_IMAGES on the table if off
 };
@@ -72,6 +72,13 @@ struct MetricsConfig {
   std::string listen = "127.0.0.1:9187";  // "" disables the endpoint
 };
 
+// How a runner runs its sources (docs/config.md, docs/consistency.md).
+struct RuntimeConfig {
+  int lanes = 0;              // parallel lanes per source; 0: the number of CPUs (CLI --lanes overrides)
+  int lease_ttl_ms = 10000;   // a partition lease not renewed this long may be taken by another runner
+  int heartbeat_ms = 1000;    // renew, claim and balance this often (at most lease_ttl_ms / 3)
+};
+
 struct Config {
   int version = 1;
   std::string path;  // the file it was loaded from
@@ -79,6 +86,7 @@ struct Config {
   PostgresConfig postgres;
   std::vector<processor::PipelineSpec> pipelines;
   MetricsConfig metrics;
+  RuntimeConfig runtime;
 
   // The source named `name`, or nullptr.
   const SourceConfig* FindSource(const std::string& name) const;

@@ -29,7 +29,8 @@ using processor::ErrorPolicy;
 using processor::PipelineSpec;
 
 const std::vector<std::string_view> kTopKeys = {"version", "sources", "postgres", "metrics",
-                                                "pipelines"};
+                                                "runtime", "pipelines"};
+const std::vector<std::string_view> kRuntimeKeys = {"lanes", "lease_ttl_ms", "heartbeat_ms"};
 const std::vector<std::string_view> kSourceKeys = {
     "table",         "region",        "endpoint",          "streams_endpoint",
     "profile",       "access_key_id", "secret_access_key", "session_token",
@@ -252,6 +253,17 @@ class ConfigParser {
 
     const YAML::Node metrics = root["metrics"];
     if (metrics && !metrics.IsNull()) ParseMetrics(metrics, config.metrics);
+
+    const YAML::Node runtime = root["runtime"];
+    if (runtime && !runtime.IsNull() && reader_.CheckMap(runtime, "runtime", kRuntimeKeys)) {
+      reader_.Int(runtime, "lanes", "runtime", &config.runtime.lanes, 0, 1024);
+      reader_.Int(runtime, "lease_ttl_ms", "runtime", &config.runtime.lease_ttl_ms, 1000, 3600000);
+      reader_.Int(runtime, "heartbeat_ms", "runtime", &config.runtime.heartbeat_ms, 50, 600000);
+      if (config.runtime.heartbeat_ms * 3 > config.runtime.lease_ttl_ms) {
+        Error(runtime.Mark(), "runtime: heartbeat_ms must be at most a third of lease_ttl_ms (a lease is renewed "
+                              "several times before it can expire)");
+      }
+    }
 
     const YAML::Node pipelines = root["pipelines"];
     if (!pipelines || pipelines.IsNull()) {

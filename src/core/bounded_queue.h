@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -38,6 +39,22 @@ class BoundedQueue {
       --waiting_producers_;
     }
     if (closed_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // Like Push, but also gives up (false, item dropped) once *cancelled turns true while waiting
+  // for room: how one producer among many is stopped without closing the queue for the others.
+  bool PushUnless(T item, const std::atomic<bool>& cancelled) {
+    std::unique_lock lock(mutex_);
+    while (!closed_ && items_.size() >= capacity_) {
+      if (cancelled.load()) return false;
+      ++waiting_producers_;
+      not_full_.wait_for(lock, std::chrono::milliseconds(20));
+      --waiting_producers_;
+    }
+    if (closed_ || cancelled.load()) return false;
     items_.push_back(std::move(item));
     not_empty_.notify_one();
     return true;

@@ -52,6 +52,9 @@ struct Record {
   std::optional<Value> after;   // NewImage, or the scanned item
   RecordMetadata metadata;
   Position position;
+  // Runtime bookkeeping, not data: which partition reader produced the record, so a lane can
+  // discard what a stopped reader left in its queue. 0: untagged.
+  uint64_t reader_tag = 0;
 
   // The image processors read: `after` for snapshot/create/update, `before` for delete (so a
   // soft delete can still map its columns); nullptr when the record has neither.

@@ -59,7 +59,14 @@ Metrics::Metrics()
                           .Register(*registry_)),
       last_commit_time_(BuildGauge().Name("ddb2pg_last_commit_timestamp_seconds")
                             .Help("Unix time of the last commit").Register(*registry_)),
-      ready_(BuildGauge().Name("ddb2pg_ready").Help("1 while the pipelines run").Register(*registry_)) {}
+      ready_(BuildGauge().Name("ddb2pg_ready").Help("1 while the pipelines run").Register(*registry_)),
+      lease_events_(BuildCounter().Name("ddb2pg_lease_events_total")
+                        .Help("Partition lease events of this runner: claimed, released, lost, finished, rewind")
+                        .Register(*registry_)),
+      partitions_held_(BuildGauge().Name("ddb2pg_partitions_held")
+                           .Help("Partitions (Scan segments, stream shards) this runner holds").Register(*registry_)),
+      live_runners_(BuildGauge().Name("ddb2pg_live_runners")
+                        .Help("Runners sharing the source, as this runner last counted them").Register(*registry_)) {}
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;
@@ -98,5 +105,9 @@ prometheus::Histogram& Metrics::EndToEndLag(const std::string& source) {
 }
 prometheus::Gauge& Metrics::LastCommitTime(const std::string& source) { return last_commit_time_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::Ready() { return ready_.Add({}); }
+
+prometheus::Counter& Metrics::LeaseEvents(const std::string& event) { return lease_events_.Add({{"event", event}}); }
+prometheus::Gauge& Metrics::PartitionsHeld(const std::string& source) { return partitions_held_.Add({{"source", source}}); }
+prometheus::Gauge& Metrics::LiveRunners(const std::string& source) { return live_runners_.Add({{"source", source}}); }
 
 }  // namespace ddb2pg::pipeline

@@ -45,7 +45,12 @@ class Metrics {
   prometheus::Histogram& CommitLatency(const std::string& source);
   prometheus::Histogram& EndToEndLag(const std::string& source);
   prometheus::Gauge& LastCommitTime(const std::string& source);
-  prometheus::Gauge& Ready();  // 1 once the pipelines run (snapshot started or stream reading)
+  prometheus::Gauge& Ready();
+
+  // Partitions and leases (per runner: each process exports its own).
+  prometheus::Counter& LeaseEvents(const std::string& event);  // claimed, released, lost, finished, rewind
+  prometheus::Gauge& PartitionsHeld(const std::string& source);
+  prometheus::Gauge& LiveRunners(const std::string& source);  // 1 once the pipelines run (snapshot started or stream reading)
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -67,6 +72,9 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& end_to_end_lag_;
   prometheus::Family<prometheus::Gauge>& last_commit_time_;
   prometheus::Family<prometheus::Gauge>& ready_;
+  prometheus::Family<prometheus::Counter>& lease_events_;
+  prometheus::Family<prometheus::Gauge>& partitions_held_;
+  prometheus::Family<prometheus::Gauge>& live_runners_;
 };
 
 }  // namespace ddb2pg::pipeline

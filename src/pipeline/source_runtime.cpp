@@ -2,471 +2,275 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <array>
 #include <condition_variable>
-#include <mutex>
-#include <optional>
 #include <set>
-#include <string>
 #include <thread>
-#include <vector>
 
-#include "core/bounded_queue.h"
 #include "core/thread_name.h"
-#include "core/value_json.h"
-#include "sink/postgres_sink.h"
-#include "source/dynamodb_source.h"
+#include "pipeline/lease_manager.h"
 
 namespace ddb2pg::pipeline {
-namespace {
-
-source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
-                                      const std::vector<const processor::MappingPlan*>& plans) {
-  source::SourceOptions options;
-  // Decode only what some pipeline reads (plus the key, added by the source), unless one of
-  // them reads the image whole.
-  std::set<std::string> attributes;
-  bool all = false;
-  for (const auto* plan : plans) {
-    auto read = plan->ImageAttributes();
-    if (!read) {
-      all = true;
-      break;
-    }
-    attributes.insert(read->begin(), read->end());
-  }
-  if (!all) options.decode_attributes = std::vector<std::string>(attributes.begin(), attributes.end());
-  options.table = config.table;
-  options.snapshot_enabled = config.snapshot.enabled;
-  options.segments = config.snapshot.segments;
-  options.page_limit = config.snapshot.page_limit;
-  options.max_items_per_second = config.snapshot.max_items_per_second;
-  options.consistent_read = config.snapshot.consistent_read;
-  options.stream_start_at =
-      config.stream.start_at == "latest" ? source::StreamStartAt::kLatest : source::StreamStartAt::kTrimHorizon;
-  options.max_idle_poll_ms = config.stream.max_idle_poll_ms;
-  options.max_concurrent_shards = config.stream.max_concurrent_shards;
-  options.on_trimmed =
-      config.stream.on_trimmed == "resnapshot" ? source::TrimmedPolicy::kResnapshot : source::TrimmedPolicy::kStop;
-  options.enable_stream = config.stream.enable_stream;
-  return options;
-}
-
-bool IsStreamOperation(core::Operation op) {
-  return op == core::Operation::kCreate || op == core::Operation::kUpdate || op == core::Operation::kDelete;
-}
-
-std::string PositionText(const core::Position& position) { return position.partition + "@" + position.offset; }
-
-}  // namespace
 
 struct SourceRuntime::Impl {
-  const config::SourceConfig& source_config;
+  SourceRuntimeParts parts;
   std::vector<const processor::MappingPlan*> plans;
-  std::vector<const processor::TableSpec*> tables;
+  Metrics& metrics;
   RuntimeOptions options;
   const core::Clock& clock;
-  Metrics& metrics;
-  sink::PostgresSink sink;
-  source::DynamoDbSource source;
-  core::BoundedQueue<core::Record> queue;
+
   std::atomic<bool> stop_requested{false};
-
-  // Per-pipeline metric handles, in plan order.
-  std::vector<prometheus::Counter*> rows_written, dead_letters, skipped, filtered;
-  // records_read[operation]: looked up once, not per record (a family lookup hashes the labels).
-  std::array<prometheus::Counter*, 5> records_read{};
-  std::vector<std::optional<processor::Row>> scratch_rows;  // Add()'s per-plan rows (mapper thread)
-  prometheus::Histogram* commit_latency;
-  prometheus::Histogram* lag;
-
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::string stream_arn;
+  int total_segments = 0;
+  std::vector<std::unique_ptr<Lane>> lanes;
   mutable std::mutex progress_mutex;
-  RuntimeProgress progress;
+  RuntimeProgress progress;  // the runtime's own fields (lanes' are summed in on read)
+  int64_t item_count_estimate = 0;
 
-  // The batch being built, and the positions around it.
-  sink::Batch batch;
-  size_t batch_rows = 0;
-  size_t batch_bytes = 0;
-  std::vector<int64_t> batch_change_times;  // stream records' change times, for the lag histogram
-  std::optional<std::chrono::steady_clock::time_point> batch_deadline;
-  source::SourcePosition pending;     // position after the last record added to the batch
-  std::string committed_checkpoint;   // what PostgreSQL holds now ("" before the first commit)
-
-  // The committer: commits the batch handed over while the mapper builds the next one, so
-  // PostgreSQL's work overlaps the mapping (one batch in flight, one being built). Guarded by
-  // commit_mutex; the sink is used only by the committer thread once it runs.
-  struct InFlight {
-    sink::Batch batch;
-    std::vector<int64_t> change_times;
-  };
-  std::mutex commit_mutex;
-  std::condition_variable commit_changed;
-  std::optional<InFlight> in_flight;
-  bool committer_stop = false;
-  core::Status commit_error;  // the committer's first failure; nothing is committed after it
-
-  Impl(const config::SourceConfig& source_config, std::vector<const processor::MappingPlan*> plans,
-       std::string conninfo, std::string checkpoint_id, aws::TableApi& table_api, aws::StreamsApi& streams_api,
-       Metrics& metrics, RuntimeOptions options, const core::Clock& clock)
-      : source_config(source_config),
-        plans(std::move(plans)),
-        options(options),
-        clock(clock),
-        metrics(metrics),
-        sink(sink::PostgresSinkOptions{std::move(conninfo), std::move(checkpoint_id)}),
-        source(ToSourceOptions(source_config, this->plans), table_api, streams_api, clock),
-        queue(options.queue_capacity) {
-    for (const auto* plan : this->plans) {
-      tables.push_back(&plan->spec().table);
-      rows_written.push_back(&metrics.RowsWritten(plan->spec().name));
-      dead_letters.push_back(&metrics.DeadLetters(plan->spec().name));
-      skipped.push_back(&metrics.RecordsSkipped(plan->spec().name));
-      filtered.push_back(&metrics.RecordsFiltered(plan->spec().name));
-    }
-    for (core::Operation op : {core::Operation::kSnapshot, core::Operation::kCreate, core::Operation::kUpdate,
-                               core::Operation::kDelete, core::Operation::kMarker}) {
-      records_read[static_cast<size_t>(op)] =
-          &metrics.RecordsRead(source_config.name, std::string(core::OperationName(op)));
-    }
-    commit_latency = &metrics.CommitLatency(source_config.name);
-    lag = &metrics.EndToEndLag(source_config.name);
-    ResetBatch();
-  }
+  Impl(SourceRuntimeParts parts_in, std::vector<const processor::MappingPlan*> plans_in, Metrics& metrics_in,
+       RuntimeOptions options_in, const core::Clock& clock_in)
+      : parts(std::move(parts_in)), plans(std::move(plans_in)), metrics(metrics_in), options(options_in),
+        clock(clock_in) {}
 
   void SetState(const char* state) {
     std::lock_guard lock(progress_mutex);
     progress.state = state;
   }
 
-  void ResetBatch() {
-    batch = sink::Batch{};
-    for (const auto* table : tables) batch.tables.push_back(sink::TableRows{table, {}});
-    batch_rows = 0;
-    batch_bytes = 0;
-    batch_change_times.clear();
-    batch_deadline.reset();
+  void SleepTick(std::chrono::milliseconds duration) {
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, duration, [&] { return stop_requested.load(); });
   }
 
-  bool BatchFull() const {
-    return batch_rows >= static_cast<size_t>(options.batch_max_rows) ||
-           batch_bytes >= static_cast<size_t>(options.batch_max_bytes);
-  }
-
-  // Opens (or re-opens) the sink, retrying while PostgreSQL is unreachable.
-  core::Result<sink::OpenResult> OpenSink() {
+  // Retries a store call while PostgreSQL is unreachable (until stopped).
+  template <typename Fn>
+  auto Retrying(const char* what, Fn fn) -> decltype(fn()) {
     auto backoff = std::chrono::milliseconds(100);
     while (true) {
-      auto opened = sink.Open(tables);
-      if (opened.ok() || !opened.status().retryable()) return opened;
+      auto result = fn();
+      if (result.ok() || !result.status().retryable() || stop_requested) return result;
       metrics.Errors("connection").Increment();
-      if (stop_requested) return core::Status::Cancelled("stopped while reconnecting to PostgreSQL");
-      spdlog::warn("PostgreSQL unavailable ({}); retrying in {} ms", opened.status().message(), backoff.count());
+      spdlog::warn("{}: {}; retrying in {} ms", what, result.status().message(), backoff.count());
       SetState("reconnecting");
-      clock.SleepFor(backoff);
-      backoff = std::min(backoff * 2, options.reconnect_backoff_max);
+      SleepTick(backoff);
+      backoff = std::min(backoff * 2, options.lane.reconnect_backoff_max);
     }
   }
 
-  // Hands the batch being built to the committer, waiting while the previous one is still in
-  // flight. Returns the committer's failure, if it had one (the batch is then not committed).
-  core::Status Flush() {
-    if (batch.records == 0) return CommitError();
-    batch.checkpoint = pending.Serialize();
-    std::unique_lock lock(commit_mutex);
-    commit_changed.wait(lock, [&] { return !in_flight || !commit_error.ok(); });
-    if (!commit_error.ok()) return commit_error;
-    in_flight = InFlight{std::move(batch), std::move(batch_change_times)};
-    lock.unlock();
-    commit_changed.notify_all();
-    ResetBatch();
+  void Prepare(PartitionLease& lease) {
+    if (lease.kind != PartitionKind::kSegment) return;
+    lease.total_segments = total_segments;
+    lease.segment = std::stoi(lease.id.substr(lease.id.find('/') + 1));
+  }
+
+  core::Status DataLost(const std::string& what) {
+    std::string message = what + "; changes in between are lost upstream";
+    if (!options.resnapshot_on_trimmed) {
+      return {core::StatusCode::kTrimmedData,
+              message + "; on_trimmed is stop: the target may miss changes. Re-snapshot (set stream.on_trimmed: "
+                        "resnapshot, or `ddb2pg reset`) to repair it"};
+    }
+    spdlog::warn("source {}: {}; on_trimmed is resnapshot: scanning the table again", parts.source_name, message);
+    auto layout = Retrying("describing the source", [&] { return parts.source->Describe(); });
+    if (!layout.ok()) return layout.status();
+    auto seed = parts.source->Seed(*layout, std::nullopt);
+    if (!seed.ok()) return seed.status();
+    auto reset = Retrying("re-snapshot", [&]() -> core::Result<bool> {
+      core::Status status = parts.store->Reset(*seed);
+      if (!status.ok()) return status;
+      return true;
+    });
+    if (!reset.ok()) return reset.status();
+    stream_arn = seed->stream_arn;
+    total_segments = seed->total_segments;
     return core::Status::Ok();
   }
 
-  // Waits until nothing is in flight; the committer's failure, if any.
-  core::Status WaitCommitted() {
-    std::unique_lock lock(commit_mutex);
-    commit_changed.wait(lock, [&] { return !in_flight || !commit_error.ok(); });
-    return commit_error;
-  }
-
-  core::Status CommitError() {
-    std::lock_guard lock(commit_mutex);
-    return commit_error;
-  }
-
-  void CommitterLoop() {
-    while (true) {
-      std::unique_lock lock(commit_mutex);
-      commit_changed.wait(lock, [&] { return in_flight.has_value() || committer_stop; });
-      if (!in_flight) return;  // stopping with nothing left
-      lock.unlock();
-      core::Status status = CommitNow(*in_flight);  // in_flight is not touched by the mapper meanwhile
-      lock.lock();
-      if (!status.ok()) {
-        commit_error = std::move(status);
-      } else {
-        in_flight.reset();
-      }
-      lock.unlock();
-      commit_changed.notify_all();
-      if (!CommitError().ok()) return;
+  // Lists the stream's shards: stores new ones, finds pending ones trimmed before they were read.
+  core::Status Discover() {
+    auto listed = parts.source->ListShards(stream_arn);
+    if (!listed.ok()) {
+      if (listed.status().retryable()) return core::Status::Ok();  // next round
+      return listed.status();
     }
-  }
-
-  // Commits one batch. On a lost connection: reconnect, and read the checkpoint back to tell a
-  // commit that landed (checkpoint == ours) from one that did not (checkpoint == previous).
-  core::Status CommitNow(InFlight& flight) {
-    sink::Batch& committing = flight.batch;
-    const auto started = clock.Monotonic();
-    while (true) {
-      core::Status status = sink.Commit(committing);
-      if (status.ok()) break;
-      if (!status.retryable()) {
-        metrics.Errors("commit").Increment();
-        return status.WithContext("commit to PostgreSQL");
-      }
-      metrics.Errors("connection").Increment();
-      spdlog::warn("commit failed ({}); reconnecting", status.message());
-      sink.Close();
-      auto reopened = OpenSink();
-      if (!reopened.ok()) return reopened.status();
-      const std::string saved = reopened->checkpoint.value_or("");
-      if (saved == committing.checkpoint) break;  // it had landed before the connection dropped
-      if (saved != committed_checkpoint) {
-        return core::Status::Internal("checkpoint changed under us while reconnecting (another runner?)");
+    auto synced = parts.store->SyncShards(*listed);
+    if (!synced.ok()) return synced.retryable() ? core::Status::Ok() : synced;
+    auto pending = parts.store->PendingShards();
+    if (!pending.ok()) return pending.status().retryable() ? core::Status::Ok() : pending.status();
+    std::set<std::string> ids;
+    for (const auto& shard : *listed) ids.insert(shard.id);
+    for (const auto& [id, position] : *pending) {
+      if (ids.count(id) == 0) {
+        return DataLost("shard " + id + " of " + stream_arn + " was trimmed before it was read" +
+                        (position.empty() ? std::string() : " past sequence number " + position));
       }
     }
-    const double seconds = std::chrono::duration<double>(clock.Monotonic() - started).count();
-    commit_latency->Observe(seconds);
-    committed_checkpoint = committing.checkpoint;
-    const int64_t now_ms = core::ToEpochMillis(clock.Now());
-    for (int64_t change_ms : flight.change_times) lag->Observe(std::max<int64_t>(0, now_ms - change_ms) / 1000.0);
-    metrics.Commits(source_config.name).Increment();
-    metrics.LastCommitTime(source_config.name).Set(static_cast<double>(now_ms) / 1000.0);
-    int64_t rows = 0;
-    for (size_t i = 0; i < committing.tables.size(); ++i) {
-      rows += static_cast<int64_t>(committing.tables[i].rows.size());
-      rows_written[i]->Increment(static_cast<double>(committing.tables[i].rows.size()));
-    }
-    {
-      std::lock_guard lock(progress_mutex);
-      progress.records_committed += committing.records;
-      progress.rows_committed += rows;
-      progress.dead_letters += static_cast<int64_t>(committing.dead_letters.size());
-      progress.commits += 1;
-      progress.last_commit_unix_ms = now_ms;
-      progress.last_change_time_ms = std::max(progress.last_change_time_ms, committing.max_change_time_ms);
-      if (committing.max_change_time_ms > 0) {
-        progress.last_lag_ms = std::max<int64_t>(0, now_ms - committing.max_change_time_ms);
+    // A replaced or disabled stream: once the old one is read to its end, the gap is data lost.
+    if (pending->empty()) {
+      auto layout = parts.source->Describe();
+      if (layout.ok() && layout->stream_arn != stream_arn) {
+        return DataLost("the stream " + stream_arn + " was replaced by " + layout->stream_arn);
       }
     }
     return core::Status::Ok();
   }
 
-  // Maps one record through every pipeline into the batch. A kStop pipeline's failure returns
-  // the error before the record touches the batch or the position.
-  core::Status Add(core::Record& record) {
-    records_read[static_cast<size_t>(record.operation)]->Increment();
-    if (record.operation != core::Operation::kMarker) {
-      std::vector<std::optional<processor::Row>>& rows = scratch_rows;  // one per plan, reused
-      rows.resize(plans.size());
-      for (auto& row : rows) row.reset();
-      std::vector<sink::DeadLetter> letters;
-      for (size_t i = 0; i < plans.size(); ++i) {
-        auto mapped = plans[i]->Map(record);
-        if (mapped.ok()) {
-          rows[i] = std::move(mapped).value();
-          if (!rows[i]) filtered[i]->Increment();
-          continue;
-        }
-        const auto& spec = plans[i]->spec();
-        metrics.Errors("mapping").Increment();
-        switch (spec.on_error) {
-          case processor::ErrorPolicy::kStop:
-            return core::Status::InvalidArgument("pipeline " + spec.name + ": record " +
-                                                 core::ItemToJson(record.key) + " at " +
-                                                 PositionText(record.position) + ": " +
-                                                 mapped.status().message() + " (on_error: stop)");
-          case processor::ErrorPolicy::kSkip:
-            skipped[i]->Increment();
-            spdlog::warn("pipeline {}: skipped record {}: {}", spec.name, core::ItemToJson(record.key),
-                         mapped.status().message());
-            {
-              std::lock_guard lock(progress_mutex);
-              progress.skipped += 1;
-            }
-            break;
-          case processor::ErrorPolicy::kDeadLetter: {
-            sink::DeadLetter letter;
-            letter.pipeline = spec.name;
-            letter.key_json = record.key.is_map() ? core::ItemToJson(record.key) : "{}";
-            letter.operation = std::string(core::OperationName(record.operation));
-            letter.reason = mapped.status().message();
-            const core::Value* image = record.image();
-            letter.item_json = image != nullptr && image->is_map() ? core::ItemToJson(*image) : "";
-            letter.change_time_ms = record.metadata.change_time_ms;
-            letter.position = PositionText(record.position);
-            dead_letters[i]->Increment();
-            letters.push_back(std::move(letter));
-            break;
-          }
-        }
-      }
-      // The position first: a record whose position cannot be folded leaves the batch untouched
-      // (its rows must not be committed under a checkpoint that excludes it).
-      DDB2PG_RETURN_IF_ERROR(pending.Fold(record.position));
-      for (size_t i = 0; i < plans.size(); ++i) {
-        if (!rows[i]) continue;
-        batch_bytes += rows[i]->byte_size();
-        batch_rows += 1;
-        batch.tables[i].rows.push_back(std::move(*rows[i]));
-      }
-      for (auto& letter : letters) batch.dead_letters.push_back(std::move(letter));
-      if (IsStreamOperation(record.operation)) {
-        batch_change_times.push_back(record.metadata.change_time_ms);
-        batch.max_change_time_ms = std::max(batch.max_change_time_ms, record.metadata.change_time_ms);
-      }
-    } else {
-      DDB2PG_RETURN_IF_ERROR(pending.Fold(record.position));
-    }
-    batch.records += 1;
-    if (!batch_deadline) batch_deadline = clock.Monotonic() + options.batch_max_delay;
-    return core::Status::Ok();
-  }
-
-  void PublishSourceProgress() {
-    const auto p = source.progress();
-    const std::string& name = source_config.name;
-    metrics.SnapshotItemsRead(name).Set(static_cast<double>(p.snapshot_items));
-    metrics.SnapshotItemsEstimate(name).Set(static_cast<double>(p.item_count_estimate));
-    metrics.SnapshotSegmentsDone(name).Set(p.segments_done);
-    metrics.SnapshotComplete(name).Set(p.snapshot_complete ? 1 : 0);
-    metrics.ShardsActive(name).Set(p.shards_active);
-    metrics.ShardsFinished(name).Set(p.shards_finished);
+  void PublishProgress(const LeaseManager& leases) {
     std::lock_guard lock(progress_mutex);
-    progress.snapshot_complete = p.snapshot_complete;
-    progress.snapshot_items_read = p.snapshot_items;
-    progress.snapshot_items_estimate = p.item_count_estimate;
-    progress.shards_active = p.shards_active;
-    progress.shards_finished = p.shards_finished;
-    if (progress.state != "reconnecting") progress.state = p.snapshot_complete ? "streaming" : "snapshot";
+    const LeaseCounts& counts = leases.counts();
+    progress.partitions_held = leases.held();
+    progress.live_runners = counts.live_runners;
+    progress.partitions_pending = counts.pending;
+    progress.segments_pending = counts.segments_pending;
+    progress.snapshot_complete = counts.segments_pending == 0;
+    progress.snapshot_items_estimate = item_count_estimate;
+    progress.lanes = static_cast<int>(lanes.size());
+    progress.state = progress.snapshot_complete ? "streaming" : "snapshot";
+    metrics.SnapshotComplete(parts.source_name).Set(progress.snapshot_complete ? 1 : 0);
+    metrics.SnapshotItemsEstimate(parts.source_name).Set(static_cast<double>(item_count_estimate));
   }
 
   core::Status Run() {
     SetState("starting");
-    auto opened = OpenSink();
-    if (!opened.ok()) return opened.status().WithContext("PostgreSQL");
-    committed_checkpoint = opened->checkpoint.value_or("");
-    if (opened->checkpoint) {
-      auto parsed = source::SourcePosition::Parse(*opened->checkpoint);
-      if (!parsed.ok()) return parsed.status().WithContext("saved checkpoint");
-      pending = std::move(parsed).value();
-      spdlog::info("source {}: resuming from the committed checkpoint", source_config.name);
-    }
-    DDB2PG_RETURN_IF_ERROR(source.Start(opened->checkpoint, &queue).WithContext("source " + source_config.name));
-    metrics.Ready().Set(1);
-    std::thread committer([this] {
-      core::SetCurrentThreadName("pg-commit");
-      CommitterLoop();
+    LeaseStore& store = *parts.store;
+    auto opened = Retrying("PostgreSQL", [&]() -> core::Result<bool> {
+      core::Status status = store.Open();
+      if (!status.ok()) return status;
+      return true;
     });
-    // Joined on every way out, an exception included (a joinable thread's destructor aborts).
-    struct CommitterJoin {
-      Impl* impl;
-      std::thread* thread;
-      void Join() {
-        if (!thread->joinable()) return;
-        {
-          std::lock_guard lock(impl->commit_mutex);
-          impl->committer_stop = true;
-        }
-        impl->commit_changed.notify_all();
-        thread->join();
-      }
-      ~CommitterJoin() { Join(); }
-    } committer_join{this, &committer};
+    if (!opened.ok()) return opened.status().WithContext("PostgreSQL");
+    if (stop_requested) return core::Status::Ok();
+    auto registered = Retrying("registering", [&]() -> core::Result<bool> {
+      core::Status status = store.Register(parts.identity);
+      if (!status.ok()) return status;
+      return true;
+    });
+    if (!registered.ok()) return registered.status();
+
+    auto layout = parts.source->Describe();
+    if (!layout.ok()) return layout.status().WithContext("source " + parts.source_name);
+    item_count_estimate = layout->item_count_estimate;
+    auto state = Retrying("initializing", [&] {
+      return store.Initialize([&](const std::optional<std::string>& legacy) { return parts.source->Seed(*layout, legacy); });
+    });
+    if (!state.ok()) return state.status().WithContext("source " + parts.source_name);
+    stream_arn = state->stream_arn;
+    total_segments = state->total_segments;
+    if (state->migrated) {
+      spdlog::info("source {}: converted the checkpoint of an earlier release into partitions", parts.source_name);
+    }
+    if (stream_arn != layout->stream_arn) {
+      DDB2PG_RETURN_IF_ERROR(DataLost("the stream of table changed since the stored position (pinned " + stream_arn +
+                                      ", now " + layout->stream_arn + "): the stream was disabled and re-enabled"));
+    } else {
+      auto synced = store.SyncShards(layout->shards);
+      if (!synced.ok() && !synced.retryable()) return synced;
+    }
+
+    // Lanes.
+    std::vector<Lane*> lane_ptrs;
+    for (int i = 0; i < std::max(1, options.lanes); ++i) {
+      auto lane = std::make_unique<Lane>(i, *parts.source, parts.make_sink(i), plans, metrics, parts.source_name,
+                                         options.lane, clock);
+      std::lock_guard lock(progress_mutex);  // progress() reads the lanes
+      lanes.push_back(std::move(lane));
+      lane_ptrs.push_back(lanes.back().get());
+    }
+    std::vector<core::Status> lane_results(lanes.size());
+    std::vector<std::thread> lane_threads;
+    std::atomic<int> lanes_running{static_cast<int>(lanes.size())};
+    for (size_t i = 0; i < lanes.size(); ++i) {
+      lane_threads.emplace_back([&, i] {
+        core::SetCurrentThreadName("mapper-" + std::to_string(i));
+        lane_results[i] = lanes[i]->Run();
+        lanes_running.fetch_sub(1);
+        wake.notify_all();
+      });
+    }
+    LeaseManager leases(store, lane_ptrs, metrics, parts.source_name, [this](PartitionLease& lease) { Prepare(lease); });
+    metrics.Ready().Set(1);
 
     core::Status result = core::Status::Ok();
-    auto last_progress = clock.Monotonic();
-    // Records are taken from the queue many at a time (one lock, no per-record wake-up).
-    constexpr size_t kPopMax = 256;
-    std::vector<core::Record> popped;
-    popped.reserve(kPopMax);
-    while (true) {
-      if (stop_requested) break;
-      auto wait = std::chrono::milliseconds(50);
-      if (batch_deadline) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*batch_deadline - clock.Monotonic());
-        wait = std::clamp(left, std::chrono::milliseconds(0), wait);
+    auto last_discovery = clock.Monotonic();
+    while (!stop_requested) {
+      bool lane_failed = false;
+      for (size_t i = 0; i < lanes.size(); ++i) {
+        if (!lane_results[i].ok()) lane_failed = true;
       }
-      result = CommitError();
-      if (!result.ok()) break;
-      popped.clear();
-      queue.PopMany(&popped, kPopMax, wait);
-      // Records popped but not added (a stop, an error) are after every position folded so far:
-      // they were never committed and are read again after a restart.
-      for (auto& record : popped) {
-        if (stop_requested) break;
-        result = Add(record);
-        if (!result.ok()) break;
-        if (BatchFull()) {
-          result = Flush();
-          if (!result.ok()) break;
+      if (lane_failed || lanes_running.load() < static_cast<int>(lanes.size())) break;
+      core::Status ticked = leases.Tick(stream_arn);
+      if (!ticked.ok()) {
+        if (!ticked.retryable()) {
+          result = ticked;
+          break;
         }
+        metrics.Errors("connection").Increment();
+        spdlog::warn("source {}: lease heartbeat failed ({}); retrying", parts.source_name, ticked.message());
+        SetState("reconnecting");
+      } else {
+        PublishProgress(leases);
       }
-      if (!result.ok()) break;
-      if (BatchFull() || (batch_deadline && clock.Monotonic() >= *batch_deadline)) {
-        result = Flush();
-        if (!result.ok()) break;
-      }
-      if (popped.empty()) {
-        core::Status source_status = source.status();
-        if (!source_status.ok() && queue.size() == 0) {
-          result = source_status.WithContext("source " + source_config.name);
+      const bool finished = leases.CollectEvents();
+      for (auto& lane : lanes) {
+        core::Status error = lane->source_error();
+        if (!error.ok()) {
+          result = DataLost(error.message());
           break;
         }
       }
-      if (clock.Monotonic() - last_progress > std::chrono::milliseconds(500)) {
-        PublishSourceProgress();
-        last_progress = clock.Monotonic();
+      if (!result.ok()) break;
+      if (finished || clock.Monotonic() - last_discovery >= options.discovery_interval) {
+        last_discovery = clock.Monotonic();
+        result = Discover();
+        if (!result.ok()) break;
       }
+      SleepTick(options.heartbeat);
     }
     metrics.Ready().Set(0);
-    source.Stop();
-    queue.Close();
-    // Whatever was read is committed, also on a kStop mapping error or a fatal source error (the
-    // batch holds only records before the failing one); nothing after a failed commit.
-    core::Status flushed = Flush();
-    if (flushed.ok()) flushed = WaitCommitted();
-    if (!flushed.ok() && result.ok()) result = flushed;
-    committer_join.Join();  // now: the sink is closed below
-    PublishSourceProgress();
-    sink.Close();
+    for (auto& lane : lanes) lane->RequestStop();
+    for (auto& thread : lane_threads) thread.join();
+    for (auto& lane_result : lane_results) {
+      if (!lane_result.ok() && result.ok()) result = lane_result;
+    }
+    core::Status left = leases.Shutdown();
+    if (!left.ok()) spdlog::warn("source {}: releasing leases: {} (they expire instead)", parts.source_name, left.ToString());
     SetState(result.ok() ? "stopped" : "failed");
     return result;
   }
 };
 
-SourceRuntime::SourceRuntime(const config::SourceConfig& source, std::vector<const processor::MappingPlan*> plans,
-                             std::string conninfo, std::string checkpoint_id, aws::TableApi& table_api,
-                             aws::StreamsApi& streams_api, Metrics& metrics, RuntimeOptions options,
-                             const core::Clock& clock)
-    : impl_(std::make_unique<Impl>(source, std::move(plans), std::move(conninfo), std::move(checkpoint_id), table_api,
-                                   streams_api, metrics, options, clock)) {}
+SourceRuntime::SourceRuntime(SourceRuntimeParts parts, std::vector<const processor::MappingPlan*> plans,
+                             Metrics& metrics, RuntimeOptions options, const core::Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(parts), std::move(plans), metrics, options, clock)) {}
 
 SourceRuntime::~SourceRuntime() = default;
 
 core::Status SourceRuntime::Run() { return impl_->Run(); }
 
-void SourceRuntime::SetStreamEnabler(std::function<core::Status(const std::string& table)> enabler) {
-  impl_->source.SetStreamEnabler(std::move(enabler));
+void SourceRuntime::RequestStop() {
+  impl_->stop_requested = true;
+  impl_->wake.notify_all();
 }
-
-void SourceRuntime::RequestStop() { impl_->stop_requested = true; }
 
 RuntimeProgress SourceRuntime::progress() const {
   std::lock_guard lock(impl_->progress_mutex);
-  return impl_->progress;
+  RuntimeProgress p = impl_->progress;
+  const int64_t now_ms = core::ToEpochMillis(impl_->clock.Now());
+  for (const auto& lane : impl_->lanes) {
+    const LaneProgress l = lane->progress();
+    p.records_committed += l.records_committed;
+    p.rows_committed += l.rows_committed;
+    p.dead_letters += l.dead_letters;
+    p.skipped += l.skipped;
+    p.commits += l.commits;
+    p.snapshot_items_read += l.snapshot_records;
+    p.last_commit_unix_ms = std::max(p.last_commit_unix_ms, l.last_commit_unix_ms);
+    if (l.last_lag_ms >= 0) p.last_lag_ms = std::max(p.last_lag_ms, l.last_lag_ms);
+    if (l.oldest_pending_ms > 0) p.behind_ms = std::max(p.behind_ms, std::max<int64_t>(0, now_ms - l.oldest_pending_ms));
+    p.shards_active += l.partitions - l.segments;
+  }
+  return p;
 }
 
 }  // namespace ddb2pg::pipeline

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "sink/pg_connection.h"
+#include "sink/pg_lease_store.h"
 #include "sink/sql_text.h"
 #include "sink/system_tables.h"
 #include "sink/table_writer.h"
@@ -21,6 +24,14 @@ constexpr const char* kCheckpointSql =
     "rows_written = rows_written + $5, dead_letters = dead_letters + $6, commits = commits + 1, "
     "last_change_time = GREATEST(last_change_time, to_timestamp($7::double precision / 1000)), "
     "updated_at = now() WHERE id = $1 AND fence = $3";
+
+constexpr const char* kAdvanceName = "ddb2pg_advance";
+constexpr const char* kAdvanceSql =
+    "UPDATE ddb2pg.partitions p SET position = COALESCE(NULLIF(u.pos, ''), p.position), "
+    "state = CASE WHEN u.done THEN 'done' ELSE p.state END, records = p.records + u.n, updated_at = now() "
+    "FROM unnest($2::text[], $3::bigint[], $4::text[], $5::boolean[], $6::bigint[]) AS u(id, epoch, pos, done, n) "
+    "WHERE p.checkpoint_id = $1 AND p.partition_id = u.id AND p.owner = $7 AND p.epoch = u.epoch "
+    "RETURNING p.partition_id";
 
 constexpr const char* kDeadLettersName = "ddb2pg_dead_letters";
 constexpr const char* kDeadLettersSql =
@@ -100,7 +111,12 @@ void PostgresSink::Close() {
 
 int PostgresSink::last_direct_tables() const { return impl_->last_direct_tables; }
 
-core::Result<OpenResult> PostgresSink::Open(const std::vector<const processor::TableSpec*>& tables) {
+core::Status PostgresSink::Open() {
+  auto opened = Connect(impl_->options.tables);
+  return opened;
+}
+
+core::Status PostgresSink::Connect(const std::vector<const processor::TableSpec*>& tables) {
   Close();
   Impl& impl = *impl_;
   if (impl.options.checkpoint_id.empty()) return core::Status::InvalidArgument("the sink needs a checkpoint id");
@@ -124,7 +140,15 @@ core::Result<OpenResult> PostgresSink::Open(const std::vector<const processor::T
   for (auto& writer : impl.writers) DDB2PG_RETURN_IF_ERROR(writer->Prepare(*connection));
   DDB2PG_RETURN_IF_ERROR(connection->Prepare(kCheckpointName, kCheckpointSql, "preparing the checkpoint update"));
   DDB2PG_RETURN_IF_ERROR(connection->Prepare(kDeadLettersName, kDeadLettersSql, "preparing the dead-letter insert"));
+  DDB2PG_RETURN_IF_ERROR(connection->Prepare(kAdvanceName, kAdvanceSql, "preparing the partition update"));
+  impl.connection = std::move(connection);
+  return core::Status::Ok();
+}
 
+core::Result<OpenResult> PostgresSink::Open(const std::vector<const processor::TableSpec*>& tables) {
+  Impl& impl = *impl_;
+  DDB2PG_RETURN_IF_ERROR(Connect(tables));
+  std::unique_ptr<PgConnection> connection = std::move(impl.connection);
   // Taking the fence last: a runner that fails to set up does not fence out a working one.
   auto taken = connection->Query(kTakeFenceSql, {impl.options.checkpoint_id},
                                  "taking checkpoint '" + impl.options.checkpoint_id + "'");
@@ -142,6 +166,85 @@ core::Result<OpenResult> PostgresSink::Open(const std::vector<const processor::T
 
 core::Status PostgresSink::Commit(const Batch& batch) {
   Impl& impl = *impl_;
+  const std::string fence = std::to_string(impl.fence);
+  int64_t rows_written = 0;
+  for (const auto& table_rows : batch.tables) rows_written += static_cast<int64_t>(table_rows.rows.size());
+  PgStatement guard{kCheckpointName,
+                    "",
+                    {impl.options.checkpoint_id,
+                     batch.checkpoint.empty() ? std::nullopt : std::optional<std::string>(batch.checkpoint), fence,
+                     std::to_string(batch.records), std::to_string(rows_written),
+                     std::to_string(batch.dead_letters.size()),
+                     batch.max_change_time_ms > 0 ? std::optional<std::string>(std::to_string(batch.max_change_time_ms))
+                                                  : std::nullopt},
+                    "updating checkpoint '" + impl.options.checkpoint_id + "'"};
+  auto committed = CommitGuarded(batch, std::move(guard),
+                                 [](const PgResult& result) { return std::string_view(PQcmdTuples(result.get())) == "1"; });
+  if (!committed.ok()) return committed.status();
+  if (!*committed) {
+    return core::Status::Conflict("another ddb2pg runner took over checkpoint '" + impl.options.checkpoint_id +
+                                  "' (this runner's fence " + fence + " is stale); this runner must stop");
+  }
+  return core::Status::Ok();
+}
+
+core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
+                                                          const std::vector<pipeline::PartitionAdvance>& advances) {
+  Impl& impl = *impl_;
+  std::vector<std::string> ids, epochs, positions, dones, counts;
+  for (const auto& advance : advances) {
+    ids.push_back(advance.id);
+    epochs.push_back(std::to_string(advance.epoch));
+    positions.push_back(advance.position);
+    dones.emplace_back(advance.done ? "true" : "false");
+    counts.push_back(std::to_string(advance.records));
+  }
+  PgStatement guard{kAdvanceName,
+                    "",
+                    {impl.options.checkpoint_id, TextArray(ids), TextArray(epochs), TextArray(positions),
+                     TextArray(dones), TextArray(counts), impl.options.runner_id},
+                    "advancing partitions of '" + impl.options.checkpoint_id + "'"};
+  std::set<std::string> moved;
+  auto committed = CommitGuarded(batch, std::move(guard), [&](const PgResult& result) {
+    for (int i = 0; i < PQntuples(result.get()); ++i) moved.insert(PQgetvalue(result.get(), i, 0));
+    return moved.size() == ids.size();
+  });
+  if (!committed.ok()) return committed.status();
+  pipeline::CommitResult result;
+  if (!*committed) {
+    for (const auto& id : ids) {
+      if (moved.count(id) == 0) result.lost.push_back(id);
+    }
+  }
+  return result;
+}
+
+core::Result<std::map<std::string, pipeline::StoredPartition>> PostgresSink::ReadPositions(
+    const std::vector<std::string>& ids) {
+  Impl& impl = *impl_;
+  if (impl.connection == nullptr || impl.connection->broken()) {
+    return core::Status::Unavailable("the PostgreSQL connection is closed; Open() the sink again");
+  }
+  auto rows = impl.connection->Query(
+      "SELECT partition_id, COALESCE(position, ''), state = 'done', COALESCE(owner, ''), epoch FROM "
+      "ddb2pg.partitions WHERE checkpoint_id = $1 AND partition_id = ANY ($2::text[])",
+      {impl.options.checkpoint_id, TextArray(ids)}, "reading partition positions");
+  if (!rows.ok()) return impl.Fail(rows.status());
+  std::map<std::string, pipeline::StoredPartition> out;
+  for (int i = 0; i < PQntuples(rows->get()); ++i) {
+    pipeline::StoredPartition stored;
+    stored.position = PQgetvalue(rows->get(), i, 1);
+    stored.done = std::string_view(PQgetvalue(rows->get(), i, 2)) == "t";
+    stored.owner = PQgetvalue(rows->get(), i, 3);
+    stored.epoch = std::stoll(PQgetvalue(rows->get(), i, 4));
+    out[PQgetvalue(rows->get(), i, 0)] = std::move(stored);
+  }
+  return out;
+}
+
+core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement guard,
+                                               const std::function<bool(const PgResult&)>& accepted) {
+  Impl& impl = *impl_;
   impl.last_direct_tables = 0;
   if (impl.connection == nullptr) {
     return core::Status::Unavailable("the PostgreSQL connection is closed; Open() the sink again");
@@ -153,7 +256,6 @@ core::Status PostgresSink::Commit(const Batch& batch) {
 
   // Everything that needs no server first: dedupe, count, check row widths.
   std::vector<std::pair<TableWriter*, TableWriter::Plan>> plans;
-  int64_t rows_written = 0;
   for (const auto& table_rows : batch.tables) {
     if (table_rows.rows.empty()) continue;
     if (table_rows.table == nullptr) return core::Status::Internal("a batch table without its TableSpec");
@@ -167,30 +269,19 @@ core::Status PostgresSink::Commit(const Batch& batch) {
       }
     }
     DDB2PG_ASSIGN_OR_RETURN(auto plan, writer->MakePlan(table_rows.rows));
-    rows_written += static_cast<int64_t>(plan.kept.size());
     plans.emplace_back(writer, std::move(plan));
   }
 
   PgConnection& connection = *impl.connection;
-  const std::string fence = std::to_string(impl.fence);
   {
     std::vector<PgStatement> begin;
     begin.push_back({"", "BEGIN", {}, "BEGIN"});
-    begin.push_back({kCheckpointName,
-                     "",
-                     {impl.options.checkpoint_id,
-                      batch.checkpoint.empty() ? std::nullopt : std::optional<std::string>(batch.checkpoint), fence,
-                      std::to_string(batch.records), std::to_string(rows_written),
-                      std::to_string(batch.dead_letters.size()),
-                      batch.max_change_time_ms > 0 ? std::optional<std::string>(std::to_string(batch.max_change_time_ms))
-                                                   : std::nullopt},
-                     "updating checkpoint '" + impl.options.checkpoint_id + "'"});
+    begin.push_back(std::move(guard));
     auto results = connection.RunPipeline(begin);
     if (!results.ok()) return impl.Fail(results.status());
-    if (std::string_view(PQcmdTuples((*results)[1].get())) != "1") {
+    if (!accepted((*results)[1])) {
       impl.Abort();
-      return core::Status::Conflict("another ddb2pg runner took over checkpoint '" + impl.options.checkpoint_id +
-                                    "' (this runner's fence " + fence + " is stale); this runner must stop");
+      return false;
     }
   }
 
@@ -210,7 +301,7 @@ core::Status PostgresSink::Commit(const Batch& batch) {
   if (std::string_view(PQcmdStatus(results->back().get())) != "COMMIT") {
     return impl.Fail(core::Status::Internal("the transaction was rolled back by the server"));
   }
-  return core::Status::Ok();
+  return true;
 }
 
 }  // namespace ddb2pg::sink

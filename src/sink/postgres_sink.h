@@ -20,20 +20,29 @@
 // stop. Connection failures come back as kUnavailable; the caller reconnects (Open again) and
 // resumes from the checkpoint Open returns, so nothing is lost or applied twice.
 //
+// Partitioned mode (options.runner_id set; the runtime's lanes use it through pipeline::Sink):
+// instead of the checkpoint row and its fence, each commit moves the positions of the
+// partitions it covers in ddb2pg.partitions, guarded by each lease's owner and epoch.
+//
 // Thread-safety: one thread at a time.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "pipeline/sink.h"
+#include "sink/pg_result.h"
 #include "processor/table_spec.h"
 #include "sink/batch.h"
 
 namespace ddb2pg::sink {
+
+struct PgStatement;  // sink/pg_connection.h
 
 struct PostgresSinkOptions {
   std::string conninfo;        // libpq conninfo or URI; PG* environment variables apply as in libpq
@@ -45,6 +54,10 @@ struct PostgresSinkOptions {
   std::string synchronous_commit = "off";
   // COPY batches of new keys straight into the target (see TableWriter); false always stages.
   bool direct_copy = true;
+  // Partitioned mode (pipeline::Sink): the runner whose leases guard each commit, and the tables
+  // Open() prepares. Empty runner_id: the single-checkpoint mode of Open(tables) / Commit(batch).
+  std::string runner_id;
+  std::vector<const processor::TableSpec*> tables;
 };
 
 struct OpenResult {
@@ -52,10 +65,10 @@ struct OpenResult {
   int64_t fence = 0;
 };
 
-class PostgresSink {
+class PostgresSink : public pipeline::Sink {
  public:
   explicit PostgresSink(PostgresSinkOptions options);
-  ~PostgresSink();
+  ~PostgresSink() override;
   PostgresSink(const PostgresSink&) = delete;
   PostgresSink& operator=(const PostgresSink&) = delete;
 
@@ -66,12 +79,26 @@ class PostgresSink {
   // Writes the batch and moves the checkpoint to batch.checkpoint (kept when empty), atomically.
   // batch.tables must name TableSpecs given to Open() (matched by address, else schema + name).
   core::Status Commit(const Batch& batch);
-  void Close();
+  void Close() override;
+
+  // Partitioned mode (see pipeline/sink.h): connects and prepares options.tables; takes no fence.
+  core::Status Open() override;
+  // One transaction: every advance moves its partition WHERE owner = runner_id AND epoch = the
+  // advance's; if any is not held any more, ROLLBACK and report it (nothing written).
+  core::Result<pipeline::CommitResult> Commit(const Batch& batch,
+                                              const std::vector<pipeline::PartitionAdvance>& advances) override;
+  core::Result<std::map<std::string, pipeline::StoredPartition>> ReadPositions(
+      const std::vector<std::string>& ids) override;
 
   // For tests and metrics: how many of the last Commit()'s tables took the direct COPY path.
   int last_direct_tables() const;
 
  private:
+  core::Status Connect(const std::vector<const processor::TableSpec*>& tables);
+  // The body both modes share: BEGIN and `guard` in one round trip; if accepted(guard's result),
+  // the batch's rows and dead letters and COMMIT; else ROLLBACK and false.
+  core::Result<bool> CommitGuarded(const Batch& batch, PgStatement guard,
+                                   const std::function<bool(const PgResult&)>& accepted);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

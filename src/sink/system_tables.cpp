@@ -29,12 +29,56 @@ std::vector<std::string> SystemTables::CreateStatements() {
       "    created_at TIMESTAMPTZ NOT NULL DEFAULT now()\n"
       ");",
       "CREATE INDEX IF NOT EXISTS dead_letters_pipeline_idx ON ddb2pg.dead_letters (pipeline, id);",
+      // The partitioned runtime (docs/consistency.md): the source row keeps the pinned stream
+      // and the Scan's segment count; `position` is an earlier release's checkpoint, converted
+      // on first start.
+      "ALTER TABLE ddb2pg.checkpoints ADD COLUMN IF NOT EXISTS stream_arn TEXT, "
+      "ADD COLUMN IF NOT EXISTS segments INT;",
+      "CREATE TABLE IF NOT EXISTS ddb2pg.partitions (\n"
+      "    checkpoint_id TEXT NOT NULL,\n"
+      "    partition_id TEXT NOT NULL,\n"
+      "    kind TEXT NOT NULL,              -- segment | shard\n"
+      "    parent TEXT,                     -- shards: the parent shard\n"
+      "    state TEXT NOT NULL DEFAULT 'pending',  -- pending | done\n"
+      "    position TEXT,                   -- segment: last key read; shard: last sequence number\n"
+      "    owner TEXT,                      -- the runner holding the lease\n"
+      "    epoch BIGINT NOT NULL DEFAULT 0, -- bumped by every claim; fences commits\n"
+      "    lease_expires TIMESTAMPTZ,       -- PostgreSQL's clock\n"
+      "    records BIGINT NOT NULL DEFAULT 0,\n"
+      "    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
+      "    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
+      "    PRIMARY KEY (checkpoint_id, partition_id)\n"
+      ");",
+      "CREATE TABLE IF NOT EXISTS ddb2pg.runners (\n"
+      "    checkpoint_id TEXT NOT NULL,\n"
+      "    runner_id TEXT NOT NULL,\n"
+      "    host TEXT,\n"
+      "    pid INT,\n"
+      "    lanes INT,\n"
+      "    config TEXT,\n"
+      "    started_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
+      "    heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
+      "    PRIMARY KEY (checkpoint_id, runner_id)\n"
+      ");",
+      "CREATE TABLE IF NOT EXISTS ddb2pg.lease_events (\n"
+      "    id BIGSERIAL PRIMARY KEY,\n"
+      "    checkpoint_id TEXT NOT NULL,\n"
+      "    partition_id TEXT NOT NULL,\n"
+      "    runner_id TEXT NOT NULL,\n"
+      "    epoch BIGINT NOT NULL,\n"
+      "    event TEXT NOT NULL,             -- claim | release-* | lost\n"
+      "    previous_owner TEXT,\n"
+      "    at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()\n"
+      ");",
   };
 }
 
 core::Status SystemTables::Ensure(PgConnection& connection) {
   auto present = connection.Query(
-      "SELECT to_regclass('ddb2pg.checkpoints') IS NOT NULL AND to_regclass('ddb2pg.dead_letters') IS NOT NULL",
+      "SELECT to_regclass('ddb2pg.checkpoints') IS NOT NULL AND to_regclass('ddb2pg.dead_letters') IS NOT NULL "
+      "AND to_regclass('ddb2pg.partitions') IS NOT NULL AND to_regclass('ddb2pg.runners') IS NOT NULL "
+      "AND to_regclass('ddb2pg.lease_events') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
+      "WHERE table_schema = 'ddb2pg' AND table_name = 'checkpoints' AND column_name = 'segments')",
       {}, "checking ddb2pg's tables");
   if (!present.ok()) return present.status();
   if (std::string_view(PQgetvalue(present->get(), 0, 0)) == "t") return core::Status::Ok();

@@ -1,6 +1,7 @@
 // SourceOptions: how the DynamoDB source reads one table (snapshot, then stream).
 //
-// Mirrors config::SnapshotSettings / StreamSettings; src/app copies those into this struct.
+// Mirrors config::SnapshotSettings / StreamSettings; src/app copies those into this struct. The
+// defaults live in config (config/config.h); these are for code that builds options by hand.
 #pragma once
 
 #include <optional>
@@ -43,13 +44,11 @@ struct SourceOptions {
 
   // --- stream ---
   StreamStartAt stream_start_at = StreamStartAt::kTrimHorizon;  // only without snapshot
-  int max_idle_poll_ms = 250;        // back-off ceiling for an idle shard (starts at 10 ms, doubles)
-  int discovery_interval_ms = 10000; // DescribeStream period; also run at once when a shard ends
-  int max_concurrent_shards = 16;    // reader threads; each polls one ready shard at a time
+  int poll_interval_ms = 250;        // at a shard's tip: at most 1000/poll_interval_ms GetRecords calls a second
   int get_records_limit = 1000;      // GetRecords Limit (the service maximum)
   TrimmedPolicy on_trimmed = TrimmedPolicy::kStop;
   // Opt-in: when the table has no stream, enable NEW_AND_OLD_IMAGES through the enabler passed
-  // to DynamoDbSource::SetStreamEnabler (TableApi is read-only). Off: Start() fails naming the fix.
+  // to DynamoDbRecordSource::SetStreamEnabler (TableApi is read-only). Off: Start() fails naming the fix.
   bool enable_stream = false;
 };
 

@@ -1,0 +1,132 @@
+#include "pipeline/batch_builder.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/value_json.h"
+
+namespace ddb2pg::pipeline {
+namespace {
+
+bool IsStreamOperation(core::Operation op) {
+  return op == core::Operation::kCreate || op == core::Operation::kUpdate || op == core::Operation::kDelete;
+}
+
+std::string PositionText(const core::Position& position) { return position.partition + "@" + position.offset; }
+
+}  // namespace
+
+BatchBuilder::BatchBuilder(std::vector<const processor::MappingPlan*> plans, Metrics& metrics,
+                           const std::string& source_name)
+    : plans_(std::move(plans)), metrics_(metrics) {
+  for (const auto* plan : plans_) {
+    tables_.push_back(&plan->spec().table);
+    dead_letters_.push_back(&metrics.DeadLetters(plan->spec().name));
+    skipped_counters_.push_back(&metrics.RecordsSkipped(plan->spec().name));
+    filtered_.push_back(&metrics.RecordsFiltered(plan->spec().name));
+  }
+  for (core::Operation op : {core::Operation::kSnapshot, core::Operation::kCreate, core::Operation::kUpdate,
+                             core::Operation::kDelete, core::Operation::kMarker}) {
+    records_read_.push_back(&metrics.RecordsRead(source_name, std::string(core::OperationName(op))));
+  }
+  ResetBatch();
+}
+
+void BatchBuilder::ResetBatch() {
+  batch_ = sink::Batch{};
+  for (const auto* table : tables_) batch_.tables.push_back(sink::TableRows{table, {}});
+  advances_.clear();
+  change_times_.clear();
+  rows_ = 0;
+  bytes_ = 0;
+  snapshot_records_ = 0;
+}
+
+void BatchBuilder::Clear() { ResetBatch(); }
+
+bool BatchBuilder::Full(int max_rows, int max_bytes) const {
+  return rows_ >= static_cast<size_t>(max_rows) || bytes_ >= static_cast<size_t>(max_bytes);
+}
+
+core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease) {
+  records_read_[static_cast<size_t>(record.operation)]->Increment();
+  if (record.operation != core::Operation::kMarker) {
+    auto& rows = scratch_rows_;  // one per plan, reused
+    rows.resize(plans_.size());
+    for (auto& row : rows) row.reset();
+    std::vector<sink::DeadLetter> letters;
+    for (size_t i = 0; i < plans_.size(); ++i) {
+      auto mapped = plans_[i]->Map(record);
+      if (mapped.ok()) {
+        rows[i] = std::move(mapped).value();
+        if (!rows[i]) filtered_[i]->Increment();
+        continue;
+      }
+      const auto& spec = plans_[i]->spec();
+      metrics_.Errors("mapping").Increment();
+      switch (spec.on_error) {
+        case processor::ErrorPolicy::kStop:
+          return core::Status::InvalidArgument("pipeline " + spec.name + ": record " + core::ItemToJson(record.key) +
+                                               " at " + PositionText(record.position) + ": " +
+                                               mapped.status().message() + " (on_error: stop)");
+        case processor::ErrorPolicy::kSkip:
+          skipped_counters_[i]->Increment();
+          ++skipped_;
+          spdlog::warn("pipeline {}: skipped a record of partition {}: {}", spec.name, lease.id,
+                       mapped.status().message());
+          spdlog::debug("pipeline {}: skipped record {}", spec.name, core::ItemToJson(record.key));
+          break;
+        case processor::ErrorPolicy::kDeadLetter: {
+          sink::DeadLetter letter;
+          letter.pipeline = spec.name;
+          letter.key_json = record.key.is_map() ? core::ItemToJson(record.key) : "{}";
+          letter.operation = std::string(core::OperationName(record.operation));
+          letter.reason = mapped.status().message();
+          const core::Value* image = record.image();
+          letter.item_json = image != nullptr && image->is_map() ? core::ItemToJson(*image) : "";
+          letter.change_time_ms = record.metadata.change_time_ms;
+          letter.position = PositionText(record.position);
+          dead_letters_[i]->Increment();
+          bytes_ += letter.item_json.size() + letter.reason.size() + letter.key_json.size();
+          letters.push_back(std::move(letter));
+          break;
+        }
+      }
+    }
+    for (size_t i = 0; i < plans_.size(); ++i) {
+      if (!rows[i]) continue;
+      bytes_ += rows[i]->byte_size();
+      rows_ += 1;
+      batch_.tables[i].rows.push_back(std::move(*rows[i]));
+    }
+    for (auto& letter : letters) batch_.dead_letters.push_back(std::move(letter));
+    if (IsStreamOperation(record.operation)) {
+      change_times_.push_back(record.metadata.change_time_ms);
+      batch_.max_change_time_ms = std::max(batch_.max_change_time_ms, record.metadata.change_time_ms);
+    }
+  }
+  PartitionAdvance& advance = advances_[lease.id];
+  advance.id = lease.id;
+  advance.epoch = lease.epoch;
+  if (!record.position.offset.empty()) advance.position = record.position.offset;
+  advance.done = advance.done || record.position.partition_done;
+  if (record.operation != core::Operation::kMarker) advance.records += 1;
+  batch_.records += 1;
+  if (record.operation == core::Operation::kSnapshot) ++snapshot_records_;
+  return core::Status::Ok();
+}
+
+BuiltBatch BatchBuilder::Take(const std::map<std::string, std::string>& positions) {
+  BuiltBatch built;
+  for (auto& [id, advance] : advances_) {
+    auto it = positions.find(id);
+    built.before[id] = it == positions.end() ? std::string() : it->second;
+    built.advances.push_back(advance);
+  }
+  built.change_times = std::move(change_times_);
+  built.snapshot_records = snapshot_records_;
+  built.batch = std::move(batch_);
+  ResetBatch();
+  return built;
+}
+
+}  // namespace ddb2pg::pipeline

@@ -1,0 +1,73 @@
+// Committer: a lane's commit thread. It commits the batches its lane hands over, in order, one in
+// flight while the lane maps the next, each with the advances of the partitions it covers.
+//
+// A lost connection is reconnected with backoff; then the stored partitions tell what happened:
+// the batch's positions → it landed; the positions before it → commit again; anything else →
+// commits acknowledged by a server that then crashed were lost (synchronous_commit = off): the
+// lane must rewind those partitions to the stored positions (CommitProblem::rewind). A partition
+// whose lease is gone → CommitProblem::lost. Either stops commits until the lane took the problem.
+//
+// Thread-safety: Submit/WaitIdle/TakeProblem/Stop from the lane's mapper thread; the callback
+// runs on the commit thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/clock.h"
+#include "pipeline/batch_builder.h"
+#include "pipeline/metrics.h"
+#include "pipeline/sink.h"
+
+namespace ddb2pg::pipeline {
+
+struct CommitProblem {
+  std::vector<std::string> lost;                 // leases gone: drop these partitions
+  std::map<std::string, std::string> rewind;     // id → stored position to read again from
+  core::Status error;                            // not Ok: fatal for the lane
+};
+
+class Committer {
+ public:
+  using OnCommitted = std::function<void(const BuiltBatch& batch, double seconds)>;
+
+  Committer(Sink& sink, const core::Clock& clock, std::chrono::milliseconds reconnect_backoff_max,
+            const std::atomic<bool>& stopping, Metrics& metrics, OnCommitted on_committed);
+  ~Committer();
+
+  void Start(std::string thread_name);
+  // Waits while a batch is in flight; false (batch not taken) while a problem is pending.
+  bool Submit(BuiltBatch batch);
+  // Waits until nothing is in flight or a problem is pending.
+  void WaitIdle();
+  std::optional<CommitProblem> TakeProblem();
+  bool problem_pending();
+  void Stop();
+
+ private:
+  void Loop();
+  // Commits one batch, reconnecting; nullopt when it landed.
+  std::optional<CommitProblem> CommitNow(const BuiltBatch& flight);
+  core::Status Reopen();
+
+  Sink& sink_;
+  const core::Clock& clock_;
+  const std::chrono::milliseconds reconnect_backoff_max_;
+  const std::atomic<bool>& stopping_;
+  Metrics& metrics_;
+  OnCommitted on_committed_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<BuiltBatch> in_flight_;
+  std::optional<CommitProblem> problem_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ddb2pg::pipeline

@@ -1,0 +1,349 @@
+#include "pipeline/lane.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace ddb2pg::pipeline {
+namespace {
+bool IsStreamOperation(core::Operation op) {
+  return op == core::Operation::kCreate || op == core::Operation::kUpdate || op == core::Operation::kDelete;
+}
+}  // namespace
+
+Lane::Lane(int index, RecordSource& source, std::unique_ptr<Sink> sink,
+           std::vector<const processor::MappingPlan*> plans, Metrics& metrics, const std::string& source_name,
+           LaneOptions options, const core::Clock& clock)
+    : index_(index),
+      source_(source),
+      sink_(std::move(sink)),
+      metrics_(metrics),
+      source_name_(source_name),
+      options_(options),
+      clock_(clock),
+      queue_(options.queue_capacity),
+      builder_(plans, metrics, source_name) {
+  commits_counter_ = &metrics.Commits(source_name);
+  commit_latency_ = &metrics.CommitLatency(source_name);
+  lag_ = &metrics.EndToEndLag(source_name);
+  for (const auto* plan : plans) rows_written_.push_back(&metrics.RowsWritten(plan->spec().name));
+}
+
+Lane::~Lane() {
+  if (committer_) committer_->Stop();
+  for (auto& [id, slot] : slots_) {
+    if (slot.reader) slot.reader->Stop();
+  }
+}
+
+void Lane::Assign(PartitionLease lease, const std::string& stream_arn) {
+  std::lock_guard lock(mutex_);
+  held_.push_back(lease.id);
+  control_.push_back({Control::Kind::kAssign, std::move(lease), stream_arn, ""});
+}
+
+void Lane::Release(const std::string& partition_id, const std::string& why) {
+  std::lock_guard lock(mutex_);
+  PartitionLease lease;
+  lease.id = partition_id;
+  control_.push_back({Control::Kind::kRelease, std::move(lease), "", why});
+}
+
+void Lane::Drop(const std::string& partition_id) {
+  std::lock_guard lock(mutex_);
+  PartitionLease lease;
+  lease.id = partition_id;
+  control_.push_back({Control::Kind::kDrop, std::move(lease), "", "lease lost"});
+}
+
+std::vector<LaneEvent> Lane::TakeEvents() {
+  std::lock_guard lock(mutex_);
+  std::vector<LaneEvent> taken;
+  taken.swap(events_);
+  return taken;
+}
+
+std::vector<std::string> Lane::Held() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
+
+LaneProgress Lane::progress() const {
+  std::lock_guard lock(mutex_);
+  LaneProgress p = progress_;
+  p.partitions = static_cast<int>(held_.size());
+  for (const auto& id : held_) p.segments += id.starts_with("scan/") ? 1 : 0;
+  p.oldest_pending_ms = oldest_pending_change_ms_;
+  return p;
+}
+
+core::Status Lane::source_error() const {
+  std::lock_guard lock(mutex_);
+  return source_error_;
+}
+
+std::string Lane::Committed(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = committed_.find(id);
+  return it == committed_.end() ? std::string() : it->second;
+}
+
+void Lane::Emit(LaneEvent event) {
+  std::lock_guard lock(mutex_);
+  committed_.erase(event.lease.id);
+  held_.erase(std::remove(held_.begin(), held_.end(), event.lease.id), held_.end());
+  events_.push_back(std::move(event));
+}
+
+void Lane::StartReader(Slot& slot) {
+  slot.tag = next_tag_++;
+  tag_owner_[slot.tag] = slot.lease.id;
+  slot.done_read = false;
+  slot.reader = source_.Open(slot.lease, slot.stream_arn, slot.tag, &queue_);
+}
+
+void Lane::RemoveSlot(const std::string& id, LaneEvent::Kind kind, const std::string& why) {
+  auto it = slots_.find(id);
+  if (it == slots_.end()) return;
+  if (it->second.reader) it->second.reader->Stop();
+  tag_owner_.erase(it->second.tag);
+  Emit({kind, {id, it->second.lease.epoch}, why});
+  slots_.erase(it);
+}
+
+void Lane::HandleControl() {
+  std::vector<Control> control;
+  std::vector<std::string> finished;
+  {
+    std::lock_guard lock(mutex_);
+    control.swap(control_);
+  }
+  for (auto& item : control) {
+    switch (item.kind) {
+      case Control::Kind::kAssign: {
+        Slot& slot = slots_[item.lease.id];
+        if (slot.reader) slot.reader->Stop();
+        tag_owner_.erase(slot.tag);
+        {
+          std::lock_guard lock(mutex_);
+          committed_[item.lease.id] = item.lease.position;
+        }
+        slot.flushed = item.lease.position;
+        slot.lease = std::move(item.lease);
+        slot.stream_arn = item.stream_arn;
+        StartReader(slot);
+        break;
+      }
+      case Control::Kind::kRelease:
+        if (slots_.count(item.lease.id) == 0) break;
+        // At a batch boundary: what was read is committed first; the rest is read by the next owner.
+        if (Flush().ok()) committer_->WaitIdle();
+        if (committer_->problem_pending()) {
+          std::lock_guard lock(mutex_);
+          control_.push_back(std::move(item));  // after the problem is handled
+          break;
+        }
+        RemoveSlot(item.lease.id, LaneEvent::Kind::kReleased, item.why);
+        break;
+      case Control::Kind::kDrop:
+        if (slots_.count(item.lease.id) == 0) break;
+        {
+          const bool touched = builder_.Touches(item.lease.id);
+          RemoveSlot(item.lease.id, LaneEvent::Kind::kLost, item.why);
+          if (touched) RewindAll();
+        }
+        break;
+    }
+  }
+  // Partitions whose final record is committed leave the lane.
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    const bool done = Committed(it->first) == kDonePosition;
+    if (!done) {
+      ++it;
+      continue;
+    }
+    const std::string id = it->first;
+    ++it;
+    RemoveSlot(id, LaneEvent::Kind::kFinished, "read to its end");
+  }
+}
+
+core::Status Lane::Flush() {
+  batch_deadline_.reset();
+  if (builder_.empty()) return core::Status::Ok();
+  if (committer_->problem_pending()) return core::Status::Ok();  // handled next: the batch is read again
+  std::map<std::string, std::string> before;
+  for (const auto& [id, slot] : slots_) before[id] = slot.flushed;
+  BuiltBatch built = builder_.Take(before);
+  for (const auto& advance : built.advances) {
+    auto it = slots_.find(advance.id);
+    if (it != slots_.end() && !advance.position.empty()) it->second.flushed = advance.position;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    oldest_pending_change_ms_ = 0;
+  }
+  (void)committer_->Submit(std::move(built));  // false: a problem came first; the rewind reads it again
+  return core::Status::Ok();
+}
+
+void Lane::RewindAll() {
+  builder_.Clear();
+  batch_deadline_.reset();
+  for (auto& [id, slot] : slots_) {
+    if (slot.reader) slot.reader->Stop();
+    tag_owner_.erase(slot.tag);
+    const std::string committed = Committed(id);
+    slot.flushed = committed;
+    slot.lease.position = committed;
+    StartReader(slot);
+  }
+  std::lock_guard lock(mutex_);
+  oldest_pending_change_ms_ = 0;
+}
+
+core::Status Lane::HandleProblem(CommitProblem problem) {
+  if (!problem.error.ok()) return problem.error;
+  for (const auto& id : problem.lost) {
+    spdlog::warn("lane {}: the lease of partition {} was lost (another runner took it over); its uncommitted "
+                 "records are left to the new owner",
+                 index_, id);
+    RemoveSlot(id, LaneEvent::Kind::kLost, "lease lost at commit");
+  }
+  for (const auto& [id, position] : problem.rewind) {
+    std::lock_guard lock(mutex_);
+    auto it = committed_.find(id);
+    if (it != committed_.end()) it->second = position;
+  }
+  RewindAll();
+  return core::Status::Ok();
+}
+
+void Lane::OnCommitted(const BuiltBatch& built, double seconds) {
+  const sink::Batch& batch = built.batch;
+  commit_latency_->Observe(seconds);
+  commits_counter_->Increment();
+  const int64_t now_ms = core::ToEpochMillis(clock_.Now());
+  for (int64_t change_ms : built.change_times) lag_->Observe(std::max<int64_t>(0, now_ms - change_ms) / 1000.0);
+  metrics_.LastCommitTime(source_name_).Set(static_cast<double>(now_ms) / 1000.0);
+  int64_t rows = 0;
+  for (size_t i = 0; i < batch.tables.size() && i < rows_written_.size(); ++i) {
+    rows += static_cast<int64_t>(batch.tables[i].rows.size());
+    rows_written_[i]->Increment(static_cast<double>(batch.tables[i].rows.size()));
+  }
+  std::lock_guard lock(mutex_);
+  for (const auto& advance : built.advances) {
+    auto it = committed_.find(advance.id);
+    if (it == committed_.end()) continue;
+    if (advance.done) {
+      it->second = kDonePosition;
+    } else if (!advance.position.empty()) {
+      it->second = advance.position;
+    }
+  }
+  progress_.records_committed += batch.records;
+  progress_.snapshot_records += built.snapshot_records;
+  progress_.rows_committed += rows;
+  progress_.dead_letters += static_cast<int64_t>(batch.dead_letters.size());
+  progress_.commits += 1;
+  progress_.last_commit_unix_ms = now_ms;
+  if (batch.max_change_time_ms > 0) progress_.last_lag_ms = std::max<int64_t>(0, now_ms - batch.max_change_time_ms);
+}
+
+core::Status Lane::Run() {
+  {
+    auto backoff = std::chrono::milliseconds(100);
+    while (true) {
+      core::Status opened = sink_->Open();
+      if (opened.ok()) break;
+      if (!opened.retryable()) return opened.WithContext("PostgreSQL");
+      metrics_.Errors("connection").Increment();
+      if (stop_requested_) return core::Status::Ok();
+      spdlog::warn("lane {}: PostgreSQL unavailable ({}); retrying in {} ms", index_, opened.message(),
+                   backoff.count());
+      clock_.SleepFor(backoff);
+      backoff = std::min(backoff * 2, options_.reconnect_backoff_max);
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    progress_.connected = true;
+  }
+  committer_ = std::make_unique<Committer>(*sink_, clock_, options_.reconnect_backoff_max, stop_requested_, metrics_,
+                                           [this](const BuiltBatch& batch, double seconds) { OnCommitted(batch, seconds); });
+  committer_->Start("pg-commit-" + std::to_string(index_));
+
+  core::Status result = core::Status::Ok();
+  constexpr size_t kPopMax = 256;
+  std::vector<core::Record> popped;
+  popped.reserve(kPopMax);
+  auto last_reader_check = clock_.Monotonic();
+  while (result.ok() && !stop_requested_) {
+    if (auto problem = committer_->TakeProblem()) {
+      result = HandleProblem(std::move(*problem));
+      if (!result.ok()) break;
+    }
+    HandleControl();
+    auto wait = std::chrono::milliseconds(50);
+    if (batch_deadline_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*batch_deadline_ - clock_.Monotonic());
+      wait = std::clamp(left, std::chrono::milliseconds(0), wait);
+    }
+    popped.clear();
+    queue_.PopMany(&popped, kPopMax, wait);
+    for (auto& record : popped) {
+      auto owner = tag_owner_.find(record.reader_tag);
+      if (owner == tag_owner_.end()) continue;  // from a reader stopped since: read again elsewhere
+      Slot& slot = slots_.at(owner->second);
+      result = builder_.Add(record, slot.lease);
+      if (!result.ok()) break;
+      if (record.position.partition_done) slot.done_read = true;
+      if (IsStreamOperation(record.operation)) {
+        std::lock_guard lock(mutex_);
+        if (oldest_pending_change_ms_ == 0) oldest_pending_change_ms_ = record.metadata.change_time_ms;
+      }
+      if (!batch_deadline_) batch_deadline_ = clock_.Monotonic() + options_.batch_max_delay;
+      if (builder_.Full(options_.batch_max_rows, options_.batch_max_bytes)) (void)Flush();
+    }
+    if (!result.ok()) break;
+    if (batch_deadline_ && clock_.Monotonic() >= *batch_deadline_) (void)Flush();
+    if (clock_.Monotonic() - last_reader_check > std::chrono::milliseconds(200)) {
+      last_reader_check = clock_.Monotonic();
+      std::vector<std::string> failed;
+      for (auto& [id, slot] : slots_) {
+        if (!slot.reader) continue;
+        core::Status status = slot.reader->status();
+        if (status.ok()) continue;
+        if (status.code() != core::StatusCode::kTrimmedData) {
+          result = status;
+          break;
+        }
+        {
+          std::lock_guard lock(mutex_);
+          if (source_error_.ok()) source_error_ = status;
+        }
+        failed.push_back(id);
+      }
+      for (const auto& id : failed) RemoveSlot(id, LaneEvent::Kind::kLost, "trimmed");
+    }
+  }
+  // Whatever was read is committed, also on a kStop mapping error (the batch holds only records
+  // before the failing one); nothing after a failed commit.
+  (void)Flush();
+  committer_->WaitIdle();
+  if (auto problem = committer_->TakeProblem(); problem && !problem->error.ok() && result.ok()) {
+    result = problem->error;
+  }
+  committer_->Stop();
+  for (auto& [id, slot] : slots_) {
+    if (slot.reader) slot.reader->Stop();
+  }
+  sink_->Close();
+  {
+    std::lock_guard lock(mutex_);
+    progress_.connected = false;
+  }
+  return result;
+}
+
+}  // namespace ddb2pg::pipeline

@@ -1,0 +1,146 @@
+// Lane: one share of a runner's partitions, with its own queue, mapping, batching, committer and
+// PostgreSQL connection (Sink). Lanes run in parallel; each partition is in one lane at a time,
+// so per-item order holds inside a lane (a partition's records are committed in reader order).
+//
+//   readers (one per held partition) ──queue──▶ mapper (Run) ──batch──▶ Committer ──▶ Sink
+//
+// The lease manager Assign()s claimed partitions, Release()s some (balancing: done at the next
+// batch boundary, after committing what was read) and Drop()s lost ones. A batch whose commit
+// finds a lease gone is discarded; the lost partitions are dropped, the others rewound to their
+// committed positions and read again (nothing committed twice, nothing skipped).
+//
+// Ownership: borrows the source, plans, metrics and clock; owns its sink, readers and threads.
+// Thread-safety: Assign/Release/Drop/RequestStop/Take*/progress from any thread; Run on one.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/bounded_queue.h"
+#include "core/clock.h"
+#include "pipeline/batch_builder.h"
+#include "pipeline/committer.h"
+#include "pipeline/lease_store.h"
+#include "pipeline/metrics.h"
+#include "pipeline/record_source.h"
+#include "pipeline/sink.h"
+
+namespace ddb2pg::pipeline {
+
+struct LaneOptions {
+  size_t queue_capacity = 512;
+  int batch_max_rows = 10000;
+  int batch_max_bytes = 16 * 1024 * 1024;
+  std::chrono::milliseconds batch_max_delay{100};
+  std::chrono::milliseconds reconnect_backoff_max{5000};
+};
+
+struct LaneProgress {
+  int64_t records_committed = 0;
+  int64_t rows_committed = 0;
+  int64_t dead_letters = 0;
+  int64_t skipped = 0;
+  int64_t commits = 0;
+  int64_t last_commit_unix_ms = 0;
+  int64_t last_lag_ms = -1;
+  int64_t oldest_pending_ms = 0;  // change time of the oldest record read but not committed (0: none)
+  int64_t snapshot_records = 0;  // committed records that came from the Scan
+  int partitions = 0;
+  int segments = 0;
+  bool connected = false;
+};
+
+// A partition a lane finished or gave up, for the lease manager.
+struct LaneEvent {
+  enum class Kind { kFinished, kReleased, kLost } kind = Kind::kFinished;
+  HeldLease lease;
+  std::string why;
+};
+
+class Lane {
+ public:
+  Lane(int index, RecordSource& source, std::unique_ptr<Sink> sink, std::vector<const processor::MappingPlan*> plans,
+       Metrics& metrics, const std::string& source_name, LaneOptions options, const core::Clock& clock);
+  ~Lane();
+
+  // The mapper loop: until RequestStop (→ Ok after the final commit) or a fatal error.
+  core::Status Run();
+  void RequestStop() { stop_requested_ = true; }
+
+  void Assign(PartitionLease lease, const std::string& stream_arn);
+  void Release(const std::string& partition_id, const std::string& why);
+  void Drop(const std::string& partition_id);
+  std::vector<LaneEvent> TakeEvents();
+  // Partition ids held now (assigned, not yet released, dropped or finished).
+  std::vector<std::string> Held() const;
+  LaneProgress progress() const;
+  // A reader's error (kTrimmedData: data lost upstream), Ok while healthy.
+  core::Status source_error() const;
+  int index() const { return index_; }
+
+ private:
+  struct Slot {
+    PartitionLease lease;
+    std::string stream_arn;
+    std::unique_ptr<PartitionReader> reader;
+    uint64_t tag = 0;
+    std::string flushed;    // position at the end of the last batch handed to the committer
+    bool done_read = false;  // its final record was mapped
+  };
+  struct Control {
+    enum class Kind { kAssign, kRelease, kDrop } kind;
+    PartitionLease lease;
+    std::string stream_arn;
+    std::string why;
+  };
+
+  void HandleControl();
+  void StartReader(Slot& slot);
+  void RemoveSlot(const std::string& id, LaneEvent::Kind kind, const std::string& why);
+  core::Status Flush();
+  core::Status HandleProblem(CommitProblem problem);
+  void RewindAll();
+  void OnCommitted(const BuiltBatch& batch, double seconds);
+  void Emit(LaneEvent event);
+  std::string Committed(const std::string& id) const;
+
+  static constexpr const char* kDonePosition = "\x01done";
+
+  const int index_;
+  RecordSource& source_;
+  std::unique_ptr<Sink> sink_;
+  Metrics& metrics_;
+  const std::string source_name_;
+  const LaneOptions options_;
+  const core::Clock& clock_;
+  core::BoundedQueue<core::Record> queue_;
+  BatchBuilder builder_;
+  std::atomic<bool> stop_requested_{false};
+  std::unique_ptr<Committer> committer_;
+
+  std::map<std::string, Slot> slots_;          // mapper thread only (contents of committed: mutex_)
+  std::map<uint64_t, std::string> tag_owner_;  // reader tag → partition id (mapper thread)
+  uint64_t next_tag_ = 1;
+  std::optional<std::chrono::steady_clock::time_point> batch_deadline_;
+  int64_t oldest_pending_change_ms_ = 0;
+
+  mutable std::mutex mutex_;  // guards what follows
+  std::vector<Control> control_;
+  std::vector<LaneEvent> events_;
+  std::vector<std::string> held_;
+  std::map<std::string, std::string> committed_;  // partition → position committed (kDonePosition once done)
+  LaneProgress progress_;
+  core::Status source_error_;
+
+  prometheus::Counter* commits_counter_;
+  prometheus::Histogram* commit_latency_;
+  prometheus::Histogram* lag_;
+  std::vector<prometheus::Counter*> rows_written_;
+};
+
+}  // namespace ddb2pg::pipeline

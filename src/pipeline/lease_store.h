@@ -1,0 +1,84 @@
+// LeaseStore: where a source's partitions, their leases and the runners sharing them live
+// (ddb2pg.checkpoints, ddb2pg.partitions, ddb2pg.runners, ddb2pg.lease_events in PostgreSQL;
+// src/sink/pg_lease_store.h). Any number of runner processes on one configuration share the
+// partitions through it, with no other coordinator. The protocol is in docs/consistency.md:
+//
+//   claim    an unowned or expired partition, eligible when it is a segment, or a shard whose
+//            parent is done and whose source has no segment left: owner = me, epoch + 1
+//   renew    every heartbeat: lease_expires = now() + ttl for what I still own
+//   commit   (Sink) position moves WHERE owner = me AND epoch = mine; 0 rows: the lease is lost
+//   release  owner = NULL (balancing, shutdown, rewind)
+//
+// Every time is PostgreSQL's now(): runners' clocks never matter.
+// Thread-safety: one thread at a time (the runtime's lease manager owns it).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "pipeline/partition.h"
+
+namespace ddb2pg::pipeline {
+
+struct RunnerIdentity {
+  std::string runner_id;    // unique per process start
+  std::string host;
+  int pid = 0;
+  int lanes = 1;
+  std::string config_text;  // the configuration's canonical text: runners on one checkpoint must agree
+};
+
+struct SourceState {
+  std::string stream_arn;
+  int total_segments = 0;
+  bool created = false;   // this call created the partitions
+  bool migrated = false;  // … converting a checkpoint of an earlier release
+};
+
+struct HeldLease {
+  std::string id;
+  int64_t epoch = 0;
+};
+
+struct LeaseCounts {
+  int live_runners = 1;  // runners whose heartbeat is within the TTL, this one included
+  int workable = 0;      // pending partitions that are eligible to be read now
+  int held = 0;          // … of them held by this runner
+  int pending = 0;       // pending partitions, eligible or not
+  int segments_pending = 0;  // Scan segments not done: the snapshot is complete at 0
+};
+
+class LeaseStore {
+ public:
+  // Builds a source's seed; gets the stored position of an earlier release's checkpoint, if any.
+  using SeedFn = std::function<core::Result<SourceSeed>(const std::optional<std::string>& legacy_position)>;
+
+  virtual ~LeaseStore() = default;
+  virtual core::Status Open() = 0;
+  // Announces this runner. kConflict when a live runner on this checkpoint runs another
+  // configuration (the message names the differences).
+  virtual core::Status Register(const RunnerIdentity& me) = 0;
+  // The source's stored state; the first runner creates it from seed() (under a lock, so two
+  // runners starting together create it once).
+  virtual core::Result<SourceState> Initialize(const SeedFn& seed) = 0;
+  // Heartbeat and renewal: the leases this runner still holds.
+  virtual core::Result<std::vector<HeldLease>> Renew() = 0;
+  virtual core::Result<LeaseCounts> Counts() = 0;
+  virtual core::Result<std::vector<PartitionLease>> Claim(int max) = 0;
+  // Gives leases up (owner = NULL) if still held at that epoch; `why` goes to the lease history.
+  virtual core::Status Release(const std::vector<HeldLease>& leases, const std::string& why) = 0;
+  // Adds shards not stored yet (pending, from TRIM_HORIZON); forgets done shards no longer listed.
+  virtual core::Status SyncShards(const std::vector<ShardInfo>& listed) = 0;
+  // Shards still to be read: id → stored position.
+  virtual core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() = 0;
+  // Starts the source over (re-snapshot): every partition replaced by the seed's.
+  virtual core::Status Reset(const SourceSeed& seed) = 0;
+  // Leaves: releases everything and removes the runner's row.
+  virtual core::Status Deregister() = 0;
+  virtual void Close() = 0;
+};
+
+}  // namespace ddb2pg::pipeline

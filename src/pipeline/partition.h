@@ -1,0 +1,73 @@
+// Partitions: the units a source's work is split into, leased to runners and lanes.
+//
+// A DynamoDB source is a set of partitions: each Scan segment ("scan/<i>") and each stream shard
+// (its id). Each has one row in ddb2pg.partitions (see docs/consistency.md) holding its state,
+// its position and its lease (owner, epoch, expiry). A partition's position moves only in the
+// transaction that commits the rows it produced, guarded by the lease's epoch.
+//
+// Plain values; not synchronised.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ddb2pg::pipeline {
+
+enum class PartitionKind { kSegment, kShard };
+
+// "segment", "shard".
+inline std::string_view PartitionKindName(PartitionKind kind) {
+  return kind == PartitionKind::kSegment ? "segment" : "shard";
+}
+
+// A partition this runner holds: where its reader starts and the epoch that fences its commits.
+struct PartitionLease {
+  std::string id;  // "scan/3" or a shard id
+  PartitionKind kind = PartitionKind::kSegment;
+  std::string parent;    // shards: the parent shard's id, "" for a root shard
+  // Where reading resumes: "" from the start (a segment's first key, a shard's TRIM_HORIZON);
+  // segment: the last key read (DynamoDB JSON); shard: the last sequence number read, or
+  // kLatestPosition (a fresh stream-only start at LATEST).
+  std::string position;
+  int64_t epoch = 0;
+  int segment = 0;         // segments: the segment number and the Scan's TotalSegments
+  int total_segments = 0;
+
+  static constexpr const char* kLatestPosition = "LATEST";
+};
+
+// What one commit moves a held partition to.
+struct PartitionAdvance {
+  std::string id;
+  int64_t epoch = 0;
+  std::string position;  // the new position; "" keeps the stored one
+  bool done = false;     // the partition was read to its end (segment complete, shard closed and read)
+  int64_t records = 0;   // source records this commit covers in this partition
+};
+
+// A shard as DescribeStream lists it.
+struct ShardInfo {
+  std::string id;
+  std::string parent;
+  bool closed = false;  // has an ending sequence number
+};
+
+// One partition as the first runner creates it.
+struct SeedPartition {
+  std::string id;
+  PartitionKind kind = PartitionKind::kSegment;
+  std::string parent;
+  std::string position;
+  bool done = false;
+};
+
+// What a source starts with: the pinned stream and its partitions.
+struct SourceSeed {
+  std::string stream_arn;
+  int total_segments = 0;
+  std::vector<SeedPartition> partitions;
+};
+
+}  // namespace ddb2pg::pipeline

@@ -1,0 +1,66 @@
+// RecordSource: the narrow interface the runtime reads a source through. src/source implements it
+// for DynamoDB (DynamoDbRecordSource); unit tests implement it with fakes. Only src/app names the
+// concrete type.
+//
+// The runtime asks for the source's layout once (the stream to pin and its shards), lists shards
+// again from time to time, and opens one PartitionReader per partition it holds. A reader pushes
+// the partition's records, in order, into the queue it is given, each tagged with the reader's
+// tag and carrying Position{partition id, offset, partition_done}: the offset is what the
+// partition's stored position becomes once the record is committed (see partition.h).
+//
+// Thread-safety: implementations are safe to call from several threads; each reader runs on its
+// own thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bounded_queue.h"
+#include "core/record.h"
+#include "core/status.h"
+#include "pipeline/partition.h"
+
+namespace ddb2pg::pipeline {
+
+struct SourceLayout {
+  std::string stream_arn;        // the table's current stream (NEW_AND_OLD_IMAGES checked)
+  std::vector<ShardInfo> shards;  // every shard of that stream, all DescribeStream pages
+  int64_t item_count_estimate = 0;
+};
+
+// One partition being read. Destruction stops and joins it.
+class PartitionReader {
+ public:
+  virtual ~PartitionReader() = default;
+  // Stops promptly (also while blocked on a full queue) and joins. Safe to call twice.
+  virtual void Stop() = 0;
+  // Ok while reading or after reaching the partition's end; else why it stopped:
+  // kTrimmedData (data lost upstream), or a non-retryable error (retryable ones are retried).
+  virtual core::Status status() const = 0;
+  // Records pushed so far.
+  virtual int64_t records() const = 0;
+};
+
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // Checks the table and its stream (enabling it when so configured), lists its shards.
+  // kInvalidArgument names the fix for a missing or wrong stream; kNotFound: no such table.
+  virtual core::Result<SourceLayout> Describe() = 0;
+  // The shards of `stream_arn`, every page. Retryable errors come back as such.
+  virtual core::Result<std::vector<ShardInfo>> ListShards(const std::string& stream_arn) = 0;
+  // The partitions a source starts with: a fresh start from `layout` (the snapshot's segments and
+  // every shard), or `legacy_position` converted (a checkpoint written by an earlier release:
+  // nothing re-read that it had committed).
+  virtual core::Result<SourceSeed> Seed(const SourceLayout& layout,
+                                        const std::optional<std::string>& legacy_position) = 0;
+  // Starts reading `lease` from its position into `out`; every record carries `tag`.
+  virtual std::unique_ptr<PartitionReader> Open(const PartitionLease& lease, const std::string& stream_arn,
+                                                uint64_t tag, core::BoundedQueue<core::Record>* out) = 0;
+};
+
+}  // namespace ddb2pg::pipeline

@@ -1,0 +1,47 @@
+// Sink: the narrow interface a lane commits through. src/sink implements it for PostgreSQL
+// (PostgresSink); unit tests use fakes. Only src/app names the concrete type (via a factory).
+//
+// Commit() is one transaction: every advanced partition's position moves, guarded by its lease
+// (owner = this runner, epoch = the lease's), together with the batch's rows and dead letters.
+// When any advanced partition's lease is gone, nothing is written and its id is reported in
+// CommitResult::lost (the caller drops that partition's in-flight work and rewinds the rest).
+//
+// Errors: kUnavailable (connection lost: Open() again, then ReadPositions() tells whether the
+// commit landed), kInvalidArgument (a row PostgreSQL rejects; nothing written), kNotFound /
+// kPermissionDenied. Thread-safety: one thread at a time.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "pipeline/partition.h"
+#include "sink/batch.h"
+
+namespace ddb2pg::pipeline {
+
+struct CommitResult {
+  std::vector<std::string> lost;  // partitions whose lease was gone: nothing was committed
+  bool committed() const { return lost.empty(); }
+};
+
+// A stored partition, as ReadPositions returns it.
+struct StoredPartition {
+  std::string position;
+  bool done = false;
+  std::string owner;
+  int64_t epoch = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual core::Status Open() = 0;
+  virtual core::Result<CommitResult> Commit(const sink::Batch& batch,
+                                            const std::vector<PartitionAdvance>& advances) = 0;
+  virtual core::Result<std::map<std::string, StoredPartition>> ReadPositions(const std::vector<std::string>& ids) = 0;
+  virtual void Close() = 0;
+};
+
+}  // namespace ddb2pg::pipeline

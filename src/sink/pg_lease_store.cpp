@@ -1,0 +1,342 @@
+#include "sink/pg_lease_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <sstream>
+
+#include "sink/pg_connection.h"
+#include "sink/sql_text.h"
+#include "sink/system_tables.h"
+
+namespace ddb2pg::sink {
+namespace {
+
+// A partition may be read now: a segment, or a shard once every segment is done (the stream
+// starts after the snapshot) and its parent is done or gone (parent before child, per item).
+constexpr const char* kEligible =
+    "(p.kind = 'segment' OR (NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = p.checkpoint_id "
+    "AND s.kind = 'segment' AND s.state <> 'done') AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE "
+    "q.checkpoint_id = p.checkpoint_id AND q.partition_id = p.parent AND q.state <> 'done')))";
+
+std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count()); }
+
+std::string Value(const PgResult& result, int row, int column) {
+  return PQgetisnull(result.get(), row, column) ? std::string() : std::string(PQgetvalue(result.get(), row, column));
+}
+
+// Line-by-line differences of two configuration texts, for the conflict message.
+std::string Differences(const std::string& ours, const std::string& theirs) {
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  const auto a = lines(ours);
+  const auto b = lines(theirs);
+  const std::set<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
+  std::string out;
+  int shown = 0;
+  for (const auto& line : b) {
+    if (in_a.count(line) == 0 && shown++ < 20) out += "\n  theirs: " + line;
+  }
+  for (const auto& line : a) {
+    if (in_b.count(line) == 0 && shown++ < 40) out += "\n  ours:   " + line;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendArrayElement(out, SanitizeText(values[i]));
+  }
+  out += '}';
+  return out;
+}
+
+PgLeaseStore::PgLeaseStore(PgLeaseStoreOptions options) : options_(std::move(options)) {}
+PgLeaseStore::~PgLeaseStore() = default;
+
+void PgLeaseStore::Close() { connection_.reset(); }
+
+core::Status PgLeaseStore::Open() {
+  connection_.reset();
+  auto connected = PgConnection::Connect(options_.conninfo, "ddb2pg-lease");
+  if (!connected.ok()) return connected.status();
+  auto connection = std::move(connected).value();
+  DDB2PG_RETURN_IF_ERROR(SystemTables::Ensure(*connection));
+  connection_ = std::move(connection);
+  return core::Status::Ok();
+}
+
+core::Result<PgConnection*> PgLeaseStore::Connection() {
+  if (connection_ != nullptr && connection_->broken()) connection_.reset();
+  if (connection_ == nullptr) DDB2PG_RETURN_IF_ERROR(Open());
+  return connection_.get();
+}
+
+core::Status PgLeaseStore::Register(const pipeline::RunnerIdentity& me) {
+  me_ = me;
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  const std::string& cp = options_.checkpoint_id;
+  auto others = db->Query(
+      "SELECT runner_id, config FROM ddb2pg.runners WHERE checkpoint_id = $1 AND runner_id <> $2 AND "
+      "heartbeat_at > now() - $3::bigint * interval '1 millisecond' AND config IS DISTINCT FROM $4 LIMIT 1",
+      {cp, me.runner_id, Ttl(options_.lease_ttl), me.config_text}, "checking the runners of checkpoint '" + cp + "'");
+  if (!others.ok()) return others.status();
+  if (PQntuples(others->get()) > 0) {
+    return core::Status::Conflict("runner " + Value(*others, 0, 0) + " runs checkpoint '" + cp +
+                                  "' with another configuration; stop it or use the same file. Differences:" +
+                                  Differences(me.config_text, Value(*others, 0, 1)));
+  }
+  // Rows of runners gone for long are history only.
+  DDB2PG_RETURN_IF_ERROR(db->Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at < now() - "
+                                   "$2::bigint * 10 * interval '1 millisecond'",
+                                   {cp, Ttl(options_.lease_ttl)}, "forgetting old runners")
+                             .status());
+  return db
+      ->Query("INSERT INTO ddb2pg.runners (checkpoint_id, runner_id, host, pid, lanes, config) VALUES ($1, $2, $3, "
+              "$4::int, $5::int, $6) ON CONFLICT (checkpoint_id, runner_id) DO UPDATE SET heartbeat_at = now()",
+              {cp, me.runner_id, me.host, std::to_string(me.pid), std::to_string(me.lanes), me.config_text},
+              "registering runner " + me.runner_id)
+      .status();
+}
+
+core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
+  PgConnection& db = *connection_;
+  const std::string& cp = options_.checkpoint_id;
+  std::vector<std::string> ids, kinds, parents, positions, states;
+  for (const auto& p : seed.partitions) {
+    ids.push_back(p.id);
+    kinds.emplace_back(pipeline::PartitionKindName(p.kind));
+    parents.push_back(p.parent);
+    positions.push_back(p.position);
+    states.emplace_back(p.done ? "done" : "pending");
+  }
+  DDB2PG_RETURN_IF_ERROR(
+      db.Query("INSERT INTO ddb2pg.checkpoints AS c (id, stream_arn, segments) VALUES ($1, $2, $3::int) ON CONFLICT "
+               "(id) DO UPDATE SET stream_arn = $2, segments = $3::int, updated_at = now()",
+               {cp, seed.stream_arn, std::to_string(seed.total_segments)}, "storing source '" + cp + "'")
+          .status());
+  return db
+      .Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, parent, position, state) "
+             "SELECT $1, id, kind, NULLIF(parent, ''), NULLIF(pos, ''), state FROM unnest($2::text[], $3::text[], "
+             "$4::text[], $5::text[], $6::text[]) AS s(id, kind, parent, pos, state) ON CONFLICT DO NOTHING",
+             {cp, TextArray(ids), TextArray(kinds), TextArray(parents), TextArray(positions), TextArray(states)},
+             "creating the partitions of '" + cp + "'")
+      .status();
+}
+
+core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed) {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  const std::string& cp = options_.checkpoint_id;
+  const std::string context = "initializing checkpoint '" + cp + "'";
+  DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));
+  auto run = [&]() -> core::Result<pipeline::SourceState> {
+    DDB2PG_RETURN_IF_ERROR(
+        db->Query("SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))", {cp}, context).status());
+    DDB2PG_ASSIGN_OR_RETURN(
+        auto stored,
+        db->Query("SELECT c.position, c.stream_arn, c.segments, (SELECT count(*) FROM ddb2pg.partitions p WHERE "
+                  "p.checkpoint_id = c.id) FROM ddb2pg.checkpoints c WHERE c.id = $1",
+                  {cp}, context));
+    pipeline::SourceState state;
+    if (PQntuples(stored.get()) > 0 && std::stoll(Value(stored, 0, 3)) > 0) {
+      state.stream_arn = Value(stored, 0, 1);
+      state.total_segments = Value(stored, 0, 2).empty() ? 0 : std::stoi(Value(stored, 0, 2));
+      return state;
+    }
+    std::optional<std::string> legacy;
+    if (PQntuples(stored.get()) > 0 && !PQgetisnull(stored.get(), 0, 0)) legacy = Value(stored, 0, 0);
+    DDB2PG_ASSIGN_OR_RETURN(auto fresh, seed(legacy));
+    DDB2PG_RETURN_IF_ERROR(InsertSeed(fresh));
+    state.stream_arn = fresh.stream_arn;
+    state.total_segments = fresh.total_segments;
+    state.created = true;
+    state.migrated = legacy.has_value();
+    return state;
+  };
+  auto result = run();
+  if (!result.ok()) {
+    if (!db->broken()) (void)db->Exec("ROLLBACK", context);
+    return result.status();
+  }
+  DDB2PG_RETURN_IF_ERROR(db->Exec("COMMIT", context));
+  return result;
+}
+
+core::Result<std::vector<pipeline::HeldLease>> PgLeaseStore::Renew() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  const std::string& cp = options_.checkpoint_id;
+  DDB2PG_ASSIGN_OR_RETURN(auto beat, db->Query("UPDATE ddb2pg.runners SET heartbeat_at = now() WHERE checkpoint_id = "
+                                               "$1 AND runner_id = $2",
+                                               {cp, me_.runner_id}, "heartbeat"));
+  if (std::string_view(PQcmdTuples(beat.get())) == "0") DDB2PG_RETURN_IF_ERROR(Register(me_));
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto renewed,
+      db->Query("UPDATE ddb2pg.partitions SET lease_expires = now() + $3::bigint * interval '1 millisecond' WHERE "
+                "checkpoint_id = $1 AND owner = $2 AND state = 'pending' RETURNING partition_id, epoch",
+                {cp, me_.runner_id, Ttl(options_.lease_ttl)}, "renewing leases"));
+  std::vector<pipeline::HeldLease> held;
+  for (int i = 0; i < PQntuples(renewed.get()); ++i) {
+    held.push_back({Value(renewed, i, 0), std::stoll(Value(renewed, i, 1))});
+  }
+  return held;
+}
+
+core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto counts,
+      db->Query(std::string("SELECT (SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at > "
+                            "now() - $3::bigint * interval '1 millisecond'), (SELECT count(*) FROM ddb2pg.partitions "
+                            "p WHERE p.checkpoint_id = $1 AND p.state = 'pending' AND ") +
+                    kEligible +
+                    "), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND owner = $2 AND state = "
+                    "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
+                    "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
+                    "'pending' AND kind = 'segment')",
+                {options_.checkpoint_id, me_.runner_id, Ttl(options_.lease_ttl)}, "counting partitions"));
+  pipeline::LeaseCounts out;
+  out.live_runners = std::max(1, std::stoi(Value(counts, 0, 0)));
+  out.workable = std::stoi(Value(counts, 0, 1));
+  out.held = std::stoi(Value(counts, 0, 2));
+  out.pending = std::stoi(Value(counts, 0, 3));
+  out.segments_pending = std::stoi(Value(counts, 0, 4));
+  return out;
+}
+
+core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max) {
+  std::vector<pipeline::PartitionLease> leases;
+  if (max <= 0) return leases;
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto claimed,
+      db->Query(std::string("WITH c AS (SELECT p.partition_id, p.owner AS previous FROM ddb2pg.partitions p WHERE "
+                            "p.checkpoint_id = $1 AND p.state = 'pending' AND (p.owner IS NULL OR p.lease_expires IS "
+                            "NULL OR p.lease_expires < now()) AND ") +
+                    kEligible +
+                    " ORDER BY p.kind DESC, p.partition_id LIMIT $3::int FOR UPDATE OF p SKIP LOCKED), "
+                    "u AS (UPDATE ddb2pg.partitions p SET owner = $2, epoch = p.epoch + 1, lease_expires = now() + "
+                    "$4::bigint * interval '1 millisecond', updated_at = now() FROM c WHERE p.checkpoint_id = $1 AND "
+                    "p.partition_id = c.partition_id RETURNING p.partition_id, p.kind, p.parent, p.position, p.epoch, "
+                    "c.previous), "
+                    "e AS (INSERT INTO ddb2pg.lease_events (checkpoint_id, partition_id, runner_id, epoch, event, "
+                    "previous_owner) SELECT $1, partition_id, $2, epoch, 'claim', previous FROM u) "
+                    "SELECT partition_id, kind, COALESCE(parent, ''), COALESCE(position, ''), epoch, "
+                    "COALESCE(previous, '') FROM u",
+                {options_.checkpoint_id, me_.runner_id, std::to_string(max), Ttl(options_.lease_ttl)},
+                "claiming partitions"));
+  for (int i = 0; i < PQntuples(claimed.get()); ++i) {
+    pipeline::PartitionLease lease;
+    lease.id = Value(claimed, i, 0);
+    lease.kind = Value(claimed, i, 1) == "segment" ? pipeline::PartitionKind::kSegment : pipeline::PartitionKind::kShard;
+    lease.parent = Value(claimed, i, 2);
+    lease.position = Value(claimed, i, 3);
+    lease.epoch = std::stoll(Value(claimed, i, 4));
+    const std::string previous = Value(claimed, i, 5);
+    if (!previous.empty() && previous != me_.runner_id) {
+      spdlog::info("took over partition {} from runner {} (its lease expired), epoch {}", lease.id, previous,
+                   lease.epoch);
+    }
+    leases.push_back(std::move(lease));
+  }
+  return leases;
+}
+
+core::Status PgLeaseStore::Release(const std::vector<pipeline::HeldLease>& leases, const std::string& why) {
+  if (leases.empty()) return core::Status::Ok();
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  std::vector<std::string> ids, epochs;
+  for (const auto& lease : leases) {
+    ids.push_back(lease.id);
+    epochs.push_back(std::to_string(lease.epoch));
+  }
+  return db
+      ->Query("WITH u AS (UPDATE ddb2pg.partitions p SET owner = NULL, lease_expires = NULL, updated_at = now() FROM "
+              "unnest($3::text[], $4::bigint[]) AS r(id, epoch) WHERE p.checkpoint_id = $1 AND p.partition_id = r.id "
+              "AND p.owner = $2 AND p.epoch = r.epoch RETURNING p.partition_id, p.epoch) "
+              "INSERT INTO ddb2pg.lease_events (checkpoint_id, partition_id, runner_id, epoch, event) SELECT $1, "
+              "partition_id, $2, epoch, $5 FROM u",
+              {options_.checkpoint_id, me_.runner_id, TextArray(ids), "{" + [&] {
+                 std::string joined;
+                 for (size_t i = 0; i < epochs.size(); ++i) joined += (i ? "," : "") + epochs[i];
+                 return joined;
+               }() + "}",
+               why},
+              "releasing partitions")
+      .status();
+}
+
+core::Status PgLeaseStore::SyncShards(const std::vector<pipeline::ShardInfo>& listed) {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  std::vector<std::string> ids, parents;
+  for (const auto& shard : listed) {
+    ids.push_back(shard.id);
+    parents.push_back(shard.parent);
+  }
+  const std::string& cp = options_.checkpoint_id;
+  DDB2PG_RETURN_IF_ERROR(
+      db->Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, parent, state) SELECT $1, id, "
+                "'shard', NULLIF(parent, ''), 'pending' FROM unnest($2::text[], $3::text[]) AS s(id, parent) ON "
+                "CONFLICT (checkpoint_id, partition_id) DO UPDATE SET parent = COALESCE(ddb2pg.partitions.parent, "
+                "EXCLUDED.parent) WHERE ddb2pg.partitions.parent IS NULL AND EXCLUDED.parent IS NOT NULL",
+                {cp, TextArray(ids), TextArray(parents)}, "adding shards")
+          .status());
+  // Done shards trimmed from the stream are history; their children no longer wait on them.
+  return db
+      ->Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'shard' AND state = 'done' AND "
+              "NOT (partition_id = ANY ($2::text[]))",
+              {cp, TextArray(ids)}, "forgetting trimmed shards")
+      .status();
+}
+
+core::Result<std::vector<std::pair<std::string, std::string>>> PgLeaseStore::PendingShards() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  DDB2PG_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT partition_id, COALESCE(position, '') FROM ddb2pg.partitions "
+                                               "WHERE checkpoint_id = $1 AND kind = 'shard' AND state = 'pending'",
+                                               {options_.checkpoint_id}, "listing pending shards"));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int i = 0; i < PQntuples(rows.get()); ++i) out.emplace_back(Value(rows, i, 0), Value(rows, i, 1));
+  return out;
+}
+
+core::Status PgLeaseStore::Reset(const pipeline::SourceSeed& seed) {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  const std::string context = "re-snapshot of '" + options_.checkpoint_id + "'";
+  DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));
+  core::Status status =
+      db->Query("SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))", {options_.checkpoint_id}, context)
+          .status();
+  if (status.ok()) {
+    status = db->Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1", {options_.checkpoint_id}, context)
+                 .status();
+  }
+  if (status.ok()) status = InsertSeed(seed);
+  if (status.ok()) status = db->Exec("COMMIT", context);
+  if (!status.ok() && !db->broken()) (void)db->Exec("ROLLBACK", context);
+  return status;
+}
+
+core::Status PgLeaseStore::Deregister() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  const std::string& cp = options_.checkpoint_id;
+  DDB2PG_RETURN_IF_ERROR(
+      db->Query("WITH u AS (UPDATE ddb2pg.partitions SET owner = NULL, lease_expires = NULL, updated_at = now() WHERE "
+                "checkpoint_id = $1 AND owner = $2 AND state = 'pending' RETURNING partition_id, epoch) INSERT INTO "
+                "ddb2pg.lease_events (checkpoint_id, partition_id, runner_id, epoch, event) SELECT $1, partition_id, "
+                "$2, epoch, 'release-shutdown' FROM u",
+                {cp, me_.runner_id}, "releasing leases")
+          .status());
+  return db
+      ->Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1 AND runner_id = $2", {cp, me_.runner_id},
+              "deregistering")
+      .status();
+}
+
+}  // namespace ddb2pg::sink

@@ -1,0 +1,57 @@
+// PgLeaseStore: pipeline::LeaseStore in PostgreSQL — the partitions, leases and runners of one
+// source (checkpoint id) in ddb2pg.partitions, ddb2pg.runners and ddb2pg.lease_events, next to
+// the data they fence. See pipeline/lease_store.h for the protocol and docs/consistency.md.
+//
+// Owns one connection of its own (not the lanes'), so heartbeats never wait behind a COPY.
+// Thread-safety: one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "pipeline/lease_store.h"
+
+namespace ddb2pg::sink {
+
+class PgConnection;
+
+struct PgLeaseStoreOptions {
+  std::string conninfo;
+  std::string checkpoint_id;
+  std::string runner_id;
+  std::chrono::milliseconds lease_ttl{10000};
+};
+
+class PgLeaseStore : public pipeline::LeaseStore {
+ public:
+  explicit PgLeaseStore(PgLeaseStoreOptions options);
+  ~PgLeaseStore() override;
+
+  core::Status Open() override;
+  core::Status Register(const pipeline::RunnerIdentity& me) override;
+  core::Result<pipeline::SourceState> Initialize(const SeedFn& seed) override;
+  core::Result<std::vector<pipeline::HeldLease>> Renew() override;
+  core::Result<pipeline::LeaseCounts> Counts() override;
+  core::Result<std::vector<pipeline::PartitionLease>> Claim(int max) override;
+  core::Status Release(const std::vector<pipeline::HeldLease>& leases, const std::string& why) override;
+  core::Status SyncShards(const std::vector<pipeline::ShardInfo>& listed) override;
+  core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override;
+  core::Status Reset(const pipeline::SourceSeed& seed) override;
+  core::Status Deregister() override;
+  void Close() override;
+
+ private:
+  core::Status EnsureConnected();
+  core::Status InsertSeed(const pipeline::SourceSeed& seed);
+  core::Result<PgConnection*> Connection();
+
+  PgLeaseStoreOptions options_;
+  pipeline::RunnerIdentity me_;
+  std::unique_ptr<PgConnection> connection_;
+};
+
+// Text of a PostgreSQL text[] literal.
+std::string TextArray(const std::vector<std::string>& values);
+
+}  // namespace ddb2pg::sink

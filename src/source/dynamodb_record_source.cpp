@@ -1,0 +1,197 @@
+#include "source/dynamodb_record_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "source/segment_reader.h"
+#include "source/shard_reader.h"
+#include "source/source_position.h"
+
+namespace ddb2pg::source {
+namespace {
+
+std::string StreamFix(const std::string& table) {
+  return "enable it with NEW_AND_OLD_IMAGES (aws dynamodb update-table --table-name " + table +
+         " --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES) or set "
+         "stream.enable_stream: true";
+}
+
+core::Result<aws::TableDescription> DescribeWithStream(aws::TableApi& api, const std::string& table) {
+  auto description = api.DescribeTable(table);
+  if (!description.ok()) return description.status().WithContext("DescribeTable " + table);
+  if (!description->stream_enabled || description->latest_stream_arn.empty()) {
+    return core::Status::InvalidArgument("table " + table + " has no stream; " + StreamFix(table));
+  }
+  if (description->stream_view_type != "NEW_AND_OLD_IMAGES") {
+    return core::Status::InvalidArgument("table " + table + " has a stream of " + description->stream_view_type +
+                                         " but ddb2pg needs NEW_AND_OLD_IMAGES (old images for deletes and soft "
+                                         "deletes): disable the stream, then " +
+                                         StreamFix(table));
+  }
+  return description;
+}
+
+}  // namespace
+
+DynamoDbRecordSource::DynamoDbRecordSource(SourceOptions options, aws::TableApi& table_api,
+                                           aws::StreamsApi& streams_api, const core::Clock& clock)
+    : options_(std::move(options)),
+      table_api_(table_api),
+      streams_api_(streams_api),
+      clock_(clock),
+      limiter_(options_.max_items_per_second) {}
+
+core::Result<pipeline::SourceLayout> DynamoDbRecordSource::Describe() {
+  if (options_.table.empty()) return core::Status::InvalidArgument("source: table is empty");
+  auto description = DescribeWithStream(table_api_, options_.table);
+  if (!description.ok() && description.status().code() == core::StatusCode::kInvalidArgument &&
+      options_.enable_stream && stream_enabler_) {
+    auto current = table_api_.DescribeTable(options_.table);
+    if (current.ok() && !current->stream_enabled) {
+      spdlog::info("source {}: enabling a NEW_AND_OLD_IMAGES stream (stream.enable_stream)", options_.table);
+      DDB2PG_RETURN_IF_ERROR(stream_enabler_(options_.table).WithContext("enabling the stream of " + options_.table));
+      for (int attempt = 0; attempt < 300; ++attempt) {  // the stream appears within seconds
+        description = DescribeWithStream(table_api_, options_.table);
+        if (description.ok()) break;
+        clock_.SleepFor(std::chrono::milliseconds(100));
+      }
+    }
+  }
+  if (!description.ok()) return description.status();
+  std::vector<std::string> key_names;
+  for (const char* key_type : {"HASH", "RANGE"}) {
+    for (const auto& element : description->key_schema) {
+      if (element.key_type == key_type) key_names.push_back(element.attribute_name);
+    }
+  }
+  if (key_names.empty()) return core::Status::Internal("table " + options_.table + " has no key schema");
+  {
+    std::lock_guard lock(mutex_);
+    key_names_ = key_names;
+    if (options_.decode_attributes) {
+      std::vector<std::string> names = *options_.decode_attributes;
+      names.insert(names.end(), key_names.begin(), key_names.end());
+      decode_only_ = std::make_shared<const aws::AttributeSelection>(std::move(names));
+    }
+  }
+  pipeline::SourceLayout layout;
+  layout.stream_arn = description->latest_stream_arn;
+  layout.item_count_estimate = description->item_count;
+  DDB2PG_ASSIGN_OR_RETURN(layout.shards, ListShards(layout.stream_arn));
+  return layout;
+}
+
+core::Result<std::vector<pipeline::ShardInfo>> DynamoDbRecordSource::ListShards(const std::string& stream_arn) {
+  std::vector<pipeline::ShardInfo> shards;
+  aws::DescribeStreamRequest request;
+  request.stream_arn = stream_arn;
+  for (;;) {  // every page: a reader that stops at the first 100 shards silently skips the rest
+    auto page = streams_api_.DescribeStream(request);
+    if (!page.ok()) return page.status().WithContext("DescribeStream " + stream_arn);
+    for (auto& shard : page->shards) {
+      shards.push_back({shard.shard_id, shard.parent_shard_id, !shard.ending_sequence_number.empty()});
+    }
+    if (page->last_evaluated_shard_id.empty()) break;
+    request.exclusive_start_shard_id = page->last_evaluated_shard_id;
+  }
+  return shards;
+}
+
+core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::SourceLayout& layout,
+                                                              const std::optional<std::string>& legacy_position) {
+  pipeline::SourceSeed seed;
+  seed.stream_arn = layout.stream_arn;
+  SourcePosition legacy;
+  if (legacy_position && !legacy_position->empty()) {
+    DDB2PG_ASSIGN_OR_RETURN(legacy, SourcePosition::Parse(*legacy_position));
+    if (!legacy.stream_arn().empty()) seed.stream_arn = legacy.stream_arn();
+  }
+  const bool snapshot = options_.snapshot_enabled && !legacy.snapshot_complete();
+  if (snapshot) {
+    const auto& saved = legacy.segments();
+    seed.total_segments = saved.empty() ? options_.segments : static_cast<int>(saved.size());
+    for (int i = 0; i < seed.total_segments; ++i) {
+      pipeline::SeedPartition segment;
+      segment.id = SourcePosition::SegmentPartition(i);
+      segment.kind = pipeline::PartitionKind::kSegment;
+      if (!saved.empty()) {
+        const auto& s = saved[static_cast<size_t>(i)];
+        segment.done = s.done;
+        if (s.last_key) segment.position = SourcePosition::KeyOffset(*s.last_key);
+      }
+      seed.partitions.push_back(std::move(segment));
+    }
+  }
+  const bool start_latest = !options_.snapshot_enabled && options_.stream_start_at == StreamStartAt::kLatest &&
+                            legacy.shard_sequence_numbers().empty() && legacy.finished_shards().empty();
+  std::set<std::string> seeded;
+  for (const auto& shard_id : legacy.finished_shards()) {
+    seed.partitions.push_back({shard_id, pipeline::PartitionKind::kShard, "", "", true});
+    seeded.insert(shard_id);
+  }
+  for (const auto& [shard_id, sequence_number] : legacy.shard_sequence_numbers()) {
+    if (!seeded.insert(shard_id).second) continue;
+    seed.partitions.push_back({shard_id, pipeline::PartitionKind::kShard, "", sequence_number, false});
+  }
+  // Parents for what the legacy position named, and every other listed shard (of the pinned
+  // stream only: a replaced stream is found, and handled, by the runtime).
+  if (seed.stream_arn == layout.stream_arn) {
+    for (auto& partition : seed.partitions) {
+      for (const auto& shard : layout.shards) {
+        if (shard.id == partition.id) partition.parent = shard.parent;
+      }
+    }
+    for (const auto& shard : layout.shards) {
+      if (seeded.count(shard.id) != 0) continue;
+      pipeline::SeedPartition partition{shard.id, pipeline::PartitionKind::kShard, shard.parent, "", false};
+      if (start_latest) {
+        if (shard.closed) {
+          partition.done = true;  // history is not wanted; a closed shard counts as read
+        } else {
+          partition.position = pipeline::PartitionLease::kLatestPosition;
+        }
+      }
+      seed.partitions.push_back(std::move(partition));
+    }
+  }
+  return seed;
+}
+
+std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipeline::PartitionLease& lease,
+                                                                      const std::string& stream_arn, uint64_t tag,
+                                                                      core::BoundedQueue<core::Record>* out) {
+  std::vector<std::string> key_names;
+  std::shared_ptr<const aws::AttributeSelection> decode_only;
+  {
+    std::lock_guard lock(mutex_);
+    key_names = key_names_;
+    decode_only = decode_only_;
+  }
+  if (lease.kind == pipeline::PartitionKind::kSegment) {
+    SegmentReaderOptions options;
+    options.table = options_.table;
+    options.key_names = std::move(key_names);
+    options.segment = lease.segment;
+    options.total_segments = lease.total_segments;
+    options.page_limit = options_.page_limit;
+    options.consistent_read = options_.consistent_read;
+    options.decode_only = std::move(decode_only);
+    auto reader = std::make_unique<SegmentReader>(std::move(options), lease.position, table_api_, limiter_, clock_,
+                                                  out, tag);
+    reader->Start("scan-" + std::to_string(lease.segment));
+    return reader;
+  }
+  ShardReaderOptions options;
+  options.table = options_.table;
+  options.stream_arn = stream_arn;
+  options.shard_id = lease.id;
+  options.poll_interval_ms = options_.poll_interval_ms;
+  options.get_records_limit = options_.get_records_limit;
+  options.decode_only = std::move(decode_only);
+  auto reader = std::make_unique<ShardReader>(std::move(options), lease.position, streams_api_, clock_, out, tag);
+  reader->Start("shard");
+  return reader;
+}
+
+}  // namespace ddb2pg::source

@@ -1,0 +1,55 @@
+// DynamoDbRecordSource: pipeline::RecordSource for one DynamoDB table and its stream.
+//
+// Describe() checks the table's stream (NEW_AND_OLD_IMAGES; enabling it with the enabler when
+// options.enable_stream) and lists every shard before anything is scanned: every shard open
+// then holds (or its descendants will hold) the changes made during the scan. Seed() turns that
+// into partitions: segments scan/0..n-1 (unless the snapshot is off) and every listed shard from
+// TRIM_HORIZON (stream-only start at latest: open shards at LATEST, closed ones done); or
+// converts a version-1 SourcePosition of an earlier release. Open() starts a SegmentReader or a
+// ShardReader.
+//
+// Ownership: borrows the APIs and the clock (they outlive it and every reader it opened).
+// Thread-safety: every method is safe from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "aws/dynamodb_api.h"
+#include "core/clock.h"
+#include "pipeline/record_source.h"
+#include "source/rate_limiter.h"
+#include "source/source_options.h"
+
+namespace ddb2pg::source {
+
+class DynamoDbRecordSource : public pipeline::RecordSource {
+ public:
+  using StreamEnabler = std::function<core::Status(const std::string& table_name)>;
+
+  DynamoDbRecordSource(SourceOptions options, aws::TableApi& table_api, aws::StreamsApi& streams_api,
+                       const core::Clock& clock);
+  void SetStreamEnabler(StreamEnabler enabler) { stream_enabler_ = std::move(enabler); }
+
+  core::Result<pipeline::SourceLayout> Describe() override;
+  core::Result<std::vector<pipeline::ShardInfo>> ListShards(const std::string& stream_arn) override;
+  core::Result<pipeline::SourceSeed> Seed(const pipeline::SourceLayout& layout,
+                                          const std::optional<std::string>& legacy_position) override;
+  std::unique_ptr<pipeline::PartitionReader> Open(const pipeline::PartitionLease& lease,
+                                                  const std::string& stream_arn, uint64_t tag,
+                                                  core::BoundedQueue<core::Record>* out) override;
+
+ private:
+  SourceOptions options_;
+  aws::TableApi& table_api_;
+  aws::StreamsApi& streams_api_;
+  const core::Clock& clock_;
+  StreamEnabler stream_enabler_;
+  RateLimiter limiter_;
+  std::mutex mutex_;
+  std::vector<std::string> key_names_;  // HASH, then RANGE (from Describe)
+  std::shared_ptr<const aws::AttributeSelection> decode_only_;
+};
+
+}  // namespace ddb2pg::source

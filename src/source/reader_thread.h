@@ -1,0 +1,62 @@
+// ReaderThread: what every partition reader shares — its thread, its stop flag, its final status
+// and its record count, and the interruptible sleep its retries and polls use.
+//
+// A subclass implements Read() (runs on the thread; returns when the partition is read to its end,
+// on a fatal error, or once stopping() turns true). Start() once; Stop() (also from the destructor
+// of the subclass, which must call it) sets the flag and joins; a push blocked on a full queue
+// gives up within ~20 ms (BoundedQueue::PushUnless).
+//
+// Thread-safety: Stop(), status() and records() from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/bounded_queue.h"
+#include "core/clock.h"
+#include "core/record.h"
+#include "pipeline/record_source.h"
+
+namespace ddb2pg::source {
+
+class ReaderThread : public pipeline::PartitionReader {
+ public:
+  ReaderThread(core::BoundedQueue<core::Record>* out, uint64_t tag, const core::Clock& clock)
+      : out_(out), tag_(tag), clock_(clock) {}
+  ~ReaderThread() override { Stop(); }
+
+  void Start(std::string thread_name);
+  void Stop() override;
+  core::Status status() const override;
+  int64_t records() const override { return records_.load(); }
+
+ protected:
+  virtual core::Status Read() = 0;
+  bool stopping() const { return stopping_.load(); }
+  // Tags and pushes; false once stopping.
+  bool Push(core::Record record);
+  void CountRecord() { records_.fetch_add(1); }
+  // Sleeps on the injected clock in short steps; returns early once stopping.
+  void SleepUnlessStopping(std::chrono::nanoseconds duration) const;
+  const core::Clock& clock() const { return clock_; }
+
+ private:
+  core::BoundedQueue<core::Record>* out_;
+  const uint64_t tag_;
+  const core::Clock& clock_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> records_{0};
+  mutable std::mutex mutex_;
+  core::Status status_;
+  std::thread thread_;
+};
+
+// Retryable now or after a pause (the client's own retries ran out).
+inline bool RetryLater(const core::Status& status) {
+  return status.retryable() || status.code() == core::StatusCode::kDeadlineExceeded;
+}
+
+}  // namespace ddb2pg::source
