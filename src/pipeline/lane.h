@@ -79,6 +79,8 @@ class Lane {
   // Partition ids held now (assigned, not yet released, dropped or finished).
   std::vector<std::string> Held() const;
   LaneProgress progress() const;
+  // True once the partition's final record is committed but the lane has not reported it yet.
+  bool FinishedUncollected(const std::string& partition_id) const { return Committed(partition_id) == kDonePosition; }
   // A reader's error (kTrimmedData: data lost upstream), Ok while healthy.
   core::Status source_error() const;
   int index() const { return index_; }

@@ -54,8 +54,8 @@ core::Status LeaseManager::Tick(const std::string& stream_arn) {
     if (it != held_.end() && it->second.first == lease.epoch) still.insert(lease.id);
   }
   for (auto it = held_.begin(); it != held_.end();) {
-    if (still.count(it->first) != 0) {
-      ++it;
+    if (still.count(it->first) != 0 || it->second.second->FinishedUncollected(it->first)) {
+      ++it;  // a partition just read to its end is no longer renewed: its lane reports it next
       continue;
     }
     // Gone: another runner took it after our lease expired (a stall), or it is done. Either way

@@ -128,6 +128,16 @@ struct SourceRuntime::Impl {
     progress.lanes = static_cast<int>(lanes.size());
     progress.state = progress.snapshot_complete ? "streaming" : "snapshot";
     metrics.SnapshotComplete(parts.source_name).Set(progress.snapshot_complete ? 1 : 0);
+    metrics.SnapshotSegmentsDone(parts.source_name).Set(total_segments - counts.segments_pending);
+    int64_t snapshot_records = 0;
+    int shards = 0;
+    for (const auto& lane : lanes) {
+      const LaneProgress l = lane->progress();
+      snapshot_records += l.snapshot_records;
+      shards += l.partitions - l.segments;
+    }
+    metrics.SnapshotItemsRead(parts.source_name).Set(static_cast<double>(snapshot_records));
+    metrics.ShardsActive(parts.source_name).Set(shards);
     metrics.SnapshotItemsEstimate(parts.source_name).Set(static_cast<double>(item_count_estimate));
   }
 

@@ -71,10 +71,12 @@ core::Status SchemaManager::InitSchema(const std::vector<const processor::TableS
   DDB2PG_ASSIGN_OR_RETURN(auto connection, PgConnection::Connect(conninfo_, "ddb2pg init-schema"));
   const std::string context = "init-schema";
   DDB2PG_RETURN_IF_ERROR(connection->Exec("BEGIN", context));
-  core::Status status;
+  // Runners starting together (a Deployment's replicas) would otherwise race on CREATE … IF NOT
+  // EXISTS; the lock is the one SystemTables::Ensure takes.
+  core::Status status = connection->Exec("SELECT pg_advisory_xact_lock(4242004242)", context);
   for (const auto& statement : CreateStatements(tables)) {
-    status = connection->Exec(statement, context);
     if (!status.ok()) break;
+    status = connection->Exec(statement, context);
   }
   if (status.ok()) status = connection->Exec("COMMIT", context);
   if (!status.ok() && !connection->broken()) (void)connection->Exec("ROLLBACK", context);
