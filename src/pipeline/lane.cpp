@@ -210,10 +210,24 @@ core::Status Lane::HandleProblem(CommitProblem problem) {
                  index_, id);
     RemoveSlot(id, LaneEvent::Kind::kLost, "lease lost at commit");
   }
-  for (const auto& [id, position] : problem.rewind) {
-    std::lock_guard lock(mutex_);
-    auto it = committed_.find(id);
-    if (it != committed_.end()) it->second = position;
+  if (!problem.rewind.empty()) {
+    // Commits lost in a server crash may cover partitions beyond this batch: every partition of
+    // the lane goes back to what is stored (the committer is idle; the sink is ours meanwhile).
+    std::vector<std::string> ids;
+    for (const auto& [id, slot] : slots_) ids.push_back(id);
+    auto stored = sink_->ReadPositions(ids);
+    if (!stored.ok()) return stored.status().WithContext("reading the stored positions after a reconnect");
+    std::vector<std::string> lost;
+    for (const auto& [id, slot] : slots_) {
+      auto it = stored->find(id);
+      if (it == stored->end() || it->second.epoch != slot.lease.epoch) {
+        lost.push_back(id);
+        continue;
+      }
+      std::lock_guard lock(mutex_);
+      committed_[id] = it->second.done ? kDonePosition : it->second.position;
+    }
+    for (const auto& id : lost) RemoveSlot(id, LaneEvent::Kind::kLost, "lease lost while reconnecting");
   }
   RewindAll();
   return core::Status::Ok();

@@ -78,6 +78,8 @@ TEST(ConfigLoader, MinimalFileGetsDefaults) {
   EXPECT_EQ(config.postgres.batch_max_delay_ms, 100);
   EXPECT_FALSE(config.postgres.auto_create);
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9187");
+  EXPECT_EQ(config.runtime.lanes, 0) << "0: one lane per CPU";
+  EXPECT_EQ(config.runtime.lease_ttl_ms, 10000);
 
   ASSERT_EQ(config.pipelines.size(), 1u);
   const processor::PipelineSpec& pipeline = config.pipelines[0];
@@ -147,6 +149,10 @@ postgres:
     max_delay_ms: 0
 metrics:
   listen: 0.0.0.0:9000
+runtime:
+  lanes: 3
+  lease_ttl_ms: 6000
+  heartbeat_ms: 2000
 pipelines:
   profile:
     source: main
@@ -206,6 +212,9 @@ pipelines:
   EXPECT_EQ(config.postgres.batch_max_bytes, 4 * 1024 * 1024);
   EXPECT_EQ(config.postgres.batch_max_delay_ms, 0);
   EXPECT_EQ(config.metrics.listen, "0.0.0.0:9000");
+  EXPECT_EQ(config.runtime.lanes, 3);
+  EXPECT_EQ(config.runtime.lease_ttl_ms, 6000);
+  EXPECT_EQ(config.runtime.heartbeat_ms, 2000);
 
   ASSERT_EQ(config.pipelines.size(), 2u);
   const processor::PipelineSpec& profile = config.pipelines[0];
@@ -215,7 +224,7 @@ pipelines:
   EXPECT_EQ(profile.table.name, "profile_copy");
   EXPECT_EQ(profile.table.key_columns, (std::vector<std::string>{"tenant", "id"}));
   EXPECT_EQ(profile.filter, "operation() != 'delete' or exists(id)");
-  EXPECT_EQ(profile.filter_line, 41);
+  EXPECT_EQ(profile.filter_line, 45);
   EXPECT_EQ(profile.table.delete_policy, DeletePolicy::kSoft);
   EXPECT_EQ(profile.table.deleted_column, "is_gone");
   EXPECT_EQ(profile.table.deleted_at_column, "gone_at");
@@ -225,7 +234,7 @@ pipelines:
   EXPECT_EQ(columns[0].expression, "'acme'");
   EXPECT_EQ(columns[0].type.kind, ColumnKind::kText);
   EXPECT_EQ(columns[1].type.kind, ColumnKind::kUuid);
-  EXPECT_EQ(columns[1].line, 48);
+  EXPECT_EQ(columns[1].line, 52);
   EXPECT_EQ(columns[1].column, 31);  // the value, not the mapping
   EXPECT_EQ(columns[2].type.length, 10);
   EXPECT_EQ(columns[2].overflow, OverflowPolicy::kTruncate);
@@ -266,7 +275,7 @@ pipelines:
             "'segments'?");
   EXPECT_EQ(ErrorOf(kMinimal + "logging: debug\n"),
             "test.yaml:12:1: unknown key 'logging' in the top level (known: version, sources, "
-            "postgres, metrics, pipelines)");
+            "postgres, metrics, runtime, pipelines)");
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delte: soft\n"),
             "test.yaml:12:5: unknown key 'on_delte' in pipelines[0] (known: name, source, table, "
             "key, columns, filter, on_delete, deleted_column, deleted_at_column, on_error); did "
@@ -401,7 +410,7 @@ TEST(ConfigLoader, RequiredSections) {
   EXPECT_EQ(ErrorOf(""), "test.yaml: the file is empty: expected version: 1, sources, pipelines");
   EXPECT_EQ(ErrorOf("- just\n- a list\n"),
             "test.yaml:1:1: the file: expected a mapping of version, sources, postgres, metrics, "
-            "pipelines");
+            "runtime, pipelines");
 }
 
 TEST(ConfigLoader, YamlSyntaxErrorHasItsPosition) {

@@ -1,0 +1,303 @@
+// DynamoDbRecordSource and its readers against scripted fakes of the DynamoDB APIs: the stream
+// checks at Describe, every DescribeStream page, seeds (fresh, stream-only at LATEST, converted
+// from an earlier release's checkpoint), and each reader's behaviour on its own partition.
+#include "source/dynamodb_record_source.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "fake_dynamodb.h"
+#include "source/source_position.h"
+
+namespace ddb2pg::source {
+namespace {
+
+using pipeline::PartitionKind;
+using pipeline::PartitionLease;
+using testing::FakeStreams;
+using testing::FakeTable;
+
+SourceOptions Options(bool snapshot = true) {
+  SourceOptions options;
+  options.table = "users";
+  options.snapshot_enabled = snapshot;
+  options.segments = 2;
+  options.page_limit = 3;
+  options.poll_interval_ms = 5;
+  return options;
+}
+
+// Pops records until `done` says so; a hang guard (not an assertion on time) ends a broken test.
+std::vector<core::Record> Collect(core::BoundedQueue<core::Record>& queue,
+                                  const std::function<bool(const std::vector<core::Record>&)>& done) {
+  std::vector<core::Record> records;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!done(records) && std::chrono::steady_clock::now() < give_up) {
+    auto record = queue.PopFor(std::chrono::milliseconds(20));
+    if (record) records.push_back(std::move(*record));
+  }
+  return records;
+}
+
+bool EndsDone(const std::vector<core::Record>& records) {
+  return !records.empty() && records.back().position.partition_done;
+}
+
+PartitionLease ShardLease(const std::string& id, const std::string& position = "") {
+  PartitionLease lease;
+  lease.id = id;
+  lease.kind = PartitionKind::kShard;
+  lease.position = position;
+  lease.epoch = 1;
+  return lease;
+}
+
+TEST(DynamoDbRecordSource, StreamNotEnabledNamesTheFix) {
+  FakeTable table;
+  FakeStreams streams;
+  auto description = table.description();
+  description.stream_enabled = false;
+  description.latest_stream_arn.clear();
+  table.SetDescription(description);
+  DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
+  auto layout = source.Describe();
+  EXPECT_EQ(layout.status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_EQ(layout.status().message(),
+            "table users has no stream; enable it with NEW_AND_OLD_IMAGES (aws dynamodb update-table --table-name "
+            "users --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES) or set "
+            "stream.enable_stream: true");
+
+  description.stream_enabled = true;
+  description.latest_stream_arn = "arn:x";
+  description.stream_view_type = "KEYS_ONLY";
+  table.SetDescription(description);
+  layout = source.Describe();
+  EXPECT_NE(layout.status().message().find("has a stream of KEYS_ONLY but ddb2pg needs NEW_AND_OLD_IMAGES"),
+            std::string::npos)
+      << layout.status().message();
+}
+
+TEST(DynamoDbRecordSource, EnableStreamOptInUsesTheEnabler) {
+  FakeTable table;
+  FakeStreams streams;
+  auto description = table.description();
+  description.stream_enabled = false;
+  description.latest_stream_arn.clear();
+  table.SetDescription(description);
+  SourceOptions options = Options();
+  options.enable_stream = true;
+  DynamoDbRecordSource source(options, table, streams, core::SystemClock::Instance());
+  std::string enabled_table;
+  source.SetStreamEnabler([&](const std::string& name) {
+    enabled_table = name;
+    auto enabled = table.description();
+    enabled.stream_enabled = true;
+    enabled.stream_view_type = "NEW_AND_OLD_IMAGES";
+    enabled.latest_stream_arn = "arn:aws:dynamodb:local:000:table/users/stream/1";
+    table.SetDescription(enabled);
+    return core::Status::Ok();
+  });
+  EXPECT_TRUE(source.Describe().ok());
+  EXPECT_EQ(enabled_table, "users");
+}
+
+TEST(DynamoDbRecordSource, MissingTableIsNotFound) {
+  FakeTable table;
+  FakeStreams streams;
+  SourceOptions options = Options();
+  options.table = "nope";
+  DynamoDbRecordSource source(options, table, streams, core::SystemClock::Instance());
+  EXPECT_EQ(source.Describe().status().code(), core::StatusCode::kNotFound);
+}
+
+TEST(DynamoDbRecordSource, ListsEveryShardOfAPagedDescribeStream) {
+  FakeTable table;
+  FakeStreams streams;
+  for (int i = 0; i < 250; ++i) streams.AddShard("shard-" + std::to_string(1000 + i));
+  DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
+  auto layout = source.Describe();
+  ASSERT_TRUE(layout.ok()) << layout.status().ToString();
+  EXPECT_EQ(layout->shards.size(), 250u);
+}
+
+TEST(DynamoDbRecordSource, FreshSeedHasSegmentsAndEveryShard) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.AddShard("closed");
+  streams.CloseShard("closed");
+  streams.AddShard("open", "closed");
+  DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
+  auto layout = source.Describe();
+  ASSERT_TRUE(layout.ok());
+  auto seed = source.Seed(*layout, std::nullopt);
+  ASSERT_TRUE(seed.ok()) << seed.status().ToString();
+  EXPECT_EQ(seed->total_segments, 2);
+  ASSERT_EQ(seed->partitions.size(), 4u);
+  EXPECT_EQ(seed->partitions[0].id, "scan/0");
+  EXPECT_EQ(seed->partitions[1].id, "scan/1");
+  EXPECT_EQ(seed->partitions[2].id, "closed");
+  EXPECT_FALSE(seed->partitions[2].done) << "a closed shard's changes are read after the snapshot";
+  EXPECT_EQ(seed->partitions[3].parent, "closed");
+
+  // Stream only, at LATEST: history is not wanted.
+  SourceOptions latest = Options(false);
+  latest.stream_start_at = StreamStartAt::kLatest;
+  DynamoDbRecordSource stream_only(latest, table, streams, core::SystemClock::Instance());
+  seed = stream_only.Seed(*layout, std::nullopt);
+  ASSERT_TRUE(seed.ok());
+  ASSERT_EQ(seed->partitions.size(), 2u);
+  EXPECT_TRUE(seed->partitions[0].done);
+  EXPECT_EQ(seed->partitions[1].position, PartitionLease::kLatestPosition);
+}
+
+TEST(DynamoDbRecordSource, SeedConvertsAnEarlierReleasesCheckpoint) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.AddShard("old");
+  streams.CloseShard("old");
+  streams.AddShard("current", "old");
+  streams.AddShard("new", "current");
+  DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
+  auto layout = source.Describe();
+  ASSERT_TRUE(layout.ok());
+  SourcePosition legacy;
+  legacy.set_stream_arn(layout->stream_arn);
+  legacy.set_segment_count(3);
+  legacy.mutable_segments()[0].done = true;
+  legacy.mutable_segments()[1].last_key = testing::Key("k");
+  legacy.set_snapshot_complete(false);
+  legacy.set_shard_finished("old");
+  legacy.set_shard_sequence_number("current", "000042");
+  auto seed = source.Seed(*layout, legacy.Serialize());
+  ASSERT_TRUE(seed.ok()) << seed.status().ToString();
+  EXPECT_EQ(seed->total_segments, 3) << "the saved segment count is kept";
+  std::map<std::string, pipeline::SeedPartition> by_id;
+  for (const auto& partition : seed->partitions) by_id[partition.id] = partition;
+  EXPECT_TRUE(by_id.at("scan/0").done);
+  EXPECT_EQ(by_id.at("scan/1").position, R"({"id":{"S":"k"}})");
+  EXPECT_EQ(by_id.at("scan/2").position, "");
+  EXPECT_TRUE(by_id.at("old").done);
+  EXPECT_EQ(by_id.at("current").position, "000042");
+  EXPECT_EQ(by_id.at("current").parent, "old");
+  EXPECT_EQ(by_id.at("new").position, "") << "a shard the checkpoint never saw starts at TRIM_HORIZON";
+  EXPECT_EQ(by_id.at("new").parent, "current");
+}
+
+TEST(SegmentReader, ResumesAfterTheLastKeyWithoutRepeatingAndMarksTheEnd) {
+  FakeTable table;
+  for (int i = 0; i < 20; ++i) table.Put("k" + std::to_string(100 + i), 1);
+  FakeStreams streams;
+  DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
+  ASSERT_TRUE(source.Describe().ok());
+  PartitionLease lease;
+  lease.id = "scan/0";
+  lease.kind = PartitionKind::kSegment;
+  lease.segment = 0;
+  lease.total_segments = 1;
+  core::BoundedQueue<core::Record> queue(100);
+  auto reader = source.Open(lease, "", 7, &queue);
+  auto first = Collect(queue, EndsDone);
+  reader->Stop();
+  ASSERT_EQ(first.size(), 20u);
+  EXPECT_EQ(first[0].reader_tag, 7u);
+  EXPECT_TRUE(reader->status().ok());
+
+  lease.position = first[9].position.offset;  // committed up to the 10th item
+  auto resumed = source.Open(lease, "", 8, &queue);
+  auto rest = Collect(queue, EndsDone);
+  resumed->Stop();
+  ASSERT_EQ(rest.size(), 10u);
+  for (size_t i = 0; i < rest.size(); ++i) EXPECT_EQ(rest[i].position.offset, first[10 + i].position.offset);
+}
+
+TEST(ShardReader, ReadsToTheEndThenMarksItDone) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.set_page_size(2);
+  streams.AddShard("s");
+  for (int v = 1; v <= 5; ++v) streams.AddRecord("s", v == 1 ? "INSERT" : "MODIFY", "a", v);
+  streams.CloseShard("s");
+  DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
+  ASSERT_TRUE(source.Describe().ok());
+  core::BoundedQueue<core::Record> queue(100);
+  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  auto records = Collect(queue, EndsDone);
+  reader->Stop();
+  ASSERT_EQ(records.size(), 6u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(records[i].metadata.shard_id, "s");
+  EXPECT_EQ(records.back().operation, core::Operation::kMarker);
+  EXPECT_EQ(records.back().position.offset, records[4].position.offset);
+}
+
+TEST(ShardReader, ExpiredIteratorResumesAfterTheLastSequenceNumber) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.set_page_size(2);
+  streams.AddShard("s");
+  for (int v = 1; v <= 6; ++v) streams.AddRecord("s", "MODIFY", "a", v);
+  streams.CloseShard("s");
+  streams.ExpireNextGetRecords("s", 1);
+  DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
+  ASSERT_TRUE(source.Describe().ok());
+  core::BoundedQueue<core::Record> queue(100);
+  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  auto records = Collect(queue, EndsDone);
+  reader->Stop();
+  ASSERT_EQ(records.size(), 7u) << "each change once, then the marker";
+  for (int i = 1; i < 6; ++i) EXPECT_LT(records[i - 1].position.offset, records[i].position.offset);
+}
+
+TEST(ShardReader, ResumesFromAStoredSequenceNumber) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.AddShard("s");
+  std::string third;
+  for (int v = 1; v <= 5; ++v) {
+    const std::string sequence = streams.AddRecord("s", "MODIFY", "a", v);
+    if (v == 3) third = sequence;
+  }
+  streams.CloseShard("s");
+  DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
+  ASSERT_TRUE(source.Describe().ok());
+  core::BoundedQueue<core::Record> queue(100);
+  auto reader = source.Open(ShardLease("s", third), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  auto records = Collect(queue, EndsDone);
+  reader->Stop();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_GT(records[0].position.offset, third);
+}
+
+TEST(ShardReader, TrimmedDataEndsTheReaderWithTrimmedData) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.AddShard("s");
+  streams.AddRecord("s", "INSERT", "a", 1);
+  streams.TrimNextGetRecords("s");
+  DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
+  ASSERT_TRUE(source.Describe().ok());
+  core::BoundedQueue<core::Record> queue(100);
+  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (reader->status().ok() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(reader->status().code(), core::StatusCode::kTrimmedData) << reader->status().ToString();
+}
+
+TEST(ShardReader, StopUnblocksAReaderOnAFullQueue) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.AddShard("s");
+  for (int v = 1; v <= 50; ++v) streams.AddRecord("s", "MODIFY", "a", v);
+  DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
+  ASSERT_TRUE(source.Describe().ok());
+  core::BoundedQueue<core::Record> queue(3);
+  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  while (queue.size() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  reader->Stop();  // returns: the blocked push gave up
+  EXPECT_FALSE(queue.closed()) << "the queue stays open for the lane's other readers";
+}
+
+}  // namespace
+}  // namespace ddb2pg::source
