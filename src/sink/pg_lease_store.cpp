@@ -221,7 +221,7 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
                             "p.checkpoint_id = $1 AND p.state = 'pending' AND (p.owner IS NULL OR p.lease_expires IS "
                             "NULL OR p.lease_expires < now()) AND ") +
                     kEligible +
-                    " ORDER BY p.kind DESC, p.partition_id LIMIT $3::int FOR UPDATE OF p SKIP LOCKED), "
+                    " ORDER BY (p.kind = 'segment') DESC, p.partition_id LIMIT $3::int FOR UPDATE OF p SKIP LOCKED), "
                     "u AS (UPDATE ddb2pg.partitions p SET owner = $2, epoch = p.epoch + 1, lease_expires = now() + "
                     "$4::bigint * interval '1 millisecond', updated_at = now() FROM c WHERE p.checkpoint_id = $1 AND "
                     "p.partition_id = c.partition_id RETURNING p.partition_id, p.kind, p.parent, p.position, p.epoch, "

@@ -1,0 +1,188 @@
+// PgLeaseStore and PostgresSink's partitioned mode against a real PostgreSQL: the partitions are
+// created once, eligibility is enforced in SQL (segments, then shards, parent before child),
+// commits are fenced per partition by owner and epoch, an expired lease is taken over and the old
+// owner's commit then changes nothing, and a live runner on another configuration is a conflict.
+#include "sink/pg_lease_store.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "integration/sink/sink_fixture.h"
+
+namespace ddb2pg::sink::testing {
+namespace {
+
+using pipeline::PartitionAdvance;
+using pipeline::PartitionKind;
+using pipeline::SourceSeed;
+
+class LeaseStoreTest : public SinkTest {
+ protected:
+  PgLeaseStore Store(const std::string& runner, std::chrono::milliseconds ttl = std::chrono::milliseconds(10000)) {
+    return PgLeaseStore({conninfo_, schema_, runner, ttl});
+  }
+  pipeline::RunnerIdentity Me(const std::string& runner, const std::string& config = "same") {
+    return {runner, "host", 1, 1, config};
+  }
+  static SourceSeed Seed() {
+    SourceSeed seed;
+    seed.stream_arn = "arn:stream/1";
+    seed.total_segments = 2;
+    seed.partitions = {{"scan/0", PartitionKind::kSegment, "", "", false},
+                       {"scan/1", PartitionKind::kSegment, "", "", false},
+                       {"parent", PartitionKind::kShard, "", "", false},
+                       {"child", PartitionKind::kShard, "parent", "", false}};
+    return seed;
+  }
+  std::vector<std::string> Ids(const std::vector<pipeline::PartitionLease>& leases) {
+    std::vector<std::string> ids;
+    for (const auto& lease : leases) ids.push_back(lease.id);
+    return ids;
+  }
+  void TearDown() override {
+    db_->Exec("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'");
+    db_->Exec("DELETE FROM ddb2pg.runners WHERE checkpoint_id = '" + schema_ + "'");
+    db_->Exec("DELETE FROM ddb2pg.lease_events WHERE checkpoint_id = '" + schema_ + "'");
+    SinkTest::TearDown();
+  }
+};
+
+TEST_F(LeaseStoreTest, PartitionsAreCreatedOnceAndClaimedSegmentsThenShardsParentFirst) {
+  PgLeaseStore a = Store("a");
+  ASSERT_TRUE(a.Open().ok());
+  ASSERT_TRUE(a.Register(Me("a")).ok());
+  int seeded = 0;
+  auto state = a.Initialize([&](const std::optional<std::string>& legacy) {
+    ++seeded;
+    EXPECT_FALSE(legacy.has_value());
+    return core::Result<SourceSeed>(Seed());
+  });
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_TRUE(state->created);
+  EXPECT_EQ(state->total_segments, 2);
+  PgLeaseStore b = Store("b");
+  ASSERT_TRUE(b.Register(Me("b")).ok());
+  auto again = b.Initialize([&](const std::optional<std::string>&) {
+    ++seeded;
+    return core::Result<SourceSeed>(Seed());
+  });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->stream_arn, "arn:stream/1");
+  EXPECT_EQ(seeded, 1);
+
+  auto counts = a.Counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->live_runners, 2);
+  EXPECT_EQ(counts->workable, 2) << "only the segments, while the snapshot runs";
+  EXPECT_EQ(counts->segments_pending, 2);
+
+  auto claimed = a.Claim(10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  EXPECT_EQ(Ids(*claimed), (std::vector<std::string>{"scan/0", "scan/1"}));
+  EXPECT_TRUE(b.Claim(10)->empty()) << "held leases are not claimable";
+
+  // Finishing the snapshot makes the root shard eligible; the child waits for its parent.
+  PostgresSinkOptions options = Options();
+  options.runner_id = "a";
+  PostgresSink sink(options);
+  ASSERT_TRUE(sink.Open().ok());
+  auto committed = sink.Commit(Batch{}, {PartitionAdvance{"scan/0", (*claimed)[0].epoch, "", true, 0},
+                                         PartitionAdvance{"scan/1", (*claimed)[1].epoch, "", true, 0}});
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_TRUE(committed->committed());
+  auto shards = b.Claim(10);
+  ASSERT_TRUE(shards.ok());
+  EXPECT_EQ(Ids(*shards), (std::vector<std::string>{"parent"}));
+  PostgresSinkOptions b_options = Options();
+  b_options.runner_id = "b";
+  PostgresSink b_sink(b_options);
+  ASSERT_TRUE(b_sink.Open().ok());
+  ASSERT_TRUE(b_sink.Commit(Batch{}, {PartitionAdvance{"parent", (*shards)[0].epoch, "000123", true, 1}})->committed());
+  EXPECT_EQ(Ids(*a.Claim(10)), (std::vector<std::string>{"child"}));
+}
+
+TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNothing) {
+  CreateProfile();
+  PgLeaseStore a = Store("a", std::chrono::milliseconds(300));
+  ASSERT_TRUE(a.Register(Me("a")).ok());
+  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }).ok());
+  auto mine = a.Claim(1);
+  ASSERT_TRUE(mine.ok() && mine->size() == 1u);
+  PostgresSinkOptions options = Options();
+  options.runner_id = "a";
+  options.tables = {&profile_};
+  PostgresSink sink(options);
+  ASSERT_TRUE(sink.Open().ok());
+  const PartitionAdvance first{"scan/0", (*mine)[0].epoch, R"({"id":{"S":"k1"}})", false, 1};
+  ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "one")}, ""), {first})->committed());
+
+  // Runner a stalls past its TTL; runner b takes the partition over.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  PgLeaseStore b = Store("b", std::chrono::milliseconds(300));
+  ASSERT_TRUE(b.Register(Me("b")).ok());
+  auto taken = b.Claim(1);
+  ASSERT_TRUE(taken.ok());
+  ASSERT_EQ(Ids(*taken), (std::vector<std::string>{"scan/0"}));
+  EXPECT_EQ((*taken)[0].epoch, (*mine)[0].epoch + 1);
+  EXPECT_EQ((*taken)[0].position, R"({"id":{"S":"k1"}})") << "the new owner resumes after the last commit";
+
+  // The old owner wakes up: its commit is fenced (nothing written), and renewing does not take it back.
+  auto stale = sink.Commit(MakeBatch({Profile(2, "stale")}, ""),
+                           {PartitionAdvance{"scan/0", (*mine)[0].epoch, R"({"id":{"S":"k2"}})", false, 1}});
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_EQ(stale->lost, (std::vector<std::string>{"scan/0"}));
+  EXPECT_EQ(CountProfiles(), "1");
+  auto renewed = a.Renew();
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_TRUE(renewed->empty()) << "a runner never takes back a lease it lost";
+  // Reconnecting changes nothing either.
+  sink.Close();
+  ASSERT_TRUE(sink.Open().ok());
+  EXPECT_FALSE(sink.Commit(MakeBatch({Profile(3, "stale again")}, ""),
+                           {PartitionAdvance{"scan/0", (*mine)[0].epoch, "", false, 1}})
+                   ->committed());
+  EXPECT_EQ(CountProfiles(), "1");
+  EXPECT_EQ(Scalar("SELECT string_agg(event || ':' || runner_id || ':' || epoch || ':' || coalesce(previous_owner, '-'), "
+                   "',' ORDER BY id) FROM ddb2pg.lease_events WHERE checkpoint_id = '" + schema_ + "'"),
+            "claim:a:1:-,claim:b:2:a");
+}
+
+TEST_F(LeaseStoreTest, ALiveRunnerOnAnotherConfigurationIsAConflictNamingTheDifferences) {
+  PgLeaseStore a = Store("a");
+  ASSERT_TRUE(a.Register(Me("a", "pipeline profile column name TEXT <- name\n")).ok());
+  PgLeaseStore b = Store("b");
+  core::Status status = b.Register(Me("b", "pipeline profile column name TEXT <- handle\n"));
+  EXPECT_EQ(status.code(), core::StatusCode::kConflict);
+  EXPECT_NE(status.message().find("theirs: pipeline profile column name TEXT <- name"), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("ours:   pipeline profile column name TEXT <- handle"), std::string::npos)
+      << status.message();
+  // Once it is gone (released everything and deregistered), the new configuration may start.
+  ASSERT_TRUE(a.Deregister().ok());
+  EXPECT_TRUE(b.Register(Me("b", "pipeline profile column name TEXT <- handle\n")).ok());
+}
+
+TEST_F(LeaseStoreTest, AnEarlierReleasesCheckpointIsHandedToTheSeedOnce) {
+  PgLeaseStore a = Store("a");
+  ASSERT_TRUE(a.Open().ok());
+  db_->Exec("INSERT INTO ddb2pg.checkpoints (id, position) VALUES ('" + schema_ +
+            "', '{\"v\":1,\"arn\":\"arn:old\",\"snapshot_complete\":true}')");
+  ASSERT_TRUE(a.Register(Me("a")).ok());
+  std::optional<std::string> handed;
+  auto state = a.Initialize([&](const std::optional<std::string>& legacy) {
+    handed = legacy;
+    SourceSeed seed;
+    seed.stream_arn = "arn:old";
+    seed.partitions = {{"shard-1", PartitionKind::kShard, "", "000777", false}};
+    return core::Result<SourceSeed>(seed);
+  });
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_TRUE(state->migrated);
+  EXPECT_EQ(handed, std::optional<std::string>(R"({"v":1,"arn":"arn:old","snapshot_complete":true})"));
+  EXPECT_EQ(Scalar("SELECT position FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'"), "000777");
+}
+
+}  // namespace
+}  // namespace ddb2pg::sink::testing
