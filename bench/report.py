@@ -353,6 +353,44 @@ def main():
         summary.append(("Peak RSS with the memory-speed source", f"{spread(rss, 1)} MB", "≤ 64 MB",
                         verdict(max(rss), 64, False)))
 
+    # 5b. lanes sweep
+    lanes = sorted(by.get("lanes", []), key=lambda r: r["lanes"])
+    if lanes:
+        l0 = lanes[0]
+        items, records = l0["items"], l0["records"]
+        total_rows = (items + records) * 3
+        n = float(machine["nproc"])
+        w("## 5b. Lanes sweep")
+        w("")
+        w(f"The same job as section 5 with 16 Scan segments and `bench/replay_server --shards 16`, run with "
+          f"`ddb2pg run --lanes L` for L in 1, 2 and nproc ({n:.0f}); {total_rows:,} rows in 3 tables per run, "
+          "each into a fresh database. Compared with `psql \\copy` of the very rows the first run wrote, in one "
+          "session, and in three sessions at once (one per table), into fresh databases, in the same run.")
+        w("")
+        w("| lanes | rows/s | ratio to one `\\copy` session | ratio to 3 parallel `\\copy` sessions | CPUs busy "
+          f"(of {n:.0f}) | ddb2pg CPU s | PostgreSQL CPU s | peak RSS, MB |")
+        w("|---|---|---|---|---|---|---|---|")
+        for r in lanes:
+            rate = total_rows / r["total_seconds"]
+            w(f"| {r['lanes']} | {fmt(rate)} | {r['copy_seconds'] / r['total_seconds']:.2f} | "
+              f"{r['parallel_copy_seconds'] / r['total_seconds']:.2f} | {r['busy_cpus']:.2f} | {r['cpu']:.2f} | "
+              f"{r['pg_cpu']:.2f} | {r['rss_kb'] / 1024:.1f} |")
+        w("")
+        w(f"`psql \\copy`: one session {fmt(total_rows / l0['copy_seconds'])} rows/s, three parallel sessions "
+          f"{fmt(total_rows / l0['parallel_copy_seconds'])} rows/s.")
+        w("")
+        by_lanes = {r["lanes"]: r for r in lanes}
+        if 1 in by_lanes and 2 in by_lanes:
+            gain = by_lanes[1]["total_seconds"] / by_lanes[2]["total_seconds"]
+            summary.append(("Lanes: rows/s with 2 lanes / 1 lane (16 shards)", f"{gain:.2f}", "≥ 1.0",
+                            verdict(gain, 1.0, True)))
+        top = lanes[-1]
+        summary.append((f"Lanes: {top['lanes']} lanes / 3 parallel `\\copy` sessions",
+                        f"{top['parallel_copy_seconds'] / top['total_seconds']:.2f}", "≥ 0.8 (on 16 cores)", ""))
+        two = by_lanes.get(2, top)
+        summary.append(("Peak RSS, 16 shards, 2 lanes", f"{two['rss_kb'] / 1024:.1f} MB", "≤ 64 MB",
+                        verdict(two["rss_kb"] / 1024, 64, False)))
+
     head = ["## Summary", "", "| what | figure | target | |", "|---|---|---|---|"]
     head += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary]
     head.append("")

@@ -24,6 +24,7 @@ bool LeaseManager::CollectEvents() {
       switch (event.kind) {
         case LaneEvent::Kind::kFinished:
           finished_since_ = true;
+          if (!event.lease.id.starts_with("scan/")) ++shards_finished_;
           metrics_.LeaseEvents("finished").Increment();
           break;
         case LaneEvent::Kind::kReleased:

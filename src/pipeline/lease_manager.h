@@ -34,6 +34,7 @@ class LeaseManager {
 
   const LeaseCounts& counts() const { return counts_; }
   int held() const;
+  int shards_finished() const { return shards_finished_; }
 
  private:
   LeaseStore& store_;
@@ -45,6 +46,7 @@ class LeaseManager {
   std::map<std::string, bool> releasing_;                   // asked to release, not done yet
   LeaseCounts counts_;
   bool finished_since_ = false;
+  int shards_finished_ = 0;  // by this runner since it started
 };
 
 }  // namespace ddb2pg::pipeline

@@ -138,6 +138,8 @@ struct SourceRuntime::Impl {
     }
     metrics.SnapshotItemsRead(parts.source_name).Set(static_cast<double>(snapshot_records));
     metrics.ShardsActive(parts.source_name).Set(shards);
+    metrics.ShardsFinished(parts.source_name).Set(leases.shards_finished());
+    progress.shards_finished = leases.shards_finished();
     metrics.SnapshotItemsEstimate(parts.source_name).Set(static_cast<double>(item_count_estimate));
   }
 
