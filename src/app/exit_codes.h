@@ -11,7 +11,7 @@ enum class ExitCode : int {
   kUsage = 2,            // bad command line or configuration file
   kCheckFailed = 3,      // validate / start-up checks found problems (table, stream, schema)
   kUnreachable = 4,      // DynamoDB or PostgreSQL unreachable, or credentials refused
-  kFenced = 5,           // another ddb2pg runner holds this checkpoint
+  kFenced = 5,           // a live runner on the same checkpoint runs a different configuration
 };
 
 // The exit code a failed Status maps to.
