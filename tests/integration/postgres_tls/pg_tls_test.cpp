@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -215,6 +216,54 @@ TEST_F(PgTls, IamTokenIsThePasswordAndEveryNewConnectionSignsAFreshOne) {
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_TRUE((*first)->Exec("SELECT 1", "first connection").ok());
   admin.Exec("SELECT 1");
+}
+
+// The binary end to end with auth: iam: credentials from the AWS_* variables, the clock frozen by
+// faketime at a known second, the server expecting the token for that second.
+TEST_F(PgTls, BinaryLogsInWithTheIamTokenAndNeverPrintsIt) {
+  const std::string user = UniqueName("iambin");
+  aws::Credentials credentials;
+  credentials.access_key_id = "AKIDEXAMPLE";
+  credentials.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  credentials.session_token = "FwoGZXIvYXdzEXAMPLE//token+=";
+  // Now, to the second: inside the test certificates' validity.
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(system_clock::now());
+  const std::time_t seconds = system_clock::to_time_t(now);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char frozen[32];
+  std::strftime(frozen, sizeof frozen, "%Y-%m-%d %H:%M:%S", &utc);
+  const std::string token =
+      aws::RdsAuthToken::Build({"localhost", std::stoi(port_), user, "us-east-1"}, credentials, now);
+
+  PgTestConnection admin(Admin());
+  char* literal = PQescapeLiteral(admin.raw(), token.c_str(), token.size());
+  admin.Exec("CREATE ROLE \"" + user + "\" LOGIN SUPERUSER IN ROLE iam_users PASSWORD " + std::string(literal));
+  PQfreemem(literal);
+
+  const std::string config = WriteConfig("  url: postgresql://" + user + "@localhost:" + port_ +
+                                         "/postgres\n  sslmode: verify-full\n  sslrootcert: " + ca_ +
+                                         "\n  auth: iam\n  region: us-east-1\n");
+  const std::string env = "env -u AWS_PROFILE -u AWS_REGION -u AWS_DEFAULT_REGION -u PGPASSWORD TZ=UTC "
+                          "AWS_ACCESS_KEY_ID=" + credentials.access_key_id +
+                          " AWS_SECRET_ACCESS_KEY=" + credentials.secret_access_key +
+                          " AWS_SESSION_TOKEN='" + credentials.session_token + "' ";
+  int code = -1;
+  const std::string out = RunCapture(env + "faketime -f '" + frozen + "' " + DDB2PG_BINARY +
+                                         " init-schema --log-level debug -c " + config, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("schema ready"), std::string::npos) << out;
+  EXPECT_EQ(out.find("X-Amz-"), std::string::npos) << out;
+
+  // A second later the token is another one, which this server does not expect: refused (4).
+  const std::time_t next_second = seconds + 1;
+  gmtime_r(&next_second, &utc);
+  std::strftime(frozen, sizeof frozen, "%Y-%m-%d %H:%M:%S", &utc);
+  const std::string refused = RunCapture(env + "faketime -f '" + frozen + "' " + DDB2PG_BINARY +
+                                             " init-schema --log-level debug -c " + config, &code);
+  EXPECT_EQ(code, 4) << refused;
+  EXPECT_NE(refused.find("password authentication failed for user \"" + user + "\""), std::string::npos) << refused;
+  EXPECT_EQ(refused.find("X-Amz-"), std::string::npos) << refused;
 }
 
 TEST_F(PgTls, BinaryFailsAtStartWithOneLineAndValidateWarnsAboutRemoteHosts) {
