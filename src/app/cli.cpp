@@ -52,6 +52,7 @@ int CmdValidate(const std::string& path, bool offline, bool verbose) {
   auto& w = **wiring;
   std::printf("%s: configuration ok (%zu source%s, %zu pipeline%s)\n", path.c_str(), w.config.sources.size(),
               w.config.sources.size() == 1 ? "" : "s", w.plans.size(), w.plans.size() == 1 ? "" : "s");
+  for (const auto& warning : PostgresWarnings(w.conninfo)) std::printf("  warning: %s\n", warning.c_str());
   if (offline) return 0;
   int problems = 0;
   for (auto& source : w.sources) {

@@ -1,5 +1,8 @@
 #include "app/wiring.h"
 
+#include <cctype>
+#include <exception>
+
 namespace ddb2pg::app {
 
 std::vector<const processor::TableSpec*> Wiring::tables() const {
@@ -22,18 +25,127 @@ core::Result<aws::ResolvedAws> ResolveSourceAws(const config::SourceConfig& sour
   return resolved;
 }
 
-std::string PostgresConninfo(const config::PostgresConfig& postgres) {
-  std::string conninfo = postgres.conninfo;
-  if (postgres.sslmode.empty() || conninfo.find("sslmode") != std::string::npos) return conninfo;
-  const bool uri = conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://");
-  if (uri) {
+namespace {
+
+bool IsUri(const std::string& conninfo) {
+  return conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://");
+}
+
+// A value for a key=value conninfo: as is when plain, else single-quoted with \ and ' escaped,
+// as libpq reads it.
+std::string ConninfoValue(const std::string& value) {
+  if (value.find_first_of(" \t\n\\'") == std::string::npos) return value;
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
+}
+
+// A value for a URI query: percent-encoded except the unreserved characters and '/'.
+std::string UriValue(const std::string& value) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[c >> 4]);
+      out.push_back(kDigits[c & 0x0f]);
+    }
+  }
+  return out;
+}
+
+// Adds key=value unless the conninfo already names the key.
+void AddSetting(std::string& conninfo, const std::string& key, const std::string& value) {
+  if (value.empty() || conninfo.find(key) != std::string::npos) return;
+  if (IsUri(conninfo)) {
     conninfo += conninfo.find('?') == std::string::npos ? "?" : "&";
-    conninfo += "sslmode=" + postgres.sslmode;
+    conninfo += key + "=" + UriValue(value);
   } else {
     if (!conninfo.empty()) conninfo += ' ';
-    conninfo += "sslmode=" + postgres.sslmode;
+    conninfo += key + "=" + ConninfoValue(value);
   }
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]";
+}
+
+}  // namespace
+
+std::string PostgresConninfo(const config::PostgresConfig& postgres) {
+  std::string conninfo = postgres.conninfo;
+  AddSetting(conninfo, "sslmode", postgres.sslmode);
+  AddSetting(conninfo, "sslrootcert", postgres.sslrootcert);
   return conninfo;
+}
+
+aws::CredentialsSupplier AwsChainCredentials() {
+  return []() -> core::Result<aws::Credentials> {
+    aws::AwsSettings settings;
+    // ResolveAws also resolves a region and endpoints, which are not used here: an explicit
+    // region keeps a profile without one from failing the credentials lookup.
+    settings.region = "us-east-1";
+    auto resolved = aws::ResolveAws(settings);
+    if (!resolved.ok()) return resolved.status();
+    return resolved->credentials;
+  };
+}
+
+sink::PgPasswordSupplier PostgresPasswordSupplier(const config::PostgresConfig& postgres,
+                                                  aws::CredentialsSupplier credentials, const core::Clock& clock) {
+  if (postgres.auth != "iam") return {};
+  auto token = std::make_shared<aws::RdsAuthToken>(std::move(credentials), clock);
+  return [token, region = postgres.region](const sink::PgEndpoint& endpoint) -> core::Result<std::string> {
+    aws::RdsAuthTarget target;
+    target.host = endpoint.host;
+    target.user = endpoint.user;
+    target.region = region.empty() ? aws::RdsAuthToken::RegionFromHost(endpoint.host) : region;
+    if (target.region.empty()) {
+      auto chain = aws::ResolveAws(aws::AwsSettings{});
+      if (!chain.ok()) {
+        return core::Status::InvalidArgument("postgres.auth: iam needs the database's AWS region: host " +
+                                             endpoint.host + " is not an RDS endpoint name; set postgres.region (" +
+                                             chain.status().message() + ")");
+      }
+      target.region = chain->region;
+    }
+    try {
+      target.port = std::stoi(endpoint.port);
+    } catch (const std::exception&) {
+      return core::Status::InvalidArgument("postgres.auth: iam: port '" + endpoint.port + "' is not a number");
+    }
+    return token->Generate(target);
+  };
+}
+
+std::vector<std::string> PostgresWarnings(const std::string& conninfo) {
+  std::vector<std::string> warnings;
+  auto endpoint = sink::PgConnection::ResolveEndpoint(conninfo);
+  if (!endpoint.ok()) return warnings;
+  const std::string& sslmode = endpoint->sslmode;
+  if (sslmode == "verify-ca" || sslmode == "verify-full") return warnings;
+  // hostaddr, when set, is where libpq connects; either may list several comma-separated
+  // targets, and a socket directory is this machine.
+  const std::string& targets = endpoint->hostaddr.empty() ? endpoint->host : endpoint->hostaddr;
+  std::string remote;
+  for (size_t start = 0; start < targets.size() && remote.empty();) {
+    const size_t comma = targets.find(',', start);
+    const size_t end = comma == std::string::npos ? targets.size() : comma;
+    const std::string host = targets.substr(start, end - start);
+    if (!host.empty() && host.front() != '/' && host.front() != '@' && !IsLoopback(host)) remote = host;
+    start = end + 1;
+  }
+  if (remote.empty()) return warnings;
+  warnings.push_back("postgres: host " + remote + " is not on this machine and sslmode is " + sslmode +
+                     ", which does not check the server's certificate: set postgres.sslmode: verify-full and "
+                     "postgres.sslrootcert (the CA bundle; for RDS see docs/postgres-tls-iam.md)");
+  return warnings;
 }
 
 std::string CheckpointId(const config::SourceConfig& source, const std::vector<const processor::MappingPlan*>& plans) {
@@ -54,6 +166,8 @@ core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clie
     wiring->plans.push_back(std::make_unique<processor::MappingPlan>(std::move(plan).value()));
   }
   wiring->conninfo = PostgresConninfo(wiring->config.postgres);
+  sink::PgConnection::InstallPasswordSupplier(
+      PostgresPasswordSupplier(wiring->config.postgres, AwsChainCredentials(), core::SystemClock::Instance()));
   for (const auto& source : wiring->config.sources) {
     SourceWiring sw;
     sw.config = &source;

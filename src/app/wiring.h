@@ -9,10 +9,12 @@
 
 #include "aws/credentials.h"
 #include "aws/dynamodb_client.h"
+#include "aws/rds_auth_token.h"
 #include "aws/streams_client.h"
 #include "config/config.h"
 #include "core/status.h"
 #include "processor/mapping_plan.h"
+#include "sink/pg_connection.h"
 
 namespace ddb2pg::app {
 
@@ -38,16 +40,32 @@ struct Wiring {
 // AWS settings of one source: the config's explicit values, then the SDK chain.
 core::Result<aws::ResolvedAws> ResolveSourceAws(const config::SourceConfig& source);
 
-// The libpq conninfo: the config's conninfo/URI with sslmode added when set (empty conninfo:
-// libpq's PG* environment variables decide).
+// The libpq conninfo: the config's conninfo/URI with sslmode and sslrootcert added when set and
+// not already in it (empty conninfo: libpq's PG* environment variables decide).
 std::string PostgresConninfo(const config::PostgresConfig& postgres);
+
+// postgres.auth iam: the password supplier every new PostgreSQL connection asks for a fresh RDS
+// IAM token (region: postgres.region, else from the RDS host name, else the AWS chain's), signed
+// with credentials from `credentials` (asked once per token). Empty for auth password.
+sink::PgPasswordSupplier PostgresPasswordSupplier(const config::PostgresConfig& postgres,
+                                                  aws::CredentialsSupplier credentials, const core::Clock& clock);
+
+// The credentials for RDS IAM tokens: the AWS SDK chain (aws::ResolveAws without explicit
+// settings: AWS_* variables, then the AWS_PROFILE or default profile), resolved per call.
+aws::CredentialsSupplier AwsChainCredentials();
+
+// Warnings `validate` prints about the PostgreSQL connection: a host that is not on this machine
+// reached with an sslmode below verify-ca (the server's certificate is not checked).
+std::vector<std::string> PostgresWarnings(const std::string& conninfo);
 
 // The checkpoint id of a source: its name, table and the pipelines that read it, so that two
 // configurations writing different pipelines into one database never share a checkpoint.
 std::string CheckpointId(const config::SourceConfig& source, const std::vector<const processor::MappingPlan*>& plans);
 
 // Compiles every pipeline and builds every source's clients. `with_clients` false skips AWS
-// resolution (for offline validation and init-schema).
+// resolution (for offline validation and init-schema). Installs the process-wide PostgreSQL
+// password supplier of postgres.auth (sink::PgConnection::InstallPasswordSupplier; cleared for
+// auth password).
 core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clients);
 
 }  // namespace ddb2pg::app

@@ -59,6 +59,9 @@ struct SourceConfig {
 struct PostgresConfig {
   std::string conninfo;    // libpq conninfo or URI; empty: libpq's PG* variables decide
   std::string sslmode;     // optional, passed to libpq (disable … verify-full)
+  std::string sslrootcert; // optional CA bundle file, passed to libpq (verify-ca / verify-full check against it)
+  std::string auth = "password";  // password (libpq: conninfo, PGPASSWORD, ~/.pgpass) | iam (RDS IAM token per connection)
+  std::string region;      // auth iam: the database's AWS region; empty: from an RDS host name, then the AWS chain
   int batch_max_rows = 10000;
   int batch_max_bytes = 16 * 1024 * 1024;
   int batch_max_delay_ms = 100;  // a quiet stream still commits within this

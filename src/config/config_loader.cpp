@@ -40,8 +40,8 @@ const std::vector<std::string_view> kSnapshotKeys = {"enabled", "segments", "pag
 const std::vector<std::string_view> kStreamKeys = {"start_at", "max_idle_poll_ms",
                                                    "max_concurrent_shards", "on_trimmed",
                                                    "enable_stream"};
-const std::vector<std::string_view> kPostgresKeys = {"url",   "conninfo",    "sslmode",
-                                                     "batch", "auto_create", "default_schema"};
+const std::vector<std::string_view> kPostgresKeys = {"url",    "conninfo", "sslmode",     "sslrootcert",   "auth",
+                                                     "region", "batch",    "auto_create", "default_schema"};
 const std::vector<std::string_view> kBatchKeys = {"max_rows", "max_bytes", "max_delay_ms"};
 const std::vector<std::string_view> kMetricsKeys = {"listen"};
 const std::vector<std::string_view> kPipelineKeys = {
@@ -438,6 +438,10 @@ class ConfigParser {
     reader_.String(node, url ? "url" : "conninfo", path, &postgres.conninfo);
     reader_.Choice(node, "sslmode", path, &postgres.sslmode,
                    {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});
+    reader_.String(node, "sslrootcert", path, &postgres.sslrootcert);
+    reader_.Choice(node, "auth", path, &postgres.auth, {"password", "iam"});
+    reader_.String(node, "region", path, &postgres.region);
+    if (postgres.auth == "iam") CheckIamTls(node, postgres);
     reader_.Bool(node, "auto_create", path, &postgres.auto_create);
     if (reader_.String(node, "default_schema", path, &postgres.default_schema)) {
       const std::string problem = IdentifierProblem(postgres.default_schema);
@@ -456,6 +460,43 @@ class ConfigParser {
         reader_.Int(batch, "max_delay_ms", batch_path, &postgres.batch_max_delay_ms, 0, 600000);
       }
     }
+  }
+
+  // An IAM token is a bearer credential: it may only travel over TLS. The sslmode in effect is
+  // postgres.sslmode, else the one in the URL / conninfo, else PGSSLMODE, else libpq's prefer
+  // (which falls back to clear text).
+  void CheckIamTls(const YAML::Node& node, const PostgresConfig& postgres) {
+    std::string sslmode = postgres.sslmode;
+    std::string where = "postgres.sslmode";
+    if (sslmode.empty()) {
+      sslmode = SslmodeIn(postgres.conninfo);
+      where = "sslmode in the url/conninfo";
+    }
+    if (sslmode.empty()) {
+      sslmode = Lower(env_("PGSSLMODE").value_or(""));
+      where = "PGSSLMODE";
+    }
+    if (sslmode.empty()) {
+      sslmode = "prefer";
+      where = "libpq's default";
+    }
+    if (sslmode == "require" || sslmode == "verify-ca" || sslmode == "verify-full") return;
+    Error(node["auth"].Mark(), "postgres.auth: iam sends a token as the password and needs TLS, but sslmode is " +
+                                   sslmode + " (" + where + "): set postgres.sslmode to verify-full (with "
+                                   "postgres.sslrootcert) or at least require");
+  }
+
+  // The sslmode a libpq conninfo ("… sslmode=require …") or URI ("…?sslmode=require") sets; "" when none.
+  static std::string SslmodeIn(const std::string& conninfo) {
+    const size_t at = conninfo.rfind("sslmode");
+    if (at == std::string::npos) return "";
+    size_t pos = at + 7;
+    while (pos < conninfo.size() && (conninfo[pos] == ' ' || conninfo[pos] == '=' || conninfo[pos] == '\'')) ++pos;
+    std::string value;
+    while (pos < conninfo.size() && (std::isalpha(static_cast<unsigned char>(conninfo[pos])) || conninfo[pos] == '-')) {
+      value.push_back(conninfo[pos++]);
+    }
+    return Lower(value);
   }
 
   void ParseMetrics(const YAML::Node& node, MetricsConfig& metrics) {

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <utility>
 
 namespace ddb2pg::sink {
 namespace {
@@ -58,6 +60,64 @@ std::string PasswordOf(const std::string& conninfo) {
   return password;
 }
 
+// The process-wide supplier of Connect(conninfo, application_name); copied out under the lock
+// so a slow supplier never blocks another thread installing one.
+std::mutex g_supplier_mutex;
+std::shared_ptr<const PgPasswordSupplier> g_supplier;
+
+std::shared_ptr<const PgPasswordSupplier> InstalledSupplier() {
+  std::lock_guard lock(g_supplier_mutex);
+  return g_supplier;
+}
+
+bool SendsOnlyOverTls(const std::string& sslmode) {
+  return sslmode == "require" || sslmode == "verify-ca" || sslmode == "verify-full";
+}
+
+// The line of a libpq message that holds `needle`, without libpq's "connection to server at …
+// failed: " prefix (the description already says where).
+std::string LineWith(const std::string& message, const std::string& needle) {
+  const size_t at = message.find(needle);
+  if (at == std::string::npos) return "";
+  const size_t newline = message.rfind('\n', at);
+  const size_t begin = newline == std::string::npos ? 0 : newline + 1;
+  const size_t end = message.find('\n', at);
+  std::string line = message.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  const size_t failed = line.find(" failed: ");
+  if (failed != std::string::npos && begin + failed < at) line.erase(0, failed + 9);
+  return line;
+}
+
+// One line naming the setting to fix for a TLS failure, or "" when the failure is not about TLS.
+std::string TlsProblem(const std::string& message, const PgEndpoint& endpoint) {
+  const std::string sslmode = endpoint.sslmode.empty() ? "prefer" : endpoint.sslmode;
+  const std::string rootcert = endpoint.sslrootcert.empty() ? "~/.postgresql/root.crt" : endpoint.sslrootcert;
+  if (std::string line = LineWith(message, "does not match host name"); !line.empty()) {
+    return "the server's certificate does not name host \"" + endpoint.host +
+           "\" — fix host (connect by a name the certificate lists, e.g. the RDS endpoint, not an address or "
+           "alias) or postgres.sslmode (verify-ca checks the CA only) (" + line + ")";
+  }
+  if (std::string line = LineWith(message, "certificate verify failed"); !line.empty()) {
+    return "the server's certificate is not signed by a CA in " + rootcert +
+           " — fix postgres.sslrootcert (the CA bundle that signed the server's certificate; for RDS the bundle "
+           "from https://truststore.pki.rds.amazonaws.com) (" + line + ")";
+  }
+  if (std::string line = LineWith(message, "root certificate file"); !line.empty()) {
+    return "sslmode " + sslmode + " checks the server's certificate against a CA bundle, and " + rootcert +
+           " cannot be read — fix postgres.sslrootcert (" + line + ")";
+  }
+  if (std::string line = LineWith(message, "server does not support SSL"); !line.empty()) {
+    return "the server does not offer TLS but sslmode is " + sslmode +
+           " — fix postgres.sslmode or turn ssl on at the server (" + line + ")";
+  }
+  if (std::string line = LineWith(message, "no pg_hba.conf entry"); !line.empty() &&
+      line.find("no encryption") != std::string::npos) {
+    return "the server accepts connections from here only over TLS and sslmode is " + sslmode +
+           " — fix postgres.sslmode (verify-full with postgres.sslrootcert, or at least require) (" + line + ")";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string RedactPassword(std::string text, const std::string& password) {
@@ -93,10 +153,86 @@ PgConnection::PgConnection(PGconn* conn, std::string secret)
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
+void PgConnection::InstallPasswordSupplier(PgPasswordSupplier supplier) {
+  auto installed = supplier ? std::make_shared<const PgPasswordSupplier>(std::move(supplier)) : nullptr;
+  std::lock_guard lock(g_supplier_mutex);
+  g_supplier = std::move(installed);
+}
+
+core::Result<PgEndpoint> PgConnection::ResolveEndpoint(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* given = PQconninfoParse(conninfo.c_str(), &error);
+  if (given == nullptr) {
+    std::string message = "the PostgreSQL connection string cannot be parsed";
+    if (error != nullptr) {
+      message.append(": ").append(RedactPassword(Trim(error), ""));
+      PQfreemem(error);
+    }
+    return core::Status::InvalidArgument(message);
+  }
+  // libpq's own fallbacks: the PG* variables, then its compiled-in defaults.
+  PQconninfoOption* defaults = PQconndefaults();
+  auto value = [&](const char* keyword) {
+    for (PQconninfoOption* options : {given, defaults}) {
+      for (PQconninfoOption* option = options; option != nullptr && option->keyword != nullptr; ++option) {
+        if (std::strcmp(option->keyword, keyword) == 0 && option->val != nullptr && *option->val != '\0') {
+          return std::string(option->val);
+        }
+      }
+    }
+    return std::string();
+  };
+  PgEndpoint endpoint;
+  endpoint.host = value("host");
+  endpoint.hostaddr = value("hostaddr");
+  endpoint.port = value("port");
+  endpoint.user = value("user");
+  endpoint.dbname = value("dbname");
+  endpoint.sslmode = value("sslmode");
+  endpoint.sslrootcert = value("sslrootcert");
+  if (endpoint.port.empty()) endpoint.port = "5432";
+  if (endpoint.sslmode.empty()) endpoint.sslmode = "prefer";
+  PQconninfoFree(given);
+  if (defaults != nullptr) PQconninfoFree(defaults);
+  return endpoint;
+}
+
 core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& conninfo,
                                                                   const std::string& application_name) {
+  const auto supplier = InstalledSupplier();
+  return Connect(conninfo, application_name, supplier ? *supplier : PgPasswordSupplier());
+}
+
+core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& conninfo,
+                                                                  const std::string& application_name,
+                                                                  const PgPasswordSupplier& password_supplier) {
+  auto resolved = ResolveEndpoint(conninfo);
+  if (!resolved.ok()) return resolved.status();
+  const PgEndpoint& endpoint = *resolved;
+  std::string password = PasswordOf(conninfo);
+  bool supplied = false;
+  if (password_supplier) {
+    // The token is a bearer credential: it must never cross the network in clear text.
+    if (!SendsOnlyOverTls(endpoint.sslmode)) {
+      return core::Status::InvalidArgument(
+          "postgres.auth: iam sends a token as the password and needs TLS, but sslmode is " + endpoint.sslmode +
+          " — set postgres.sslmode to verify-full (with postgres.sslrootcert) or at least require");
+    }
+    if (endpoint.host.empty() || endpoint.host.front() == '/' || endpoint.host.front() == '@' ||
+        endpoint.host.find(',') != std::string::npos) {
+      return core::Status::InvalidArgument(
+          "postgres.auth: iam needs one TCP host name (the database endpoint) in the URL/conninfo or PGHOST, not " +
+          (endpoint.host.empty() ? std::string("a local socket") : "\"" + endpoint.host + "\""));
+    }
+    auto supplied_password = password_supplier(endpoint);
+    if (!supplied_password.ok()) return supplied_password.status();
+    password = std::move(supplied_password).value();
+    supplied = true;
+  }
+
   // Our settings come first so that anything in the conninfo (expanded from "dbname") overrides
-  // them; the PG* environment variables fill in whatever neither sets.
+  // them; the PG* environment variables fill in whatever neither sets. A supplied password comes
+  // after the conninfo, so it wins over one written there.
   std::vector<const char*> keywords;
   std::vector<const char*> values;
   if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
@@ -107,17 +243,25 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
   values.push_back(application_name.c_str());
   keywords.push_back("dbname");
   values.push_back(conninfo.c_str());
+  if (supplied) {
+    keywords.push_back("password");
+    values.push_back(password.c_str());
+  }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
-  const std::string password = PasswordOf(conninfo);
   if (conn == nullptr) return core::Status::Unavailable("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = "cannot connect to PostgreSQL";
     const std::string where = Describe(conn);
     if (!where.empty()) message.append(" (").append(where).append(")");
-    message.append(": ").append(RedactPassword(Trim(PQerrorMessage(conn)), password));
+    const std::string libpq_message = RedactPassword(Trim(PQerrorMessage(conn)), password);
     PQfinish(conn);
+    // A TLS problem will not go away by retrying: one line naming the setting, as a configuration error.
+    if (const std::string tls = TlsProblem(libpq_message, endpoint); !tls.empty()) {
+      return core::Status::InvalidArgument(message.append(": ").append(tls));
+    }
+    message.append(": ").append(libpq_message);
     const bool auth = message.find("authentication failed") != std::string::npos ||
                       message.find("permission denied") != std::string::npos;
     return core::Status(auth ? core::StatusCode::kPermissionDenied : core::StatusCode::kUnavailable, message);

@@ -8,11 +8,25 @@
 // kInvalidArgument, missing objects as kNotFound, privilege errors as kPermissionDenied. Error
 // messages never contain the password.
 //
-// Thread-safety: one thread at a time.
+// Passwords that change per connection (postgres.auth: iam, an RDS IAM token valid 15 minutes)
+// come from a PgPasswordSupplier: asked once for every new connection — never cached, so a
+// reconnect long after the first connect gets a fresh token — with the endpoint libpq will use,
+// and sent only over TLS (the resolved sslmode must be require, verify-ca or verify-full; the
+// supplier is not asked otherwise). The app installs one process-wide supplier at start-up
+// (InstallPasswordSupplier), which every Connect(conninfo, application_name) uses, so the rest of
+// the sink keeps passing plain conninfo strings.
+//
+// TLS failures come back as one line that names the setting to fix: a certificate not signed by
+// the CA in sslrootcert, a certificate whose names do not match the host, a missing root
+// certificate file, a server without TLS, or a server that accepts only TLS from this address.
+//
+// Thread-safety: a PgConnection is used by one thread at a time. Connect, ResolveEndpoint and
+// InstallPasswordSupplier are safe from any thread.
 #pragma once
 
 #include <libpq-fe.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,11 +46,39 @@ struct PgStatement {
   std::string context;                             // for error messages, e.g. "upsert public.profile"
 };
 
+// Where a new connection goes, as libpq resolves it: the conninfo, then the PG* environment
+// variables, then libpq's defaults (port 5432, the operating-system user, sslmode prefer).
+struct PgEndpoint {
+  std::string host;     // as given: a name, an address, a socket directory, or "a,b" for several
+  std::string hostaddr;
+  std::string port;
+  std::string user;
+  std::string dbname;
+  std::string sslmode;
+  std::string sslrootcert;
+};
+
+// The password for one new connection to `endpoint` (e.g. a fresh RDS IAM token). A failure
+// stops the connect with its Status.
+using PgPasswordSupplier = std::function<core::Result<std::string>(const PgEndpoint& endpoint)>;
+
 class PgConnection {
  public:
   // Connects; the message of a failure names host, port, database and user (never the password).
+  // Uses the installed password supplier, if any.
   static core::Result<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo,
                                                              const std::string& application_name);
+  // The same with an explicit supplier (empty: the conninfo, PGPASSWORD or ~/.pgpass decide).
+  static core::Result<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo,
+                                                             const std::string& application_name,
+                                                             const PgPasswordSupplier& password);
+
+  // Sets (or, with an empty function, clears) the supplier every Connect(conninfo,
+  // application_name) uses from now on. Called by the app's wiring before any connection.
+  static void InstallPasswordSupplier(PgPasswordSupplier supplier);
+
+  // The endpoint a conninfo leads to. InvalidArgument when libpq cannot parse it.
+  static core::Result<PgEndpoint> ResolveEndpoint(const std::string& conninfo);
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
