@@ -91,7 +91,7 @@ bool SequenceBefore(const std::string& a, const std::string& b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
-core::Result<std::vector<core::Record>> ScanPage(SourceWiring& source, int limit) {
+core::Result<std::vector<core::Record>> ReadScanPage(SourceWiring& source, int limit) {
   auto described = source.table->DescribeTable(source.config->table);
   if (!described.ok()) return described.status().WithContext("DescribeTable " + source.config->table);
   aws::ScanRequest request;
@@ -289,7 +289,7 @@ core::Status RunPreview(Wiring& wiring, const PreviewOptions& options, std::FILE
       if (options.pipeline.empty() || plan->spec().name == options.pipeline) plans.push_back(plan);
     }
     if (plans.empty()) continue;
-    auto records = options.from == PreviewFrom::kScan ? ScanPage(source, options.limit)
+    auto records = options.from == PreviewFrom::kScan ? ReadScanPage(source, options.limit)
                                                       : LatestStreamRecords(source, options.limit);
     if (!records.ok()) return records.status().WithContext("source " + source.config->name);
     for (auto& record : *records) {

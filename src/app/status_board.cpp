@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "app/version.h"
 #include "core/json_writer.h"

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -38,23 +39,26 @@ std::map<std::string, std::map<std::string, PrintedOutcome>> ParsePreview(const 
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(json);
   *items = 0;
-  for (simdjson::dom::element item : doc["items"].get_array()) {
+  simdjson::dom::array all = doc["items"];
+  for (simdjson::dom::element item : all) {
     ++*items;
-    const std::string id(std::string_view(item["key"]["id"].get_string()));
-    for (simdjson::dom::element pipeline : item["pipelines"].get_array()) {
+    const std::string_view id = item["key"]["id"];
+    simdjson::dom::array pipelines = item["pipelines"];
+    for (simdjson::dom::element pipeline : pipelines) {
       PrintedOutcome outcome;
-      outcome.action = std::string(std::string_view(pipeline["action"].get_string()));
-      if (auto reason = pipeline["reason"]; !reason.error()) outcome.reason = std::string(std::string_view(reason.get_string()));
+      outcome.action = std::string(std::string_view(pipeline["action"]));
+      if (auto reason = pipeline["reason"]; !reason.error()) outcome.reason = std::string(std::string_view(reason));
       if (auto row = pipeline["row"]; !row.error()) {
-        for (auto field : row.get_object()) {
+        simdjson::dom::object cells = row;
+        for (auto field : cells) {
           if (field.value.is_null()) {
             outcome.row[std::string(field.key)] = std::nullopt;
           } else {
-            outcome.row[std::string(field.key)] = std::string(std::string_view(field.value.get_string()));
+            outcome.row[std::string(field.key)] = std::string(std::string_view(field.value));
           }
         }
       }
-      out[id][std::string(std::string_view(pipeline["pipeline"].get_string()))] = std::move(outcome);
+      out[std::string(id)][std::string(std::string_view(pipeline["pipeline"]))] = std::move(outcome);
     }
   }
   return out;
@@ -72,7 +76,7 @@ class Preview : public PipelineFixture {
     return env;
   }
 
-  std::string Preview(const std::string& args, int* code, const std::string& database_url = "") {
+  std::string PreviewOut(const std::string& args, int* code, const std::string& database_url = "") {
     const std::string config_path = "/tmp/" + key_ + ".yaml";
     std::ofstream(config_path) << ConfigText();
     return RunCapture(Env(database_url.empty() ? pg_conninfo_ : database_url) + DDB2PG_BINARY + " preview -c " +
@@ -134,7 +138,7 @@ TEST_F(Preview, PrintsTheRowsAndReasonsTheReferenceCaseFilesExpect) {
       }
       PutOnly(live);
       int code = -1;
-      const std::string json = Preview("--format json --limit 10 --pipeline " + std::string(name), &code);
+      const std::string json = PreviewOut("--format json --limit 10 --pipeline " + std::string(name), &code);
       ASSERT_EQ(code, 0) << case_name << ": " << json << ReadFile("/tmp/" + key_ + "-preview.err");
       size_t items = 0;
       auto printed = ParsePreview(json, &items);
@@ -196,7 +200,7 @@ TEST_F(Preview, SampleItemsGiveThreeRowsOrTheirDeadLetterReasonsAndNothingIsWrit
   }
 
   int code = -1;
-  const std::string json = Preview("--format json --limit 50", &code);
+  const std::string json = PreviewOut("--format json --limit 50", &code);
   ASSERT_EQ(code, 0) << json << ReadFile("/tmp/" + key_ + "-preview.err");
   size_t count = 0;
   auto printed = ParsePreview(json, &count);
@@ -227,7 +231,7 @@ TEST_F(Preview, SampleItemsGiveThreeRowsOrTheirDeadLetterReasonsAndNothingIsWrit
   }
 
   // The table format, with PostgreSQL unreachable: the same reasons, one line each.
-  const std::string table = Preview("--limit 50", &code, "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1");
+  const std::string table = PreviewOut("--limit 50", &code, "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1");
   ASSERT_EQ(code, 0) << table << ReadFile("/tmp/" + key_ + "-preview.err");
   EXPECT_NE(table.find("profile → public.profile: dead_letter: column bio (VARCHAR(210)): value has 211 characters"),
             std::string::npos)
@@ -236,7 +240,7 @@ TEST_F(Preview, SampleItemsGiveThreeRowsOrTheirDeadLetterReasonsAndNothingIsWrit
   EXPECT_NE(table.find("nothing was written"), std::string::npos) << table;
 
   // An unknown pipeline is named, with the ones that exist.
-  const std::string unknown = Preview("--pipeline profiles", &code);
+  const std::string unknown = PreviewOut("--pipeline profiles", &code);
   EXPECT_EQ(code, 2);
   EXPECT_NE(ReadFile("/tmp/" + key_ + "-preview.err").find("--pipeline profiles: no such pipeline"), std::string::npos);
 
@@ -254,7 +258,7 @@ TEST_F(Preview, FromStreamShowsTheNewestChangesIncludingDeletes) {
   }
   ASSERT_TRUE(ddb_->DeleteItem("users", core::Value::MakeMap({{"id", core::Value::String(ids[0])}})).ok());
   int code = -1;
-  const std::string json = Preview("--from stream --limit 3 --format json --pipeline profile", &code);
+  const std::string json = PreviewOut("--from stream --limit 3 --format json --pipeline profile", &code);
   ASSERT_EQ(code, 0) << json << ReadFile("/tmp/" + key_ + "-preview.err");
   size_t count = 0;
   auto printed = ParsePreview(json, &count);
