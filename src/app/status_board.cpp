@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -161,9 +162,12 @@ std::string StatusBoard::Json() const {
     const Sample* newest = track.history.empty() ? nullptr : &track.history.back();
     json.Key("rows_per_s");
     Number(json, newest != nullptr ? newest->rows_per_second : 0, 1);
+    // The latency of the most recent second with a commit (the stream commits when it has data).
     json.Key("commit_latency_ms");
-    if (newest != nullptr && newest->commit_latency_ms >= 0) {
-      Number(json, newest->commit_latency_ms, 1);
+    auto with_commit = std::find_if(track.history.rbegin(), track.history.rend(),
+                                    [](const Sample& sample) { return sample.commit_latency_ms >= 0; });
+    if (with_commit != track.history.rend()) {
+      Number(json, with_commit->commit_latency_ms, 1);
     } else {
       json.Null();
     }

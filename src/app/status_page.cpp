@@ -19,7 +19,8 @@ std::string_view StatusPageHtml() {
   header .meta { color: #b8c0cc; font-size: 13px; }
   #conn.bad { color: #ffb4ab; }
   main { padding: 12px 16px 24px; max-width: 1400px; margin: 0 auto; }
-  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(290px, 1fr)); gap: 12px; }
+  .cols { display: grid; grid-template-columns: minmax(300px, 2fr) 3fr; gap: 0 16px; align-items: start; }
+  .stack { display: grid; gap: 12px; }
   .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; min-width: 0; }
   .card h2 { font-size: 15px; margin: 0 0 8px; display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
   .phase { font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px; background: #e6ecf5; }
@@ -36,24 +37,26 @@ std::string_view StatusPageHtml() {
   .total { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; }
   .total .v { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
   .total .k { color: var(--muted); font-size: 12px; }
-  .chart { margin: 12px 0; }
-  .chart canvas { width: 100%; height: 220px; display: block; }
+  .chart { margin: 12px 0 0; }
+  .chart canvas { width: 100%; height: 190px; display: block; }
   .legend { display: flex; gap: 16px; font-size: 12px; color: var(--muted); flex-wrap: wrap; }
   .legend .rows::before, .legend .lat::before { content: ""; display: inline-block; width: 12px; height: 3px; margin-right: 6px; vertical-align: middle; }
   .legend .rows::before { background: var(--rows); } .legend .lat::before { background: var(--lat); }
-  h3 { font-size: 15px; margin: 16px 0 8px; }
-  .dl { border-top: 1px solid var(--line); padding: 8px 0; display: grid; grid-template-columns: 170px 1fr; gap: 2px 12px; }
+  h3 { font-size: 15px; margin: 14px 0 8px; }
+  .dl { border-top: 1px solid var(--line); padding: 8px 0; display: grid; grid-template-columns: 150px 1fr; gap: 2px 12px; }
+  .dl:first-child { border-top: 0; padding-top: 0; }
   .dl .when { color: var(--muted); font-size: 12px; }
   .dl .pipeline { font-weight: 600; }
   .dl .reason { color: var(--bad); overflow-wrap: anywhere; }
   .dl .item { grid-column: 2; font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", monospace; color: #3b4452; background: #f2f4f7;
-              padding: 4px 6px; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 6.5em; overflow: auto; }
+              padding: 4px 6px; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 4.2em; overflow: auto; }
   .empty { color: var(--muted); }
+  @media (max-width: 900px) { .cols { grid-template-columns: 1fr; } }
   @media (max-width: 600px) {
     main { padding: 8px; }
     .dl { grid-template-columns: 1fr; }
     .dl .item { grid-column: 1; }
-    .chart canvas { height: 180px; }
+    .chart canvas { height: 170px; }
   }
 </style>
 </head>
@@ -68,19 +71,26 @@ std::string_view StatusPageHtml() {
   <section class="totals" aria-label="totals">
     <div class="total"><div class="v" id="rows-total">–</div><div class="k">rows committed</div></div>
     <div class="total"><div class="v" id="rows-rate">–</div><div class="k">rows/s</div></div>
-    <div class="total"><div class="v" id="latency">–</div><div class="k">commit latency</div></div>
+    <div class="total"><div class="v" id="latency">–</div><div class="k">commit latency (last)</div></div>
     <div class="total"><div class="v" id="lag">–</div><div class="k">lag (last commit)</div></div>
     <div class="total"><div class="v" id="dead-total">–</div><div class="k">dead letters</div></div>
   </section>
   <section class="card chart" aria-label="rows per second and commit latency">
     <div class="legend"><span class="rows">rows/s</span><span class="lat">commit latency (ms)</span><span>last 5 minutes</span></div>
-    <canvas id="chart" width="1200" height="220"></canvas>
+    <canvas id="chart" width="1200" height="190"></canvas>
   </section>
-  <section class="grid" id="sources" aria-label="sources"></section>
-  <h3>Latest dead letters</h3>
-  <section class="card" id="dead-letters" aria-label="latest dead letters"><span class="empty">none</span></section>
-  <h3>Runners and leases</h3>
-  <section class="card" id="runners"><span class="empty">one runner (this process); leases appear here once the partitioned runtime hands them out</span></section>
+  <div class="cols">
+    <div>
+      <h3>Sources</h3>
+      <section class="stack" id="sources" aria-label="sources"></section>
+      <h3>Runners and leases</h3>
+      <section class="card" id="runners"><span class="empty">one runner (this process); leases appear here once the partitioned runtime hands them out</span></section>
+    </div>
+    <div>
+      <h3>Latest dead letters</h3>
+      <section class="card" id="dead-letters" aria-label="latest dead letters"><span class="empty">none</span></section>
+    </div>
+  </div>
 </main>
 <script src="/status.js"></script>
 </body>
@@ -126,7 +136,7 @@ function sourceCard(s) {
     ['shards', s.shards.active + ' active, ' + s.shards.finished + ' finished'],
     ['lag', s.lag_ms === null ? '–' : dur(s.lag_ms / 1000)],
     ['rows/s', num(s.rows_per_s)],
-    ['commit latency', ms(s.commit_latency_ms)],
+    ['commit latency (last)', ms(s.commit_latency_ms)],
     ['records committed', num(s.records_committed)],
     ['rows committed', num(s.rows_committed)],
     ['commits', num(s.commits)],
@@ -169,17 +179,21 @@ function drawChart(sources) {
   }
   g.textAlign = 'center';
   for (const m of [5, 4, 3, 2, 1, 0]) g.fillText(m ? '-' + m + ' min' : 'now', padL + cw * (1 - m * 60 / span), h - 6);
-  const line = (color, value, max) => {
-    g.strokeStyle = color; g.lineWidth = 2; g.beginPath(); let started = false;
+  // Seconds without a commit have no latency: its line joins the seconds that have one, with a dot on each.
+  const line = (color, value, max, dots) => {
+    g.strokeStyle = color; g.fillStyle = color; g.lineWidth = 2; g.beginPath(); let started = false;
+    const marks = [];
     for (const [t, p] of pts) {
-      const v = value(p); if (v === null) { started = false; continue; }
+      const v = value(p); if (v === null) continue;
       const px = x(t), py = padT + ch * (1 - v / max);
       if (started) g.lineTo(px, py); else { g.moveTo(px, py); started = true; }
+      marks.push([px, py]);
     }
     g.stroke();
+    if (dots) for (const [px, py] of marks) { g.beginPath(); g.arc(px, py, 2.5, 0, 2 * Math.PI); g.fill(); }
   };
-  line('#2f6fde', (p) => p.r, maxR);
-  line('#c2410c', (p) => p.l, maxL);
+  line('#2f6fde', (p) => p.r, maxR, false);
+  line('#c2410c', (p) => p.l, maxL, true);
 }
 
 function deadLetters(d) {
