@@ -17,6 +17,12 @@ constexpr auto kSampleInterval = std::chrono::seconds(1);
 constexpr size_t kHistorySamples = 300;  // five minutes at one sample per second
 constexpr size_t kEtaSamples = 10;       // the snapshot rate behind the ETA: the last ten seconds
 constexpr auto kDeadLetterPoll = std::chrono::seconds(2);
+constexpr int64_t kViewerGoneMs = 10'000;  // no Json() for this long: nobody is looking
+
+int64_t SteadyMillisNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 int64_t UnixMillisNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -112,6 +118,8 @@ void StatusBoard::Update(std::vector<SourceStatus> sources) {
 }
 
 std::string StatusBoard::Json() const {
+  const int64_t previous = last_viewed_ms_.exchange(SteadyMillisNow());
+  if (previous == 0 || SteadyMillisNow() - previous > kViewerGoneMs) wake_.notify_all();  // read them now
   std::string out;
   core::JsonWriter json(&out);
   std::lock_guard lock(mutex_);
@@ -219,6 +227,17 @@ void StatusBoard::ReadDeadLetters() {
       std::to_string(kDeadLettersShown);
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    const int64_t viewed = last_viewed_ms_.load();
+    if (viewed == 0 || SteadyMillisNow() - viewed > kViewerGoneMs) {
+      if (connection != nullptr) {  // nobody is looking: no connection held, no query
+        lock.unlock();
+        connection.reset();
+        lock.lock();
+        continue;
+      }
+      wake_.wait_for(lock, kDeadLetterPoll, [&] { return stopping_ || last_viewed_ms_.load() != viewed; });
+      continue;
+    }
     lock.unlock();
     std::vector<DeadLetterView> letters;
     std::string error;

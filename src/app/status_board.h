@@ -11,6 +11,7 @@
 // thread, Json from any (civetweb's handler threads); internally locked.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -92,7 +93,8 @@ class StatusBoard {
   std::string dead_letters_error_;  // why they cannot be read now ("" when they can)
   bool dead_letters_read_ = false;
 
-  std::condition_variable wake_;
+  mutable std::atomic<int64_t> last_viewed_ms_{0};  // steady-clock ms of the last Json(); 0 never
+  mutable std::condition_variable wake_;
   bool stopping_ = false;
   std::thread reader_;
 };

@@ -71,6 +71,8 @@ class Observability : public PipelineFixture {
       run_->Signal(SIGTERM);
       EXPECT_EQ(run_->Wait(std::chrono::seconds(30)), 0) << ReadFile(log_path_);
     }
+    std::error_code ignored;
+    std::filesystem::remove_all("/tmp/" + key_ + "-chromium", ignored);
   }
 
   aws::HttpResponse Get(const std::string& path) {
