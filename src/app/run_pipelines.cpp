@@ -67,6 +67,8 @@ SourceStatus SourceStatusOf(const SourceWiring& source, const pipeline::RuntimeP
   s.snapshot_complete = p.snapshot_complete;
   s.snapshot_items_read = p.snapshot_items_read;
   s.snapshot_items_estimate = p.snapshot_items_estimate;
+  s.snapshot_segments_done = static_cast<int>(metrics.SnapshotSegmentsDone(source.config->name).Value());
+  s.snapshot_segments = source.config->snapshot.segments;
   s.shards_active = p.shards_active;
   s.shards_finished = p.shards_finished;
   s.lag_ms = p.last_lag_ms;

@@ -145,6 +145,8 @@ std::string StatusBoard::Json() const {
     json.Key("complete").Bool(s.snapshot_complete);
     json.Key("items_read").Int(s.snapshot_items_read);
     json.Key("items_estimate").Int(s.snapshot_items_estimate);
+    json.Key("segments_done").Int(s.snapshot_segments_done);
+    json.Key("segments").Int(s.snapshot_segments);
     json.Key("items_per_s");
     Number(json, items_per_second, 1);
     json.Key("eta_s");

@@ -31,6 +31,8 @@ struct SourceStatus {
   bool snapshot_complete = false;
   int64_t snapshot_items_read = 0;
   int64_t snapshot_items_estimate = 0;
+  int snapshot_segments_done = 0;
+  int snapshot_segments = 0;
   int shards_active = 0;
   int shards_finished = 0;
   int64_t lag_ms = -1;  // at the last commit with stream records; -1 unknown

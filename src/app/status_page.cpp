@@ -133,6 +133,7 @@ function sourceCard(s) {
   const dl = el('dl');
   const rows = [
     ['snapshot', snap.complete ? 'complete' : num(snap.items_per_s) + ' items/s, ETA ' + dur(snap.eta_s)],
+    ['Scan segments', snap.segments_done + ' of ' + snap.segments + ' done'],
     ['shards', s.shards.active + ' active, ' + s.shards.finished + ' finished'],
     ['lag', s.lag_ms === null ? '–' : dur(s.lag_ms / 1000)],
     ['rows/s', num(s.rows_per_s)],
