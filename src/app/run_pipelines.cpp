@@ -57,6 +57,7 @@ std::string ProgressLine(const std::string& name, const pipeline::RuntimeProgres
   if (p.skipped > 0) line += fmt::format(" | skipped {}", Thousands(p.skipped));
   return line;
 }
+
 // The status page's view of one source: the only place that reads the runtime for it (the
 // partitioned runtime re-points this one function).
 SourceStatus SourceStatusOf(const SourceWiring& source, const pipeline::RuntimeProgress& p, pipeline::Metrics& metrics) {
