@@ -43,10 +43,11 @@ std::string_view StatusPageHtml() {
   .legend .rows::before, .legend .lat::before { content: ""; display: inline-block; width: 12px; height: 3px; margin-right: 6px; vertical-align: middle; }
   .legend .rows::before { background: var(--rows); } .legend .lat::before { background: var(--lat); }
   h3 { font-size: 15px; margin: 14px 0 8px; }
-  .dl { border-top: 1px solid var(--line); padding: 8px 0; display: grid; grid-template-columns: 150px 1fr; gap: 2px 12px; }
+  .dl { border-top: 1px solid var(--line); padding: 8px 0; display: grid; grid-template-columns: 180px 1fr; gap: 2px 12px; }
   .dl:first-child { border-top: 0; padding-top: 0; }
   .dl .when { color: var(--muted); font-size: 12px; }
-  .dl .pipeline { font-weight: 600; }
+  .dl > div { min-width: 0; }
+  .dl .pipeline { font-weight: 600; overflow-wrap: anywhere; }
   .dl .reason { color: var(--bad); overflow-wrap: anywhere; }
   .dl .item { grid-column: 2; font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", monospace; color: #3b4452; background: #f2f4f7;
               padding: 4px 6px; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 4.2em; overflow: auto; }
