@@ -16,6 +16,7 @@
 #include "app/exit_codes.h"
 #include "app/generator.h"
 #include "app/logging.h"
+#include "app/preview_command.h"
 #include "app/run_pipelines.h"
 #include "app/version.h"
 #include "app/wiring.h"
@@ -236,6 +237,7 @@ int RunCli(int argc, char** argv) {
   ddb2pg init-schema -c examples/users.yaml       create the target, checkpoint and dead-letter tables
   ddb2pg run -c examples/users.yaml               snapshot, then stream changes until Ctrl-C
   ddb2pg status -c examples/users.yaml            position, shards, rows and dead letters per pipeline
+  ddb2pg preview -c examples/users.yaml           rows and dead-letter reasons of live items, nothing written
   ddb2pg generate --create-table --rate 200 --duration 60
   ddb2pg demo --duration 60                       everything on local servers (see scripts/demo)
 
@@ -258,7 +260,7 @@ refused, 5 a live runner on the same checkpoint runs a different configuration.)
   int run_duration = 0;
   std::string progress = "auto";
   run->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
-  run->add_option("--metrics-listen", run_options.metrics_listen, "HOST:PORT for /metrics, /healthz, /readyz; off disables");
+  run->add_option("--metrics-listen", run_options.metrics_listen, "HOST:PORT for /metrics, /healthz, /readyz and the status page /; off disables");
   run->add_option("--duration", run_duration, "stop cleanly after this many seconds (0: run until Ctrl-C)");
   run->add_option("--progress", progress, "auto, bar, plain or off")->capture_default_str();
   run->add_flag("--init-schema", run_options.init_schema, "create missing tables before starting");
@@ -280,6 +282,25 @@ refused, 5 a live runner on the same checkpoint runs a different configuration.)
   auto* status = app.add_subcommand("status", "Show each pipeline's position, shards, rows and dead letters");
   status->footer("Example: ddb2pg status -c examples/users.yaml");
   status->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+
+  auto* preview = app.add_subcommand("preview", "Print the rows and dead-letter reasons live items would give; writes nothing");
+  preview->footer(R"(Examples:
+  ddb2pg preview -c examples/users.yaml --limit 5
+  ddb2pg preview -c examples/users.yaml --pipeline profile --from stream --format json
+Reads one Scan page (or the stream's newest records) and maps it with every pipeline. Needs no
+PostgreSQL and no init-schema.)");
+  PreviewOptions preview_options;
+  std::string preview_from = "scan", preview_format = "table";
+  preview->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+  preview->add_option("--pipeline", preview_options.pipeline, "only this pipeline (default: all)");
+  preview->add_option("--limit", preview_options.limit, "items (scan) or records (stream) per source, 1-1000")
+      ->capture_default_str();
+  preview->add_option("--from", preview_from, "scan (one Scan page) or stream (the newest records)")
+      ->check(CLI::IsMember({"scan", "stream"}))
+      ->capture_default_str();
+  preview->add_option("--format", preview_format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
 
   auto* generate = app.add_subcommand("generate", "Write reference-scenario sample items to DynamoDB");
   generate->footer(R"(Examples:
@@ -341,6 +362,15 @@ The endpoint, region and credentials come from the standard AWS_* variables unle
   if (*validate) return CmdValidate(config_path, offline, verbose);
   if (*init) return CmdInitSchema(config_path, dry_run, verbose);
   if (*status) return CmdStatus(config_path, verbose);
+  if (*preview) {
+    preview_options.from = preview_from == "stream" ? PreviewFrom::kStream : PreviewFrom::kScan;
+    preview_options.format = preview_format == "json" ? PreviewFormat::kJson : PreviewFormat::kTable;
+    auto wiring = LoadAndWire(config_path, true);
+    if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
+    core::Status result = RunPreview(**wiring, preview_options, stdout);
+    if (!result.ok()) return Fail(result, verbose, "preview");
+    return 0;
+  }
   if (*generate) {
     gen.duration = std::chrono::seconds(gen_duration);
     return CmdGenerate(gen, shape, endpoint, region, verbose);

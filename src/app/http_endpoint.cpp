@@ -2,16 +2,35 @@
 
 #include <civetweb.h>
 
+#include <cstring>
 #include <mutex>
+
+#include "app/status_page.h"
 
 namespace ddb2pg::app {
 namespace {
-void Reply(struct mg_connection* conn, int status, const char* content_type, const std::string& body) {
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 404: return "Not Found";
+    default: return "Service Unavailable";
+  }
+}
+
+// `extra_headers`: complete header lines, each ending in \r\n.
+void Reply(struct mg_connection* conn, int status, const char* content_type, std::string_view body,
+           const char* extra_headers = "") {
   mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
-            status == 200 ? "OK" : "Service Unavailable", content_type, body.size());
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n", status,
+            ReasonPhrase(status), content_type, body.size(), extra_headers);
   mg_write(conn, body.data(), body.size());
 }
+
+// The status page loads only its own script and JSON; nothing inline runs, nothing from elsewhere.
+constexpr const char* kPageHeaders =
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n";
 }  // namespace
 
 HttpEndpoint::HttpEndpoint(pipeline::Metrics& metrics, std::function<bool()> ready)
@@ -34,6 +53,9 @@ core::Status HttpEndpoint::Start(const std::string& listen) {
   mg_set_request_handler(context_, "/metrics", &HttpEndpoint::HandleMetrics, this);
   mg_set_request_handler(context_, "/healthz", &HttpEndpoint::HandleHealth, this);
   mg_set_request_handler(context_, "/readyz", &HttpEndpoint::HandleReady, this);
+  mg_set_request_handler(context_, "/api/status", &HttpEndpoint::HandleStatus, this);
+  mg_set_request_handler(context_, "/status.js", &HttpEndpoint::HandleScript, this);
+  mg_set_request_handler(context_, "/", &HttpEndpoint::HandlePage, this);  // after the others: any other path
   mg_server_port ports[4];
   const int n = mg_get_server_ports(context_, 4, ports);
   port_ = n > 0 ? ports[0].port : 0;
@@ -63,6 +85,39 @@ int HttpEndpoint::HandleReady(struct mg_connection* conn, void* self) {
   const bool ready = endpoint->ready_ && endpoint->ready_();
   Reply(conn, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready\n");
   return ready ? 200 : 503;
+}
+
+int HttpEndpoint::HandlePage(struct mg_connection* conn, void* self) {
+  auto* endpoint = static_cast<HttpEndpoint*>(self);
+  const mg_request_info* request = mg_get_request_info(conn);
+  const bool index = request != nullptr && request->local_uri != nullptr &&
+                     (std::strcmp(request->local_uri, "/") == 0 || std::strcmp(request->local_uri, "/index.html") == 0);
+  if (!index || !endpoint->status_) {
+    Reply(conn, 404, "text/plain", "not found: try /metrics, /healthz, /readyz, / or /api/status\n");
+    return 404;
+  }
+  Reply(conn, 200, "text/html; charset=utf-8", StatusPageHtml(), kPageHeaders);
+  return 200;
+}
+
+int HttpEndpoint::HandleScript(struct mg_connection* conn, void* self) {
+  auto* endpoint = static_cast<HttpEndpoint*>(self);
+  if (!endpoint->status_) {
+    Reply(conn, 404, "text/plain", "not found\n");
+    return 404;
+  }
+  Reply(conn, 200, "text/javascript; charset=utf-8", StatusPageScript(), kPageHeaders);
+  return 200;
+}
+
+int HttpEndpoint::HandleStatus(struct mg_connection* conn, void* self) {
+  auto* endpoint = static_cast<HttpEndpoint*>(self);
+  if (!endpoint->status_) {
+    Reply(conn, 404, "text/plain", "not found\n");
+    return 404;
+  }
+  Reply(conn, 200, "application/json", endpoint->status_(), kPageHeaders);
+  return 200;
 }
 
 }  // namespace ddb2pg::app

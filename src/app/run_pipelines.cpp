@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/http_endpoint.h"
+#include "app/status_board.h"
 #include "core/thread_name.h"
 #include "pipeline/source_runtime.h"
 #include "sink/pg_lease_store.h"
@@ -61,6 +62,33 @@ std::string ProgressLine(const std::string& name, const pipeline::RuntimeProgres
                       Thousands(p.records_committed), Thousands(p.rows_committed), Thousands(p.dead_letters));
   if (p.skipped > 0) line += fmt::format(" | skipped {}", Thousands(p.skipped));
   return line;
+}
+
+// The status page's view of one source: the only place that reads the runtime for it (the
+// partitioned runtime re-points this one function).
+SourceStatus SourceStatusOf(const SourceWiring& source, const pipeline::RuntimeProgress& p, pipeline::Metrics& metrics) {
+  SourceStatus s;
+  s.name = source.config->name;
+  s.table = source.config->table;
+  s.phase = p.state;
+  s.snapshot_complete = p.snapshot_complete;
+  s.snapshot_items_read = p.snapshot_items_read;
+  s.snapshot_items_estimate = p.snapshot_items_estimate;
+  s.snapshot_segments_done = static_cast<int>(metrics.SnapshotSegmentsDone(source.config->name).Value());
+  s.snapshot_segments = source.config->snapshot.segments;
+  s.shards_active = p.shards_active;
+  s.shards_finished = p.shards_finished;
+  s.lag_ms = p.last_lag_ms;
+  s.records_committed = p.records_committed;
+  s.rows_committed = p.rows_committed;
+  s.dead_letters = p.dead_letters;
+  s.skipped = p.skipped;
+  s.commits = p.commits;
+  s.last_commit_unix_ms = p.last_commit_unix_ms;
+  const auto latency = metrics.CommitLatency(source.config->name).Collect().histogram;
+  s.commit_seconds_total = latency.sample_sum;
+  s.commit_count = latency.sample_count;
+  return s;
 }
 }  // namespace
 
@@ -208,12 +236,18 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   }
 
   std::string listen = options.metrics_listen.empty() ? wiring.config.metrics.listen : options.metrics_listen;
+  std::vector<std::string> pipeline_names;
+  for (const auto& plan : wiring.plans) pipeline_names.push_back(plan->spec().name);
+  StatusBoard board(wiring.conninfo, pipeline_names);
   HttpEndpoint endpoint(metrics, [&metrics] { return metrics.Ready().Value() > 0; });
+  endpoint.SetStatusProvider([&board] { return board.Json(); });
   if (!listen.empty() && listen != "off") {
     DDB2PG_RETURN_IF_ERROR(endpoint.Start(listen));
+    board.StartDeadLetterReader();
     if (options.metrics_port != nullptr) *options.metrics_port = endpoint.port();
     const std::string host = listen.find(':') == std::string::npos ? "127.0.0.1" : listen.substr(0, listen.rfind(':'));
-    spdlog::info("metrics on http://{}:{}/metrics", host, endpoint.port());
+    spdlog::info("metrics on http://{}:{}/metrics, status page on http://{}:{}/", host, endpoint.port(), host,
+                 endpoint.port());
   }
 
   std::vector<core::Status> results(runtimes.size());
@@ -247,6 +281,13 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
       spdlog::info("stopping: committing what was read");
       for (auto& runtime : runtimes) runtime->RequestStop();
     }
+    {
+      std::vector<SourceStatus> statuses;
+      for (size_t i = 0; i < runtimes.size(); ++i) {
+        statuses.push_back(SourceStatusOf(wiring.sources[i], runtimes[i]->progress(), metrics));
+      }
+      board.Update(std::move(statuses));
+    }
     if (options.records_committed != nullptr) {
       int64_t committed = 0;
       for (const auto& runtime : runtimes) committed += runtime->progress().records_committed;
@@ -273,6 +314,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   for (auto& thread : threads) thread.join();
   if (mode == ProgressMode::kBar) std::fprintf(stderr, "\n");
   endpoint.Stop();
+  board.Stop();
   for (size_t i = 0; i < runtimes.size(); ++i) {
     const auto progress = runtimes[i]->progress();
     spdlog::info("source {}: {} records, {} rows committed in {} commits, {} dead letters",

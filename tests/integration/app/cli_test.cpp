@@ -27,7 +27,7 @@ TEST(CliHelp, TopLevelAndEverySubcommandShowExamples) {
   EXPECT_EQ(code, 0);
   EXPECT_NE(help.find("Examples:"), std::string::npos) << help;
   EXPECT_NE(help.find("Exit codes"), std::string::npos) << help;
-  for (const char* command : {"run", "validate", "init-schema", "status", "generate", "demo"}) {
+  for (const char* command : {"run", "validate", "init-schema", "status", "preview", "generate", "demo"}) {
     const std::string sub = RunCapture(std::string(DDB2PG_BINARY) + " " + command + " --help", &code);
     EXPECT_EQ(code, 0) << command;
     EXPECT_NE(sub.find("Example"), std::string::npos) << command << ":\n" << sub;

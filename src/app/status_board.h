@@ -1,0 +1,104 @@
+// StatusBoard: what the live status page (`/`) and `/api/status` show, as one JSON document.
+//
+// The run loop hands it a SourceStatus per source a few times a second (Update); the board keeps
+// one sample per second for the last five minutes (rows/s, commit latency, snapshot items/s) and
+// derives rates and a snapshot ETA. The latest dead letters come from ddb2pg.dead_letters over
+// the board's own PostgreSQL connection, read by its own thread every two seconds, so the HTTP
+// handlers never wait for the database. Every string goes out JSON-escaped; the page shows all
+// values as text (item data is user data).
+//
+// Ownership: owned by RunPipelines for the duration of a run. Thread-safety: Update from one
+// thread, Json from any (civetweb's handler threads); internally locked.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ddb2pg::app {
+
+// One source at one moment, as the runtime reports it (see run_pipelines.cpp: SourceStatusOf).
+struct SourceStatus {
+  std::string name;
+  std::string table;
+  std::string phase;  // starting, snapshot, streaming, reconnecting, stopped, failed
+  bool snapshot_complete = false;
+  int64_t snapshot_items_read = 0;
+  int64_t snapshot_items_estimate = 0;
+  int snapshot_segments_done = 0;
+  int snapshot_segments = 0;
+  int shards_active = 0;
+  int shards_finished = 0;
+  int64_t lag_ms = -1;  // at the last commit with stream records; -1 unknown
+  int64_t records_committed = 0;
+  int64_t rows_committed = 0;
+  int64_t dead_letters = 0;
+  int64_t skipped = 0;
+  int64_t commits = 0;
+  int64_t last_commit_unix_ms = 0;
+  double commit_seconds_total = 0;  // the commit-latency histogram's sum and count
+  uint64_t commit_count = 0;
+};
+
+class StatusBoard {
+ public:
+  // `conninfo` reaches the PostgreSQL that holds ddb2pg.dead_letters; `pipelines` are the names
+  // whose dead letters are shown. Starts nothing.
+  StatusBoard(std::string conninfo, std::vector<std::string> pipelines);
+  ~StatusBoard();
+  StatusBoard(const StatusBoard&) = delete;
+  StatusBoard& operator=(const StatusBoard&) = delete;
+
+  // Starts the dead-letter reader thread (idempotent).
+  void StartDeadLetterReader();
+  void Stop();
+
+  void Update(std::vector<SourceStatus> sources);
+  std::string Json() const;
+
+  // How many dead letters the page lists, and how much of each item it shows.
+  static constexpr int kDeadLettersShown = 10;
+  static constexpr int kItemExcerptChars = 400;
+
+ private:
+  struct Sample {
+    int64_t unix_ms = 0;
+    double rows_per_second = 0;
+    double commit_latency_ms = -1;  // -1: no commit in the interval
+    double snapshot_items_per_second = 0;
+  };
+  struct SourceTrack {
+    SourceStatus last;     // newest status
+    SourceStatus sampled;  // status at the newest sample
+    std::chrono::steady_clock::time_point sampled_at;
+    std::deque<Sample> history;
+  };
+  struct DeadLetterView {
+    std::string id, pipeline, key, operation, reason, item_excerpt, created_at;
+  };
+
+  void ReadDeadLetters();
+
+  const std::string conninfo_;
+  const std::vector<std::string> pipelines_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
+  mutable std::mutex mutex_;
+  std::vector<SourceTrack> sources_;
+  std::vector<DeadLetterView> dead_letters_;
+  std::string dead_letters_error_;  // why they cannot be read now ("" when they can)
+  bool dead_letters_read_ = false;
+
+  mutable std::atomic<int64_t> last_viewed_ms_{0};  // steady-clock ms of the last Json(); 0 never
+  mutable std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread reader_;
+};
+
+}  // namespace ddb2pg::app
