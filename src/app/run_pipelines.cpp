@@ -162,6 +162,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   runtime_options.lane.batch_max_bytes = config.postgres.batch_max_bytes;
   runtime_options.lane.batch_max_delay = std::chrono::milliseconds(config.postgres.batch_max_delay_ms);
   runtime_options.lease_ttl = std::chrono::milliseconds(config.runtime.lease_ttl_ms);
+  runtime_options.stall_timeout = std::chrono::milliseconds(config.runtime.stall_ms);
   runtime_options.heartbeat = std::chrono::milliseconds(config.runtime.heartbeat_ms);
 
   // Concrete parts per source: the DynamoDB source, the lease store and one sink per lane.
@@ -208,7 +209,15 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   }
 
   std::string listen = options.metrics_listen.empty() ? wiring.config.metrics.listen : options.metrics_listen;
-  HttpEndpoint endpoint(metrics, [&metrics] { return metrics.Ready().Value() > 0; });
+  // Ready while every source commits normally: lanes connected, nothing waiting past the stall
+  // timeout (a hung or restarting PostgreSQL turns /readyz to 503; /healthz stays for liveness).
+  HttpEndpoint endpoint(metrics, [&runtimes, &metrics] {
+    if (metrics.Ready().Value() <= 0) return false;
+    for (const auto& runtime : runtimes) {
+      if (!runtime->progress().ready) return false;
+    }
+    return true;
+  });
   if (!listen.empty() && listen != "off") {
     DDB2PG_RETURN_IF_ERROR(endpoint.Start(listen));
     if (options.metrics_port != nullptr) *options.metrics_port = endpoint.port();
@@ -246,6 +255,9 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
       stopping = true;
       spdlog::info("stopping: committing what was read");
       for (auto& runtime : runtimes) runtime->RequestStop();
+    }
+    for (size_t i = 0; i < runtimes.size(); ++i) {
+      metrics.Behind(wiring.sources[i].config->name).Set(runtimes[i]->progress().behind_ms / 1000.0);
     }
     if (options.records_committed != nullptr) {
       int64_t committed = 0;
