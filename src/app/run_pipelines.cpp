@@ -190,6 +190,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   runtime_options.lane.batch_max_bytes = config.postgres.batch_max_bytes;
   runtime_options.lane.batch_max_delay = std::chrono::milliseconds(config.postgres.batch_max_delay_ms);
   runtime_options.lease_ttl = std::chrono::milliseconds(config.runtime.lease_ttl_ms);
+  runtime_options.stall_timeout = std::chrono::milliseconds(config.runtime.stall_ms);
   runtime_options.heartbeat = std::chrono::milliseconds(config.runtime.heartbeat_ms);
 
   // Concrete parts per source: the DynamoDB source, the lease store and one sink per lane.
@@ -239,7 +240,15 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   std::vector<std::string> pipeline_names;
   for (const auto& plan : wiring.plans) pipeline_names.push_back(plan->spec().name);
   StatusBoard board(wiring.conninfo, pipeline_names);
-  HttpEndpoint endpoint(metrics, [&metrics] { return metrics.Ready().Value() > 0; });
+  // Ready while every source commits normally: lanes connected, nothing waiting past the stall
+  // timeout (a hung or restarting PostgreSQL turns /readyz to 503; /healthz stays for liveness).
+  HttpEndpoint endpoint(metrics, [&runtimes, &metrics] {
+    if (metrics.Ready().Value() <= 0) return false;
+    for (const auto& runtime : runtimes) {
+      if (!runtime->progress().ready) return false;
+    }
+    return true;
+  });
   endpoint.SetStatusProvider([&board] { return board.Json(); });
   if (!listen.empty() && listen != "off") {
     DDB2PG_RETURN_IF_ERROR(endpoint.Start(listen));
@@ -284,7 +293,9 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     {
       std::vector<SourceStatus> statuses;
       for (size_t i = 0; i < runtimes.size(); ++i) {
-        statuses.push_back(SourceStatusOf(wiring.sources[i], runtimes[i]->progress(), metrics));
+        const pipeline::RuntimeProgress progress = runtimes[i]->progress();
+        metrics.Behind(wiring.sources[i].config->name).Set(progress.behind_ms / 1000.0);
+        statuses.push_back(SourceStatusOf(wiring.sources[i], progress, metrics));
       }
       board.Update(std::move(statuses));
     }

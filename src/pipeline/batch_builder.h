@@ -25,6 +25,7 @@ struct BuiltBatch {
   std::vector<PartitionAdvance> advances;
   std::vector<int64_t> change_times;  // stream records' change times (lag histogram)
   int64_t snapshot_records = 0;
+  std::optional<std::chrono::steady_clock::time_point> first_read;  // when its first record was read
   std::map<std::string, std::string> before;  // each advanced partition's position before the batch
 };
 

@@ -48,6 +48,11 @@ void Committer::WaitIdle() {
   changed_.wait(lock, [&] { return !in_flight_ || problem_; });
 }
 
+std::optional<std::chrono::steady_clock::time_point> Committer::in_flight_first_read() {
+  std::lock_guard lock(mutex_);
+  return in_flight_ ? in_flight_->first_read : std::nullopt;
+}
+
 bool Committer::problem_pending() {
   std::lock_guard lock(mutex_);
   return problem_.has_value();
@@ -80,12 +85,19 @@ void Committer::Loop() {
 
 core::Status Committer::Reopen() {
   auto backoff = std::chrono::milliseconds(100);
+  reconnecting_ = true;
   while (true) {
     sink_.Close();
     core::Status opened = sink_.Open();
-    if (opened.ok() || !opened.retryable()) return opened;
+    if (opened.ok() || !opened.retryable()) {
+      reconnecting_ = false;
+      return opened;
+    }
     metrics_.Errors("connection").Increment();
-    if (stopping_.load()) return core::Status::Cancelled("stopped while reconnecting to PostgreSQL");
+    if (stopping_.load()) {
+      reconnecting_ = false;
+      return core::Status::Cancelled("stopped while reconnecting to PostgreSQL");
+    }
     spdlog::warn("PostgreSQL unavailable ({}); retrying in {} ms", opened.message(), backoff.count());
     clock_.SleepFor(backoff);
     backoff = std::min(backoff * 2, reconnect_backoff_max_);

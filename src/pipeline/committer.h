@@ -48,6 +48,10 @@ class Committer {
   void WaitIdle();
   std::optional<CommitProblem> TakeProblem();
   bool problem_pending();
+  // True while the committer is reconnecting to PostgreSQL (nothing can commit).
+  bool reconnecting() const { return reconnecting_.load(); }
+  // When the first record of the batch in flight was read; none when nothing is in flight.
+  std::optional<std::chrono::steady_clock::time_point> in_flight_first_read();
   void Stop();
 
  private:
@@ -67,6 +71,7 @@ class Committer {
   std::optional<BuiltBatch> in_flight_;
   std::optional<CommitProblem> problem_;
   bool stop_ = false;
+  std::atomic<bool> reconnecting_{false};
   std::thread thread_;
 };
 

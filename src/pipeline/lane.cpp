@@ -5,12 +5,6 @@
 #include <algorithm>
 
 namespace ddb2pg::pipeline {
-namespace {
-bool IsStreamOperation(core::Operation op) {
-  return op == core::Operation::kCreate || op == core::Operation::kUpdate || op == core::Operation::kDelete;
-}
-}  // namespace
-
 Lane::Lane(int index, RecordSource& source, std::unique_ptr<Sink> sink,
            std::vector<const processor::MappingPlan*> plans, Metrics& metrics, const std::string& source_name,
            LaneOptions options, const core::Clock& clock)
@@ -27,6 +21,8 @@ Lane::Lane(int index, RecordSource& source, std::unique_ptr<Sink> sink,
   commit_latency_ = &metrics.CommitLatency(source_name);
   lag_ = &metrics.EndToEndLag(source_name);
   for (const auto* plan : plans) rows_written_.push_back(&metrics.RowsWritten(plan->spec().name));
+  committer_ = std::make_unique<Committer>(*sink_, clock_, options_.reconnect_backoff_max, stop_requested_, metrics_,
+                                           [this](const BuiltBatch& batch, double seconds) { OnCommitted(batch, seconds); });
 }
 
 Lane::~Lane() {
@@ -73,7 +69,9 @@ LaneProgress Lane::progress() const {
   LaneProgress p = progress_;
   p.partitions = static_cast<int>(held_.size());
   for (const auto& id : held_) p.segments += id.starts_with("scan/") ? 1 : 0;
-  p.oldest_pending_ms = oldest_pending_change_ms_;
+  p.oldest_uncommitted_read = batch_first_read_;
+  if (committer_->reconnecting()) p.connected = false;
+  if (auto in_flight = committer_->in_flight_first_read()) p.oldest_uncommitted_read = in_flight;
   return p;
 }
 
@@ -181,7 +179,8 @@ core::Status Lane::Flush() {
   }
   {
     std::lock_guard lock(mutex_);
-    oldest_pending_change_ms_ = 0;
+    built.first_read = batch_first_read_;
+    batch_first_read_.reset();
   }
   (void)committer_->Submit(std::move(built));  // false: a problem came first; the rewind reads it again
   return core::Status::Ok();
@@ -199,7 +198,7 @@ void Lane::RewindAll() {
     StartReader(slot);
   }
   std::lock_guard lock(mutex_);
-  oldest_pending_change_ms_ = 0;
+  batch_first_read_.reset();
 }
 
 core::Status Lane::HandleProblem(CommitProblem problem) {
@@ -283,8 +282,6 @@ core::Status Lane::Run() {
     std::lock_guard lock(mutex_);
     progress_.connected = true;
   }
-  committer_ = std::make_unique<Committer>(*sink_, clock_, options_.reconnect_backoff_max, stop_requested_, metrics_,
-                                           [this](const BuiltBatch& batch, double seconds) { OnCommitted(batch, seconds); });
   committer_->Start("pg-commit-" + std::to_string(index_));
 
   core::Status result = core::Status::Ok();
@@ -312,9 +309,9 @@ core::Status Lane::Run() {
       result = builder_.Add(record, slot.lease);
       if (!result.ok()) break;
       if (record.position.partition_done) slot.done_read = true;
-      if (IsStreamOperation(record.operation)) {
+      if (builder_.empty() || !batch_first_read_) {
         std::lock_guard lock(mutex_);
-        if (oldest_pending_change_ms_ == 0) oldest_pending_change_ms_ = record.metadata.change_time_ms;
+        if (!batch_first_read_) batch_first_read_ = clock_.Monotonic();
       }
       if (!batch_deadline_) batch_deadline_ = clock_.Monotonic() + options_.batch_max_delay;
       if (builder_.Full(options_.batch_max_rows, options_.batch_max_bytes)) (void)Flush();

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,8 @@ struct LaneProgress {
   int64_t commits = 0;
   int64_t last_commit_unix_ms = 0;
   int64_t last_lag_ms = -1;
-  int64_t oldest_pending_ms = 0;  // change time of the oldest record read but not committed (0: none)
+  // When the oldest record read but not committed yet was read (steady clock); none: caught up.
+  std::optional<std::chrono::steady_clock::time_point> oldest_uncommitted_read;
   int64_t snapshot_records = 0;  // committed records that came from the Scan
   int partitions = 0;
   int segments = 0;
@@ -129,7 +131,7 @@ class Lane {
   std::map<uint64_t, std::string> tag_owner_;  // reader tag → partition id (mapper thread)
   uint64_t next_tag_ = 1;
   std::optional<std::chrono::steady_clock::time_point> batch_deadline_;
-  int64_t oldest_pending_change_ms_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> batch_first_read_;   // the batch being built (mutex_)
 
   mutable std::mutex mutex_;  // guards what follows
   std::vector<Control> control_;

@@ -66,7 +66,10 @@ Metrics::Metrics()
       partitions_held_(BuildGauge().Name("ddb2pg_partitions_held")
                            .Help("Partitions (Scan segments, stream shards) this runner holds").Register(*registry_)),
       live_runners_(BuildGauge().Name("ddb2pg_live_runners")
-                        .Help("Runners sharing the source, as this runner last counted them").Register(*registry_)) {}
+                        .Help("Runners sharing the source, as this runner last counted them").Register(*registry_)),
+      behind_(BuildGauge().Name("ddb2pg_behind_seconds")
+                  .Help("How long the oldest record read but not yet committed has waited; 0 when caught up")
+                  .Register(*registry_)) {}
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;
@@ -108,6 +111,7 @@ prometheus::Gauge& Metrics::Ready() { return ready_.Add({}); }
 
 prometheus::Counter& Metrics::LeaseEvents(const std::string& event) { return lease_events_.Add({{"event", event}}); }
 prometheus::Gauge& Metrics::PartitionsHeld(const std::string& source) { return partitions_held_.Add({{"source", source}}); }
+prometheus::Gauge& Metrics::Behind(const std::string& source) { return behind_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::LiveRunners(const std::string& source) { return live_runners_.Add({{"source", source}}); }
 
 }  // namespace ddb2pg::pipeline

@@ -50,7 +50,9 @@ class Metrics {
   // Partitions and leases (per runner: each process exports its own).
   prometheus::Counter& LeaseEvents(const std::string& event);  // claimed, released, lost, finished, rewind
   prometheus::Gauge& PartitionsHeld(const std::string& source);
-  prometheus::Gauge& LiveRunners(const std::string& source);  // 1 once the pipelines run (snapshot started or stream reading)
+  prometheus::Gauge& LiveRunners(const std::string& source);
+  // How long the oldest record read but not committed has waited (0 when caught up).
+  prometheus::Gauge& Behind(const std::string& source);  // 1 once the pipelines run (snapshot started or stream reading)
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -75,6 +77,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& lease_events_;
   prometheus::Family<prometheus::Gauge>& partitions_held_;
   prometheus::Family<prometheus::Gauge>& live_runners_;
+  prometheus::Family<prometheus::Gauge>& behind_;
 };
 
 }  // namespace ddb2pg::pipeline

@@ -268,7 +268,8 @@ void SourceRuntime::RequestStop() {
 RuntimeProgress SourceRuntime::progress() const {
   std::lock_guard lock(impl_->progress_mutex);
   RuntimeProgress p = impl_->progress;
-  const int64_t now_ms = core::ToEpochMillis(impl_->clock.Now());
+  const auto now = impl_->clock.Monotonic();
+  bool connected = !impl_->lanes.empty();
   for (const auto& lane : impl_->lanes) {
     const LaneProgress l = lane->progress();
     p.records_committed += l.records_committed;
@@ -279,9 +280,15 @@ RuntimeProgress SourceRuntime::progress() const {
     p.snapshot_items_read += l.snapshot_records;
     p.last_commit_unix_ms = std::max(p.last_commit_unix_ms, l.last_commit_unix_ms);
     if (l.last_lag_ms >= 0) p.last_lag_ms = std::max(p.last_lag_ms, l.last_lag_ms);
-    if (l.oldest_pending_ms > 0) p.behind_ms = std::max(p.behind_ms, std::max<int64_t>(0, now_ms - l.oldest_pending_ms));
+    if (l.oldest_uncommitted_read) {
+      p.behind_ms = std::max<int64_t>(
+          p.behind_ms, std::chrono::duration_cast<std::chrono::milliseconds>(now - *l.oldest_uncommitted_read).count());
+    }
+    connected = connected && l.connected;
     p.shards_active += l.partitions - l.segments;
   }
+  p.ready = connected && (p.state == "snapshot" || p.state == "streaming") &&
+            p.behind_ms < impl_->options.stall_timeout.count();
   return p;
 }
 

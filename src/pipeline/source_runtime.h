@@ -43,6 +43,7 @@ struct RuntimeOptions {
   std::chrono::milliseconds heartbeat{1000};       // renew, claim and balance this often
   std::chrono::milliseconds discovery_interval{10000};  // DescribeStream at most this often (and on shard end)
   bool resnapshot_on_trimmed = false;              // stream.on_trimmed: resnapshot
+  std::chrono::milliseconds stall_timeout{30000};  // records waiting this long uncommitted: not ready (/readyz 503)
 };
 
 // A point-in-time view for progress lines and the status command.
@@ -54,7 +55,8 @@ struct RuntimeProgress {
   int64_t commits = 0;
   int64_t last_commit_unix_ms = 0;
   int64_t last_lag_ms = -1;       // at the last commit with stream records: commit time − newest change time
-  int64_t behind_ms = 0;          // age of the oldest record read but not committed; 0 when caught up
+  int64_t behind_ms = 0;          // how long the oldest record read but not committed has waited; 0 when caught up
+  bool ready = false;             // committing normally: connected, and nothing waiting longer than the stall timeout
   bool snapshot_complete = false;
   int64_t snapshot_items_read = 0;
   int64_t snapshot_items_estimate = 0;
