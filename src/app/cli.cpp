@@ -78,10 +78,15 @@ int CmdValidate(const std::string& path, bool offline, bool verbose) {
     }
   }
   sink::SchemaManager schema(w.conninfo);
-  auto checked = schema.Check(w.tables());
+  std::vector<sink::SchemaProblem> warnings;
+  auto checked = schema.Check(w.tables(), &warnings);
   if (!checked.ok()) {
     std::printf("  postgres: %s\n", checked.status().ToString().c_str());
     return static_cast<int>(ExitCodeFor(checked.status()));
+  }
+  for (const auto& warning : warnings) {
+    std::printf("  postgres: %s: warning: %s\n    fix: %s\n", warning.table.c_str(), warning.problem.c_str(),
+                warning.fix_sql.c_str());
   }
   for (const auto& problem : *checked) {
     std::printf("  postgres: %s: %s\n    fix: %s\n", problem.table.c_str(), problem.problem.c_str(),
@@ -103,8 +108,13 @@ int CmdInitSchema(const std::string& path, bool dry_run, bool verbose) {
   sink::SchemaManager schema((*wiring)->conninfo);
   core::Status status = schema.InitSchema(tables);
   if (!status.ok()) return Fail(status, verbose, "init-schema");
-  auto checked = schema.Check(tables);
+  std::vector<sink::SchemaProblem> warnings;
+  auto checked = schema.Check(tables, &warnings);
   if (!checked.ok()) return Fail(checked.status(), verbose, "init-schema");
+  for (const auto& warning : warnings) {
+    std::printf("%s: warning: %s\n  fix: %s\n", warning.table.c_str(), warning.problem.c_str(),
+                warning.fix_sql.c_str());
+  }
   for (const auto& problem : *checked) {
     std::printf("%s: %s\n  fix: %s\n", problem.table.c_str(), problem.problem.c_str(), problem.fix_sql.c_str());
   }

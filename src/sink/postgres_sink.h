@@ -10,10 +10,23 @@
 // table); the dead letters go into ddb2pg.dead_letters; and COMMIT. The statements after the
 // COPYs, the dead letters and the COMMIT travel in one libpq pipeline (one round trip).
 //
-// Errors: kConflict (fenced out; stop), kUnavailable (connection lost or server shutting down;
-// Open() again and resume from the checkpoint it returns), kInvalidArgument (a row PostgreSQL
-// rejects, e.g. bad UUID text: the message names the table and the row's key; nothing of the
-// batch is written), kNotFound / kPermissionDenied (missing table, missing privilege).
+// Rows PostgreSQL rejects (a data error: SQLSTATE class 22 or 23, 21000, 54000, P0001 — a
+// CHECK or NOT NULL violation, text a type refuses, an index row too large, a trigger's
+// exception): the writes run after a savepoint; on a row error the sink rolls back to it and
+// writes each table again with TableWriter::WriteIsolating, which finds exactly the rejected
+// rows. Per table (TableRows::on_error): kDeadLetter turns each into a dead letter carrying
+// PostgreSQL's message and SQLSTATE and the record's key, operation and position
+// (Batch::origins); kSkip leaves it out; kStop fails the commit with kDataError naming the
+// table, the row's key and the SQLSTATE, and nothing of the batch is written. Otherwise the
+// rest of the batch, the dead letters and the checkpoint commit in the same transaction, so
+// exactly-once holds; CommitReport says what was left out. A batch without rejected rows pays
+// one SAVEPOINT round trip.
+//
+// Errors: kConflict (fenced out; stop), kUnavailable (connection lost, server shutting down, or
+// no answer within commit_timeout; Open() again and resume from the checkpoint it returns),
+// kDataError (a rejected row under on_error: stop), kFailedPrecondition (the table does not fit
+// the statements, e.g. no unique key), kNotFound / kPermissionDenied (missing table, missing
+// privilege).
 //
 // Open() bumps the fence (taking the checkpoint over from any previous runner) and returns the
 // saved checkpoint; a runner whose fence was bumped gets kConflict on its next Commit and must
@@ -23,6 +36,7 @@
 // Thread-safety: one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -45,6 +59,25 @@ struct PostgresSinkOptions {
   std::string synchronous_commit = "off";
   // COPY batches of new keys straight into the target (see TableWriter); false always stages.
   bool direct_copy = true;
+  // The longest Open() or Commit() waits on PostgreSQL (each isolation round for rejected rows
+  // gets a window of its own); then the statement is cancelled, the connection dropped and the
+  // call returns kUnavailable. Catches a frozen or half-open server that TCP has not noticed.
+  std::chrono::milliseconds commit_timeout{30'000};
+};
+
+// What one Commit() wrote, per table of the batch (same order as Batch::tables).
+struct CommitTableReport {
+  int64_t rows_written = 0;   // rows written after keeping the last version of each key
+  int64_t dead_lettered = 0;  // rows PostgreSQL rejected, written to ddb2pg.dead_letters
+  int64_t skipped = 0;        // rows PostgreSQL rejected, left out (on_error: skip)
+};
+
+struct CommitReport {
+  std::vector<CommitTableReport> tables;
+  int64_t rows_written = 0;         // all tables
+  int64_t rejected_rows = 0;        // rows PostgreSQL rejected (dead-lettered or skipped)
+  int64_t dead_letters_written = 0; // Batch::dead_letters plus the rejected rows' letters
+  int direct_tables = 0;            // tables written by the direct COPY path
 };
 
 struct OpenResult {
@@ -65,7 +98,8 @@ class PostgresSink {
   core::Result<OpenResult> Open(const std::vector<const processor::TableSpec*>& tables);
   // Writes the batch and moves the checkpoint to batch.checkpoint (kept when empty), atomically.
   // batch.tables must name TableSpecs given to Open() (matched by address, else schema + name).
-  core::Status Commit(const Batch& batch);
+  // `report`, when given, receives what was written (only meaningful when Ok is returned).
+  core::Status Commit(const Batch& batch, CommitReport* report = nullptr);
   void Close();
 
   // For tests and metrics: how many of the last Commit()'s tables took the direct COPY path.

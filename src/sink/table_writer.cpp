@@ -1,6 +1,7 @@
 #include "sink/table_writer.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "sink/copy_text_encoder.h"
 #include "sink/sql_text.h"
@@ -30,6 +31,24 @@ size_t CopyLine(const std::string& message) {
   const size_t at = message.find(", line ");
   if (at == std::string::npos) return 0;
   return static_cast<size_t>(std::strtoul(message.c_str() + at + 7, nullptr, 10));
+}
+
+constexpr const char* kIsolateSavepoint = "ddb2pg_isolate";
+
+// The rows kept[begin, end) of `plan`, with their actions counted again.
+TableWriter::Plan SubPlan(const TableWriter::Plan& plan, size_t begin, size_t end) {
+  TableWriter::Plan part;
+  part.rows = plan.rows;
+  part.kept.assign(plan.kept.begin() + static_cast<std::ptrdiff_t>(begin),
+                   plan.kept.begin() + static_cast<std::ptrdiff_t>(end));
+  for (size_t index : part.kept) {
+    switch ((*plan.rows)[index].action) {
+      case processor::RowAction::kUpsert: ++part.upserts; break;
+      case processor::RowAction::kSoftDelete: ++part.soft_deletes; break;
+      case processor::RowAction::kHardDelete: ++part.hard_deletes; break;
+    }
+  }
+  return part;
 }
 
 }  // namespace
@@ -85,6 +104,7 @@ TableWriter::TableWriter(const processor::TableSpec& table, int index, TableWrit
   for (const auto& key : table.key_columns) {
     key_match.append("t.").append(QuoteIdentifier(key)).append(" = s.").append(QuoteIdentifier(key)).append(" AND ");
   }
+  clear_staging_sql_ = "DELETE FROM " + staging_name_;
   hard_delete_sql_ = "DELETE FROM " + qualified_name_ + " AS t USING " + staging_name_ + " AS s WHERE " + key_match +
                      "s." + action + " = 'h'";
 }
@@ -177,7 +197,8 @@ core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<processo
 }
 
 core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan,
-                                   bool direct, std::string* sqlstate) {
+                                   bool direct, std::string* sqlstate, size_t* failed_row) {
+  if (failed_row != nullptr) *failed_row = SIZE_MAX;
   const std::string context = "table " + display_name_ + (direct ? ": COPY" : ": COPY into staging");
   DDB2PG_RETURN_IF_ERROR(connection.CopyBegin(copy_sql, context));
   std::vector<size_t> sent;  // line number - 1 → row index, to name the row of a COPY error
@@ -205,6 +226,7 @@ core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& 
   if (ended.ok()) return put;
   const size_t line = CopyLine(ended.message());
   if (line >= 1 && line <= sent.size()) {
+    if (failed_row != nullptr) *failed_row = sent[line - 1];
     ended = core::Status(ended.code(), ended.message() + " — row with key " +
                                            deduper_.DescribeKey((*plan.rows)[sent[line - 1]]));
   }
@@ -248,6 +270,64 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
   }
   if (plan.hard_deletes > 0) {
     finish.push_back({hard_delete_name_, {}, {}, "table " + display_name_ + ": hard delete"});
+  }
+  return core::Status::Ok();
+}
+
+core::Status TableWriter::TryWrite(PgConnection& connection, const Plan& plan, size_t* failed_row) {
+  const std::string context = "table " + display_name_;
+  DDB2PG_RETURN_IF_ERROR(connection.Exec(std::string("SAVEPOINT ") + kIsolateSavepoint, context));
+  DDB2PG_RETURN_IF_ERROR(CopyRows(connection, copy_staging_sql_, plan, false, nullptr, failed_row));
+  std::vector<PgStatement> statements;
+  if (plan.upserts > 0) statements.push_back({upsert_name_, {}, {}, context + ": upsert"});
+  if (plan.soft_deletes > 0) statements.push_back({soft_delete_name_, {}, {}, context + ": soft delete"});
+  if (plan.hard_deletes > 0) statements.push_back({hard_delete_name_, {}, {}, context + ": hard delete"});
+  // The staging table keeps its rows until COMMIT: the next attempt must not apply them again.
+  statements.push_back({"", clear_staging_sql_, {}, context + ": clearing the staging table"});
+  statements.push_back({"", std::string("RELEASE SAVEPOINT ") + kIsolateSavepoint, {}, context});
+  return connection.RunPipeline(statements).status();
+}
+
+core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& plan,
+                                         std::vector<RejectedRow>* rejected) {
+  last_direct_ = false;
+  const std::string context = "table " + display_name_;
+  const std::string roll_back =
+      std::string("ROLLBACK TO SAVEPOINT ") + kIsolateSavepoint + "; RELEASE SAVEPOINT " + kIsolateSavepoint;
+  // Ranges of plan.kept still to write, taken from the back: in key order.
+  std::vector<std::pair<size_t, size_t>> pending{{0, plan.kept.size()}};
+  while (!pending.empty()) {
+    const auto [begin, end] = pending.back();
+    pending.pop_back();
+    if (begin >= end) continue;
+    const Plan part = SubPlan(plan, begin, end);
+    size_t failed_row = SIZE_MAX;
+    core::Status attempt = TryWrite(connection, part, &failed_row);
+    if (attempt.ok()) continue;
+    const PgError error = connection.last_error();
+    if (attempt.code() != core::StatusCode::kDataError || connection.broken() || !IsRowError(error.sqlstate)) {
+      return attempt;
+    }
+    DDB2PG_RETURN_IF_ERROR(connection.Exec(roll_back, context));
+    std::string step = attempt.message();
+    step = step.substr(0, step.find(": ", context.size() + 2));  // "table x: upsert"
+    if (end - begin == 1) {
+      rejected->push_back({plan.kept[begin], error, step});
+      continue;
+    }
+    const auto named = std::find(plan.kept.begin() + static_cast<std::ptrdiff_t>(begin),
+                                 plan.kept.begin() + static_cast<std::ptrdiff_t>(end), failed_row);
+    if (failed_row != SIZE_MAX && named != plan.kept.begin() + static_cast<std::ptrdiff_t>(end)) {
+      // The COPY named the row: the data before it passed the type input, the row did not.
+      const auto at = static_cast<size_t>(named - plan.kept.begin());
+      rejected->push_back({failed_row, error, step});
+      pending.emplace_back(at + 1, end);
+      pending.emplace_back(begin, at);
+      continue;
+    }
+    const size_t middle = begin + (end - begin) / 2;
+    pending.emplace_back(middle, end);
+    pending.emplace_back(begin, middle);
   }
   return core::Status::Ok();
 }

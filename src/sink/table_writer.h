@@ -16,6 +16,13 @@
 //    and the batch goes through staging. After such a miss the direct path is skipped for
 //    1, 2, 4 … 64 batches, so a stream of updates wastes at most one partial COPY in 64.
 //
+// Rows PostgreSQL rejects (WriteIsolating): after a batch failed with a row error, the sink rolls
+// back to its savepoint and writes each table again through staging, one savepoint per attempt.
+// A failing attempt is rolled back and its rows halved, down to single rows; a COPY error that
+// names its line splits there at once (rows before it, the row, rows after it). The rows that
+// fail alone come back as RejectedRow; everything else is written. One bad row among n costs
+// about 2·log2(n) attempts, all inside the batch's transaction.
+//
 // Owned by PostgresSink; one per table and connection. Thread-safety: one thread at a time.
 #pragma once
 
@@ -34,6 +41,13 @@ namespace ddb2pg::sink {
 struct TableWriterOptions {
   bool direct_copy = true;               // try the direct path for batches of new keys
   size_t copy_chunk_bytes = 256 * 1024;  // COPY data is sent in chunks of about this size
+};
+
+// A row PostgreSQL refused, found by WriteIsolating.
+struct RejectedRow {
+  size_t row = 0;        // index into the batch's rows for the table
+  PgError error;         // PostgreSQL's SQLSTATE, message and detail
+  std::string context;   // the failed step, e.g. "table public.profile: upsert"
 };
 
 class TableWriter {
@@ -61,13 +75,26 @@ class TableWriter {
   // Inside the open transaction: COPYs the rows and appends the statements still to run.
   core::Status Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish);
 
+  // Inside the open transaction: writes every row of `plan` it can (through staging, each
+  // attempt in a savepoint) and returns the rows that fail on their own with a row error
+  // (IsRowError) in *rejected. Any other failure is returned; the transaction is then unusable.
+  core::Status WriteIsolating(PgConnection& connection, const Plan& plan, std::vector<RejectedRow>* rejected);
+
+  // The row's key cells as "col=value, …", for messages.
+  std::string DescribeKey(const processor::Row& row) const { return deduper_.DescribeKey(row); }
+  const std::string& display_name() const { return display_name_; }
   const processor::TableSpec& table() const { return table_; }
   // How the last Write() went, for tests and metrics.
   bool last_write_was_direct() const { return last_direct_; }
 
  private:
+  // `failed_row`, when given, receives the row a failed COPY names (its index into *plan.rows),
+  // or SIZE_MAX.
   core::Status CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan, bool direct,
-                        std::string* sqlstate);
+                        std::string* sqlstate, size_t* failed_row = nullptr);
+  // One isolation attempt: SAVEPOINT, COPY into staging, the finishing statements, clearing the
+  // staging table, RELEASE. On failure the savepoint is left for the caller to roll back to.
+  core::Status TryWrite(PgConnection& connection, const Plan& plan, size_t* failed_row);
 
   const processor::TableSpec& table_;
   TableWriterOptions options_;
@@ -82,6 +109,7 @@ class TableWriter {
   std::string upsert_sql_;
   std::string soft_delete_sql_;  // empty when the table has no deleted column
   std::string hard_delete_sql_;
+  std::string clear_staging_sql_;
   std::string upsert_name_;
   std::string soft_delete_name_;
   std::string hard_delete_name_;
