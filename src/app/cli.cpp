@@ -244,8 +244,8 @@ int RunCli(int argc, char** argv) {
   ddb2pg generate --create-table --rate 200 --duration 60
   ddb2pg demo --duration 60                       everything on local servers (see scripts/demo)
 
-Exit codes: 0 ok (also after Ctrl-C/SIGTERM), 1 failed while running, 2 bad command line or
-configuration, 3 checks found problems, 4 DynamoDB or PostgreSQL unreachable or credentials
+Exit codes: 0 ok (also after Ctrl-C/SIGTERM), 1 failed while running (also a record or row
+refused under on_error: stop), 2 bad command line or configuration, 3 checks found problems, 4 DynamoDB or PostgreSQL unreachable or credentials
 refused, 5 another runner holds the checkpoint.)");
   app.require_subcommand(1);
   app.fallthrough();  // --log-format, --log-level and -v also work after the subcommand
@@ -337,6 +337,7 @@ The endpoint, region and credentials come from the standard AWS_* variables unle
     if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
     InstallStopSignals();
     pipeline::Metrics metrics;
+    for (const auto& source : (*wiring)->sources) metrics.AddRetryStats(source.retry_stats);
     core::Status result = RunPipelines(**wiring, metrics, run_options);
     if (!result.ok()) return Fail(result, verbose, "run");
     return 0;

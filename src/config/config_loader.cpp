@@ -40,7 +40,7 @@ const std::vector<std::string_view> kStreamKeys = {"start_at", "max_idle_poll_ms
                                                    "max_concurrent_shards", "on_trimmed",
                                                    "enable_stream"};
 const std::vector<std::string_view> kPostgresKeys = {"url",   "conninfo",    "sslmode",
-                                                     "batch", "auto_create", "default_schema"};
+                                                     "batch", "auto_create", "default_schema", "commit_timeout_ms"};
 const std::vector<std::string_view> kBatchKeys = {"max_rows", "max_bytes", "max_delay_ms"};
 const std::vector<std::string_view> kMetricsKeys = {"listen"};
 const std::vector<std::string_view> kPipelineKeys = {
@@ -427,6 +427,11 @@ class ConfigParser {
     reader_.Choice(node, "sslmode", path, &postgres.sslmode,
                    {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});
     reader_.Bool(node, "auto_create", path, &postgres.auto_create);
+    int commit_timeout_ms = 0;
+    if (node["commit_timeout_ms"] &&
+        reader_.Int(node, "commit_timeout_ms", path, &commit_timeout_ms, 100, 3600000)) {
+      postgres.commit_timeout_ms = commit_timeout_ms;
+    }
     if (reader_.String(node, "default_schema", path, &postgres.default_schema)) {
       const std::string problem = IdentifierProblem(postgres.default_schema);
       if (!problem.empty()) {

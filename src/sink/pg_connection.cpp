@@ -38,10 +38,9 @@ std::string Describe(PGconn* conn) {
   return text;
 }
 
-// Every spelling of the secrets in a conninfo: the password and sslpassword as libpq decodes
-// them, and the password of a URI as written (percent-encoded), found without libpq so that a
-// conninfo libpq refuses (and may echo) is covered too.
-std::vector<std::string> SecretsOf(const std::string& conninfo) {
+}  // namespace
+
+std::vector<std::string> ConninfoSecrets(const std::string& conninfo) {
   std::vector<std::string> secrets;
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
@@ -66,6 +65,8 @@ std::vector<std::string> SecretsOf(const std::string& conninfo) {
   }
   return secrets;
 }
+
+namespace {
 
 // Replaces the value after each `keyword=` (optional blanks around '='; bare, or single-quoted
 // with \\' escapes) with ***.
@@ -178,7 +179,7 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
   keywords.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
-  const std::vector<std::string> secrets = SecretsOf(conninfo);
+  const std::vector<std::string> secrets = ConninfoSecrets(conninfo);
   if (conn == nullptr) return core::Status::Unavailable("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = "cannot connect to PostgreSQL";

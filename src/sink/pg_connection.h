@@ -128,5 +128,9 @@ bool IsRowError(std::string_view sqlstate);
 // (also percent-encoded), and ?password= / &sslpassword= URI parameters.
 std::string RedactPassword(std::string text, const std::string& password);
 std::string RedactSecrets(std::string text, const std::vector<std::string>& secrets);
+// Every spelling of the secrets in a conninfo: password and sslpassword as libpq decodes them,
+// and a URI's password as written (percent-encoded), found without libpq so that a conninfo
+// libpq refuses (and may echo back) is covered too.
+std::vector<std::string> ConninfoSecrets(const std::string& conninfo);
 
 }  // namespace ddb2pg::sink

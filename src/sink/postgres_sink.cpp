@@ -181,9 +181,9 @@ struct PostgresSink::Impl {
       });
       if (entry == plans.end()) continue;
       TableWriter& writer = *entry->first;
-      StartDeadline();  // each table's isolation gets a window of its own
       std::vector<RejectedRow> rejected;
-      DDB2PG_RETURN_IF_ERROR(writer.WriteIsolating(pg, entry->second, &rejected));
+      // Each attempt gets a window of its own: many rejected rows make many attempts.
+      DDB2PG_RETURN_IF_ERROR(writer.WriteIsolating(pg, entry->second, &rejected, options.commit_timeout));
       if (rejected.empty()) continue;
       std::sort(rejected.begin(), rejected.end(), [](const RejectedRow& a, const RejectedRow& b) { return a.row < b.row; });
       const RejectedRow& first = rejected.front();
@@ -358,8 +358,9 @@ core::Status PostgresSink::Commit(const Batch& batch, CommitReport* report) {
   // Rows PostgreSQL rejects are isolated by rolling back to here (see the header).
   core::Status written = connection.Exec(std::string("SAVEPOINT ") + kRowsSavepoint, "SAVEPOINT");
   if (written.ok()) written = impl.WriteAll(plans, batch, out);
+  // Isolating needs the transaction still open (failed), i.e. not an error at COMMIT itself.
   if (!written.ok() && written.code() == core::StatusCode::kDataError && !connection.broken() &&
-      IsRowError(connection.last_error().sqlstate)) {
+      IsRowError(connection.last_error().sqlstate) && PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
     impl.StartDeadline();
     written = impl.WriteIsolating(plans, batch, fence, out);
   }

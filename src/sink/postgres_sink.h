@@ -59,8 +59,8 @@ struct PostgresSinkOptions {
   std::string synchronous_commit = "off";
   // COPY batches of new keys straight into the target (see TableWriter); false always stages.
   bool direct_copy = true;
-  // The longest Open() or Commit() waits on PostgreSQL (each isolation round for rejected rows
-  // gets a window of its own); then the statement is cancelled, the connection dropped and the
+  // The longest Open() or Commit() waits on PostgreSQL (each isolation attempt for rejected
+  // rows gets a window of its own); then the statement is cancelled, the connection dropped and the
   // call returns kUnavailable. Catches a frozen or half-open server that TCP has not noticed.
   std::chrono::milliseconds commit_timeout{30'000};
 };

@@ -289,7 +289,8 @@ core::Status TableWriter::TryWrite(PgConnection& connection, const Plan& plan, s
 }
 
 core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& plan,
-                                         std::vector<RejectedRow>* rejected) {
+                                         std::vector<RejectedRow>* rejected,
+                                         std::optional<std::chrono::milliseconds> attempt_timeout) {
   last_direct_ = false;
   const std::string context = "table " + display_name_;
   const std::string roll_back =
@@ -301,6 +302,7 @@ core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& p
     pending.pop_back();
     if (begin >= end) continue;
     const Plan part = SubPlan(plan, begin, end);
+    if (attempt_timeout) connection.SetDeadline(std::chrono::steady_clock::now() + *attempt_timeout);
     size_t failed_row = SIZE_MAX;
     core::Status attempt = TryWrite(connection, part, &failed_row);
     if (attempt.ok()) continue;

@@ -26,7 +26,9 @@
 // Owned by PostgresSink; one per table and connection. Thread-safety: one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,7 +80,9 @@ class TableWriter {
   // Inside the open transaction: writes every row of `plan` it can (through staging, each
   // attempt in a savepoint) and returns the rows that fail on their own with a row error
   // (IsRowError) in *rejected. Any other failure is returned; the transaction is then unusable.
-  core::Status WriteIsolating(PgConnection& connection, const Plan& plan, std::vector<RejectedRow>* rejected);
+  // Each attempt may wait on PostgreSQL for `attempt_timeout` (a fresh deadline per attempt).
+  core::Status WriteIsolating(PgConnection& connection, const Plan& plan, std::vector<RejectedRow>* rejected,
+                              std::optional<std::chrono::milliseconds> attempt_timeout = std::nullopt);
 
   // The row's key cells as "col=value, …", for messages.
   std::string DescribeKey(const processor::Row& row) const { return deduper_.DescribeKey(row); }
