@@ -17,11 +17,13 @@
 //    1, 2, 4 … 64 batches, so a stream of updates wastes at most one partial COPY in 64.
 //
 // Rows PostgreSQL rejects (WriteIsolating): after a batch failed with a row error, the sink rolls
-// back to its savepoint and writes each table again through staging, one savepoint per attempt.
-// A failing attempt is rolled back and its rows halved, down to single rows; a COPY error that
-// names its line splits there at once (rows before it, the row, rows after it). The rows that
-// fail alone come back as RejectedRow; everything else is written. One bad row among n costs
-// about 2·log2(n) attempts, all inside the batch's transaction.
+// back to its savepoint and writes each table again. The rows are COPYed once into a second
+// temporary table, numbered by position (a row whose text a type refuses fails that COPY by
+// line number: it is rejected and the COPY made again without it). Then the three statements
+// run over ranges of row numbers, each attempt one round trip inside a savepoint: a failing
+// range is rolled back and halved, down to single rows. The rows that fail alone come back as
+// RejectedRow; everything else is written. One bad row among n costs about 2·log2(n) attempts,
+// all inside the batch's transaction.
 //
 // Owned by PostgresSink; one per table and connection. Thread-safety: one thread at a time.
 #pragma once
@@ -92,13 +94,12 @@ class TableWriter {
   bool last_write_was_direct() const { return last_direct_; }
 
  private:
-  // `failed_row`, when given, receives the row a failed COPY names (its index into *plan.rows),
-  // or SIZE_MAX.
   core::Status CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan, bool direct,
-                        std::string* sqlstate, size_t* failed_row = nullptr);
-  // One isolation attempt: SAVEPOINT, COPY into staging, the finishing statements, clearing the
-  // staging table, RELEASE. On failure the savepoint is left for the caller to roll back to.
-  core::Status TryWrite(PgConnection& connection, const Plan& plan, size_t* failed_row);
+                        std::string* sqlstate);
+  // COPYs the kept rows not left out into the isolation table, each tagged with its action and
+  // numbered by its position in plan.kept; a failed COPY names the position of its row.
+  core::Status CopyNumbered(PgConnection& connection, const Plan& plan, const std::vector<bool>& left_out,
+                            size_t* failed_position);
 
   const processor::TableSpec& table_;
   TableWriterOptions options_;
@@ -113,7 +114,12 @@ class TableWriter {
   std::string upsert_sql_;
   std::string soft_delete_sql_;  // empty when the table has no deleted column
   std::string hard_delete_sql_;
-  std::string clear_staging_sql_;
+  std::string isolate_name_;  // pg_temp."ddb2pg_isolate_<index>": rows numbered for isolation
+  std::string create_isolate_sql_;
+  std::string copy_isolate_sql_;
+  std::string upsert_range_sql_;  // the three statements over rows $1 <= ddb2pg_row < $2
+  std::string soft_delete_range_sql_;
+  std::string hard_delete_range_sql_;
   std::string upsert_name_;
   std::string soft_delete_name_;
   std::string hard_delete_name_;
