@@ -45,8 +45,10 @@ struct TableRows {
   std::vector<processor::Row> rows;
   // What happens to a row PostgreSQL rejects (a data error: SQLSTATE class 22 or 23, 21000,
   // 54000, P0001). kDeadLetter / kSkip: exactly the rejected rows are left out, the rest of the
-  // batch commits; kStop: nothing commits and Commit() fails with kDataError.
-  processor::ErrorPolicy on_error = processor::ErrorPolicy::kDeadLetter;
+  // batch commits; kStop: nothing commits and Commit() fails with kDataError. The runtime sets
+  // it from the pipeline's on_error; the default stops, so a batch that does not say cannot
+  // lose rows quietly.
+  processor::ErrorPolicy on_error = processor::ErrorPolicy::kStop;
   std::string pipeline{};  // names the pipeline in the dead letters of rejected rows
   // Optional, parallel to `rows`: origins[i] indexes Batch::origins for rows[i]. Without it a
   // rejected row's dead letter carries the row's key cells and no position.
