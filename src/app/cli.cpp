@@ -79,10 +79,15 @@ int CmdValidate(const std::string& path, bool offline, bool verbose) {
     }
   }
   sink::SchemaManager schema(w.conninfo);
-  auto checked = schema.Check(w.tables());
+  std::vector<sink::SchemaProblem> warnings;
+  auto checked = schema.Check(w.tables(), &warnings);
   if (!checked.ok()) {
     std::printf("  postgres: %s\n", checked.status().ToString().c_str());
     return static_cast<int>(ExitCodeFor(checked.status()));
+  }
+  for (const auto& warning : warnings) {
+    std::printf("  postgres: %s: warning: %s\n    fix: %s\n", warning.table.c_str(), warning.problem.c_str(),
+                warning.fix_sql.c_str());
   }
   for (const auto& problem : *checked) {
     std::printf("  postgres: %s: %s\n    fix: %s\n", problem.table.c_str(), problem.problem.c_str(),
@@ -104,8 +109,13 @@ int CmdInitSchema(const std::string& path, bool dry_run, bool verbose) {
   sink::SchemaManager schema((*wiring)->conninfo);
   core::Status status = schema.InitSchema(tables);
   if (!status.ok()) return Fail(status, verbose, "init-schema");
-  auto checked = schema.Check(tables);
+  std::vector<sink::SchemaProblem> warnings;
+  auto checked = schema.Check(tables, &warnings);
   if (!checked.ok()) return Fail(checked.status(), verbose, "init-schema");
+  for (const auto& warning : warnings) {
+    std::printf("%s: warning: %s\n  fix: %s\n", warning.table.c_str(), warning.problem.c_str(),
+                warning.fix_sql.c_str());
+  }
   for (const auto& problem : *checked) {
     std::printf("%s: %s\n  fix: %s\n", problem.table.c_str(), problem.problem.c_str(), problem.fix_sql.c_str());
   }
@@ -241,8 +251,8 @@ int RunCli(int argc, char** argv) {
   ddb2pg generate --create-table --rate 200 --duration 60
   ddb2pg demo --duration 60                       everything on local servers (see scripts/demo)
 
-Exit codes: 0 ok (also after Ctrl-C/SIGTERM), 1 failed while running, 2 bad command line or
-configuration, 3 checks found problems, 4 DynamoDB or PostgreSQL unreachable or credentials
+Exit codes: 0 ok (also after Ctrl-C/SIGTERM), 1 failed while running (also a record or row
+refused under on_error: stop), 2 bad command line or configuration, 3 checks found problems, 4 DynamoDB or PostgreSQL unreachable or credentials
 refused, 5 a live runner on the same checkpoint runs a different configuration.)");
   app.require_subcommand(1);
   app.fallthrough();  // --log-format, --log-level and -v also work after the subcommand
@@ -355,6 +365,7 @@ The endpoint, region and credentials come from the standard AWS_* variables unle
     if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
     InstallStopSignals();
     pipeline::Metrics metrics;
+    for (const auto& source : (*wiring)->sources) metrics.AddRetryStats(source.retry_stats);
     core::Status result = RunPipelines(**wiring, metrics, run_options);
     if (!result.ok()) return Fail(result, verbose, "run");
     return 0;

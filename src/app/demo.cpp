@@ -134,6 +134,7 @@ core::Status RunDemo(const DemoOptions& options) {
   });
 
   pipeline::Metrics metrics;
+  for (const auto& source : wiring->sources) metrics.AddRetryStats(source.retry_stats);
   RunOptions run;
   run.init_schema = true;
   run.external_stop = &stop_pipeline;

@@ -170,8 +170,12 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     DDB2PG_RETURN_IF_ERROR(schema.InitSchema(tables).WithContext("init-schema"));
   }
   if (options.check_schema) {
-    auto problems = schema.Check(tables);
+    std::vector<sink::SchemaProblem> warnings;
+    auto problems = schema.Check(tables, &warnings);
     if (!problems.ok()) return problems.status().WithContext("checking the target tables");
+    for (const auto& warning : warnings) {
+      spdlog::warn("{}: {} (fix: {})", warning.table, warning.problem, warning.fix_sql);
+    }
     if (!problems->empty()) {
       std::string message = "the target tables are not ready:";
       for (const auto& problem : *problems) {
@@ -216,8 +220,10 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     for (const auto* plan : source.plans) tables_of_source.push_back(&plan->spec().table);
     const std::string conninfo = wiring.conninfo;
     const std::string checkpoint_id = source.checkpoint_id;
+    const std::optional<int> commit_timeout_ms = config.postgres.commit_timeout_ms;
     parts.make_sink = [=](int) {
       sink::PostgresSinkOptions sink_options;
+      if (commit_timeout_ms) sink_options.commit_timeout = std::chrono::milliseconds(*commit_timeout_ms);
       sink_options.conninfo = conninfo;
       sink_options.checkpoint_id = checkpoint_id;
       sink_options.runner_id = runner_id;

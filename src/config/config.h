@@ -66,6 +66,9 @@ struct PostgresConfig {
   int batch_max_bytes = 16 * 1024 * 1024;
   int batch_max_delay_ms = 100;  // a quiet stream still commits within this
   bool auto_create = false;       // create missing target tables on start
+  // The longest a commit may wait on PostgreSQL before it is cancelled and the connection
+  // re-made; unset: sink::PostgresSinkOptions::commit_timeout (30 s).
+  std::optional<int> commit_timeout_ms;
   // Schema for pipeline tables named without one. Already applied to every
   // PipelineSpec::table.schema by the loader; kept here for display.
   std::string default_schema = "public";

@@ -41,7 +41,8 @@ const std::vector<std::string_view> kStreamKeys = {"start_at", "max_idle_poll_ms
                                                    "max_concurrent_shards", "on_trimmed",
                                                    "enable_stream"};
 const std::vector<std::string_view> kPostgresKeys = {"url",    "conninfo", "sslmode",     "sslrootcert",   "auth",
-                                                     "region", "batch",    "auto_create", "default_schema"};
+                                                     "region", "batch",    "auto_create", "default_schema",
+                                                     "commit_timeout_ms"};
 const std::vector<std::string_view> kBatchKeys = {"max_rows", "max_bytes", "max_delay_ms"};
 const std::vector<std::string_view> kMetricsKeys = {"listen"};
 const std::vector<std::string_view> kPipelineKeys = {
@@ -444,6 +445,11 @@ class ConfigParser {
     reader_.String(node, "region", path, &postgres.region);
     if (postgres.auth == "iam") CheckIamTls(node, postgres);
     reader_.Bool(node, "auto_create", path, &postgres.auto_create);
+    int commit_timeout_ms = 0;
+    if (node["commit_timeout_ms"] &&
+        reader_.Int(node, "commit_timeout_ms", path, &commit_timeout_ms, 100, 3600000)) {
+      postgres.commit_timeout_ms = commit_timeout_ms;
+    }
     if (reader_.String(node, "default_schema", path, &postgres.default_schema)) {
       const std::string problem = IdentifierProblem(postgres.default_schema);
       if (!problem.empty()) {

@@ -15,6 +15,8 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kConflict: return "Conflict";
     case StatusCode::kDeadlineExceeded: return "DeadlineExceeded";
     case StatusCode::kCancelled: return "Cancelled";
+    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
+    case StatusCode::kDataError: return "DataError";
     case StatusCode::kInternal: return "Internal";
   }
   return "Unknown";

@@ -28,6 +28,10 @@ enum class StatusCode {
   kConflict,           // another runner holds the checkpoint (fenced out). Final.
   kDeadlineExceeded,   // retries ran out of time.
   kCancelled,          // shutdown was requested.
+  kFailedPrecondition, // the environment is not as required (a stream not NEW_AND_OLD_IMAGES, a
+                       // target table without a usable key). Final; a check failure.
+  kDataError,          // a record or row that cannot be written and must stop the run: a mapping
+                       // error or a row PostgreSQL rejects, under on_error: stop. Final.
   kInternal,           // a bug or an impossible state. Final.
 };
 
@@ -46,6 +50,8 @@ class [[nodiscard]] Status {
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+  static Status DataError(std::string m) { return {StatusCode::kDataError, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -33,7 +33,12 @@ BatchBuilder::BatchBuilder(std::vector<const processor::MappingPlan*> plans, Met
 
 void BatchBuilder::ResetBatch() {
   batch_ = sink::Batch{};
-  for (const auto* table : tables_) batch_.tables.push_back(sink::TableRows{table, {}});
+  for (const auto* plan : plans_) {
+    sink::TableRows rows{&plan->spec().table, {}};
+    rows.on_error = plan->spec().on_error;  // what happens to a row PostgreSQL rejects
+    rows.pipeline = plan->spec().name;
+    batch_.tables.push_back(std::move(rows));
+  }
   advances_.clear();
   change_times_.clear();
   rows_ = 0;
@@ -65,7 +70,7 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
       metrics_.Errors("mapping").Increment();
       switch (spec.on_error) {
         case processor::ErrorPolicy::kStop:
-          return core::Status::InvalidArgument("pipeline " + spec.name + ": record " + core::ItemToJson(record.key) +
+          return core::Status::DataError("pipeline " + spec.name + ": record " + core::ItemToJson(record.key) +
                                                " at " + PositionText(record.position) + ": " +
                                                mapped.status().message() + " (on_error: stop)");
         case processor::ErrorPolicy::kSkip:
@@ -86,19 +91,32 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
           letter.change_time_ms = record.metadata.change_time_ms;
           letter.position = PositionText(record.position);
           dead_letters_[i]->Increment();
-          bytes_ += letter.item_json.size() + letter.reason.size() + letter.key_json.size();
+          bytes_ += letter.byte_size();  // dead letters travel in the same transaction
           letters.push_back(std::move(letter));
           break;
         }
       }
     }
+    bool has_rows = false;
+    const auto origin = static_cast<uint32_t>(batch_.origins.size());
     for (size_t i = 0; i < plans_.size(); ++i) {
       if (!rows[i]) continue;
       bytes_ += rows[i]->byte_size();
       rows_ += 1;
       batch_.tables[i].rows.push_back(std::move(*rows[i]));
+      batch_.tables[i].origins.push_back(origin);
+      has_rows = true;
     }
     for (auto& letter : letters) batch_.dead_letters.push_back(std::move(letter));
+    if (has_rows) {
+      // What a rejected row's dead letter says about its record (the sink renders it only then).
+      sink::RecordOrigin from;
+      from.key = record.key;
+      from.operation = record.operation;
+      from.position = record.position;
+      from.change_time_ms = record.metadata.change_time_ms;
+      batch_.origins.push_back(std::move(from));
+    }
     if (IsStreamOperation(record.operation)) {
       change_times_.push_back(record.metadata.change_time_ms);
       batch_.max_change_time_ms = std::max(batch_.max_change_time_ms, record.metadata.change_time_ms);

@@ -72,9 +72,10 @@ void Committer::Loop() {
     if (!in_flight_ || problem_) return;  // stopping with nothing (committable) left
     lock.unlock();
     const auto started = clock_.Monotonic();
-    std::optional<CommitProblem> problem = CommitNow(*in_flight_);  // the lane does not touch in_flight_ meanwhile
+    CommitResult written;
+    std::optional<CommitProblem> problem = CommitNow(*in_flight_, &written);  // the lane leaves in_flight_ alone
     const double seconds = std::chrono::duration<double>(clock_.Monotonic() - started).count();
-    if (!problem) on_committed_(*in_flight_, seconds);
+    if (!problem) on_committed_(*in_flight_, written, seconds);
     lock.lock();
     in_flight_.reset();
     problem_ = std::move(problem);
@@ -104,13 +105,16 @@ core::Status Committer::Reopen() {
   }
 }
 
-std::optional<CommitProblem> Committer::CommitNow(const BuiltBatch& flight) {
+std::optional<CommitProblem> Committer::CommitNow(const BuiltBatch& flight, CommitResult* written) {
   std::vector<std::string> ids;
   for (const auto& advance : flight.advances) ids.push_back(advance.id);
   while (true) {
     auto committed = sink_.Commit(flight.batch, flight.advances);
     if (committed.ok()) {
-      if (committed->committed()) return std::nullopt;
+      if (committed->committed()) {
+        *written = std::move(committed).value();
+        return std::nullopt;
+      }
       metrics_.LeaseEvents("lost").Increment(static_cast<double>(committed->lost.size()));
       return CommitProblem{committed->lost, {}, core::Status::Ok()};
     }

@@ -35,7 +35,9 @@ struct CommitProblem {
 
 class Committer {
  public:
-  using OnCommitted = std::function<void(const BuiltBatch& batch, double seconds)>;
+  // Called on the commit thread after each commit, with what the sink wrote (empty `tables` when a
+  // reconnect found the batch had already landed: count the batch as built then).
+  using OnCommitted = std::function<void(const BuiltBatch& batch, const CommitResult& result, double seconds)>;
 
   Committer(Sink& sink, const core::Clock& clock, std::chrono::milliseconds reconnect_backoff_max,
             const std::atomic<bool>& stopping, Metrics& metrics, OnCommitted on_committed);
@@ -57,7 +59,7 @@ class Committer {
  private:
   void Loop();
   // Commits one batch, reconnecting; nullopt when it landed.
-  std::optional<CommitProblem> CommitNow(const BuiltBatch& flight);
+  std::optional<CommitProblem> CommitNow(const BuiltBatch& flight, CommitResult* written);
   core::Status Reopen();
 
   Sink& sink_;

@@ -20,9 +20,15 @@ Lane::Lane(int index, RecordSource& source, std::unique_ptr<Sink> sink,
   commits_counter_ = &metrics.Commits(source_name);
   commit_latency_ = &metrics.CommitLatency(source_name);
   lag_ = &metrics.EndToEndLag(source_name);
-  for (const auto* plan : plans) rows_written_.push_back(&metrics.RowsWritten(plan->spec().name));
+  for (const auto* plan : plans) {
+    rows_written_.push_back(&metrics.RowsWritten(plan->spec().name));
+    dead_letters_.push_back(&metrics.DeadLetters(plan->spec().name));
+    skipped_.push_back(&metrics.RecordsSkipped(plan->spec().name));
+  }
   committer_ = std::make_unique<Committer>(*sink_, clock_, options_.reconnect_backoff_max, stop_requested_, metrics_,
-                                           [this](const BuiltBatch& batch, double seconds) { OnCommitted(batch, seconds); });
+                                           [this](const BuiltBatch& batch, const CommitResult& result, double seconds) {
+                                             OnCommitted(batch, result, seconds);
+                                           });
 }
 
 Lane::~Lane() {
@@ -232,17 +238,27 @@ core::Status Lane::HandleProblem(CommitProblem problem) {
   return core::Status::Ok();
 }
 
-void Lane::OnCommitted(const BuiltBatch& built, double seconds) {
+void Lane::OnCommitted(const BuiltBatch& built, const CommitResult& result, double seconds) {
   const sink::Batch& batch = built.batch;
   commit_latency_->Observe(seconds);
   commits_counter_->Increment();
   const int64_t now_ms = core::ToEpochMillis(clock_.Now());
   for (int64_t change_ms : built.change_times) lag_->Observe(std::max<int64_t>(0, now_ms - change_ms) / 1000.0);
   metrics_.LastCommitTime(source_name_).Set(static_cast<double>(now_ms) / 1000.0);
+  // What the sink says it wrote: rows PostgreSQL rejected were dead-lettered or skipped instead.
   int64_t rows = 0;
+  int64_t rejected_letters = 0, rejected_skipped = 0;
   for (size_t i = 0; i < batch.tables.size() && i < rows_written_.size(); ++i) {
-    rows += static_cast<int64_t>(batch.tables[i].rows.size());
-    rows_written_[i]->Increment(static_cast<double>(batch.tables[i].rows.size()));
+    const bool counted = i < result.tables.size();
+    const int64_t written = counted ? result.tables[i].rows_written : static_cast<int64_t>(batch.tables[i].rows.size());
+    rows += written;
+    rows_written_[i]->Increment(static_cast<double>(written));
+    if (counted) {
+      dead_letters_[i]->Increment(static_cast<double>(result.tables[i].dead_lettered));
+      skipped_[i]->Increment(static_cast<double>(result.tables[i].skipped));
+      rejected_letters += result.tables[i].dead_lettered;
+      rejected_skipped += result.tables[i].skipped;
+    }
   }
   std::lock_guard lock(mutex_);
   for (const auto& advance : built.advances) {
@@ -257,7 +273,8 @@ void Lane::OnCommitted(const BuiltBatch& built, double seconds) {
   progress_.records_committed += batch.records;
   progress_.snapshot_records += built.snapshot_records;
   progress_.rows_committed += rows;
-  progress_.dead_letters += static_cast<int64_t>(batch.dead_letters.size());
+  progress_.dead_letters += static_cast<int64_t>(batch.dead_letters.size()) + rejected_letters;
+  progress_.skipped += rejected_skipped;
   progress_.commits += 1;
   progress_.last_commit_unix_ms = now_ms;
   if (batch.max_change_time_ms > 0) progress_.last_lag_ms = std::max<int64_t>(0, now_ms - batch.max_change_time_ms);

@@ -109,7 +109,7 @@ class Lane {
   core::Status Flush();
   core::Status HandleProblem(CommitProblem problem);
   void RewindAll();
-  void OnCommitted(const BuiltBatch& batch, double seconds);
+  void OnCommitted(const BuiltBatch& batch, const CommitResult& result, double seconds);
   void Emit(LaneEvent event);
   std::string Committed(const std::string& id) const;
 
@@ -144,7 +144,7 @@ class Lane {
   prometheus::Counter* commits_counter_;
   prometheus::Histogram* commit_latency_;
   prometheus::Histogram* lag_;
-  std::vector<prometheus::Counter*> rows_written_;
+  std::vector<prometheus::Counter*> rows_written_, dead_letters_, skipped_;  // per pipeline, plan order
 };
 
 }  // namespace ddb2pg::pipeline

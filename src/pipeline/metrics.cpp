@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "aws/retry_policy.h"
+
 namespace ddb2pg::pipeline {
 namespace {
 using prometheus::BuildCounter;
@@ -72,6 +74,21 @@ Metrics::Metrics()
                   .Register(*registry_)) {}
 
 std::string Metrics::Serialize() const {
+  {
+    std::lock_guard lock(retry_stats_mutex_);
+    if (!retry_stats_.empty()) {
+      for (size_t cause = 0; cause < aws::kStatusCodeCount; ++cause) {
+        const auto code = static_cast<core::StatusCode>(cause);
+        uint64_t retries = 0;
+        for (const auto& stats : retry_stats_) retries += stats->retries(code);
+        // The retryable causes always show, at 0 too; others once they happened.
+        const bool retryable = core::Status(code, "").retryable();
+        if (retries > 0 || retryable) {
+          retries_.Add({{"kind", std::string(core::StatusCodeName(code))}}).Set(static_cast<double>(retries));
+        }
+      }
+    }
+  }
   prometheus::TextSerializer serializer;
   return serializer.Serialize(registry_->Collect());
 }
@@ -113,5 +130,14 @@ prometheus::Counter& Metrics::LeaseEvents(const std::string& event) { return lea
 prometheus::Gauge& Metrics::PartitionsHeld(const std::string& source) { return partitions_held_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::Behind(const std::string& source) { return behind_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::LiveRunners(const std::string& source) { return live_runners_.Add({{"source", source}}); }
+
+void Metrics::AddRetryStats(std::shared_ptr<const aws::RetryStats> stats) {
+  if (stats == nullptr) return;
+  std::lock_guard lock(retry_stats_mutex_);
+  for (const auto& known : retry_stats_) {
+    if (known == stats) return;  // a source's table and streams clients share one
+  }
+  retry_stats_.push_back(std::move(stats));
+}
 
 }  // namespace ddb2pg::pipeline

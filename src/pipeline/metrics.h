@@ -12,7 +12,13 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
+
+namespace ddb2pg::aws {
+class RetryStats;
+}
 
 namespace ddb2pg::pipeline {
 
@@ -54,6 +60,10 @@ class Metrics {
   // How long the oldest record read but not committed has waited (0 when caught up).
   prometheus::Gauge& Behind(const std::string& source);  // 1 once the pipelines run (snapshot started or stream reading)
 
+  // AWS clients' retry counters, mirrored into ddb2pg_aws_retries_total{kind} (summed over every
+  // added RetryStats, by the cause's StatusCode name) each time Serialize() runs. Keeps them alive.
+  void AddRetryStats(std::shared_ptr<const aws::RetryStats> stats);
+
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& records_read_;
@@ -78,6 +88,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& partitions_held_;
   prometheus::Family<prometheus::Gauge>& live_runners_;
   prometheus::Family<prometheus::Gauge>& behind_;
+  mutable std::mutex retry_stats_mutex_;
+  std::vector<std::shared_ptr<const aws::RetryStats>> retry_stats_;
 };
 
 }  // namespace ddb2pg::pipeline

@@ -24,6 +24,16 @@ namespace ddb2pg::pipeline {
 struct CommitResult {
   std::vector<std::string> lost;  // partitions whose lease was gone: nothing was committed
   bool committed() const { return lost.empty(); }
+  // What was written, per table of the batch (same order), once committed. Rows PostgreSQL
+  // rejected (a CHECK, NOT NULL … violation) are dead-lettered or skipped per the pipeline's
+  // on_error, not written.
+  struct TableCounts {
+    int64_t rows_written = 0;
+    int64_t dead_lettered = 0;
+    int64_t skipped = 0;
+  };
+  std::vector<TableCounts> tables;
+  int64_t dead_letters_written = 0;  // the batch's mapping dead letters plus the rejected rows'
 };
 
 // A stored partition, as ReadPositions returns it.

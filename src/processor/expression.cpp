@@ -3,6 +3,8 @@
 // their messages only when they happen.
 #include "processor/expression.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <utility>
 
@@ -452,6 +454,42 @@ bool CollectFrom(const Expression::Node& node, std::set<std::string>* names) {
 }  // namespace
 
 bool Expression::CollectTopLevelAttributes(std::set<std::string>* names) const { return CollectFrom(*root_, names); }
+
+namespace {
+
+bool NodeCanBeNull(const Expression::Node& node) {
+  switch (node.kind) {
+    case NodeKind::kLiteral: return node.literal.is_null();
+    case NodeKind::kPath: return true;
+    case NodeKind::kAnd:
+    case NodeKind::kOr:
+    case NodeKind::kNot:
+    case NodeKind::kEquals:
+    case NodeKind::kNotEquals: return false;
+    case NodeKind::kCall:
+      switch (node.function) {
+        case Function::kCoalesce:
+          return std::all_of(node.args.begin(), node.args.end(),
+                             [](const std::unique_ptr<Expression::Node>& arg) { return NodeCanBeNull(*arg); });
+        case Function::kIf:
+          return node.args.size() < 3 || NodeCanBeNull(*node.args[1]) || NodeCanBeNull(*node.args[2]);
+        case Function::kLower:
+        case Function::kUpper:
+        case Function::kTrim: return node.args.empty() || NodeCanBeNull(*node.args[0]);
+        case Function::kContains:
+        case Function::kExists:
+        case Function::kNow:
+        case Function::kChangeTime:
+        case Function::kOperation:
+        case Function::kKey: return false;  // an item always carries its key attributes
+      }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Expression::CanBeNull() const { return NodeCanBeNull(*root_); }
 
 bool Expression::IsNullLiteral() const {
   return root_->kind == NodeKind::kLiteral && root_->literal.is_null();

@@ -132,6 +132,10 @@ class Expression {
   const std::string& source() const { return source_; }
   // True for a bare literal `null` (a column mapped to nothing).
   bool IsNullLiteral() const;
+  // False only when no record can make it null: a non-null literal, a comparison, and/or/not,
+  // exists(), contains(), now(), change_time(), operation(), key(), coalesce() with an argument
+  // that cannot be null, if() with two such branches. Paths can always be null (missing).
+  bool CanBeNull() const;
   // Adds the top-level attribute names its paths start with (`appearance.mode` → appearance) to
   // *names. False if it reads the image in a way that names no attribute (then every attribute
   // may matter). key() reads the record's key, not the image.

@@ -1,8 +1,14 @@
 #include "sink/pg_connection.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 namespace ddb2pg::sink {
@@ -16,19 +22,6 @@ std::string Trim(std::string text) {
 std::string Field(const PGresult* result, int field) {
   const char* value = result == nullptr ? nullptr : PQresultErrorField(result, field);
   return value == nullptr ? std::string() : std::string(value);
-}
-
-// What a SQLSTATE says about retrying (PostgreSQL appendix A).
-core::StatusCode CodeForSqlState(const std::string& state) {
-  if (state.empty()) return core::StatusCode::kUnavailable;  // no server answer: transport failure
-  const std::string cls = state.substr(0, 2);
-  if (cls == "08" || cls == "53" || cls == "57" || state == "40001" || state == "40P01" || state == "55P03") {
-    return core::StatusCode::kUnavailable;
-  }
-  if (state == "42501" || cls == "28") return core::StatusCode::kPermissionDenied;
-  if (state == "42P01" || state == "42703" || state == "3F000") return core::StatusCode::kNotFound;
-  if (cls == "22" || cls == "23" || cls == "42") return core::StatusCode::kInvalidArgument;
-  return core::StatusCode::kInternal;
 }
 
 std::string Describe(PGconn* conn) {
@@ -47,17 +40,55 @@ std::string Describe(PGconn* conn) {
   return text;
 }
 
-std::string PasswordOf(const std::string& conninfo) {
-  std::string password;
+}  // namespace
+
+std::vector<std::string> ConninfoSecrets(const std::string& conninfo) {
+  std::vector<std::string> secrets;
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (error != nullptr) PQfreemem(error);
-  if (options == nullptr) return password;
-  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
-    if (std::strcmp(option->keyword, "password") == 0 && option->val != nullptr) password = option->val;
+  if (options != nullptr) {
+    for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+      const bool secret = std::strcmp(option->keyword, "password") == 0 || std::strcmp(option->keyword, "sslpassword") == 0;
+      if (secret && option->val != nullptr && *option->val != '\0') secrets.emplace_back(option->val);
+    }
+    PQconninfoFree(options);
   }
-  PQconninfoFree(options);
-  return password;
+  for (std::string_view scheme : {"postgresql://", "postgres://"}) {
+    if (conninfo.rfind(scheme, 0) != 0) continue;
+    const size_t begin = scheme.size();
+    const size_t end = conninfo.find_first_of("/?", begin);
+    const std::string authority = conninfo.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    const size_t at_sign = authority.rfind('@');
+    if (at_sign == std::string::npos) break;
+    const size_t colon = authority.find(':');
+    if (colon < at_sign && colon + 1 < at_sign) secrets.push_back(authority.substr(colon + 1, at_sign - colon - 1));
+    break;
+  }
+  return secrets;
+}
+
+namespace {
+
+// Replaces the value after each `keyword=` (optional blanks around '='; bare, or single-quoted
+// with \\' escapes) with ***.
+void RedactKeywordValues(std::string& text, std::string_view keyword) {
+  for (size_t at = text.find(keyword); at != std::string::npos; at = text.find(keyword, at + 1)) {
+    size_t equals = at + keyword.size();
+    while (equals < text.size() && text[equals] == ' ') ++equals;
+    if (equals >= text.size() || text[equals] != '=') continue;
+    size_t begin = equals + 1;
+    while (begin < text.size() && text[begin] == ' ') ++begin;
+    size_t end = begin;
+    if (end < text.size() && text[end] == '\'') {
+      ++end;
+      while (end < text.size() && text[end] != '\'') end += text[end] == '\\' ? 2 : 1;
+      end = std::min(end + 1, text.size());
+    } else {
+      while (end < text.size() && text[end] != ' ' && text[end] != '&' && text[end] != '"' && text[end] != '\n') ++end;
+    }
+    text.replace(begin, end - begin, "***");
+  }
 }
 
 // The process-wide supplier of Connect(conninfo, application_name); copied out under the lock
@@ -120,26 +151,59 @@ std::string TlsProblem(const std::string& message, const PgEndpoint& endpoint) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> DefaultConnectionParameters() {
+  std::vector<std::pair<std::string, std::string>> parameters;
+  if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) parameters.emplace_back("connect_timeout", "10");
+  // A peer that vanished (host down, network cut, NAT entry dropped) is noticed after about
+  // 10 + 3 × 5 s of silence, and unacknowledged data is given up on after 30 s, instead of the
+  // kernel's defaults of two hours and ~15 minutes. Ignored for Unix-domain sockets.
+  parameters.emplace_back("keepalives", "1");
+  parameters.emplace_back("keepalives_idle", "10");
+  parameters.emplace_back("keepalives_interval", "5");
+  parameters.emplace_back("keepalives_count", "3");
+  parameters.emplace_back("tcp_user_timeout", "30000");
+  return parameters;
+}
+
+core::StatusCode StatusCodeForSqlState(std::string_view state) {
+  if (state.empty()) return core::StatusCode::kUnavailable;  // no server answer: transport failure
+  const std::string_view cls = state.substr(0, 2);
+  if (cls == "08" || cls == "53" || cls == "57" || state == "40001" || state == "40P01" || state == "55P03") {
+    return core::StatusCode::kUnavailable;
+  }
+  if (state == "42501" || cls == "28") return core::StatusCode::kPermissionDenied;
+  if (state == "42P01" || state == "42703" || state == "3F000") return core::StatusCode::kNotFound;
+  if (IsRowError(state)) return core::StatusCode::kDataError;
+  if (cls == "42") return core::StatusCode::kFailedPrecondition;
+  return core::StatusCode::kInternal;
+}
+
+bool IsRowError(std::string_view state) {
+  if (state.size() != 5) return false;
+  const std::string_view cls = state.substr(0, 2);
+  return cls == "22" || cls == "23" || state == "21000" || state == "54000" || state == "P0001";
+}
+
 std::string RedactPassword(std::string text, const std::string& password) {
-  if (!password.empty()) {
-    for (size_t at = text.find(password); at != std::string::npos; at = text.find(password, at)) {
-      text.replace(at, password.size(), "***");
+  return RedactSecrets(std::move(text), {password});
+}
+
+std::string RedactSecrets(std::string text, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "***");
       at += 3;
     }
   }
-  // A conninfo libpq could not parse may be echoed: drop whatever follows "password=".
-  for (size_t at = text.find("password="); at != std::string::npos; at = text.find("password=", at)) {
-    size_t begin = at + 9;
-    size_t end = begin;
-    while (end < text.size() && text[end] != ' ' && text[end] != '&' && text[end] != '"') ++end;
-    text.replace(begin, end - begin, "***");
-    at = begin + 3;
-  }
+  // A conninfo libpq could not parse may be echoed: drop whatever follows "password=" (which
+  // also matches sslpassword=).
+  RedactKeywordValues(text, "password");
   // URI form postgresql://user:secret@host.
   for (size_t scheme = text.find("://"); scheme != std::string::npos; scheme = text.find("://", scheme + 3)) {
     const size_t at_sign = text.find('@', scheme + 3);
     const size_t colon = text.find(':', scheme + 3);
-    const size_t slash = text.find('/', scheme + 3);
+    const size_t slash = text.find_first_of("/ \"'", scheme + 3);
     if (at_sign != std::string::npos && colon != std::string::npos && colon < at_sign &&
         (slash == std::string::npos || at_sign < slash)) {
       text.replace(colon + 1, at_sign - colon - 1, "***");
@@ -148,8 +212,12 @@ std::string RedactPassword(std::string text, const std::string& password) {
   return text;
 }
 
-PgConnection::PgConnection(PGconn* conn, std::string secret)
-    : conn_(conn), password_(std::move(secret)), description_(Describe(conn)) {}
+PgConnection::PgConnection(PGconn* conn, std::vector<std::string> secrets)
+    : conn_(conn), secrets_(std::move(secrets)), description_(Describe(conn)) {
+  // Every operation below waits on the socket itself, with the deadline (PQexec, used only by
+  // PQsetClientEncoding at connect, blocks regardless).
+  PQsetnonblocking(conn_, 1);
+}
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
@@ -235,9 +303,10 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
   // after the conninfo, so it wins over one written there.
   std::vector<const char*> keywords;
   std::vector<const char*> values;
-  if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
-    keywords.push_back("connect_timeout");
-    values.push_back("10");
+  const auto defaults = DefaultConnectionParameters();
+  for (const auto& [keyword, value] : defaults) {
+    keywords.push_back(keyword.c_str());
+    values.push_back(value.c_str());
   }
   keywords.push_back("fallback_application_name");
   values.push_back(application_name.c_str());
@@ -250,12 +319,14 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
   keywords.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
+  std::vector<std::string> secrets = ConninfoSecrets(conninfo);
+  if (supplied && !password.empty()) secrets.push_back(password);  // an IAM token is a secret too
   if (conn == nullptr) return core::Status::Unavailable("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = "cannot connect to PostgreSQL";
     const std::string where = Describe(conn);
     if (!where.empty()) message.append(" (").append(where).append(")");
-    const std::string libpq_message = RedactPassword(Trim(PQerrorMessage(conn)), password);
+    const std::string libpq_message = RedactSecrets(Trim(PQerrorMessage(conn)), secrets);
     PQfinish(conn);
     // A TLS problem will not go away by retrying: one line naming the setting, as a configuration error.
     if (const std::string tls = TlsProblem(libpq_message, endpoint); !tls.empty()) {
@@ -266,16 +337,16 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
                       message.find("permission denied") != std::string::npos;
     return core::Status(auth ? core::StatusCode::kPermissionDenied : core::StatusCode::kUnavailable, message);
   }
-  std::unique_ptr<PgConnection> connection(new PgConnection(conn, password));
+  std::unique_ptr<PgConnection> connection(new PgConnection(conn, secrets));
   if (PQsetClientEncoding(conn, "UTF8") != 0) {
     return core::Status::Internal("PostgreSQL (" + connection->description() + ") refused client_encoding UTF8");
   }
   return connection;
 }
 
-bool PgConnection::broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+bool PgConnection::broken() const { return abandoned_ || PQstatus(conn_) == CONNECTION_BAD; }
 
-std::string PgConnection::Redact(std::string text) const { return RedactPassword(std::move(text), password_); }
+std::string PgConnection::Redact(std::string text) const { return RedactSecrets(std::move(text), secrets_); }
 
 core::Status PgConnection::ErrorStatus(const PGresult* result, std::string_view context) const {
   std::string message(context);
@@ -291,69 +362,166 @@ core::Status PgConnection::ErrorStatus(const PGresult* result, std::string_view 
   const std::string where = Field(result, PG_DIAG_CONTEXT);
   if (!where.empty()) message.append(" (").append(where).append(")");
   if (!state.empty()) message.append(" [SQLSTATE ").append(state).append("]");
-  core::StatusCode code = CodeForSqlState(state);
+  core::StatusCode code = StatusCodeForSqlState(state);
   if (broken()) {
     code = core::StatusCode::kUnavailable;
     message.append(" (connection to PostgreSQL lost)");
   }
+  last_error_ = PgError{state, Redact(primary), Redact(detail)};
   return {code, Redact(std::move(message))};
 }
 
+core::Status PgConnection::Abandon(std::string_view context) {
+  // PQcancel connects to the server and waits for it to answer, which a frozen server never
+  // does: it runs on a thread of its own that owns the PGcancel, and nobody waits for it.
+  if (PGcancel* cancel = PQgetCancel(conn_)) {
+    std::thread([cancel] {
+      char error[256];
+      PQcancel(cancel, error, sizeof(error));
+      PQfreeCancel(cancel);
+    }).detach();
+  }
+  abandoned_ = true;
+  // Nothing more goes out on this connection; PQfinish then cannot block on a full socket.
+  if (PQsocket(conn_) >= 0) shutdown(PQsocket(conn_), SHUT_RDWR);
+  std::string message(context);
+  message.append(": PostgreSQL (").append(description_).append(
+      ") did not answer before the deadline; the statement was cancelled and the connection dropped");
+  last_error_ = PgError{};
+  return core::Status::Unavailable(Redact(std::move(message)));
+}
+
+core::Status PgConnection::WaitSocket(short events, std::string_view context) {
+  if (abandoned_) return core::Status::Unavailable(std::string(context) + ": the connection was abandoned");
+  const int socket = PQsocket(conn_);
+  if (socket < 0) return ErrorStatus(nullptr, context);
+  while (true) {
+    int timeout_ms = -1;
+    if (deadline_) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return Abandon(context);
+      timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), 60'000));
+    }
+    pollfd descriptor{socket, events, 0};
+    const int ready = poll(&descriptor, 1, timeout_ms);
+    if (ready > 0) return core::Status::Ok();
+    if (ready < 0 && errno != EINTR) {
+      return core::Status::Unavailable(std::string(context) + ": waiting for PostgreSQL: " + std::strerror(errno));
+    }
+  }
+}
+
+core::Status PgConnection::Flush(std::string_view context) {
+  while (true) {
+    const int flushed = PQflush(conn_);
+    if (flushed == 0) return core::Status::Ok();
+    if (flushed < 0) return ErrorStatus(nullptr, context);
+    // Also read: the server may be blocked sending to us (notices, an early error).
+    DDB2PG_RETURN_IF_ERROR(WaitSocket(POLLOUT | POLLIN, context));
+    if (PQconsumeInput(conn_) != 1) return ErrorStatus(nullptr, context);
+  }
+}
+
+core::Result<PgResult> PgConnection::NextResult(std::string_view context) {
+  DDB2PG_RETURN_IF_ERROR(Flush(context));
+  while (PQisBusy(conn_) == 1) {
+    DDB2PG_RETURN_IF_ERROR(WaitSocket(POLLIN, context));
+    if (PQconsumeInput(conn_) != 1) return ErrorStatus(nullptr, context);
+  }
+  return PgResult(PQgetResult(conn_));
+}
+
+core::Status PgConnection::DrainResults(std::string_view context, PgResult* first) {
+  core::Status outcome;
+  bool have_first = false;
+  while (true) {
+    auto next = NextResult(context);
+    if (!next.ok()) return next.status();
+    PgResult result = std::move(next).value();
+    if (result == nullptr) break;
+    const auto status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && outcome.ok()) {
+      outcome = ErrorStatus(result.get(), context);
+    }
+    if (!have_first && first != nullptr) *first = std::move(result);
+    have_first = true;
+    if (broken()) break;
+  }
+  if (outcome.ok() && !have_first) return ErrorStatus(nullptr, context);
+  return outcome;
+}
+
 core::Status PgConnection::Exec(const std::string& sql, std::string_view context) {
-  PgResult result(PQexec(conn_, sql.c_str()));
-  const auto status = PQresultStatus(result.get());
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return core::Status::Ok();
-  return ErrorStatus(result.get(), context);
+  if (abandoned_) return WaitSocket(0, context);
+  if (PQsendQuery(conn_, sql.c_str()) != 1) return ErrorStatus(nullptr, context);
+  return DrainResults(context);
 }
 
 core::Result<PgResult> PgConnection::Query(const std::string& sql,
                                            const std::vector<std::optional<std::string>>& params,
                                            std::string_view context) {
+  if (abandoned_) return WaitSocket(0, context);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
-  PgResult result(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                               nullptr, nullptr, 0));
-  const auto status = PQresultStatus(result.get());
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
-  return ErrorStatus(result.get(), context);
+  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                        nullptr, 0) != 1) {
+    return ErrorStatus(nullptr, context);
+  }
+  PgResult result;
+  DDB2PG_RETURN_IF_ERROR(DrainResults(context, &result));
+  return result;
 }
 
 core::Status PgConnection::Prepare(const std::string& name, const std::string& sql, std::string_view context) {
-  PgResult result(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
-  if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return core::Status::Ok();
-  return ErrorStatus(result.get(), context);
+  if (abandoned_) return WaitSocket(0, context);
+  if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 1) return ErrorStatus(nullptr, context);
+  return DrainResults(context);
 }
 
 core::Status PgConnection::CopyBegin(const std::string& copy_sql, std::string_view context) {
-  PgResult result(PQexec(conn_, copy_sql.c_str()));
+  if (abandoned_) return WaitSocket(0, context);
+  if (PQsendQuery(conn_, copy_sql.c_str()) != 1) return ErrorStatus(nullptr, context);
+  DDB2PG_ASSIGN_OR_RETURN(PgResult result, NextResult(context));
   if (PQresultStatus(result.get()) == PGRES_COPY_IN) return core::Status::Ok();
-  return ErrorStatus(result.get(), context);
+  core::Status failed = ErrorStatus(result.get(), context);
+  while (!broken()) {  // up to the NULL that ends the failed command
+    auto rest = NextResult(context);
+    if (!rest.ok() || *rest == nullptr) break;
+  }
+  return failed;
 }
 
 core::Status PgConnection::CopyPut(std::string_view data, std::string_view context) {
   if (data.empty()) return core::Status::Ok();
-  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1) return core::Status::Ok();
-  return ErrorStatus(nullptr, context);
+  while (true) {
+    const int put = PQputCopyData(conn_, data.data(), static_cast<int>(data.size()));
+    if (put == 1) return core::Status::Ok();
+    if (put < 0) return ErrorStatus(nullptr, context);
+    // 0: libpq's buffer is full (non-blocking mode); wait until the socket takes more.
+    DDB2PG_RETURN_IF_ERROR(WaitSocket(POLLOUT | POLLIN, context));
+    if (PQconsumeInput(conn_) != 1) return ErrorStatus(nullptr, context);
+    if (PQflush(conn_) < 0) return ErrorStatus(nullptr, context);
+  }
 }
 
 core::Status PgConnection::CopyEnd(std::string_view context, std::string* sqlstate) {
   if (sqlstate != nullptr) sqlstate->clear();
-  if (PQputCopyEnd(conn_, nullptr) != 1) return ErrorStatus(nullptr, context);
-  core::Status outcome;
-  // Read every result so the connection is idle again, keeping the first error.
-  while (PgResult result{PQgetResult(conn_)}) {
-    const auto status = PQresultStatus(result.get());
-    if (status != PGRES_COMMAND_OK && outcome.ok()) {
-      outcome = ErrorStatus(result.get(), context);
-      if (sqlstate != nullptr) *sqlstate = Field(result.get(), PG_DIAG_SQLSTATE);
-    }
-    if (broken()) break;
+  while (true) {
+    const int ended = PQputCopyEnd(conn_, nullptr);
+    if (ended == 1) break;
+    if (ended < 0) return ErrorStatus(nullptr, context);
+    DDB2PG_RETURN_IF_ERROR(WaitSocket(POLLOUT | POLLIN, context));
+    if (PQconsumeInput(conn_) != 1) return ErrorStatus(nullptr, context);
   }
+  // Read every result so the connection is idle again, keeping the first error.
+  core::Status outcome = DrainResults(context);
+  if (!outcome.ok() && sqlstate != nullptr) *sqlstate = last_error_.sqlstate;
   return outcome;
 }
 
 core::Result<std::vector<PgResult>> PgConnection::RunPipeline(const std::vector<PgStatement>& statements) {
+  if (abandoned_) return WaitSocket(0, "pipeline");
   if (PQenterPipelineMode(conn_) != 1) return ErrorStatus(nullptr, "entering pipeline mode");
   core::Status failure;
   size_t sent = 0;
@@ -378,9 +546,17 @@ core::Result<std::vector<PgResult>> PgConnection::RunPipeline(const std::vector<
 
   std::vector<PgResult> results;
   results.reserve(statements.size());
-  // Each statement yields its result then a NULL; the Sync yields PGRES_PIPELINE_SYNC.
+  // Each statement yields its result then a NULL; the Sync yields PGRES_PIPELINE_SYNC. A failed
+  // wait (deadline, lost connection) ends the reading: the connection is unusable then.
+  bool waited = true;
   for (size_t index = 0; index < sent && synced && !broken(); ++index) {
-    PgResult result(PQgetResult(conn_));
+    auto next = NextResult(statements[index].context);
+    if (!next.ok()) {
+      failure = next.status();
+      waited = false;
+      break;
+    }
+    PgResult result = std::move(next).value();
     if (result == nullptr) {
       if (failure.ok()) failure = ErrorStatus(nullptr, statements[index].context);
       break;
@@ -391,13 +567,24 @@ core::Result<std::vector<PgResult>> PgConnection::RunPipeline(const std::vector<
       failure = ErrorStatus(result.get(), statements[index].context);
     }
     results.push_back(std::move(result));
-    while (PgResult rest{PQgetResult(conn_)}) {
+    while (true) {
+      auto rest = NextResult(statements[index].context);
+      if (!rest.ok()) {
+        failure = rest.status();
+        waited = false;
+        break;
+      }
+      if (*rest == nullptr) break;
     }
+    if (!waited) break;
   }
-  if (synced && !broken()) {
-    while (PgResult result{PQgetResult(conn_)}) {
-      if (PQresultStatus(result.get()) == PGRES_PIPELINE_SYNC) break;
+  while (waited && synced && !broken()) {
+    auto next = NextResult("pipeline sync");
+    if (!next.ok()) {
+      failure = next.status();
+      break;
     }
+    if (*next == nullptr || PQresultStatus(next->get()) == PGRES_PIPELINE_SYNC) break;
   }
   if (!broken() && PQexitPipelineMode(conn_) != 1 && failure.ok()) {
     failure = ErrorStatus(nullptr, "leaving pipeline mode");

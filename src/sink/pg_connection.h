@@ -3,10 +3,18 @@
 // and a pipeline (libpq pipeline mode) that sends many statements in one round trip.
 //
 // The conninfo goes to libpq unchanged (key=value or URI; PG* environment variables, sslmode,
-// sslrootcert … all apply). Every failure comes back as a Status: connection problems and
-// server shutdowns as kUnavailable (reconnect and retry), constraint and data errors as
-// kInvalidArgument, missing objects as kNotFound, privilege errors as kPermissionDenied. Error
-// messages never contain the password.
+// sslrootcert … all apply). TCP keepalives and tcp_user_timeout are added unless the conninfo
+// sets them (DefaultConnectionParameters), so a peer that vanished is noticed in about 30 s.
+// Every failure comes back as a Status: connection problems and server shutdowns as
+// kUnavailable (reconnect and retry), constraint and data errors as kDataError, other statement
+// and schema errors (SQLSTATE class 42) as kFailedPrecondition, missing objects as kNotFound,
+// privilege errors as kPermissionDenied. Error messages never contain the password.
+//
+// Deadline: every operation waits on the socket (non-blocking libpq, poll) and gives up at the
+// deadline set with SetDeadline(): the server is sent a cancel request (PQcancel, on a detached
+// thread, since it blocks while the server is frozen), the connection is abandoned (broken()
+// turns true) and the call returns kUnavailable, so the owner reconnects. Without a deadline
+// operations wait as long as libpq would.
 //
 // Passwords that change per connection (postgres.auth: iam, an RDS IAM token valid 15 minutes)
 // come from a PgPasswordSupplier: asked once for every new connection — never cached, so a
@@ -27,10 +35,12 @@
 #include <libpq-fe.h>
 
 #include <functional>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -62,8 +72,17 @@ struct PgEndpoint {
 // stops the connect with its Status.
 using PgPasswordSupplier = std::function<core::Result<std::string>(const PgEndpoint& endpoint)>;
 
+// The fields of the last error PostgreSQL reported (empty sqlstate: no server answer).
+struct PgError {
+  std::string sqlstate;
+  std::string message;  // PG_DIAG_MESSAGE_PRIMARY (password scrubbed)
+  std::string detail;   // PG_DIAG_MESSAGE_DETAIL, "" when none (may quote row values)
+};
+
 class PgConnection {
  public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
   // Connects; the message of a failure names host, port, database and user (never the password).
   // Uses the installed password supplier, if any.
   static core::Result<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo,
@@ -83,8 +102,13 @@ class PgConnection {
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
-  // True once libpq has seen the connection break; the owner must reconnect.
+  // True once libpq has seen the connection break or a deadline abandoned it; the owner must
+  // reconnect.
   bool broken() const;
+  // Every later operation must finish by `deadline` (nullopt: no limit).
+  void SetDeadline(std::optional<TimePoint> deadline) { deadline_ = deadline; }
+  // The error behind the last failed call's Status.
+  const PgError& last_error() const { return last_error_; }
   // "host=… port=… dbname=… user=…" of the live connection, for messages.
   const std::string& description() const { return description_; }
   PGconn* raw() { return conn_; }
@@ -111,15 +135,44 @@ class PgConnection {
   core::Status ErrorStatus(const PGresult* result, std::string_view context) const;
 
  private:
-  PgConnection(PGconn* conn, std::string secret);
+  PgConnection(PGconn* conn, std::vector<std::string> secrets);
   std::string Redact(std::string text) const;
 
+  // Non-blocking building blocks; each honours the deadline.
+  core::Status WaitSocket(short events, std::string_view context);
+  core::Status Flush(std::string_view context);
+  // The next result (nullptr: this command's results are done).
+  core::Result<PgResult> NextResult(std::string_view context);
+  // Reads results until nullptr; the first failure wins. `first` receives the first result.
+  core::Status DrainResults(std::string_view context, PgResult* first = nullptr);
+  core::Status Abandon(std::string_view context);
+
   PGconn* conn_;
-  std::string password_;     // only to scrub it from messages
+  std::vector<std::string> secrets_;  // only to scrub them from messages
   std::string description_;
+  std::optional<TimePoint> deadline_;
+  bool abandoned_ = false;
+  mutable PgError last_error_;
 };
 
-// Scrubs `password` and password=… / :…@ fragments from a libpq message.
+// Connection parameters added in front of every conninfo (which overrides them): TCP
+// keepalives and tcp_user_timeout, and connect_timeout unless PGCONNECT_TIMEOUT is set.
+std::vector<std::pair<std::string, std::string>> DefaultConnectionParameters();
+
+// What a SQLSTATE says (see the class comment). Exposed for tests.
+core::StatusCode StatusCodeForSqlState(std::string_view sqlstate);
+// True for errors one row can cause (data exceptions, integrity violations, a row affected
+// twice, an index row too large, an exception raised by a trigger): the sink isolates the row.
+bool IsRowError(std::string_view sqlstate);
+
+// Scrubs `password` and every password-bearing fragment from a libpq message or conninfo:
+// password= / sslpassword= values (bare or single-quoted, with \' escapes), URI user:secret@
+// (also percent-encoded), and ?password= / &sslpassword= URI parameters.
 std::string RedactPassword(std::string text, const std::string& password);
+std::string RedactSecrets(std::string text, const std::vector<std::string>& secrets);
+// Every spelling of the secrets in a conninfo: password and sslpassword as libpq decodes them,
+// and a URI's password as written (percent-encoded), found without libpq so that a conninfo
+// libpq refuses (and may echo back) is covered too.
+std::vector<std::string> ConninfoSecrets(const std::string& conninfo);
 
 }  // namespace ddb2pg::sink

@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
+#include "core/json_writer.h"
+#include "core/value_json.h"
 #include "sink/pg_connection.h"
 #include "sink/pg_lease_store.h"
 #include "sink/sql_text.h"
@@ -40,6 +43,29 @@ constexpr const char* kDeadLettersSql =
     "CASE WHEN t = 0 THEN NULL ELSE to_timestamp(t::double precision / 1000) END, NULLIF(pos, '') "
     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[]) "
     "AS d(p, k, o, r, i, t, pos)";
+
+constexpr const char* kRowsSavepoint = "ddb2pg_rows";
+// After rows were rejected: the checkpoint's counters were written before the rows were known.
+constexpr const char* kCountersSql =
+    "UPDATE ddb2pg.checkpoints SET rows_written = rows_written - $2, dead_letters = dead_letters + $3 "
+    "WHERE id = $1 AND fence = $4";
+
+// The row's cells as a JSON object {"column": "text" | null}: the dead letter's item.
+std::string RowJson(const processor::TableSpec& table, const processor::Row& row) {
+  std::string json;
+  core::JsonWriter writer(&json);
+  writer.BeginObject();
+  for (size_t i = 0; i < row.size() && i < table.columns.size(); ++i) {
+    writer.Key(table.columns[i].name);
+    if (row.is_null(i)) {
+      writer.Null();
+    } else {
+      writer.String(row.cell(i));
+    }
+  }
+  writer.EndObject();
+  return json;
+}
 
 // One text[] literal per dead-letter field.
 std::vector<std::optional<std::string>> DeadLetterParams(const std::vector<DeadLetter>& letters) {
@@ -96,6 +122,128 @@ struct PostgresSink::Impl {
     if (connection != nullptr && connection->broken()) connection.reset();
     return status;
   }
+
+  // Bounds every wait on PostgreSQL from now on by commit_timeout.
+  void StartDeadline() {
+    if (connection != nullptr) connection->SetDeadline(std::chrono::steady_clock::now() + options.commit_timeout);
+  }
+
+  using Plans = std::vector<std::pair<TableWriter*, TableWriter::Plan>>;
+
+  // The usual way: every table's rows, then one pipeline with the finishing statements, the
+  // dead letters and COMMIT.
+  core::Status WriteAll(const Plans& plans, const Batch& batch, CommitReport& report) {
+    PgConnection& pg = *connection;
+    std::vector<PgStatement> finish;
+    for (auto& [writer, plan] : plans) {
+      DDB2PG_RETURN_IF_ERROR(writer->Write(pg, plan, finish));
+      if (writer->last_write_was_direct()) ++report.direct_tables;
+    }
+    if (!batch.dead_letters.empty()) {
+      finish.push_back({kDeadLettersName, "", DeadLetterParams(batch.dead_letters), "inserting dead letters"});
+    }
+    finish.push_back({"", "COMMIT", {}, "COMMIT"});
+    auto results = pg.RunPipeline(finish);
+    if (!results.ok()) return results.status();
+    // A COMMIT of a transaction that failed on the server reports ROLLBACK.
+    if (std::string_view(PQcmdStatus(results->back().get())) != "COMMIT") {
+      return core::Status::Internal("the transaction was rolled back by the server");
+    }
+    report.dead_letters_written = static_cast<int64_t>(batch.dead_letters.size());
+    return core::Status::Ok();
+  }
+
+  DeadLetter LetterFor(const Batch& batch, const TableRows& table_rows, const TableWriter& writer,
+                       const RejectedRow& rejected) {
+    const processor::Row& row = table_rows.rows[rejected.row];
+    DeadLetter letter;
+    letter.pipeline = table_rows.pipeline.empty() ? writer.display_name() : table_rows.pipeline;
+    if (rejected.row < table_rows.origins.size() && table_rows.origins[rejected.row] < batch.origins.size()) {
+      const RecordOrigin& origin = batch.origins[table_rows.origins[rejected.row]];
+      letter.key_json = origin.key.is_map() ? core::ItemToJson(origin.key) : "";
+      letter.operation = std::string(core::OperationName(origin.operation));
+      letter.change_time_ms = origin.change_time_ms;
+      letter.position = origin.position.partition + "@" + origin.position.offset;
+    }
+    letter.reason = "PostgreSQL rejected the row for " + writer.display_name() + " (" + writer.DescribeKey(row) +
+                    "): " + rejected.error.message;
+    if (!rejected.error.detail.empty()) letter.reason += "; " + rejected.error.detail;
+    letter.reason += " [SQLSTATE " + rejected.error.sqlstate + "]";
+    letter.item_json = RowJson(writer.table(), row);
+    return letter;
+  }
+
+  // After a row error: back to the savepoint, every table again with its rejected rows found
+  // and left out, then the dead letters, the corrected counters and COMMIT.
+  core::Status WriteIsolating(const Plans& plans, const Batch& batch, const std::string& fence,
+                              CommitReport& report) {
+    PgConnection& pg = *connection;
+    DDB2PG_RETURN_IF_ERROR(pg.Exec(std::string("ROLLBACK TO SAVEPOINT ") + kRowsSavepoint, "isolating rejected rows"));
+    report.direct_tables = 0;
+    std::vector<DeadLetter> letters = batch.dead_letters;
+    int64_t rejected_total = 0;
+    int64_t letters_added = 0;
+    for (size_t t = 0; t < batch.tables.size(); ++t) {
+      const TableRows& table_rows = batch.tables[t];
+      if (table_rows.rows.empty()) continue;
+      auto entry = std::find_if(plans.begin(), plans.end(), [&](const auto& p) {
+        return p.second.rows == &table_rows.rows;
+      });
+      if (entry == plans.end()) continue;
+      TableWriter& writer = *entry->first;
+      std::vector<RejectedRow> rejected;
+      // Each attempt gets a window of its own: many rejected rows make many attempts.
+      DDB2PG_RETURN_IF_ERROR(writer.WriteIsolating(pg, entry->second, &rejected, options.commit_timeout));
+      if (rejected.empty()) continue;
+      std::sort(rejected.begin(), rejected.end(), [](const RejectedRow& a, const RejectedRow& b) { return a.row < b.row; });
+      const RejectedRow& first = rejected.front();
+      if (table_rows.on_error == processor::ErrorPolicy::kStop) {
+        return core::Status::DataError(
+            "table " + writer.display_name() + " rejected the row with key " +
+            writer.DescribeKey(table_rows.rows[first.row]) + ": " + first.error.message + " [SQLSTATE " +
+            first.error.sqlstate + "] (on_error: stop; nothing of this batch was committed" +
+            (rejected.size() > 1 ? ", " + std::to_string(rejected.size() - 1) + " more rows were rejected too" : "") +
+            ")");
+      }
+      auto& counts = report.tables[t];
+      counts.rows_written -= static_cast<int64_t>(rejected.size());
+      rejected_total += static_cast<int64_t>(rejected.size());
+      if (table_rows.on_error == processor::ErrorPolicy::kSkip) {
+        counts.skipped += static_cast<int64_t>(rejected.size());
+        spdlog::warn("table {}: skipped {} row(s) PostgreSQL rejected (first: SQLSTATE {}; on_error: skip)",
+                     writer.display_name(), rejected.size(), first.error.sqlstate);
+      } else {
+        for (const auto& row : rejected) letters.push_back(LetterFor(batch, table_rows, writer, row));
+        counts.dead_lettered += static_cast<int64_t>(rejected.size());
+        letters_added += static_cast<int64_t>(rejected.size());
+        spdlog::warn("table {}: {} row(s) PostgreSQL rejected went to ddb2pg.dead_letters (first: SQLSTATE {})",
+                     writer.display_name(), rejected.size(), first.error.sqlstate);
+      }
+      for (const auto& row : rejected) {
+        spdlog::debug("table {}: rejected row {}: {} [SQLSTATE {}]", writer.display_name(),
+                      writer.DescribeKey(table_rows.rows[row.row]), row.error.message, row.error.sqlstate);
+      }
+    }
+    StartDeadline();
+    std::vector<PgStatement> finish;
+    if (!letters.empty()) finish.push_back({kDeadLettersName, "", DeadLetterParams(letters), "inserting dead letters"});
+    if (!fence.empty()) {
+      finish.push_back({"",
+                        kCountersSql,
+                        {options.checkpoint_id, std::to_string(rejected_total), std::to_string(letters_added), fence},
+                        "updating checkpoint '" + options.checkpoint_id + "' counters"});
+    }
+    finish.push_back({"", "COMMIT", {}, "COMMIT"});
+    auto results = pg.RunPipeline(finish);
+    if (!results.ok()) return results.status();
+    if (std::string_view(PQcmdStatus(results->back().get())) != "COMMIT") {
+      return core::Status::Internal("the transaction was rolled back by the server");
+    }
+    report.rows_written -= rejected_total;
+    report.rejected_rows = rejected_total;
+    report.dead_letters_written = static_cast<int64_t>(letters.size());
+    return core::Status::Ok();
+  }
 };
 
 PostgresSink::PostgresSink(PostgresSinkOptions options) : impl_(std::make_unique<Impl>()) {
@@ -130,6 +278,7 @@ core::Status PostgresSink::Connect(const std::vector<const processor::TableSpec*
   auto connected = PgConnection::Connect(impl.options.conninfo, impl.options.application_name);
   if (!connected.ok()) return connected.status();
   std::unique_ptr<PgConnection> connection = std::move(connected).value();
+  connection->SetDeadline(std::chrono::steady_clock::now() + impl.options.commit_timeout);
   if (!impl.options.synchronous_commit.empty()) {
     DDB2PG_RETURN_IF_ERROR(connection
                                ->Query("SELECT set_config('synchronous_commit', $1, false)",
@@ -158,16 +307,18 @@ core::Result<OpenResult> PostgresSink::Open(const std::vector<const processor::T
   if (!PQgetisnull(taken->get(), 0, 1)) result.checkpoint = std::string(PQgetvalue(taken->get(), 0, 1));
   impl.fence = result.fence;
   impl.connection = std::move(connection);
+  // The position holds scan keys (user data): only at debug.
   spdlog::info("postgres sink: connected to {}, checkpoint '{}' fence {}, {}", impl.connection->description(),
                impl.options.checkpoint_id, result.fence,
-               result.checkpoint ? "resuming from " + *result.checkpoint : std::string("first run"));
+               result.checkpoint ? "resuming from the saved position" : "first run");
+  if (result.checkpoint) spdlog::debug("postgres sink: checkpoint '{}' position {}", impl.options.checkpoint_id, *result.checkpoint);
   return result;
 }
 
-core::Status PostgresSink::Commit(const Batch& batch) {
+core::Status PostgresSink::Commit(const Batch& batch, CommitReport* report) {
   Impl& impl = *impl_;
   const std::string fence = std::to_string(impl.fence);
-  int64_t rows_written = 0;
+  int64_t rows_written = 0;  // the guard's counter; corrected when rows are rejected
   for (const auto& table_rows : batch.tables) rows_written += static_cast<int64_t>(table_rows.rows.size());
   PgStatement guard{kCheckpointName,
                     "",
@@ -178,8 +329,9 @@ core::Status PostgresSink::Commit(const Batch& batch) {
                      batch.max_change_time_ms > 0 ? std::optional<std::string>(std::to_string(batch.max_change_time_ms))
                                                   : std::nullopt},
                     "updating checkpoint '" + impl.options.checkpoint_id + "'"};
-  auto committed = CommitGuarded(batch, std::move(guard),
-                                 [](const PgResult& result) { return std::string_view(PQcmdTuples(result.get())) == "1"; });
+  auto committed = CommitGuarded(
+      batch, std::move(guard),
+      [](const PgResult& result) { return std::string_view(PQcmdTuples(result.get())) == "1"; }, report);
   if (!committed.ok()) return committed.status();
   if (!*committed) {
     return core::Status::Conflict("another ddb2pg runner took over checkpoint '" + impl.options.checkpoint_id +
@@ -205,17 +357,24 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
                      TextArray(dones), TextArray(counts), impl.options.runner_id},
                     "advancing partitions of '" + impl.options.checkpoint_id + "'"};
   std::set<std::string> moved;
-  auto committed = CommitGuarded(batch, std::move(guard), [&](const PgResult& result) {
-    for (int i = 0; i < PQntuples(result.get()); ++i) moved.insert(PQgetvalue(result.get(), i, 0));
-    return moved.size() == ids.size();
-  });
+  CommitReport report;
+  auto committed = CommitGuarded(
+      batch, std::move(guard),
+      [&](const PgResult& result) {
+        for (int i = 0; i < PQntuples(result.get()); ++i) moved.insert(PQgetvalue(result.get(), i, 0));
+        return moved.size() == ids.size();
+      },
+      &report);
   if (!committed.ok()) return committed.status();
   pipeline::CommitResult result;
   if (!*committed) {
     for (const auto& id : ids) {
       if (moved.count(id) == 0) result.lost.push_back(id);
     }
+    return result;
   }
+  for (const auto& table : report.tables) result.tables.push_back({table.rows_written, table.dead_lettered, table.skipped});
+  result.dead_letters_written = report.dead_letters_written;
   return result;
 }
 
@@ -243,7 +402,8 @@ core::Result<std::map<std::string, pipeline::StoredPartition>> PostgresSink::Rea
 }
 
 core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement guard,
-                                               const std::function<bool(const PgResult&)>& accepted) {
+                                               const std::function<bool(const PgResult&)>& accepted,
+                                               CommitReport* report) {
   Impl& impl = *impl_;
   impl.last_direct_tables = 0;
   if (impl.connection == nullptr) {
@@ -253,9 +413,11 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     impl.connection.reset();
     return core::Status::Unavailable("the PostgreSQL connection was lost; Open() the sink again");
   }
+  impl.StartDeadline();
 
   // Everything that needs no server first: dedupe, count, check row widths.
   std::vector<std::pair<TableWriter*, TableWriter::Plan>> plans;
+  int64_t rows_written = 0;
   for (const auto& table_rows : batch.tables) {
     if (table_rows.rows.empty()) continue;
     if (table_rows.table == nullptr) return core::Status::Internal("a batch table without its TableSpec");
@@ -269,6 +431,7 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
       }
     }
     DDB2PG_ASSIGN_OR_RETURN(auto plan, writer->MakePlan(table_rows.rows));
+    rows_written += static_cast<int64_t>(plan.kept.size());
     plans.emplace_back(writer, std::move(plan));
   }
 
@@ -285,22 +448,28 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     }
   }
 
-  std::vector<PgStatement> finish;
-  for (auto& [writer, plan] : plans) {
-    core::Status written = writer->Write(connection, plan, finish);
-    if (!written.ok()) return impl.Fail(written);
-    if (writer->last_write_was_direct()) ++impl.last_direct_tables;
+  CommitReport local_report;
+  CommitReport& out = report != nullptr ? *report : local_report;
+  out = CommitReport{};
+  out.tables.resize(batch.tables.size());
+  for (size_t t = 0; t < batch.tables.size(); ++t) {
+    for (const auto& [writer, plan] : plans) {
+      if (plan.rows == &batch.tables[t].rows) out.tables[t].rows_written = static_cast<int64_t>(plan.kept.size());
+    }
   }
-  if (!batch.dead_letters.empty()) {
-    finish.push_back({kDeadLettersName, "", DeadLetterParams(batch.dead_letters), "inserting dead letters"});
+  out.rows_written = rows_written;
+  // Rows PostgreSQL rejects are isolated by rolling back to here (see the header).
+  core::Status written = connection.Exec(std::string("SAVEPOINT ") + kRowsSavepoint, "SAVEPOINT");
+  if (written.ok()) written = impl.WriteAll(plans, batch, out);
+  // Isolating needs the transaction still open (failed), i.e. not an error at COMMIT itself.
+  if (!written.ok() && written.code() == core::StatusCode::kDataError && !connection.broken() &&
+      IsRowError(connection.last_error().sqlstate) && PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
+    impl.StartDeadline();
+    // The legacy checkpoint's counters follow the rejected rows; partitioned mode keeps none.
+    written = impl.WriteIsolating(plans, batch, impl.options.runner_id.empty() ? std::to_string(impl.fence) : "", out);
   }
-  finish.push_back({"", "COMMIT", {}, "COMMIT"});
-  auto results = connection.RunPipeline(finish);
-  if (!results.ok()) return impl.Fail(results.status());
-  // A COMMIT of a transaction that failed on the server reports ROLLBACK.
-  if (std::string_view(PQcmdStatus(results->back().get())) != "COMMIT") {
-    return impl.Fail(core::Status::Internal("the transaction was rolled back by the server"));
-  }
+  if (!written.ok()) return impl.Fail(written);
+  impl.last_direct_tables = out.direct_tables;
   return true;
 }
 

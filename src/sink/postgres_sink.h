@@ -10,10 +10,23 @@
 // table); the dead letters go into ddb2pg.dead_letters; and COMMIT. The statements after the
 // COPYs, the dead letters and the COMMIT travel in one libpq pipeline (one round trip).
 //
-// Errors: kConflict (fenced out; stop), kUnavailable (connection lost or server shutting down;
-// Open() again and resume from the checkpoint it returns), kInvalidArgument (a row PostgreSQL
-// rejects, e.g. bad UUID text: the message names the table and the row's key; nothing of the
-// batch is written), kNotFound / kPermissionDenied (missing table, missing privilege).
+// Rows PostgreSQL rejects (a data error: SQLSTATE class 22 or 23, 21000, 54000, P0001 — a
+// CHECK or NOT NULL violation, text a type refuses, an index row too large, a trigger's
+// exception): the writes run after a savepoint; on a row error the sink rolls back to it and
+// writes each table again with TableWriter::WriteIsolating, which finds exactly the rejected
+// rows. Per table (TableRows::on_error): kDeadLetter turns each into a dead letter carrying
+// PostgreSQL's message and SQLSTATE and the record's key, operation and position
+// (Batch::origins); kSkip leaves it out; kStop fails the commit with kDataError naming the
+// table, the row's key and the SQLSTATE, and nothing of the batch is written. Otherwise the
+// rest of the batch, the dead letters and the checkpoint commit in the same transaction, so
+// exactly-once holds; CommitReport says what was left out. A batch without rejected rows pays
+// one SAVEPOINT round trip.
+//
+// Errors: kConflict (fenced out; stop), kUnavailable (connection lost, server shutting down, or
+// no answer within commit_timeout; Open() again and resume from the checkpoint it returns),
+// kDataError (a rejected row under on_error: stop), kFailedPrecondition (the table does not fit
+// the statements, e.g. no unique key), kNotFound / kPermissionDenied (missing table, missing
+// privilege).
 //
 // Open() bumps the fence (taking the checkpoint over from any previous runner) and returns the
 // saved checkpoint; a runner whose fence was bumped gets kConflict on its next Commit and must
@@ -27,6 +40,7 @@
 // Thread-safety: one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -58,6 +72,25 @@ struct PostgresSinkOptions {
   // Open() prepares. Empty runner_id: the single-checkpoint mode of Open(tables) / Commit(batch).
   std::string runner_id;
   std::vector<const processor::TableSpec*> tables;
+  // The longest Open() or Commit() waits on PostgreSQL (each isolation attempt for rejected
+  // rows gets a window of its own); then the statement is cancelled, the connection dropped and the
+  // call returns kUnavailable. Catches a frozen or half-open server that TCP has not noticed.
+  std::chrono::milliseconds commit_timeout{30'000};
+};
+
+// What one Commit() wrote, per table of the batch (same order as Batch::tables).
+struct CommitTableReport {
+  int64_t rows_written = 0;   // rows written after keeping the last version of each key
+  int64_t dead_lettered = 0;  // rows PostgreSQL rejected, written to ddb2pg.dead_letters
+  int64_t skipped = 0;        // rows PostgreSQL rejected, left out (on_error: skip)
+};
+
+struct CommitReport {
+  std::vector<CommitTableReport> tables;
+  int64_t rows_written = 0;         // all tables
+  int64_t rejected_rows = 0;        // rows PostgreSQL rejected (dead-lettered or skipped)
+  int64_t dead_letters_written = 0; // Batch::dead_letters plus the rejected rows' letters
+  int direct_tables = 0;            // tables written by the direct COPY path
 };
 
 struct OpenResult {
@@ -78,7 +111,8 @@ class PostgresSink : public pipeline::Sink {
   core::Result<OpenResult> Open(const std::vector<const processor::TableSpec*>& tables);
   // Writes the batch and moves the checkpoint to batch.checkpoint (kept when empty), atomically.
   // batch.tables must name TableSpecs given to Open() (matched by address, else schema + name).
-  core::Status Commit(const Batch& batch);
+  // `report`, when given, receives what was written (only meaningful when Ok is returned).
+  core::Status Commit(const Batch& batch, CommitReport* report = nullptr);
   void Close() override;
 
   // Partitioned mode (see pipeline/sink.h): connects and prepares options.tables; takes no fence.
@@ -98,7 +132,7 @@ class PostgresSink : public pipeline::Sink {
   // The body both modes share: BEGIN and `guard` in one round trip; if accepted(guard's result),
   // the batch's rows and dead letters and COMMIT; else ROLLBACK and false.
   core::Result<bool> CommitGuarded(const Batch& batch, PgStatement guard,
-                                   const std::function<bool(const PgResult&)>& accepted);
+                                   const std::function<bool(const PgResult&)>& accepted, CommitReport* report);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

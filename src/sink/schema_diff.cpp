@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "processor/expression.h"
 #include "sink/sql_text.h"
 
 namespace ddb2pg::sink {
@@ -124,6 +125,16 @@ bool SchemaDiff::Accepts(const std::string& type_name, int typmod, const ColumnT
   return true;
 }
 
+bool SchemaDiff::MappedCanBeNull(const processor::TableSpec& table, const processor::ColumnSpec& column) {
+  if (Contains(table.key_columns, column.name)) return false;  // the mapping rejects a NULL key
+  // A soft-delete table's flag: true on deletes, false (also for NULL) on upserts.
+  if (table.delete_policy == processor::DeletePolicy::kSoft && column.name == table.deleted_column) return false;
+  if (column.expression.empty()) return true;
+  auto expression = processor::Expression::Parse(column.expression);
+  if (!expression.ok()) return false;  // reported by the mapping's own checks
+  return expression->CanBeNull();
+}
+
 std::vector<std::string> SchemaDiff::CreateTable(const processor::TableSpec& table) {
   std::vector<std::string> statements;
   if (table.schema != "public") {
@@ -157,6 +168,16 @@ std::vector<SchemaProblem> SchemaDiff::Compare(const processor::TableSpec& table
                           "ALTER TABLE " + qualified + " ADD COLUMN " + ColumnDefinition(column) + ";"});
       continue;
     }
+    if (found->not_null && MappedCanBeNull(table, column)) {
+      const std::string mapping = column.expression.empty() ? std::string("nothing") : column.expression;
+      problems.push_back({display,
+                          "column " + column.name + " is NOT NULL but its mapping (" + mapping +
+                              ") can be NULL: PostgreSQL will reject such rows (on_error decides what happens to "
+                              "them); drop the constraint, or map the column with coalesce(…, a default)",
+                          "ALTER TABLE " + qualified + " ALTER COLUMN " + QuoteIdentifier(column.name) +
+                              " DROP NOT NULL;",
+                          false});
+    }
     if (Accepts(found->type_name, found->typmod, column.type)) continue;
     const std::string type = SqlTypeName(column.type);
     const std::string name = QuoteIdentifier(column.name);
@@ -165,6 +186,17 @@ std::vector<SchemaProblem> SchemaDiff::Compare(const processor::TableSpec& table
                             " values to it",
                         "ALTER TABLE " + qualified + " ALTER COLUMN " + name + " TYPE " + type + " USING " + name +
                             "::text::" + type + ";"});
+  }
+  for (const auto& existing : catalog.columns) {
+    if (!existing.not_null || existing.has_default) continue;
+    const bool mapped = std::any_of(table.columns.begin(), table.columns.end(),
+                                    [&](const processor::ColumnSpec& column) { return column.name == existing.name; });
+    if (mapped) continue;
+    problems.push_back({display,
+                        "column " + existing.name + " is NOT NULL without a default and the configuration does not "
+                        "write it: every insert would fail",
+                        "ALTER TABLE " + qualified + " ALTER COLUMN " + QuoteIdentifier(existing.name) +
+                            " DROP NOT NULL;"});
   }
   const bool has_arbiter =
       std::any_of(catalog.unique_keys.begin(), catalog.unique_keys.end(), [&](const std::vector<std::string>& key) {

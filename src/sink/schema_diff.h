@@ -9,6 +9,12 @@
 //    VARCHAR(210), table VARCHAR(48); config TIMESTAMPTZ, table TIMESTAMP, which would drop the
 //    offset) → ALTER TABLE … ALTER COLUMN "c" TYPE … USING "c"::text::…; types it does not know
 //    (domains, enums, arrays, extensions) are trusted;
+//  - a NOT NULL column whose mapping can give NULL (a path, which an item may lack; see
+//    Expression::CanBeNull; key columns and a soft-delete table's deleted column never are) →
+//    a warning (not blocking: such rows are rejected one by one, by on_error) with
+//    ALTER TABLE … ALTER COLUMN "c" DROP NOT NULL, or a coalesce() in the mapping;
+//  - a NOT NULL column without a default that the configuration does not write → every insert
+//    would fail: ALTER TABLE … ALTER COLUMN "c" DROP NOT NULL (or SET DEFAULT …);
 //  - no primary key, unique constraint or unique index on exactly the key columns (non-partial,
 //    not deferrable, any column order) → ALTER TABLE … ADD PRIMARY KEY (…), or CREATE UNIQUE
 //    INDEX … when the table already has another primary key.
@@ -27,6 +33,8 @@ struct CatalogColumn {
   std::string type_name;  // pg_type.typname: "uuid", "int4", "varchar", …
   int typmod = -1;        // pg_attribute.atttypmod
   std::string display;    // format_type(): "integer", "character varying(48)"
+  bool not_null = false;  // pg_attribute.attnotnull
+  bool has_default = false;  // a DEFAULT, an identity or a generated column
 };
 
 struct CatalogTable {
@@ -44,6 +52,8 @@ class SchemaDiff {
   static std::vector<SchemaProblem> Compare(const processor::TableSpec& table, const CatalogTable& catalog);
   // Whether a column of catalog type (typname, typmod) accepts every value mapped to `config`.
   static bool Accepts(const std::string& type_name, int typmod, const processor::ColumnType& config);
+  // Whether the mapping can write NULL into `column` of `table`.
+  static bool MappedCanBeNull(const processor::TableSpec& table, const processor::ColumnSpec& column);
 };
 
 }  // namespace ddb2pg::sink

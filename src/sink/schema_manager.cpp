@@ -15,7 +15,8 @@ constexpr const char* kTableSql =
     "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')";
 constexpr const char* kColumnsSql =
-    "SELECT a.attname, t.typname, a.atttypmod, format_type(a.atttypid, a.atttypmod) "
+    "SELECT a.attname, t.typname, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+    "a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '' "
     "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
     "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
 // Indexes ON CONFLICT (cols) can use: unique, valid, immediate, no predicate, no expressions.
@@ -38,7 +39,9 @@ core::Result<CatalogTable> ReadCatalog(PgConnection& connection, const processor
   DDB2PG_ASSIGN_OR_RETURN(PgResult columns, connection.Query(kColumnsSql, {oid}, context));
   for (int r = 0; r < PQntuples(columns.get()); ++r) {
     catalog.columns.push_back({PQgetvalue(columns.get(), r, 0), PQgetvalue(columns.get(), r, 1),
-                               std::stoi(PQgetvalue(columns.get(), r, 2)), PQgetvalue(columns.get(), r, 3)});
+                               std::stoi(PQgetvalue(columns.get(), r, 2)), PQgetvalue(columns.get(), r, 3),
+                               std::string_view(PQgetvalue(columns.get(), r, 4)) == "t",
+                               std::string_view(PQgetvalue(columns.get(), r, 5)) == "t"});
   }
   DDB2PG_ASSIGN_OR_RETURN(PgResult keys, connection.Query(kUniqueKeysSql, {oid}, context));
   std::map<std::string, std::vector<std::string>> by_index;
@@ -83,12 +86,19 @@ core::Status SchemaManager::InitSchema(const std::vector<const processor::TableS
   return status;
 }
 
-core::Result<std::vector<SchemaProblem>> SchemaManager::Check(const std::vector<const processor::TableSpec*>& tables) {
+core::Result<std::vector<SchemaProblem>> SchemaManager::Check(const std::vector<const processor::TableSpec*>& tables,
+                                                              std::vector<SchemaProblem>* warnings) {
   DDB2PG_ASSIGN_OR_RETURN(auto connection, PgConnection::Connect(conninfo_, "ddb2pg check"));
   std::vector<SchemaProblem> problems;
   for (const auto* table : tables) {
     DDB2PG_ASSIGN_OR_RETURN(CatalogTable catalog, ReadCatalog(*connection, *table));
-    for (auto& problem : SchemaDiff::Compare(*table, catalog)) problems.push_back(std::move(problem));
+    for (auto& problem : SchemaDiff::Compare(*table, catalog)) {
+      if (problem.blocking) {
+        problems.push_back(std::move(problem));
+      } else if (warnings != nullptr) {
+        warnings->push_back(std::move(problem));
+      }
+    }
   }
   return problems;
 }

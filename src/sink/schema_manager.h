@@ -3,7 +3,8 @@
 //
 // Check() reports, per table, what is wrong with the exact statement that fixes it: a missing
 // table (the CREATE TABLE), a missing column (ALTER TABLE … ADD COLUMN …), a column whose type
-// cannot take the mapped values, and a key without a unique constraint
+// cannot take the mapped values, a NOT NULL column the mapping can leave NULL (a warning) or
+// does not write at all, and a key without a unique constraint
 // (ALTER TABLE … ADD PRIMARY KEY (…) or CREATE UNIQUE INDEX …). Identifiers are always quoted.
 #pragma once
 
@@ -19,6 +20,9 @@ struct SchemaProblem {
   std::string table;      // schema.table
   std::string problem;    // e.g. "no unique constraint on (id)"
   std::string fix_sql;    // e.g. ALTER TABLE "public"."profile" ADD PRIMARY KEY ("id");
+  // False for a warning: the table works, but some rows may be rejected (a NOT NULL column the
+  // mapping can leave NULL).
+  bool blocking = true;
 };
 
 class SchemaManager {
@@ -30,8 +34,10 @@ class SchemaManager {
 
   // Creates the ddb2pg schema, checkpoint and dead-letter tables and every missing target table.
   core::Status InitSchema(const std::vector<const processor::TableSpec*>& tables);
-  // Empty when every table is usable.
-  core::Result<std::vector<SchemaProblem>> Check(const std::vector<const processor::TableSpec*>& tables);
+  // Empty when every table is usable. Non-blocking problems (warnings) go to *warnings, or are
+  // dropped when it is null.
+  core::Result<std::vector<SchemaProblem>> Check(const std::vector<const processor::TableSpec*>& tables,
+                                                 std::vector<SchemaProblem>* warnings = nullptr);
 
  private:
   std::string conninfo_;

@@ -1,6 +1,7 @@
 #include "sink/table_writer.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "sink/copy_text_encoder.h"
 #include "sink/sql_text.h"
@@ -9,6 +10,7 @@ namespace ddb2pg::sink {
 namespace {
 
 constexpr std::string_view kActionColumn = "ddb2pg_action";
+constexpr std::string_view kRowColumn = "ddb2pg_row";  // the isolation table's row number
 constexpr int kMaxDirectBackoff = 64;
 
 char ActionTag(processor::RowAction action) {
@@ -31,6 +33,8 @@ size_t CopyLine(const std::string& message) {
   if (at == std::string::npos) return 0;
   return static_cast<size_t>(std::strtoul(message.c_str() + at + 7, nullptr, 10));
 }
+
+constexpr const char* kIsolateSavepoint = "ddb2pg_isolate";
 
 }  // namespace
 
@@ -58,6 +62,16 @@ TableWriter::TableWriter(const processor::TableSpec& table, int index, TableWrit
 
   const std::string insert_head = "INSERT INTO " + qualified_name_ + " (" + columns + ") SELECT " + columns +
                                   " FROM " + staging_name_ + " WHERE " + action + " = ";
+  // The isolation variants read a numbered range of the isolation table instead (see header).
+  isolate_name_ = "pg_temp." + QuoteIdentifier("ddb2pg_isolate_" + suffix);
+  const std::string row_number = QuoteIdentifier(kRowColumn);
+  const std::string range = " AND " + row_number + " >= $1::int4 AND " + row_number + " < $2::int4";
+  const std::string isolate_head = "INSERT INTO " + qualified_name_ + " (" + columns + ") SELECT " + columns +
+                                   " FROM " + isolate_name_ + " WHERE " + action + " = ";
+  create_isolate_sql_ = "CREATE TEMP TABLE " + isolate_name_ + " ON COMMIT DELETE ROWS AS SELECT " + columns +
+                        ", NULL::\"char\" AS " + action + ", NULL::int4 AS " + row_number + " FROM " +
+                        qualified_name_ + " WITH NO DATA";
+  copy_isolate_sql_ = "COPY " + isolate_name_ + " (" + columns + ", " + action + ", " + row_number + ") FROM STDIN";
   std::string set_all;
   for (const auto& column : table.columns) {
     if (std::find(table.key_columns.begin(), table.key_columns.end(), column.name) != table.key_columns.end()) {
@@ -68,6 +82,8 @@ TableWriter::TableWriter(const processor::TableSpec& table, int index, TableWrit
   }
   upsert_sql_ = insert_head + "'u' ON CONFLICT (" + keys + ") DO " +
                 (set_all.empty() ? std::string("NOTHING") : "UPDATE SET " + set_all);
+  upsert_range_sql_ = isolate_head + "'u'" + range + " ON CONFLICT (" + keys + ") DO " +
+                      (set_all.empty() ? std::string("NOTHING") : "UPDATE SET " + set_all);
 
   if (HasColumn(table, table.deleted_column)) {
     std::string set_deleted =
@@ -79,6 +95,7 @@ TableWriter::TableWriter(const processor::TableSpec& table, int index, TableWrit
           .append(QuoteIdentifier(table.deleted_at_column));
     }
     soft_delete_sql_ = insert_head + "'s' ON CONFLICT (" + keys + ") DO UPDATE SET " + set_deleted;
+    soft_delete_range_sql_ = isolate_head + "'s'" + range + " ON CONFLICT (" + keys + ") DO UPDATE SET " + set_deleted;
   }
 
   std::string key_match;
@@ -87,6 +104,8 @@ TableWriter::TableWriter(const processor::TableSpec& table, int index, TableWrit
   }
   hard_delete_sql_ = "DELETE FROM " + qualified_name_ + " AS t USING " + staging_name_ + " AS s WHERE " + key_match +
                      "s." + action + " = 'h'";
+  hard_delete_range_sql_ = "DELETE FROM " + qualified_name_ + " AS t USING " + isolate_name_ + " AS s WHERE " +
+                          key_match + "s." + action + " = 'h'" + range;
 }
 
 core::Status TableWriter::Validate() const {
@@ -99,6 +118,10 @@ core::Status TableWriter::Validate() const {
       return core::Status::InvalidArgument("table " + display_name_ + ": key column " + key +
                                            " is not one of its columns");
     }
+  }
+  if (HasColumn(table_, kRowColumn)) {
+    return core::Status::InvalidArgument("table " + display_name_ + ": the column name " + std::string(kRowColumn) +
+                                         " is reserved by ddb2pg's isolation table");
   }
   if (HasColumn(table_, kActionColumn)) {
     return core::Status::InvalidArgument("table " + display_name_ + ": the column name " + std::string(kActionColumn) +
@@ -248,6 +271,116 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
   }
   if (plan.hard_deletes > 0) {
     finish.push_back({hard_delete_name_, {}, {}, "table " + display_name_ + ": hard delete"});
+  }
+  return core::Status::Ok();
+}
+
+core::Status TableWriter::CopyNumbered(PgConnection& connection, const Plan& plan, const std::vector<bool>& left_out,
+                                       size_t* failed_position) {
+  *failed_position = SIZE_MAX;
+  const std::string context = "table " + display_name_ + ": COPY into the isolation table";
+  DDB2PG_RETURN_IF_ERROR(connection.CopyBegin(copy_isolate_sql_, context));
+  std::vector<size_t> sent;  // line number - 1 → position in plan.kept
+  std::string buffer;
+  core::Status put;
+  for (size_t position = 0; position < plan.kept.size(); ++position) {
+    if (left_out[position]) continue;
+    const processor::Row& row = (*plan.rows)[plan.kept[position]];
+    const char tag[2] = {ActionTag(row.action), '\0'};
+    CopyTextEncoder::AppendRow(buffer, row, std::string_view(tag, 1));
+    buffer.back() = '\t';  // the row number follows the action tag
+    buffer.append(std::to_string(position)).push_back('\n');
+    sent.push_back(position);
+    if (buffer.size() >= options_.copy_chunk_bytes) {
+      put = connection.CopyPut(buffer, context);
+      if (!put.ok()) break;
+      buffer.clear();
+    }
+  }
+  if (put.ok()) put = connection.CopyPut(buffer, context);
+  core::Status ended = connection.CopyEnd(context);
+  if (ended.ok()) return put;
+  const size_t line = CopyLine(ended.message());
+  if (line >= 1 && line <= sent.size()) *failed_position = sent[line - 1];
+  return ended;
+}
+
+core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& plan,
+                                         std::vector<RejectedRow>* rejected,
+                                         std::optional<std::chrono::milliseconds> attempt_timeout) {
+  last_direct_ = false;
+  const std::string context = "table " + display_name_;
+  const std::string savepoint = std::string("SAVEPOINT ") + kIsolateSavepoint;
+  const std::string release = std::string("RELEASE SAVEPOINT ") + kIsolateSavepoint;
+  const std::string roll_back = std::string("ROLLBACK TO SAVEPOINT ") + kIsolateSavepoint + "; " + release;
+  auto fresh_deadline = [&] {
+    if (attempt_timeout) connection.SetDeadline(std::chrono::steady_clock::now() + *attempt_timeout);
+  };
+  // A row error of the last attempt, if that is what it was.
+  auto row_error = [&](const core::Status& failed) {
+    return failed.code() == core::StatusCode::kDataError && !connection.broken() &&
+           IsRowError(connection.last_error().sqlstate);
+  };
+  auto reject = [&](size_t position, const core::Status& failed) {
+    std::string step = failed.message();
+    step = step.substr(0, step.find(": ", context.size() + 2));  // "table x: upsert"
+    rejected->push_back({plan.kept[position], connection.last_error(), step});
+  };
+
+  // The isolation table is made inside the transaction, so a rolled-back batch takes it along:
+  // look for it each time.
+  fresh_deadline();
+  DDB2PG_ASSIGN_OR_RETURN(PgResult exists, connection.Query("SELECT to_regclass($1) IS NOT NULL", {isolate_name_},
+                                                            context + ": looking for the isolation table"));
+  if (std::string_view(PQgetvalue(exists.get(), 0, 0)) != "t") {
+    DDB2PG_RETURN_IF_ERROR(connection.Exec(create_isolate_sql_ + "; CREATE INDEX ON " + isolate_name_ + " (" +
+                                               QuoteIdentifier(kRowColumn) + ")",
+                                           context + ": creating the isolation table"));
+  }
+
+  // Every row is copied once, numbered by its place in plan.kept. Text a column type refuses
+  // fails the COPY naming its line: that row is rejected and the COPY made again without it.
+  std::vector<bool> left_out(plan.kept.size(), false);
+  while (true) {
+    fresh_deadline();
+    DDB2PG_RETURN_IF_ERROR(connection.Exec(savepoint + "; TRUNCATE " + isolate_name_, context));
+    size_t failed_position = SIZE_MAX;
+    core::Status copied = CopyNumbered(connection, plan, left_out, &failed_position);
+    if (copied.ok()) {
+      DDB2PG_RETURN_IF_ERROR(connection.Exec(release, context));
+      break;
+    }
+    if (!row_error(copied) || failed_position == SIZE_MAX) return copied;
+    reject(failed_position, copied);
+    DDB2PG_RETURN_IF_ERROR(connection.Exec(roll_back, context));
+    left_out[failed_position] = true;
+  }
+
+  // Then ranges of row numbers, each attempt one round trip: halved on a row error, down to
+  // single rows. Taken from the back of `pending`: in key order.
+  std::vector<std::pair<size_t, size_t>> pending{{0, plan.kept.size()}};
+  while (!pending.empty()) {
+    const auto [begin, end] = pending.back();
+    pending.pop_back();
+    if (begin >= end) continue;
+    if (end - begin == 1 && left_out[begin]) continue;
+    fresh_deadline();
+    const std::vector<std::optional<std::string>> bounds = {std::to_string(begin), std::to_string(end)};
+    std::vector<PgStatement> attempt;
+    attempt.push_back({"", savepoint, {}, context});
+    if (plan.upserts > 0) attempt.push_back({"", upsert_range_sql_, bounds, context + ": upsert"});
+    if (plan.soft_deletes > 0) attempt.push_back({"", soft_delete_range_sql_, bounds, context + ": soft delete"});
+    if (plan.hard_deletes > 0) attempt.push_back({"", hard_delete_range_sql_, bounds, context + ": hard delete"});
+    attempt.push_back({"", release, {}, context});
+    core::Status written = connection.RunPipeline(attempt).status();
+    if (written.ok()) continue;
+    if (!row_error(written)) return written;
+    if (end - begin == 1) reject(begin, written);
+    DDB2PG_RETURN_IF_ERROR(connection.Exec(roll_back, context));
+    if (end - begin == 1) continue;
+    const size_t middle = begin + (end - begin) / 2;
+    pending.emplace_back(middle, end);
+    pending.emplace_back(begin, middle);
   }
   return core::Status::Ok();
 }

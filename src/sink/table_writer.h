@@ -16,10 +16,21 @@
 //    and the batch goes through staging. After such a miss the direct path is skipped for
 //    1, 2, 4 … 64 batches, so a stream of updates wastes at most one partial COPY in 64.
 //
+// Rows PostgreSQL rejects (WriteIsolating): after a batch failed with a row error, the sink rolls
+// back to its savepoint and writes each table again. The rows are COPYed once into a second
+// temporary table, numbered by position (a row whose text a type refuses fails that COPY by
+// line number: it is rejected and the COPY made again without it). Then the three statements
+// run over ranges of row numbers, each attempt one round trip inside a savepoint: a failing
+// range is rolled back and halved, down to single rows. The rows that fail alone come back as
+// RejectedRow; everything else is written. One bad row among n costs about 2·log2(n) attempts,
+// all inside the batch's transaction.
+//
 // Owned by PostgresSink; one per table and connection. Thread-safety: one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +45,13 @@ namespace ddb2pg::sink {
 struct TableWriterOptions {
   bool direct_copy = true;               // try the direct path for batches of new keys
   size_t copy_chunk_bytes = 256 * 1024;  // COPY data is sent in chunks of about this size
+};
+
+// A row PostgreSQL refused, found by WriteIsolating.
+struct RejectedRow {
+  size_t row = 0;        // index into the batch's rows for the table
+  PgError error;         // PostgreSQL's SQLSTATE, message and detail
+  std::string context;   // the failed step, e.g. "table public.profile: upsert"
 };
 
 class TableWriter {
@@ -61,6 +79,16 @@ class TableWriter {
   // Inside the open transaction: COPYs the rows and appends the statements still to run.
   core::Status Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish);
 
+  // Inside the open transaction: writes every row of `plan` it can (through staging, each
+  // attempt in a savepoint) and returns the rows that fail on their own with a row error
+  // (IsRowError) in *rejected. Any other failure is returned; the transaction is then unusable.
+  // Each attempt may wait on PostgreSQL for `attempt_timeout` (a fresh deadline per attempt).
+  core::Status WriteIsolating(PgConnection& connection, const Plan& plan, std::vector<RejectedRow>* rejected,
+                              std::optional<std::chrono::milliseconds> attempt_timeout = std::nullopt);
+
+  // The row's key cells as "col=value, …", for messages.
+  std::string DescribeKey(const processor::Row& row) const { return deduper_.DescribeKey(row); }
+  const std::string& display_name() const { return display_name_; }
   const processor::TableSpec& table() const { return table_; }
   // How the last Write() went, for tests and metrics.
   bool last_write_was_direct() const { return last_direct_; }
@@ -68,6 +96,10 @@ class TableWriter {
  private:
   core::Status CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan, bool direct,
                         std::string* sqlstate);
+  // COPYs the kept rows not left out into the isolation table, each tagged with its action and
+  // numbered by its position in plan.kept; a failed COPY names the position of its row.
+  core::Status CopyNumbered(PgConnection& connection, const Plan& plan, const std::vector<bool>& left_out,
+                            size_t* failed_position);
 
   const processor::TableSpec& table_;
   TableWriterOptions options_;
@@ -82,6 +114,12 @@ class TableWriter {
   std::string upsert_sql_;
   std::string soft_delete_sql_;  // empty when the table has no deleted column
   std::string hard_delete_sql_;
+  std::string isolate_name_;  // pg_temp."ddb2pg_isolate_<index>": rows numbered for isolation
+  std::string create_isolate_sql_;
+  std::string copy_isolate_sql_;
+  std::string upsert_range_sql_;  // the three statements over rows $1 <= ddb2pg_row < $2
+  std::string soft_delete_range_sql_;
+  std::string hard_delete_range_sql_;
   std::string upsert_name_;
   std::string soft_delete_name_;
   std::string hard_delete_name_;

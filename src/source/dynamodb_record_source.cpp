@@ -21,10 +21,10 @@ core::Result<aws::TableDescription> DescribeWithStream(aws::TableApi& api, const
   auto description = api.DescribeTable(table);
   if (!description.ok()) return description.status().WithContext("DescribeTable " + table);
   if (!description->stream_enabled || description->latest_stream_arn.empty()) {
-    return core::Status::InvalidArgument("table " + table + " has no stream; " + StreamFix(table));
+    return core::Status::FailedPrecondition("table " + table + " has no stream; " + StreamFix(table));
   }
   if (description->stream_view_type != "NEW_AND_OLD_IMAGES") {
-    return core::Status::InvalidArgument("table " + table + " has a stream of " + description->stream_view_type +
+    return core::Status::FailedPrecondition("table " + table + " has a stream of " + description->stream_view_type +
                                          " but ddb2pg needs NEW_AND_OLD_IMAGES (old images for deletes and soft "
                                          "deletes): disable the stream, then " +
                                          StreamFix(table));
@@ -45,7 +45,7 @@ DynamoDbRecordSource::DynamoDbRecordSource(SourceOptions options, aws::TableApi&
 core::Result<pipeline::SourceLayout> DynamoDbRecordSource::Describe() {
   if (options_.table.empty()) return core::Status::InvalidArgument("source: table is empty");
   auto description = DescribeWithStream(table_api_, options_.table);
-  if (!description.ok() && description.status().code() == core::StatusCode::kInvalidArgument &&
+  if (!description.ok() && description.status().code() == core::StatusCode::kFailedPrecondition &&
       options_.enable_stream && stream_enabler_) {
     auto current = table_api_.DescribeTable(options_.table);
     if (current.ok() && !current->stream_enabled) {

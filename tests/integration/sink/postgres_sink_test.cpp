@@ -143,7 +143,7 @@ TEST_P(SinkPathTest, HostileValuesAndNullsRoundTripVerbatim) {
   }
 }
 
-TEST_P(SinkPathTest, AFailingRowRollsBackTheWholeBatchAndTheCheckpoint) {
+TEST_P(SinkPathTest, AFailingRowUnderStopRollsBackTheWholeBatchAndTheCheckpoint) {
   CreateProfile();
   CreateAppearance();
   PostgresSink sink(PathOptions());
@@ -161,9 +161,11 @@ TEST_P(SinkPathTest, AFailingRowRollsBackTheWholeBatchAndTheCheckpoint) {
   Batch batch = MakeBatch({Profile(3, "fine"), Profile(1, "changed"), std::move(bad)}, "p2");
   batch.tables.insert(batch.tables.begin(), TableRows{&appearance_, {appearance}});
   batch.dead_letters.push_back({schema_, "{}", "INSERT", "reason", "{}", 0, "x@1"});
+  // on_error: stop is also what a batch that does not say gets.
   auto status = sink.Commit(batch);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.code(), core::StatusCode::kInvalidArgument) << status.ToString();
+  EXPECT_EQ(status.code(), core::StatusCode::kDataError) << status.ToString();
+  EXPECT_NE(status.message().find("[SQLSTATE 22P02]"), std::string::npos) << status.message();
   EXPECT_NE(status.message().find("not-a-uuid"), std::string::npos) << status.message();
   EXPECT_NE(status.message().find("profile"), std::string::npos) << status.message();
   EXPECT_NE(status.message().find("id=" + Uuid(2)), std::string::npos) << status.message();

@@ -138,5 +138,41 @@ TEST_F(SinkThroughput, CommitVersusPsqlCopyOfProfileRows) {
       sink_insert / copy_rate, staged_insert, staged_insert / copy_rate, sink_update, sink_update / copy_rate);
 }
 
+// What isolating rejected rows costs: one batch of DDB2PG_SINK_BENCH_BATCH rows with 1, 10 and
+// 100 rows a CHECK constraint refuses, next to the same batch without any. Prints figures only.
+TEST_F(SinkThroughput, IsolatingRejectedRowsInOneBatch) {
+  const int batch_rows = EnvInt("DDB2PG_SINK_BENCH_BATCH", 10000);
+  TableSpec table = ProfileSpec(schema_);
+  table.name = "isolate";
+  CreateTable(table.name);
+  db_->Exec("ALTER TABLE " + schema_ + ".isolate ADD CHECK (location <> 'bad')");
+  PostgresSink sink(Options());
+  ASSERT_TRUE(sink.Open({&table}).ok());
+  std::printf("\nisolating rejected rows, batches of %d new keys:\n", batch_rows);
+  int base = 0;
+  for (int bad : {0, 1, 10, 100}) {
+    Batch batch;
+    batch.tables.push_back({&table, {}});
+    batch.tables[0].on_error = processor::ErrorPolicy::kDeadLetter;
+    for (int i = 0; i < batch_rows; ++i) {
+      Row row = BenchRow(base + i, 1);
+      if (bad > 0 && i % (batch_rows / bad) == batch_rows / bad / 2) row.SetCell(7, "bad");
+      batch.tables[0].rows.push_back(std::move(row));
+    }
+    batch.records = batch_rows;
+    batch.checkpoint = "p" + std::to_string(bad);
+    CommitReport report;
+    const auto start = std::chrono::steady_clock::now();
+    auto status = sink.Commit(batch, &report);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    EXPECT_EQ(report.tables[0].dead_lettered, bad);
+    EXPECT_EQ(report.tables[0].rows_written, batch_rows - bad);
+    std::printf("  %3d rejected: %7.3f s\n", bad, seconds);
+    base += batch_rows;
+  }
+  EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".isolate"), std::to_string(4 * batch_rows - 111));
+}
+
 }  // namespace
 }  // namespace ddb2pg::sink::testing

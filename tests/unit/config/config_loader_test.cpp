@@ -77,6 +77,7 @@ TEST(ConfigLoader, MinimalFileGetsDefaults) {
   EXPECT_EQ(config.postgres.batch_max_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(config.postgres.batch_max_delay_ms, 100);
   EXPECT_FALSE(config.postgres.auto_create);
+  EXPECT_FALSE(config.postgres.commit_timeout_ms.has_value());  // the sink's default (30 s)
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9187");
   EXPECT_EQ(config.runtime.lanes, 0) << "0: one lane per CPU";
   EXPECT_EQ(config.runtime.lease_ttl_ms, 10000);
@@ -143,10 +144,10 @@ postgres:
   sslmode: verify-full
   auto_create: true
   default_schema: app
-  batch:
-    max_rows: 500
-    max_bytes: 4MiB
-    max_delay_ms: 0
+  batch: {max_rows: 500, max_bytes: 4MiB,
+          max_delay_ms: 0}
+  commit_timeout_ms: 5000
+  # (the flow style above keeps the line numbers below)
 metrics:
   listen: 0.0.0.0:9000
 runtime:
@@ -207,6 +208,7 @@ pipelines:
   EXPECT_EQ(config.postgres.conninfo, "host=/tmp dbname=app");
   EXPECT_EQ(config.postgres.sslmode, "verify-full");
   EXPECT_TRUE(config.postgres.auto_create);
+  EXPECT_EQ(config.postgres.commit_timeout_ms, 5000);
   EXPECT_EQ(config.postgres.default_schema, "app");
   EXPECT_EQ(config.postgres.batch_max_rows, 500);
   EXPECT_EQ(config.postgres.batch_max_bytes, 4 * 1024 * 1024);

@@ -206,6 +206,7 @@ class FakeSink final : public Sink {
     }
     for (const auto& table : batch.tables) {
       for (const auto& row : table.rows) store_.applied[std::string(row.cell(0)) + "@" + std::string(row.cell(1))] += 1;
+      result.tables.push_back({static_cast<int64_t>(table.rows.size()), 0, 0});
     }
     for (const auto& letter : batch.dead_letters) store_.dead_letters.push_back(letter.key_json);
     if (f == Fault::kDropAfterCommit) {

@@ -210,7 +210,7 @@ TEST_F(RuntimeTest, OnErrorStopStopsWithTheRecordAndCommitsWhatCameBefore) {
   WaitDone();
   ASSERT_TRUE(finished_) << "on_error: stop ends the run";
   core::Status status = Stop();
-  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), core::StatusCode::kDataError) << "exit 1, not 2 (bad configuration)";
   EXPECT_NE(status.message().find("(on_error: stop)"), std::string::npos) << status.ToString();
   EXPECT_NE(status.message().find("huge"), std::string::npos) << status.ToString();
   std::lock_guard lock(store_.mutex);

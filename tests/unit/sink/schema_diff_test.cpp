@@ -95,5 +95,67 @@ TEST(SchemaDiff, MissingTableGetsItsCreateStatement) {
             "    \"deleted\" BOOLEAN DEFAULT FALSE,\n    PRIMARY KEY (\"b\", \"a\")\n);");
 }
 
+TEST(SchemaDiff, NotNullColumnsTheMappingCanLeaveNullAreNamed) {
+  processor::TableSpec table = Spec();
+  table.columns.resize(7);
+  auto set = [&](size_t i, const char* name, const char* expression) {
+    table.columns[i].name = name;
+    table.columns[i].type = Type(ColumnKind::kText);
+    table.columns[i].expression = expression;
+  };
+  table.columns[0].expression = "id";  // key columns: a NULL key is a mapping error, never a row
+  table.columns[1].expression = "n";
+  table.columns[2].expression = "";    // the soft-delete flag is FALSE when unmapped
+  set(3, "name", "profile.name");
+  set(4, "mode", "coalesce(appearance.mode, 'light')");
+  set(5, "loud", "upper(if(exists(x), x, y))");
+  set(6, "kind", "operation()");
+  CatalogTable catalog;
+  catalog.exists = true;
+  catalog.unique_keys = {{"a", "b"}};
+  for (const auto& column : table.columns) {
+    catalog.columns.push_back({column.name, column.name == "a" ? "uuid" : column.name == "b" ? "int8"
+                                            : column.name == "deleted" ? "bool" : "text",
+                               -1, "", true, false});
+  }
+  auto problems = SchemaDiff::Compare(table, catalog);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].problem,
+            "column name is NOT NULL but its mapping (profile.name) can be NULL: PostgreSQL will reject such rows "
+            "(on_error decides what happens to them); drop the constraint, or map the column with coalesce(…, a "
+            "default)");
+  EXPECT_EQ(problems[0].fix_sql, "ALTER TABLE \"public\".\"t\" ALTER COLUMN \"name\" DROP NOT NULL;");
+  EXPECT_FALSE(problems[0].blocking);
+  EXPECT_NE(problems[1].problem.find("column loud is NOT NULL but its mapping (upper(if(exists(x), x, y)))"),
+            std::string::npos)
+      << problems[1].problem;
+  EXPECT_FALSE(problems[1].blocking);
+
+  // With delete: hard the flag is an ordinary column: unmapped, it is NULL.
+  table.delete_policy = processor::DeletePolicy::kHard;
+  problems = SchemaDiff::Compare(table, catalog);
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_NE(problems[0].problem.find("column deleted is NOT NULL but its mapping (nothing)"), std::string::npos);
+}
+
+TEST(SchemaDiff, UnwrittenNotNullColumnWithoutDefaultBlocks) {
+  CatalogTable catalog;
+  catalog.exists = true;
+  catalog.columns = {{"a", "uuid", -1, "uuid", true, false},
+                     {"b", "int8", -1, "bigint", true, false},
+                     {"deleted", "bool", -1, "boolean"},
+                     {"tenant", "text", -1, "text", true, false},
+                     {"created", "timestamptz", -1, "timestamp with time zone", true, true},
+                     {"note", "text", -1, "text"}};
+  catalog.unique_keys = {{"b", "a"}};
+  auto problems = SchemaDiff::Compare(Spec(), catalog);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].problem,
+            "column tenant is NOT NULL without a default and the configuration does not write it: every insert "
+            "would fail");
+  EXPECT_EQ(problems[0].fix_sql, "ALTER TABLE \"public\".\"t\" ALTER COLUMN \"tenant\" DROP NOT NULL;");
+  EXPECT_TRUE(problems[0].blocking);
+}
+
 }  // namespace
 }  // namespace ddb2pg::sink

@@ -1,5 +1,6 @@
 // Pure text helpers of the sink: COPY escaping, identifier quoting, type names, array literals,
 // UTF-8 sanitizing, password redaction, per-key dedupe.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -111,6 +112,29 @@ TEST(RedactPassword, RemovesThePasswordInEveryForm) {
   EXPECT_EQ(RedactPassword("bad: host=x password=hunter2 port=5", ""), "bad: host=x password=*** port=5");
   EXPECT_EQ(RedactPassword("uri postgresql://bob:hunter2@db:5432/x", ""), "uri postgresql://bob:***@db:5432/x");
   EXPECT_EQ(RedactPassword("postgresql://db:5432/x", ""), "postgresql://db:5432/x");
+}
+
+TEST(RedactPassword, QuotedValuesSslPasswordAndBlanksAroundTheEqualsSign) {
+  EXPECT_EQ(RedactPassword("host=x password='two words' port=5", ""), "host=x password=*** port=5");
+  EXPECT_EQ(RedactPassword("host=x password='it\\'s here' port=5", ""), "host=x password=*** port=5");
+  EXPECT_EQ(RedactPassword("host=x password = hunter2 port=5", ""), "host=x password = *** port=5");
+  EXPECT_EQ(RedactPassword("sslkey=k sslpassword=keypass host=x", ""), "sslkey=k sslpassword=*** host=x");
+  EXPECT_EQ(RedactPassword("postgresql://h/db?user=u&password=hunter2&sslmode=require", ""),
+            "postgresql://h/db?user=u&password=***&sslmode=require");
+}
+
+TEST(RedactPassword, EverySpellingOfAConninfoSecret) {
+  // libpq decodes the URI's password; an error may echo it as written, percent-encoded.
+  auto secrets = ConninfoSecrets("postgresql://bob:p%40ss%2Fw0rd@db:5432/x?sslpassword=keypass");
+  EXPECT_THAT(secrets, ::testing::UnorderedElementsAre("keypass", "p@ss/w0rd", "p%40ss%2Fw0rd"));
+  EXPECT_EQ(RedactSecrets("token \"p%40ss%2Fw0rd\" and p@ss/w0rd and keypass", secrets), "token \"***\" and *** and ***");
+  // A URI libpq refuses (bad percent-encoding) still yields the password as written.
+  secrets = ConninfoSecrets("postgresql://bob:hunter%zz2@db/x");
+  EXPECT_EQ(secrets, (std::vector<std::string>{"hunter%zz2"}));
+  EXPECT_EQ(RedactSecrets("invalid percent-encoded token: \"hunter%zz2\"", secrets),
+            "invalid percent-encoded token: \"***\"");
+  secrets = ConninfoSecrets("host=db password='two words' sslpassword=k3y");
+  EXPECT_THAT(secrets, ::testing::UnorderedElementsAre("two words", "k3y"));
 }
 
 Row KeyRow(std::string key, std::string value, processor::RowAction action = processor::RowAction::kUpsert) {

@@ -62,7 +62,7 @@ TEST(DynamoDbRecordSource, StreamNotEnabledNamesTheFix) {
   table.SetDescription(description);
   DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
   auto layout = source.Describe();
-  EXPECT_EQ(layout.status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_EQ(layout.status().code(), core::StatusCode::kFailedPrecondition);
   EXPECT_EQ(layout.status().message(),
             "table users has no stream; enable it with NEW_AND_OLD_IMAGES (aws dynamodb update-table --table-name "
             "users --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES) or set "
