@@ -277,7 +277,7 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
   auto resolved = ResolveEndpoint(conninfo);
   if (!resolved.ok()) return resolved.status();
   const PgEndpoint& endpoint = *resolved;
-  std::string password = PasswordOf(conninfo);
+  std::string password;  // a supplied one (IAM token); the conninfo's own is among ConninfoSecrets
   bool supplied = false;
   if (password_supplier) {
     // The token is a bearer credential: it must never cross the network in clear text.
