@@ -65,10 +65,12 @@ core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clie
     if (with_clients) {
       DDB2PG_ASSIGN_OR_RETURN(sw.aws, ResolveSourceAws(source));
       sw.retry_stats = std::make_shared<aws::RetryStats>();
+      aws::CurlTransportOptions transport;
+      transport.ca_file = sw.aws.ca_bundle;  // AWS_CA_BUNDLE
       sw.table = std::make_unique<aws::DynamoDbClient>(sw.aws, aws::RetryPolicy(), core::SystemClock::Instance(),
-                                                       aws::CurlTransportFactory(), sw.retry_stats);
+                                                       aws::CurlTransportFactory(transport), sw.retry_stats);
       sw.streams = std::make_unique<aws::StreamsClient>(sw.aws, aws::RetryPolicy(), core::SystemClock::Instance(),
-                                                        aws::CurlTransportFactory(), sw.retry_stats);
+                                                        aws::CurlTransportFactory(transport), sw.retry_stats);
     }
     wiring->sources.push_back(std::move(sw));
   }
