@@ -10,7 +10,9 @@
 
 #include "aws/credential_parsing.h"
 #include "aws/dynamodb_client.h"
+#include "aws/imds_client.h"
 #include "aws/refreshing_credentials.h"
+#include "aws/sts_client.h"
 #include "core/clock.h"
 #include "credential_test_env.h"
 #include "fake_credential_endpoints.h"
