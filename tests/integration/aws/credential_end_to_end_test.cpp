@@ -112,7 +112,7 @@ std::string ConfigText(const std::string& schema) {
          "metrics:\n"
          "  listen: \"\"\n"
          "pipelines:\n"
-         "  - name: people\n"
+         "  - name: " + schema + "\n"  // unique: the checkpoint id names the pipeline
          "    source: users\n"
          "    table: " + schema + ".people\n"
          "    key: id\n"
@@ -222,7 +222,7 @@ TEST_P(CredentialEndToEnd, ValidateAndRunFindTheTableUnderTheProvidersKey) {
   std::map<std::string, std::string> other = {{"HOME", home_.path()}, {"DATABASE_URL", PostgresConninfo()},
                                               {"AWS_ENDPOINT_URL_DYNAMODB", DynamoDbEndpoint()},
                                               {"AWS_REGION", kRegion}, {"AWS_ACCESS_KEY_ID", "AKIAOTHERDATABASE"},
-                                              {"AWS_SECRET_ACCESS_KEY", "s"}};
+                                              {"AWS_SECRET_ACCESS_KEY", "otherdatabasesecret"}};
   out = RunBinary({"validate", "-c", config_path_}, other, &code, log);
   EXPECT_EQ(code, 3) << out;
   EXPECT_THAT(out, HasSubstr("ResourceNotFoundException"));
