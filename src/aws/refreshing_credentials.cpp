@@ -74,8 +74,8 @@ core::Status RefreshingCredentials::FetchAndStore(const Credentials* only_if_cur
     Schedule(*fetched);
     current_ = std::make_shared<const Credentials>(std::move(fetched).value());
     if (!first) ++refresh_count_;
-    spdlog::log(first ? spdlog::level::debug : spdlog::level::info, "AWS credentials {} {}{}",
-                first ? "from" : "refreshed from", current_->Describe(),
+    spdlog::log(first ? spdlog::level::debug : spdlog::level::info, "AWS credentials {}: {}{}",
+                first ? "resolved" : "refreshed", current_->Describe(),
                 current_->expiration ? ", expire " + FormatIso8601(*current_->expiration) : std::string());
   }
   wake_.notify_all();
