@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aws/credentials.h"
@@ -32,6 +33,12 @@ struct CredentialContext {
   HttpTransportMaker http;
   std::string region;     // the resolved region, may be empty (STS then uses us-east-1)
   std::string ca_bundle;  // AWS_CA_BUNDLE: CA file for HTTPS calls to STS and the SSO portal
+  // The shared config file's endpoint for a service id ("sts", "sso"): its [services] section,
+  // then the profile's endpoint_url; nullopt when none (or when the file cannot be read). Null:
+  // no config-file endpoints.
+  std::function<std::optional<std::string>(const std::string& service_id)> configured_endpoint;
+  // ignore_configured_endpoint_urls in the profile (the variable is read from `env`).
+  bool ignore_configured_endpoints = false;
 };
 
 class CredentialProvider {

@@ -161,16 +161,25 @@ core::Result<std::string> CheckEndpoint(std::string endpoint, const std::string&
   return endpoint;
 }
 
+// explicit → the environment variables → the shared config file's [services] section (first
+// matching service id) → the profile's endpoint_url → `fallback`.
 core::Result<std::string> ResolveEndpoint(const std::vector<std::pair<std::string, std::string>>& explicit_values,
-                                          const std::vector<std::string>& variables, const EnvLookup& env,
+                                          const std::vector<std::string>& variables,
+                                          const std::vector<std::string>& service_ids, const EnvLookup& env,
+                                          const SharedConfig* config, const std::string& profile,
                                           std::string fallback) {
   for (const auto& [value, origin] : explicit_values) {
     if (!value.empty()) return CheckEndpoint(value, origin);
   }
-  const bool ignore_env = ToLower(Env(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) == "true";
-  if (!ignore_env) {
-    for (const std::string& variable : variables) {
-      if (auto value = Env(env, variable)) return CheckEndpoint(*value, variable);
+  const bool ignore = ToLower(Env(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) == "true" ||
+                      (config != nullptr && config->IgnoresConfiguredEndpoints(profile));
+  if (ignore) return fallback;
+  for (const std::string& variable : variables) {
+    if (auto value = Env(env, variable)) return CheckEndpoint(*value, variable);
+  }
+  if (config != nullptr) {
+    if (auto configured = config->ConfiguredEndpoint(profile, service_ids)) {
+      return CheckEndpoint(configured->first, configured->second);
     }
   }
   return fallback;
@@ -212,6 +221,17 @@ core::Result<ResolvedAws> ResolveAws(const AwsSettings& settings, const EnvLooku
   context.clock = options.clock != nullptr ? options.clock : &core::SystemClock::Instance();
   context.http = options.http ? options.http : CurlTransportMaker();
   context.ca_bundle = Env(env, "AWS_CA_BUNDLE").value_or("");
+  // Endpoints from the shared config file ([services] sections, endpoint_url). A file that
+  // cannot be read is reported where credentials or the region need it, not here.
+  std::shared_ptr<const SharedConfig> endpoint_config;
+  if (auto loaded = files->Get(); loaded.ok()) endpoint_config = *loaded;
+  if (endpoint_config) {
+    context.ignore_configured_endpoints = endpoint_config->IgnoresConfiguredEndpoints(profile.name);
+    context.configured_endpoint = [endpoint_config, name = profile.name](const std::string& service_id) {
+      auto found = endpoint_config->ConfiguredEndpoint(name, {service_id});
+      return found ? std::optional<std::string>(found->first) : std::nullopt;
+    };
+  }
 
   ResolvedAws resolved;
   resolved.ca_bundle = context.ca_bundle;
@@ -244,13 +264,14 @@ core::Result<ResolvedAws> ResolveAws(const AwsSettings& settings, const EnvLooku
   DDB2PG_ASSIGN_OR_RETURN(
       resolved.dynamodb_endpoint,
       ResolveEndpoint({{settings.endpoint, "the configuration (endpoint)"}},
-                      {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"}, env,
-                      "https://dynamodb." + resolved.region + "." + domain));
+                      {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"}, {"dynamodb"}, env, endpoint_config.get(),
+                      profile.name, "https://dynamodb." + resolved.region + "." + domain));
   DDB2PG_ASSIGN_OR_RETURN(
       resolved.streams_endpoint,
       ResolveEndpoint({{settings.streams_endpoint, "the configuration (streams_endpoint)"},
                        {settings.endpoint, "the configuration (endpoint)"}},
-                      {"AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"}, env,
+                      {"AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"},
+                      {"dynamodb_streams", "dynamodb"}, env, endpoint_config.get(), profile.name,
                       "https://streams.dynamodb." + resolved.region + "." + domain));
   return resolved;
 }

@@ -18,8 +18,11 @@
 // then AWS_ENDPOINT_URL_DYNAMODB) → AWS_ENDPOINT_URL → https://dynamodb.<region>.amazonaws.com
 // (Streams: https://streams.dynamodb.<region>.amazonaws.com; cn-* regions end in
 // amazonaws.com.cn). For Streams, "explicit" is streams_endpoint, then endpoint.
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true skips the environment endpoints. STS and the SSO
-// portal follow the same rules with AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SSO.
+// After the variables, the shared config file: the profile's `services = NAME` section
+// ([services NAME] with `dynamodb =` / `dynamodb_streams =` sub-keys `endpoint_url = URL`), then
+// the profile's `endpoint_url`. AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true (or the profile's
+// ignore_configured_endpoint_urls = true) skips the variables and the file. STS and the SSO portal
+// follow the same rules with AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SSO and `sts` / `sso`.
 // AWS_CA_BUNDLE: a CA file for every HTTPS call (ResolvedAws::ca_bundle). Proxies: libcurl's own
 // http_proxy / HTTPS_PROXY / NO_PROXY handling (never for the metadata endpoints).
 // Empty environment variables count as unset.

@@ -70,6 +70,7 @@ core::Result<SharedConfig::File> ReadFile(std::string path, std::string unlocate
   SharedConfig::Properties* section = nullptr;
   bool in_any_section = false;
   bool previous_value_empty = false;  // "s3 =" followed by indented sub-keys
+  std::string parent_key;             // the key those sub-keys belong to
   std::string line;
   int line_number = 0;
   while (std::getline(in, line)) {
@@ -93,8 +94,16 @@ core::Result<SharedConfig::File> ReadFile(std::string path, std::string unlocate
       }
       continue;
     }
-    if (indented && previous_value_empty) continue;
     const size_t equals = text.find('=');
+    if (indented && previous_value_empty) {
+      // A sub-key under "dynamodb =" (a [services] section, or "s3 =" in a profile): kept as
+      // "dynamodb.endpoint_url".
+      if (equals != std::string::npos && section != nullptr) {
+        const std::string sub_key = ToLower(Trim(std::string_view(text).substr(0, equals)));
+        (*section)[parent_key + "." + sub_key] = StripInlineComment(text.substr(equals + 1));
+      }
+      continue;
+    }
     if (equals == std::string::npos) {
       return core::Status::InvalidArgument(where + ": expected 'key = value' or a [section] header");
     }
@@ -104,6 +113,7 @@ core::Result<SharedConfig::File> ReadFile(std::string path, std::string unlocate
     const std::string key = ToLower(Trim(std::string_view(text).substr(0, equals)));
     std::string value = StripInlineComment(text.substr(equals + 1));
     previous_value_empty = value.empty();
+    parent_key = key;
     if (key.empty()) return core::Status::InvalidArgument(where + ": a line has '=' but no key before it");
     if (section != nullptr) (*section)[key] = std::move(value);
   }
@@ -157,6 +167,30 @@ std::optional<std::pair<std::string, std::string>> SharedConfig::Get(const std::
 const SharedConfig::Properties* SharedConfig::SsoSession(const std::string& name) const {
   auto it = config_file_.other_sections.find("sso-session " + name);
   return it == config_file_.other_sections.end() ? nullptr : &it->second;
+}
+
+std::optional<std::pair<std::string, std::string>> SharedConfig::ConfiguredEndpoint(
+    const std::string& profile, const std::vector<std::string>& service_ids) const {
+  if (auto services = Get(profile, "services")) {
+    auto it = config_file_.other_sections.find("services " + services->first);
+    if (it != config_file_.other_sections.end()) {
+      for (const std::string& service_id : service_ids) {
+        auto url = it->second.find(service_id + ".endpoint_url");
+        if (url != it->second.end() && !url->second.empty()) {
+          return std::pair{url->second, config_file_.path + " [services " + services->first + "] " + service_id};
+        }
+      }
+    }
+  }
+  if (auto global = Get(profile, "endpoint_url")) {
+    return std::pair{global->first, "profile '" + profile + "' endpoint_url in " + global->second};
+  }
+  return std::nullopt;
+}
+
+bool SharedConfig::IgnoresConfiguredEndpoints(const std::string& profile) const {
+  auto value = Get(profile, "ignore_configured_endpoint_urls");
+  return value && ToLower(value->first) == "true";
 }
 
 std::string SharedConfig::DescribeForSearch(const File& file) {

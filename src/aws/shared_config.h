@@ -5,7 +5,8 @@
 // `[default]`, plus `[sso-session NAME]` sections. For one profile both files are merged key by
 // key, the credentials file winning. Paths: AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE, else
 // ~/.aws/<name>; "~" is $HOME. Full-line comments start with # or ;, and so does an inline comment
-// after whitespace; indented sub-keys under an empty value ("s3 =") are skipped.
+// after whitespace; indented sub-keys under an empty value ("dynamodb =" in a [services NAME]
+// section) are kept as "dynamodb.endpoint_url".
 //
 // Errors name the file and line, never a value (which may be a secret).
 // Thread-safety: immutable after Load(); const methods are safe from any thread.
@@ -16,6 +17,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "aws/credentials.h"
 #include "core/status.h"
@@ -42,6 +44,14 @@ class SharedConfig {
   std::optional<std::pair<std::string, std::string>> Get(const std::string& profile, const std::string& key) const;
   // The [sso-session NAME] section of the config file, or nullptr.
   const Properties* SsoSession(const std::string& name) const;
+
+  // The endpoint the config file sets for a service in `profile`, and where it came from: the
+  // first of `service_ids` ("dynamodb_streams", "dynamodb", "sts", "sso") with an endpoint_url in
+  // the [services NAME] section the profile names, else the profile's own endpoint_url.
+  std::optional<std::pair<std::string, std::string>> ConfiguredEndpoint(const std::string& profile,
+                                                                        const std::vector<std::string>& service_ids) const;
+  // ignore_configured_endpoint_urls = true in the profile.
+  bool IgnoresConfiguredEndpoints(const std::string& profile) const;
 
   // "no profile 'x' in A or B", with a hint for a config-file [x] that lacks "profile ".
   std::string ProfileNotFound(const std::string& profile) const;

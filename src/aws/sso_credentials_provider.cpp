@@ -19,17 +19,9 @@ std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
   return value;
 }
 
-std::string PortalEndpoint(const EnvLookup& env, const std::string& region) {
-  std::string ignore = Env(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("");
-  if (ignore != "true" && ignore != "TRUE" && ignore != "True") {
-    for (const char* variable : {"AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"}) {
-      if (auto value = Env(env, variable)) {
-        std::string endpoint = *value;
-        while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-        return endpoint;
-      }
-    }
-  }
+core::Result<std::string> PortalEndpoint(const CredentialContext& context, const std::string& region) {
+  DDB2PG_ASSIGN_OR_RETURN(std::string configured, StsClient::ConfiguredEndpoint(context, "sso"));
+  if (!configured.empty()) return configured;
   const std::string domain = region.rfind("cn-", 0) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
   return "https://portal.sso." + region + "." + domain;
 }
@@ -75,7 +67,9 @@ core::Result<Credentials> SsoCredentialsProvider::Fetch() {
   }
   const std::string token(access_token);
   if (transport_ == nullptr) return core::Status::Internal(Name() + ": no HTTP transport");
-  const std::string endpoint = PortalEndpoint(context_.env, settings_.sso_region);
+  auto portal = PortalEndpoint(context_, settings_.sso_region);
+  if (!portal.ok()) return portal.status().WithContext(Name());
+  const std::string endpoint = *portal;
   HttpRequest request;
   request.method = "GET";
   request.url = endpoint + "/federation/credentials?account_id=" + UrlEncode(settings_.account_id) +

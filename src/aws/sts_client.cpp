@@ -17,22 +17,36 @@ std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
 
 }  // namespace
 
-core::Result<std::string> StsClient::ResolveEndpoint(const EnvLookup& env, const std::string& region) {
-  std::string ignore = Env(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("");
+core::Result<std::string> StsClient::ConfiguredEndpoint(const CredentialContext& context,
+                                                        const std::string& service_id) {
+  std::string ignore = Env(context.env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("");
   for (char& c : ignore) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ignore != "true") {
-    for (const char* variable : {"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"}) {
-      if (auto value = Env(env, variable)) {
-        std::string endpoint = *value;
-        if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0) {
-          return core::Status::InvalidArgument("endpoint '" + endpoint + "' from " + variable +
-                                               " must be a URL like https://host or http://host:port");
-        }
-        while (endpoint.back() == '/') endpoint.pop_back();
-        return endpoint;
-      }
+  if (ignore == "true" || context.ignore_configured_endpoints) return std::string();
+  std::string variable_suffix = service_id;
+  for (char& c : variable_suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::optional<std::pair<std::string, std::string>> found;
+  for (const std::string& variable : {"AWS_ENDPOINT_URL_" + variable_suffix, std::string("AWS_ENDPOINT_URL")}) {
+    if (auto value = Env(context.env, variable)) {
+      found = std::pair{*value, variable};
+      break;
     }
   }
+  if (!found && context.configured_endpoint) {
+    if (auto value = context.configured_endpoint(service_id)) found = std::pair{*value, "the shared config file"};
+  }
+  if (!found) return std::string();
+  std::string endpoint = found->first;
+  if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0) {
+    return core::Status::InvalidArgument("endpoint '" + endpoint + "' from " + found->second +
+                                         " must be a URL like https://host or http://host:port");
+  }
+  while (endpoint.back() == '/') endpoint.pop_back();
+  return endpoint;
+}
+
+core::Result<std::string> StsClient::ResolveEndpoint(const CredentialContext& context, const std::string& region) {
+  DDB2PG_ASSIGN_OR_RETURN(std::string configured, ConfiguredEndpoint(context, "sts"));
+  if (!configured.empty()) return configured;
   const std::string effective = region.empty() ? "us-east-1" : region;
   const std::string domain = effective.rfind("cn-", 0) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
   return "https://sts." + effective + "." + domain;
@@ -44,7 +58,7 @@ std::string DefaultRoleSessionName(const core::Clock& clock) {
 
 StsClient::StsClient(const CredentialContext& context)
     : context_(context), signing_region_(context.region.empty() ? "us-east-1" : context.region) {
-  auto endpoint = ResolveEndpoint(context.env, context.region);
+  auto endpoint = ResolveEndpoint(context, context.region);
   if (endpoint.ok()) {
     endpoint_ = *endpoint;
   } else {

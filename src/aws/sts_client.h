@@ -3,8 +3,9 @@
 // - AssumeRoleWithWebIdentity: unsigned; the web-identity token is the proof (EKS IRSA);
 // - AssumeRole: signed with SigV4 (service "sts") by the source credentials.
 //
-// Endpoint: AWS_ENDPOINT_URL_STS → AWS_ENDPOINT_URL (both skipped when
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true) → the regional https://sts.REGION.amazonaws.com
+// Endpoint: AWS_ENDPOINT_URL_STS → AWS_ENDPOINT_URL → the config file's [services] sts
+// endpoint_url → the profile's endpoint_url (all skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+// or ignore_configured_endpoint_urls is true) → the regional https://sts.REGION.amazonaws.com
 // (amazonaws.com.cn for cn-*); without a region, us-east-1. HTTPS uses AWS_CA_BUNDLE when set;
 // proxies follow libcurl's HTTPS_PROXY / NO_PROXY handling.
 // Timeouts: 3 s to connect, 10 s per call (kStsConnectTimeout, kStsRequestTimeout).
@@ -39,7 +40,10 @@ class StsClient {
 
   const std::string& endpoint() const { return endpoint_; }
   // The endpoint STS calls go to under `env` for `region`; InvalidArgument for a malformed override.
-  static core::Result<std::string> ResolveEndpoint(const EnvLookup& env, const std::string& region);
+  static core::Result<std::string> ResolveEndpoint(const CredentialContext& context, const std::string& region);
+  // The configured endpoint for `service_id` ("sts", "sso") under the rules above, or "" for the
+  // service's default. Shared with the SSO portal.
+  static core::Result<std::string> ConfiguredEndpoint(const CredentialContext& context, const std::string& service_id);
 
  private:
   core::Result<Credentials> Send(const std::string& action, const std::string& role_arn, std::string body,

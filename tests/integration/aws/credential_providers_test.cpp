@@ -192,15 +192,36 @@ TEST(WebIdentityProvider, EnvironmentTokenFileThroughStsAssumeRoleWithWebIdentit
 TEST(WebIdentityProvider, RegionalStsEndpointByDefault) {
   CredentialTempHome home;
   CredentialEnv env(home);
-  EXPECT_EQ(*aws::StsClient::ResolveEndpoint(env.lookup(), "eu-west-1"), "https://sts.eu-west-1.amazonaws.com");
-  EXPECT_EQ(*aws::StsClient::ResolveEndpoint(env.lookup(), "cn-north-1"), "https://sts.cn-north-1.amazonaws.com.cn");
-  EXPECT_EQ(*aws::StsClient::ResolveEndpoint(env.lookup(), ""), "https://sts.us-east-1.amazonaws.com");
+  auto sts = [&](const std::string& region) {
+    aws::CredentialContext context;
+    context.env = env.lookup();
+    auto endpoint = aws::StsClient::ResolveEndpoint(context, region);
+    return endpoint.ok() ? *endpoint : endpoint.status().ToString();
+  };
+  EXPECT_EQ(sts("eu-west-1"), "https://sts.eu-west-1.amazonaws.com");
+  EXPECT_EQ(sts("cn-north-1"), "https://sts.cn-north-1.amazonaws.com.cn");
+  EXPECT_EQ(sts(""), "https://sts.us-east-1.amazonaws.com");
   env.Set("AWS_ENDPOINT_URL", "http://127.0.0.1:4566/");
-  EXPECT_EQ(*aws::StsClient::ResolveEndpoint(env.lookup(), "eu-west-1"), "http://127.0.0.1:4566");
+  EXPECT_EQ(sts("eu-west-1"), "http://127.0.0.1:4566");
   env.Set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9999");
-  EXPECT_EQ(*aws::StsClient::ResolveEndpoint(env.lookup(), "eu-west-1"), "http://127.0.0.1:9999");
+  EXPECT_EQ(sts("eu-west-1"), "http://127.0.0.1:9999");
   env.Set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
-  EXPECT_EQ(*aws::StsClient::ResolveEndpoint(env.lookup(), "eu-west-1"), "https://sts.eu-west-1.amazonaws.com");
+  EXPECT_EQ(sts("eu-west-1"), "https://sts.eu-west-1.amazonaws.com");
+}
+
+TEST(WebIdentityProvider, StsEndpointFromTheSharedConfigServicesSection) {
+  FakeCredentialEndpoints fake;
+  CredentialTempHome home;
+  const std::string token_file = home.Write("irsa-token", FakeCredentialEndpoints::kWebIdentityToken);
+  home.Write(".aws/config", "[default]\nservices = local\n[services local]\nsts =\n  endpoint_url = " + fake.url() +
+                                "\ndynamodb =\n  endpoint_url = http://127.0.0.1:8000\n");
+  CredentialEnv env(home);
+  env.Set("AWS_REGION", "eu-west-1").Set("AWS_WEB_IDENTITY_TOKEN_FILE", token_file).Set("AWS_ROLE_ARN", kRoleArn);
+  auto resolved = Resolve(env);
+  ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
+  EXPECT_EQ(resolved->credentials.access_key_id, fake.Key("WEBID"));
+  EXPECT_EQ(resolved->dynamodb_endpoint, "http://127.0.0.1:8000");
+  EXPECT_EQ(resolved->streams_endpoint, "http://127.0.0.1:8000");
 }
 
 // --- Profiles: assume role, credential_process, SSO -----------------------------------------------

@@ -498,5 +498,39 @@ TEST(CredentialsEndpoint, RejectsAnEndpointWithoutScheme) {
   EXPECT_THAT(MustFail(settings, EnvWithKeys()), HasSubstr("from the configuration (endpoint)"));
 }
 
+TEST(CredentialsEndpoint, SharedConfigServicesSectionAndProfileEndpointUrl) {
+  TempHome home;
+  home.WriteConfig(
+      "[default]\n"
+      "services = local\n"
+      "endpoint_url = http://127.0.0.1:4566\n"
+      "[services local]\n"
+      "dynamodb =\n"
+      "  endpoint_url = http://127.0.0.1:8000\n"
+      "dynamodb_streams =\n"
+      "  endpoint_url = http://127.0.0.1:8001/\n"
+      "[profile global]\n"
+      "endpoint_url = http://127.0.0.1:4566\n"
+      "[profile ignoring]\n"
+      "endpoint_url = http://127.0.0.1:4566\n"
+      "ignore_configured_endpoint_urls = true\n");
+  FakeEnv env({{"HOME", home.path()}, {"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "s"}});
+  ResolvedAws resolved = MustResolve(WithRegion(), env);
+  EXPECT_EQ(resolved.dynamodb_endpoint, "http://127.0.0.1:8000");
+  EXPECT_EQ(resolved.streams_endpoint, "http://127.0.0.1:8001");
+  // The variables come first.
+  env.Set("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9000");
+  resolved = MustResolve(WithRegion(), env);
+  EXPECT_EQ(resolved.dynamodb_endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(resolved.streams_endpoint, "http://127.0.0.1:9000");
+  env.Set("AWS_ENDPOINT_URL_DYNAMODB", "");
+  env.Set("AWS_PROFILE", "global");
+  resolved = MustResolve(WithRegion(), env);
+  EXPECT_EQ(resolved.dynamodb_endpoint, "http://127.0.0.1:4566");
+  env.Set("AWS_PROFILE", "ignoring");
+  resolved = MustResolve(WithRegion(), env);
+  EXPECT_EQ(resolved.dynamodb_endpoint, "https://dynamodb.eu-west-1.amazonaws.com");
+}
+
 }  // namespace
 }  // namespace ddb2pg::aws
