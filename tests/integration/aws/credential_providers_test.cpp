@@ -561,6 +561,32 @@ TEST(CredentialTransport, HttpProxyIsUsedForStsNoProxyBypassesItAndImdsNeverUses
   ::unsetenv("http_proxy");
 }
 
+TEST(CredentialTransport, HttpsProxyCarriesHttpsCallsThroughConnect) {
+  std::mutex mutex;
+  std::vector<std::string> proxied;
+  TinyHttpServer proxy([&](const TinyRequest& request) {
+    std::lock_guard lock(mutex);
+    proxied.push_back(request.method + " " + request.target);
+    return TinyResponse{403, "text/plain", "tunnels refused by the test proxy", {}};
+  });
+  CredentialTempHome home;
+  const std::string token_file = home.Write("irsa-token", FakeCredentialEndpoints::kWebIdentityToken);
+  ::setenv("HTTPS_PROXY", proxy.url().c_str(), 1);
+  ::unsetenv("NO_PROXY");
+  ::unsetenv("no_proxy");
+  CredentialEnv env(home);
+  env.Set("AWS_REGION", "eu-west-1")
+      .Set("AWS_WEB_IDENTITY_TOKEN_FILE", token_file)
+      .Set("AWS_ROLE_ARN", kRoleArn)
+      .Set("AWS_ENDPOINT_URL_STS", "https://sts.tunnelled.invalid");
+  const std::string message = ErrorOf(Resolve(env));
+  ::unsetenv("HTTPS_PROXY");
+  EXPECT_THAT(message, HasSubstr("web identity"));
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(proxied.size(), 1u);
+  EXPECT_EQ(proxied[0], "CONNECT sts.tunnelled.invalid:443");
+}
+
 TEST(CredentialTransport, CaBundleIsUsedForHttpsCalls) {
   CredentialTempHome home;
   const std::string token_file = home.Write("irsa-token", FakeCredentialEndpoints::kWebIdentityToken);
