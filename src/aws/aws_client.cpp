@@ -73,6 +73,10 @@ std::shared_ptr<const SigV4Signer> AwsClient::SignerFor(const std::shared_ptr<co
         secrets_.push_back(*secret);
       }
     }
+    // A long run rotates credentials every hour or so: keep the recent ones only (a message can
+    // only quote the credentials of a request still in flight).
+    constexpr size_t kKeptSecrets = 8;
+    if (secrets_.size() > kKeptSecrets) secrets_.erase(secrets_.begin(), secrets_.end() - kKeptSecrets);
   }
   return signer_;
 }
