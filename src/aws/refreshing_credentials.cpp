@@ -74,7 +74,8 @@ core::Status RefreshingCredentials::FetchAndStore(const Credentials* only_if_cur
     Schedule(*fetched);
     current_ = std::make_shared<const Credentials>(std::move(fetched).value());
     if (!first) ++refresh_count_;
-    spdlog::log(first ? spdlog::level::debug : spdlog::level::info, "AWS credentials {}: {}{}",
+    // At start-up too: "does it pick up the role?" is the first question of a deployment.
+    spdlog::info("AWS credentials {}: {}{}",
                 first ? "resolved" : "refreshed", current_->Describe(),
                 current_->expiration ? ", expire " + FormatIso8601(*current_->expiration) : std::string());
   }
