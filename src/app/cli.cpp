@@ -18,6 +18,7 @@
 #include "app/logging.h"
 #include "app/preview_command.h"
 #include "app/run_pipelines.h"
+#include "aws/credential_parsing.h"
 #include "app/version.h"
 #include "app/wiring.h"
 #include "config/config.h"
@@ -57,6 +58,17 @@ int CmdValidate(const std::string& path, bool offline, bool verbose) {
   if (offline) return 0;
   int problems = 0;
   for (auto& source : w.sources) {
+    // Which provider supplied the credentials and until when; never the secret or the token.
+    const aws::Credentials& credentials = source.aws.credentials;
+    std::string expiry = "do not expire";
+    if (credentials.expiration) {
+      const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(*credentials.expiration -
+                                                                            std::chrono::system_clock::now());
+      expiry = "expire " + aws::FormatIso8601(*credentials.expiration) + " (in " + std::to_string(minutes.count()) +
+               " min; refreshed ahead in the background)";
+    }
+    std::printf("  source %s: AWS credentials %s, %s; region %s\n", source.config->name.c_str(),
+                credentials.Describe().c_str(), expiry.c_str(), source.aws.region.c_str());
     auto described = source.table->DescribeTable(source.config->table);
     if (!described.ok()) {
       std::printf("  source %s: table %s: %s\n", source.config->name.c_str(), source.config->table.c_str(),

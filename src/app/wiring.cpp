@@ -1,6 +1,10 @@
 #include "app/wiring.h"
 
+#include "aws/refreshing_credentials.h"
+
 #include <cctype>
+#include <mutex>
+#include <optional>
 #include <exception>
 
 namespace ddb2pg::app {
@@ -86,14 +90,29 @@ std::string PostgresConninfo(const config::PostgresConfig& postgres) {
 }
 
 aws::CredentialsSupplier AwsChainCredentials() {
-  return []() -> core::Result<aws::Credentials> {
-    aws::AwsSettings settings;
-    // ResolveAws also resolves a region and endpoints, which are not used here: an explicit
-    // region keeps a profile without one from failing the credentials lookup.
-    settings.region = "us-east-1";
-    auto resolved = aws::ResolveAws(settings);
-    if (!resolved.ok()) return resolved.status();
-    return resolved->credentials;
+  // The chain is resolved once, on the first connection; temporary credentials (a role, IMDS,
+  // SSO …) are then refreshed ahead of expiry in the background, like the DynamoDB clients'.
+  struct Resolved {
+    std::mutex mutex;
+    std::optional<aws::ResolvedAws> aws;
+  };
+  auto state = std::make_shared<Resolved>();
+  return [state]() -> core::Result<aws::Credentials> {
+    std::lock_guard lock(state->mutex);
+    if (!state->aws) {
+      aws::AwsSettings settings;
+      // ResolveAws also resolves a region and endpoints, which are not used here: an explicit
+      // region keeps a profile without one from failing the credentials lookup.
+      settings.region = "us-east-1";
+      auto resolved = aws::ResolveAws(settings);
+      if (!resolved.ok()) return resolved.status();
+      state->aws = std::move(resolved).value();
+    }
+    if (state->aws->credential_source) {
+      auto current = state->aws->credential_source->Current();
+      if (current != nullptr) return *current;
+    }
+    return state->aws->credentials;
   };
 }
 
@@ -179,10 +198,12 @@ core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clie
     if (with_clients) {
       DDB2PG_ASSIGN_OR_RETURN(sw.aws, ResolveSourceAws(source));
       sw.retry_stats = std::make_shared<aws::RetryStats>();
+      aws::CurlTransportOptions transport;
+      transport.ca_file = sw.aws.ca_bundle;  // AWS_CA_BUNDLE
       sw.table = std::make_unique<aws::DynamoDbClient>(sw.aws, aws::RetryPolicy(), core::SystemClock::Instance(),
-                                                       aws::CurlTransportFactory(), sw.retry_stats);
+                                                       aws::CurlTransportFactory(transport), sw.retry_stats);
       sw.streams = std::make_unique<aws::StreamsClient>(sw.aws, aws::RetryPolicy(), core::SystemClock::Instance(),
-                                                        aws::CurlTransportFactory(), sw.retry_stats);
+                                                        aws::CurlTransportFactory(transport), sw.retry_stats);
     }
     wiring->sources.push_back(std::move(sw));
   }

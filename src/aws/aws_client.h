@@ -7,11 +7,18 @@
 // and lends one to each call for its duration; the pool grows to the number of threads calling at
 // once (scan segments, shard readers) and each transport keeps its connection alive.
 //
-// Ownership: the client owns its transports and its signer; `clock` must outlive it. RetryStats
-// is shared (the metrics layer and other clients may hold it).
+// Credentials: each attempt signs with the credential source's current snapshot (a signer is kept
+// per snapshot, so a rotation costs one key derivation). A response ExpiredTokenException,
+// UnrecognizedClientException, InvalidClientTokenId or ExpiredToken makes the client ask the source for new
+// credentials (RefreshingCredentials::RefreshAfterRejection) and send the request once more before
+// the error counts; static credentials cannot be refreshed, so the error stands.
+//
+// Ownership: the client owns its transports and its signers; it shares the credential source;
+// `clock` must outlive it. RetryStats is shared (the metrics layer and other clients may hold it).
 // Thread-safety: every method is safe to call from many threads at once.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -23,6 +30,7 @@
 #include "aws/aws_error.h"
 #include "aws/credentials.h"
 #include "aws/http_transport.h"
+#include "aws/refreshing_credentials.h"
 #include "aws/retry_policy.h"
 #include "aws/sigv4_signer.h"
 #include "core/clock.h"
@@ -39,8 +47,9 @@ TransportFactory CurlTransportFactory(CurlTransportOptions options = {});
 
 struct AwsClientConfig {
   std::string endpoint;  // "https://dynamodb.eu-west-1.amazonaws.com" or "http://127.0.0.1:8000"
-  Credentials credentials;
+  Credentials credentials;  // used when credential_source is null
   std::string region;
+  std::shared_ptr<RefreshingCredentials> credential_source;
 };
 
 class AwsClient {
@@ -63,21 +72,33 @@ class AwsClient {
   const core::Clock& clock() const { return clock_; }
   RetryStats& retry_stats() const { return *stats_; }
   const std::shared_ptr<RetryStats>& shared_retry_stats() const { return stats_; }
-  // The secret key and session token: what error messages must never contain.
-  std::span<const std::string> secrets() const { return secrets_; }
+  // Every secret key and session token signed with so far: what error messages must never contain.
+  std::vector<std::string> secrets() const;
+  // How many requests were sent again after a refresh of refused credentials.
+  uint64_t credential_retries() const { return credential_retries_.load(); }
 
  private:
   class Lease;
   core::Result<std::string> Attempt(AwsOperation operation, std::string_view resource, HttpRequest& request);
+  core::Result<std::string> SendSigned(AwsOperation operation, std::string_view resource, HttpRequest& request,
+                                       const SigV4Signer& signer, std::string* error_type);
   HttpRequest BuildRequest(AwsOperation operation, std::string body) const;
+  // The signer for `credentials` (the current snapshot), made on first use.
+  std::shared_ptr<const SigV4Signer> SignerFor(const std::shared_ptr<const Credentials>& credentials);
 
   std::string url_;
-  SigV4Signer signer_;
+  std::string region_;
+  std::shared_ptr<RefreshingCredentials> credential_source_;
   RetryPolicy retry_;
   const core::Clock& clock_;
   TransportFactory transports_;
   std::shared_ptr<RetryStats> stats_;
-  std::vector<std::string> secrets_;
+  std::atomic<uint64_t> credential_retries_{0};
+
+  mutable std::mutex signer_mutex_;
+  std::shared_ptr<const Credentials> signed_with_;  // guarded by signer_mutex_
+  std::shared_ptr<const SigV4Signer> signer_;       // guarded by signer_mutex_
+  std::vector<std::string> secrets_;                // guarded by signer_mutex_
 
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<HttpTransport>> idle_;  // guarded by pool_mutex_

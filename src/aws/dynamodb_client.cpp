@@ -143,7 +143,7 @@ core::Result<Unprocessed> ParseUnprocessed(std::string_view body, const std::str
 
 DynamoDbClient::DynamoDbClient(const ResolvedAws& aws, RetryPolicy retry, const core::Clock& clock,
                                TransportFactory transports, std::shared_ptr<RetryStats> stats)
-    : client_(AwsClientConfig{aws.dynamodb_endpoint, aws.credentials, aws.region}, std::move(retry), clock,
+    : client_(AwsClientConfig{aws.dynamodb_endpoint, aws.credentials, aws.region, aws.credential_source}, std::move(retry), clock,
               std::move(transports), std::move(stats)) {}
 
 core::Result<TableDescription> DynamoDbClient::DescribeTable(const std::string& table_name) {

@@ -45,6 +45,9 @@ struct CurlTransportOptions {
   bool verify_tls = true;       // peer and host verification, with the system CA bundle
   std::string ca_file;          // optional CA bundle path (libcurl CURLOPT_CAINFO)
   std::string ca_path;          // optional CA directory (CURLOPT_CAPATH)
+  // false: never through a proxy (link-local metadata endpoints); true: libcurl's own handling of
+  // http_proxy / HTTPS_PROXY / NO_PROXY from the environment.
+  bool use_proxy = true;
 };
 
 }  // namespace ddb2pg::aws

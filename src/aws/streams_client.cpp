@@ -48,7 +48,7 @@ std::string_view ShardIteratorTypeName(ShardIteratorType type) {
 
 StreamsClient::StreamsClient(const ResolvedAws& aws, RetryPolicy retry, const core::Clock& clock,
                              TransportFactory transports, std::shared_ptr<RetryStats> stats)
-    : client_(AwsClientConfig{aws.streams_endpoint, aws.credentials, aws.region}, std::move(retry), clock,
+    : client_(AwsClientConfig{aws.streams_endpoint, aws.credentials, aws.region, aws.credential_source}, std::move(retry), clock,
               std::move(transports), std::move(stats)) {}
 
 core::Result<std::vector<StreamSummary>> StreamsClient::ListStreams(const std::string& table_name) {

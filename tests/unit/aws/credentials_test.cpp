@@ -58,7 +58,11 @@ class TempHome {
 
 class FakeEnv {
  public:
-  explicit FakeEnv(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  // Instance metadata is off unless a test sets the variable: these tests run off EC2, and the
+  // providers that need a server are tested in tests/integration/aws/credential_providers_test.cpp.
+  explicit FakeEnv(std::map<std::string, std::string> values) : values_(std::move(values)) {
+    values_.emplace("AWS_EC2_METADATA_DISABLED", "true");
+  }
   EnvLookup lookup() const {
     return [this](const std::string& name) -> std::optional<std::string> {
       auto it = values_.find(name);
@@ -234,7 +238,7 @@ TEST(CredentialsChain, IniCommentsWhitespaceAndNestedKeys) {
 }
 
 TEST(CredentialsChain, DescribeShowsKeyPrefixAndSource) {
-  Credentials credentials{"AKIAIOSFODNN7EXAMPLE", kSecret, "", "environment"};
+  Credentials credentials{"AKIAIOSFODNN7EXAMPLE", kSecret, "", "environment", {}, {}};
   EXPECT_EQ(credentials.Describe(), "AKIA… from environment");
   credentials.session_token = kToken;
   EXPECT_EQ(credentials.Describe(), "AKIA… from environment (temporary)");
@@ -300,14 +304,20 @@ TEST(CredentialsErrors, HalfSetExplicitOrEnvironmentCredentials) {
   EXPECT_THAT(MustFail(WithRegion(), env), HasSubstr("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"));
 }
 
-TEST(CredentialsErrors, UnsupportedProfileKindsAreNamed) {
+TEST(CredentialsErrors, AssumeRoleProfileWithMissingSourceNamesIt) {
   TempHome home;
-  home.WriteConfig("[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = default\n");
+  home.WriteConfig("[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n");
   FakeEnv env({{"HOME", home.path()}, {"AWS_PROFILE", "admin"}});
   const std::string message = MustFail(WithRegion(), env);
   EXPECT_THAT(message, HasSubstr("profile 'admin'"));
-  EXPECT_THAT(message, HasSubstr("role_arn"));
-  EXPECT_THAT(message, HasSubstr("does not support"));
+  EXPECT_THAT(message, HasSubstr("source_profile"));
+  EXPECT_THAT(message, HasSubstr("no profile 'base'"));
+  home.WriteConfig("[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\n");
+  EXPECT_THAT(MustFail(WithRegion(), env), HasSubstr("has role_arn but neither source_profile nor credential_source"));
+  home.WriteConfig("[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\ncredential_source = Ec2\n");
+  EXPECT_THAT(MustFail(WithRegion(), env), HasSubstr("credential_source 'Ec2' is not one of"));
+  home.WriteConfig("[profile admin]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n");
+  EXPECT_THAT(MustFail(WithRegion(), env), HasSubstr("has no [sso-session corp] section"));
 }
 
 TEST(CredentialsErrors, MalformedFileNamesFileAndLine) {
@@ -486,6 +496,40 @@ TEST(CredentialsEndpoint, RejectsAnEndpointWithoutScheme) {
   AwsSettings settings = WithRegion();
   settings.endpoint = "https://";
   EXPECT_THAT(MustFail(settings, EnvWithKeys()), HasSubstr("from the configuration (endpoint)"));
+}
+
+TEST(CredentialsEndpoint, SharedConfigServicesSectionAndProfileEndpointUrl) {
+  TempHome home;
+  home.WriteConfig(
+      "[default]\n"
+      "services = local\n"
+      "endpoint_url = http://127.0.0.1:4566\n"
+      "[services local]\n"
+      "dynamodb =\n"
+      "  endpoint_url = http://127.0.0.1:8000\n"
+      "dynamodb_streams =\n"
+      "  endpoint_url = http://127.0.0.1:8001/\n"
+      "[profile global]\n"
+      "endpoint_url = http://127.0.0.1:4566\n"
+      "[profile ignoring]\n"
+      "endpoint_url = http://127.0.0.1:4566\n"
+      "ignore_configured_endpoint_urls = true\n");
+  FakeEnv env({{"HOME", home.path()}, {"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "s"}});
+  ResolvedAws resolved = MustResolve(WithRegion(), env);
+  EXPECT_EQ(resolved.dynamodb_endpoint, "http://127.0.0.1:8000");
+  EXPECT_EQ(resolved.streams_endpoint, "http://127.0.0.1:8001");
+  // The variables come first.
+  env.Set("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9000");
+  resolved = MustResolve(WithRegion(), env);
+  EXPECT_EQ(resolved.dynamodb_endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(resolved.streams_endpoint, "http://127.0.0.1:9000");
+  env.Set("AWS_ENDPOINT_URL_DYNAMODB", "");
+  env.Set("AWS_PROFILE", "global");
+  resolved = MustResolve(WithRegion(), env);
+  EXPECT_EQ(resolved.dynamodb_endpoint, "http://127.0.0.1:4566");
+  env.Set("AWS_PROFILE", "ignoring");
+  resolved = MustResolve(WithRegion(), env);
+  EXPECT_EQ(resolved.dynamodb_endpoint, "https://dynamodb.eu-west-1.amazonaws.com");
 }
 
 }  // namespace

@@ -271,7 +271,7 @@ TEST(SigV4VectorSuite, AllPublishedVectorsAreOnDisk) {
 
 // --- The requests ddb2pg sends -----------------------------------------------------------------
 
-const Credentials kCredentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", "test"};
+const Credentials kCredentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", "test", {}, {}};
 
 HttpRequest DescribeTableRequest(const std::string& url) {
   HttpRequest request;
