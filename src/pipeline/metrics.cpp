@@ -37,7 +37,7 @@ Metrics::Metrics()
                          .Help("Stream shards being read now").Register(*registry_)),
       shards_finished_(BuildGauge().Name("ddb2pg_shards_finished")
                            .Help("Stream shards closed and fully read").Register(*registry_)),
-      retries_(BuildGauge().Name("ddb2pg_aws_retries_total")
+      retries_(BuildCounter().Name("ddb2pg_aws_retries_total")
                    .Help("AWS calls retried, by error kind").Register(*registry_)),
       rows_written_(BuildCounter().Name("ddb2pg_rows_written_total")
                         .Help("Rows committed to the pipeline's table (upserts and deletes)")
@@ -84,7 +84,10 @@ std::string Metrics::Serialize() const {
         // The retryable causes always show, at 0 too; others once they happened.
         const bool retryable = core::Status(code, "").retryable();
         if (retries > 0 || retryable) {
-          retries_.Add({{"kind", std::string(core::StatusCodeName(code))}}).Set(static_cast<double>(retries));
+          // A counter: it moves by what the clients' counters moved since the last scrape.
+          prometheus::Counter& counter = retries_.Add({{"kind", std::string(core::StatusCodeName(code))}});
+          const double delta = static_cast<double>(retries) - counter.Value();
+          if (delta > 0) counter.Increment(delta);
         }
       }
     }
@@ -106,7 +109,7 @@ prometheus::Gauge& Metrics::SnapshotSegmentsDone(const std::string& source) {
 prometheus::Gauge& Metrics::SnapshotComplete(const std::string& source) { return snapshot_complete_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::ShardsActive(const std::string& source) { return shards_active_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::ShardsFinished(const std::string& source) { return shards_finished_.Add({{"source", source}}); }
-prometheus::Gauge& Metrics::Retries(const std::string& kind) { return retries_.Add({{"kind", kind}}); }
+prometheus::Counter& Metrics::Retries(const std::string& kind) { return retries_.Add({{"kind", kind}}); }
 prometheus::Counter& Metrics::RowsWritten(const std::string& pipeline) { return rows_written_.Add({{"pipeline", pipeline}}); }
 prometheus::Counter& Metrics::DeadLetters(const std::string& pipeline) { return dead_letters_.Add({{"pipeline", pipeline}}); }
 prometheus::Counter& Metrics::RecordsSkipped(const std::string& pipeline) {

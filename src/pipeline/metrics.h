@@ -39,7 +39,7 @@ class Metrics {
   prometheus::Gauge& SnapshotComplete(const std::string& source);
   prometheus::Gauge& ShardsActive(const std::string& source);
   prometheus::Gauge& ShardsFinished(const std::string& source);
-  prometheus::Gauge& Retries(const std::string& kind);  // mirrored from the AWS clients' counters
+  prometheus::Counter& Retries(const std::string& kind);  // mirrored from the AWS clients' counters
 
   // Pipeline / sink side.
   prometheus::Counter& RowsWritten(const std::string& pipeline);
@@ -73,7 +73,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& snapshot_complete_;
   prometheus::Family<prometheus::Gauge>& shards_active_;
   prometheus::Family<prometheus::Gauge>& shards_finished_;
-  prometheus::Family<prometheus::Gauge>& retries_;
+  prometheus::Family<prometheus::Counter>& retries_;
   prometheus::Family<prometheus::Counter>& rows_written_;
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Family<prometheus::Counter>& records_skipped_;
