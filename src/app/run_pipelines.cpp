@@ -193,6 +193,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   runtime_options.lane.batch_max_rows = config.postgres.batch_max_rows;
   runtime_options.lane.batch_max_bytes = config.postgres.batch_max_bytes;
   runtime_options.lane.batch_max_delay = std::chrono::milliseconds(config.postgres.batch_max_delay_ms);
+  runtime_options.lane.fetch_slots = config.runtime.fetch_slots;
   runtime_options.lease_ttl = std::chrono::milliseconds(config.runtime.lease_ttl_ms);
   runtime_options.stall_timeout = std::chrono::milliseconds(config.runtime.stall_ms);
   runtime_options.heartbeat = std::chrono::milliseconds(config.runtime.heartbeat_ms);

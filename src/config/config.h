@@ -84,6 +84,7 @@ struct RuntimeConfig {
   int lease_ttl_ms = 10000;   // a partition lease not renewed this long may be taken by another runner
   int heartbeat_ms = 1000;    // renew, claim and balance this often (at most lease_ttl_ms / 3)
   int stall_ms = 30000;       // records waiting uncommitted this long: /readyz answers 503
+  int fetch_slots = 2;        // source pages a lane's readers hold at once (bounds memory per lane)
 };
 
 struct Config {

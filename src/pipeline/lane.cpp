@@ -16,6 +16,7 @@ Lane::Lane(int index, RecordSource& source, std::unique_ptr<Sink> sink,
       options_(options),
       clock_(clock),
       queue_(options.queue_capacity),
+      fetch_gate_(options.fetch_slots),
       builder_(plans, metrics, source_name) {
   commits_counter_ = &metrics.Commits(source_name);
   commit_latency_ = &metrics.CommitLatency(source_name);
@@ -103,7 +104,7 @@ void Lane::StartReader(Slot& slot) {
   slot.tag = next_tag_++;
   tag_owner_[slot.tag] = slot.lease.id;
   slot.done_read = false;
-  slot.reader = source_.Open(slot.lease, slot.stream_arn, slot.tag, &queue_);
+  slot.reader = source_.Open(slot.lease, slot.stream_arn, slot.tag, &queue_, &fetch_gate_);
 }
 
 void Lane::RemoveSlot(const std::string& id, LaneEvent::Kind kind, const std::string& why) {

@@ -24,6 +24,7 @@
 
 #include "core/bounded_queue.h"
 #include "core/clock.h"
+#include "core/fetch_gate.h"
 #include "pipeline/batch_builder.h"
 #include "pipeline/committer.h"
 #include "pipeline/lease_store.h"
@@ -39,6 +40,9 @@ struct LaneOptions {
   int batch_max_bytes = 16 * 1024 * 1024;
   std::chrono::milliseconds batch_max_delay{100};
   std::chrono::milliseconds reconnect_backoff_max{5000};
+  // Source pages the lane's readers may hold at once (core/fetch_gate.h): bounds memory whatever
+  // the number of partitions; enough to keep the mapper busy.
+  int fetch_slots = 2;  // config runtime.fetch_slots
 };
 
 struct LaneProgress {
@@ -123,6 +127,7 @@ class Lane {
   const LaneOptions options_;
   const core::Clock& clock_;
   core::BoundedQueue<core::Record> queue_;
+  core::FetchGate fetch_gate_;
   BatchBuilder builder_;
   std::atomic<bool> stop_requested_{false};
   std::unique_ptr<Committer> committer_;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/bounded_queue.h"
+#include "core/fetch_gate.h"
 #include "core/record.h"
 #include "core/status.h"
 #include "pipeline/partition.h"
@@ -58,9 +59,11 @@ class RecordSource {
   // nothing re-read that it had committed).
   virtual core::Result<SourceSeed> Seed(const SourceLayout& layout,
                                         const std::optional<std::string>& legacy_position) = 0;
-  // Starts reading `lease` from its position into `out`; every record carries `tag`.
+  // Starts reading `lease` from its position into `out`; every record carries `tag`. Each page is
+  // fetched holding a slot of `gate` (the lane's bound on pages held at once; null: unbounded).
   virtual std::unique_ptr<PartitionReader> Open(const PartitionLease& lease, const std::string& stream_arn,
-                                                uint64_t tag, core::BoundedQueue<core::Record>* out) = 0;
+                                                uint64_t tag, core::BoundedQueue<core::Record>* out,
+                                                core::FetchGate* gate) = 0;
 };
 
 }  // namespace ddb2pg::pipeline

@@ -160,7 +160,8 @@ core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::So
 
 std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipeline::PartitionLease& lease,
                                                                       const std::string& stream_arn, uint64_t tag,
-                                                                      core::BoundedQueue<core::Record>* out) {
+                                                                      core::BoundedQueue<core::Record>* out,
+                                                                      core::FetchGate* gate) {
   std::vector<std::string> key_names;
   std::shared_ptr<const aws::AttributeSelection> decode_only;
   {
@@ -179,6 +180,7 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
     options.decode_only = std::move(decode_only);
     auto reader = std::make_unique<SegmentReader>(std::move(options), lease.position, table_api_, limiter_, clock_,
                                                   out, tag);
+    reader->SetFetchGate(gate);
     reader->Start("scan-" + std::to_string(lease.segment));
     return reader;
   }
@@ -190,6 +192,7 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
   options.get_records_limit = options_.get_records_limit;
   options.decode_only = std::move(decode_only);
   auto reader = std::make_unique<ShardReader>(std::move(options), lease.position, streams_api_, clock_, out, tag);
+  reader->SetFetchGate(gate);
   reader->Start("shard");
   return reader;
 }

@@ -38,7 +38,8 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
                                           const std::optional<std::string>& legacy_position) override;
   std::unique_ptr<pipeline::PartitionReader> Open(const pipeline::PartitionLease& lease,
                                                   const std::string& stream_arn, uint64_t tag,
-                                                  core::BoundedQueue<core::Record>* out) override;
+                                                  core::BoundedQueue<core::Record>* out,
+                                                  core::FetchGate* gate) override;
 
  private:
   SourceOptions options_;

@@ -17,6 +17,7 @@
 
 #include "core/bounded_queue.h"
 #include "core/clock.h"
+#include "core/fetch_gate.h"
 #include "core/record.h"
 #include "pipeline/record_source.h"
 
@@ -28,6 +29,8 @@ class ReaderThread : public pipeline::PartitionReader {
       : out_(out), tag_(tag), clock_(clock) {}
   ~ReaderThread() override { Stop(); }
 
+  // The lane's bound on pages held at once (see core/fetch_gate.h); before Start().
+  void SetFetchGate(core::FetchGate* gate) { gate_ = gate; }
   void Start(std::string thread_name);
   void Stop() override;
   core::Status status() const override;
@@ -42,10 +45,13 @@ class ReaderThread : public pipeline::PartitionReader {
   // Sleeps on the injected clock in short steps; returns early once stopping.
   void SleepUnlessStopping(std::chrono::nanoseconds duration) const;
   const core::Clock& clock() const { return clock_; }
+  // A slot for one page: held from the fetch until its records are queued.
+  core::FetchGate::Slot PageSlot() { return core::FetchGate::Slot(gate_, stopping_); }
 
  private:
   core::BoundedQueue<core::Record>* out_;
   const uint64_t tag_;
+  core::FetchGate* gate_ = nullptr;
   const core::Clock& clock_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> records_{0};

@@ -44,11 +44,14 @@ core::Status SegmentReader::Read() {
     request.exclusive_start_key = std::move(key).value();
   }
   while (!stopping()) {
+    auto slot = PageSlot();
+    if (!slot.held()) break;
     auto page = api_.Scan(request);
     if (!page.ok()) {
       if (RetryLater(page.status())) {
         spdlog::warn("source {}: Scan segment {}: {}; retrying", options_.table, options_.segment,
                      page.status().ToString());
+        slot.Release();
         SleepUnlessStopping(kRetryDelay);
         continue;
       }
@@ -78,6 +81,7 @@ core::Status SegmentReader::Read() {
     }
     if (last_page) return core::Status::Ok();
     request.exclusive_start_key = std::move(page->last_evaluated_key);
+    slot.Release();
     SleepUnlessStopping(limiter_.Reserve(static_cast<int64_t>(count), clock().Monotonic()));
   }
   return core::Status::Cancelled("stopping");

@@ -51,6 +51,8 @@ core::Status ShardReader::Read() {
       }
       iterator = std::move(fresh).value();
     }
+    auto slot = PageSlot();
+    if (!slot.held()) break;
     auto page = api_.GetRecords(iterator, options_.get_records_limit, options_.decode_only.get());
     if (!page.ok()) {
       const core::Status& status = page.status();
@@ -64,6 +66,7 @@ core::Status ShardReader::Read() {
       if (!RetryLater(status)) return status.WithContext("GetRecords " + shard_id);
       spdlog::warn("source {}: GetRecords {}: {}; retrying", options_.table, shard_id, status.ToString());
       iterator.clear();
+      slot.Release();
       SleepUnlessStopping(kRetryDelay);
       continue;
     }
@@ -101,6 +104,7 @@ core::Status ShardReader::Read() {
     }
     iterator = *page->next_shard_iterator;
     // A backlog: read on at once. Otherwise this is the tip: wait.
+    slot.Release();
     if (page->records.size() < kBacklogPageRecords) {
       SleepUnlessStopping(milliseconds(options_.poll_interval_ms));
     }

@@ -292,7 +292,7 @@ class FakeSource final : public RecordSource {
   };
 
   std::unique_ptr<PartitionReader> Open(const PartitionLease& lease, const std::string&, uint64_t tag,
-                                        core::BoundedQueue<core::Record>* out) override {
+                                        core::BoundedQueue<core::Record>* out, core::FetchGate*) override {
     std::lock_guard lock(mutex_);
     ++opens;
     return std::make_unique<Reader>(items_[lease.id], lease, tag, out, slow);

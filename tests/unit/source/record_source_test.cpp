@@ -196,7 +196,7 @@ TEST(SegmentReader, ResumesAfterTheLastKeyWithoutRepeatingAndMarksTheEnd) {
   lease.segment = 0;
   lease.total_segments = 1;
   core::BoundedQueue<core::Record> queue(100);
-  auto reader = source.Open(lease, "", 7, &queue);
+  auto reader = source.Open(lease, "", 7, &queue, nullptr);
   auto first = Collect(queue, EndsDone);
   reader->Stop();
   ASSERT_EQ(first.size(), 20u);
@@ -204,7 +204,7 @@ TEST(SegmentReader, ResumesAfterTheLastKeyWithoutRepeatingAndMarksTheEnd) {
   EXPECT_TRUE(reader->status().ok());
 
   lease.position = first[9].position.offset;  // committed up to the 10th item
-  auto resumed = source.Open(lease, "", 8, &queue);
+  auto resumed = source.Open(lease, "", 8, &queue, nullptr);
   auto rest = Collect(queue, EndsDone);
   resumed->Stop();
   ASSERT_EQ(rest.size(), 10u);
@@ -221,7 +221,7 @@ TEST(ShardReader, ReadsToTheEndThenMarksItDone) {
   DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
   ASSERT_TRUE(source.Describe().ok());
   core::BoundedQueue<core::Record> queue(100);
-  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue, nullptr);
   auto records = Collect(queue, EndsDone);
   reader->Stop();
   ASSERT_EQ(records.size(), 6u);
@@ -241,7 +241,7 @@ TEST(ShardReader, ExpiredIteratorResumesAfterTheLastSequenceNumber) {
   DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
   ASSERT_TRUE(source.Describe().ok());
   core::BoundedQueue<core::Record> queue(100);
-  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue, nullptr);
   auto records = Collect(queue, EndsDone);
   reader->Stop();
   ASSERT_EQ(records.size(), 7u) << "each change once, then the marker";
@@ -261,7 +261,7 @@ TEST(ShardReader, ResumesFromAStoredSequenceNumber) {
   DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
   ASSERT_TRUE(source.Describe().ok());
   core::BoundedQueue<core::Record> queue(100);
-  auto reader = source.Open(ShardLease("s", third), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  auto reader = source.Open(ShardLease("s", third), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue, nullptr);
   auto records = Collect(queue, EndsDone);
   reader->Stop();
   ASSERT_EQ(records.size(), 3u);
@@ -277,7 +277,7 @@ TEST(ShardReader, TrimmedDataEndsTheReaderWithTrimmedData) {
   DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
   ASSERT_TRUE(source.Describe().ok());
   core::BoundedQueue<core::Record> queue(100);
-  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue, nullptr);
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (reader->status().ok() && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -293,7 +293,7 @@ TEST(ShardReader, StopUnblocksAReaderOnAFullQueue) {
   DynamoDbRecordSource source(Options(false), table, streams, core::SystemClock::Instance());
   ASSERT_TRUE(source.Describe().ok());
   core::BoundedQueue<core::Record> queue(3);
-  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue);
+  auto reader = source.Open(ShardLease("s"), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue, nullptr);
   while (queue.size() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   reader->Stop();  // returns: the blocked push gave up
   EXPECT_FALSE(queue.closed()) << "the queue stays open for the lane's other readers";
