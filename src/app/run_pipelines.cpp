@@ -190,8 +190,12 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   pipeline::RuntimeOptions runtime_options;
   runtime_options.lanes = options.lanes > 0 ? options.lanes : config.runtime.lanes;
   if (runtime_options.lanes <= 0) runtime_options.lanes = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  runtime_options.lane.batch_max_rows = config.postgres.batch_max_rows;
-  runtime_options.lane.batch_max_bytes = config.postgres.batch_max_bytes;
+  // The batch and queue budgets are the runner's, shared by its lanes: memory stays the same
+  // whatever the lane count (a lane commits smaller batches, in parallel with the others).
+  const int lanes = runtime_options.lanes;
+  runtime_options.lane.batch_max_rows = std::max(500, config.postgres.batch_max_rows / lanes);
+  runtime_options.lane.batch_max_bytes = std::max(1 << 20, config.postgres.batch_max_bytes / lanes);
+  runtime_options.lane.queue_capacity = std::max<size_t>(128, runtime_options.lane.queue_capacity / lanes);
   runtime_options.lane.batch_max_delay = std::chrono::milliseconds(config.postgres.batch_max_delay_ms);
   runtime_options.lane.fetch_slots = config.runtime.fetch_slots;
   runtime_options.lease_ttl = std::chrono::milliseconds(config.runtime.lease_ttl_ms);
