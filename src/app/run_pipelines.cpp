@@ -78,7 +78,7 @@ SourceStatus SourceStatusOf(const SourceWiring& source, const pipeline::RuntimeP
   s.snapshot_segments = source.config->snapshot.segments;
   s.shards_active = p.shards_active;
   s.shards_finished = p.shards_finished;
-  s.lag_ms = p.last_lag_ms;
+  s.lag_ms = p.behind_ms;  // how long the oldest record read has waited uncommitted (0: caught up)
   s.records_committed = p.records_committed;
   s.rows_committed = p.rows_committed;
   s.dead_letters = p.dead_letters;
@@ -250,7 +250,9 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   std::string listen = options.metrics_listen.empty() ? wiring.config.metrics.listen : options.metrics_listen;
   std::vector<std::string> pipeline_names;
   for (const auto& plan : wiring.plans) pipeline_names.push_back(plan->spec().name);
-  StatusBoard board(wiring.conninfo, pipeline_names);
+  std::vector<std::string> checkpoint_ids;
+  for (const auto& source : wiring.sources) checkpoint_ids.push_back(source.checkpoint_id);
+  StatusBoard board(wiring.conninfo, pipeline_names, checkpoint_ids);
   // Ready while every source commits normally: lanes connected, nothing waiting past the stall
   // timeout (a hung or restarting PostgreSQL turns /readyz to 503; /healthz stays for liveness).
   HttpEndpoint endpoint(metrics, [&runtimes, &metrics] {

@@ -64,8 +64,8 @@ void Number(core::JsonWriter& json, double value, int decimals) {
 
 }  // namespace
 
-StatusBoard::StatusBoard(std::string conninfo, std::vector<std::string> pipelines)
-    : conninfo_(std::move(conninfo)), pipelines_(std::move(pipelines)) {}
+StatusBoard::StatusBoard(std::string conninfo, std::vector<std::string> pipelines, std::vector<std::string> checkpoints)
+    : conninfo_(std::move(conninfo)), pipelines_(std::move(pipelines)), checkpoints_(std::move(checkpoints)) {}
 
 StatusBoard::~StatusBoard() { Stop(); }
 
@@ -212,8 +212,34 @@ std::string StatusBoard::Json() const {
     json.EndObject();
   }
   json.EndArray().EndObject();
-  // Runners and their leases: filled once the partitioned runtime (issue 12) has them.
-  json.Key("runners").BeginArray().EndArray();
+  // Runners sharing the sources, and every partition with its lease (ddb2pg.runners/partitions).
+  json.Key("runners").BeginArray();
+  for (const RunnerView& runner : runners_) {
+    json.BeginObject();
+    json.Key("checkpoint").String(runner.checkpoint);
+    json.Key("runner").String(runner.runner);
+    json.Key("host").String(runner.host);
+    json.Key("pid").String(runner.pid);
+    json.Key("lanes").String(runner.lanes);
+    json.Key("heartbeat_age_s").String(runner.heartbeat_age_s);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("partitions").BeginArray();
+  for (const PartitionView& partition : partitions_) {
+    json.BeginObject();
+    json.Key("checkpoint").String(partition.checkpoint);
+    json.Key("id").String(partition.id);
+    json.Key("kind").String(partition.kind);
+    json.Key("state").String(partition.state);
+    json.Key("owner").String(partition.owner);
+    json.Key("epoch").String(partition.epoch);
+    json.Key("lease").String(partition.lease);
+    json.Key("records").String(partition.records);
+    json.Key("age_s").String(partition.age_s);
+    json.EndObject();
+  }
+  json.EndArray();
   json.EndObject();
   return out;
 }
@@ -271,7 +297,52 @@ void StatusBoard::ReadDeadLetters() {
         error = result.status().message();
       }
     }
+    std::vector<RunnerView> runners;
+    std::vector<PartitionView> partitions;
+    if (connection != nullptr && !checkpoints_.empty()) {
+      const std::string ids = TextArray(checkpoints_);
+      auto found = connection->Query(
+          "SELECT checkpoint_id, runner_id, coalesce(host, ''), coalesce(pid, 0)::text, coalesce(lanes, 0)::text, "
+          "round(EXTRACT(EPOCH FROM now() - heartbeat_at)::numeric, 1)::text FROM ddb2pg.runners "
+          "WHERE checkpoint_id = ANY($1::text[]) ORDER BY started_at LIMIT 100",
+          {ids}, "reading the runners");
+      if (found.ok()) {
+        for (int r = 0; r < PQntuples(found->get()); ++r) {
+          RunnerView view;
+          view.checkpoint = PQgetvalue(found->get(), r, 0);
+          view.runner = PQgetvalue(found->get(), r, 1);
+          view.host = PQgetvalue(found->get(), r, 2);
+          view.pid = PQgetvalue(found->get(), r, 3);
+          view.lanes = PQgetvalue(found->get(), r, 4);
+          view.heartbeat_age_s = PQgetvalue(found->get(), r, 5);
+          runners.push_back(std::move(view));
+        }
+      }
+      auto held = connection->Query(
+          "SELECT checkpoint_id, partition_id, kind, state, coalesce(owner, ''), epoch::text, CASE WHEN owner IS NULL "
+          "THEN '' WHEN lease_expires < now() THEN 'expired' ELSE 'held' END, records::text, "
+          "round(EXTRACT(EPOCH FROM now() - updated_at)::numeric, 1)::text FROM ddb2pg.partitions "
+          "WHERE checkpoint_id = ANY($1::text[]) ORDER BY state DESC, kind DESC, partition_id LIMIT 200",
+          {ids}, "reading the partitions");
+      if (held.ok()) {
+        for (int r = 0; r < PQntuples(held->get()); ++r) {
+          PartitionView view;
+          view.checkpoint = PQgetvalue(held->get(), r, 0);
+          view.id = PQgetvalue(held->get(), r, 1);
+          view.kind = PQgetvalue(held->get(), r, 2);
+          view.state = PQgetvalue(held->get(), r, 3);
+          view.owner = PQgetvalue(held->get(), r, 4);
+          view.epoch = PQgetvalue(held->get(), r, 5);
+          view.lease = PQgetvalue(held->get(), r, 6);
+          view.records = PQgetvalue(held->get(), r, 7);
+          view.age_s = PQgetvalue(held->get(), r, 8);
+          partitions.push_back(std::move(view));
+        }
+      }
+    }
     lock.lock();
+    runners_ = std::move(runners);
+    partitions_ = std::move(partitions);
     if (error.empty()) {
       dead_letters_ = std::move(letters);
       dead_letters_read_ = true;

@@ -50,7 +50,8 @@ class StatusBoard {
  public:
   // `conninfo` reaches the PostgreSQL that holds ddb2pg.dead_letters; `pipelines` are the names
   // whose dead letters are shown. Starts nothing.
-  StatusBoard(std::string conninfo, std::vector<std::string> pipelines);
+  // `checkpoints` are the sources' checkpoint ids whose runners and partitions are shown.
+  StatusBoard(std::string conninfo, std::vector<std::string> pipelines, std::vector<std::string> checkpoints = {});
   ~StatusBoard();
   StatusBoard(const StatusBoard&) = delete;
   StatusBoard& operator=(const StatusBoard&) = delete;
@@ -82,16 +83,25 @@ class StatusBoard {
   struct DeadLetterView {
     std::string id, pipeline, key, operation, reason, item_excerpt, created_at;
   };
+  struct RunnerView {
+    std::string checkpoint, runner, host, pid, lanes, heartbeat_age_s;
+  };
+  struct PartitionView {
+    std::string checkpoint, id, kind, state, owner, epoch, lease, records, age_s;
+  };
 
   void ReadDeadLetters();
 
   const std::string conninfo_;
   const std::vector<std::string> pipelines_;
+  const std::vector<std::string> checkpoints_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
   mutable std::mutex mutex_;
   std::vector<SourceTrack> sources_;
   std::vector<DeadLetterView> dead_letters_;
+  std::vector<RunnerView> runners_;          // read with the dead letters (same connection, same cadence)
+  std::vector<PartitionView> partitions_;
   std::string dead_letters_error_;  // why they cannot be read now ("" when they can)
   bool dead_letters_read_ = false;
 

@@ -47,6 +47,9 @@ std::string_view StatusPageHtml() {
   .dl:first-child { border-top: 0; padding-top: 0; }
   .dl .when { color: var(--muted); font-size: 12px; }
   .dl > div { min-width: 0; }
+  #runners { overflow-x: auto; }
+  .parts { border-collapse: collapse; font-size: 12px; margin-top: 6px; width: 100%; }
+  .parts th, .parts td { text-align: left; padding: 2px 8px 2px 0; border-top: 1px solid var(--line); white-space: nowrap; }
   .dl .pipeline { font-weight: 600; overflow-wrap: anywhere; }
   .dl .reason { color: var(--bad); overflow-wrap: anywhere; }
   .dl .item { grid-column: 2; font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", monospace; color: #3b4452; background: #f2f4f7;
@@ -73,7 +76,7 @@ std::string_view StatusPageHtml() {
     <div class="total"><div class="v" id="rows-total">–</div><div class="k">rows committed</div></div>
     <div class="total"><div class="v" id="rows-rate">–</div><div class="k">rows/s</div></div>
     <div class="total"><div class="v" id="latency">–</div><div class="k">commit latency (last)</div></div>
-    <div class="total"><div class="v" id="lag">–</div><div class="k">lag (last commit)</div></div>
+    <div class="total"><div class="v" id="lag">–</div><div class="k">behind (oldest uncommitted)</div></div>
     <div class="total"><div class="v" id="dead-total">–</div><div class="k">dead letters</div></div>
   </section>
   <section class="card chart" aria-label="rows per second and commit latency">
@@ -85,7 +88,7 @@ std::string_view StatusPageHtml() {
       <h3>Sources</h3>
       <section class="stack" id="sources" aria-label="sources"></section>
       <h3>Runners and leases</h3>
-      <section class="card" id="runners"><span class="empty">one runner (this process); leases appear here once the partitioned runtime hands them out</span></section>
+      <section class="card" id="runners"><span class="empty">reading…</span></section>
     </div>
     <div>
       <h3>Latest dead letters</h3>
@@ -136,7 +139,7 @@ function sourceCard(s) {
     ['snapshot', snap.complete ? 'complete' : num(snap.items_per_s) + ' items/s, ETA ' + dur(snap.eta_s)],
     ['Scan segments', snap.segments_done + ' of ' + snap.segments + ' done'],
     ['shards', s.shards.active + ' active, ' + s.shards.finished + ' finished'],
-    ['lag', s.lag_ms === null ? '–' : dur(s.lag_ms / 1000)],
+    ["behind", s.lag_ms === null ? "–" : dur(s.lag_ms / 1000)],
     ['rows/s', num(s.rows_per_s)],
     ['commit latency (last)', ms(s.commit_latency_ms)],
     ['records committed', num(s.records_committed)],
@@ -214,6 +217,26 @@ function deadLetters(d) {
   }
 }
 
+function runners(st) {
+  const box = $('runners');
+  box.replaceChildren();
+  const rs = st.runners || [], ps = st.partitions || [];
+  if (!rs.length && !ps.length) { box.append(el('span', 'empty', 'none yet')); return; }
+  for (const r of rs) {
+    box.append(el('div', 'when', r.runner + ' · ' + r.host + ' pid ' + r.pid + ' · ' + r.lanes + ' lanes · heartbeat ' + r.heartbeat_age_s + ' s ago'));
+  }
+  const table = el('table', 'parts');
+  const head = el('tr');
+  for (const h of ['partition', 'kind', 'state', 'lease', 'epoch', 'records', 'age (s)', 'owner']) head.append(el('th', null, h));
+  table.append(head);
+  for (const p of ps) {
+    const tr = el('tr');
+    for (const v of [p.id, p.kind, p.state, p.lease, p.epoch, p.records, p.age_s, p.owner]) tr.append(el('td', null, v));
+    table.append(tr);
+  }
+  box.append(table);
+}
+
 let failures = 0;
 async function refresh() {
   try {
@@ -238,6 +261,7 @@ async function refresh() {
     $('sources').replaceChildren(...st.sources.map(sourceCard));
     drawChart(st.sources);
     deadLetters(st.dead_letters);
+    runners(st);
   } catch (e) {
     failures++;
     $('conn').textContent = 'no answer from ddb2pg (' + e.message + ')'; $('conn').className = 'meta bad';
