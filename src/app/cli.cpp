@@ -154,7 +154,8 @@ int CmdStatus(const std::string& path, bool verbose) {
     auto partitions = db.Query(
         "SELECT partition_id, kind, state, COALESCE(owner, ''), epoch, records, "
         "CASE WHEN owner IS NULL THEN '' WHEN lease_expires < now() THEN 'expired' ELSE 'held' END, "
-        "round(EXTRACT(EPOCH FROM now() - updated_at)::numeric, 1)::text, COALESCE(parent, '') "
+        "round(EXTRACT(EPOCH FROM now() - updated_at)::numeric, 1)::text, COALESCE(parent, ''), "
+        "CASE WHEN owner IS NULL THEN '' ELSE COALESCE(lane::text, '') END "
         "FROM ddb2pg.partitions WHERE checkpoint_id = $1 ORDER BY kind DESC, partition_id",
         {source.checkpoint_id}, "reading partitions");
     if (!partitions.ok()) {
@@ -195,12 +196,13 @@ int CmdStatus(const std::string& path, bool verbose) {
       }
     }
     std::printf("  partitions:\n    %-34s %-8s %-8s %-8s %6s %10s %9s  %s\n", "id", "kind", "state", "lease", "epoch",
-                "records", "age (s)", "owner");
+                "records", "age (s)", "owner / lane");
     for (int i = 0; i < n; ++i) {
-      std::printf("    %-34s %-8s %-8s %-8s %6s %10s %9s  %s\n", cell(*partitions, i, 0).c_str(),
+      const std::string lane = cell(*partitions, i, 9);
+      std::printf("    %-34s %-8s %-8s %-8s %6s %10s %9s  %s%s\n", cell(*partitions, i, 0).c_str(),
                   cell(*partitions, i, 1).c_str(), cell(*partitions, i, 2).c_str(), cell(*partitions, i, 6).c_str(),
                   cell(*partitions, i, 4).c_str(), cell(*partitions, i, 5).c_str(), cell(*partitions, i, 7).c_str(),
-                  cell(*partitions, i, 3).c_str());
+                  cell(*partitions, i, 3).c_str(), lane.empty() || lane == "-" ? "" : (" / lane " + lane).c_str());
     }
     for (const auto* plan : source.plans) {
       const std::string name = plan->spec().name;

@@ -237,6 +237,7 @@ std::string StatusBoard::Json() const {
     json.Key("lease").String(partition.lease);
     json.Key("records").String(partition.records);
     json.Key("age_s").String(partition.age_s);
+    json.Key("lane").String(partition.lane);
     json.EndObject();
   }
   json.EndArray();
@@ -321,8 +322,8 @@ void StatusBoard::ReadDeadLetters() {
       auto held = connection->Query(
           "SELECT checkpoint_id, partition_id, kind, state, coalesce(owner, ''), epoch::text, CASE WHEN owner IS NULL "
           "THEN '' WHEN lease_expires < now() THEN 'expired' ELSE 'held' END, records::text, "
-          "round(EXTRACT(EPOCH FROM now() - updated_at)::numeric, 1)::text FROM ddb2pg.partitions "
-          "WHERE checkpoint_id = ANY($1::text[]) ORDER BY state DESC, kind DESC, partition_id LIMIT 200",
+          "round(EXTRACT(EPOCH FROM now() - updated_at)::numeric, 1)::text, CASE WHEN owner IS NULL THEN '' ELSE "
+          "COALESCE(lane::text, '') END FROM ddb2pg.partitions WHERE checkpoint_id = ANY($1::text[]) ORDER BY state DESC, kind DESC, partition_id LIMIT 200",
           {ids}, "reading the partitions");
       if (held.ok()) {
         for (int r = 0; r < PQntuples(held->get()); ++r) {
@@ -336,6 +337,7 @@ void StatusBoard::ReadDeadLetters() {
           view.lease = PQgetvalue(held->get(), r, 6);
           view.records = PQgetvalue(held->get(), r, 7);
           view.age_s = PQgetvalue(held->get(), r, 8);
+          view.lane = PQgetvalue(held->get(), r, 9);
           partitions.push_back(std::move(view));
         }
       }

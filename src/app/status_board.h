@@ -87,7 +87,7 @@ class StatusBoard {
     std::string checkpoint, runner, host, pid, lanes, heartbeat_age_s;
   };
   struct PartitionView {
-    std::string checkpoint, id, kind, state, owner, epoch, lease, records, age_s;
+    std::string checkpoint, id, kind, state, owner, epoch, lease, records, age_s, lane;
   };
 
   void ReadDeadLetters();

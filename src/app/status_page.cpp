@@ -227,11 +227,11 @@ function runners(st) {
   }
   const table = el('table', 'parts');
   const head = el('tr');
-  for (const h of ['partition', 'kind', 'state', 'lease', 'epoch', 'records', 'age (s)', 'owner']) head.append(el('th', null, h));
+  for (const h of ['partition', 'kind', 'state', 'lease', 'epoch', 'records', 'age (s)', 'owner', 'lane']) head.append(el('th', null, h));
   table.append(head);
   for (const p of ps) {
     const tr = el('tr');
-    for (const v of [p.id, p.kind, p.state, p.lease, p.epoch, p.records, p.age_s, p.owner]) tr.append(el('td', null, v));
+    for (const v of [p.id, p.kind, p.state, p.lease, p.epoch, p.records, p.age_s, p.owner, p.lane]) tr.append(el('td', null, v));
     table.append(tr);
   }
   box.append(table);

@@ -73,6 +73,7 @@ core::Status LeaseManager::Tick(const std::string& stream_arn) {
   const int mine = static_cast<int>(held_.size()) - static_cast<int>(releasing_.size());
   if (mine < share) {
     DDB2PG_ASSIGN_OR_RETURN(auto claimed, store_.Claim(share - mine));
+    std::vector<std::pair<HeldLease, int>> lanes;
     for (auto& lease : claimed) {
       prepare_(lease);
       Lane* lane = *std::min_element(lanes_.begin(), lanes_.end(), [&](Lane* a, Lane* b) {
@@ -84,11 +85,14 @@ core::Status LeaseManager::Tick(const std::string& stream_arn) {
         return load(a) < load(b);
       });
       held_[lease.id] = {lease.epoch, lane};
+      lanes.push_back({{lease.id, lease.epoch}, lane->index()});
       metrics_.LeaseEvents("claimed").Increment();
       spdlog::info("source {}: claimed partition {} (epoch {}) for lane {}", source_name_, lease.id, lease.epoch,
                    lane->index());
       lane->Assign(std::move(lease), stream_arn);
     }
+    core::Status noted = store_.NoteLanes(lanes);  // for status only: a failure costs nothing else
+    if (!noted.ok()) spdlog::debug("noting lanes: {}", noted.ToString());
   } else if (mine > share && counts_.live_runners > 1) {
     // Above the fair share: give the surplus back at batch boundaries, newest claims last.
     int surplus = mine - share;

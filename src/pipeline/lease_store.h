@@ -68,6 +68,8 @@ class LeaseStore {
   virtual core::Result<std::vector<HeldLease>> Renew() = 0;
   virtual core::Result<LeaseCounts> Counts() = 0;
   virtual core::Result<std::vector<PartitionLease>> Claim(int max) = 0;
+  // Records which of this runner's lanes reads a held partition (for status; best effort).
+  virtual core::Status NoteLanes(const std::vector<std::pair<HeldLease, int>>& lanes) = 0;
   // Gives leases up (owner = NULL) if still held at that epoch; `why` goes to the lease history.
   virtual core::Status Release(const std::vector<HeldLease>& leases, const std::string& why) = 0;
   // Adds shards not stored yet (pending, from TRIM_HORIZON); forgets done shards no longer listed.

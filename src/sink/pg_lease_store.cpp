@@ -249,6 +249,24 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
   return leases;
 }
 
+core::Status PgLeaseStore::NoteLanes(const std::vector<std::pair<pipeline::HeldLease, int>>& lanes) {
+  if (lanes.empty()) return core::Status::Ok();
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  std::vector<std::string> ids, epochs, numbers;
+  for (const auto& [lease, lane] : lanes) {
+    ids.push_back(lease.id);
+    epochs.push_back(std::to_string(lease.epoch));
+    numbers.push_back(std::to_string(lane));
+  }
+  return db
+      ->Query("UPDATE ddb2pg.partitions p SET lane = n.lane FROM unnest($3::text[], $4::bigint[], $5::int[]) AS "
+              "n(id, epoch, lane) WHERE p.checkpoint_id = $1 AND p.partition_id = n.id AND p.owner = $2 AND "
+              "p.epoch = n.epoch",
+              {options_.checkpoint_id, me_.runner_id, TextArray(ids), TextArray(epochs), TextArray(numbers)},
+              "noting lanes")
+      .status();
+}
+
 core::Status PgLeaseStore::Release(const std::vector<pipeline::HeldLease>& leases, const std::string& why) {
   if (leases.empty()) return core::Status::Ok();
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
@@ -263,12 +281,7 @@ core::Status PgLeaseStore::Release(const std::vector<pipeline::HeldLease>& lease
               "AND p.owner = $2 AND p.epoch = r.epoch RETURNING p.partition_id, p.epoch) "
               "INSERT INTO ddb2pg.lease_events (checkpoint_id, partition_id, runner_id, epoch, event) SELECT $1, "
               "partition_id, $2, epoch, $5 FROM u",
-              {options_.checkpoint_id, me_.runner_id, TextArray(ids), "{" + [&] {
-                 std::string joined;
-                 for (size_t i = 0; i < epochs.size(); ++i) joined += (i ? "," : "") + epochs[i];
-                 return joined;
-               }() + "}",
-               why},
+              {options_.checkpoint_id, me_.runner_id, TextArray(ids), TextArray(epochs), why},
               "releasing partitions")
       .status();
 }

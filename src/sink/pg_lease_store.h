@@ -34,6 +34,7 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Result<std::vector<pipeline::HeldLease>> Renew() override;
   core::Result<pipeline::LeaseCounts> Counts() override;
   core::Result<std::vector<pipeline::PartitionLease>> Claim(int max) override;
+  core::Status NoteLanes(const std::vector<std::pair<pipeline::HeldLease, int>>& lanes) override;
   core::Status Release(const std::vector<pipeline::HeldLease>& leases, const std::string& why) override;
   core::Status SyncShards(const std::vector<pipeline::ShardInfo>& listed) override;
   core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override;

@@ -42,6 +42,7 @@ std::vector<std::string> SystemTables::CreateStatements() {
       "    state TEXT NOT NULL DEFAULT 'pending',  -- pending | done\n"
       "    position TEXT,                   -- segment: last key read; shard: last sequence number\n"
       "    owner TEXT,                      -- the runner holding the lease\n"
+      "    lane INT,                        -- the owner's lane reading it\n"
       "    epoch BIGINT NOT NULL DEFAULT 0, -- bumped by every claim; fences commits\n"
       "    lease_expires TIMESTAMPTZ,       -- PostgreSQL's clock\n"
       "    records BIGINT NOT NULL DEFAULT 0,\n"
@@ -49,6 +50,7 @@ std::vector<std::string> SystemTables::CreateStatements() {
       "    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
       "    PRIMARY KEY (checkpoint_id, partition_id)\n"
       ");",
+      "ALTER TABLE ddb2pg.partitions ADD COLUMN IF NOT EXISTS lane INT;",
       "CREATE TABLE IF NOT EXISTS ddb2pg.runners (\n"
       "    checkpoint_id TEXT NOT NULL,\n"
       "    runner_id TEXT NOT NULL,\n"
@@ -78,7 +80,9 @@ core::Status SystemTables::Ensure(PgConnection& connection) {
       "SELECT to_regclass('ddb2pg.checkpoints') IS NOT NULL AND to_regclass('ddb2pg.dead_letters') IS NOT NULL "
       "AND to_regclass('ddb2pg.partitions') IS NOT NULL AND to_regclass('ddb2pg.runners') IS NOT NULL "
       "AND to_regclass('ddb2pg.lease_events') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
-      "WHERE table_schema = 'ddb2pg' AND table_name = 'checkpoints' AND column_name = 'segments')",
+      "WHERE table_schema = 'ddb2pg' AND table_name = 'checkpoints' AND column_name = 'segments') "
+      "AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'ddb2pg' AND table_name = "
+      "'partitions' AND column_name = 'lane')",
       {}, "checking ddb2pg's tables");
   if (!present.ok()) return present.status();
   if (std::string_view(PQgetvalue(present->get(), 0, 0)) == "t") return core::Status::Ok();

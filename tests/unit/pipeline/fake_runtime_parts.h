@@ -112,6 +112,7 @@ class FakeStore final : public LeaseStore {
     }
     return out;
   }
+  core::Status NoteLanes(const std::vector<std::pair<HeldLease, int>>&) override { return core::Status::Ok(); }
   core::Status Release(const std::vector<HeldLease>& leases, const std::string&) override {
     std::lock_guard lock(mutex);
     for (const auto& lease : leases) {
