@@ -301,6 +301,8 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     if (!stopping && (StopSignalled() || timed_out || external)) {
       stopping = true;
       spdlog::info("stopping: committing what was read");
+      aws::StopAllRetries();  // an AWS call retrying through an outage gives up now,
+      core::SystemClock::StopSleeping();  // and no backoff or poll sleeps on
       for (auto& runtime : runtimes) runtime->RequestStop();
     }
     {

@@ -1,5 +1,7 @@
 #include "aws/retry_policy.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <cstdio>
 #include <random>
@@ -70,6 +72,14 @@ std::chrono::nanoseconds RetryPolicy::Backoff(int retry) const {
   return std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(ceiling.count()) * fraction));
 }
 
+namespace {
+std::atomic<bool> g_retries_stopped{false};
+}  // namespace
+
+void StopAllRetries() { g_retries_stopped = true; }
+void AllowRetries() { g_retries_stopped = false; }
+bool RetriesStopped() { return g_retries_stopped.load(); }
+
 RetryLoop::RetryLoop(const RetryPolicy& policy, AwsOperation operation, const core::Clock& clock,
                      RetryStats& stats)
     : policy_(policy),
@@ -81,6 +91,7 @@ RetryLoop::RetryLoop(const RetryPolicy& policy, AwsOperation operation, const co
 
 core::Status RetryLoop::OnFailure(const core::Status& failure) {
   if (failure.ok() || !failure.retryable()) return failure;
+  if (RetriesStopped()) return core::Status::Cancelled(failure.message() + " (not retried: stopping)");
 
   const auto now = clock_.Monotonic();
   const auto sleep = policy_.Backoff(attempts_in_round_);
@@ -100,7 +111,8 @@ core::Status RetryLoop::OnFailure(const core::Status& failure) {
     return {core::StatusCode::kDeadlineExceeded, std::move(message)};
   }
   stats_.RecordRetry(operation_, failure.code());
-  clock_.SleepFor(sleep);
+  clock_.SleepFor(sleep);  // SystemClock::StopSleeping ends it early at shutdown
+  if (RetriesStopped()) return core::Status::Cancelled(failure.message() + " (not retried: stopping)");
   ++attempts_;
   ++attempts_in_round_;
   return core::Status::Ok();

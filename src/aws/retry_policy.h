@@ -116,6 +116,14 @@ class RetryLoop {
   int attempts_in_round_ = 1;
 };
 
+// Process-wide: once called (a stop was requested: SIGTERM), every RetryLoop gives up at once —
+// a failure is returned as kCancelled instead of being retried (with core::SystemClock::
+// StopSleeping, a backoff in progress ends too) — so a shutdown during an AWS outage takes
+// seconds, not the 60 s retry deadline.
+void StopAllRetries();
+void AllowRetries();  // undoes StopAllRetries (tests)
+bool RetriesStopped();
+
 // Runs `attempt` under a RetryLoop until it succeeds or the loop says stop.
 template <typename T>
 core::Result<T> RunWithRetries(const RetryPolicy& policy, AwsOperation operation, const core::Clock& clock,

@@ -1,5 +1,8 @@
 #include "core/clock.h"
 
+#include <condition_variable>
+#include <mutex>
+
 #include <thread>
 
 namespace ddb2pg::core {
@@ -13,6 +16,28 @@ std::chrono::system_clock::time_point SystemClock::Now() const { return std::chr
 
 std::chrono::steady_clock::time_point SystemClock::Monotonic() const { return std::chrono::steady_clock::now(); }
 
-void SystemClock::SleepFor(std::chrono::nanoseconds duration) const { std::this_thread::sleep_for(duration); }
+namespace {
+std::mutex g_sleep_mutex;
+std::condition_variable g_sleep_wake;
+bool g_sleep_stopped = false;
+}  // namespace
+
+void SystemClock::SleepFor(std::chrono::nanoseconds duration) const {
+  std::unique_lock lock(g_sleep_mutex);
+  g_sleep_wake.wait_for(lock, duration, [] { return g_sleep_stopped; });
+}
+
+void SystemClock::StopSleeping() {
+  {
+    std::lock_guard lock(g_sleep_mutex);
+    g_sleep_stopped = true;
+  }
+  g_sleep_wake.notify_all();
+}
+
+void SystemClock::AllowSleeping() {
+  std::lock_guard lock(g_sleep_mutex);
+  g_sleep_stopped = false;
+}
 
 }  // namespace ddb2pg::core

@@ -22,7 +22,13 @@ class SystemClock final : public Clock {
   static const SystemClock& Instance();
   std::chrono::system_clock::time_point Now() const override;
   std::chrono::steady_clock::time_point Monotonic() const override;
+  // Sleeps, unless StopSleeping() was called: then it returns at once (also mid-sleep).
   void SleepFor(std::chrono::nanoseconds duration) const override;
+
+  // Process-wide, for shutdown (SIGTERM): every sleep in progress or to come returns at once, so
+  // backoffs and polls end promptly; callers check their own stop flags after waking.
+  static void StopSleeping();
+  static void AllowSleeping();  // undoes StopSleeping (tests)
 };
 
 // Milliseconds since the Unix epoch.

@@ -452,3 +452,32 @@ TEST(StreamsClientRetry, ThrottledGetRecordsIsRetriedButExpiredIteratorIsNot) {
 
 }  // namespace
 }  // namespace ddb2pg::aws
+
+namespace ddb2pg::aws {
+namespace {
+
+// SIGTERM during an outage: a retryable failure is no longer retried, and a real sleep ends early.
+TEST(RetryLoop, AfterStopAllRetriesAFailureIsCancelledAndSleepsEndAtOnce) {
+  testing::FakeClock clock;
+  RetryStats stats;
+  RetryPolicy policy;
+  RetryLoop loop(policy, AwsOperation::kScan, clock, stats);
+  EXPECT_TRUE(loop.OnFailure(core::Status::Unavailable("Scan t: 503")).ok()) << "retried while running";
+  StopAllRetries();
+  const core::Status status = loop.OnFailure(core::Status::Unavailable("Scan t: 503"));
+  EXPECT_EQ(status.code(), core::StatusCode::kCancelled);
+  EXPECT_NE(status.message().find("not retried: stopping"), std::string::npos) << status.message();
+  AllowRetries();
+
+  std::thread waker([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    core::SystemClock::StopSleeping();
+  });
+  // Returns once woken; if StopSleeping did not end it, ctest's timeout would.
+  core::SystemClock::Instance().SleepFor(std::chrono::hours(1));
+  waker.join();
+  core::SystemClock::AllowSleeping();
+}
+
+}  // namespace
+}  // namespace ddb2pg::aws
