@@ -40,4 +40,11 @@ core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body,
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body,
                                                        const AttributeSelection* decode_only = nullptr);
 
+// {"StreamDescription":{"StreamArn","StreamLabel","StreamStatus","StreamViewType","TableName",
+//  "Shards":[{"ShardId","ParentShardId","SequenceNumberRange":{...}}],"LastEvaluatedShardId"}}
+// → StreamDescription. Errors (kInternal: the service broke its contract) start with `context`:
+// a body that is not a JSON object, no StreamDescription object, a shard without ShardId.
+// Missing string fields are empty; shard entries that are not objects are skipped.
+core::Result<StreamDescription> ParseDescribeStreamResponse(std::string_view body, const std::string& context);
+
 }  // namespace ddb2pg::aws
