@@ -1,5 +1,6 @@
 #include "aws/attribute_codec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <tuple>
@@ -238,6 +239,28 @@ class Decoder {
   SizeHints hints_;
 };
 
+// A name that occurs twice in `map`, or null. JSON allows repeated object keys but DynamoDB never
+// sends them, and a map holding one twice is ambiguous (lookups see the first, encoding writes both).
+// Pairwise for the usual small maps (names rarely share a length, so most pairs cost one compare).
+const std::string* RepeatedName(const Value::Map& map) {
+  if (map.size() <= 32) {
+    for (size_t i = 1; i < map.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (map[i].first == map[j].first) return &map[i].first;
+      }
+    }
+    return nullptr;
+  }
+  std::vector<const std::string*> names;
+  names.reserve(map.size());
+  for (const auto& entry : map) names.push_back(&entry.first);
+  std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  for (size_t i = 1; i < names.size(); ++i) {
+    if (*names[i] == *names[i - 1]) return names[i];
+  }
+  return nullptr;
+}
+
 bool Decoder::DecodeMap(ondemand::object& json, const AttributePath& path, int depth, Value& out,
                         const AttributeSelection* only) {
   if (depth >= kMaxAttributeDepth) return TooDeep(path);
@@ -253,6 +276,9 @@ bool Decoder::DecodeMap(ondemand::object& json, const AttributePath& path, int d
     // Decoded in place: `map` is this frame's own, so the entry stays put while children decode.
     auto& entry = map.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple());
     if (!DecodeValue(field.value(), path.Field(entry.first), depth + 1, entry.second)) return false;
+  }
+  if (const std::string* repeated = RepeatedName(map)) {
+    return Fail(PathError(path, "attribute name \"" + *repeated + "\" appears twice"));
   }
   hints_.Set(path.name, map.size());
   out = Value::MakeMap(std::move(map));
