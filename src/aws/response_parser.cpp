@@ -238,6 +238,8 @@ Status ParseStreamData(ondemand::object data, const AttributePath& path, const A
       has_keys = true;
     } else if (key == "SequenceNumber") {
       DDB2PG_RETURN_IF_ERROR(ReadStringField(value, path.Field("SequenceNumber"), &record->sequence_number));
+      // An empty one would become a position that resumes nowhere (found by fuzzing).
+      if (record->sequence_number.empty()) return PathError(path.Field("SequenceNumber"), "is empty");
       has_sequence_number = true;
     } else if (key == "ApproximateCreationDateTime") {
       double seconds = 0;

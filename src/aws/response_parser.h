@@ -34,7 +34,7 @@ core::Result<ScanPage> ParseScanResponse(std::string& body, const AttributeSelec
 //  "NextShardIterator":"..."} → GetRecordsResult. ApproximateCreationDateTime is epoch seconds
 // (possibly fractional or in exponent form) and becomes milliseconds. A NextShardIterator that is
 // absent or null gives nullopt (the shard is closed and fully read). eventName must be INSERT,
-// MODIFY or REMOVE; Keys and SequenceNumber are required.
+// MODIFY or REMOVE; Keys and a non-empty SequenceNumber are required.
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body,
                                                        const AttributeSelection* decode_only = nullptr);
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body,
