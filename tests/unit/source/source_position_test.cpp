@@ -58,7 +58,7 @@ TEST(SourcePosition, RejectsForeignAndUnknownVersions) {
 // a checkpoint that Parse() then refused, which would stop the next start.
 TEST(SourcePosition, FoldRejectsTextThatIsNotUtf8) {
   SourcePosition position;
-  EXPECT_FALSE(position.Fold({"shardId-1", "00\xff12", false}).ok());
+  EXPECT_FALSE(position.Fold({"shardId-1", "00\xff" "12", false}).ok());
   EXPECT_FALSE(position.Fold({"shard\xc3(", "0012", false}).ok());
   EXPECT_FALSE(position.Fold({"stream", "arn:\xc3(", false}).ok());
   ASSERT_TRUE(position.Fold({"shardId-1", "0012", false}).ok());
