@@ -241,13 +241,26 @@ class Decoder {
 
 // A name that occurs twice in `map`, or null. JSON allows repeated object keys but DynamoDB never
 // sends them, and a map holding one twice is ambiguous (lookups see the first, encoding writes both).
-// Pairwise for the usual small maps (names rarely share a length, so most pairs cost one compare).
+// Cheap for the usual maps: a 256-bit filter on (length, first and last byte) sends a name to the
+// full comparison only when an earlier name shares its filter bit.
 const std::string* RepeatedName(const Value::Map& map) {
-  if (map.size() <= 32) {
-    for (size_t i = 1; i < map.size(); ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if (map[i].first == map[j].first) return &map[i].first;
+  if (map.size() < 2) return nullptr;
+  if (map.size() <= 64) {
+    uint64_t seen[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < map.size(); ++i) {
+      const std::string& name = map[i].first;
+      const unsigned bit_index =
+          name.empty() ? 0u
+                       : (static_cast<unsigned char>(name.front()) * 7u + static_cast<unsigned char>(name.back()) * 31u +
+                          static_cast<unsigned>(name.size())) & 255u;
+      uint64_t& word = seen[bit_index >> 6];
+      const uint64_t bit = uint64_t{1} << (bit_index & 63u);
+      if ((word & bit) != 0) {
+        for (size_t j = 0; j < i; ++j) {
+          if (map[j].first == name) return &name;
+        }
       }
+      word |= bit;
     }
     return nullptr;
   }
