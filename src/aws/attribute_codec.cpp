@@ -1,5 +1,6 @@
 #include "aws/attribute_codec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <tuple>
@@ -238,6 +239,41 @@ class Decoder {
   SizeHints hints_;
 };
 
+// A name that occurs twice in `map`, or null. JSON allows repeated object keys but DynamoDB never
+// sends them, and a map holding one twice is ambiguous (lookups see the first, encoding writes both).
+// Cheap for the usual maps: a 256-bit filter on (length, first and last byte) sends a name to the
+// full comparison only when an earlier name shares its filter bit.
+const std::string* RepeatedName(const Value::Map& map) {
+  if (map.size() < 2) return nullptr;
+  if (map.size() <= 64) {
+    uint64_t seen[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < map.size(); ++i) {
+      const std::string& name = map[i].first;
+      const unsigned bit_index =
+          name.empty() ? 0u
+                       : (static_cast<unsigned char>(name.front()) * 7u + static_cast<unsigned char>(name.back()) * 31u +
+                          static_cast<unsigned>(name.size())) & 255u;
+      uint64_t& word = seen[bit_index >> 6];
+      const uint64_t bit = uint64_t{1} << (bit_index & 63u);
+      if ((word & bit) != 0) {
+        for (size_t j = 0; j < i; ++j) {
+          if (map[j].first == name) return &name;
+        }
+      }
+      word |= bit;
+    }
+    return nullptr;
+  }
+  std::vector<const std::string*> names;
+  names.reserve(map.size());
+  for (const auto& entry : map) names.push_back(&entry.first);
+  std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  for (size_t i = 1; i < names.size(); ++i) {
+    if (*names[i] == *names[i - 1]) return names[i];
+  }
+  return nullptr;
+}
+
 bool Decoder::DecodeMap(ondemand::object& json, const AttributePath& path, int depth, Value& out,
                         const AttributeSelection* only) {
   if (depth >= kMaxAttributeDepth) return TooDeep(path);
@@ -253,6 +289,9 @@ bool Decoder::DecodeMap(ondemand::object& json, const AttributePath& path, int d
     // Decoded in place: `map` is this frame's own, so the entry stays put while children decode.
     auto& entry = map.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple());
     if (!DecodeValue(field.value(), path.Field(entry.first), depth + 1, entry.second)) return false;
+  }
+  if (const std::string* repeated = RepeatedName(map)) {
+    return Fail(PathError(path, "attribute name \"" + *repeated + "\" appears twice"));
   }
   hints_.Set(path.name, map.size());
   out = Value::MakeMap(std::move(map));

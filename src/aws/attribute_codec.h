@@ -4,9 +4,11 @@
 // StatusCode::kInvalidArgument whose message names the attribute path, e.g.
 // "Item.appearance.mode: S must be a string". Shapes rejected: a value that is not an object,
 // {} (no type key), two type keys, an unknown type key, a payload of the wrong JSON type
-// ({"S":5}), an invalid number, invalid base64, NULL other than true, and nesting of M/L deeper
-// than kMaxAttributeDepth. Numbers are validated (core::IsValidNumber) and kept as text; B/BS are
-// base64-decoded. Encoding lives in core/value_json.h.
+// ({"S":5}), an invalid number, invalid base64, NULL other than true, nesting of M/L deeper than
+// kMaxAttributeDepth, and an attribute name repeated within one map or item (DynamoDB never sends
+// one; lookups would see the first value while encoding writes both). Numbers are validated
+// (core::IsValidNumber) and kept as text; B/BS are base64-decoded. Encoding lives in
+// core/value_json.h.
 //
 // Speed: one forward pass, no DOM, each value decoded in place in its parent container. Strings
 // and keys without escapes are copied straight from the input into the Value (simdjson's own

@@ -238,6 +238,8 @@ Status ParseStreamData(ondemand::object data, const AttributePath& path, const A
       has_keys = true;
     } else if (key == "SequenceNumber") {
       DDB2PG_RETURN_IF_ERROR(ReadStringField(value, path.Field("SequenceNumber"), &record->sequence_number));
+      // An empty one would become a position that resumes nowhere (found by fuzzing).
+      if (record->sequence_number.empty()) return PathError(path.Field("SequenceNumber"), "is empty");
       has_sequence_number = true;
     } else if (key == "ApproximateCreationDateTime") {
       double seconds = 0;
@@ -388,6 +390,55 @@ core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body, co
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body, const AttributeSelection* decode_only) {
   return Run<GetRecordsResult>("GetRecords", [&](ParserState&) { return PadInPlace(body); }, ParseGetRecords,
                                decode_only);
+}
+
+namespace {
+
+std::string DomString(simdjson::dom::object object, std::string_view key) {
+  std::string_view text;
+  if (object[key].get(text) != simdjson::SUCCESS) return {};
+  return std::string(text);
+}
+
+}  // namespace
+
+core::Result<StreamDescription> ParseDescribeStreamResponse(std::string_view body, const std::string& context) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(body);
+  simdjson::dom::object root;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS) {
+    return Status::Internal(context + ": response is not a JSON object");
+  }
+  simdjson::dom::object stream;
+  if (root["StreamDescription"].get(stream) != simdjson::SUCCESS) {
+    return Status::Internal(context + ": response has no StreamDescription object");
+  }
+  StreamDescription description;
+  description.stream_arn = DomString(stream, "StreamArn");
+  description.stream_label = DomString(stream, "StreamLabel");
+  description.stream_status = DomString(stream, "StreamStatus");
+  description.stream_view_type = DomString(stream, "StreamViewType");
+  description.table_name = DomString(stream, "TableName");
+  description.last_evaluated_shard_id = DomString(stream, "LastEvaluatedShardId");
+  simdjson::dom::array shards;
+  if (stream["Shards"].get(shards) == simdjson::SUCCESS) {
+    description.shards.reserve(shards.size());
+    for (simdjson::dom::element element : shards) {
+      simdjson::dom::object shard;
+      if (element.get(shard) != simdjson::SUCCESS) continue;
+      ShardDescription out;
+      out.shard_id = DomString(shard, "ShardId");
+      out.parent_shard_id = DomString(shard, "ParentShardId");
+      simdjson::dom::object range;
+      if (shard["SequenceNumberRange"].get(range) == simdjson::SUCCESS) {
+        out.starting_sequence_number = DomString(range, "StartingSequenceNumber");
+        out.ending_sequence_number = DomString(range, "EndingSequenceNumber");
+      }
+      if (out.shard_id.empty()) return Status::Internal(context + ": a shard has no ShardId");
+      description.shards.push_back(std::move(out));
+    }
+  }
+  return description;
 }
 
 }  // namespace ddb2pg::aws

@@ -34,10 +34,17 @@ core::Result<ScanPage> ParseScanResponse(std::string& body, const AttributeSelec
 //  "NextShardIterator":"..."} → GetRecordsResult. ApproximateCreationDateTime is epoch seconds
 // (possibly fractional or in exponent form) and becomes milliseconds. A NextShardIterator that is
 // absent or null gives nullopt (the shard is closed and fully read). eventName must be INSERT,
-// MODIFY or REMOVE; Keys and SequenceNumber are required.
+// MODIFY or REMOVE; Keys and a non-empty SequenceNumber are required.
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body,
                                                        const AttributeSelection* decode_only = nullptr);
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body,
                                                        const AttributeSelection* decode_only = nullptr);
+
+// {"StreamDescription":{"StreamArn","StreamLabel","StreamStatus","StreamViewType","TableName",
+//  "Shards":[{"ShardId","ParentShardId","SequenceNumberRange":{...}}],"LastEvaluatedShardId"}}
+// → StreamDescription. Errors (kInternal: the service broke its contract) start with `context`:
+// a body that is not a JSON object, no StreamDescription object, a shard without ShardId.
+// Missing string fields are empty; shard entries that are not objects are skipped.
+core::Result<StreamDescription> ParseDescribeStreamResponse(std::string_view body, const std::string& context);
 
 }  // namespace ddb2pg::aws

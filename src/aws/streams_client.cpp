@@ -103,39 +103,7 @@ core::Result<StreamDescription> StreamsClient::DescribeStream(const DescribeStre
   DDB2PG_ASSIGN_OR_RETURN(std::string response,
                           client_.Call(AwsOperation::kDescribeStream, request.stream_arn, std::move(body)));
 
-  simdjson::dom::parser parser;
-  const simdjson::padded_string padded(response);
-  DDB2PG_ASSIGN_OR_RETURN(simdjson::dom::object root, ParseObject(parser, padded, context));
-  simdjson::dom::object stream;
-  if (root["StreamDescription"].get(stream) != simdjson::SUCCESS) {
-    return core::Status::Internal(context + ": response has no StreamDescription object");
-  }
-  StreamDescription description;
-  description.stream_arn = StringField(stream, "StreamArn");
-  description.stream_label = StringField(stream, "StreamLabel");
-  description.stream_status = StringField(stream, "StreamStatus");
-  description.stream_view_type = StringField(stream, "StreamViewType");
-  description.table_name = StringField(stream, "TableName");
-  description.last_evaluated_shard_id = StringField(stream, "LastEvaluatedShardId");
-  simdjson::dom::array shards;
-  if (stream["Shards"].get(shards) == simdjson::SUCCESS) {
-    description.shards.reserve(shards.size());
-    for (simdjson::dom::element element : shards) {
-      simdjson::dom::object shard;
-      if (element.get(shard) != simdjson::SUCCESS) continue;
-      ShardDescription out;
-      out.shard_id = StringField(shard, "ShardId");
-      out.parent_shard_id = StringField(shard, "ParentShardId");
-      simdjson::dom::object range;
-      if (shard["SequenceNumberRange"].get(range) == simdjson::SUCCESS) {
-        out.starting_sequence_number = StringField(range, "StartingSequenceNumber");
-        out.ending_sequence_number = StringField(range, "EndingSequenceNumber");
-      }
-      if (out.shard_id.empty()) return core::Status::Internal(context + ": a shard has no ShardId");
-      description.shards.push_back(std::move(out));
-    }
-  }
-  return description;
+  return ParseDescribeStreamResponse(response, context);
 }
 
 core::Result<StreamDescription> StreamsClient::DescribeAllShards(const DescribeStreamRequest& request) {

@@ -37,7 +37,9 @@
 //                                         back to the image when the record carries no key map
 //
 // Parse errors say where: "position 12: expected ')' to close coalesce(, found end of expression"
-// (1-based character position in the expression).
+// (1-based character position in the expression). Nesting is bounded: more than 256 levels of
+// parentheses, calls, `not` and operands chained by and/or is a parse error, so that no text can
+// overflow the stack.
 //
 // Thread-safety: a parsed Expression is immutable apart from lookup hints (relaxed atomics that
 // only affect speed); Evaluate() is safe from many threads.

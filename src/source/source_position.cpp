@@ -91,6 +91,14 @@ void SourcePosition::set_shard_finished(const std::string& shard_id) {
 core::Status SourcePosition::Fold(const core::Position& position) {
   const std::string& partition = position.partition;
   if (partition.empty()) return Invalid("a record position has no partition");
+  // Serialize() writes these as JSON strings, which Parse() reads back only when they are UTF-8:
+  // a position that could not be read back would stop the next start.
+  if (!simdjson::validate_utf8(partition.data(), partition.size())) {
+    return Invalid("a record position's partition is not valid UTF-8");
+  }
+  if (!simdjson::validate_utf8(position.offset.data(), position.offset.size())) {
+    return Invalid("partition " + partition + ": the offset is not valid UTF-8");
+  }
   if (partition == kStreamPartition) {
     if (position.offset.empty()) return Invalid("the stream marker carries no ARN");
     stream_arn_ = position.offset;

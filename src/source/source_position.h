@@ -51,7 +51,7 @@ class SourcePosition {
   std::string Serialize() const;
 
   // Applies one record's step (see the table above). kInvalidArgument for a position this
-  // source never produces (unknown partition, malformed offset).
+  // source never produces (unknown partition, malformed offset, text that is not UTF-8).
   core::Status Fold(const core::Position& position);
 
   // Nothing folded yet: a fresh start.

@@ -48,6 +48,17 @@ TEST(AttributeCodec, RoundTripsEveryScalarType) {
   }));
 }
 
+// Found by fuzz/targets/attribute_value.cpp: a repeated name made a map unequal to itself (lookups
+// saw the first value, encoding wrote both).
+TEST(AttributeCodec, RejectsAnAttributeNameRepeatedInOneMap) {
+  ExpectError(R"({"a":{"S":"x"},"a":{"S":"y"}})", "attribute name \"a\" appears twice");
+  ExpectError(R"({"id":{"S":"k"},"m":{"M":{"b":{"N":"1"},"c":{"N":"2"},"b":{"N":"3"}}}})",
+              "m: attribute name \"b\" appears twice");
+  std::string wide = "{";
+  for (int i = 0; i < 40; ++i) wide += "\"a" + std::to_string(i) + "\":{\"N\":\"1\"},";
+  ExpectError(wide + R"("a7":{"S":"again"}})", "attribute name \"a7\" appears twice");
+}
+
 TEST(AttributeCodec, KeepsNumberTextExactly) {
   const std::vector<std::string> numbers = {
       "0", "-0", "5", "-17", "3.14", "12345678901234567890123456789012345678", "-1.5E-130",

@@ -152,6 +152,9 @@ TEST(ResponseParser, GetRecordsErrorsNameTheRecordAndField) {
                         "GetRecords: Records[0].dynamodb: Keys is missing");
   ExpectGetRecordsError(R"({"Records":[{"eventName":"INSERT","dynamodb":{"Keys":{}}}]})",
                         "Records[0].dynamodb: SequenceNumber is missing");
+  // Found by fuzz/targets/get_records_response.cpp (fuzz/regressions/get_records_response).
+  ExpectGetRecordsError(R"({"Records":[{"eventName":"INSERT","dynamodb":{"Keys":{},"SequenceNumber":""}}]})",
+                        "Records[0].dynamodb.SequenceNumber: is empty");
   ExpectGetRecordsError(R"({"Records":[{"dynamodb":{"Keys":{},"SequenceNumber":"1"}}]})",
                         "Records[0]: eventName is missing");
   ExpectGetRecordsError(R"({"Records":[{"eventName":"INSERT"}]})", "Records[0]: dynamodb is missing");

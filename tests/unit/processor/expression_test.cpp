@@ -204,6 +204,21 @@ TEST(Expression, ParseErrorsGiveThePosition) {
   EXPECT_EQ(Eval("and"), "PARSE:position 1: expected a value, a path or a function call, found 'and'");
 }
 
+// Found by fuzz/targets/expression.cpp: ~2,800 nested parentheses overflowed the stack.
+TEST(Expression, NestingIsBoundedInsteadOfOverflowingTheStack) {
+  const std::string deep = std::string(5000, '(') + "a" + std::string(5000, ')');
+  EXPECT_EQ(Eval(deep).substr(0, 5), "PARSE") << Eval(deep).substr(0, 120);
+  EXPECT_NE(Eval(deep).find("the expression nests deeper than 256 levels"), std::string::npos);
+  std::string nots;
+  for (int i = 0; i < 5000; ++i) nots += "not ";
+  EXPECT_NE(Eval(nots + "true").find("nests deeper than 256 levels"), std::string::npos);
+  std::string chain = "a";
+  for (int i = 0; i < 5000; ++i) chain += " or a";
+  EXPECT_NE(Eval(chain).find("nests deeper than 256 levels"), std::string::npos);
+  // Ordinary depth still parses.
+  EXPECT_EQ(Eval(std::string(50, '(') + "true" + std::string(50, ')')), "BOOL:true");
+}
+
 TEST(Expression, LookupHintsNeverGiveWrongAnswersWhenAttributeOrderChanges) {
   auto expression = Expression::Parse("b");
   ASSERT_TRUE(expression.ok());

@@ -54,6 +54,19 @@ TEST(SourcePosition, RejectsForeignAndUnknownVersions) {
   EXPECT_NE(bad_key.status().message().find("segments[0].k.id"), std::string::npos) << bad_key.status().message();
 }
 
+// Found by fuzz/targets/source_position.cpp: a folded offset that was not UTF-8 serialized into
+// a checkpoint that Parse() then refused, which would stop the next start.
+TEST(SourcePosition, FoldRejectsTextThatIsNotUtf8) {
+  SourcePosition position;
+  EXPECT_FALSE(position.Fold({"shardId-1", "00\xff" "12", false}).ok());
+  EXPECT_FALSE(position.Fold({"shard\xc3(", "0012", false}).ok());
+  EXPECT_FALSE(position.Fold({"stream", "arn:\xc3(", false}).ok());
+  ASSERT_TRUE(position.Fold({"shardId-1", "0012", false}).ok());
+  auto again = SourcePosition::Parse(position.Serialize());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, position);
+}
+
 TEST(SourcePosition, FoldAppliesEachKindOfStep) {
   SourcePosition position;
   ASSERT_TRUE(position.Fold({"stream", "arn:1", false}).ok());
