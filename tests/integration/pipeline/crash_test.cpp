@@ -16,17 +16,7 @@ namespace {
 class CrashRecovery : public PipelineFixture {};
 
 TEST_F(CrashRecovery, KillNineTenTimesThenFinalStateEqualAndNoChangeAppliedTwice) {
-  pg_->Exec("CREATE TABLE " + schema_ + ".audit (id UUID, v BIGINT, op TEXT, deleted BOOLEAN, deleted_at TIMESTAMPTZ, "
-            "PRIMARY KEY (id, v, op))");
-  pg_->Exec("CREATE TABLE " + schema_ + ".audit_log (id UUID, v BIGINT, op TEXT)");
-  pg_->Exec("CREATE FUNCTION " + schema_ + ".log_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO " +
-            schema_ + ".audit_log VALUES (NEW.id, NEW.v, NEW.op); RETURN NEW; END $$");
-  pg_->Exec("CREATE TRIGGER log AFTER INSERT OR UPDATE ON " + schema_ + ".audit FOR EACH ROW EXECUTE FUNCTION " +
-            schema_ + ".log_audit()");
-  std::string config = ConfigText(
-      "\n  - name: audit\n    source: users\n    table: " + schema_ +
-      ".audit\n    key: [id, v, op]\n    on_delete: soft\n    columns:\n      id: UUID <- id\n      v: BIGINT <- v\n"
-      "      op: TEXT <- operation()\n      deleted: BOOLEAN <- deleted\n      deleted_at: TIMESTAMPTZ <- deletedAt\n");
+  std::string config = ConfigWithAuditPipeline();
   ReplaceAll(config, "segments: 4", "segments: 4\n      max_items_per_second: 2000");
   const std::string config_path = "/tmp/" + key_ + ".yaml";
   const std::string log_path = "/tmp/" + key_ + ".log";

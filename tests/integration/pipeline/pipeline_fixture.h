@@ -89,6 +89,24 @@ class PipelineFixture : public ::testing::Test {
     return text + extra_pipelines;
   }
 
+  // The proof of "never twice": an `audit` table with one row per change (key id, version,
+  // operation) whose trigger logs every INSERT and UPDATE into `audit_log` in the same
+  // transaction, with the transaction's id (xid). Returns the reference configuration plus the
+  // `audit` pipeline that writes it.
+  std::string ConfigWithAuditPipeline() const {
+    pg_->Exec("CREATE TABLE " + schema_ + ".audit (id UUID, v BIGINT, op TEXT, deleted BOOLEAN, "
+              "deleted_at TIMESTAMPTZ, PRIMARY KEY (id, v, op))");
+    pg_->Exec("CREATE TABLE " + schema_ + ".audit_log (xid BIGINT DEFAULT txid_current(), id UUID, v BIGINT, op TEXT)");
+    pg_->Exec("CREATE FUNCTION " + schema_ + ".log_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO " +
+              schema_ + ".audit_log (id, v, op) VALUES (NEW.id, NEW.v, NEW.op); RETURN NEW; END $$");
+    pg_->Exec("CREATE TRIGGER log AFTER INSERT OR UPDATE ON " + schema_ + ".audit FOR EACH ROW EXECUTE FUNCTION " +
+              schema_ + ".log_audit()");
+    return ConfigText("\n  - name: audit\n    source: users\n    table: " + schema_ +
+                      ".audit\n    key: [id, v, op]\n    on_delete: soft\n    columns:\n      id: UUID <- id\n"
+                      "      v: BIGINT <- v\n      op: TEXT <- operation()\n      deleted: BOOLEAN <- deleted\n"
+                      "      deleted_at: TIMESTAMPTZ <- deletedAt\n");
+  }
+
   // The environment a ddb2pg subprocess needs to reach this test's servers.
   std::vector<std::string> ChildEnvironment() const {
     return {"AWS_ENDPOINT_URL_DYNAMODB=" + aws_.dynamodb_endpoint, "AWS_ACCESS_KEY_ID=" + key_,

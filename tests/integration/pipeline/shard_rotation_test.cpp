@@ -66,20 +66,7 @@ class ShardRotation : public PipelineFixture {
 };
 
 TEST_F(ShardRotation, TwoRunnersShareTheShardsParentBeforeChild) {
-  pg_->Exec("CREATE TABLE " + schema_ + ".audit (id UUID, v BIGINT, op TEXT, deleted BOOLEAN, deleted_at TIMESTAMPTZ, "
-            "PRIMARY KEY (id, v, op))");
-  // The transaction that applied each row: the sink orders a batch's rows by key, so order is only
-  // meaningful between transactions (one lane commits them one after the other; a child shard's
-  // first commit starts after its parent's final one).
-  pg_->Exec("CREATE TABLE " + schema_ + ".audit_log (xid BIGINT DEFAULT txid_current(), id UUID, v BIGINT, op TEXT)");
-  pg_->Exec("CREATE FUNCTION " + schema_ + ".log_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO " +
-            schema_ + ".audit_log (id, v, op) VALUES (NEW.id, NEW.v, NEW.op); RETURN NEW; END $$");
-  pg_->Exec("CREATE TRIGGER log AFTER INSERT OR UPDATE ON " + schema_ + ".audit FOR EACH ROW EXECUTE FUNCTION " +
-            schema_ + ".log_audit()");
-  std::string config = ConfigText(
-      "\n  - name: audit\n    source: users\n    table: " + schema_ +
-      ".audit\n    key: [id, v, op]\n    on_delete: soft\n    columns:\n      id: UUID <- id\n      v: BIGINT <- v\n"
-      "      op: TEXT <- operation()\n      deleted: BOOLEAN <- deleted\n      deleted_at: TIMESTAMPTZ <- deletedAt\n");
+  std::string config = ConfigWithAuditPipeline();
   config += "\nruntime:\n  lease_ttl_ms: 3000\n  heartbeat_ms: 300\n";
   const std::string config_path = "/tmp/" + key_ + ".yaml";
   const std::string log_path = "/tmp/" + key_ + ".log";
