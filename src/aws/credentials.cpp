@@ -9,6 +9,7 @@
 #include "aws/container_credentials_provider.h"
 #include "aws/credential_chain.h"
 #include "aws/curl_transport.h"
+#include "aws/env_text.h"
 #include "aws/environment_credentials_provider.h"
 #include "aws/imds_client.h"
 #include "aws/imds_credentials_provider.h"
@@ -25,18 +26,6 @@ namespace {
 // line numbers, profiles, regions and endpoints, but never a value read from a key, secret or
 // token field.
 
-std::string ToLower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
-
-std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
-  std::optional<std::string> value = env(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
 
 // Reads the shared files on first use only: explicit or environment settings need no files.
 class SharedConfigCache {

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "aws/env_text.h"
+
 namespace ddb2pg::aws {
 namespace {
 
@@ -13,18 +15,6 @@ std::string Trim(std::string_view text) {
   return std::string(text.substr(first, last - first + 1));
 }
 
-std::string ToLower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
-
-std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
-  std::optional<std::string> value = env(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
 
 // "value   # comment" → "value". Key ids, secrets, tokens, ARNs, URLs and regions contain no
 // whitespace, so whitespace followed by # or ; can only start a comment.
