@@ -17,10 +17,10 @@
 namespace ddb2pg {
 namespace {
 
-using processor::ColumnSpec;
-using processor::ColumnType;
+using model::ColumnSpec;
+using model::ColumnType;
 using processor::MappingPlan;
-using processor::PipelineSpec;
+using model::PipelineSpec;
 
 ColumnSpec Column(std::string name, std::string_view type, std::string expression) {
   ColumnSpec column;

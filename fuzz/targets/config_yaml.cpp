@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "processor/plan_checker.h"
 #include "config/config.h"
 #include "fuzz_check.h"
 #include "fuzz_targets.h"
@@ -19,7 +20,7 @@ int FuzzConfigYaml(const uint8_t* data, size_t size) {
     if (found == kEnvironment.end()) return std::nullopt;
     return found->second;
   };
-  core::Result<config::Config> loaded = config::LoadConfigText(input, "fuzz.yaml", env);
+  core::Result<config::Config> loaded = config::LoadConfigText(input, "fuzz.yaml", processor::PlanChecker(), env);
   if (!loaded.ok()) {
     FUZZ_CHECK(loaded.status().message().starts_with("fuzz.yaml"),
                "a config error that does not name the file: " + loaded.status().message());

@@ -13,7 +13,7 @@
 
 #include "fuzz_check.h"
 #include "fuzz_targets.h"
-#include "processor/row.h"
+#include "model/row.h"
 #include "sink/copy_text_encoder.h"
 
 namespace ddb2pg::fuzz {
@@ -97,7 +97,7 @@ int FuzzCopyText(const uint8_t* data, size_t size) {
   if (use_extra && cells.size() > 1 && cells.back() && !cells.back()->empty()) {
     extra = *cells.back();
   }
-  processor::Row row;
+  model::Row row;
   for (size_t i = 0; i + (extra.empty() ? 0 : 1) < cells.size(); ++i) {
     if (cells[i]) {
       row.AppendCell(*cells[i]);

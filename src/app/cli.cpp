@@ -1,3 +1,4 @@
+#include "processor/plan_checker.h"
 #include "app/cli.h"
 
 #include <libpq-fe.h>
@@ -43,7 +44,7 @@ int Fail(const core::Status& status, bool verbose, const std::string& what) {
 }
 
 core::Result<std::unique_ptr<Wiring>> LoadAndWire(const std::string& path, bool with_clients) {
-  auto loaded = config::LoadConfigFile(path);
+  auto loaded = config::LoadConfigFile(path, processor::PlanChecker());
   if (!loaded.ok()) return loaded.status();
   return Wire(std::move(loaded).value(), with_clients);
 }

@@ -1,3 +1,4 @@
+#include "processor/plan_checker.h"
 #include "app/demo.h"
 
 #include <libpq-fe.h>
@@ -54,8 +55,8 @@ void PrintQuery(PGconn* conn, const std::string& sql) {
 }  // namespace
 
 core::Status RunDemo(const DemoOptions& options) {
-  auto loaded = options.config_path.empty() ? config::LoadConfigText(kEmbeddedUsersConfig, "examples/users.yaml (embedded)")
-                                            : config::LoadConfigFile(options.config_path);
+  auto loaded = options.config_path.empty() ? config::LoadConfigText(kEmbeddedUsersConfig, "examples/users.yaml (embedded)", processor::PlanChecker())
+                                            : config::LoadConfigFile(options.config_path, processor::PlanChecker());
   if (!loaded.ok()) return loaded.status();
   DDB2PG_ASSIGN_OR_RETURN(auto wiring, Wire(std::move(loaded).value(), true));
   if (wiring->sources.empty()) return core::Status::InvalidArgument("the demo configuration has no pipelines");

@@ -20,7 +20,7 @@ constexpr int kStreamPageLimit = 1000;
 // What one pipeline makes of one record.
 struct Outcome {
   const processor::MappingPlan* plan = nullptr;
-  std::optional<processor::Row> row;  // set: the row it would write
+  std::optional<model::Row> row;  // set: the row it would write
   std::string reason;                 // non-empty: why the record cannot be mapped
 };
 
@@ -30,21 +30,21 @@ struct PreviewItem {
   std::vector<Outcome> outcomes;
 };
 
-std::string_view ActionName(processor::RowAction action) {
+std::string_view ActionName(model::RowAction action) {
   switch (action) {
-    case processor::RowAction::kUpsert: return "upsert";
-    case processor::RowAction::kSoftDelete: return "soft_delete";
-    case processor::RowAction::kHardDelete: return "hard_delete";
+    case model::RowAction::kUpsert: return "upsert";
+    case model::RowAction::kSoftDelete: return "soft_delete";
+    case model::RowAction::kHardDelete: return "hard_delete";
   }
   return "upsert";
 }
 
 // What the runtime does with a record this pipeline cannot map (its on_error).
-std::string_view FailureName(processor::ErrorPolicy policy) {
+std::string_view FailureName(model::ErrorPolicy policy) {
   switch (policy) {
-    case processor::ErrorPolicy::kDeadLetter: return "dead_letter";
-    case processor::ErrorPolicy::kSkip: return "skip";
-    case processor::ErrorPolicy::kStop: return "stop";
+    case model::ErrorPolicy::kDeadLetter: return "dead_letter";
+    case model::ErrorPolicy::kSkip: return "skip";
+    case model::ErrorPolicy::kStop: return "stop";
   }
   return "dead_letter";
 }

@@ -128,7 +128,7 @@ source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
   options.consistent_read = config.snapshot.consistent_read;
   options.stream_start_at =
       config.stream.start_at == "latest" ? source::StreamStartAt::kLatest : source::StreamStartAt::kTrimHorizon;
-  options.poll_interval_ms = config.stream.max_idle_poll_ms;
+  options.poll_interval_ms = config.stream.poll_interval_ms;
   options.on_trimmed =
       config.stream.on_trimmed == "resnapshot" ? source::TrimmedPolicy::kResnapshot : source::TrimmedPolicy::kStop;
   options.enable_stream = config.stream.enable_stream;
@@ -221,14 +221,14 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     parts.source_name = source.config->name;
     parts.source = record_source.get();
     parts.store = stores.back().get();
-    std::vector<const processor::TableSpec*> tables_of_source;
+    std::vector<const model::TableSpec*> tables_of_source;
     for (const auto* plan : source.plans) tables_of_source.push_back(&plan->spec().table);
     const std::string conninfo = wiring.conninfo;
     const std::string checkpoint_id = source.checkpoint_id;
-    const std::optional<int> commit_timeout_ms = config.postgres.commit_timeout_ms;
+    const int commit_timeout_ms = config.postgres.commit_timeout_ms;
     parts.make_sink = [=](int) {
       sink::PostgresSinkOptions sink_options;
-      if (commit_timeout_ms) sink_options.commit_timeout = std::chrono::milliseconds(*commit_timeout_ms);
+      sink_options.commit_timeout = std::chrono::milliseconds(commit_timeout_ms);
       sink_options.conninfo = conninfo;
       sink_options.checkpoint_id = checkpoint_id;
       sink_options.runner_id = runner_id;

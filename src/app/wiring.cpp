@@ -9,8 +9,8 @@
 
 namespace ddb2pg::app {
 
-std::vector<const processor::TableSpec*> Wiring::tables() const {
-  std::vector<const processor::TableSpec*> out;
+std::vector<const model::TableSpec*> Wiring::tables() const {
+  std::vector<const model::TableSpec*> out;
   for (const auto& plan : plans) out.push_back(&plan->spec().table);
   return out;
 }

@@ -34,7 +34,7 @@ struct Wiring {
   std::string conninfo;
   std::vector<SourceWiring> sources;
 
-  std::vector<const processor::TableSpec*> tables() const;
+  std::vector<const model::TableSpec*> tables() const;
 };
 
 // AWS settings of one source: the config's explicit values, then the SDK chain.

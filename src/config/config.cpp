@@ -11,10 +11,10 @@ const SourceConfig* Config::FindSource(const std::string& name) const {
   return nullptr;
 }
 
-std::vector<const processor::PipelineSpec*> Config::PipelinesOf(
+std::vector<const model::PipelineSpec*> Config::PipelinesOf(
     const std::string& source_name) const {
-  std::vector<const processor::PipelineSpec*> out;
-  for (const processor::PipelineSpec& pipeline : pipelines) {
+  std::vector<const model::PipelineSpec*> out;
+  for (const model::PipelineSpec& pipeline : pipelines) {
     if (pipeline.source == source_name) out.push_back(&pipeline);
   }
   return out;

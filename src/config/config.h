@@ -18,22 +18,24 @@
 #include <string>
 #include <vector>
 
+#include "core/option_defaults.h"
 #include "core/status.h"
-#include "processor/table_spec.h"
+#include "model/mapping_checker.h"
+#include "model/pipeline_spec.h"
 
 namespace ddb2pg::config {
 
 struct SnapshotSettings {
   bool enabled = true;          // false: start from the stream only (TRIM_HORIZON or LATEST)
-  int segments = 4;             // parallel Scan segments (1 … 1,000,000)
-  int page_limit = 500;         // Scan Limit (items per page, ≥ 1); ~1 MB of 2 KB items, as AWS pages are
-  double max_items_per_second = 0;  // 0: unlimited
+  int segments = core::defaults::kScanSegments;  // parallel Scan segments (1 … 1,000,000)
+  int page_limit = core::defaults::kScanPageLimit;  // Scan Limit (items per page, ≥ 1)
+  double max_items_per_second = core::defaults::kMaxItemsPerSecond;  // 0: unlimited
   bool consistent_read = false;
 };
 
 struct StreamSettings {
   std::string start_at = "trim_horizon";  // without snapshot: trim_horizon | latest
-  int max_idle_poll_ms = 250;              // at a shard's tip: wait this long between GetRecords calls
+  int poll_interval_ms = core::defaults::kPollIntervalMs;  // at a shard's tip: wait this long between GetRecords calls
   int max_concurrent_shards = 16;          // accepted for compatibility; each held shard has its own reader
   std::string on_trimmed = "stop";        // stop | resnapshot: TrimmedDataAccessException or a new stream ARN
   bool enable_stream = false;              // opt-in: enable NEW_AND_OLD_IMAGES on the table if off
@@ -62,13 +64,12 @@ struct PostgresConfig {
   std::string sslrootcert; // optional CA bundle file, passed to libpq (verify-ca / verify-full check against it)
   std::string auth = "password";  // password (libpq: conninfo, PGPASSWORD, ~/.pgpass) | iam (RDS IAM token per connection)
   std::string region;      // auth iam: the database's AWS region; empty: from an RDS host name, then the AWS chain
-  int batch_max_rows = 10000;
-  int batch_max_bytes = 16 * 1024 * 1024;
-  int batch_max_delay_ms = 100;  // a quiet stream still commits within this
+  int batch_max_rows = core::defaults::kBatchMaxRows;
+  int batch_max_bytes = core::defaults::kBatchMaxBytes;
+  int batch_max_delay_ms = core::defaults::kBatchMaxDelayMs;  // a quiet stream still commits within this
   bool auto_create = false;       // create missing target tables on start
-  // The longest a commit may wait on PostgreSQL before it is cancelled and the connection
-  // re-made; unset: sink::PostgresSinkOptions::commit_timeout (30 s).
-  std::optional<int> commit_timeout_ms;
+  // The longest a commit may wait on PostgreSQL before it is cancelled and the connection re-made.
+  int commit_timeout_ms = core::defaults::kCommitTimeoutMs;
   // Schema for pipeline tables named without one. Already applied to every
   // PipelineSpec::table.schema by the loader; kept here for display.
   std::string default_schema = "public";
@@ -80,11 +81,11 @@ struct MetricsConfig {
 
 // How a runner runs its sources (docs/config.md, docs/consistency.md).
 struct RuntimeConfig {
-  int lanes = 0;              // parallel lanes per source; 0: the number of CPUs (CLI --lanes overrides)
-  int lease_ttl_ms = 10000;   // a partition lease not renewed this long may be taken by another runner
-  int heartbeat_ms = 1000;    // renew, claim and balance this often (at most lease_ttl_ms / 3)
-  int stall_ms = 30000;       // records waiting uncommitted this long: /readyz answers 503
-  int fetch_slots = 2;        // source pages a lane's readers hold at once (bounds memory per lane)
+  int lanes = core::defaults::kLanes;  // parallel lanes per source; 0: the number of CPUs (CLI --lanes overrides)
+  int lease_ttl_ms = core::defaults::kLeaseTtlMs;  // a partition lease not renewed this long may be taken by another runner
+  int heartbeat_ms = core::defaults::kHeartbeatMs;  // renew, claim and balance this often (at most lease_ttl_ms / 3)
+  int stall_ms = core::defaults::kStallMs;  // records waiting uncommitted this long: /readyz answers 503
+  int fetch_slots = core::defaults::kFetchSlots;  // source pages a lane's readers hold at once (bounds memory per lane)
 };
 
 struct Config {
@@ -92,7 +93,7 @@ struct Config {
   std::string path;  // the file it was loaded from
   std::vector<SourceConfig> sources;
   PostgresConfig postgres;
-  std::vector<processor::PipelineSpec> pipelines;
+  std::vector<model::PipelineSpec> pipelines;
   MetricsConfig metrics;
   RuntimeConfig runtime;
 
@@ -100,7 +101,7 @@ struct Config {
   const SourceConfig* FindSource(const std::string& name) const;
   // The pipelines reading source `name`, in file order (the runtime reads the source once and
   // fans its records out to them).
-  std::vector<const processor::PipelineSpec*> PipelinesOf(const std::string& source_name) const;
+  std::vector<const model::PipelineSpec*> PipelinesOf(const std::string& source_name) const;
 };
 
 // Looks up an environment variable for ${NAME} substitution; tests inject a map.
@@ -109,12 +110,15 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 EnvLookup ProcessEnvironment();
 
 // Loads and validates a file. Errors are kInvalidArgument with "FILE:LINE:COLUMN: message",
-// one line per problem, in file order.
-core::Result<Config> LoadConfigFile(const std::string& path);
-core::Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env);
-// The same from text (`name` stands in for the file name in errors).
-core::Result<Config> LoadConfigText(const std::string& text, const std::string& name);
-core::Result<Config> LoadConfigText(const std::string& text, const std::string& name,
+// one line per problem, in file order. `mappings` compiles each pipeline's expressions (pass a
+// processor::PlanChecker); it also marks which columns can be NULL.
+core::Result<Config> LoadConfigFile(const std::string& path, const model::MappingChecker& mappings);
+core::Result<Config> LoadConfigFile(const std::string& path, const model::MappingChecker& mappings,
                                     const EnvLookup& env);
+// The same from text (`name` stands in for the file name in errors).
+core::Result<Config> LoadConfigText(const std::string& text, const std::string& name,
+                                    const model::MappingChecker& mappings);
+core::Result<Config> LoadConfigText(const std::string& text, const std::string& name,
+                                    const model::MappingChecker& mappings, const EnvLookup& env);
 
 }  // namespace ddb2pg::config

@@ -16,17 +16,17 @@
 #include "config/diagnostics.h"
 #include "config/env_substitution.h"
 #include "config/node_reader.h"
-#include "processor/mapping_plan.h"
+#include "model/mapping_checker.h"
 
 namespace ddb2pg::config {
 namespace {
 
-using processor::ColumnKind;
-using processor::ColumnSpec;
-using processor::ColumnType;
-using processor::DeletePolicy;
-using processor::ErrorPolicy;
-using processor::PipelineSpec;
+using model::ColumnKind;
+using model::ColumnSpec;
+using model::ColumnType;
+using model::DeletePolicy;
+using model::ErrorPolicy;
+using model::PipelineSpec;
 
 const std::vector<std::string_view> kTopKeys = {"version", "sources", "postgres", "metrics",
                                                 "runtime", "pipelines"};
@@ -38,7 +38,7 @@ const std::vector<std::string_view> kSourceKeys = {
     "snapshot",      "stream"};
 const std::vector<std::string_view> kSnapshotKeys = {"enabled", "segments", "page_limit",
                                                      "max_items_per_second", "consistent_read"};
-const std::vector<std::string_view> kStreamKeys = {"start_at", "max_idle_poll_ms",
+const std::vector<std::string_view> kStreamKeys = {"start_at", "poll_interval_ms", "max_idle_poll_ms",
                                                    "max_concurrent_shards", "on_trimmed",
                                                    "enable_stream"};
 const std::vector<std::string_view> kPostgresKeys = {"url",    "conninfo", "sslmode",     "sslrootcert",   "auth",
@@ -194,8 +194,8 @@ struct PipelinePlace {
 
 class ConfigParser {
  public:
-  ConfigParser(const std::string& name, const EnvLookup& env)
-      : diagnostics_(name), reader_(diagnostics_, env), env_(env) {}
+  ConfigParser(const std::string& name, const model::MappingChecker& mappings, const EnvLookup& env)
+      : diagnostics_(name), reader_(diagnostics_, env), env_(env), mappings_(mappings) {}
 
   core::Result<Config> Load(const std::string& text, const std::string& path) {
     Config config;
@@ -409,8 +409,14 @@ class ConfigParser {
         StreamSettings& settings = source.stream;
         reader_.Choice(stream, "start_at", stream_path, &settings.start_at,
                        {"trim_horizon", "latest"});
-        reader_.Int(stream, "max_idle_poll_ms", stream_path, &settings.max_idle_poll_ms, 1,
-                    60000);
+        // max_idle_poll_ms is the older name of the key; still read, but not together with it.
+        if (stream["poll_interval_ms"] && stream["max_idle_poll_ms"]) {
+          Error(stream["max_idle_poll_ms"].Mark(),
+                NodeReader::Join(stream_path, "max_idle_poll_ms") +
+                    ": the older name of poll_interval_ms; set only poll_interval_ms");
+        }
+        reader_.Int(stream, "poll_interval_ms", stream_path, &settings.poll_interval_ms, 1, 60000);
+        reader_.Int(stream, "max_idle_poll_ms", stream_path, &settings.poll_interval_ms, 1, 60000);
         reader_.Int(stream, "max_concurrent_shards", stream_path,
                     &settings.max_concurrent_shards, 1, 10000);
         reader_.Choice(stream, "on_trimmed", stream_path, &settings.on_trimmed,
@@ -447,11 +453,7 @@ class ConfigParser {
     reader_.String(node, "region", path, &postgres.region);
     if (postgres.auth == "iam") CheckIamTls(node, postgres);
     reader_.Bool(node, "auto_create", path, &postgres.auto_create);
-    int commit_timeout_ms = 0;
-    if (node["commit_timeout_ms"] &&
-        reader_.Int(node, "commit_timeout_ms", path, &commit_timeout_ms, 100, 3600000)) {
-      postgres.commit_timeout_ms = commit_timeout_ms;
-    }
+    reader_.Int(node, "commit_timeout_ms", path, &postgres.commit_timeout_ms, 100, 3600000);
     if (reader_.String(node, "default_schema", path, &postgres.default_schema)) {
       const std::string problem = IdentifierProblem(postgres.default_schema);
       if (!problem.empty()) {
@@ -796,8 +798,8 @@ class ConfigParser {
       column.expression = std::string(Trim(column.expression));
       std::string overflow = "reject";
       ok = reader_.Choice(node, "on_overflow", path, &overflow, {"reject", "truncate"}) && ok;
-      column.overflow = overflow == "truncate" ? processor::OverflowPolicy::kTruncate
-                                               : processor::OverflowPolicy::kReject;
+      column.overflow = overflow == "truncate" ? model::OverflowPolicy::kTruncate
+                                               : model::OverflowPolicy::kReject;
       if (!ok) return false;
     } else {
       Error(node.Mark(), path + ": expected 'TYPE <- expression' or a mapping {type, value}");
@@ -823,7 +825,7 @@ class ConfigParser {
                             " <- " + column.name + "')");
       return false;
     }
-    if (column.overflow == processor::OverflowPolicy::kTruncate &&
+    if (column.overflow == model::OverflowPolicy::kTruncate &&
         !(column.type.kind == ColumnKind::kVarchar && column.type.length > 0)) {
       Error(node["on_overflow"].Mark(),
             path + ".on_overflow: applies only to VARCHAR(n) columns (this one is " +
@@ -976,19 +978,24 @@ class ConfigParser {
 
   // Compiles each sound pipeline. On failure, compiles each column (and the filter) on its own
   // so that every bad expression is reported at its own line, not only the first.
-  void CompileMappings(const Config& config) {
+  void CompileMappings(Config& config) {
     for (size_t i = 0; i < config.pipelines.size(); ++i) {
-      const PipelineSpec& spec = config.pipelines[i];
+      PipelineSpec& spec = config.pipelines[i];
       const PipelinePlace& place = places_[i];
       if (!place.sound) continue;
-      core::Result<processor::MappingPlan> plan = processor::MappingPlan::Compile(spec);
-      if (plan.ok()) continue;
+      const core::Status plan = mappings_.Check(spec);
+      if (plan.ok()) {
+        for (ColumnSpec& column : spec.table.columns) {
+          column.can_be_null = !column.expression.empty() && mappings_.CanBeNull(column.expression);
+        }
+        continue;
+      }
 
       bool located = false;
       std::optional<size_t> good_column;
       for (size_t c = 0; c < spec.table.columns.size(); ++c) {
         const ColumnSpec& column = spec.table.columns[c];
-        core::Result<processor::MappingPlan> one = processor::MappingPlan::Compile(Alone(spec, column, ""));
+        const core::Status one = mappings_.Check(Alone(spec, column, ""));
         if (one.ok()) {
           if (!good_column) good_column = c;
           continue;
@@ -996,24 +1003,23 @@ class ConfigParser {
         located = true;
         diagnostics_.ErrorAt(column.line, column.column,
                              place.path + ".columns." + column.name + ": " +
-                                 WithoutPrefix(one.status().message(),
+                                 WithoutPrefix(one.message(),
                                                "pipeline " + spec.name + ", column " + column.name +
                                                    ": "));
       }
       if (!spec.filter.empty() && good_column) {
-        core::Result<processor::MappingPlan> filter = processor::MappingPlan::Compile(
-            Alone(spec, spec.table.columns[*good_column], spec.filter));
+        const core::Status filter = mappings_.Check(Alone(spec, spec.table.columns[*good_column], spec.filter));
         if (!filter.ok()) {
           located = true;
           Error(place.filter_mark,
                 NodeReader::Join(place.path, "filter") + ": " +
-                    WithoutPrefix(filter.status().message(),
+                    WithoutPrefix(filter.message(),
                                   "pipeline " + spec.name + ": filter "));
         }
       }
       if (!located) {
         Error(place.mark, place.path + ": " +
-                              WithoutPrefix(plan.status().message(), "pipeline " + spec.name + ": "));
+                              WithoutPrefix(plan.message(), "pipeline " + spec.name + ": "));
       }
     }
   }
@@ -1051,6 +1057,7 @@ class ConfigParser {
   Diagnostics diagnostics_;
   NodeReader reader_;
   EnvLookup env_;
+  const model::MappingChecker& mappings_;
   std::map<std::string, int> source_lines_;  // source name → line where it is defined
   std::vector<PipelinePlace> places_;        // parallel to Config::pipelines
 };
@@ -1058,16 +1065,18 @@ class ConfigParser {
 }  // namespace
 
 core::Result<Config> LoadConfigText(const std::string& text, const std::string& name,
-                                    const EnvLookup& env) {
-  ConfigParser parser(name, env);
+                                    const model::MappingChecker& mappings, const EnvLookup& env) {
+  ConfigParser parser(name, mappings, env);
   return parser.Load(text, name);
 }
 
-core::Result<Config> LoadConfigText(const std::string& text, const std::string& name) {
-  return LoadConfigText(text, name, ProcessEnvironment());
+core::Result<Config> LoadConfigText(const std::string& text, const std::string& name,
+                                    const model::MappingChecker& mappings) {
+  return LoadConfigText(text, name, mappings, ProcessEnvironment());
 }
 
-core::Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env) {
+core::Result<Config> LoadConfigFile(const std::string& path, const model::MappingChecker& mappings,
+                                    const EnvLookup& env) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return core::Status::InvalidArgument(path + ": cannot read the configuration file");
@@ -1077,11 +1086,11 @@ core::Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& en
   if (in.bad()) {
     return core::Status::InvalidArgument(path + ": cannot read the configuration file");
   }
-  return LoadConfigText(text.str(), path, env);
+  return LoadConfigText(text.str(), path, mappings, env);
 }
 
-core::Result<Config> LoadConfigFile(const std::string& path) {
-  return LoadConfigFile(path, ProcessEnvironment());
+core::Result<Config> LoadConfigFile(const std::string& path, const model::MappingChecker& mappings) {
+  return LoadConfigFile(path, mappings, ProcessEnvironment());
 }
 
 }  // namespace ddb2pg::config

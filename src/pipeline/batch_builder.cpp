@@ -69,18 +69,18 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
       const auto& spec = plans_[i]->spec();
       metrics_.Errors("mapping").Increment();
       switch (spec.on_error) {
-        case processor::ErrorPolicy::kStop:
+        case model::ErrorPolicy::kStop:
           return core::Status::DataError("pipeline " + spec.name + ": record " + core::ItemToJson(record.key) +
                                                " at " + PositionText(record.position) + ": " +
                                                mapped.status().message() + " (on_error: stop)");
-        case processor::ErrorPolicy::kSkip:
+        case model::ErrorPolicy::kSkip:
           skipped_counters_[i]->Increment();
           ++skipped_;
           spdlog::warn("pipeline {}: skipped a record of partition {}: {}", spec.name, lease.id,
                        mapped.status().message());
           spdlog::debug("pipeline {}: skipped record {}", spec.name, core::ItemToJson(record.key));
           break;
-        case processor::ErrorPolicy::kDeadLetter: {
+        case model::ErrorPolicy::kDeadLetter: {
           sink::DeadLetter letter;
           letter.pipeline = spec.name;
           letter.key_json = record.key.is_map() ? core::ItemToJson(record.key) : "{}";

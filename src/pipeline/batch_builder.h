@@ -52,11 +52,11 @@ class BatchBuilder {
   void ResetBatch();
 
   std::vector<const processor::MappingPlan*> plans_;
-  std::vector<const processor::TableSpec*> tables_;
+  std::vector<const model::TableSpec*> tables_;
   Metrics& metrics_;
   std::vector<prometheus::Counter*> dead_letters_, skipped_counters_, filtered_;
   std::vector<prometheus::Counter*> records_read_;
-  std::vector<std::optional<processor::Row>> scratch_rows_;
+  std::vector<std::optional<model::Row>> scratch_rows_;
   sink::Batch batch_;
   std::map<std::string, PartitionAdvance> advances_;
   std::vector<int64_t> change_times_;

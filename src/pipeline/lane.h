@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/option_defaults.h"
 #include "core/bounded_queue.h"
 #include "core/clock.h"
 #include "core/fetch_gate.h"
@@ -36,13 +37,13 @@ namespace ddb2pg::pipeline {
 
 struct LaneOptions {
   size_t queue_capacity = 512;
-  int batch_max_rows = 10000;
-  int batch_max_bytes = 16 * 1024 * 1024;
-  std::chrono::milliseconds batch_max_delay{100};
+  int batch_max_rows = core::defaults::kBatchMaxRows;
+  int batch_max_bytes = core::defaults::kBatchMaxBytes;
+  std::chrono::milliseconds batch_max_delay{core::defaults::kBatchMaxDelayMs};
   std::chrono::milliseconds reconnect_backoff_max{5000};
   // Source pages the lane's readers may hold at once (core/fetch_gate.h): bounds memory whatever
   // the number of partitions; enough to keep the mapper busy.
-  int fetch_slots = 2;  // config runtime.fetch_slots
+  int fetch_slots = core::defaults::kFetchSlots;  // config runtime.fetch_slots
 };
 
 struct LaneProgress {

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "core/option_defaults.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "pipeline/lane.h"
@@ -39,11 +40,11 @@ namespace ddb2pg::pipeline {
 struct RuntimeOptions {
   int lanes = 1;                                   // parallel lanes (config: runtime.lanes; CLI --lanes)
   LaneOptions lane;
-  std::chrono::milliseconds lease_ttl{10000};      // a lease not renewed for this long may be taken
-  std::chrono::milliseconds heartbeat{1000};       // renew, claim and balance this often
-  std::chrono::milliseconds discovery_interval{10000};  // DescribeStream at most this often (and on shard end)
+  std::chrono::milliseconds lease_ttl{core::defaults::kLeaseTtlMs};  // a lease not renewed for this long may be taken
+  std::chrono::milliseconds heartbeat{core::defaults::kHeartbeatMs};  // renew, claim and balance this often
+  std::chrono::milliseconds discovery_interval{core::defaults::kDiscoveryIntervalMs};  // DescribeStream at most this often (and on shard end)
   bool resnapshot_on_trimmed = false;              // stream.on_trimmed: resnapshot
-  std::chrono::milliseconds stall_timeout{30000};  // records waiting this long uncommitted: not ready (/readyz 503)
+  std::chrono::milliseconds stall_timeout{core::defaults::kStallMs};  // records waiting this long uncommitted: not ready (/readyz 503)
 };
 
 // A point-in-time view for progress lines and the status command.

@@ -25,7 +25,7 @@ struct CompiledColumn {
   // columns starting with the same name (17 notification columns all start at `notifications`).
   const Expression::Node* path = nullptr;
   int group = -1;
-  ColumnKind kind = ColumnKind::kText;
+  model::ColumnKind kind = model::ColumnKind::kText;
 };
 
 // Columns resolving more distinct first names than this look them up themselves.
@@ -34,7 +34,7 @@ constexpr size_t kMaxGroups = 64;
 // Per-thread buffers reused across Map() calls so that mapping a record allocates only the row
 // it returns (Row has no reserve(), so the row is built here and copied out at its exact size).
 struct Scratch {
-  Row row;
+  model::Row row;
   std::string cell;
   std::deque<std::string> strings;
 };
@@ -44,7 +44,7 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
-std::string Where(const PipelineSpec& spec, const ColumnSpec* column) {
+std::string Where(const model::PipelineSpec& spec, const model::ColumnSpec* column) {
   std::string out = "pipeline ";
   out += spec.name.empty() ? std::string("(unnamed)") : spec.name;
   if (column != nullptr) {
@@ -66,7 +66,7 @@ std::string Where(const PipelineSpec& spec, const ColumnSpec* column) {
 }  // namespace
 
 struct MappingPlan::Impl {
-  PipelineSpec spec;
+  model::PipelineSpec spec;
   std::vector<CompiledColumn> columns;
   std::vector<const PathStep*> group_steps;  // the shared first step of each group
   std::unique_ptr<LookupHint[]> group_hints;
@@ -137,11 +137,11 @@ struct MappingPlan::Impl {
         return true;
       }
       const core::ValueType type = found->type();
-      if (column.kind == ColumnKind::kBoolean && type == core::ValueType::kBool) {
+      if (column.kind == model::ColumnKind::kBoolean && type == core::ValueType::kBool) {
         scratch.row.AppendCell(found->as_bool() ? std::string_view("true") : std::string_view("false"));
         return true;
       }
-      if (column.kind == ColumnKind::kText && type == core::ValueType::kString) {
+      if (column.kind == model::ColumnKind::kText && type == core::ValueType::kString) {
         const std::string& text = found->as_string();
         if (text.find('\0') == std::string::npos) {
           scratch.row.AppendCell(text);
@@ -174,10 +174,10 @@ struct MappingPlan::Impl {
     return true;
   }
 
-  core::Result<std::optional<Row>> Map(const core::Record& record) const {
-    if (record.operation == core::Operation::kMarker) return std::optional<Row>();
+  core::Result<std::optional<model::Row>> Map(const core::Record& record) const {
+    if (record.operation == core::Operation::kMarker) return std::optional<model::Row>();
     const bool is_delete = record.operation == core::Operation::kDelete;
-    if (is_delete && spec.table.delete_policy == DeletePolicy::kIgnore) return std::optional<Row>();
+    if (is_delete && spec.table.delete_policy == model::DeletePolicy::kIgnore) return std::optional<model::Row>();
 
     Scratch& scratch = ThreadScratch();
     scratch.row.clear();
@@ -202,25 +202,25 @@ struct MappingPlan::Impl {
         return core::Status::InvalidArgument("filter: expected a boolean, got " + verdict.Describe() +
                                              " (expression: " + filter->source() + ")");
       }
-      if (!verdict.boolean) return std::optional<Row>();
+      if (!verdict.boolean) return std::optional<model::Row>();
     }
 
     GroupCache groups;
     std::fill_n(groups.resolved, group_steps.size(), false);
-    RowAction action = RowAction::kUpsert;
+    model::RowAction action = model::RowAction::kUpsert;
     if (is_delete) {
-      action = spec.table.delete_policy == DeletePolicy::kHard ? RowAction::kHardDelete
-                                                               : RowAction::kSoftDelete;
+      action = spec.table.delete_policy == model::DeletePolicy::kHard ? model::RowAction::kHardDelete
+                                                               : model::RowAction::kSoftDelete;
     }
     for (size_t i = 0; i < columns.size(); ++i) {
       const CompiledColumn& column = columns[i];
       const int index = static_cast<int>(i);
       bool ok = true;
-      if (action == RowAction::kHardDelete && !column.is_key) {
+      if (action == model::RowAction::kHardDelete && !column.is_key) {
         scratch.row.AppendNull();
-      } else if (action == RowAction::kSoftDelete && index == deleted_index) {
+      } else if (action == model::RowAction::kSoftDelete && index == deleted_index) {
         ok = AppendDatum(column, Datum::Bool(true), scratch, &error);
-      } else if (action == RowAction::kSoftDelete && index == deleted_at_index) {
+      } else if (action == model::RowAction::kSoftDelete && index == deleted_at_index) {
         ok = AppendDatum(column, Datum::Timestamp(record.metadata.change_time_ms * 1000), scratch,
                          &error);
       } else if (index == deleted_index) {
@@ -247,19 +247,19 @@ struct MappingPlan::Impl {
       }
     }
     scratch.row.action = action;
-    return std::optional<Row>(scratch.row);
+    return std::optional<model::Row>(scratch.row);
   }
 };
 
-core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec) {
+core::Result<MappingPlan> MappingPlan::Compile(const model::PipelineSpec& spec) {
   return Compile(spec, nullptr);
 }
 
-core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec, const core::Clock* clock) {
+core::Result<MappingPlan> MappingPlan::Compile(const model::PipelineSpec& spec, const core::Clock* clock) {
   auto impl = std::make_unique<Impl>();
   impl->spec = spec;
   impl->clock = clock;
-  const TableSpec& table = spec.table;
+  const model::TableSpec& table = spec.table;
   const std::string where = Where(spec, nullptr);
   if (table.columns.empty()) {
     return core::Status::InvalidArgument(where + ": table " + table.name + " has no columns");
@@ -270,7 +270,7 @@ core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec, const c
                                          "and deletes)");
   }
   std::unordered_set<std::string> names;
-  for (const ColumnSpec& column : table.columns) {
+  for (const model::ColumnSpec& column : table.columns) {
     if (!names.insert(column.name).second) {
       return core::Status::InvalidArgument(where + ": column " + column.name + " is listed twice");
     }
@@ -286,7 +286,7 @@ core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec, const c
     }
   }
 
-  for (const ColumnSpec& column : table.columns) {
+  for (const model::ColumnSpec& column : table.columns) {
     CompiledColumn compiled{column.name, column.type.ToSql(), std::nullopt,
                             TypeConverter(column.type, column.overflow), keys.count(column.name) > 0};
     compiled.kind = column.type.kind;
@@ -321,7 +321,7 @@ core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec, const c
   }
   impl->group_hints = std::make_unique<LookupHint[]>(impl->group_steps.size());
 
-  if (table.delete_policy == DeletePolicy::kSoft) {
+  if (table.delete_policy == model::DeletePolicy::kSoft) {
     impl->deleted_index = table.ColumnIndex(table.deleted_column);
     if (impl->deleted_index < 0) {
       return core::Status::InvalidArgument(
@@ -367,11 +367,11 @@ core::Result<MappingPlan> MappingPlan::Compile(const PipelineSpec& spec, const c
   return MappingPlan(std::move(impl));
 }
 
-core::Result<std::optional<Row>> MappingPlan::Map(const core::Record& record) const {
+core::Result<std::optional<model::Row>> MappingPlan::Map(const core::Record& record) const {
   return impl_->Map(record);
 }
 
-const PipelineSpec& MappingPlan::spec() const { return impl_->spec; }
+const model::PipelineSpec& MappingPlan::spec() const { return impl_->spec; }
 
 std::optional<std::set<std::string>> MappingPlan::ImageAttributes() const {
   std::set<std::string> names;

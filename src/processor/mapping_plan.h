@@ -34,20 +34,20 @@
 #include "core/clock.h"
 #include "core/record.h"
 #include "core/status.h"
-#include "processor/row.h"
-#include "processor/table_spec.h"
+#include "model/row.h"
+#include "model/pipeline_spec.h"
 
 namespace ddb2pg::processor {
 
 class MappingPlan {
  public:
-  static core::Result<MappingPlan> Compile(const PipelineSpec& spec);
+  static core::Result<MappingPlan> Compile(const model::PipelineSpec& spec);
   // The same with the clock now() reads (tests pin it); `clock` must outlive the plan.
-  static core::Result<MappingPlan> Compile(const PipelineSpec& spec, const core::Clock* clock);
+  static core::Result<MappingPlan> Compile(const model::PipelineSpec& spec, const core::Clock* clock);
 
-  core::Result<std::optional<Row>> Map(const core::Record& record) const;
+  core::Result<std::optional<model::Row>> Map(const core::Record& record) const;
 
-  const PipelineSpec& spec() const;
+  const model::PipelineSpec& spec() const;
 
   // The top-level image attributes the filter and the columns read: a record whose images hold
   // just these (and the key) maps exactly like the full record. nullopt when an expression reads

@@ -68,7 +68,7 @@ bool ToText(const Datum& datum, std::string& scratch, std::string_view* out, std
   }
 }
 
-bool ToVarchar(const Datum& datum, int length, OverflowPolicy overflow, std::string& scratch,
+bool ToVarchar(const Datum& datum, int length, model::OverflowPolicy overflow, std::string& scratch,
                std::string_view* out, std::string* error) {
   if (!ToText(datum, scratch, out, error)) return false;
   if (length <= 0 || out->size() <= static_cast<size_t>(length)) return true;  // bytes ≥ chars
@@ -82,7 +82,7 @@ bool ToVarchar(const Datum& datum, int length, OverflowPolicy overflow, std::str
     }
   }
   if (characters <= static_cast<size_t>(length)) return true;
-  if (overflow == OverflowPolicy::kTruncate) {
+  if (overflow == model::OverflowPolicy::kTruncate) {
     *out = text.substr(0, cut);
     return true;
   }
@@ -208,15 +208,15 @@ bool ToBoolean(const Datum& datum, std::string_view* out, std::string* error) {
   }
 }
 
-bool ToInteger(const Datum& datum, ColumnKind kind, std::string& scratch, std::string_view* out,
+bool ToInteger(const Datum& datum, model::ColumnKind kind, std::string& scratch, std::string_view* out,
                std::string* error) {
   std::string_view text;
   if (!NumberText(datum, &text, error)) return false;
-  const char* type_name = kind == ColumnKind::kSmallint  ? "SMALLINT"
-                          : kind == ColumnKind::kInteger ? "INTEGER"
+  const char* type_name = kind == model::ColumnKind::kSmallint  ? "SMALLINT"
+                          : kind == model::ColumnKind::kInteger ? "INTEGER"
                                                          : "BIGINT";
-  const int64_t max = kind == ColumnKind::kSmallint  ? 32767
-                      : kind == ColumnKind::kInteger ? 2147483647
+  const int64_t max = kind == model::ColumnKind::kSmallint  ? 32767
+                      : kind == model::ColumnKind::kInteger ? 2147483647
                                                      : INT64_MAX;
   const int64_t min = -max - 1;
   // Fast path: plain digits, short enough not to overflow.
@@ -282,7 +282,7 @@ bool ToFloat(const Datum& datum, bool real, std::string_view* out, std::string* 
   return true;
 }
 
-bool ToNumeric(const Datum& datum, const ColumnType& type, std::string& scratch,
+bool ToNumeric(const Datum& datum, const model::ColumnType& type, std::string& scratch,
                std::string_view* out, std::string* error) {
   std::string_view text;
   if (!NumberText(datum, &text, error)) return false;
@@ -443,31 +443,31 @@ bool TypeConverter::Convert(const Datum& datum, std::string& scratch, std::strin
                             std::string* error) const {
   scratch.clear();
   switch (type_.kind) {
-    case ColumnKind::kText: return ToText(datum, scratch, out, error);
-    case ColumnKind::kVarchar:
+    case model::ColumnKind::kText: return ToText(datum, scratch, out, error);
+    case model::ColumnKind::kVarchar:
       return ToVarchar(datum, type_.length, overflow_, scratch, out, error);
-    case ColumnKind::kUuid: return ToUuid(datum, scratch, out, error);
-    case ColumnKind::kTimestamptz:
-    case ColumnKind::kTimestamp:
-    case ColumnKind::kDate: {
+    case model::ColumnKind::kUuid: return ToUuid(datum, scratch, out, error);
+    case model::ColumnKind::kTimestamptz:
+    case model::ColumnKind::kTimestamp:
+    case model::ColumnKind::kDate: {
       int64_t micros = 0;
       if (!ToMicros(datum, &micros, error)) return false;
-      if (type_.kind == ColumnKind::kTimestamptz) TimestampText::AppendTimestamptz(micros, scratch);
-      else if (type_.kind == ColumnKind::kTimestamp) TimestampText::AppendTimestamp(micros, scratch);
+      if (type_.kind == model::ColumnKind::kTimestamptz) TimestampText::AppendTimestamptz(micros, scratch);
+      else if (type_.kind == model::ColumnKind::kTimestamp) TimestampText::AppendTimestamp(micros, scratch);
       else TimestampText::AppendDate(micros, scratch);
       *out = scratch;
       return true;
     }
-    case ColumnKind::kBoolean: return ToBoolean(datum, out, error);
-    case ColumnKind::kSmallint:
-    case ColumnKind::kInteger:
-    case ColumnKind::kBigint: return ToInteger(datum, type_.kind, scratch, out, error);
-    case ColumnKind::kReal: return ToFloat(datum, true, out, error);
-    case ColumnKind::kDouble: return ToFloat(datum, false, out, error);
-    case ColumnKind::kNumeric: return ToNumeric(datum, type_, scratch, out, error);
-    case ColumnKind::kJsonb: return ToJson(datum, true, scratch, out, error);
-    case ColumnKind::kJson: return ToJson(datum, false, scratch, out, error);
-    case ColumnKind::kBytea: return ToBytea(datum, scratch, out, error);
+    case model::ColumnKind::kBoolean: return ToBoolean(datum, out, error);
+    case model::ColumnKind::kSmallint:
+    case model::ColumnKind::kInteger:
+    case model::ColumnKind::kBigint: return ToInteger(datum, type_.kind, scratch, out, error);
+    case model::ColumnKind::kReal: return ToFloat(datum, true, out, error);
+    case model::ColumnKind::kDouble: return ToFloat(datum, false, out, error);
+    case model::ColumnKind::kNumeric: return ToNumeric(datum, type_, scratch, out, error);
+    case model::ColumnKind::kJsonb: return ToJson(datum, true, scratch, out, error);
+    case model::ColumnKind::kJson: return ToJson(datum, false, scratch, out, error);
+    case model::ColumnKind::kBytea: return ToBytea(datum, scratch, out, error);
   }
   *error = "unsupported column type";
   return false;

@@ -36,13 +36,13 @@
 #include <string_view>
 
 #include "processor/expression.h"
-#include "processor/table_spec.h"
+#include "model/pipeline_spec.h"
 
 namespace ddb2pg::processor {
 
 class TypeConverter {
  public:
-  TypeConverter(ColumnType type, OverflowPolicy overflow) : type_(type), overflow_(overflow) {}
+  TypeConverter(model::ColumnType type, model::OverflowPolicy overflow) : type_(type), overflow_(overflow) {}
 
   // Converts a non-null datum. On success *out views the datum's own text or `scratch` (which
   // is cleared first). On failure returns false with `error` set to the reason, e.g.
@@ -50,11 +50,11 @@ class TypeConverter {
   bool Convert(const Datum& datum, std::string& scratch, std::string_view* out,
                std::string* error) const;
 
-  const ColumnType& type() const { return type_; }
+  const model::ColumnType& type() const { return type_; }
 
  private:
-  ColumnType type_;
-  OverflowPolicy overflow_;
+  model::ColumnType type_;
+  model::OverflowPolicy overflow_;
 };
 
 // Appends `value` as plain JSON (the JSONB conversion above).

@@ -8,8 +8,8 @@
 
 #include "core/record.h"
 #include "core/value.h"
-#include "processor/row.h"
-#include "processor/table_spec.h"
+#include "model/row.h"
+#include "model/pipeline_spec.h"
 
 namespace ddb2pg::sink {
 
@@ -40,15 +40,15 @@ struct RecordOrigin {
 };
 
 struct TableRows {
-  const processor::TableSpec* table = nullptr;  // owned by the pipeline configuration
+  const model::TableSpec* table = nullptr;  // owned by the pipeline configuration
   // In record order; the same key may appear several times: the sink keeps the last.
-  std::vector<processor::Row> rows;
+  std::vector<model::Row> rows;
   // What happens to a row PostgreSQL rejects (a data error: SQLSTATE class 22 or 23, 21000,
   // 54000, P0001). kDeadLetter / kSkip: exactly the rejected rows are left out, the rest of the
   // batch commits; kStop: nothing commits and Commit() fails with kDataError. The runtime sets
   // it from the pipeline's on_error; the default stops, so a batch that does not say cannot
   // lose rows quietly.
-  processor::ErrorPolicy on_error = processor::ErrorPolicy::kStop;
+  model::ErrorPolicy on_error = model::ErrorPolicy::kStop;
   std::string pipeline{};  // names the pipeline in the dead letters of rejected rows
   // Optional, parallel to `rows`: origins[i] indexes Batch::origins for rows[i]. Without it a
   // rejected row's dead letter carries the row's key cells and no position.

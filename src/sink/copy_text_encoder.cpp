@@ -55,7 +55,7 @@ void CopyTextEncoder::AppendEscaped(std::string& out, std::string_view text) {
   }
 }
 
-void CopyTextEncoder::AppendRow(std::string& out, const processor::Row& row, std::string_view extra_cell) {
+void CopyTextEncoder::AppendRow(std::string& out, const model::Row& row, std::string_view extra_cell) {
   for (size_t i = 0; i < row.size(); ++i) {
     if (i != 0) out.push_back('\t');
     if (row.is_null(i)) {

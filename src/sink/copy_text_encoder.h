@@ -9,14 +9,14 @@
 #include <string>
 #include <string_view>
 
-#include "processor/row.h"
+#include "model/row.h"
 
 namespace ddb2pg::sink {
 
 class CopyTextEncoder {
  public:
   // Appends one line: the row's cells, then `extra_cell` as a last column when not empty.
-  static void AppendRow(std::string& out, const processor::Row& row, std::string_view extra_cell = {});
+  static void AppendRow(std::string& out, const model::Row& row, std::string_view extra_cell = {});
   // Appends one escaped cell (no separator).
   static void AppendEscaped(std::string& out, std::string_view text);
 };

@@ -51,7 +51,7 @@ constexpr const char* kCountersSql =
     "WHERE id = $1 AND fence = $4";
 
 // The row's cells as a JSON object {"column": "text" | null}: the dead letter's item.
-std::string RowJson(const processor::TableSpec& table, const processor::Row& row) {
+std::string RowJson(const model::TableSpec& table, const model::Row& row) {
   std::string json;
   core::JsonWriter writer(&json);
   writer.BeginObject();
@@ -101,7 +101,7 @@ struct PostgresSink::Impl {
   int64_t fence = 0;
   int last_direct_tables = 0;
 
-  TableWriter* Find(const processor::TableSpec* table) {
+  TableWriter* Find(const model::TableSpec* table) {
     for (auto& writer : writers) {
       if (&writer->table() == table) return writer.get();
     }
@@ -155,7 +155,7 @@ struct PostgresSink::Impl {
 
   DeadLetter LetterFor(const Batch& batch, const TableRows& table_rows, const TableWriter& writer,
                        const RejectedRow& rejected) {
-    const processor::Row& row = table_rows.rows[rejected.row];
+    const model::Row& row = table_rows.rows[rejected.row];
     DeadLetter letter;
     letter.pipeline = table_rows.pipeline.empty() ? writer.display_name() : table_rows.pipeline;
     if (rejected.row < table_rows.origins.size() && table_rows.origins[rejected.row] < batch.origins.size()) {
@@ -197,7 +197,7 @@ struct PostgresSink::Impl {
       if (rejected.empty()) continue;
       std::sort(rejected.begin(), rejected.end(), [](const RejectedRow& a, const RejectedRow& b) { return a.row < b.row; });
       const RejectedRow& first = rejected.front();
-      if (table_rows.on_error == processor::ErrorPolicy::kStop) {
+      if (table_rows.on_error == model::ErrorPolicy::kStop) {
         return core::Status::DataError(
             "table " + writer.display_name() + " rejected the row with key " +
             writer.DescribeKey(table_rows.rows[first.row]) + ": " + first.error.message + " [SQLSTATE " +
@@ -208,7 +208,7 @@ struct PostgresSink::Impl {
       auto& counts = report.tables[t];
       counts.rows_written -= static_cast<int64_t>(rejected.size());
       rejected_total += static_cast<int64_t>(rejected.size());
-      if (table_rows.on_error == processor::ErrorPolicy::kSkip) {
+      if (table_rows.on_error == model::ErrorPolicy::kSkip) {
         counts.skipped += static_cast<int64_t>(rejected.size());
         spdlog::warn("table {}: skipped {} row(s) PostgreSQL rejected (first: SQLSTATE {}; on_error: skip)",
                      writer.display_name(), rejected.size(), first.error.sqlstate);
@@ -264,7 +264,7 @@ core::Status PostgresSink::Open() {
   return opened;
 }
 
-core::Status PostgresSink::Connect(const std::vector<const processor::TableSpec*>& tables) {
+core::Status PostgresSink::Connect(const std::vector<const model::TableSpec*>& tables) {
   Close();
   Impl& impl = *impl_;
   if (impl.options.checkpoint_id.empty()) return core::Status::InvalidArgument("the sink needs a checkpoint id");
@@ -294,7 +294,7 @@ core::Status PostgresSink::Connect(const std::vector<const processor::TableSpec*
   return core::Status::Ok();
 }
 
-core::Result<OpenResult> PostgresSink::Open(const std::vector<const processor::TableSpec*>& tables) {
+core::Result<OpenResult> PostgresSink::Open(const std::vector<const model::TableSpec*>& tables) {
   Impl& impl = *impl_;
   DDB2PG_RETURN_IF_ERROR(Connect(tables));
   std::unique_ptr<PgConnection> connection = std::move(impl.connection);

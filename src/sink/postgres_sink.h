@@ -48,10 +48,11 @@
 #include <string>
 #include <vector>
 
+#include "core/option_defaults.h"
 #include "core/status.h"
 #include "pipeline/sink.h"
 #include "sink/pg_result.h"
-#include "processor/table_spec.h"
+#include "model/pipeline_spec.h"
 #include "sink/batch.h"
 
 namespace ddb2pg::sink {
@@ -71,11 +72,11 @@ struct PostgresSinkOptions {
   // Partitioned mode (pipeline::Sink): the runner whose leases guard each commit, and the tables
   // Open() prepares. Empty runner_id: the single-checkpoint mode of Open(tables) / Commit(batch).
   std::string runner_id;
-  std::vector<const processor::TableSpec*> tables;
+  std::vector<const model::TableSpec*> tables;
   // The longest Open() or Commit() waits on PostgreSQL (each isolation attempt for rejected
   // rows gets a window of its own); then the statement is cancelled, the connection dropped and the
   // call returns kUnavailable. Catches a frozen or half-open server that TCP has not noticed.
-  std::chrono::milliseconds commit_timeout{30'000};
+  std::chrono::milliseconds commit_timeout{core::defaults::kCommitTimeoutMs};
 };
 
 // What one Commit() wrote, per table of the batch (same order as Batch::tables).
@@ -108,7 +109,7 @@ class PostgresSink : public pipeline::Sink {
   // Connects, creates the ddb2pg schema, checkpoint and dead-letter tables if missing, takes the
   // fence, prepares statements for `tables`, and returns the saved checkpoint.
   // May be called again after a failure (it reconnects). The TableSpecs must outlive the sink.
-  core::Result<OpenResult> Open(const std::vector<const processor::TableSpec*>& tables);
+  core::Result<OpenResult> Open(const std::vector<const model::TableSpec*>& tables);
   // Writes the batch and moves the checkpoint to batch.checkpoint (kept when empty), atomically.
   // batch.tables must name TableSpecs given to Open() (matched by address, else schema + name).
   // `report`, when given, receives what was written (only meaningful when Ok is returned).
@@ -128,7 +129,7 @@ class PostgresSink : public pipeline::Sink {
   int last_direct_tables() const;
 
  private:
-  core::Status Connect(const std::vector<const processor::TableSpec*>& tables);
+  core::Status Connect(const std::vector<const model::TableSpec*>& tables);
   // The body both modes share: BEGIN and `guard` in one round trip; if accepted(guard's result),
   // the batch's rows and dead letters and COMMIT; else ROLLBACK and false.
   core::Result<bool> CommitGuarded(const Batch& batch, PgStatement guard,

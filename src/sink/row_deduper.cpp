@@ -20,8 +20,8 @@ bool IsCanonicalUuid(std::string_view cell) {
 }
 
 // Whether `cell` already is the key's normal form (then it can be compared as it is).
-bool IsNormal(std::string_view cell, processor::ColumnKind kind) {
-  using processor::ColumnKind;
+bool IsNormal(std::string_view cell, model::ColumnKind kind) {
+  using model::ColumnKind;
   switch (kind) {
     case ColumnKind::kUuid: return IsCanonicalUuid(cell);
     case ColumnKind::kSmallint:
@@ -41,8 +41,8 @@ bool IsNormal(std::string_view cell, processor::ColumnKind kind) {
   }
 }
 
-void AppendNormalized(std::string& out, std::string_view cell, processor::ColumnKind kind) {
-  using processor::ColumnKind;
+void AppendNormalized(std::string& out, std::string_view cell, model::ColumnKind kind) {
+  using model::ColumnKind;
   if (kind == ColumnKind::kUuid) {
     // To the canonical spelling, so that it equals the canonical cells compared as they are.
     size_t digits = 0;
@@ -73,7 +73,7 @@ void AppendNormalized(std::string& out, std::string_view cell, processor::Column
 
 }  // namespace
 
-RowDeduper::RowDeduper(const processor::TableSpec& table) {
+RowDeduper::RowDeduper(const model::TableSpec& table) {
   for (const auto& key : table.key_columns) {
     for (size_t i = 0; i < table.columns.size(); ++i) {
       if (table.columns[i].name == key) {
@@ -84,7 +84,7 @@ RowDeduper::RowDeduper(const processor::TableSpec& table) {
   }
 }
 
-std::string RowDeduper::Key(const processor::Row& row) const {
+std::string RowDeduper::Key(const model::Row& row) const {
   std::string key;
   for (const auto& column : key_columns_) {
     // A one-byte tag per cell keeps NULL, "" and the separators unambiguous.
@@ -103,7 +103,7 @@ std::string RowDeduper::Key(const processor::Row& row) const {
   return key;
 }
 
-std::string RowDeduper::DescribeKey(const processor::Row& row) const {
+std::string RowDeduper::DescribeKey(const model::Row& row) const {
   std::string text;
   for (const auto& column : key_columns_) {
     if (!text.empty()) text.append(", ");
@@ -117,7 +117,7 @@ std::string RowDeduper::DescribeKey(const processor::Row& row) const {
   return text;
 }
 
-std::vector<size_t> RowDeduper::KeepLast(const std::vector<processor::Row>& rows) const {
+std::vector<size_t> RowDeduper::KeepLast(const std::vector<model::Row>& rows) const {
   std::vector<size_t> kept;
   kept.reserve(rows.size());
   if (rows.size() <= 1) {
@@ -133,7 +133,7 @@ std::vector<size_t> RowDeduper::KeepLast(const std::vector<processor::Row>& rows
   owned.reserve(rows.size());
   const bool single = key_columns_.size() == 1;
   for (size_t i = 0; i < rows.size(); ++i) {
-    const processor::Row& row = rows[i];
+    const model::Row& row = rows[i];
     for (const auto& column : key_columns_) {
       if (column.index >= row.size() || row.is_null(column.index)) has_null[i] = true;
     }

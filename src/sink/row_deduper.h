@@ -18,28 +18,28 @@
 #include <string_view>
 #include <vector>
 
-#include "processor/row.h"
-#include "processor/table_spec.h"
+#include "model/row.h"
+#include "model/pipeline_spec.h"
 
 namespace ddb2pg::sink {
 
 class RowDeduper {
  public:
   // `table` must outlive the deduper.
-  explicit RowDeduper(const processor::TableSpec& table);
+  explicit RowDeduper(const model::TableSpec& table);
 
   // Indexes (ascending) of the rows to keep: for each key, the last row carrying it.
-  std::vector<size_t> KeepLast(const std::vector<processor::Row>& rows) const;
+  std::vector<size_t> KeepLast(const std::vector<model::Row>& rows) const;
 
   // The comparable key of one row (key cells normalized, joined unambiguously).
-  std::string Key(const processor::Row& row) const;
+  std::string Key(const model::Row& row) const;
   // The key cells as "col=value, col=value", for messages.
-  std::string DescribeKey(const processor::Row& row) const;
+  std::string DescribeKey(const model::Row& row) const;
 
  private:
   struct KeyColumn {
     size_t index;
-    processor::ColumnKind kind;
+    model::ColumnKind kind;
     std::string name;
   };
   std::vector<KeyColumn> key_columns_;

@@ -9,8 +9,8 @@
 namespace ddb2pg::sink {
 namespace {
 
-using processor::ColumnKind;
-using processor::ColumnType;
+using model::ColumnKind;
+using model::ColumnType;
 
 // The catalog type as a ColumnType; nullopt for types the sink does not know.
 std::optional<ColumnType> FromCatalog(const std::string& name, int typmod) {
@@ -65,7 +65,7 @@ bool Contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string ColumnDefinition(const processor::ColumnSpec& column) {
+std::string ColumnDefinition(const model::ColumnSpec& column) {
   std::string text = QuoteIdentifier(column.name) + " " + SqlTypeName(column.type);
   if (column.default_sql && !column.default_sql->empty()) text.append(" DEFAULT ").append(*column.default_sql);
   return text;
@@ -125,17 +125,14 @@ bool SchemaDiff::Accepts(const std::string& type_name, int typmod, const ColumnT
   return true;
 }
 
-bool SchemaDiff::MappedCanBeNull(const processor::TableSpec& table, const processor::ColumnSpec& column) {
+bool SchemaDiff::MappedCanBeNull(const model::TableSpec& table, const model::ColumnSpec& column) {
   if (Contains(table.key_columns, column.name)) return false;  // the mapping rejects a NULL key
   // A soft-delete table's flag: true on deletes, false (also for NULL) on upserts.
-  if (table.delete_policy == processor::DeletePolicy::kSoft && column.name == table.deleted_column) return false;
-  if (column.expression.empty()) return true;
-  auto expression = processor::Expression::Parse(column.expression);
-  if (!expression.ok()) return false;  // reported by the mapping's own checks
-  return expression->CanBeNull();
+  if (table.delete_policy == model::DeletePolicy::kSoft && column.name == table.deleted_column) return false;
+  return column.can_be_null;
 }
 
-std::vector<std::string> SchemaDiff::CreateTable(const processor::TableSpec& table) {
+std::vector<std::string> SchemaDiff::CreateTable(const model::TableSpec& table) {
   std::vector<std::string> statements;
   if (table.schema != "public") {
     statements.push_back("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(table.schema) + ";");
@@ -147,7 +144,7 @@ std::vector<std::string> SchemaDiff::CreateTable(const processor::TableSpec& tab
   return statements;
 }
 
-std::vector<SchemaProblem> SchemaDiff::Compare(const processor::TableSpec& table, const CatalogTable& catalog) {
+std::vector<SchemaProblem> SchemaDiff::Compare(const model::TableSpec& table, const CatalogTable& catalog) {
   std::vector<SchemaProblem> problems;
   const std::string display = DisplayName(table);
   const std::string qualified = QualifiedName(table);
@@ -190,7 +187,7 @@ std::vector<SchemaProblem> SchemaDiff::Compare(const processor::TableSpec& table
   for (const auto& existing : catalog.columns) {
     if (!existing.not_null || existing.has_default) continue;
     const bool mapped = std::any_of(table.columns.begin(), table.columns.end(),
-                                    [&](const processor::ColumnSpec& column) { return column.name == existing.name; });
+                                    [&](const model::ColumnSpec& column) { return column.name == existing.name; });
     if (mapped) continue;
     problems.push_back({display,
                         "column " + existing.name + " is NOT NULL without a default and the configuration does not "

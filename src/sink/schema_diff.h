@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "processor/table_spec.h"
+#include "model/pipeline_spec.h"
 #include "sink/schema_manager.h"
 
 namespace ddb2pg::sink {
@@ -48,12 +48,12 @@ class SchemaDiff {
  public:
   // CREATE TABLE IF NOT EXISTS … (columns with types and DEFAULTs, PRIMARY KEY (keys)); preceded
   // by CREATE SCHEMA IF NOT EXISTS for schemas other than public.
-  static std::vector<std::string> CreateTable(const processor::TableSpec& table);
-  static std::vector<SchemaProblem> Compare(const processor::TableSpec& table, const CatalogTable& catalog);
+  static std::vector<std::string> CreateTable(const model::TableSpec& table);
+  static std::vector<SchemaProblem> Compare(const model::TableSpec& table, const CatalogTable& catalog);
   // Whether a column of catalog type (typname, typmod) accepts every value mapped to `config`.
-  static bool Accepts(const std::string& type_name, int typmod, const processor::ColumnType& config);
+  static bool Accepts(const std::string& type_name, int typmod, const model::ColumnType& config);
   // Whether the mapping can write NULL into `column` of `table`.
-  static bool MappedCanBeNull(const processor::TableSpec& table, const processor::ColumnSpec& column);
+  static bool MappedCanBeNull(const model::TableSpec& table, const model::ColumnSpec& column);
 };
 
 }  // namespace ddb2pg::sink

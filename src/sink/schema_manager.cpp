@@ -28,7 +28,7 @@ constexpr const char* kUniqueKeysSql =
     "AND i.indpred IS NULL AND i.indexprs IS NULL";
 constexpr const char* kPrimaryKeySql = "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = $1::oid AND indisprimary)";
 
-core::Result<CatalogTable> ReadCatalog(PgConnection& connection, const processor::TableSpec& table) {
+core::Result<CatalogTable> ReadCatalog(PgConnection& connection, const model::TableSpec& table) {
   const std::string context = "reading the catalog for " + DisplayName(table);
   CatalogTable catalog;
   DDB2PG_ASSIGN_OR_RETURN(PgResult found, connection.Query(kTableSql, {table.schema, table.name}, context));
@@ -58,7 +58,7 @@ core::Result<CatalogTable> ReadCatalog(PgConnection& connection, const processor
 
 SchemaManager::SchemaManager(std::string conninfo) : conninfo_(std::move(conninfo)) {}
 
-std::vector<std::string> SchemaManager::CreateStatements(const std::vector<const processor::TableSpec*>& tables) {
+std::vector<std::string> SchemaManager::CreateStatements(const std::vector<const model::TableSpec*>& tables) {
   std::vector<std::string> statements = SystemTables::CreateStatements();
   for (const auto* table : tables) {
     for (auto& statement : SchemaDiff::CreateTable(*table)) {
@@ -70,7 +70,7 @@ std::vector<std::string> SchemaManager::CreateStatements(const std::vector<const
   return statements;
 }
 
-core::Status SchemaManager::InitSchema(const std::vector<const processor::TableSpec*>& tables) {
+core::Status SchemaManager::InitSchema(const std::vector<const model::TableSpec*>& tables) {
   DDB2PG_ASSIGN_OR_RETURN(auto connection, PgConnection::Connect(conninfo_, "ddb2pg init-schema"));
   const std::string context = "init-schema";
   DDB2PG_RETURN_IF_ERROR(connection->Exec("BEGIN", context));
@@ -86,7 +86,7 @@ core::Status SchemaManager::InitSchema(const std::vector<const processor::TableS
   return status;
 }
 
-core::Result<std::vector<SchemaProblem>> SchemaManager::Check(const std::vector<const processor::TableSpec*>& tables,
+core::Result<std::vector<SchemaProblem>> SchemaManager::Check(const std::vector<const model::TableSpec*>& tables,
                                                               std::vector<SchemaProblem>* warnings) {
   DDB2PG_ASSIGN_OR_RETURN(auto connection, PgConnection::Connect(conninfo_, "ddb2pg check"));
   std::vector<SchemaProblem> problems;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "processor/table_spec.h"
+#include "model/pipeline_spec.h"
 
 namespace ddb2pg::sink {
 
@@ -30,13 +30,13 @@ class SchemaManager {
   explicit SchemaManager(std::string conninfo);
 
   // The CREATE statements init-schema runs (also printed by `init-schema --dry-run`).
-  static std::vector<std::string> CreateStatements(const std::vector<const processor::TableSpec*>& tables);
+  static std::vector<std::string> CreateStatements(const std::vector<const model::TableSpec*>& tables);
 
   // Creates the ddb2pg schema, checkpoint and dead-letter tables and every missing target table.
-  core::Status InitSchema(const std::vector<const processor::TableSpec*>& tables);
+  core::Status InitSchema(const std::vector<const model::TableSpec*>& tables);
   // Empty when every table is usable. Non-blocking problems (warnings) go to *warnings, or are
   // dropped when it is null.
-  core::Result<std::vector<SchemaProblem>> Check(const std::vector<const processor::TableSpec*>& tables,
+  core::Result<std::vector<SchemaProblem>> Check(const std::vector<const model::TableSpec*>& tables,
                                                  std::vector<SchemaProblem>* warnings = nullptr);
 
  private:

@@ -16,14 +16,14 @@ std::string QuoteIdentifier(std::string_view name) {
   return quoted;
 }
 
-std::string QualifiedName(const processor::TableSpec& table) {
+std::string QualifiedName(const model::TableSpec& table) {
   std::string name = QuoteIdentifier(table.schema);
   name.push_back('.');
   name.append(QuoteIdentifier(table.name));
   return name;
 }
 
-std::string DisplayName(const processor::TableSpec& table) {
+std::string DisplayName(const model::TableSpec& table) {
   std::string name = table.schema;
   name.push_back('.');
   name.append(table.name);
@@ -39,7 +39,7 @@ std::string QuotedList(const std::vector<std::string>& names) {
   return list;
 }
 
-std::string SqlTypeName(const processor::ColumnType& type) { return type.ToSql(); }
+std::string SqlTypeName(const model::ColumnType& type) { return type.ToSql(); }
 
 void AppendArrayElement(std::string& out, std::string_view value, bool is_null) {
   if (is_null) {

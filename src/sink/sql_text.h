@@ -9,22 +9,22 @@
 #include <string_view>
 #include <vector>
 
-#include "processor/table_spec.h"
+#include "model/pipeline_spec.h"
 
 namespace ddb2pg::sink {
 
 // "name" with embedded double quotes doubled: QuoteIdentifier("a\"b") → "a""b".
 std::string QuoteIdentifier(std::string_view name);
 // "schema"."table".
-std::string QualifiedName(const processor::TableSpec& table);
+std::string QualifiedName(const model::TableSpec& table);
 // schema.table, unquoted, for messages.
-std::string DisplayName(const processor::TableSpec& table);
+std::string DisplayName(const model::TableSpec& table);
 // "a", "b", "c" — the quoted names joined by ", ".
 std::string QuotedList(const std::vector<std::string>& names);
 
 // The canonical SQL spelling of a column type, e.g. "VARCHAR(210)", "TIMESTAMPTZ",
-// "DOUBLE PRECISION", "NUMERIC(10,2)" (processor::ColumnType::ToSql).
-std::string SqlTypeName(const processor::ColumnType& type);
+// "DOUBLE PRECISION", "NUMERIC(10,2)" (model::ColumnType::ToSql).
+std::string SqlTypeName(const model::ColumnType& type);
 
 // Appends a PostgreSQL array literal element ("…" with \ and " escaped, or NULL) to `out`, for
 // text[] parameters: AppendArrayElement(out, "a\"b") appends "a\"b" (quoted).

@@ -13,18 +13,18 @@ constexpr std::string_view kActionColumn = "ddb2pg_action";
 constexpr std::string_view kRowColumn = "ddb2pg_row";  // the isolation table's row number
 constexpr int kMaxDirectBackoff = 64;
 
-char ActionTag(processor::RowAction action) {
+char ActionTag(model::RowAction action) {
   switch (action) {
-    case processor::RowAction::kUpsert: return 'u';
-    case processor::RowAction::kSoftDelete: return 's';
-    case processor::RowAction::kHardDelete: return 'h';
+    case model::RowAction::kUpsert: return 'u';
+    case model::RowAction::kSoftDelete: return 's';
+    case model::RowAction::kHardDelete: return 'h';
   }
   return 'u';
 }
 
-bool HasColumn(const processor::TableSpec& table, std::string_view name) {
+bool HasColumn(const model::TableSpec& table, std::string_view name) {
   return std::any_of(table.columns.begin(), table.columns.end(),
-                     [&](const processor::ColumnSpec& column) { return column.name == name; });
+                     [&](const model::ColumnSpec& column) { return column.name == name; });
 }
 
 // "COPY x, line 3, column id: …" → 3 (0 when absent).
@@ -38,7 +38,7 @@ constexpr const char* kIsolateSavepoint = "ddb2pg_isolate";
 
 }  // namespace
 
-TableWriter::TableWriter(const processor::TableSpec& table, int index, TableWriterOptions options)
+TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOptions options)
     : table_(table), options_(options), deduper_(table) {
   if (!table.key_columns.empty()) sort_key_ = table.ColumnIndex(table.key_columns[0]);
   display_name_ = DisplayName(table);
@@ -127,7 +127,7 @@ core::Status TableWriter::Validate() const {
     return core::Status::InvalidArgument("table " + display_name_ + ": the column name " + std::string(kActionColumn) +
                                          " is reserved by ddb2pg's staging table");
   }
-  if (table_.delete_policy == processor::DeletePolicy::kSoft && soft_delete_sql_.empty()) {
+  if (table_.delete_policy == model::DeletePolicy::kSoft && soft_delete_sql_.empty()) {
     return core::Status::InvalidArgument("table " + display_name_ + " soft-deletes but has no column " +
                                          table_.deleted_column + " to mark deleted rows");
   }
@@ -161,7 +161,7 @@ core::Status TableWriter::Prepare(PgConnection& connection) {
   return core::Status::Ok();
 }
 
-core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<processor::Row>& rows) const {
+core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<model::Row>& rows) const {
   for (size_t i = 0; i < rows.size(); ++i) {
     if (rows[i].size() != table_.columns.size()) {
       return core::Status::Internal("table " + display_name_ + ": row " + std::to_string(i) + " has " +
@@ -187,9 +187,9 @@ core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<processo
   }
   for (size_t index : plan.kept) {
     switch (rows[index].action) {
-      case processor::RowAction::kUpsert: ++plan.upserts; break;
-      case processor::RowAction::kSoftDelete: ++plan.soft_deletes; break;
-      case processor::RowAction::kHardDelete: ++plan.hard_deletes; break;
+      case model::RowAction::kUpsert: ++plan.upserts; break;
+      case model::RowAction::kSoftDelete: ++plan.soft_deletes; break;
+      case model::RowAction::kHardDelete: ++plan.hard_deletes; break;
     }
   }
   if (plan.soft_deletes > 0 && soft_delete_sql_.empty()) {
@@ -209,8 +209,8 @@ core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& 
   buffer.reserve(options_.copy_chunk_bytes + 4096);
   core::Status put;
   for (size_t index : plan.kept) {
-    const processor::Row& row = (*plan.rows)[index];
-    const bool hard = row.action == processor::RowAction::kHardDelete;
+    const model::Row& row = (*plan.rows)[index];
+    const bool hard = row.action == model::RowAction::kHardDelete;
     if (direct && hard) continue;
     if (!direct && last_direct_ && !hard) continue;  // already written by the direct COPY
     char tag[2] = {ActionTag(row.action), '\0'};
@@ -285,7 +285,7 @@ core::Status TableWriter::CopyNumbered(PgConnection& connection, const Plan& pla
   core::Status put;
   for (size_t position = 0; position < plan.kept.size(); ++position) {
     if (left_out[position]) continue;
-    const processor::Row& row = (*plan.rows)[plan.kept[position]];
+    const model::Row& row = (*plan.rows)[plan.kept[position]];
     const char tag[2] = {ActionTag(row.action), '\0'};
     CopyTextEncoder::AppendRow(buffer, row, std::string_view(tag, 1));
     buffer.back() = '\t';  // the row number follows the action tag

@@ -35,8 +35,8 @@
 #include <vector>
 
 #include "core/status.h"
-#include "processor/row.h"
-#include "processor/table_spec.h"
+#include "model/row.h"
+#include "model/pipeline_spec.h"
 #include "sink/pg_connection.h"
 #include "sink/row_deduper.h"
 
@@ -57,7 +57,7 @@ struct RejectedRow {
 class TableWriter {
  public:
   struct Plan {
-    const std::vector<processor::Row>* rows = nullptr;
+    const std::vector<model::Row>* rows = nullptr;
     std::vector<size_t> kept;  // indexes into *rows, one per key
     int64_t upserts = 0;
     int64_t soft_deletes = 0;
@@ -65,7 +65,7 @@ class TableWriter {
   };
 
   // `table` must outlive the writer; `index` makes the staging and statement names unique.
-  TableWriter(const processor::TableSpec& table, int index, TableWriterOptions options = {});
+  TableWriter(const model::TableSpec& table, int index, TableWriterOptions options = {});
 
   // Checks that the spec can be written: key and soft-delete columns present, no clash with the
   // staging action column.
@@ -75,7 +75,7 @@ class TableWriter {
 
   // Dedupes (kept in the order of the first key column) and counts; checks every row has one
   // cell per column. No I/O.
-  core::Result<Plan> MakePlan(const std::vector<processor::Row>& rows) const;
+  core::Result<Plan> MakePlan(const std::vector<model::Row>& rows) const;
   // Inside the open transaction: COPYs the rows and appends the statements still to run.
   core::Status Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish);
 
@@ -87,9 +87,9 @@ class TableWriter {
                               std::optional<std::chrono::milliseconds> attempt_timeout = std::nullopt);
 
   // The row's key cells as "col=value, …", for messages.
-  std::string DescribeKey(const processor::Row& row) const { return deduper_.DescribeKey(row); }
+  std::string DescribeKey(const model::Row& row) const { return deduper_.DescribeKey(row); }
   const std::string& display_name() const { return display_name_; }
-  const processor::TableSpec& table() const { return table_; }
+  const model::TableSpec& table() const { return table_; }
   // How the last Write() went, for tests and metrics.
   bool last_write_was_direct() const { return last_direct_; }
 
@@ -101,7 +101,7 @@ class TableWriter {
   core::Status CopyNumbered(PgConnection& connection, const Plan& plan, const std::vector<bool>& left_out,
                             size_t* failed_position);
 
-  const processor::TableSpec& table_;
+  const model::TableSpec& table_;
   TableWriterOptions options_;
   int sort_key_ = -1;  // rows are written in the order of this column (the first key column)
   RowDeduper deduper_;

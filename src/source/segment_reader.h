@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/option_defaults.h"
 #include "aws/dynamodb_api.h"
 #include "source/rate_limiter.h"
 #include "source/reader_thread.h"
@@ -23,7 +24,7 @@ struct SegmentReaderOptions {
   std::vector<std::string> key_names;  // HASH, then RANGE
   int segment = 0;
   int total_segments = 1;
-  int page_limit = 500;
+  int page_limit = core::defaults::kScanPageLimit;
   bool consistent_read = false;
   std::shared_ptr<const aws::AttributeSelection> decode_only;  // null: every attribute
 };

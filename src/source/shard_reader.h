@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "core/option_defaults.h"
 #include "aws/dynamodb_api.h"
 #include "source/reader_thread.h"
 
@@ -25,8 +26,8 @@ struct ShardReaderOptions {
   std::string table;
   std::string stream_arn;
   std::string shard_id;
-  int poll_interval_ms = 250;     // at the tip; backlog pages are read back to back
-  int get_records_limit = 1000;   // the service maximum
+  int poll_interval_ms = core::defaults::kPollIntervalMs;  // at the tip; backlog pages are read back to back
+  int get_records_limit = core::defaults::kGetRecordsLimit;  // the service maximum
   std::shared_ptr<const aws::AttributeSelection> decode_only;
 };
 

@@ -1,12 +1,14 @@
 // SourceOptions: how the DynamoDB source reads one table (snapshot, then stream).
 //
-// Mirrors config::SnapshotSettings / StreamSettings; src/app copies those into this struct. The
-// defaults live in config (config/config.h); these are for code that builds options by hand.
+// Mirrors config::SnapshotSettings / StreamSettings; src/app copies those into this struct. Both
+// start from core/option_defaults.h.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "core/option_defaults.h"
 
 namespace ddb2pg::source {
 
@@ -30,11 +32,12 @@ struct SourceOptions {
 
   // --- snapshot ---
   bool snapshot_enabled = true;     // false: start from the stream only (see stream_start_at)
-  int segments = 4;                 // parallel Scan segments = threads; a saved position keeps its own count
-  int page_limit = 500;             // Scan Limit; DynamoDB Local is ~15x faster with one than without. 500 ~ 1 MB of
-                                    // 2 KB items: same speed as 1000 here, and each segment thread's parser and
-                                    // response buffers stay half the size (snapshot peak RSS 62 → 50 MB)
-  double max_items_per_second = 0;  // snapshot read-rate limit over all segments; 0: unlimited
+  int segments = core::defaults::kScanSegments;  // parallel Scan segments = threads; a saved position keeps its own count
+  // Scan Limit; DynamoDB Local is ~15x faster with one than without. 500 ~ 1 MB of 2 KB items:
+  // same speed as 1000 here, and each segment thread's parser and response buffers stay half the
+  // size (snapshot peak RSS 62 → 50 MB).
+  int page_limit = core::defaults::kScanPageLimit;
+  double max_items_per_second = core::defaults::kMaxItemsPerSecond;  // snapshot read-rate limit over all segments; 0: unlimited
   bool consistent_read = false;     // strongly consistent Scan (2x the read capacity)
 
   // The top-level item attributes to decode from Scan items and stream images, besides the key
@@ -44,8 +47,8 @@ struct SourceOptions {
 
   // --- stream ---
   StreamStartAt stream_start_at = StreamStartAt::kTrimHorizon;  // only without snapshot
-  int poll_interval_ms = 250;        // at a shard's tip: at most 1000/poll_interval_ms GetRecords calls a second
-  int get_records_limit = 1000;      // GetRecords Limit (the service maximum)
+  int poll_interval_ms = core::defaults::kPollIntervalMs;  // at a shard's tip: at most 1000/poll_interval_ms GetRecords calls a second
+  int get_records_limit = core::defaults::kGetRecordsLimit;  // GetRecords Limit (the service maximum)
   TrimmedPolicy on_trimmed = TrimmedPolicy::kStop;
   // Opt-in: when the table has no stream, enable NEW_AND_OLD_IMAGES through the enabler passed
   // to DynamoDbRecordSource::SetStreamEnabler (TableApi is read-only). Off: Start() fails naming the fix.

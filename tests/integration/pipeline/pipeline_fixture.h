@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "processor/plan_checker.h"
 #include "app/generator.h"
 #include "app/sample_data.h"
 #include "app/wiring.h"
@@ -114,7 +115,7 @@ class PipelineFixture : public ::testing::Test {
   }
 
   config::Config LoadConfig(const std::string& text) const {
-    auto loaded = config::LoadConfigText(text, "test.yaml");
+    auto loaded = config::LoadConfigText(text, "test.yaml", processor::PlanChecker());
     EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
     config::Config config = std::move(loaded).value();
     for (auto& source : config.sources) {

@@ -66,7 +66,7 @@ TEST_P(SinkPathTest, SoftDeleteOfAnAbsentKeyInsertsTheBeforeImage) {
 
 TEST_P(SinkPathTest, HardDeleteRemovesTheRowAndIgnoresAbsentKeys) {
   CreateProfile();
-  profile_.delete_policy = processor::DeletePolicy::kHard;
+  profile_.delete_policy = model::DeletePolicy::kHard;
   PostgresSink sink(PathOptions());
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "A"), Profile(2, "B")}, "p1")).ok());
@@ -108,7 +108,7 @@ TEST_P(SinkPathTest, DeleteAfterUpsertOfTheSameKeyInOneBatchWins) {
   EXPECT_EQ(Scalar("SELECT string_agg(name || ':' || deleted, ',' ORDER BY name) FROM " + schema_ + ".profile"),
             "back:false,new:true");
 
-  profile_.delete_policy = processor::DeletePolicy::kHard;
+  profile_.delete_policy = model::DeletePolicy::kHard;
   status = sink.Commit(MakeBatch({Profile(3, "x"), Profile(3, std::nullopt, RowAction::kHardDelete),
                                   Profile(2, "y"), Profile(2, std::nullopt, RowAction::kHardDelete)},
                                  "p2"));

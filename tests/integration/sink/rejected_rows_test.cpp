@@ -18,7 +18,7 @@ class RejectedRowsTest : public SinkTest, public ::testing::WithParamInterface<b
 
   // A batch of profile rows, each traced to a record: key {"id": {"S": <uuid>}}, position
   // shard-1@<100 + i>.
-  Batch TracedBatch(std::vector<Row> rows, const std::string& checkpoint, processor::ErrorPolicy on_error) {
+  Batch TracedBatch(std::vector<Row> rows, const std::string& checkpoint, model::ErrorPolicy on_error) {
     Batch batch = MakeBatch(std::move(rows), checkpoint);
     TableRows& table = batch.tables[0];
     table.on_error = on_error;
@@ -55,7 +55,7 @@ TEST_P(RejectedRowsTest, ACheckViolationDeadLettersThatRowAndCommitsTheOthers) {
   std::vector<Row> rows;
   for (int i = 1; i <= 21; ++i) rows.push_back(Profile(i, i == 8 ? "" : "name" + std::to_string(i)));
   CommitReport report;
-  auto status = sink.Commit(TracedBatch(std::move(rows), "p1", processor::ErrorPolicy::kDeadLetter), &report);
+  auto status = sink.Commit(TracedBatch(std::move(rows), "p1", model::ErrorPolicy::kDeadLetter), &report);
   ASSERT_TRUE(status.ok()) << status.ToString();
 
   EXPECT_EQ(CountProfiles(), "20");
@@ -85,7 +85,7 @@ TEST_P(RejectedRowsTest, ACheckViolationDeadLettersThatRowAndCommitsTheOthers) {
             "21/20/1/1");
 
   // The sink goes on: the next batch commits normally.
-  status = sink.Commit(TracedBatch({Profile(30, "later")}, "p2", processor::ErrorPolicy::kDeadLetter), &report);
+  status = sink.Commit(TracedBatch({Profile(30, "later")}, "p2", model::ErrorPolicy::kDeadLetter), &report);
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(report.rejected_rows, 0);
   EXPECT_EQ(CountProfiles(), "21");
@@ -105,7 +105,7 @@ TEST_P(RejectedRowsTest, TypeAndNotNullErrorsInSeveralTablesAreEachIsolated) {
   rows[9].SetCell(1, "not-a-uuid");  // user_id: refused by the type's input (22P02)
   rows[30].SetNull(4);               // handle: NOT NULL (23502)
   rows[31].SetNull(4);
-  Batch batch = TracedBatch(std::move(rows), "p2", processor::ErrorPolicy::kDeadLetter);
+  Batch batch = TracedBatch(std::move(rows), "p2", model::ErrorPolicy::kDeadLetter);
   Row appearance;
   for (const char* cell : {"00000000-0000-4000-8000-000000000009", "dark", "blue", "x", "false"}) {
     appearance.AppendCell(cell);
@@ -146,7 +146,7 @@ TEST_P(RejectedRowsTest, SkipLeavesTheRowOutWithoutADeadLetter) {
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   CommitReport report;
   auto status = sink.Commit(
-      TracedBatch({Profile(1, "a"), Profile(2, ""), Profile(3, "c")}, "p1", processor::ErrorPolicy::kSkip), &report);
+      TracedBatch({Profile(1, "a"), Profile(2, ""), Profile(3, "c")}, "p1", model::ErrorPolicy::kSkip), &report);
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(CountProfiles(), "2");
   EXPECT_EQ(report.tables[0].skipped, 1);
@@ -163,7 +163,7 @@ TEST_P(RejectedRowsTest, StopCommitsNothingAndSaysItWasTheData) {
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "good")}, "p1")).ok());
 
   auto status = sink.Commit(
-      TracedBatch({Profile(2, "b"), Profile(3, ""), Profile(4, "d")}, "p2", processor::ErrorPolicy::kStop));
+      TracedBatch({Profile(2, "b"), Profile(3, ""), Profile(4, "d")}, "p2", model::ErrorPolicy::kStop));
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), core::StatusCode::kDataError) << status.ToString();
   EXPECT_NE(status.message().find("table " + schema_ + ".profile rejected the row with key id=" + Uuid(3)),

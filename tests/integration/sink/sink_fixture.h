@@ -8,19 +8,19 @@
 #include <string>
 #include <vector>
 
-#include "processor/row.h"
-#include "processor/table_spec.h"
+#include "model/row.h"
+#include "model/pipeline_spec.h"
 #include "sink/postgres_sink.h"
 #include "support/test_env.h"
 
 namespace ddb2pg::sink::testing {
 
-using processor::ColumnKind;
-using processor::ColumnSpec;
-using processor::ColumnType;
-using processor::Row;
-using processor::RowAction;
-using processor::TableSpec;
+using model::ColumnKind;
+using model::ColumnSpec;
+using model::ColumnType;
+using model::Row;
+using model::RowAction;
+using model::TableSpec;
 
 inline ColumnSpec Column(std::string name, ColumnKind kind, int length = 0) {
   ColumnSpec column;

@@ -153,7 +153,7 @@ TEST_F(SinkThroughput, IsolatingRejectedRowsInOneBatch) {
   for (int bad : {0, 1, 10, 100}) {
     Batch batch;
     batch.tables.push_back({&table, {}});
-    batch.tables[0].on_error = processor::ErrorPolicy::kDeadLetter;
+    batch.tables[0].on_error = model::ErrorPolicy::kDeadLetter;
     for (int i = 0; i < batch_rows; ++i) {
       Row row = BenchRow(base + i, 1);
       if (bad > 0 && i % (batch_rows / bad) == batch_rows / bad / 2) row.SetCell(7, "bad");

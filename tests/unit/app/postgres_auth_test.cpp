@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "processor/plan_checker.h"
 #include "app/wiring.h"
 #include "config/config.h"
 #include "sink/pg_connection.h"
@@ -160,14 +161,14 @@ TEST(PostgresAuth, RegionComesFromTheRdsHostNameUnlessConfigured) {
 }
 
 TEST(PostgresAuth, ConfigRequiresTlsForIam) {
-  auto loaded = config::LoadConfigText(ConfigText("  url: postgresql://u@db.example.com/app\n  auth: iam\n"), "t.yaml",
+  auto loaded = config::LoadConfigText(ConfigText("  url: postgresql://u@db.example.com/app\n  auth: iam\n"), "t.yaml", processor::PlanChecker(),
                                        Env({}));
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find("t.yaml:7:"), std::string::npos) << loaded.status().message();
   EXPECT_NE(loaded.status().message().find("postgres.auth: iam"), std::string::npos);
   EXPECT_NE(loaded.status().message().find("sslmode is prefer"), std::string::npos) << loaded.status().message();
 
-  loaded = config::LoadConfigText(ConfigText("  url: postgresql://u@db/app\n  auth: iam\n  sslmode: allow\n"), "t.yaml",
+  loaded = config::LoadConfigText(ConfigText("  url: postgresql://u@db/app\n  auth: iam\n  sslmode: allow\n"), "t.yaml", processor::PlanChecker(),
                                   Env({}));
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find("sslmode is allow (postgres.sslmode)"), std::string::npos)
@@ -177,15 +178,15 @@ TEST(PostgresAuth, ConfigRequiresTlsForIam) {
                                      "  conninfo: host=db user=u sslmode = 'verify-ca'\n  auth: iam\n",
                                      "  url: postgresql://u@db/app\n  auth: iam\n  sslmode: verify-full\n"
                                      "  sslrootcert: /etc/ssl/rds.pem\n  region: eu-west-1\n"}) {
-    loaded = config::LoadConfigText(ConfigText(postgres), "t.yaml", Env({}));
+    loaded = config::LoadConfigText(ConfigText(postgres), "t.yaml", processor::PlanChecker(), Env({}));
     EXPECT_TRUE(loaded.ok()) << postgres << loaded.status().message();
   }
-  loaded = config::LoadConfigText(ConfigText("  url: postgresql://u@db/app\n  auth: iam\n"), "t.yaml",
+  loaded = config::LoadConfigText(ConfigText("  url: postgresql://u@db/app\n  auth: iam\n"), "t.yaml", processor::PlanChecker(),
                                   Env({{"PGSSLMODE", "verify-full"}}));
   EXPECT_TRUE(loaded.ok()) << loaded.status().message();
   EXPECT_EQ(loaded->postgres.auth, "iam");
 
-  loaded = config::LoadConfigText(ConfigText("  auth: kerberos\n"), "t.yaml", Env({}));
+  loaded = config::LoadConfigText(ConfigText("  auth: kerberos\n"), "t.yaml", processor::PlanChecker(), Env({}));
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find("postgres.auth"), std::string::npos) << loaded.status().message();
 }

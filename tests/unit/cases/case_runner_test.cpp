@@ -41,6 +41,14 @@
 #include "processor/mapping_plan.h"
 
 namespace ddb2pg::processor {
+
+using model::PipelineSpec;
+using model::ColumnSpec;
+using model::ColumnType;
+using model::OverflowPolicy;
+using model::DeletePolicy;
+using model::RowAction;
+using model::Row;
 namespace {
 
 namespace fs = std::filesystem;

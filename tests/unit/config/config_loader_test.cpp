@@ -7,15 +7,16 @@
 #include <fstream>
 #include <map>
 
+#include "processor/plan_checker.h"
 #include "config/config.h"
 
 namespace ddb2pg::config {
 namespace {
 
-using processor::ColumnKind;
-using processor::DeletePolicy;
-using processor::ErrorPolicy;
-using processor::OverflowPolicy;
+using model::ColumnKind;
+using model::DeletePolicy;
+using model::ErrorPolicy;
+using model::OverflowPolicy;
 
 EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
@@ -26,13 +27,13 @@ EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
 }
 
 Config Load(const std::string& text, std::map<std::string, std::string> env = {}) {
-  core::Result<Config> config = LoadConfigText(text, "test.yaml", FakeEnv(std::move(env)));
+  core::Result<Config> config = LoadConfigText(text, "test.yaml", processor::PlanChecker(), FakeEnv(std::move(env)));
   EXPECT_TRUE(config.ok()) << config.status().message();
   return config.ok() ? std::move(config).value() : Config{};
 }
 
 std::string ErrorOf(const std::string& text, std::map<std::string, std::string> env = {}) {
-  core::Result<Config> config = LoadConfigText(text, "test.yaml", FakeEnv(std::move(env)));
+  core::Result<Config> config = LoadConfigText(text, "test.yaml", processor::PlanChecker(), FakeEnv(std::move(env)));
   EXPECT_FALSE(config.ok());
   if (config.ok()) return "<loaded>";
   EXPECT_EQ(config.status().code(), core::StatusCode::kInvalidArgument);
@@ -77,13 +78,13 @@ TEST(ConfigLoader, MinimalFileGetsDefaults) {
   EXPECT_EQ(config.postgres.batch_max_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(config.postgres.batch_max_delay_ms, 100);
   EXPECT_FALSE(config.postgres.auto_create);
-  EXPECT_FALSE(config.postgres.commit_timeout_ms.has_value());  // the sink's default (30 s)
+  EXPECT_EQ(config.postgres.commit_timeout_ms, 30000);
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9187");
   EXPECT_EQ(config.runtime.lanes, 0) << "0: one lane per CPU";
   EXPECT_EQ(config.runtime.lease_ttl_ms, 10000);
 
   ASSERT_EQ(config.pipelines.size(), 1u);
-  const processor::PipelineSpec& pipeline = config.pipelines[0];
+  const model::PipelineSpec& pipeline = config.pipelines[0];
   EXPECT_EQ(pipeline.name, "profile");
   EXPECT_EQ(pipeline.source, "users");  // the only source
   EXPECT_EQ(pipeline.table.schema, "public");
@@ -93,14 +94,14 @@ TEST(ConfigLoader, MinimalFileGetsDefaults) {
   EXPECT_EQ(pipeline.on_error, ErrorPolicy::kDeadLetter);
   EXPECT_TRUE(pipeline.filter.empty());
   ASSERT_EQ(pipeline.table.columns.size(), 2u);
-  const processor::ColumnSpec& id = pipeline.table.columns[0];
+  const model::ColumnSpec& id = pipeline.table.columns[0];
   EXPECT_EQ(id.name, "id");
   EXPECT_EQ(id.type.kind, ColumnKind::kUuid);
   EXPECT_EQ(id.expression, "id");
   EXPECT_EQ(id.line, 10);
   EXPECT_EQ(id.column, 11);
   EXPECT_FALSE(id.default_sql.has_value());
-  const processor::ColumnSpec& bio = pipeline.table.columns[1];
+  const model::ColumnSpec& bio = pipeline.table.columns[1];
   EXPECT_EQ(bio.name, "bio");
   EXPECT_EQ(bio.type.kind, ColumnKind::kVarchar);
   EXPECT_EQ(bio.type.length, 210);
@@ -112,6 +113,14 @@ TEST(ConfigLoader, MinimalFileGetsDefaults) {
   EXPECT_EQ(config.FindSource("users"), &config.sources[0]);
   EXPECT_EQ(config.FindSource("nope"), nullptr);
   EXPECT_EQ(config.PipelinesOf("users").size(), 1u);
+}
+
+TEST(ConfigLoader, MarksTheColumnsWhoseMappingCanBeNull) {
+  const Config config = Load(kMinimal + "      mode: TEXT <- coalesce(mode, 'light')\n");
+  const auto& columns = config.pipelines.at(0).table.columns;
+  ASSERT_EQ(columns.size(), 3u);
+  EXPECT_TRUE(columns[1].can_be_null);   // bio
+  EXPECT_FALSE(columns[2].can_be_null);  // coalesce(…, 'light')
 }
 
 TEST(ConfigLoader, EveryKeyIsRead) {
@@ -134,7 +143,7 @@ sources:
       consistent_read: yes
     stream:
       start_at: LATEST
-      max_idle_poll_ms: 1000
+      poll_interval_ms: 1000
       max_concurrent_shards: 4
       on_trimmed: resnapshot
       enable_stream: true
@@ -198,7 +207,7 @@ pipelines:
   EXPECT_DOUBLE_EQ(main.snapshot.max_items_per_second, 2500.5);
   EXPECT_TRUE(main.snapshot.consistent_read);
   EXPECT_EQ(main.stream.start_at, "latest");
-  EXPECT_EQ(main.stream.max_idle_poll_ms, 1000);
+  EXPECT_EQ(main.stream.poll_interval_ms, 1000);
   EXPECT_EQ(main.stream.max_concurrent_shards, 4);
   EXPECT_EQ(main.stream.on_trimmed, "resnapshot");
   EXPECT_TRUE(main.stream.enable_stream);
@@ -219,7 +228,7 @@ pipelines:
   EXPECT_EQ(config.runtime.heartbeat_ms, 2000);
 
   ASSERT_EQ(config.pipelines.size(), 2u);
-  const processor::PipelineSpec& profile = config.pipelines[0];
+  const model::PipelineSpec& profile = config.pipelines[0];
   EXPECT_EQ(profile.name, "profile");
   EXPECT_EQ(profile.source, "main");
   EXPECT_EQ(profile.table.schema, "audit");
@@ -251,7 +260,7 @@ pipelines:
   EXPECT_EQ(columns[5].default_sql, "NULL");
   EXPECT_EQ(columns[6].default_sql, "now()");
 
-  const processor::PipelineSpec& other = config.pipelines[1];
+  const model::PipelineSpec& other = config.pipelines[1];
   EXPECT_EQ(other.table.name, "other");  // the pipeline's name
   EXPECT_EQ(other.table.schema, "app");  // postgres.default_schema
   EXPECT_EQ(other.table.delete_policy, DeletePolicy::kIgnore);
@@ -658,7 +667,7 @@ TEST(ConfigLoader, OddShapesAreErrorsNotCrashes) {
   };
   for (const std::string& document : documents) {
     SCOPED_TRACE(document);
-    core::Result<Config> config = LoadConfigText(document, "odd.yaml", FakeEnv({}));
+    core::Result<Config> config = LoadConfigText(document, "odd.yaml", processor::PlanChecker(), FakeEnv({}));
     ASSERT_FALSE(config.ok());
     const std::string& message = config.status().message();
     // One "odd.yaml:LINE:COL: ..." line per problem.
@@ -672,7 +681,7 @@ TEST(ConfigLoader, OddShapesAreErrorsNotCrashes) {
 }
 
 TEST(ConfigLoader, MissingFileIsOneClearLine) {
-  core::Result<Config> config = LoadConfigFile("/nonexistent/ddb2pg.yaml");
+  core::Result<Config> config = LoadConfigFile("/nonexistent/ddb2pg.yaml", processor::PlanChecker());
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message(),
             "/nonexistent/ddb2pg.yaml: cannot read the configuration file");

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "processor/plan_checker.h"
 #include "config/config.h"
 #include "core/record.h"
 #include "core/value.h"
@@ -15,7 +16,7 @@ namespace {
 
 using core::Value;
 using processor::MappingPlan;
-using processor::RowAction;
+using model::RowAction;
 using Cells = std::vector<std::optional<std::string>>;
 
 const std::string kUsers = std::string(DDB2PG_SOURCE_DIR) + "/examples/users.yaml";
@@ -102,13 +103,13 @@ core::Record Remove(const Value& item) {
 }
 
 std::vector<MappingPlan> Plans(const std::string& path) {
-  core::Result<Config> config = LoadConfigFile(path, [](const std::string&) {
+  core::Result<Config> config = LoadConfigFile(path, processor::PlanChecker(), [](const std::string&) {
     return std::optional<std::string>();
   });
   EXPECT_TRUE(config.ok()) << config.status().message();
   std::vector<MappingPlan> plans;
   if (!config.ok()) return plans;
-  for (const processor::PipelineSpec& spec : config->pipelines) {
+  for (const model::PipelineSpec& spec : config->pipelines) {
     core::Result<MappingPlan> plan = MappingPlan::Compile(spec);
     EXPECT_TRUE(plan.ok()) << plan.status().message();
     if (plan.ok()) plans.push_back(std::move(plan).value());
@@ -119,10 +120,10 @@ std::vector<MappingPlan> Plans(const std::string& path) {
 void ExpectRow(const MappingPlan& plan, const core::Record& record, RowAction action,
                const std::map<std::string, std::optional<std::string>>& expected) {
   SCOPED_TRACE(plan.spec().name);
-  core::Result<std::optional<processor::Row>> row = plan.Map(record);
+  core::Result<std::optional<model::Row>> row = plan.Map(record);
   ASSERT_TRUE(row.ok()) << row.status().message();
   ASSERT_TRUE(row->has_value());
-  const processor::Row& cells = **row;
+  const model::Row& cells = **row;
   EXPECT_EQ(cells.action, action);
   const auto& columns = plan.spec().table.columns;
   ASSERT_EQ(cells.size(), columns.size());
@@ -231,11 +232,11 @@ TEST(ExamplesMapping, RemoveSoftDeletesAllThreeRows) {
     const core::Record record = Remove(path == kUsers ? MapShapeItem() : ListShapeItem());
     for (const MappingPlan& plan : plans) {
       SCOPED_TRACE(plan.spec().name);
-      core::Result<std::optional<processor::Row>> row = plan.Map(record);
+      core::Result<std::optional<model::Row>> row = plan.Map(record);
       ASSERT_TRUE(row.ok()) << row.status().message();
       ASSERT_TRUE(row->has_value());
       EXPECT_EQ((*row)->action, RowAction::kSoftDelete);
-      const processor::TableSpec& table = plan.spec().table;
+      const model::TableSpec& table = plan.spec().table;
       const auto deleted = static_cast<size_t>(table.ColumnIndex("deleted"));
       const auto deleted_at = static_cast<size_t>(table.ColumnIndex("deleted_at"));
       const auto key = static_cast<size_t>(table.ColumnIndex(table.key_columns[0]));
@@ -251,7 +252,7 @@ TEST(ExamplesMapping, ABioOverTheLimitIsRejectedNamingTheColumn) {
   ASSERT_EQ(plans.size(), 3u);
   Value item = MapShapeItem();
   item.Set("bio", Value::String(std::string(211, 'x')));
-  core::Result<std::optional<processor::Row>> row = plans[0].Map(Snapshot(item));
+  core::Result<std::optional<model::Row>> row = plans[0].Map(Snapshot(item));
   ASSERT_FALSE(row.ok());
   EXPECT_EQ(row.status().message(),
             "column bio (VARCHAR(210)): value has 211 characters (expression: bio)");

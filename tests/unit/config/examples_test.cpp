@@ -10,14 +10,15 @@
 #include <map>
 #include <sstream>
 
+#include "processor/plan_checker.h"
 #include "config/config.h"
 
 namespace ddb2pg::config {
 namespace {
 
-using processor::DeletePolicy;
-using processor::ErrorPolicy;
-using processor::PipelineSpec;
+using model::DeletePolicy;
+using model::ErrorPolicy;
+using model::PipelineSpec;
 
 const std::string kUsers = std::string(DDB2PG_SOURCE_DIR) + "/examples/users.yaml";
 const std::string kUsersList =
@@ -91,11 +92,11 @@ void ExpectTable(const PipelineSpec& pipeline, const std::string& name, const st
   EXPECT_TRUE(pipeline.filter.empty());
   ASSERT_EQ(pipeline.table.columns.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
-    const processor::ColumnSpec& column = pipeline.table.columns[i];
+    const model::ColumnSpec& column = pipeline.table.columns[i];
     EXPECT_EQ(column.name, expected[i].name);
     EXPECT_EQ(column.type.ToSql(), expected[i].sql_type) << column.name;
     EXPECT_EQ(column.default_sql, expected[i].default_sql) << column.name;
-    EXPECT_EQ(column.overflow, processor::OverflowPolicy::kReject) << column.name;
+    EXPECT_EQ(column.overflow, model::OverflowPolicy::kReject) << column.name;
     EXPECT_GT(column.line, 0) << column.name;
     EXPECT_GT(column.column, 0) << column.name;
   }
@@ -122,7 +123,7 @@ void ExpectReferenceScenario(const Config& config) {
 }
 
 TEST(Examples, UsersYamlIsTheReferenceScenario) {
-  core::Result<Config> config = LoadConfigFile(kUsers, FakeEnv({}));
+  core::Result<Config> config = LoadConfigFile(kUsers, processor::PlanChecker(), FakeEnv({}));
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->path, kUsers);
   EXPECT_TRUE(config->postgres.conninfo.empty());  // libpq's PG* variables
@@ -149,13 +150,13 @@ TEST(Examples, UsersYamlIsTheReferenceScenario) {
 
 TEST(Examples, UsersYamlTakesDatabaseUrlFromTheEnvironment) {
   core::Result<Config> config =
-      LoadConfigFile(kUsers, FakeEnv({{"DATABASE_URL", "postgresql://app@db.internal/app"}}));
+      LoadConfigFile(kUsers, processor::PlanChecker(), FakeEnv({{"DATABASE_URL", "postgresql://app@db.internal/app"}}));
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->postgres.conninfo, "postgresql://app@db.internal/app");
 }
 
 TEST(Examples, NotificationListYamlIsTheReferenceScenario) {
-  core::Result<Config> config = LoadConfigFile(kUsersList, FakeEnv({}));
+  core::Result<Config> config = LoadConfigFile(kUsersList, processor::PlanChecker(), FakeEnv({}));
   ASSERT_TRUE(config.ok()) << config.status().message();
   ExpectReferenceScenario(*config);
   const auto& notifications = config->pipelines[2].table.columns;
@@ -175,7 +176,7 @@ core::Result<Config> LoadCopy(const std::string& text, std::string* path) {
   if (fd >= 0) close(fd);
   *path = name;
   std::ofstream(*path) << text;
-  core::Result<Config> config = LoadConfigFile(*path, FakeEnv({}));
+  core::Result<Config> config = LoadConfigFile(*path, processor::PlanChecker(), FakeEnv({}));
   std::remove(name);
   return config;
 }

@@ -16,22 +16,22 @@ using testing::FakeSink;
 using testing::FakeSource;
 using testing::FakeStore;
 
-processor::ColumnSpec Column(std::string name, std::string_view type, std::string expression) {
-  processor::ColumnSpec column;
+model::ColumnSpec Column(std::string name, std::string_view type, std::string expression) {
+  model::ColumnSpec column;
   column.name = std::move(name);
-  column.type = *processor::ColumnType::Parse(type);
+  column.type = *model::ColumnType::Parse(type);
   column.expression = std::move(expression);
   return column;
 }
 
-processor::MappingPlan Plan(processor::ErrorPolicy on_error = processor::ErrorPolicy::kDeadLetter) {
-  processor::PipelineSpec spec;
+processor::MappingPlan Plan(model::ErrorPolicy on_error = model::ErrorPolicy::kDeadLetter) {
+  model::PipelineSpec spec;
   spec.name = "items";
   spec.source = "src";
   spec.table.name = "items";
   spec.table.columns = {Column("id", "text", "id"), Column("v", "integer", "v")};
   spec.table.key_columns = {"id", "v"};
-  spec.table.delete_policy = processor::DeletePolicy::kHard;
+  spec.table.delete_policy = model::DeletePolicy::kHard;
   spec.on_error = on_error;
   auto plan = processor::MappingPlan::Compile(spec);
   EXPECT_TRUE(plan.ok()) << plan.status().ToString();
@@ -181,7 +181,7 @@ constexpr int64_t kTooLarge = 5000000000;
 
 TEST_F(RuntimeTest, OnErrorDeadLetterKeepsEveryOtherRecord) {
   source_.Script("scan/0", {{"good", 1}, {"huge", kTooLarge}, {"good2", 1}});
-  auto plan = Plan(processor::ErrorPolicy::kDeadLetter);
+  auto plan = Plan(model::ErrorPolicy::kDeadLetter);
   Start(plan, 2);
   WaitDone();
   ASSERT_TRUE(store_.AllDone());
@@ -194,7 +194,7 @@ TEST_F(RuntimeTest, OnErrorDeadLetterKeepsEveryOtherRecord) {
 
 TEST_F(RuntimeTest, OnErrorSkipCountsTheRecord) {
   source_.Script("scan/0", {{"good", 1}, {"huge", kTooLarge}, {"good2", 1}});
-  auto plan = Plan(processor::ErrorPolicy::kSkip);
+  auto plan = Plan(model::ErrorPolicy::kSkip);
   Start(plan, 1);
   WaitDone();
   ASSERT_TRUE(store_.AllDone());
@@ -205,7 +205,7 @@ TEST_F(RuntimeTest, OnErrorSkipCountsTheRecord) {
 
 TEST_F(RuntimeTest, OnErrorStopStopsWithTheRecordAndCommitsWhatCameBefore) {
   source_.Script("scan/0", {{"good", 1}, {"huge", kTooLarge}, {"good2", 1}});
-  auto plan = Plan(processor::ErrorPolicy::kStop);
+  auto plan = Plan(model::ErrorPolicy::kStop);
   Start(plan, 1);
   WaitDone();
   ASSERT_TRUE(finished_) << "on_error: stop ends the run";

@@ -6,6 +6,13 @@
 #include <thread>
 
 namespace ddb2pg::processor {
+
+using model::PipelineSpec;
+using model::ColumnSpec;
+using model::ColumnType;
+using model::DeletePolicy;
+using model::RowAction;
+using model::Row;
 namespace {
 
 using core::Operation;

@@ -6,6 +6,9 @@
 #include "processor/timestamp_text.h"
 
 namespace ddb2pg::processor {
+
+using model::ColumnType;
+using model::OverflowPolicy;
 namespace {
 
 using core::Value;

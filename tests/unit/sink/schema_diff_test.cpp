@@ -6,8 +6,8 @@
 namespace ddb2pg::sink {
 namespace {
 
-using processor::ColumnKind;
-using processor::ColumnType;
+using model::ColumnKind;
+using model::ColumnType;
 
 ColumnType Type(ColumnKind kind, int length = 0, int precision = 0, int scale = 0) {
   ColumnType type;
@@ -46,8 +46,8 @@ TEST(SchemaDiff, AcceptsOnlyTypesThatTakeEveryMappedValue) {
   EXPECT_TRUE(SchemaDiff::Accepts("my_enum", -1, Type(ColumnKind::kText)));  // unknown types are trusted
 }
 
-processor::TableSpec Spec() {
-  processor::TableSpec table;
+model::TableSpec Spec() {
+  model::TableSpec table;
   table.name = "t";
   table.columns.resize(3);
   table.columns[0].name = "a";
@@ -96,20 +96,23 @@ TEST(SchemaDiff, MissingTableGetsItsCreateStatement) {
 }
 
 TEST(SchemaDiff, NotNullColumnsTheMappingCanLeaveNullAreNamed) {
-  processor::TableSpec table = Spec();
+  model::TableSpec table = Spec();
   table.columns.resize(7);
-  auto set = [&](size_t i, const char* name, const char* expression) {
+  // can_be_null is what the config loader's MappingChecker found (PlanChecker's own tests cover
+  // which expressions can be NULL); the schema check reads only the flag.
+  auto set = [&](size_t i, const char* name, const char* expression, bool can_be_null) {
     table.columns[i].name = name;
     table.columns[i].type = Type(ColumnKind::kText);
     table.columns[i].expression = expression;
+    table.columns[i].can_be_null = can_be_null;
   };
   table.columns[0].expression = "id";  // key columns: a NULL key is a mapping error, never a row
   table.columns[1].expression = "n";
   table.columns[2].expression = "";    // the soft-delete flag is FALSE when unmapped
-  set(3, "name", "profile.name");
-  set(4, "mode", "coalesce(appearance.mode, 'light')");
-  set(5, "loud", "upper(if(exists(x), x, y))");
-  set(6, "kind", "operation()");
+  set(3, "name", "profile.name", true);
+  set(4, "mode", "coalesce(appearance.mode, 'light')", false);
+  set(5, "loud", "upper(if(exists(x), x, y))", true);
+  set(6, "kind", "operation()", false);
   CatalogTable catalog;
   catalog.exists = true;
   catalog.unique_keys = {{"a", "b"}};
@@ -132,7 +135,7 @@ TEST(SchemaDiff, NotNullColumnsTheMappingCanLeaveNullAreNamed) {
   EXPECT_FALSE(problems[1].blocking);
 
   // With delete: hard the flag is an ordinary column: unmapped, it is NULL.
-  table.delete_policy = processor::DeletePolicy::kHard;
+  table.delete_policy = model::DeletePolicy::kHard;
   problems = SchemaDiff::Compare(table, catalog);
   ASSERT_EQ(problems.size(), 3u);
   EXPECT_NE(problems[0].problem.find("column deleted is NOT NULL but its mapping (nothing)"), std::string::npos);

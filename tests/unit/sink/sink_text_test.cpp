@@ -15,8 +15,8 @@
 namespace ddb2pg::sink {
 namespace {
 
-using processor::ColumnKind;
-using processor::Row;
+using model::ColumnKind;
+using model::Row;
 
 TEST(CopyTextEncoder, EscapesTheFourSpecialBytesAndWritesNulls) {
   Row row;
@@ -72,13 +72,13 @@ TEST(CopyTextEncoder, EscapingMatchesTheByteByByteDefinitionAtEveryOffset) {
 TEST(SqlText, QuotesIdentifiersAndSpellsTypes) {
   EXPECT_EQ(QuoteIdentifier("profile"), "\"profile\"");
   EXPECT_EQ(QuoteIdentifier("we\"ird name"), "\"we\"\"ird name\"");
-  processor::TableSpec table;
+  model::TableSpec table;
   table.schema = "My\"Schema";
   table.name = "t";
   EXPECT_EQ(QualifiedName(table), "\"My\"\"Schema\".\"t\"");
   EXPECT_EQ(QuotedList({"a", "b\"c"}), "\"a\", \"b\"\"c\"");
 
-  processor::ColumnType type;
+  model::ColumnType type;
   type.kind = ColumnKind::kVarchar;
   type.length = 210;
   EXPECT_EQ(SqlTypeName(type), "VARCHAR(210)");
@@ -137,7 +137,7 @@ TEST(RedactPassword, EverySpellingOfAConninfoSecret) {
   EXPECT_THAT(secrets, ::testing::UnorderedElementsAre("two words", "k3y"));
 }
 
-Row KeyRow(std::string key, std::string value, processor::RowAction action = processor::RowAction::kUpsert) {
+Row KeyRow(std::string key, std::string value, model::RowAction action = model::RowAction::kUpsert) {
   Row row;
   row.action = action;
   row.AppendCell(key);
@@ -145,8 +145,8 @@ Row KeyRow(std::string key, std::string value, processor::RowAction action = pro
   return row;
 }
 
-processor::TableSpec KeyedTable(ColumnKind key_kind) {
-  processor::TableSpec table;
+model::TableSpec KeyedTable(ColumnKind key_kind) {
+  model::TableSpec table;
   table.name = "t";
   table.columns.resize(2);
   table.columns[0].name = "k";
@@ -160,7 +160,7 @@ TEST(RowDeduper, KeepsTheLastRowOfEachKeyInOrder) {
   const auto table = KeyedTable(ColumnKind::kText);
   RowDeduper deduper(table);
   std::vector<Row> rows = {KeyRow("a", "1"), KeyRow("b", "1"), KeyRow("a", "2"),
-                           KeyRow("c", "1"), KeyRow("a", "3", processor::RowAction::kSoftDelete)};
+                           KeyRow("c", "1"), KeyRow("a", "3", model::RowAction::kSoftDelete)};
   EXPECT_EQ(deduper.KeepLast(rows), (std::vector<size_t>{1, 3, 4}));
   EXPECT_EQ(deduper.DescribeKey(rows[0]), "k=a");
 }
@@ -170,7 +170,7 @@ TEST(TableWriterPlan, KeepsTheLastRowOfEachKeyInKeyOrder) {
   const auto table = KeyedTable(ColumnKind::kText);
   TableWriter writer(table, 0);
   std::vector<Row> rows = {KeyRow("m", "1"), KeyRow("c", "1"), KeyRow("x", "1"), KeyRow("c", "2"),
-                           KeyRow("a", "1", processor::RowAction::kHardDelete)};
+                           KeyRow("a", "1", model::RowAction::kHardDelete)};
   auto plan = writer.MakePlan(rows);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->kept, (std::vector<size_t>{4, 3, 0, 2}));  // a, c (its last row), m, x
@@ -229,7 +229,7 @@ TEST(RowDeduper, ManyRowsKeepOnePerKey) {
 }
 
 TEST(RowDeduper, CompositeKeysAreUnambiguous) {
-  processor::TableSpec table;
+  model::TableSpec table;
   table.columns.resize(3);
   table.columns[0].name = "a";
   table.columns[1].name = "b";

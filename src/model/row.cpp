@@ -1,6 +1,6 @@
-#include "processor/row.h"
+#include "model/row.h"
 
-namespace ddb2pg::processor {
+namespace ddb2pg::model {
 
 namespace {
 // Rebuilds a row with cell `index` replaced; rare (soft deletes), so clarity beats speed.
@@ -28,4 +28,4 @@ void Row::SetCell(size_t i, std::string_view text) { Replace(*this, i, false, st
 
 void Row::SetNull(size_t i) { Replace(*this, i, true, {}); }
 
-}  // namespace ddb2pg::processor
+}  // namespace ddb2pg::model

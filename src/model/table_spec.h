@@ -2,7 +2,8 @@
 // expressions that fill them, key columns, delete and error policies.
 //
 // Produced by config/ from the YAML file, compiled by processor/ into a MappingPlan, used by
-// sink/ to create, check and write the table. Plain values.
+// sink/ to create, check and write the table. Plain values, in model/ so that config/ and sink/
+// need not depend on processor/.
 #pragma once
 
 #include <optional>
@@ -12,7 +13,7 @@
 
 #include "core/status.h"
 
-namespace ddb2pg::processor {
+namespace ddb2pg::model {
 
 enum class ColumnKind {
   kText,
@@ -61,6 +62,9 @@ struct ColumnSpec {
   std::optional<std::string> default_sql;  // DEFAULT clause for init-schema, e.g. "FALSE"
   int line = 0;             // where the expression stands in the config file (1-based; 0 unknown)
   int column = 0;
+  // Whether the expression can evaluate to NULL: set by the config loader through its
+  // MappingChecker; read by the sink's NOT NULL check. True when unknown.
+  bool can_be_null = true;
 };
 
 enum class DeletePolicy {
@@ -88,13 +92,5 @@ struct TableSpec {
   int ColumnIndex(std::string_view column_name) const;
 };
 
-struct PipelineSpec {
-  std::string name;     // unique in the file; names the pipeline in metrics and dead letters
-  std::string source;   // the name of the source it reads
-  TableSpec table;
-  std::string filter;   // optional condition; records for which it is false are dropped
-  int filter_line = 0;
-  ErrorPolicy on_error = ErrorPolicy::kDeadLetter;
-};
 
-}  // namespace ddb2pg::processor
+}  // namespace ddb2pg::model

@@ -1,8 +1,8 @@
-#include "processor/table_spec.h"
+#include "model/table_spec.h"
 
 #include <gtest/gtest.h>
 
-namespace ddb2pg::processor {
+namespace ddb2pg::model {
 namespace {
 
 ColumnType MustParse(std::string_view sql) {
@@ -81,4 +81,4 @@ TEST(TableSpec, ColumnIndexFindsByExactName) {
 }
 
 }  // namespace
-}  // namespace ddb2pg::processor
+}  // namespace ddb2pg::model

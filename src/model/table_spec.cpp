@@ -1,11 +1,11 @@
-#include "processor/table_spec.h"
+#include "model/table_spec.h"
 
 #include <cctype>
 #include <charconv>
 #include <string>
 #include <vector>
 
-namespace ddb2pg::processor {
+namespace ddb2pg::model {
 
 namespace {
 
@@ -189,4 +189,4 @@ int TableSpec::ColumnIndex(std::string_view column_name) const {
   return -1;
 }
 
-}  // namespace ddb2pg::processor
+}  // namespace ddb2pg::model

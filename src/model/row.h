@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ddb2pg::processor {
+namespace ddb2pg::model {
 
 enum class RowAction : uint8_t {
   kUpsert,      // insert, or update every column of the existing row
@@ -50,4 +50,4 @@ class Row {
   std::vector<uint32_t> ends_;
 };
 
-}  // namespace ddb2pg::processor
+}  // namespace ddb2pg::model

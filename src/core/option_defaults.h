@@ -1,0 +1,33 @@
+// The default of every tunable option, in one place.
+//
+// config/ fills a key the file leaves out from here (docs/config.md lists the same values), and
+// the option structs of source/, sink/ and pipeline/ start from here, so code that builds
+// options by hand, the tests and the daemon all agree. Change a default here and nowhere else.
+#pragma once
+
+namespace ddb2pg::core::defaults {
+
+// sources.*.snapshot
+inline constexpr int kScanSegments = 4;             // parallel Scan segments
+inline constexpr int kScanPageLimit = 500;          // Scan Limit: ~1 MB of 2 KB items, as AWS pages are
+inline constexpr double kMaxItemsPerSecond = 0;     // snapshot read-rate limit; 0: unlimited
+
+// sources.*.stream
+inline constexpr int kPollIntervalMs = 250;         // at a shard's tip: ≤ 4 GetRecords calls/s per shard
+inline constexpr int kGetRecordsLimit = 1000;       // the service maximum
+inline constexpr int kDiscoveryIntervalMs = 10000;  // DescribeStream at most this often (and on shard end)
+
+// postgres.*
+inline constexpr int kBatchMaxRows = 10000;
+inline constexpr int kBatchMaxBytes = 16 * 1024 * 1024;
+inline constexpr int kBatchMaxDelayMs = 100;        // a quiet stream still commits within this
+inline constexpr int kCommitTimeoutMs = 30000;      // a commit waiting longer is cancelled, the connection re-made
+
+// runtime.*
+inline constexpr int kLanes = 0;                    // 0: the number of CPUs
+inline constexpr int kLeaseTtlMs = 10000;
+inline constexpr int kHeartbeatMs = 1000;
+inline constexpr int kStallMs = 30000;              // records waiting this long uncommitted: /readyz 503
+inline constexpr int kFetchSlots = 2;               // source pages a lane's readers hold at once
+
+}  // namespace ddb2pg::core::defaults
