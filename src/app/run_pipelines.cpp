@@ -154,6 +154,24 @@ std::string ConfigText(const config::SourceConfig& source, const std::vector<con
   return text;
 }
 
+// Runs `fn` until it succeeds, fails for good, or a stop signal arrives. A server that is down or
+// restarting at start is a transient fault, waited out with backoff (and said in the log and in
+// errors_total{kind="connection"}), not a reason to exit.
+template <typename Fn>
+auto WhileTransient(const char* what, pipeline::Metrics& metrics, Fn fn) -> decltype(fn()) {
+  auto backoff = std::chrono::milliseconds(100);
+  while (true) {
+    auto result = fn();
+    const core::Status& status = result.status();
+    const bool transient = status.retryable() || status.code() == core::StatusCode::kDeadlineExceeded;
+    if (result.ok() || !transient || StopSignalled()) return result;
+    metrics.Errors("connection").Increment();
+    spdlog::warn("{}: {}; retrying in {} ms", what, status.message(), backoff.count());
+    core::SystemClock::Instance().SleepFor(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+}
+
 }  // namespace
 
 void InstallStopSignals() {
@@ -167,11 +185,18 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   const auto tables = wiring.tables();
   sink::SchemaManager schema(wiring.conninfo);
   if (options.init_schema || wiring.config.postgres.auto_create) {
-    DDB2PG_RETURN_IF_ERROR(schema.InitSchema(tables).WithContext("init-schema"));
+    auto created = WhileTransient("init-schema", metrics, [&]() -> core::Result<bool> {
+      DDB2PG_RETURN_IF_ERROR(schema.InitSchema(tables));
+      return true;
+    });
+    if (!created.ok()) return created.status().WithContext("init-schema");
   }
   if (options.check_schema) {
     std::vector<sink::SchemaProblem> warnings;
-    auto problems = schema.Check(tables, &warnings);
+    auto problems = WhileTransient("checking the target tables", metrics, [&] {
+      warnings.clear();
+      return schema.Check(tables, &warnings);
+    });
     if (!problems.ok()) return problems.status().WithContext("checking the target tables");
     for (const auto& warning : warnings) {
       spdlog::warn("{}: {} (fix: {})", warning.table, warning.problem, warning.fix_sql);

@@ -43,19 +43,31 @@ struct SourceRuntime::Impl {
     wake.wait_for(lock, duration, [&] { return stop_requested.load(); });
   }
 
-  // Retries a store call while PostgreSQL is unreachable (until stopped).
+  // A fault that passes by itself: a server down or restarting, throttling past the client's own
+  // retries, or a call that ran out of its retry deadline. Normal operation: retried, counted.
+  static bool Transient(const core::Status& status) {
+    return status.retryable() || status.code() == core::StatusCode::kDeadlineExceeded;
+  }
+
+  // Retries a call while it fails transiently (until stopped), with backoff up to
+  // reconnect_backoff_max; counts each failure in errors_total{kind} and says so in the log.
   template <typename Fn>
-  auto Retrying(const char* what, Fn fn) -> decltype(fn()) {
+  auto Retrying(const char* what, const char* kind, Fn fn) -> decltype(fn()) {
     auto backoff = std::chrono::milliseconds(100);
     while (true) {
       auto result = fn();
-      if (result.ok() || !result.status().retryable() || stop_requested) return result;
-      metrics.Errors("connection").Increment();
+      if (result.ok() || !Transient(result.status()) || stop_requested) return result;
+      metrics.Errors(kind).Increment();
       spdlog::warn("{}: {}; retrying in {} ms", what, result.status().message(), backoff.count());
       SetState("reconnecting");
       SleepTick(backoff);
       backoff = std::min(backoff * 2, options.lane.reconnect_backoff_max);
     }
+  }
+  // PostgreSQL (the lease store).
+  template <typename Fn>
+  auto Retrying(const char* what, Fn fn) -> decltype(fn()) {
+    return Retrying(what, "connection", std::move(fn));
   }
 
   void Prepare(PartitionLease& lease) {
@@ -72,7 +84,7 @@ struct SourceRuntime::Impl {
                         "resnapshot, or `ddb2pg reset`) to repair it"};
     }
     spdlog::warn("source {}: {}; on_trimmed is resnapshot: scanning the table again", parts.source_name, message);
-    auto layout = Retrying("describing the source", [&] { return parts.source->Describe(); });
+    auto layout = Retrying("describing the source", "source", [&] { return parts.source->Describe(); });
     if (!layout.ok()) return layout.status();
     auto seed = parts.source->Seed(*layout, std::nullopt);
     if (!seed.ok()) return seed.status();
@@ -91,8 +103,11 @@ struct SourceRuntime::Impl {
   core::Status Discover() {
     auto listed = parts.source->ListShards(stream_arn);
     if (!listed.ok()) {
-      if (listed.status().retryable()) return core::Status::Ok();  // next round
-      return listed.status();
+      if (!Transient(listed.status())) return listed.status();
+      metrics.Errors("source").Increment();
+      spdlog::warn("source {}: listing the shards: {}; trying again at the next discovery", parts.source_name,
+                   listed.status().message());
+      return core::Status::Ok();
     }
     auto synced = parts.store->SyncShards(*listed);
     if (!synced.ok()) return synced.retryable() ? core::Status::Ok() : synced;
@@ -160,7 +175,9 @@ struct SourceRuntime::Impl {
     });
     if (!registered.ok()) return registered.status();
 
-    auto layout = parts.source->Describe();
+    // DynamoDB down or throttled at start is a transient fault like any other: wait it out.
+    auto layout = Retrying(("source " + parts.source_name).c_str(), "source", [&] { return parts.source->Describe(); });
+    if (stop_requested && !layout.ok()) return core::Status::Ok();
     if (!layout.ok()) return layout.status().WithContext("source " + parts.source_name);
     item_count_estimate = layout->item_count_estimate;
     auto state = Retrying("initializing", [&] {

@@ -254,8 +254,15 @@ class FakeSource final : public RecordSource {
     std::lock_guard lock(mutex_);
     items_[partition] = std::move(items);
   }
-  core::Result<SourceLayout> Describe() override { return SourceLayout{"arn", {}, 0}; }
-  core::Result<std::vector<ShardInfo>> ListShards(const std::string&) override { return std::vector<ShardInfo>{}; }
+  core::Result<SourceLayout> Describe() override {
+    ++describes;
+    if (describe_failures.fetch_sub(1) > 0) return core::Status(describe_failure, "DynamoDB is down (fake)");
+    return SourceLayout{"arn", {}, 0};
+  }
+  core::Result<std::vector<ShardInfo>> ListShards(const std::string&) override {
+    if (list_failures.fetch_sub(1) > 0) return core::Status(core::StatusCode::kDeadlineExceeded, "retries ran out (fake)");
+    return std::vector<ShardInfo>{};
+  }
   core::Result<SourceSeed> Seed(const SourceLayout&, const std::optional<std::string>&) override { return SourceSeed{}; }
 
   class Reader final : public PartitionReader {
@@ -301,6 +308,11 @@ class FakeSource final : public RecordSource {
 
   std::atomic<int> opens{0};
   bool slow = false;
+  // Describe / ListShards fail this many times first (transient faults: the runtime must wait them out).
+  std::atomic<int> describe_failures{0};
+  core::StatusCode describe_failure = core::StatusCode::kUnavailable;
+  std::atomic<int> describes{0};
+  std::atomic<int> list_failures{0};
 
  private:
   std::mutex mutex_;

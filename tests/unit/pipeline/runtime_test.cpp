@@ -121,6 +121,20 @@ TEST_F(RuntimeTest, LanesShareTheSegmentsThenTheShardsEveryRowOnce) {
   EXPECT_EQ(metrics_.LeaseEvents("claimed").Value(), 6);
 }
 
+TEST_F(RuntimeTest, DynamoDbDownOrTimingOutAtStartOrWhileListingIsWaitedOutNotFatal) {
+  source_.describe_failures = 3;
+  source_.describe_failure = core::StatusCode::kDeadlineExceeded;  // the AWS client's retry deadline ran out
+  source_.list_failures = 2;
+  auto plan = Plan();
+  Start(plan, 1);
+  WaitDone();
+  ASSERT_TRUE(store_.AllDone()) << result_.ToString();
+  EXPECT_TRUE(Stop().ok()) << result_.ToString();
+  ExpectEveryRowOnce();
+  EXPECT_GE(source_.describes.load(), 4);
+  EXPECT_GE(metrics_.Errors("source").Value(), 3);
+}
+
 TEST_F(RuntimeTest, ALeaseLostMidRunIsDroppedWithoutStoppingAndTheNewOwnerGoesOnFromTheStoredPosition) {
   source_.slow = true;
   auto plan = Plan();
