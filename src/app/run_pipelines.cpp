@@ -221,6 +221,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   runtime_options.lane.batch_max_rows = std::max(500, config.postgres.batch_max_rows / lanes);
   runtime_options.lane.batch_max_bytes = std::max(1 << 20, config.postgres.batch_max_bytes / lanes);
   runtime_options.lane.queue_capacity = std::max<size_t>(128, runtime_options.lane.queue_capacity / lanes);
+  runtime_options.lane.queue_max_bytes = std::max<size_t>(4 << 20, runtime_options.lane.queue_max_bytes / lanes);
   runtime_options.lane.batch_max_delay = std::chrono::milliseconds(config.postgres.batch_max_delay_ms);
   runtime_options.lane.fetch_slots = config.runtime.fetch_slots;
   runtime_options.lease_ttl = std::chrono::milliseconds(config.runtime.lease_ttl_ms);

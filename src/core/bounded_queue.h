@@ -1,4 +1,5 @@
-// BoundedQueue: a blocking multi-producer, multi-consumer FIFO with a fixed capacity.
+// BoundedQueue: a blocking multi-producer, multi-consumer FIFO with a fixed capacity, in items
+// and optionally in bytes.
 //
 // Joins pipeline stages: a full queue blocks the producer, which is how backpressure travels
 // from a slow sink back to the Scan and GetRecords calls, and why memory stays bounded whatever
@@ -10,6 +11,10 @@
 // queue wakes its blocked producers once it has drained to half its capacity, not on every pop,
 // and consumers take many items per lock with PopMany.
 //
+// The byte budget (when a sizer is given) counts what the sizer says of each item, measured by the
+// producer before it takes the lock. One item is always let in, however large, so an item bigger
+// than the budget passes alone instead of blocking forever.
+//
 // Thread-safety: every method is safe to call from any thread.
 #pragma once
 
@@ -19,6 +24,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -28,35 +34,40 @@ namespace ddb2pg::core {
 template <typename T>
 class BoundedQueue {
  public:
+  using Sizer = std::function<size_t(const T&)>;
+
   explicit BoundedQueue(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  // Also full while the items hold `byte_capacity` bytes or more, as `sizer` measures them.
+  BoundedQueue(size_t capacity, size_t byte_capacity, Sizer sizer)
+      : capacity_(capacity == 0 ? 1 : capacity), byte_capacity_(byte_capacity), sizer_(std::move(sizer)) {}
 
   // Blocks while full. False when the queue was closed (the item is dropped).
   bool Push(T item) {
+    const size_t bytes = Measure(item);
     std::unique_lock lock(mutex_);
-    if (!closed_ && items_.size() >= capacity_) {
+    if (!closed_ && FullLocked()) {
       ++waiting_producers_;
-      not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+      not_full_.wait(lock, [&] { return closed_ || !FullLocked(); });
       --waiting_producers_;
     }
     if (closed_) return false;
-    items_.push_back(std::move(item));
-    not_empty_.notify_one();
+    AddLocked(std::move(item), bytes);
     return true;
   }
 
   // Like Push, but also gives up (false, item dropped) once *cancelled turns true while waiting
   // for room: how one producer among many is stopped without closing the queue for the others.
   bool PushUnless(T item, const std::atomic<bool>& cancelled) {
+    const size_t bytes = Measure(item);
     std::unique_lock lock(mutex_);
-    while (!closed_ && items_.size() >= capacity_) {
+    while (!closed_ && FullLocked()) {
       if (cancelled.load()) return false;
       ++waiting_producers_;
       not_full_.wait_for(lock, std::chrono::milliseconds(20));
       --waiting_producers_;
     }
     if (closed_ || cancelled.load()) return false;
-    items_.push_back(std::move(item));
-    not_empty_.notify_one();
+    AddLocked(std::move(item), bytes);
     return true;
   }
 
@@ -85,7 +96,8 @@ class BoundedQueue {
     }
     const size_t n = std::min(max, items_.size());
     for (size_t i = 0; i < n; ++i) {
-      out->push_back(std::move(items_.front()));
+      out->push_back(std::move(items_.front().item));
+      bytes_ -= items_.front().bytes;
       items_.pop_front();
     }
     if (n > 0) WakeProducersLocked();
@@ -108,26 +120,54 @@ class BoundedQueue {
     return items_.size();
   }
   size_t capacity() const { return capacity_; }
+  // What the items now in the queue hold, as the sizer measures them (0 without one).
+  size_t bytes() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+  }
 
  private:
   std::optional<T> TakeLocked() {
     if (items_.empty()) return std::nullopt;
-    std::optional<T> item(std::move(items_.front()));
+    std::optional<T> item(std::move(items_.front().item));
+    bytes_ -= items_.front().bytes;
     items_.pop_front();
     WakeProducersLocked();
     return item;
   }
 
-  // Blocked producers wait for the queue to drain to half its capacity, then all refill it.
+  struct Entry {
+    T item;
+    size_t bytes;
+  };
+
+  size_t Measure(const T& item) const { return sizer_ ? sizer_(item) : 0; }
+  bool FullLocked() const {
+    return items_.size() >= capacity_ || (byte_capacity_ > 0 && !items_.empty() && bytes_ >= byte_capacity_);
+  }
+  void AddLocked(T item, size_t bytes) {
+    items_.push_back(Entry{std::move(item), bytes});
+    bytes_ += bytes;
+    not_empty_.notify_one();
+  }
+
+  // Blocked producers wait for the queue to drain to half its capacity (items and bytes), then
+  // all refill it.
   void WakeProducersLocked() {
-    if (waiting_producers_ > 0 && items_.size() <= capacity_ / 2) not_full_.notify_all();
+    if (waiting_producers_ > 0 && items_.size() <= capacity_ / 2 &&
+        (byte_capacity_ == 0 || bytes_ <= byte_capacity_ / 2)) {
+      not_full_.notify_all();
+    }
   }
 
   const size_t capacity_;
+  const size_t byte_capacity_ = 0;  // 0: no byte budget
+  const Sizer sizer_;
+  size_t bytes_ = 0;
   mutable std::mutex mutex_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
-  std::deque<T> items_;
+  std::deque<Entry> items_;
   size_t waiting_producers_ = 0;
   bool closed_ = false;
 };

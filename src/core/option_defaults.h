@@ -29,5 +29,7 @@ inline constexpr int kLeaseTtlMs = 10000;
 inline constexpr int kHeartbeatMs = 1000;
 inline constexpr int kStallMs = 30000;              // records waiting this long uncommitted: /readyz 503
 inline constexpr int kFetchSlots = 2;               // source pages a lane's readers hold at once
+inline constexpr int kQueueMaxRecords = 512;        // records read but not yet mapped, per runner (shared by lanes)
+inline constexpr int kQueueMaxBytes = 32 * 1024 * 1024;  // the same in bytes: 400 KB items stay bounded
 
 }  // namespace ddb2pg::core::defaults

@@ -22,4 +22,12 @@ const Value* Record::image() const {
   return nullptr;
 }
 
+size_t Record::ApproxBytes() const {
+  size_t bytes = sizeof(Record) + key.ApproxBytes() + position.partition.size() + position.offset.size() +
+                 metadata.table.size() + metadata.shard_id.size() + metadata.sequence_number.size();
+  if (before) bytes += before->ApproxBytes();
+  if (after) bytes += after->ApproxBytes();
+  return bytes;
+}
+
 }  // namespace ddb2pg::core

@@ -59,6 +59,9 @@ struct Record {
   // The image processors read: `after` for snapshot/create/update, `before` for delete (so a
   // soft delete can still map its columns); nullptr when the record has neither.
   const Value* image() const;
+  // Roughly the memory the record holds (its images, key and position): the unit of the lane
+  // queue's byte budget, so a few 400 KB items cannot fill memory the way 512 of them would.
+  size_t ApproxBytes() const;
 };
 
 }  // namespace ddb2pg::core

@@ -198,4 +198,25 @@ std::string Value::DebugString() const {
   return out;
 }
 
+size_t Value::ApproxBytes() const {
+  size_t bytes = sizeof(Value);
+  switch (type()) {
+    case ValueType::kString: return bytes + as_string().size();
+    case ValueType::kNumber: return bytes + number_text().size();
+    case ValueType::kBinary: return bytes + binary().size();
+    case ValueType::kMap:
+      for (const auto& [name, value] : map()) bytes += sizeof(std::string) + name.size() + value.ApproxBytes();
+      return bytes;
+    case ValueType::kList:
+      for (const auto& value : list()) bytes += value.ApproxBytes();
+      return bytes;
+    case ValueType::kStringSet:
+    case ValueType::kNumberSet:
+    case ValueType::kBinarySet:
+      for (const auto& element : set()) bytes += sizeof(std::string) + element.size();
+      return bytes;
+    default: return bytes;
+  }
+}
+
 }  // namespace ddb2pg::core

@@ -59,6 +59,9 @@ class Value {
   static Value BinarySet(Elements items) { return Value(BinarySetData{std::move(items)}); }
 
   ValueType type() const { return static_cast<ValueType>(data_.index()); }
+  // Roughly the heap and inline bytes this value holds (its strings, names and nodes): what a
+  // queue of records budgets memory by. Walks the whole value.
+  size_t ApproxBytes() const;
   bool is_null() const { return type() == ValueType::kNull; }
   bool is_map() const { return type() == ValueType::kMap; }
   bool is_list() const { return type() == ValueType::kList; }

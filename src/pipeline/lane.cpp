@@ -15,7 +15,8 @@ Lane::Lane(int index, RecordSource& source, std::unique_ptr<Sink> sink,
       source_name_(source_name),
       options_(options),
       clock_(clock),
-      queue_(options.queue_capacity),
+      queue_(options.queue_capacity, options.queue_max_bytes,
+             [](const core::Record& record) { return record.ApproxBytes(); }),
       fetch_gate_(options.fetch_slots),
       builder_(plans, metrics, source_name) {
   commits_counter_ = &metrics.Commits(source_name);

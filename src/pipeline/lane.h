@@ -36,7 +36,8 @@
 namespace ddb2pg::pipeline {
 
 struct LaneOptions {
-  size_t queue_capacity = 512;
+  size_t queue_capacity = core::defaults::kQueueMaxRecords;  // records read, not yet mapped
+  size_t queue_max_bytes = core::defaults::kQueueMaxBytes;   // the same in Record::ApproxBytes
   int batch_max_rows = core::defaults::kBatchMaxRows;
   int batch_max_bytes = core::defaults::kBatchMaxBytes;
   std::chrono::milliseconds batch_max_delay{core::defaults::kBatchMaxDelayMs};

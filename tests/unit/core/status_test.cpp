@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -68,6 +69,29 @@ TEST(BoundedQueue, BlocksProducerWhenFullAndDrainsAfterClose) {
   EXPECT_EQ(queue.Pop(), 2);
   EXPECT_EQ(queue.Pop(), 3);
   EXPECT_EQ(queue.Pop(), std::nullopt);
+}
+
+TEST(BoundedQueue, ABytesBudgetBlocksLargeItemsLongBeforeTheItemCountWould) {
+  // 100 items allowed, but only ~1000 bytes: three 600-byte items do not fit.
+  BoundedQueue<std::string> queue(100, 1000, [](const std::string& s) { return s.size(); });
+  EXPECT_TRUE(queue.Push(std::string(600, 'a')));
+  EXPECT_TRUE(queue.Push(std::string(600, 'b')));  // under the budget before it: let in
+  EXPECT_EQ(queue.bytes(), 1200u);
+  std::atomic<bool> cancel{false};
+  std::atomic<bool> pushed{false};
+  std::thread producer([&] { pushed = queue.PushUnless(std::string(600, 'c'), cancel); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(pushed.load());  // backpressure by bytes, with 98 item slots free
+  std::vector<std::string> out;
+  EXPECT_EQ(queue.PopMany(&out, 2, std::chrono::milliseconds(0)), 2u);
+  producer.join();
+  EXPECT_TRUE(pushed.load());
+  EXPECT_EQ(queue.bytes(), 600u);
+  EXPECT_EQ(queue.Pop(), std::string(600, 'c'));
+  EXPECT_EQ(queue.bytes(), 0u);
+  // One item larger than the whole budget still passes, alone.
+  EXPECT_TRUE(queue.Push(std::string(5000, 'd')));
+  EXPECT_EQ(queue.size(), 1u);
 }
 
 TEST(BoundedQueue, PopForTimesOut) {
@@ -145,6 +169,19 @@ TEST(JsonWriter, NestsAndEscapes) {
   w.BeginObject().Key("a").Int(1).Key("b").BeginArray().String("x\x01").Bool(false).Null().EndArray()
       .Key("c").BeginObject().EndObject().EndObject();
   EXPECT_EQ(out, R"({"a":1,"b":["x\u0001",false,null],"c":{}})");
+}
+
+TEST(Record, ApproxBytesGrowsWithTheImagesItHolds) {
+  Record small;
+  small.key = Value::MakeMap({{"id", Value::String("k")}});
+  small.after = Value::MakeMap({{"id", Value::String("k")}});
+  Record large = small;
+  large.after = Value::MakeMap({{"id", Value::String("k")},
+                                {"bio", Value::String(std::string(400 * 1024, 'x'))},
+                                {"tags", Value::MakeList({Value::String("a"), Value::Number("12")})}});
+  EXPECT_LT(small.ApproxBytes(), 1024u);
+  EXPECT_GT(large.ApproxBytes(), 400u * 1024u);
+  EXPECT_LT(large.ApproxBytes(), 400u * 1024u + 4096u);
 }
 
 TEST(Record, ImageFollowsOperation) {
