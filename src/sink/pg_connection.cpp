@@ -11,6 +11,8 @@
 #include <thread>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 namespace ddb2pg::sink {
 namespace {
 
@@ -338,6 +340,9 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
     return core::Status(auth ? core::StatusCode::kPermissionDenied : core::StatusCode::kUnavailable, message);
   }
   std::unique_ptr<PgConnection> connection(new PgConnection(conn, secrets));
+  // Server notices ("column … already exists, skipping") go to the log at debug, not to stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char* message) { spdlog::debug("PostgreSQL: {}", Trim(message)); }, nullptr);
   if (PQsetClientEncoding(conn, "UTF8") != 0) {
     return core::Status::Internal("PostgreSQL (" + connection->description() + ") refused client_encoding UTF8");
   }

@@ -43,6 +43,7 @@ TEST_F(ReferenceScenario, SnapshotThenChangesDuringAndAfterItEqualTheTableRowByR
   BulkLoad(10000, 11);
   config::Config config = LoadConfig(ConfigText());
   config.sources[0].snapshot.max_items_per_second = 2500;  // a ~4 s snapshot, so changes overlap it
+  config.runtime.lanes = 3;
   Start(std::move(config));
 
   // Start changing the table once the snapshot is under way (progress is published every 0.5 s).
@@ -128,7 +129,9 @@ TEST_F(ReferenceScenario, RecoversByItselfWhenPostgresRestartsMidStream) {
   UsePostgres("host=127.0.0.1 port=" + port.substr(0, port.find('\n')) + " user=ddb2pg dbname=postgres");
 
   BulkLoad(2000, 31);
-  Start(LoadConfig(ConfigText()));
+  config::Config config = LoadConfig(ConfigText());
+  config.runtime.lanes = 3;  // each lane has its own connection: all of them must come back
+  Start(std::move(config));
   app::SampleData data(32);
   for (int i = 0; i < 500; ++i) RandomChange(data);
   ASSERT_TRUE(WaitUntilEqual(std::chrono::seconds(120)).empty());
