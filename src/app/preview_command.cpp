@@ -35,6 +35,7 @@ std::string_view ActionName(model::RowAction action) {
     case model::RowAction::kUpsert: return "upsert";
     case model::RowAction::kSoftDelete: return "soft_delete";
     case model::RowAction::kHardDelete: return "hard_delete";
+    case model::RowAction::kSnapshotUpsert: return "upsert";  // a snapshot row, upserted unless fenced
   }
   return "upsert";
 }

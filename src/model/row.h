@@ -16,6 +16,10 @@ enum class RowAction : uint8_t {
   kUpsert,      // insert, or update every column of the existing row
   kSoftDelete,  // insert if absent; else set only the deleted / deleted_at columns
   kHardDelete,  // delete the row with this key (only key cells are meaningful)
+  // A row read by the snapshot. While the stream runs beside an unfinished snapshot it is
+  // written like kUpsert unless the stream has written its key since the snapshot began (the
+  // snapshot fence, docs/consistency.md); otherwise it is exactly kUpsert.
+  kSnapshotUpsert,
 };
 
 class Row {

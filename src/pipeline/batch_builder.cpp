@@ -101,6 +101,9 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
     const auto origin = static_cast<uint32_t>(batch_.origins.size());
     for (size_t i = 0; i < plans_.size(); ++i) {
       if (!rows[i]) continue;
+      if (record.operation == core::Operation::kSnapshot && rows[i]->action == model::RowAction::kUpsert) {
+        rows[i]->action = model::RowAction::kSnapshotUpsert;  // never overwrites a newer change (the fence)
+      }
       bytes_ += rows[i]->byte_size();
       rows_ += 1;
       batch_.tables[i].rows.push_back(std::move(*rows[i]));

@@ -12,12 +12,12 @@
 namespace ddb2pg::sink {
 namespace {
 
-// A partition may be read now: a segment, or a shard once every segment is done (the stream
-// starts after the snapshot) and its parent is done or gone (parent before child, per item).
+// A partition may be read now: a segment, or a shard whose parent is done or gone (parent before
+// child, per item). The stream runs beside the snapshot; the snapshot fence keeps a snapshot row
+// from overwriting a newer change (docs/consistency.md).
 constexpr const char* kEligible =
-    "(p.kind = 'segment' OR (NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = p.checkpoint_id "
-    "AND s.kind = 'segment' AND s.state <> 'done') AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE "
-    "q.checkpoint_id = p.checkpoint_id AND q.partition_id = p.parent AND q.state <> 'done')))";
+    "(p.kind = 'segment' OR NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE "
+    "q.checkpoint_id = p.checkpoint_id AND q.partition_id = p.parent AND q.state <> 'done'))";
 
 std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count()); }
 
@@ -110,6 +110,10 @@ core::Status PgLeaseStore::Register(const pipeline::RunnerIdentity& me) {
 core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
   PgConnection& db = *connection_;
   const std::string& cp = options_.checkpoint_id;
+  // A new snapshot starts with an empty fence: keys fenced for an earlier one mean nothing now.
+  DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1", {cp},
+                                  "emptying the snapshot fence of '" + cp + "'")
+                             .status());
   std::vector<std::string> ids, kinds, parents, positions, states;
   for (const auto& p : seed.partitions) {
     ids.push_back(p.id);

@@ -100,6 +100,7 @@ struct PostgresSink::Impl {
   std::vector<std::unique_ptr<TableWriter>> writers;
   int64_t fence = 0;
   int last_direct_tables = 0;
+  bool fence_emptied = false;  // this connection emptied the snapshot fence after the snapshot
 
   TableWriter* Find(const model::TableSpec* table) {
     for (auto& writer : writers) {
@@ -130,13 +131,58 @@ struct PostgresSink::Impl {
 
   using Plans = std::vector<std::pair<TableWriter*, TableWriter::Plan>>;
 
+  // Inside the batch's transaction, before any row is written: is a snapshot of this checkpoint
+  // unfinished? Then take the fence's table lock for what the batch holds: SHARE for snapshot
+  // rows (snapshot batches run side by side, no stream claim can commit meanwhile), ROW
+  // EXCLUSIVE for stream rows (stream batches run side by side, no snapshot batch meanwhile),
+  // SHARE ROW EXCLUSIVE for both. Taken first, so no transaction waits for it while holding row
+  // locks of the targets. Once the snapshot is complete the fence is emptied (once per
+  // connection) and never consulted again by this batch.
+  core::Result<std::optional<SnapshotFence>> EnterFence(const Plans& plans) {
+    int64_t snapshot_rows = 0;
+    int64_t stream_rows = 0;
+    for (const auto& [writer, plan] : plans) {
+      snapshot_rows += plan.snapshot_upserts;
+      stream_rows += plan.stream_rows();
+    }
+    if (snapshot_rows == 0 && stream_rows == 0) return std::optional<SnapshotFence>();
+    const std::string context = "the snapshot fence of '" + options.checkpoint_id + "'";
+    DDB2PG_ASSIGN_OR_RETURN(PgResult pending,
+                            connection->Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 "
+                                              "AND kind = 'segment' AND state <> 'done')",
+                                              {options.checkpoint_id}, context));
+    if (std::string_view(PQgetvalue(pending.get(), 0, 0)) != "t") {
+      if (!fence_emptied) {
+        DDB2PG_RETURN_IF_ERROR(connection
+                                   ->Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1",
+                                           {options.checkpoint_id}, context)
+                                   .status());
+        fence_emptied = true;
+      }
+      return std::optional<SnapshotFence>();
+    }
+    fence_emptied = false;
+    const char* mode = snapshot_rows == 0 ? "ROW EXCLUSIVE" : stream_rows == 0 ? "SHARE" : "SHARE ROW EXCLUSIVE";
+    DDB2PG_RETURN_IF_ERROR(
+        connection->Exec(std::string("LOCK TABLE ddb2pg.snapshot_fence IN ") + mode + " MODE", context));
+    SnapshotFence fence;
+    fence.checkpoint_id = options.checkpoint_id;
+    if (stream_rows == 0) {
+      DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence "
+                                                              "WHERE checkpoint_id = $1)",
+                                                              {options.checkpoint_id}, context));
+      fence.allow_direct = std::string_view(PQgetvalue(any.get(), 0, 0)) != "t";
+    }
+    return std::optional<SnapshotFence>(std::move(fence));
+  }
+
   // The usual way: every table's rows, then one pipeline with the finishing statements, the
   // dead letters and COMMIT.
-  core::Status WriteAll(const Plans& plans, const Batch& batch, CommitReport& report) {
+  core::Status WriteAll(const Plans& plans, const Batch& batch, CommitReport& report, const SnapshotFence* fence) {
     PgConnection& pg = *connection;
     std::vector<PgStatement> finish;
     for (auto& [writer, plan] : plans) {
-      DDB2PG_RETURN_IF_ERROR(writer->Write(pg, plan, finish));
+      DDB2PG_RETURN_IF_ERROR(writer->Write(pg, plan, finish, fence));
       if (writer->last_write_was_direct()) ++report.direct_tables;
     }
     if (!batch.dead_letters.empty()) {
@@ -176,7 +222,7 @@ struct PostgresSink::Impl {
   // After a row error: back to the savepoint, every table again with its rejected rows found
   // and left out, then the dead letters, the corrected counters and COMMIT.
   core::Status WriteIsolating(const Plans& plans, const Batch& batch, const std::string& fence,
-                              CommitReport& report) {
+                              CommitReport& report, const SnapshotFence* snapshot_fence) {
     PgConnection& pg = *connection;
     DDB2PG_RETURN_IF_ERROR(pg.Exec(std::string("ROLLBACK TO SAVEPOINT ") + kRowsSavepoint, "isolating rejected rows"));
     report.direct_tables = 0;
@@ -193,7 +239,7 @@ struct PostgresSink::Impl {
       TableWriter& writer = *entry->first;
       std::vector<RejectedRow> rejected;
       // Each attempt gets a window of its own: many rejected rows make many attempts.
-      DDB2PG_RETURN_IF_ERROR(writer.WriteIsolating(pg, entry->second, &rejected, options.commit_timeout));
+      DDB2PG_RETURN_IF_ERROR(writer.WriteIsolating(pg, entry->second, &rejected, options.commit_timeout, snapshot_fence));
       if (rejected.empty()) continue;
       std::sort(rejected.begin(), rejected.end(), [](const RejectedRow& a, const RejectedRow& b) { return a.row < b.row; });
       const RejectedRow& first = rejected.front();
@@ -458,15 +504,25 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     }
   }
   out.rows_written = rows_written;
+  // While a snapshot of this checkpoint is unfinished, its rows and the stream's meet at the
+  // snapshot fence (docs/consistency.md).
+  std::optional<SnapshotFence> fence;
+  if (!impl.options.runner_id.empty()) {
+    auto fenced = impl.EnterFence(plans);
+    if (!fenced.ok()) return impl.Fail(fenced.status());
+    fence = std::move(fenced).value();
+  }
+  const SnapshotFence* fence_ptr = fence ? &*fence : nullptr;
   // Rows PostgreSQL rejects are isolated by rolling back to here (see the header).
   core::Status written = connection.Exec(std::string("SAVEPOINT ") + kRowsSavepoint, "SAVEPOINT");
-  if (written.ok()) written = impl.WriteAll(plans, batch, out);
+  if (written.ok()) written = impl.WriteAll(plans, batch, out, fence_ptr);
   // Isolating needs the transaction still open (failed), i.e. not an error at COMMIT itself.
   if (!written.ok() && written.code() == core::StatusCode::kDataError && !connection.broken() &&
       IsRowError(connection.last_error().sqlstate) && PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
     impl.StartDeadline();
     // The legacy checkpoint's counters follow the rejected rows; partitioned mode keeps none.
-    written = impl.WriteIsolating(plans, batch, impl.options.runner_id.empty() ? std::to_string(impl.fence) : "", out);
+    written = impl.WriteIsolating(plans, batch, impl.options.runner_id.empty() ? std::to_string(impl.fence) : "", out,
+                                  fence_ptr);
   }
   if (!written.ok()) return impl.Fail(written);
   impl.last_direct_tables = out.direct_tables;

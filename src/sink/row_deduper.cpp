@@ -170,6 +170,13 @@ std::vector<size_t> RowDeduper::KeepLast(const std::vector<model::Row>& rows) co
       }
       const auto earlier = static_cast<size_t>(slots[slot]);
       if (keys[earlier] == keys[i]) {
+        // A snapshot row never replaces a stream change of its key: the change is newer (or
+        // equal) whatever the order they were read in. A stream change replaces a snapshot row.
+        if (rows[i].action == model::RowAction::kSnapshotUpsert &&
+            rows[earlier].action != model::RowAction::kSnapshotUpsert) {
+          keep[i] = false;
+          break;
+        }
         keep[earlier] = false;
         slots[slot] = static_cast<int64_t>(i);
         break;

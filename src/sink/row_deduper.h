@@ -28,7 +28,8 @@ class RowDeduper {
   // `table` must outlive the deduper.
   explicit RowDeduper(const model::TableSpec& table);
 
-  // Indexes (ascending) of the rows to keep: for each key, the last row carrying it.
+  // Indexes (ascending) of the rows to keep: for each key, the last row carrying it, except that
+  // a snapshot row (kSnapshotUpsert) never replaces a stream row of the same key.
   std::vector<size_t> KeepLast(const std::vector<model::Row>& rows) const;
 
   // The comparable key of one row (key cells normalized, joined unambiguously).

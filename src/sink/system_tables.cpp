@@ -72,6 +72,14 @@ std::vector<std::string> SystemTables::CreateStatements() {
       "    previous_owner TEXT,\n"
       "    at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()\n"
       ");",
+      // The snapshot fence: keys the stream wrote while the snapshot of their checkpoint was
+      // unfinished; a snapshot row of such a key is not written (docs/consistency.md).
+      "CREATE TABLE IF NOT EXISTS ddb2pg.snapshot_fence (\n"
+      "    checkpoint_id TEXT NOT NULL,\n"
+      "    target TEXT NOT NULL,            -- the target table, schema-qualified\n"
+      "    key TEXT NOT NULL,               -- ROW(key columns)::text\n"
+      "    PRIMARY KEY (checkpoint_id, target, key)\n"
+      ");",
   };
 }
 
@@ -82,7 +90,7 @@ core::Status SystemTables::Ensure(PgConnection& connection) {
       "AND to_regclass('ddb2pg.lease_events') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
       "WHERE table_schema = 'ddb2pg' AND table_name = 'checkpoints' AND column_name = 'segments') "
       "AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'ddb2pg' AND table_name = "
-      "'partitions' AND column_name = 'lane')",
+      "'partitions' AND column_name = 'lane') AND to_regclass('ddb2pg.snapshot_fence') IS NOT NULL",
       {}, "checking ddb2pg's tables");
   if (!present.ok()) return present.status();
   if (std::string_view(PQgetvalue(present->get(), 0, 0)) == "t") return core::Status::Ok();

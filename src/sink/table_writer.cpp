@@ -13,11 +13,13 @@ constexpr std::string_view kActionColumn = "ddb2pg_action";
 constexpr std::string_view kRowColumn = "ddb2pg_row";  // the isolation table's row number
 constexpr int kMaxDirectBackoff = 64;
 
-char ActionTag(model::RowAction action) {
+// A snapshot row is 'n' only behind a fence; otherwise it is a plain upsert.
+char ActionTag(model::RowAction action, bool fenced) {
   switch (action) {
     case model::RowAction::kUpsert: return 'u';
     case model::RowAction::kSoftDelete: return 's';
     case model::RowAction::kHardDelete: return 'h';
+    case model::RowAction::kSnapshotUpsert: return fenced ? 'n' : 'u';
   }
   return 'u';
 }
@@ -46,6 +48,8 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
   const std::string suffix = std::to_string(index);
   staging_name_ = "pg_temp." + QuoteIdentifier("ddb2pg_stage_" + suffix);
   upsert_name_ = "ddb2pg_upsert_" + suffix;
+  claim_name_ = "ddb2pg_claim_" + suffix;
+  snapshot_upsert_name_ = "ddb2pg_snapshot_upsert_" + suffix;
   soft_delete_name_ = "ddb2pg_soft_delete_" + suffix;
   hard_delete_name_ = "ddb2pg_hard_delete_" + suffix;
 
@@ -80,10 +84,35 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
     if (!set_all.empty()) set_all.append(", ");
     set_all.append(QuoteIdentifier(column.name)).append(" = EXCLUDED.").append(QuoteIdentifier(column.name));
   }
-  upsert_sql_ = insert_head + "'u' ON CONFLICT (" + keys + ") DO " +
-                (set_all.empty() ? std::string("NOTHING") : "UPDATE SET " + set_all);
-  upsert_range_sql_ = isolate_head + "'u'" + range + " ON CONFLICT (" + keys + ") DO " +
-                      (set_all.empty() ? std::string("NOTHING") : "UPDATE SET " + set_all);
+  const std::string on_conflict =
+      " ON CONFLICT (" + keys + ") DO " + (set_all.empty() ? std::string("NOTHING") : "UPDATE SET " + set_all);
+  upsert_sql_ = insert_head + "'u'" + on_conflict;
+  upsert_range_sql_ = isolate_head + "'u'" + range + on_conflict;
+
+  // The snapshot fence. A key's text is ROW(key cells)::text of the staged row, the same for the
+  // claim and the check; the staging table is named in full so a user column called "key" or
+  // "target" cannot be taken for the fence's.
+  auto key_text = [&](const std::string& relation) {
+    std::string cells;
+    for (const auto& key : table.key_columns) {
+      if (!cells.empty()) cells.append(", ");
+      cells.append(relation).append(".").append(QuoteIdentifier(key));
+    }
+    return "ROW(" + cells + ")::text";
+  };
+  const std::string stage_relation = QuoteIdentifier("ddb2pg_stage_" + suffix);
+  const std::string isolate_relation = QuoteIdentifier("ddb2pg_isolate_" + suffix);
+  auto fenced = [&](const std::string& relation, const char* checkpoint, const char* target) {
+    return " AND NOT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence f WHERE f.checkpoint_id = " + std::string(checkpoint) +
+           " AND f.target = " + target + " AND f.key = " + key_text(relation) + ")";
+  };
+  snapshot_upsert_sql_ = insert_head + "'n'" + fenced(stage_relation, "$1", "$2") + on_conflict;
+  snapshot_upsert_range_sql_ = isolate_head + "'n'" + range + fenced(isolate_relation, "$3", "$4") + on_conflict;
+  const std::string claim_head = "INSERT INTO ddb2pg.snapshot_fence (checkpoint_id, target, key) SELECT DISTINCT ";
+  claim_sql_ = claim_head + "$1::text, $2::text, " + key_text(stage_relation) + " FROM " + staging_name_ + " WHERE " + action +
+               " IN ('u', 's', 'h') ON CONFLICT DO NOTHING";
+  claim_range_sql_ = claim_head + "$3::text, $4::text, " + key_text(isolate_relation) + " FROM " + isolate_name_ +
+                     " WHERE " + action + " IN ('u', 's', 'h')" + range + " ON CONFLICT DO NOTHING";
 
   if (HasColumn(table, table.deleted_column)) {
     std::string set_deleted =
@@ -139,6 +168,9 @@ core::Status TableWriter::Prepare(PgConnection& connection) {
   const std::string context = "table " + display_name_;
   DDB2PG_RETURN_IF_ERROR(connection.Exec(create_staging_sql_, context + ": creating the staging table"));
   DDB2PG_RETURN_IF_ERROR(connection.Prepare(upsert_name_, upsert_sql_, context + ": preparing the upsert"));
+  DDB2PG_RETURN_IF_ERROR(connection.Prepare(claim_name_, claim_sql_, context + ": preparing the fence claim"));
+  DDB2PG_RETURN_IF_ERROR(
+      connection.Prepare(snapshot_upsert_name_, snapshot_upsert_sql_, context + ": preparing the snapshot upsert"));
   if (!soft_delete_sql_.empty()) {
     DDB2PG_RETURN_IF_ERROR(
         connection.Prepare(soft_delete_name_, soft_delete_sql_, context + ": preparing the soft delete"));
@@ -190,6 +222,7 @@ core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<model::R
       case model::RowAction::kUpsert: ++plan.upserts; break;
       case model::RowAction::kSoftDelete: ++plan.soft_deletes; break;
       case model::RowAction::kHardDelete: ++plan.hard_deletes; break;
+      case model::RowAction::kSnapshotUpsert: ++plan.snapshot_upserts; break;
     }
   }
   if (plan.soft_deletes > 0 && soft_delete_sql_.empty()) {
@@ -200,7 +233,7 @@ core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<model::R
 }
 
 core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan,
-                                   bool direct, std::string* sqlstate) {
+                                   bool direct, bool fenced, std::string* sqlstate) {
   const std::string context = "table " + display_name_ + (direct ? ": COPY" : ": COPY into staging");
   DDB2PG_RETURN_IF_ERROR(connection.CopyBegin(copy_sql, context));
   std::vector<size_t> sent;  // line number - 1 → row index, to name the row of a COPY error
@@ -213,7 +246,7 @@ core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& 
     const bool hard = row.action == model::RowAction::kHardDelete;
     if (direct && hard) continue;
     if (!direct && last_direct_ && !hard) continue;  // already written by the direct COPY
-    char tag[2] = {ActionTag(row.action), '\0'};
+    char tag[2] = {ActionTag(row.action, fenced), '\0'};
     CopyTextEncoder::AppendRow(buffer, row, direct ? std::string_view() : std::string_view(tag, 1));
     sent.push_back(index);
     if (buffer.size() >= options_.copy_chunk_bytes) {
@@ -234,17 +267,22 @@ core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& 
   return ended;
 }
 
-core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish) {
+core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish,
+                               const SnapshotFence* fence) {
   last_direct_ = false;
-  const int64_t inserting = plan.upserts + plan.soft_deletes;
-  if (inserting > 0 && options_.direct_copy) {
+  const bool fenced = fence != nullptr;
+  // Without a fence a snapshot row is an upsert; behind one only a batch of snapshot rows alone
+  // may go direct, and only while no key is fenced (SnapshotFence::allow_direct).
+  const int64_t upserts = plan.upserts + (fenced ? 0 : plan.snapshot_upserts);
+  const int64_t inserting = plan.upserts + plan.soft_deletes + plan.snapshot_upserts;
+  if (inserting > 0 && options_.direct_copy && (!fenced || fence->allow_direct)) {
     if (direct_skip_ > 0) {
       --direct_skip_;
     } else {
       const std::string context = "table " + display_name_;
       DDB2PG_RETURN_IF_ERROR(connection.Exec("SAVEPOINT ddb2pg_direct", context));
       std::string sqlstate;
-      core::Status copied = CopyRows(connection, copy_direct_sql_, plan, true, &sqlstate);
+      core::Status copied = CopyRows(connection, copy_direct_sql_, plan, true, fenced, &sqlstate);
       if (copied.ok()) {
         DDB2PG_RETURN_IF_ERROR(connection.Exec("RELEASE SAVEPOINT ddb2pg_direct", context));
         last_direct_ = true;
@@ -262,9 +300,18 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
   }
   const int64_t staged = last_direct_ ? plan.hard_deletes : static_cast<int64_t>(plan.kept.size());
   if (staged == 0) return core::Status::Ok();
-  DDB2PG_RETURN_IF_ERROR(CopyRows(connection, copy_staging_sql_, plan, false, nullptr));
-  if (!last_direct_ && plan.upserts > 0) {
+  DDB2PG_RETURN_IF_ERROR(CopyRows(connection, copy_staging_sql_, plan, false, fenced, nullptr));
+  const std::vector<std::optional<std::string>> fence_params =
+      fenced ? std::vector<std::optional<std::string>>{fence->checkpoint_id, qualified_name_}
+             : std::vector<std::optional<std::string>>{};
+  if (fenced && plan.stream_rows() > 0) {  // the claim comes before the rows it protects
+    finish.push_back({claim_name_, {}, fence_params, "table " + display_name_ + ": snapshot fence"});
+  }
+  if (!last_direct_ && upserts > 0) {
     finish.push_back({upsert_name_, {}, {}, "table " + display_name_ + ": upsert"});
+  }
+  if (!last_direct_ && fenced && plan.snapshot_upserts > 0) {
+    finish.push_back({snapshot_upsert_name_, {}, fence_params, "table " + display_name_ + ": snapshot upsert"});
   }
   if (!last_direct_ && plan.soft_deletes > 0) {
     finish.push_back({soft_delete_name_, {}, {}, "table " + display_name_ + ": soft delete"});
@@ -276,7 +323,7 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
 }
 
 core::Status TableWriter::CopyNumbered(PgConnection& connection, const Plan& plan, const std::vector<bool>& left_out,
-                                       size_t* failed_position) {
+                                       bool fenced, size_t* failed_position) {
   *failed_position = SIZE_MAX;
   const std::string context = "table " + display_name_ + ": COPY into the isolation table";
   DDB2PG_RETURN_IF_ERROR(connection.CopyBegin(copy_isolate_sql_, context));
@@ -286,7 +333,7 @@ core::Status TableWriter::CopyNumbered(PgConnection& connection, const Plan& pla
   for (size_t position = 0; position < plan.kept.size(); ++position) {
     if (left_out[position]) continue;
     const model::Row& row = (*plan.rows)[plan.kept[position]];
-    const char tag[2] = {ActionTag(row.action), '\0'};
+    const char tag[2] = {ActionTag(row.action, fenced), '\0'};
     CopyTextEncoder::AppendRow(buffer, row, std::string_view(tag, 1));
     buffer.back() = '\t';  // the row number follows the action tag
     buffer.append(std::to_string(position)).push_back('\n');
@@ -307,8 +354,11 @@ core::Status TableWriter::CopyNumbered(PgConnection& connection, const Plan& pla
 
 core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& plan,
                                          std::vector<RejectedRow>* rejected,
-                                         std::optional<std::chrono::milliseconds> attempt_timeout) {
+                                         std::optional<std::chrono::milliseconds> attempt_timeout,
+                                         const SnapshotFence* fence) {
   last_direct_ = false;
+  const bool fenced = fence != nullptr;
+  const int64_t upserts = plan.upserts + (fenced ? 0 : plan.snapshot_upserts);
   const std::string context = "table " + display_name_;
   const std::string savepoint = std::string("SAVEPOINT ") + kIsolateSavepoint;
   const std::string release = std::string("RELEASE SAVEPOINT ") + kIsolateSavepoint;
@@ -345,7 +395,7 @@ core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& p
     fresh_deadline();
     DDB2PG_RETURN_IF_ERROR(connection.Exec(savepoint + "; TRUNCATE " + isolate_name_, context));
     size_t failed_position = SIZE_MAX;
-    core::Status copied = CopyNumbered(connection, plan, left_out, &failed_position);
+    core::Status copied = CopyNumbered(connection, plan, left_out, fenced, &failed_position);
     if (copied.ok()) {
       DDB2PG_RETURN_IF_ERROR(connection.Exec(release, context));
       break;
@@ -368,7 +418,15 @@ core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& p
     const std::vector<std::optional<std::string>> bounds = {std::to_string(begin), std::to_string(end)};
     std::vector<PgStatement> attempt;
     attempt.push_back({"", savepoint, {}, context});
-    if (plan.upserts > 0) attempt.push_back({"", upsert_range_sql_, bounds, context + ": upsert"});
+    if (fenced && plan.stream_rows() > 0) {
+      attempt.push_back({"", claim_range_sql_, {bounds[0], bounds[1], fence->checkpoint_id, qualified_name_},
+                         context + ": snapshot fence"});
+    }
+    if (upserts > 0) attempt.push_back({"", upsert_range_sql_, bounds, context + ": upsert"});
+    if (fenced && plan.snapshot_upserts > 0) {
+      attempt.push_back({"", snapshot_upsert_range_sql_, {bounds[0], bounds[1], fence->checkpoint_id, qualified_name_},
+                         context + ": snapshot upsert"});
+    }
     if (plan.soft_deletes > 0) attempt.push_back({"", soft_delete_range_sql_, bounds, context + ": soft delete"});
     if (plan.hard_deletes > 0) attempt.push_back({"", hard_delete_range_sql_, bounds, context + ": hard delete"});
     attempt.push_back({"", release, {}, context});

@@ -16,6 +16,13 @@
 //    and the batch goes through staging. After such a miss the direct path is skipped for
 //    1, 2, 4 … 64 batches, so a stream of updates wastes at most one partial COPY in 64.
 //
+// Snapshot rows beside the stream (kSnapshotUpsert, action 'n'): while a snapshot is unfinished
+// the sink passes a SnapshotFence. Stream rows then first record their keys in
+// ddb2pg.snapshot_fence (the claim), and snapshot rows are upserted only where their key is not
+// there: INSERT … SELECT … WHERE action = 'n' AND NOT EXISTS (fence) ON CONFLICT … DO UPDATE.
+// The sink's table lock on the fence orders snapshot and stream transactions (PostgresSink; the
+// rule and its proof are in docs/consistency.md). Without a fence 'n' rows are plain upserts.
+//
 // Rows PostgreSQL rejects (WriteIsolating): after a batch failed with a row error, the sink rolls
 // back to its savepoint and writes each table again. The rows are COPYed once into a second
 // temporary table, numbered by position (a row whose text a type refuses fails that COPY by
@@ -54,6 +61,13 @@ struct RejectedRow {
   std::string context;   // the failed step, e.g. "table public.profile: upsert"
 };
 
+// The snapshot fence of one transaction (see above), given by the sink while a snapshot of its
+// checkpoint is unfinished.
+struct SnapshotFence {
+  std::string checkpoint_id;
+  bool allow_direct = false;  // no stream row in the batch and no key fenced yet: plain COPY is safe
+};
+
 class TableWriter {
  public:
   struct Plan {
@@ -62,6 +76,8 @@ class TableWriter {
     int64_t upserts = 0;
     int64_t soft_deletes = 0;
     int64_t hard_deletes = 0;
+    int64_t snapshot_upserts = 0;
+    int64_t stream_rows() const { return upserts + soft_deletes + hard_deletes; }
   };
 
   // `table` must outlive the writer; `index` makes the staging and statement names unique.
@@ -77,14 +93,17 @@ class TableWriter {
   // cell per column. No I/O.
   core::Result<Plan> MakePlan(const std::vector<model::Row>& rows) const;
   // Inside the open transaction: COPYs the rows and appends the statements still to run.
-  core::Status Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish);
+  // `fence`: nullptr when no snapshot runs beside the stream (snapshot rows are plain upserts).
+  core::Status Write(PgConnection& connection, const Plan& plan, std::vector<PgStatement>& finish,
+                     const SnapshotFence* fence = nullptr);
 
   // Inside the open transaction: writes every row of `plan` it can (through staging, each
   // attempt in a savepoint) and returns the rows that fail on their own with a row error
   // (IsRowError) in *rejected. Any other failure is returned; the transaction is then unusable.
   // Each attempt may wait on PostgreSQL for `attempt_timeout` (a fresh deadline per attempt).
   core::Status WriteIsolating(PgConnection& connection, const Plan& plan, std::vector<RejectedRow>* rejected,
-                              std::optional<std::chrono::milliseconds> attempt_timeout = std::nullopt);
+                              std::optional<std::chrono::milliseconds> attempt_timeout = std::nullopt,
+                              const SnapshotFence* fence = nullptr);
 
   // The row's key cells as "col=value, …", for messages.
   std::string DescribeKey(const model::Row& row) const { return deduper_.DescribeKey(row); }
@@ -95,11 +114,11 @@ class TableWriter {
 
  private:
   core::Status CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan, bool direct,
-                        std::string* sqlstate);
+                        bool fenced, std::string* sqlstate);
   // COPYs the kept rows not left out into the isolation table, each tagged with its action and
   // numbered by its position in plan.kept; a failed COPY names the position of its row.
   core::Status CopyNumbered(PgConnection& connection, const Plan& plan, const std::vector<bool>& left_out,
-                            size_t* failed_position);
+                            bool fenced, size_t* failed_position);
 
   const model::TableSpec& table_;
   TableWriterOptions options_;
@@ -120,7 +139,13 @@ class TableWriter {
   std::string upsert_range_sql_;  // the three statements over rows $1 <= ddb2pg_row < $2
   std::string soft_delete_range_sql_;
   std::string hard_delete_range_sql_;
+  std::string claim_sql_;            // stream keys into the fence; $1 checkpoint, $2 target
+  std::string snapshot_upsert_sql_;  // 'n' rows whose key is not fenced; $1 checkpoint, $2 target
+  std::string claim_range_sql_;      // the same over rows $1 <= ddb2pg_row < $2; $3, $4 as above
+  std::string snapshot_upsert_range_sql_;
   std::string upsert_name_;
+  std::string claim_name_;
+  std::string snapshot_upsert_name_;
   std::string soft_delete_name_;
   std::string hard_delete_name_;
   int direct_skip_ = 0;     // batches to skip the direct path for

@@ -1,7 +1,10 @@
 // Issue 6 acceptance, in process: the reference scenario end to end on the real servers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <map>
 #include <thread>
 
 #include "app/run_pipelines.h"
@@ -69,6 +72,96 @@ TEST_F(ReferenceScenario, SnapshotThenChangesDuringAndAfterItEqualTheTableRowByR
   // Soft deletes: deleted items are still there, marked.
   EXPECT_GT(std::stoi(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".profile WHERE deleted")), 0);
   EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.dead_letters"), "0");
+}
+
+// Issue 16: the stream runs beside a slow snapshot. New keys arrive before the snapshot ends, and
+// the snapshot fence keeps every snapshot row from overwriting a newer change or bringing back a
+// deleted item (a hard-delete pipeline shows resurrections; the soft ones stale rows).
+TEST_F(ReferenceScenario, TheStreamRunsBesideASlowSnapshotWithNoStaleRowAndNoResurrection) {
+  BulkLoad(5000, 51);  // at 100 items/s: a snapshot of about 35 s (the test prints how long it ran)
+  pg_->Exec("CREATE TABLE " + schema_ + ".hard (id UUID PRIMARY KEY, v BIGINT)");
+  config::Config config = LoadConfig(ConfigText("\n  - name: hard\n    source: users\n    table: " + schema_ +
+                                                ".hard\n    key: id\n    on_delete: hard\n    columns:\n"
+                                                "      id: UUID <- id\n      v: BIGINT <- v\n"));
+  config.sources[0].snapshot.max_items_per_second = 100;
+  config.runtime.lanes = 2;
+  Start(std::move(config));
+  const auto started = std::chrono::steady_clock::now();
+  while (metrics_.SnapshotItemsRead("users").Value() == 0 &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  // A key inserted after the scan began is in PostgreSQL before the snapshot completes.
+  app::SampleData data(52);
+  const std::string fresh = data.NewId();
+  {
+    core::Value item = data.MakeItem(fresh, 1);
+    ASSERT_TRUE(ddb_->PutItem("users", item).ok());
+    Remember(fresh, item, 1, false);
+  }
+  bool fresh_seen = false;
+  bool snapshot_running_then = false;
+  const auto seen_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fresh_seen && std::chrono::steady_clock::now() < seen_by) {
+    if (pg_->Scalar("SELECT count(*) FROM " + schema_ + ".hard WHERE id = '" + fresh + "'") == "1") {
+      fresh_seen = true;
+      snapshot_running_then = metrics_.SnapshotComplete("users").Value() == 0;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  EXPECT_TRUE(fresh_seen);
+  EXPECT_TRUE(snapshot_running_then) << "the new key should have arrived while the snapshot still ran";
+
+  // Inserts, updates and deletes of scanned and unscanned keys, and re-inserts of deleted ones,
+  // while the snapshot runs.
+  std::vector<std::string> deleted;
+  int changes_during_snapshot = 0;
+  for (int i = 0; i < 3000 && metrics_.SnapshotComplete("users").Value() == 0; ++i) {
+    if (i % 7 == 6 && !deleted.empty()) {
+      const std::string id = deleted.back();
+      deleted.pop_back();
+      const int64_t version = expected_[id].version + 1;
+      core::Value item = data.MakeItem(id, version);
+      ASSERT_TRUE(ddb_->PutItem("users", item).ok());
+      Remember(id, item, version, false);
+    } else {
+      RandomChange(data);
+    }
+    for (const auto& [id, entry] : expected_) {
+      if (entry.deleted && std::find(deleted.begin(), deleted.end(), id) == deleted.end() && deleted.size() < 50) {
+        deleted.push_back(id);
+      }
+    }
+    ++changes_during_snapshot;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT(changes_during_snapshot, 100);
+  const auto snapshot_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+  std::printf("snapshot ran %lld s beside %d changes\n", static_cast<long long>(snapshot_seconds),
+              changes_during_snapshot);
+  const auto differences = WaitUntilEqual(std::chrono::seconds(180));
+  EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+
+  // The hard-delete table holds exactly the live items, each at its last version.
+  std::map<std::string, std::string> rows;
+  for (const auto& row : pg_->Query("SELECT id::text, v::text FROM " + schema_ + ".hard")) rows[*row[0]] = *row[1];
+  size_t live = 0;
+  for (const auto& [id, entry] : expected_) {
+    if (entry.deleted) {
+      EXPECT_EQ(rows.count(id), 0u) << "resurrected: " << id;
+      continue;
+    }
+    ++live;
+    ASSERT_EQ(rows.count(id), 1u) << "missing: " << id;
+    EXPECT_EQ(rows[id], std::to_string(entry.version)) << "stale: " << id;
+  }
+  EXPECT_EQ(rows.size(), live);
+  Stop();
+  ASSERT_TRUE(result_.ok()) << result_.ToString();
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence"), "0") << "emptied once the snapshot completed";
 }
 
 TEST_F(ReferenceScenario, BadItemsLandInDeadLettersWithTheirReasonAndOthersAreCorrect) {

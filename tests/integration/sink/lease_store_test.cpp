@@ -75,15 +75,18 @@ TEST_F(LeaseStoreTest, PartitionsAreCreatedOnceAndClaimedSegmentsThenShardsParen
   auto counts = a.Counts();
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->live_runners, 2);
-  EXPECT_EQ(counts->workable, 2) << "only the segments, while the snapshot runs";
+  EXPECT_EQ(counts->workable, 3) << "the segments and the root shard: the stream runs beside the snapshot";
   EXPECT_EQ(counts->segments_pending, 2);
 
-  auto claimed = a.Claim(10);
+  auto claimed = a.Claim(2);
   ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
-  EXPECT_EQ(Ids(*claimed), (std::vector<std::string>{"scan/0", "scan/1"}));
-  EXPECT_TRUE(b.Claim(10)->empty()) << "held leases are not claimable";
+  EXPECT_EQ(Ids(*claimed), (std::vector<std::string>{"scan/0", "scan/1"})) << "segments first";
+  // The root shard is claimable while the snapshot runs; the child waits for its parent.
+  auto shards = b.Claim(10);
+  ASSERT_TRUE(shards.ok());
+  EXPECT_EQ(Ids(*shards), (std::vector<std::string>{"parent"}));
+  EXPECT_TRUE(b.Claim(10)->empty()) << "held leases are not claimable, nor a child before its parent";
 
-  // Finishing the snapshot makes the root shard eligible; the child waits for its parent.
   PostgresSinkOptions options = Options();
   options.runner_id = "a";
   PostgresSink sink(options);
@@ -92,9 +95,6 @@ TEST_F(LeaseStoreTest, PartitionsAreCreatedOnceAndClaimedSegmentsThenShardsParen
                                          PartitionAdvance{"scan/1", (*claimed)[1].epoch, "", true, 0}});
   ASSERT_TRUE(committed.ok()) << committed.status().ToString();
   EXPECT_TRUE(committed->committed());
-  auto shards = b.Claim(10);
-  ASSERT_TRUE(shards.ok());
-  EXPECT_EQ(Ids(*shards), (std::vector<std::string>{"parent"}));
   PostgresSinkOptions b_options = Options();
   b_options.runner_id = "b";
   PostgresSink b_sink(b_options);

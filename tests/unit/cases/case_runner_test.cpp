@@ -215,6 +215,7 @@ std::string ActionName(RowAction action) {
     case RowAction::kUpsert: return "upsert";
     case RowAction::kSoftDelete: return "soft_delete";
     case RowAction::kHardDelete: return "hard_delete";
+    case RowAction::kSnapshotUpsert: return "snapshot_upsert";  // set by the runtime, never by the mapping
   }
   return "?";
 }
