@@ -1,0 +1,169 @@
+// The snapshot fence (docs/consistency.md, "The stream beside the snapshot") as a property, against
+// the real PostgreSQL and the real PostgresSink: thousands of random histories, each with its scan
+// read at random moments and its snapshot and stream batches committed in a random interleaving
+// (stream batches in order, snapshot batches anywhere, some batches mixing both, as a lane's do).
+// Whatever the interleaving, the table must end equal to the last change of every key: no stale
+// snapshot row over a newer change, no deleted key brought back.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pipeline/partition.h"
+#include "sink_fixture.h"
+
+namespace ddb2pg::sink::testing {
+namespace {
+
+constexpr int kKeys = 6;
+
+struct Op {
+  int key = 0;
+  std::optional<int> value;  // nullopt: a delete
+};
+
+class SnapshotFenceTest : public SinkTest {
+ protected:
+  void SetUp() override {
+    SinkTest::SetUp();
+    db_->Exec("CREATE TABLE " + schema_ + ".kv (id INTEGER PRIMARY KEY, v INTEGER)");
+    kv_.schema = schema_;
+    kv_.name = "kv";
+    kv_.columns = {Column("id", ColumnKind::kInteger), Column("v", ColumnKind::kInteger)};
+    kv_.key_columns = {"id"};
+    kv_.delete_policy = model::DeletePolicy::kHard;
+  }
+  void TearDown() override {
+    db_->Exec("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'");
+    db_->Exec("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'");
+    SinkTest::TearDown();
+  }
+
+  static Row KvRow(int key, std::optional<int> value, RowAction action) {
+    Row row;
+    row.action = action;
+    row.AppendCell(std::to_string(key));
+    if (value) {
+      row.AppendCell(std::to_string(*value));
+    } else {
+      row.AppendNull();
+    }
+    return row;
+  }
+
+  // The table as key → value.
+  std::map<int, int> Table() {
+    std::map<int, int> out;
+    for (const auto& row : db_->Query("SELECT id, v FROM " + schema_ + ".kv")) out[std::stoi(*row[0])] = std::stoi(*row[1]);
+    return out;
+  }
+
+  TableSpec kv_;
+};
+
+TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKeysLastChange) {
+  PostgresSinkOptions options = Options();
+  options.runner_id = "runner";
+  options.direct_copy = true;  // the fast path too: it may only be taken while nothing is fenced
+  options.tables = {&kv_};
+  PostgresSink sink(options);
+  ASSERT_TRUE(sink.Open().ok());
+  // An unfinished segment of this checkpoint: the fence is up for every batch below.
+  db_->Exec("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind) VALUES ('" + schema_ +
+            "', 'scan/0', 'segment')");
+
+  std::mt19937 rng(20261129);
+  const int scenarios = 1500;
+  int fenced_skips_seen = 0;
+  for (int scenario = 0; scenario < scenarios; ++scenario) {
+    db_->Exec("TRUNCATE " + schema_ + ".kv; DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'");
+    // The state when the stream starts, then a history of changes (the stream, in order).
+    std::map<int, int> state;
+    for (int k = 0; k < kKeys; ++k) {
+      if (rng() % 2 == 0) state[k] = 1000 + k;
+    }
+    std::vector<std::map<int, int>> states{state};  // states[t]: after t changes
+    std::vector<Op> history;
+    const int changes = 4 + static_cast<int>(rng() % 12);
+    for (int t = 0; t < changes; ++t) {
+      Op op{static_cast<int>(rng() % kKeys), std::nullopt};
+      if (rng() % 3 != 0) op.value = 10000 * (scenario + 1) + t;
+      if (op.value) {
+        state[op.key] = *op.value;
+      } else {
+        state.erase(op.key);
+      }
+      history.push_back(op);
+      states.push_back(state);
+    }
+    // The scan reads each key at its own moment: what the table held then (absent: no row).
+    std::vector<Row> snapshot_rows;
+    for (int k = 0; k < kKeys; ++k) {
+      const auto& seen = states[rng() % states.size()];
+      auto found = seen.find(k);
+      if (found != seen.end()) snapshot_rows.push_back(KvRow(k, found->second, RowAction::kSnapshotUpsert));
+    }
+    std::shuffle(snapshot_rows.begin(), snapshot_rows.end(), rng);
+
+    // Batches: the stream's changes in order, in chunks; the snapshot rows in chunks placed
+    // anywhere among them; sometimes a snapshot chunk rides in the same batch as a stream chunk.
+    std::vector<std::vector<Row>> batches;
+    size_t next_change = 0;
+    size_t next_snapshot = 0;
+    while (next_change < history.size() || next_snapshot < snapshot_rows.size()) {
+      std::vector<Row> rows;
+      const bool take_stream = next_change < history.size() && (next_snapshot >= snapshot_rows.size() || rng() % 2 == 0);
+      const bool take_snapshot = next_snapshot < snapshot_rows.size() && (!take_stream || rng() % 3 == 0);
+      if (take_snapshot) {
+        const size_t n = 1 + rng() % 3;
+        for (size_t i = 0; i < n && next_snapshot < snapshot_rows.size(); ++i) rows.push_back(snapshot_rows[next_snapshot++]);
+      }
+      if (take_stream) {
+        const size_t n = 1 + rng() % 3;
+        for (size_t i = 0; i < n && next_change < history.size(); ++i, ++next_change) {
+          const Op& op = history[next_change];
+          rows.push_back(KvRow(op.key, op.value, op.value ? RowAction::kUpsert : RowAction::kHardDelete));
+        }
+      }
+      // A mixed batch: the snapshot rows moved among the stream rows, whose order stays.
+      if (take_snapshot && take_stream && rng() % 2 == 0) {
+        std::vector<Row> mixed;
+        size_t s = 0;
+        for (auto& row : rows) {
+          if (row.action == RowAction::kSnapshotUpsert) continue;
+          while (s < rows.size() && rows[s].action == RowAction::kSnapshotUpsert && rng() % 2 == 0) mixed.push_back(rows[s++]);
+          mixed.push_back(std::move(row));
+        }
+        for (; s < rows.size() && rows[s].action == RowAction::kSnapshotUpsert; ++s) mixed.push_back(rows[s]);
+        rows = std::move(mixed);
+      }
+      batches.push_back(std::move(rows));
+    }
+    for (auto& rows : batches) {
+      Batch batch;
+      batch.tables.push_back({&kv_, std::move(rows)});
+      auto committed = sink.Commit(batch, std::vector<pipeline::PartitionAdvance>{});
+      ASSERT_TRUE(committed.ok()) << "scenario " << scenario << ": " << committed.status().ToString();
+      ASSERT_TRUE(committed->committed());
+    }
+    const std::map<int, int> table = Table();
+    ASSERT_EQ(table, state) << "scenario " << scenario;
+    fenced_skips_seen += std::stoi(Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" +
+                                          schema_ + "'")) > 0;
+  }
+  EXPECT_GT(fenced_skips_seen, scenarios / 2) << "most scenarios should have fenced keys";
+
+  // Once the snapshot is complete the fence is emptied and snapshot rows are plain upserts.
+  db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE checkpoint_id = '" + schema_ + "'");
+  Batch last;
+  last.tables.push_back({&kv_, {KvRow(0, 7, RowAction::kSnapshotUpsert)}});
+  ASSERT_TRUE(sink.Commit(last, std::vector<pipeline::PartitionAdvance>{}).ok());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'"), "0");
+  EXPECT_EQ(Scalar("SELECT v FROM " + schema_ + ".kv WHERE id = 0"), "7");
+}
+
+}  // namespace
+}  // namespace ddb2pg::sink::testing
