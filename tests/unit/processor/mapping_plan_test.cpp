@@ -193,7 +193,7 @@ TEST(MappingPlan, CompileErrorsNameThePipelineColumnAndPosition) {
   spec.table.columns.erase(spec.table.columns.begin() + 3);  // no deleted column
   EXPECT_EQ(MappingPlan::Compile(spec).status().message(),
             "pipeline profile: soft deletes need the column \"deleted\" in profile (or choose another deleted "
-            "column, or delete: hard / ignore)");
+            "column, or on_delete / on_ttl_delete: hard or ignore)");
   spec.table.delete_policy = DeletePolicy::kHard;
   EXPECT_TRUE(MappingPlan::Compile(spec).ok());
 
