@@ -92,7 +92,7 @@ class ReplayServer {
     const size_t workers = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> threads;
     for (size_t w = 0; w < workers; ++w) {
-      threads.emplace_back([this, w, workers] {
+      threads.emplace_back([this, w, workers, total_records] {
         for (size_t i = w; i < options_.items; i += workers) EncodeItem(i);
         for (size_t r = w; r < total_records; r += workers) EncodeRecord(r);
       });

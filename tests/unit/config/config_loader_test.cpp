@@ -660,9 +660,9 @@ TEST(ConfigLoader, OnTtlDeleteErrorsNameTheKeyAndLine) {
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delete: hard\n    on_ttl_delete: archive\n"),
             "test.yaml:13:20: pipelines[0].on_ttl_delete: expected one of soft, hard, ignore, got "
             "'archive'");
-  EXPECT_EQ(ErrorOf(kMinimal + "    on_ttl_delete: sfot\n"),
+  EXPECT_EQ(ErrorOf(kMinimal + "    on_ttl_delete: sofft\n"),
             "test.yaml:12:20: pipelines[0].on_ttl_delete: expected one of soft, hard, ignore, got "
-            "'sfot'; did you mean 'soft'?");
+            "'sofft'; did you mean 'soft'?");
   // Soft TTL deletes need the soft-delete columns even when user deletes are hard; the error
   // points at on_ttl_delete.
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delete: hard\n    on_ttl_delete: soft\n"),
