@@ -289,8 +289,8 @@ pipelines:
             "postgres, metrics, runtime, pipelines)");
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delte: soft\n"),
             "test.yaml:12:5: unknown key 'on_delte' in pipelines[0] (known: name, source, table, "
-            "key, columns, filter, on_delete, deleted_column, deleted_at_column, on_error); did "
-            "you mean 'on_delete'?");
+            "key, columns, filter, on_delete, on_ttl_delete, deleted_column, deleted_at_column, "
+            "on_error); did you mean 'on_delete'?");
 }
 
 TEST(ConfigLoader, WrongTypesNameTheKey) {
