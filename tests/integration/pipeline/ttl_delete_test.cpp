@@ -85,6 +85,8 @@ TEST_F(TtlDeletes, ReplayedTtlRemoveFollowsOnTtlDeleteThroughTheRealSink) {
                                 "sources:\n"
                                 "  users:\n"
                                 "    table: users\n"
+                                "postgres:\n"
+                                "  url: ${DATABASE_URL}\n"
                                 "pipelines:\n"
                                 "  - name: archive\n"
                                 "    table: " + schema_ + ".archive\n"
