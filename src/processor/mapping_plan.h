@@ -6,8 +6,9 @@
 //
 // Map() semantics:
 //  - snapshot/create/update → RowAction::kUpsert with every column converted. For a soft-delete
-//    table (TableSpec::SoftDeletes()), the deleted column is the mapped value (FALSE when NULL or unmapped) and deleted_at
-//    the mapped value (NULL when unmapped), so a re-insert un-deletes the key.
+//    table (TableSpec::SoftDeletes()), the deleted column is the mapped value (FALSE when NULL or
+//    unmapped) and deleted_at the mapped value (NULL when unmapped), so a re-insert un-deletes
+//    the key.
 //  - delete → by TableSpec::DeletePolicyFor(the record's ttl_delete flag), i.e. on_ttl_delete
 //    for a REMOVE made by DynamoDB's TTL and on_delete for any other: kSoft →
 //    RowAction::kSoftDelete with the before image mapped (key columns required) and deleted =
