@@ -1,10 +1,15 @@
 // replay_server: a memory-speed DynamoDB + DynamoDB Streams endpoint for bench/run.
 //
 //   replay_server --items N --records M [--shards S] [--table users] [--listen 127.0.0.1:0]
+//                 [--ttl-removes T] [--removes R]
 //
 // Before it listens it encodes N reference items (the table, read by Scan) and M reference
 // MODIFY records (NEW_AND_OLD_IMAGES, keys distinct from the items), dealt round-robin over S
-// open shards of one stream. Then it answers DescribeTable, Scan, DescribeStream,
+// open shards of one stream. After them come T REMOVE records of items 1..T made by the Time to
+// Live service (userIdentity {"type": "Service", "principalId": "dynamodb.amazonaws.com"}, as AWS
+// documents TTL deletions) and R REMOVE records of items T+1..T+R made by a user (no
+// userIdentity), each with the item as its OldImage — DynamoDB Local never expires items, so
+// this is how tests see a TTL delete arrive over the wire. Then it answers DescribeTable, Scan, DescribeStream,
 // GetShardIterator and GetRecords over HTTP/1.1 keep-alive by concatenating those pre-encoded
 // fragments, so a response costs about a memcpy. With it, bench/run measures ddb2pg's own
 // ceiling — the real HTTP client, signer, decoder, mapping and sink — with a source far faster
@@ -47,7 +52,9 @@ constexpr uint64_t kShardStride = 10000000000ULL;
 
 struct Options {
   size_t items = 0;
-  size_t records = 0;
+  size_t records = 0;      // MODIFY records of new keys
+  size_t ttl_removes = 0;  // then REMOVEs by the TTL service of the first items
+  size_t removes = 0;      // then REMOVEs by a user of the next items
   size_t shards = 4;
   std::string table = "users";
   std::string listen = "127.0.0.1:0";
@@ -80,18 +87,19 @@ class ReplayServer {
     items_.resize(options_.items);
     item_ids_.resize(options_.items);
     shards_.assign(options_.shards, {});
-    for (size_t s = 0; s < options_.shards; ++s) shards_[s].resize(options_.records / options_.shards + 1);
+    const size_t total_records = TotalRecords();
+    for (size_t s = 0; s < options_.shards; ++s) shards_[s].resize(total_records / options_.shards + 1);
     const size_t workers = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> threads;
     for (size_t w = 0; w < workers; ++w) {
-      threads.emplace_back([this, w, workers] {
+      threads.emplace_back([this, w, workers, total_records] {
         for (size_t i = w; i < options_.items; i += workers) EncodeItem(i);
-        for (size_t r = w; r < options_.records; r += workers) EncodeRecord(r);
+        for (size_t r = w; r < total_records; r += workers) EncodeRecord(r);
       });
     }
     for (auto& thread : threads) thread.join();
     for (size_t s = 0; s < options_.shards; ++s) {
-      shards_[s].resize(options_.records / options_.shards + (s < options_.records % options_.shards ? 1 : 0));
+      shards_[s].resize(total_records / options_.shards + (s < total_records % options_.shards ? 1 : 0));
     }
     for (size_t i = 0; i < options_.items; ++i) item_index_.emplace(item_ids_[i], i);
     size_t bytes = 0;
@@ -100,7 +108,7 @@ class ReplayServer {
       for (const auto& record : shard) bytes += record.size();
     }
     std::fprintf(stderr, "replay_server: %zu items, %zu records over %zu shards, %.0f MB encoded\n",
-                 options_.items, options_.records, options_.shards, static_cast<double>(bytes) / 1e6);
+                 options_.items, total_records, options_.shards, static_cast<double>(bytes) / 1e6);
   }
 
   int Handle(mg_connection* conn) {
@@ -208,18 +216,25 @@ class ReplayServer {
     item_ids_[index] = item.Find("id")->as_string();
   }
 
-  // Record r: shard r % S, position r / S; items of seeds after the table's, so every key is new.
+  size_t TotalRecords() const { return options_.records + options_.ttl_removes + options_.removes; }
+
+  // Record r: shard r % S, position r / S. The MODIFYs use items of seeds after the table's, so
+  // every key is new; the REMOVEs that follow them delete items of the table.
   void EncodeRecord(size_t r) {
     const size_t shard = r % options_.shards;
     const size_t position = r / options_.shards;
+    std::string& out = shards_[shard][position];
+    char event_id[40];
+    std::snprintf(event_id, sizeof event_id, "%032zx", r + 1);
+    if (r >= options_.records) {
+      EncodeRemove(r - options_.records, shard, position, event_id, &out);
+      return;
+    }
     const uint64_t seed = options_.items + r + 1;
     const auto new_image = ddb2pg::bench::MakeReferenceItem(seed);
     const auto old_image = ddb2pg::bench::MakeReferenceOldImage(seed);
-    std::string& out = shards_[shard][position];
     out.reserve(4800);
     JsonWriter writer(&out);
-    char event_id[40];
-    std::snprintf(event_id, sizeof event_id, "%032zx", r + 1);
     writer.BeginObject();
     writer.Key("eventID").String(event_id);
     writer.Key("eventName").String("MODIFY");
@@ -239,6 +254,36 @@ class ReplayServer {
     writer.Key("SizeBytes").Int(static_cast<int64_t>(out.size() / 2));
     writer.Key("StreamViewType").String("NEW_AND_OLD_IMAGES");
     writer.EndObject();
+    writer.EndObject();
+  }
+
+  // The REMOVE of item `index` (seed index + 1): by the TTL service for the first ttl_removes,
+  // by a user after them. Shaped like the service's: Keys and OldImage, no NewImage.
+  void EncodeRemove(size_t index, size_t shard, size_t position, const char* event_id, std::string* out) const {
+    const auto old_image = ddb2pg::bench::MakeReferenceItem(index + 1);
+    JsonWriter writer(out);
+    writer.BeginObject();
+    writer.Key("eventID").String(event_id);
+    writer.Key("eventName").String("REMOVE");
+    writer.Key("eventVersion").String("1.1");
+    writer.Key("eventSource").String("aws:dynamodb");
+    writer.Key("awsRegion").String("us-east-1");
+    writer.Key("dynamodb").BeginObject();
+    writer.Key("ApproximateCreationDateTime").Int(1725555380 + static_cast<int64_t>(position / 1000));
+    writer.Key("Keys").BeginObject().Key("id");
+    ddb2pg::core::WriteAttributeValue(writer, *old_image.Find("id"));
+    writer.EndObject();
+    writer.Key("OldImage");
+    ddb2pg::core::WriteItem(writer, old_image);
+    writer.Key("SequenceNumber").String(SequenceNumber(shard, position));
+    writer.Key("SizeBytes").Int(static_cast<int64_t>(out->size() / 2));
+    writer.Key("StreamViewType").String("NEW_AND_OLD_IMAGES");
+    writer.EndObject();
+    if (index < options_.ttl_removes) {
+      writer.Key("userIdentity").BeginObject();
+      writer.Key("type").String("Service").Key("principalId").String("dynamodb.amazonaws.com");
+      writer.EndObject();
+    }
     writer.EndObject();
   }
 
@@ -449,7 +494,7 @@ bool ParseSize(const char* text, size_t* out) {
 
 int Usage(const char* problem) {
   std::fprintf(stderr, "replay_server: %s\nusage: replay_server --items N --records M [--shards S] [--table NAME] "
-                       "[--listen HOST:PORT]\n", problem);
+                       "[--listen HOST:PORT] [--ttl-removes T] [--removes R]\n", problem);
   return 2;
 }
 
@@ -469,6 +514,10 @@ int main(int argc, char** argv) {
       if (!ParseSize(value, &options.shards) || options.shards < 1 || options.shards > 1000) {
         return Usage("--shards takes 1..1000");
       }
+    } else if (flag == "--ttl-removes") {
+      if (!ParseSize(value, &options.ttl_removes)) return Usage("--ttl-removes takes a count");
+    } else if (flag == "--removes") {
+      if (!ParseSize(value, &options.removes)) return Usage("--removes takes a count");
     } else if (flag == "--table") {
       options.table = value;
     } else if (flag == "--listen") {
@@ -476,6 +525,10 @@ int main(int argc, char** argv) {
     } else {
       return Usage(("unknown option " + std::string(flag)).c_str());
     }
+  }
+
+  if (options.ttl_removes + options.removes > options.items) {
+    return Usage("--ttl-removes plus --removes must not exceed --items (they delete items of the table)");
   }
 
   // Signals are taken by sigwait below, on the main thread only.

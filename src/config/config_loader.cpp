@@ -48,11 +48,16 @@ const std::vector<std::string_view> kBatchKeys = {"max_rows", "max_bytes", "max_
 const std::vector<std::string_view> kMetricsKeys = {"listen"};
 const std::vector<std::string_view> kPipelineKeys = {
     "source",   "table",          "key",           "columns",          "filter",
-    "on_delete", "deleted_column", "deleted_at_column", "on_error"};
+    "on_delete", "on_ttl_delete", "deleted_column", "deleted_at_column", "on_error"};
 const std::vector<std::string_view> kColumnKeys = {"type", "value", "on_overflow", "default"};
 
 // PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes; longer ones would silently collide.
 constexpr size_t kMaxIdentifierBytes = 63;
+
+// "soft", "hard" or "ignore", as NodeReader::Choice leaves it.
+DeletePolicy ToDeletePolicy(std::string_view text) {
+  return text == "soft" ? DeletePolicy::kSoft : text == "hard" ? DeletePolicy::kHard : DeletePolicy::kIgnore;
+}
 
 std::vector<std::string_view> WithName(const std::vector<std::string_view>& keys) {
   std::vector<std::string_view> out = {"name"};
@@ -184,6 +189,10 @@ struct PipelinePlace {
   YAML::Mark key_mark = YAML::Mark::null_mark();
   std::vector<YAML::Mark> key_marks;  // one per key column (same as key_mark for a single string)
   YAML::Mark on_delete_mark = YAML::Mark::null_mark();
+  // The setting that asks for soft deletes, for the deleted / deleted_at column checks:
+  // "on_delete" or "on_ttl_delete" and where it stands (on_delete wins when both are soft).
+  std::string soft_delete_key = "on_delete";
+  YAML::Mark soft_delete_mark = YAML::Mark::null_mark();
   YAML::Mark deleted_column_mark = YAML::Mark::null_mark();
   YAML::Mark deleted_at_column_mark = YAML::Mark::null_mark();
   YAML::Mark filter_mark = YAML::Mark::null_mark();
@@ -612,18 +621,28 @@ class ConfigParser {
     if (const YAML::Node on_delete_node = node["on_delete"]) place.on_delete_mark = on_delete_node.Mark();
     else place.on_delete_mark = place.mark;
     reader_.Choice(node, "on_delete", path, &on_delete, {"soft", "hard", "ignore"});
-    spec.table.delete_policy = on_delete == "soft"   ? DeletePolicy::kSoft
-                               : on_delete == "hard" ? DeletePolicy::kHard
-                                                     : DeletePolicy::kIgnore;
+    spec.table.delete_policy = ToDeletePolicy(on_delete);
+    // on_ttl_delete: REMOVEs made by DynamoDB's Time to Live; the same as on_delete unless set.
+    std::string on_ttl_delete = on_delete;
+    YAML::Mark on_ttl_delete_mark = place.on_delete_mark;
+    if (const YAML::Node on_ttl_delete_node = node["on_ttl_delete"]) on_ttl_delete_mark = on_ttl_delete_node.Mark();
+    reader_.Choice(node, "on_ttl_delete", path, &on_ttl_delete, {"soft", "hard", "ignore"});
+    spec.table.ttl_delete_policy = ToDeletePolicy(on_ttl_delete);
+    if (spec.table.delete_policy != DeletePolicy::kSoft && on_ttl_delete == "soft") {
+      place.soft_delete_key = "on_ttl_delete";
+      place.soft_delete_mark = on_ttl_delete_mark;
+    } else {
+      place.soft_delete_mark = place.on_delete_mark;
+    }
     for (const char* key : {"deleted_column", "deleted_at_column"}) {
       const YAML::Node column = node[key];
       if (!column) continue;
       const bool is_deleted = std::string_view(key) == "deleted_column";
       (is_deleted ? place.deleted_column_mark : place.deleted_at_column_mark) = column.Mark();
-      if (spec.table.delete_policy != DeletePolicy::kSoft) {
+      if (!spec.table.SoftDeletes()) {
         Error(column.Mark(), NodeReader::Join(path, key) +
-                                 ": applies only with on_delete: soft (this pipeline has "
-                                 "on_delete: " + on_delete + ")");
+                                 ": applies only when on_delete or on_ttl_delete is soft (this pipeline has "
+                                 "on_delete: " + on_delete + ", on_ttl_delete: " + on_ttl_delete + ")");
         continue;
       }
       reader_.String(node, key, path,
@@ -895,7 +914,7 @@ class ConfigParser {
                       NodeReader::Join(place.path, "key") + ": '" + key +
                           "' is not one of the columns (" + ColumnNames(spec) + ")");
       }
-      if (spec.table.delete_policy == DeletePolicy::kSoft) {
+      if (spec.table.SoftDeletes()) {
         CheckSoftDeleteColumn(spec, place, spec.table.deleted_column, "deleted_column",
                               place.deleted_column_mark, ColumnKind::kBoolean, "BOOLEAN");
         CheckSoftDeleteColumn(spec, place, spec.table.deleted_at_column, "deleted_at_column",
@@ -947,17 +966,21 @@ class ConfigParser {
                              const std::string& column, std::string_view setting,
                              const YAML::Mark& setting_mark, ColumnKind kind,
                              std::string_view type_name) {
-    const YAML::Mark mark = setting_mark.is_null() ? place.on_delete_mark : setting_mark;
+    const YAML::Mark mark = setting_mark.is_null() ? place.soft_delete_mark : setting_mark;
     const int index = spec.table.ColumnIndex(column);
     if (index < 0) {
       std::string message = place.path;
-      message.append(": on_delete: soft needs a ");
+      message.append(": ");
+      message.append(place.soft_delete_key);
+      message.append(": soft needs a ");
       message.append(type_name);
       message.append(" column '");
       message.append(column);
       message.append("' among the columns (add it, name another with ");
       message.append(setting);
-      message.append(", or use on_delete: hard or ignore)");
+      message.append(", or use ");
+      message.append(place.soft_delete_key);
+      message.append(": hard or ignore)");
       PipelineError(place, mark, std::move(message));
       return;
     }
@@ -987,6 +1010,7 @@ class ConfigParser {
       if (plan.ok()) {
         for (ColumnSpec& column : spec.table.columns) {
           column.can_be_null = !column.expression.empty() && mappings_.CanBeNull(column.expression);
+          column.reads_change_kind = !column.expression.empty() && mappings_.ReadsChangeKind(column.expression);
         }
         continue;
       }

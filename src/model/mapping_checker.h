@@ -21,6 +21,9 @@ class MappingChecker {
   // Whether a column expression can evaluate to NULL (the schema check's NOT NULL warning).
   // An expression that does not parse: false (Check reports it).
   virtual bool CanBeNull(const std::string& expression) const = 0;
+  // Whether a column expression tells the kind of change (operation(), ttl_delete()), so that a
+  // soft delete writes the column too (ColumnSpec::reads_change_kind). Unparseable: false.
+  virtual bool ReadsChangeKind(const std::string& expression) const = 0;
 };
 
 }  // namespace ddb2pg::model

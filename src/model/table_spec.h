@@ -65,10 +65,15 @@ struct ColumnSpec {
   // Whether the expression can evaluate to NULL: set by the config loader through its
   // MappingChecker; read by the sink's NOT NULL check. True when unknown.
   bool can_be_null = true;
+  // Whether the expression tells what kind of change wrote the row (it calls operation() or
+  // ttl_delete()): a soft delete then writes this column too, instead of keeping the row's old
+  // value. Set by the config loader through its MappingChecker; read by the sink.
+  bool reads_change_kind = false;
 };
 
 enum class DeletePolicy {
   kSoft,    // REMOVE sets <deleted> = true, <deleted_at> = change time; other columns kept
+            // (but those with reads_change_kind, e.g. `expired <- ttl_delete()`, are written)
   kHard,    // REMOVE deletes the row
   kIgnore,  // REMOVE changes nothing
 };
@@ -85,11 +90,23 @@ struct TableSpec {
   std::vector<ColumnSpec> columns;       // in the order rows carry their cells
   std::vector<std::string> key_columns;  // unique key used for upserts; each names a column
   DeletePolicy delete_policy = DeletePolicy::kSoft;
+  // For REMOVEs made by DynamoDB's Time to Live (core::RecordMetadata::ttl_delete); nullopt:
+  // the same as delete_policy.
+  std::optional<DeletePolicy> ttl_delete_policy;
   std::string deleted_column = "deleted";        // soft deletes: set to true
   std::string deleted_at_column = "deleted_at";  // soft deletes: set to the change time
 
   // Index of a column in `columns`, or -1.
   int ColumnIndex(std::string_view column_name) const;
+  // The policy for a REMOVE, by whether DynamoDB's TTL made it.
+  DeletePolicy DeletePolicyFor(bool ttl_delete) const {
+    return ttl_delete ? ttl_delete_policy.value_or(delete_policy) : delete_policy;
+  }
+  // Whether some REMOVE soft-deletes (on_delete or on_ttl_delete is soft): then the table needs
+  // the deleted / deleted_at columns.
+  bool SoftDeletes() const {
+    return delete_policy == DeletePolicy::kSoft || DeletePolicyFor(true) == DeletePolicy::kSoft;
+  }
 };
 
 

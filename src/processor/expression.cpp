@@ -188,6 +188,12 @@ class Evaluator {
                    ? Datum::Null()
                    : Datum::String(core::OperationName(context_.record->operation));
         return true;
+      case Function::kTtlDelete:
+        // Only a REMOVE carries the flag (the source sets it from the stream's userIdentity).
+        *out = Datum::Bool(context_.record != nullptr &&
+                           context_.record->operation == core::Operation::kDelete &&
+                           context_.record->metadata.ttl_delete);
+        return true;
       case Function::kKey: {
         const core::Value* found = nullptr;
         if (context_.record != nullptr && context_.record->key.is_map()) {
@@ -481,15 +487,27 @@ bool NodeCanBeNull(const Expression::Node& node) {
         case Function::kNow:
         case Function::kChangeTime:
         case Function::kOperation:
+        case Function::kTtlDelete:
         case Function::kKey: return false;  // an item always carries its key attributes
       }
   }
   return true;
 }
 
+bool NodeReadsChangeKind(const Expression::Node& node) {
+  if (node.kind == NodeKind::kCall &&
+      (node.function == Function::kOperation || node.function == Function::kTtlDelete)) {
+    return true;
+  }
+  return std::any_of(node.args.begin(), node.args.end(),
+                     [](const std::unique_ptr<Expression::Node>& arg) { return NodeReadsChangeKind(*arg); });
+}
+
 }  // namespace
 
 bool Expression::CanBeNull() const { return NodeCanBeNull(*root_); }
+
+bool Expression::ReadsChangeKind() const { return NodeReadsChangeKind(*root_); }
 
 bool Expression::IsNullLiteral() const {
   return root_->kind == NodeKind::kLiteral && root_->literal.is_null();

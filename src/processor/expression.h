@@ -33,6 +33,10 @@
 //              change_time()              the change's time (stream ApproximateCreationDateTime,
 //                                         or the scan time for a snapshot)
 //              operation()                'snapshot', 'create', 'update' or 'delete'
+//              ttl_delete()               true for a delete made by DynamoDB's Time to Live
+//                                         (stream userIdentity type Service, principal
+//                                         dynamodb.amazonaws.com), false for anything else;
+//                                         never null
 //              key(name)                  a key attribute of the record (name: 'id' or id); falls
 //                                         back to the image when the record carries no key map
 //
@@ -135,9 +139,12 @@ class Expression {
   // True for a bare literal `null` (a column mapped to nothing).
   bool IsNullLiteral() const;
   // False only when no record can make it null: a non-null literal, a comparison, and/or/not,
-  // exists(), contains(), now(), change_time(), operation(), key(), coalesce() with an argument
-  // that cannot be null, if() with two such branches. Paths can always be null (missing).
+  // exists(), contains(), now(), change_time(), operation(), ttl_delete(), key(), coalesce() with
+  // an argument that cannot be null, if() with two such branches. Paths can always be null.
   bool CanBeNull() const;
+  // True when it calls operation() or ttl_delete(): its value tells what kind of change the
+  // record is, so a soft delete must write it too (not keep the row's old value).
+  bool ReadsChangeKind() const;
   // Adds the top-level attribute names its paths start with (`appearance.mode` → appearance) to
   // *names. False if it reads the image in a way that names no attribute (then every attribute
   // may matter). key() reads the record's key, not the image.

@@ -60,6 +60,7 @@ enum class Function : uint8_t {
   kNow,
   kChangeTime,
   kOperation,
+  kTtlDelete,
   kKey,
 };
 

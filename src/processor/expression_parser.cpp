@@ -109,6 +109,7 @@ constexpr FunctionInfo kFunctions[] = {
     {"now", Function::kNow, 0, 0},
     {"change_time", Function::kChangeTime, 0, 0},
     {"operation", Function::kOperation, 0, 0},
+    {"ttl_delete", Function::kTtlDelete, 0, 0},
     {"key", Function::kKey, 1, 1},
 };
 

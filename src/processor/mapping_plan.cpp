@@ -177,7 +177,8 @@ struct MappingPlan::Impl {
   core::Result<std::optional<model::Row>> Map(const core::Record& record) const {
     if (record.operation == core::Operation::kMarker) return std::optional<model::Row>();
     const bool is_delete = record.operation == core::Operation::kDelete;
-    if (is_delete && spec.table.delete_policy == model::DeletePolicy::kIgnore) return std::optional<model::Row>();
+    const model::DeletePolicy delete_policy = spec.table.DeletePolicyFor(record.metadata.ttl_delete);
+    if (is_delete && delete_policy == model::DeletePolicy::kIgnore) return std::optional<model::Row>();
 
     Scratch& scratch = ThreadScratch();
     scratch.row.clear();
@@ -209,8 +210,8 @@ struct MappingPlan::Impl {
     std::fill_n(groups.resolved, group_steps.size(), false);
     model::RowAction action = model::RowAction::kUpsert;
     if (is_delete) {
-      action = spec.table.delete_policy == model::DeletePolicy::kHard ? model::RowAction::kHardDelete
-                                                               : model::RowAction::kSoftDelete;
+      action = delete_policy == model::DeletePolicy::kHard ? model::RowAction::kHardDelete
+                                                           : model::RowAction::kSoftDelete;
     }
     for (size_t i = 0; i < columns.size(); ++i) {
       const CompiledColumn& column = columns[i];
@@ -321,12 +322,12 @@ core::Result<MappingPlan> MappingPlan::Compile(const model::PipelineSpec& spec, 
   }
   impl->group_hints = std::make_unique<LookupHint[]>(impl->group_steps.size());
 
-  if (table.delete_policy == model::DeletePolicy::kSoft) {
+  if (table.SoftDeletes()) {
     impl->deleted_index = table.ColumnIndex(table.deleted_column);
     if (impl->deleted_index < 0) {
       return core::Status::InvalidArgument(
           where + ": soft deletes need the column \"" + table.deleted_column + "\" in " +
-          table.name + " (or choose another deleted column, or delete: hard / ignore)");
+          table.name + " (or choose another deleted column, or on_delete / on_ttl_delete: hard or ignore)");
     }
     if (!table.deleted_at_column.empty()) {
       impl->deleted_at_index = table.ColumnIndex(table.deleted_at_column);

@@ -6,11 +6,14 @@
 //
 // Map() semantics:
 //  - snapshot/create/update → RowAction::kUpsert with every column converted. For a soft-delete
-//    table, the deleted column is the mapped value (FALSE when NULL or unmapped) and deleted_at
-//    the mapped value (NULL when unmapped), so a re-insert un-deletes the key.
-//  - delete → by TableSpec::delete_policy: kSoft → RowAction::kSoftDelete with the before image
-//    mapped (key columns required) and deleted = TRUE, deleted_at = the change time; kHard →
-//    RowAction::kHardDelete (key cells set); kIgnore → nullopt.
+//    table (TableSpec::SoftDeletes()), the deleted column is the mapped value (FALSE when NULL or
+//    unmapped) and deleted_at the mapped value (NULL when unmapped), so a re-insert un-deletes
+//    the key.
+//  - delete → by TableSpec::DeletePolicyFor(the record's ttl_delete flag), i.e. on_ttl_delete
+//    for a REMOVE made by DynamoDB's TTL and on_delete for any other: kSoft →
+//    RowAction::kSoftDelete with the before image mapped (key columns required) and deleted =
+//    TRUE, deleted_at = the change time; kHard → RowAction::kHardDelete (key cells set); kIgnore
+//    → nullopt.
 //  - marker records, and records the filter rejects → nullopt.
 //  - a record that cannot be mapped (missing key, bad UUID, overlong VARCHAR under `reject`, a
 //    number out of range, an unparseable date, a wrong type) → InvalidArgument naming the column,

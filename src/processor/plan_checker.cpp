@@ -14,4 +14,9 @@ bool PlanChecker::CanBeNull(const std::string& expression) const {
   return parsed.ok() && parsed->CanBeNull();
 }
 
+bool PlanChecker::ReadsChangeKind(const std::string& expression) const {
+  auto parsed = Expression::Parse(expression);
+  return parsed.ok() && parsed->ReadsChangeKind();
+}
+
 }  // namespace ddb2pg::processor

@@ -128,7 +128,7 @@ bool SchemaDiff::Accepts(const std::string& type_name, int typmod, const ColumnT
 bool SchemaDiff::MappedCanBeNull(const model::TableSpec& table, const model::ColumnSpec& column) {
   if (Contains(table.key_columns, column.name)) return false;  // the mapping rejects a NULL key
   // A soft-delete table's flag: true on deletes, false (also for NULL) on upserts.
-  if (table.delete_policy == model::DeletePolicy::kSoft && column.name == table.deleted_column) return false;
+  if (table.SoftDeletes() && column.name == table.deleted_column) return false;
   return column.can_be_null;
 }
 

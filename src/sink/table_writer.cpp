@@ -123,6 +123,19 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
           .append(" = EXCLUDED.")
           .append(QuoteIdentifier(table.deleted_at_column));
     }
+    // Columns that tell the kind of change (`expired <- ttl_delete()`) take the delete's value;
+    // every other column keeps what the row has.
+    for (const auto& column : table.columns) {
+      if (!column.reads_change_kind || column.name == table.deleted_column ||
+          column.name == table.deleted_at_column ||
+          std::find(table.key_columns.begin(), table.key_columns.end(), column.name) != table.key_columns.end()) {
+        continue;
+      }
+      set_deleted.append(", ")
+          .append(QuoteIdentifier(column.name))
+          .append(" = EXCLUDED.")
+          .append(QuoteIdentifier(column.name));
+    }
     soft_delete_sql_ = insert_head + "'s' ON CONFLICT (" + keys + ") DO UPDATE SET " + set_deleted;
     soft_delete_range_sql_ = isolate_head + "'s'" + range + " ON CONFLICT (" + keys + ") DO UPDATE SET " + set_deleted;
   }
@@ -156,7 +169,7 @@ core::Status TableWriter::Validate() const {
     return core::Status::InvalidArgument("table " + display_name_ + ": the column name " + std::string(kActionColumn) +
                                          " is reserved by ddb2pg's staging table");
   }
-  if (table_.delete_policy == model::DeletePolicy::kSoft && soft_delete_sql_.empty()) {
+  if (table_.SoftDeletes() && soft_delete_sql_.empty()) {
     return core::Status::InvalidArgument("table " + display_name_ + " soft-deletes but has no column " +
                                          table_.deleted_column + " to mark deleted rows");
   }

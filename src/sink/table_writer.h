@@ -6,7 +6,8 @@
 //  - staging (always correct): COPY every kept row, tagged with its action, into a temporary
 //    table created once per connection (ON COMMIT DELETE ROWS), then
 //      INSERT … SELECT … WHERE action = 'u' ON CONFLICT (key) DO UPDATE SET <every column>,
-//      INSERT … SELECT … WHERE action = 's' ON CONFLICT (key) DO UPDATE SET deleted, deleted_at,
+//      INSERT … SELECT … WHERE action = 's' ON CONFLICT (key) DO UPDATE SET deleted, deleted_at
+//        (and the columns with ColumnSpec::reads_change_kind, e.g. `expired <- ttl_delete()`),
 //      DELETE … USING staging WHERE <keys equal> AND action = 'h'.
 //    Each key appears once after Plan(), so the three statements cannot meet a key twice.
 //  - direct (fast path for new keys, e.g. a snapshot into an empty table): COPY the upserts and

@@ -9,6 +9,7 @@
 //       - [bio, varchar(210), bio, truncate]
 //     key: [id]                  # key columns
 //     delete: soft               # soft | hard | ignore (default hard)
+//     ttl_delete: soft           # for deletes made by DynamoDB's TTL (default: as delete)
 //     deleted_column: deleted    # optional, soft deletes
 //     deleted_at_column: deleted_at   # optional; '' for none
 //     filter: "operation() != 'delete'"   # optional
@@ -16,6 +17,8 @@
 //   cases:
 //     - name: some_case
 //       op: create               # snapshot | create | update | delete | marker (default create)
+//       ttl: true                # with op: delete, the REMOVE was made by DynamoDB's Time to
+//                                #   Live (ttl_delete(), on_ttl_delete); default false
 //       item: '{…}'              # the image (for delete: the old image); default the base item
 //       set: '{"bio": {"N": "5"}}'  # optional: attributes added to / replacing those of the item
 //       remove: [id]             # optional: top-level attributes removed from the item
@@ -63,6 +66,7 @@ struct MappingCase {
   std::string set_json;
   std::vector<std::string> remove;
   std::string op = "create";
+  bool ttl = false;
   int64_t change_time_ms = 1725556580382;
   std::optional<std::vector<std::optional<std::string>>> row;
   std::string action = "upsert";
@@ -106,6 +110,7 @@ std::vector<MappingCase> LoadCases() {
         if (node["set"]) c.set_json = node["set"].as<std::string>();
         if (node["remove"]) c.remove = node["remove"].as<std::vector<std::string>>();
         if (node["op"]) c.op = node["op"].as<std::string>();
+        if (node["ttl"]) c.ttl = node["ttl"].as<bool>();
         if (node["change_time_ms"]) c.change_time_ms = node["change_time_ms"].as<int64_t>();
         if (node["row"]) {
           std::vector<std::optional<std::string>> cells;
@@ -167,11 +172,14 @@ PipelineSpec SpecFromYaml(const YAML::Node& table) {
     spec.table.columns.push_back(std::move(c));
   }
   spec.table.key_columns = table["key"].as<std::vector<std::string>>();
-  const std::string policy = table["delete"] ? table["delete"].as<std::string>() : "hard";
-  if (policy == "soft") spec.table.delete_policy = DeletePolicy::kSoft;
-  else if (policy == "hard") spec.table.delete_policy = DeletePolicy::kHard;
-  else if (policy == "ignore") spec.table.delete_policy = DeletePolicy::kIgnore;
-  else throw std::runtime_error("unknown delete policy " + policy);
+  const auto parse_policy = [](const std::string& policy) {
+    if (policy == "soft") return DeletePolicy::kSoft;
+    if (policy == "hard") return DeletePolicy::kHard;
+    if (policy == "ignore") return DeletePolicy::kIgnore;
+    throw std::runtime_error("unknown delete policy " + policy);
+  };
+  spec.table.delete_policy = parse_policy(table["delete"] ? table["delete"].as<std::string>() : "hard");
+  if (table["ttl_delete"]) spec.table.ttl_delete_policy = parse_policy(table["ttl_delete"].as<std::string>());
   if (table["deleted_column"]) spec.table.deleted_column = table["deleted_column"].as<std::string>();
   if (table["deleted_at_column"]) {
     spec.table.deleted_at_column =
@@ -241,6 +249,7 @@ TEST_P(MappingCaseTest, Maps) {
   core::Record record;
   record.operation = ParseOperation(c.op);
   record.metadata.change_time_ms = c.change_time_ms;
+  record.metadata.ttl_delete = c.ttl;
   if (!c.item_json.empty()) {
     auto item = aws::ParseItemJson(c.item_json);
     ASSERT_TRUE(item.ok()) << "item: " << item.status().ToString();

@@ -289,8 +289,8 @@ pipelines:
             "postgres, metrics, runtime, pipelines)");
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delte: soft\n"),
             "test.yaml:12:5: unknown key 'on_delte' in pipelines[0] (known: name, source, table, "
-            "key, columns, filter, on_delete, deleted_column, deleted_at_column, on_error); did "
-            "you mean 'on_delete'?");
+            "key, columns, filter, on_delete, on_ttl_delete, deleted_column, deleted_at_column, "
+            "on_error); did you mean 'on_delete'?");
 }
 
 TEST(ConfigLoader, WrongTypesNameTheKey) {
@@ -587,8 +587,8 @@ TEST(ConfigLoader, SoftDeleteNeedsItsColumns) {
             "ignore)");
 
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delete: hard\n    deleted_column: gone\n"),
-            "test.yaml:13:21: pipelines[0].deleted_column: applies only with on_delete: soft "
-            "(this pipeline has on_delete: hard)");
+            "test.yaml:13:21: pipelines[0].deleted_column: applies only when on_delete or "
+            "on_ttl_delete is soft (this pipeline has on_delete: hard, on_ttl_delete: hard)");
 
   const Config config = Load(kMinimal +
                              "      gone: BOOLEAN <- deleted\n"
@@ -600,6 +600,82 @@ TEST(ConfigLoader, SoftDeleteNeedsItsColumns) {
   EXPECT_EQ(config.pipelines[0].table.delete_policy, DeletePolicy::kSoft);
   EXPECT_EQ(config.pipelines[0].table.deleted_column, "gone");
   EXPECT_EQ(config.pipelines[0].table.deleted_at_column, "gone_at");
+}
+
+TEST(ConfigLoader, OnTtlDeleteDefaultsToOnDelete) {
+  for (const auto& [on_delete, policy] :
+       {std::pair<std::string, DeletePolicy>{"hard", DeletePolicy::kHard}, {"ignore", DeletePolicy::kIgnore}}) {
+    const Config config = Load(kMinimal + "    on_delete: " + on_delete + "\n");
+    ASSERT_EQ(config.pipelines.size(), 1u);
+    const model::TableSpec& table = config.pipelines[0].table;
+    EXPECT_EQ(table.DeletePolicyFor(/*ttl_delete=*/true), policy) << on_delete;
+    EXPECT_EQ(table.DeletePolicyFor(/*ttl_delete=*/false), policy) << on_delete;
+    EXPECT_FALSE(table.SoftDeletes());
+  }
+  // Without on_delete either: both hard.
+  const Config config = Load(kMinimal);
+  EXPECT_EQ(config.pipelines[0].table.DeletePolicyFor(true), DeletePolicy::kHard);
+}
+
+TEST(ConfigLoader, OnTtlDeleteIsParsed) {
+  const std::string columns =
+      "      deleted: BOOLEAN <- null\n"
+      "      deleted_at: TIMESTAMPTZ <- null\n"
+      "      expired: BOOLEAN <- ttl_delete()\n"
+      "      last_change: TEXT <- operation()\n";
+  // Archive on expiry, delete on user action.
+  Config config = Load(kMinimal + columns + "    on_delete: hard\n    on_ttl_delete: soft\n");
+  ASSERT_EQ(config.pipelines.size(), 1u);
+  const model::TableSpec* table = &config.pipelines[0].table;
+  EXPECT_EQ(table->DeletePolicyFor(false), DeletePolicy::kHard);
+  EXPECT_EQ(table->DeletePolicyFor(true), DeletePolicy::kSoft);
+  EXPECT_TRUE(table->SoftDeletes());
+  // The columns that tell the kind of change are marked for the sink's soft delete; ttl_delete()
+  // is never NULL.
+  EXPECT_FALSE(table->columns[table->ColumnIndex("bio")].reads_change_kind);
+  EXPECT_TRUE(table->columns[table->ColumnIndex("expired")].reads_change_kind);
+  EXPECT_FALSE(table->columns[table->ColumnIndex("expired")].can_be_null);
+  EXPECT_TRUE(table->columns[table->ColumnIndex("last_change")].reads_change_kind);
+
+  // The reverse: keep user deletes, drop expired rows; and ignore, case-insensitive.
+  config = Load(kMinimal + columns + "    on_delete: soft\n    on_ttl_delete: hard\n");
+  table = &config.pipelines[0].table;
+  EXPECT_EQ(table->DeletePolicyFor(false), DeletePolicy::kSoft);
+  EXPECT_EQ(table->DeletePolicyFor(true), DeletePolicy::kHard);
+  config = Load(kMinimal + "    on_delete: hard\n    on_ttl_delete: Ignore\n");
+  EXPECT_EQ(config.pipelines[0].table.DeletePolicyFor(true), DeletePolicy::kIgnore);
+
+  // deleted_column is accepted when only TTL deletes are soft.
+  config = Load(kMinimal +
+                "      gone: BOOLEAN <- null\n"
+                "      gone_at: TIMESTAMPTZ <- null\n"
+                "    on_ttl_delete: soft\n"
+                "    deleted_column: gone\n"
+                "    deleted_at_column: gone_at\n");
+  EXPECT_EQ(config.pipelines[0].table.deleted_column, "gone");
+  EXPECT_EQ(config.pipelines[0].table.deleted_at_column, "gone_at");
+}
+
+TEST(ConfigLoader, OnTtlDeleteErrorsNameTheKeyAndLine) {
+  EXPECT_EQ(ErrorOf(kMinimal + "    on_delete: hard\n    on_ttl_delete: archive\n"),
+            "test.yaml:13:20: pipelines[0].on_ttl_delete: expected one of soft, hard, ignore, got "
+            "'archive'");
+  EXPECT_EQ(ErrorOf(kMinimal + "    on_ttl_delete: sofft\n"),
+            "test.yaml:12:20: pipelines[0].on_ttl_delete: expected one of soft, hard, ignore, got "
+            "'sofft'; did you mean 'soft'?");
+  // Soft TTL deletes need the soft-delete columns even when user deletes are hard; the error
+  // points at on_ttl_delete.
+  EXPECT_EQ(ErrorOf(kMinimal + "    on_delete: hard\n    on_ttl_delete: soft\n"),
+            "test.yaml:13:20: pipelines[0]: on_ttl_delete: soft needs a BOOLEAN column 'deleted' "
+            "among the columns (add it, name another with deleted_column, or use on_ttl_delete: "
+            "hard or ignore)\n"
+            "test.yaml:13:20: pipelines[0]: on_ttl_delete: soft needs a TIMESTAMPTZ column "
+            "'deleted_at' among the columns (add it, name another with deleted_at_column, or use "
+            "on_ttl_delete: hard or ignore)");
+  EXPECT_EQ(ErrorOf(kMinimal + "      deleted: TEXT <- null\n      deleted_at: TIMESTAMPTZ <- null\n"
+                               "    on_ttl_delete: soft\n"),
+            "test.yaml:12:16: pipelines[0].columns.deleted: the soft-delete column must be "
+            "BOOLEAN, not TEXT");
 }
 
 TEST(ConfigLoader, ExpressionErrorsPointAtTheColumnValue) {

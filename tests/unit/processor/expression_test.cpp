@@ -180,7 +180,7 @@ TEST(Expression, ParseErrorsGiveThePosition) {
   EXPECT_EQ(Eval("a.b c"), "PARSE:position 5: unexpected name 'c' after a complete expression");
   EXPECT_EQ(Eval("frobnicate(x)"),
             "PARSE:position 1: unknown function 'frobnicate' (known: coalesce, contains, if, exists, "
-            "lower, upper, trim, now, change_time, operation, key)");
+            "lower, upper, trim, now, change_time, operation, ttl_delete, key)");
   EXPECT_EQ(Eval("if(a, b)"), "PARSE:position 1: if() takes 3 arguments, got 2");
   EXPECT_EQ(Eval("contains(a)"), "PARSE:position 1: contains() takes 2 or 3 arguments, got 1");
   EXPECT_EQ(Eval("lower(a, b)"), "PARSE:position 1: lower() takes 1 argument, got 2");
@@ -234,6 +234,68 @@ TEST(Expression, LookupHintsNeverGiveWrongAnswersWhenAttributeOrderChanges) {
     context.image = &third;
     EXPECT_TRUE(expression->Evaluate(context)->is_null());
   }
+}
+
+// ttl_delete(): true only for a REMOVE that DynamoDB's Time to Live made; never NULL.
+TEST(Expression, TtlDeleteTellsExpiryFromUserDeletes) {
+  Fixture fixture;
+  auto expression = Expression::Parse("TTL_DELETE()");  // names are case-insensitive
+  ASSERT_TRUE(expression.ok()) << expression.status().ToString();
+  const auto eval = [&](core::Operation operation, bool ttl_flag) {
+    fixture.record.operation = operation;
+    fixture.record.metadata.ttl_delete = ttl_flag;
+    auto result = expression->Evaluate(fixture.context);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->kind, Datum::Kind::kBool);
+    return result.ok() && result->kind == Datum::Kind::kBool ? std::string(result->boolean ? "true" : "false")
+                                                              : std::string("?");
+  };
+  EXPECT_EQ(eval(core::Operation::kDelete, true), "true");
+  EXPECT_EQ(eval(core::Operation::kDelete, false), "false");
+  EXPECT_EQ(eval(core::Operation::kUpdate, false), "false");
+  EXPECT_EQ(eval(core::Operation::kSnapshot, false), "false");
+  // The flag means something only on a REMOVE.
+  EXPECT_EQ(eval(core::Operation::kUpdate, true), "false");
+
+  // Without a record (preview of an item): false, not NULL.
+  EvalContext no_record;
+  no_record.image = &fixture.item;
+  auto alone = expression->Evaluate(no_record);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_EQ(alone->kind, Datum::Kind::kBool);
+  EXPECT_FALSE(alone->boolean);
+
+  // In logic and if(), as filters and columns use it.
+  fixture.record.operation = core::Operation::kDelete;
+  fixture.record.metadata.ttl_delete = true;
+  auto why = Expression::Parse("if(ttl_delete(), 'expired', operation())");
+  ASSERT_TRUE(why.ok());
+  EXPECT_EQ(why->Evaluate(fixture.context)->text, "expired");
+  fixture.record.metadata.ttl_delete = false;
+  EXPECT_EQ(why->Evaluate(fixture.context)->text, "delete");
+  auto filter = Expression::Parse("not ttl_delete() and name != 'x'");
+  ASSERT_TRUE(filter.ok());
+  EXPECT_TRUE(filter->Evaluate(fixture.context)->boolean);
+  fixture.record.metadata.ttl_delete = true;
+  EXPECT_FALSE(filter->Evaluate(fixture.context)->boolean);
+
+  EXPECT_EQ(Eval("ttl_delete(x)"), "PARSE:position 1: ttl_delete() takes 0 arguments, got 1");
+}
+
+TEST(Expression, CanBeNullAndReadsChangeKind) {
+  const auto parse = [](std::string_view source) {
+    auto expression = Expression::Parse(source);
+    EXPECT_TRUE(expression.ok()) << source;
+    return std::move(expression).value();
+  };
+  EXPECT_FALSE(parse("ttl_delete()").CanBeNull());
+  EXPECT_FALSE(parse("if(ttl_delete(), 'expired', 'deleted')").CanBeNull());
+  EXPECT_TRUE(parse("if(ttl_delete(), name, 'deleted')").CanBeNull());
+  EXPECT_TRUE(parse("ttl_delete()").ReadsChangeKind());
+  EXPECT_TRUE(parse("operation()").ReadsChangeKind());
+  EXPECT_TRUE(parse("coalesce(name, if(ttl_delete(), 'x', 'y'))").ReadsChangeKind());
+  EXPECT_FALSE(parse("coalesce(name, change_time())").ReadsChangeKind());
+  EXPECT_FALSE(parse("appearance.mode").ReadsChangeKind());
 }
 
 }  // namespace

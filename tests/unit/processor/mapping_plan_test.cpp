@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -138,6 +139,107 @@ TEST(MappingPlan, IgnoredDeletesMarkersAndFilteredRecordsGiveNoRow) {
   EXPECT_TRUE(plan->Map(MakeRecord(Operation::kSnapshot, Item()))->has_value());
 }
 
+core::Record TtlRemove() {
+  core::Record record = MakeRecord(Operation::kDelete, Item());
+  record.metadata.ttl_delete = true;
+  return record;
+}
+
+// on_ttl_delete decides for REMOVEs made by DynamoDB's TTL, on_delete for every other REMOVE.
+TEST(MappingPlan, TtlRemovesFollowTheirOwnPolicy) {
+  struct Case {
+    DeletePolicy on_delete;
+    std::optional<DeletePolicy> on_ttl_delete;
+    std::optional<RowAction> user_remove;  // nullopt: no row
+    std::optional<RowAction> ttl_remove;
+  };
+  const Case cases[] = {
+      {DeletePolicy::kHard, DeletePolicy::kSoft, RowAction::kHardDelete, RowAction::kSoftDelete},
+      {DeletePolicy::kHard, DeletePolicy::kIgnore, RowAction::kHardDelete, std::nullopt},
+      {DeletePolicy::kHard, DeletePolicy::kHard, RowAction::kHardDelete, RowAction::kHardDelete},
+      {DeletePolicy::kSoft, DeletePolicy::kHard, RowAction::kSoftDelete, RowAction::kHardDelete},
+      {DeletePolicy::kSoft, DeletePolicy::kIgnore, RowAction::kSoftDelete, std::nullopt},
+      {DeletePolicy::kIgnore, DeletePolicy::kSoft, std::nullopt, RowAction::kSoftDelete},
+      {DeletePolicy::kIgnore, DeletePolicy::kHard, std::nullopt, RowAction::kHardDelete},
+      // Unset: the same as on_delete.
+      {DeletePolicy::kSoft, std::nullopt, RowAction::kSoftDelete, RowAction::kSoftDelete},
+      {DeletePolicy::kHard, std::nullopt, RowAction::kHardDelete, RowAction::kHardDelete},
+      {DeletePolicy::kIgnore, std::nullopt, std::nullopt, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    PipelineSpec spec = ProfileSpec();
+    spec.table.delete_policy = c.on_delete;
+    spec.table.ttl_delete_policy = c.on_ttl_delete;
+    auto plan = MappingPlan::Compile(spec);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    const std::string label = "on_delete " + std::to_string(static_cast<int>(c.on_delete)) + ", on_ttl_delete " +
+                              (c.on_ttl_delete ? std::to_string(static_cast<int>(*c.on_ttl_delete)) : "unset");
+    for (const bool ttl : {false, true}) {
+      core::Record record = MakeRecord(Operation::kDelete, Item());
+      record.metadata.ttl_delete = ttl;
+      auto row = plan->Map(record);
+      ASSERT_TRUE(row.ok()) << label << ": " << row.status().ToString();
+      const std::optional<RowAction>& expected = ttl ? c.ttl_remove : c.user_remove;
+      ASSERT_EQ(row->has_value(), expected.has_value()) << label << (ttl ? ", TTL remove" : ", user remove");
+      if (!expected) continue;
+      EXPECT_EQ((*row)->action, *expected) << label << (ttl ? ", TTL remove" : ", user remove");
+      if (*expected == RowAction::kSoftDelete) {
+        EXPECT_EQ(Cells(**row), (Cells_{kId, "Avery", "tea", "true", "2024-09-05 17:16:20.382+00"})) << label;
+      } else {
+        EXPECT_EQ(Cells(**row), (Cells_{kId, "~", "~", "~", "~"})) << label;
+      }
+    }
+    // Inserts and updates are not affected by either policy.
+    auto upsert = plan->Map(MakeRecord(Operation::kUpdate, Item()));
+    ASSERT_TRUE(upsert.ok() && upsert->has_value()) << label;
+    EXPECT_EQ((*upsert)->action, RowAction::kUpsert) << label;
+  }
+}
+
+// A table whose TTL deletes are soft needs the soft-delete columns even if user deletes are hard;
+// its upserts un-delete as any soft-delete table's do.
+TEST(MappingPlan, SoftTtlDeletesNeedTheDeletedColumns) {
+  PipelineSpec spec = ProfileSpec();
+  spec.table.columns.erase(spec.table.columns.begin() + 3);  // no deleted column
+  spec.table.delete_policy = DeletePolicy::kHard;
+  EXPECT_TRUE(MappingPlan::Compile(spec).ok());
+  spec.table.ttl_delete_policy = DeletePolicy::kSoft;
+  EXPECT_EQ(MappingPlan::Compile(spec).status().message(),
+            "pipeline profile: soft deletes need the column \"deleted\" in profile (or choose another deleted "
+            "column, or on_delete / on_ttl_delete: hard or ignore)");
+
+  spec = ProfileSpec();
+  spec.table.delete_policy = DeletePolicy::kHard;
+  spec.table.ttl_delete_policy = DeletePolicy::kSoft;
+  spec.table.columns.push_back(Column("expired", "boolean", "ttl_delete()"));
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  auto upsert = plan->Map(MakeRecord(Operation::kCreate, Item()));
+  ASSERT_TRUE(upsert.ok()) << upsert.status().ToString();
+  EXPECT_EQ(Cells(**upsert), (Cells_{kId, "Avery", "tea", "false", "~", "false"}));
+  auto expired = plan->Map(TtlRemove());
+  ASSERT_TRUE(expired.ok()) << expired.status().ToString();
+  EXPECT_EQ((*expired)->action, RowAction::kSoftDelete);
+  EXPECT_EQ(Cells(**expired), (Cells_{kId, "Avery", "tea", "true", "2024-09-05 17:16:20.382+00", "true"}));
+  auto removed = plan->Map(MakeRecord(Operation::kDelete, Item()));
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ((*removed)->action, RowAction::kHardDelete);
+}
+
+// ttl_delete() in a filter: here expiry is not replicated at all, user deletes are.
+TEST(MappingPlan, TtlDeleteInAFilter) {
+  PipelineSpec spec = ProfileSpec();
+  spec.table.delete_policy = DeletePolicy::kHard;
+  spec.filter = "not ttl_delete()";
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_FALSE(plan->Map(TtlRemove())->has_value());
+  auto removed = plan->Map(MakeRecord(Operation::kDelete, Item()));
+  ASSERT_TRUE(removed.ok() && removed->has_value());
+  EXPECT_EQ((*removed)->action, RowAction::kHardDelete);
+  EXPECT_TRUE(plan->Map(MakeRecord(Operation::kCreate, Item()))->has_value());
+}
+
 TEST(MappingPlan, FilterMustBeBoolean) {
   PipelineSpec spec = ProfileSpec();
   spec.filter = "name";
@@ -193,7 +295,7 @@ TEST(MappingPlan, CompileErrorsNameThePipelineColumnAndPosition) {
   spec.table.columns.erase(spec.table.columns.begin() + 3);  // no deleted column
   EXPECT_EQ(MappingPlan::Compile(spec).status().message(),
             "pipeline profile: soft deletes need the column \"deleted\" in profile (or choose another deleted "
-            "column, or delete: hard / ignore)");
+            "column, or on_delete / on_ttl_delete: hard or ignore)");
   spec.table.delete_policy = DeletePolicy::kHard;
   EXPECT_TRUE(MappingPlan::Compile(spec).ok());
 

@@ -26,7 +26,16 @@ TEST(PlanChecker, SaysWhichExpressionsCanBeNull) {
   EXPECT_TRUE(checker.CanBeNull("upper(if(exists(x), x, y))"));
   EXPECT_FALSE(checker.CanBeNull("coalesce(appearance.mode, 'light')"));
   EXPECT_FALSE(checker.CanBeNull("operation()"));
+  EXPECT_FALSE(checker.CanBeNull("ttl_delete()"));
   EXPECT_FALSE(checker.CanBeNull("upper("));  // does not parse: Check reports it, not the NOT NULL check
+}
+
+TEST(PlanChecker, SaysWhichExpressionsTellTheKindOfChange) {
+  const PlanChecker checker;
+  EXPECT_TRUE(checker.ReadsChangeKind("ttl_delete()"));
+  EXPECT_TRUE(checker.ReadsChangeKind("operation() == 'delete'"));
+  EXPECT_FALSE(checker.ReadsChangeKind("profile.name"));
+  EXPECT_FALSE(checker.ReadsChangeKind("ttl_delete("));  // does not parse
 }
 
 TEST(PlanChecker, ChecksTheWholePipelineAsMappingPlanCompilesIt) {

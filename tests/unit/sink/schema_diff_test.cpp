@@ -139,6 +139,12 @@ TEST(SchemaDiff, NotNullColumnsTheMappingCanLeaveNullAreNamed) {
   problems = SchemaDiff::Compare(table, catalog);
   ASSERT_EQ(problems.size(), 3u);
   EXPECT_NE(problems[0].problem.find("column deleted is NOT NULL but its mapping (nothing)"), std::string::npos);
+
+  // Hard user deletes with soft TTL deletes: the flag is again always written.
+  table.ttl_delete_policy = model::DeletePolicy::kSoft;
+  problems = SchemaDiff::Compare(table, catalog);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].problem.find("column deleted"), std::string::npos) << problems[0].problem;
 }
 
 TEST(SchemaDiff, UnwrittenNotNullColumnWithoutDefaultBlocks) {
