@@ -145,7 +145,8 @@ std::string ConfigText(const config::SourceConfig& source, const std::vector<con
                         spec.table.name, static_cast<int>(spec.on_error), spec.filter);
     std::string key;
     for (const auto& column : spec.table.key_columns) key += column + ",";
-    text += fmt::format("pipeline {} key {} on_delete {}\n", spec.name, key, static_cast<int>(spec.table.delete_policy));
+    text += fmt::format("pipeline {} key {} on_delete {} on_ttl_delete {}\n", spec.name, key,
+                        static_cast<int>(spec.table.delete_policy), static_cast<int>(spec.table.DeletePolicyFor(true)));
     for (const auto& column : spec.table.columns) {
       text += fmt::format("pipeline {} column {} {} <- {}\n", spec.name, column.name, column.type.ToSql(),
                           column.expression);

@@ -5,9 +5,11 @@
 // kConflict: another runner took over; the row lock it takes also makes a concurrent Open()
 // wait until this commit is done). Then for every table the last version of each key is
 // written (TableWriter: COPY into a temporary staging table, then INSERT … SELECT … ON CONFLICT
-// (key) DO UPDATE for upserts, only the deleted / deleted_at columns for soft deletes, DELETE …
-// USING staging for hard deletes; or, for batches of new keys only, one COPY straight into the
-// table); the dead letters go into ddb2pg.dead_letters; and COMMIT. The statements after the
+// (key) DO UPDATE for upserts, only the deleted / deleted_at columns (and those reading
+// operation() or ttl_delete()) for soft deletes, DELETE … USING staging for hard deletes; or,
+// for batches of new keys only, one COPY straight into the table); while a snapshot of the
+// checkpoint is unfinished, snapshot rows and stream rows meet at the snapshot fence first
+// (TableWriter, docs/consistency.md); the dead letters go into ddb2pg.dead_letters; and COMMIT. The statements after the
 // COPYs, the dead letters and the COMMIT travel in one libpq pipeline (one round trip).
 //
 // Rows PostgreSQL rejects (a data error: SQLSTATE class 22 or 23, 21000, 54000, P0001 — a
