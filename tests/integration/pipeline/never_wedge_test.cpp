@@ -273,10 +273,13 @@ TEST_F(NeverWedge, AFrozenPostgresTurnsReadyzTo503AndBackTo200AfterItThaws) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const std::string conninfo = pg_conninfo_;
   pg_.reset();  // the test's own connection would block on the frozen server too
+  const auto frozen_at = std::chrono::steady_clock::now();
   Freeze();
-  ASSERT_GE(frozen_.size(), 2u) << "the postmaster and its children";
+  const size_t frozen_count = frozen_.size();
+  ASSERT_GE(frozen_count, 2u) << "the postmaster and its children";
   // 503 once records have waited stall_ms (3 s) uncommitted; the bound is only for liveness.
   const bool turned_unready = WaitForReady(503, std::chrono::seconds(30));
+  const auto unready_at = std::chrono::steady_clock::now();
   Thaw();
   EXPECT_TRUE(turned_unready) << "/readyz should answer 503 while PostgreSQL is frozen; see " << log_path_;
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -288,6 +291,9 @@ TEST_F(NeverWedge, AFrozenPostgresTurnsReadyzTo503AndBackTo200AfterItThaws) {
   EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences) << " (log: " << log_path_ << ")";
   EXPECT_TRUE(WaitForReady(200, std::chrono::seconds(60))) << "ready again once commits succeed; see " << log_path_;
   EXPECT_TRUE(RunnerAlive()) << "see " << log_path_;
+  auto seconds = [](auto duration) { return std::chrono::duration<double>(duration).count(); };
+  std::printf("froze %zu processes; /readyz 503 after %.1f s (stall_ms 3 s); 200 again within %.1f s of the thaw\n",
+              frozen_count, seconds(unready_at - frozen_at), seconds(std::chrono::steady_clock::now() - unready_at));
 }
 
 // Also bench/run's section 4 figure: DDB2PG_POLLING_SECONDS sets how long it writes (default 20).
