@@ -37,9 +37,9 @@ int Shell(const std::string& command) {
 class NeverWedge : public PipelineFixture {
  protected:
   void TearDown() override {
-    if (runner_ != nullptr && runner_->Wait(std::chrono::milliseconds(0)) == -1) {
+    if (RunnerAlive()) {
       runner_->Signal(SIGTERM);
-      EXPECT_EQ(runner_->Wait(std::chrono::seconds(10)), 0) << "SIGTERM should end the runner; see " << log_path_;
+      EXPECT_EQ(WaitRunner(std::chrono::seconds(10)), 0) << "SIGTERM should end the runner; see " << log_path_;
     }
     runner_.reset();
     if (!cluster_dir_.empty()) {
@@ -88,7 +88,15 @@ class NeverWedge : public PipelineFixture {
     ASSERT_FALSE(metrics_port_.empty()) << ReadFile(log_path_);
   }
 
-  bool RunnerAlive() { return runner_ != nullptr && runner_->Wait(std::chrono::milliseconds(0)) == -1; }
+  // The runner's exit code, or -1 while it still runs after `timeout` (ChildProcess reaps once).
+  int WaitRunner(std::chrono::milliseconds timeout) {
+    if (!runner_exit_) {
+      const int code = runner_->Wait(timeout);
+      if (code != -1) runner_exit_ = code;
+    }
+    return runner_exit_.value_or(-1);
+  }
+  bool RunnerAlive() { return runner_ != nullptr && WaitRunner(std::chrono::milliseconds(0)) == -1; }
 
   // /readyz's HTTP status (0: no answer).
   long ReadyStatus() {
@@ -146,8 +154,24 @@ class NeverWedge : public PipelineFixture {
     return id;
   }
 
+  // A counting proxy in front of DynamoDB Local (it outlives the runner: TearDown stops that first).
+  CountingStreamsProxy& StartProxy() {
+    proxy_ = std::make_unique<CountingStreamsProxy>(aws_.dynamodb_endpoint);
+    return *proxy_;
+  }
+  // ChildEnvironment() with DynamoDB (and DynamoDB Streams) reached through the proxy.
+  std::vector<std::string> ProxiedEnvironment() const {
+    std::vector<std::string> env = ChildEnvironment();
+    for (auto& assignment : env) {
+      if (assignment.rfind("AWS_ENDPOINT_URL_DYNAMODB=", 0) == 0) assignment = "AWS_ENDPOINT_URL_DYNAMODB=" + proxy_->url();
+    }
+    return env;
+  }
+
   std::string config_path_, log_path_, metrics_port_, cluster_dir_;
+  std::unique_ptr<CountingStreamsProxy> proxy_;
   std::unique_ptr<ChildProcess> runner_;
+  std::optional<int> runner_exit_;
   std::vector<pid_t> frozen_;
   bool schema_made_ = false;  // `ddb2pg init-schema` ran before the runner
 };
@@ -298,11 +322,8 @@ TEST_F(NeverWedge, AFrozenPostgresTurnsReadyzTo503AndBackTo200AfterItThaws) {
 
 // Also bench/run's section 4 figure: DDB2PG_POLLING_SECONDS sets how long it writes (default 20).
 TEST_F(NeverWedge, AtTwoWritesASecondGetRecordsIsCalledAtMostFourTimesASecondPerShard) {
-  CountingStreamsProxy proxy(aws_.dynamodb_endpoint);
-  std::vector<std::string> env = ChildEnvironment();
-  for (auto& assignment : env) {
-    if (assignment.rfind("AWS_ENDPOINT_URL_DYNAMODB=", 0) == 0) assignment = "AWS_ENDPOINT_URL_DYNAMODB=" + proxy.url();
-  }
+  CountingStreamsProxy& proxy = StartProxy();
+  const std::vector<std::string> env = ProxiedEnvironment();
   BulkLoad(20, 111);
   WriteConfig(ConfigText(), /*init_schema=*/true);
   if (HasFatalFailure()) return;
@@ -356,6 +377,27 @@ TEST_F(NeverWedge, AtTwoWritesASecondGetRecordsIsCalledAtMostFourTimesASecondPer
               "writes=%zu lag_p50_ms=%.0f lag_p99_ms=%.0f lag_max_ms=%.0f\n",
               calls.size(), total / window_s / static_cast<double>(calls.size()), proxy.DescribeStreamBetween(from, to),
               window_s, lags.size(), percentile(0.5), percentile(0.99), lags.back());
+}
+
+}  // namespace
+}  // namespace ddb2pg::testing
+
+namespace ddb2pg::testing {
+namespace {
+
+// README: exit 0 "also after Ctrl-C/SIGTERM, which flushes and commits first" — also while
+// DynamoDB is unreachable and the stream reader is retrying (the stop cuts the retries short).
+TEST_F(NeverWedge, SigtermDuringADynamoDbOutageCommitsWhatWasReadAndExitsZero) {
+  StartProxy();
+  BulkLoad(20, 121);
+  WriteConfig(ConfigText(), /*init_schema=*/false);
+  StartRunner(false, ProxiedEnvironment());
+  ASSERT_TRUE(WaitUntilEqual(std::chrono::seconds(60)).empty()) << ReadFile(log_path_);
+  proxy_.reset();  // DynamoDB unreachable: connections refused
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(RunnerAlive()) << "an outage is retried, not fatal; see " << log_path_;
+  runner_->Signal(SIGTERM);
+  EXPECT_EQ(WaitRunner(std::chrono::seconds(5)), 0) << ReadFile(log_path_);
 }
 
 }  // namespace
