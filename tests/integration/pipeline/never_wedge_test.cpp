@@ -8,7 +8,8 @@
 //    back to 200 once it thaws (SIGCONT) and commits succeed; every item arrives;
 //  - polling cost at a shard's tip: a counting proxy between ddb2pg and DynamoDB Local sees at most
 //    4 GetRecords calls a second per shard at 2 writes/s; the lag of each change is printed (the
-//    figure bench/run's section 4 reports), not asserted.
+//    figure bench/run's section 4 reports), not asserted;
+//  - SIGTERM while DynamoDB is unreachable (the reader retrying) exits 0, as the README's table says.
 // Tests that stop or freeze PostgreSQL use a cluster of their own (scripts/servers start DIR
 // --no-ddb), never the shared one.
 #include <gtest/gtest.h>
@@ -37,13 +38,13 @@ int Shell(const std::string& command) {
 class NeverWedge : public PipelineFixture {
  protected:
   void TearDown() override {
+    Thaw();  // a test that failed while PostgreSQL was frozen must not leave it so
     if (RunnerAlive()) {
       runner_->Signal(SIGTERM);
       EXPECT_EQ(WaitRunner(std::chrono::seconds(10)), 0) << "SIGTERM should end the runner; see " << log_path_;
     }
     runner_.reset();
     if (!cluster_dir_.empty()) {
-      Thaw();
       pg_.reset();
       (void)Shell(kServers + " stop " + cluster_dir_ + " >/dev/null 2>&1; rm -rf " + cluster_dir_);
     }
@@ -373,6 +374,7 @@ TEST_F(NeverWedge, AtTwoWritesASecondGetRecordsIsCalledAtMostFourTimesASecondPer
   std::sort(lags.begin(), lags.end());
   auto percentile = [&](double p) { return lags[std::min(lags.size() - 1, static_cast<size_t>(p * lags.size()))]; };
   // One line for bench/run to read; the figures are reported, not asserted (timing varies by machine).
+  // With 40 changes (20 s), the p99 is the largest lag: read it as a maximum.
   std::printf("polling cost: shards=%zu getrecords_per_shard_per_s=%.2f describestream=%d window_s=%.1f "
               "writes=%zu lag_p50_ms=%.0f lag_p99_ms=%.0f lag_max_ms=%.0f\n",
               calls.size(), total / window_s / static_cast<double>(calls.size()), proxy.DescribeStreamBetween(from, to),
