@@ -245,7 +245,7 @@ def main():
           "a proxy between `ddb2pg run` and DynamoDB Local counts GetRecords calls per shard (from the "
           "shard iterator) while 2 items a second are written once the runner has caught up; lag = "
           "`profile.committed_at` (DEFAULT clock_timestamp()) − the moment the PutItem was sent. At a "
-          "shard's tip ddb2pg waits `stream.max_idle_poll_ms` (250 ms) between calls: at most 4 a second. "
+          "shard's tip ddb2pg waits `stream.poll_interval_ms` (250 ms) between calls: at most 4 a second. "
           "With 2 writes/s the p99 of one run is close to its maximum (few samples).")
         w("")
         w("| measure | value |")
