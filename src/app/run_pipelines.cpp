@@ -375,6 +375,9 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
                  progress.dead_letters);
   }
   for (const auto& result : results) {
+    // An AWS call whose retries the stop cut short (aws::StopAllRetries) ends kCancelled: what
+    // was read is committed, so that is a clean stop (exit 0), not a failure.
+    if (stopping && result.code() == core::StatusCode::kCancelled) continue;
     if (!result.ok()) return result;
   }
   return core::Status::Ok();
