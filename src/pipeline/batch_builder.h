@@ -42,6 +42,8 @@ class BatchBuilder {
   void Clear();
 
   bool empty() const { return batch_.records == 0; }
+  // Whether the batch holds records read by the Scan.
+  bool has_snapshot_records() const { return snapshot_records_ > 0; }
   bool Full(int max_rows, int max_bytes) const;
   size_t rows() const { return rows_; }
   int64_t skipped() const { return skipped_; }

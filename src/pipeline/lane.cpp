@@ -337,6 +337,14 @@ core::Status Lane::Run() {
     }
     if (!result.ok()) break;
     if (batch_deadline_ && clock_.Monotonic() >= *batch_deadline_) (void)Flush();
+    // A quiet stream commits at once: with nothing more queued and no commit in flight, waiting
+    // out batch_max_delay would only add lag. A busy lane still fills its batches (its queue is
+    // seldom empty, and while one commit is in flight the next batch grows). Snapshot batches
+    // keep their delay: Scan pages come in bursts with gaps between them.
+    if (!builder_.empty() && !builder_.has_snapshot_records() && queue_.size() == 0 &&
+        !committer_->in_flight_first_read()) {
+      (void)Flush();
+    }
     if (clock_.Monotonic() - last_reader_check > std::chrono::milliseconds(200)) {
       last_reader_check = clock_.Monotonic();
       std::vector<std::string> failed;

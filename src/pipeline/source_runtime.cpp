@@ -131,6 +131,30 @@ struct SourceRuntime::Impl {
     return core::Status::Ok();
   }
 
+  // Says in the log when records start waiting longer than the stall time uncommitted (a hung or
+  // very slow PostgreSQL; /readyz answers 503 meanwhile), and when commits catch up again.
+  bool stalled = false;
+  void ReportStall() {
+    const auto now = clock.Monotonic();
+    int64_t behind_ms = 0;
+    for (const auto& lane : lanes) {
+      const LaneProgress l = lane->progress();
+      if (l.oldest_uncommitted_read) {
+        behind_ms = std::max<int64_t>(
+            behind_ms, std::chrono::duration_cast<std::chrono::milliseconds>(now - *l.oldest_uncommitted_read).count());
+      }
+    }
+    const bool stall = behind_ms >= options.stall_timeout.count();
+    if (stall && !stalled) {
+      spdlog::warn("source {}: records have waited {} s uncommitted (runtime.stall_ms is {} ms): PostgreSQL is hung "
+                   "or too slow; not ready until commits go through (the commit deadline re-makes a hung connection)",
+                   parts.source_name, behind_ms / 1000, options.stall_timeout.count());
+    } else if (!stall && stalled) {
+      spdlog::info("source {}: commits go through again", parts.source_name);
+    }
+    stalled = stall;
+  }
+
   void PublishProgress(const LeaseManager& leases) {
     std::lock_guard lock(progress_mutex);
     const LeaseCounts& counts = leases.counts();
@@ -240,6 +264,7 @@ struct SourceRuntime::Impl {
       } else {
         PublishProgress(leases);
       }
+      ReportStall();
       const bool finished = leases.CollectEvents();
       for (auto& lane : lanes) {
         core::Status error = lane->source_error();

@@ -45,6 +45,12 @@ constexpr const char* kDeadLettersSql =
     "AS d(p, k, o, r, i, t, pos)";
 
 constexpr const char* kRowsSavepoint = "ddb2pg_rows";
+// Whether a segment of the checkpoint ($1) is unfinished: the snapshot fence is up.
+constexpr const char* kSnapshotPendingBody =
+    "SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'segment' AND state <> 'done'";
+constexpr const char* kSnapshotPendingSql =
+    "SELECT EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'segment' AND state <> "
+    "'done')";
 // After rows were rejected: the checkpoint's counters were written before the rows were known.
 constexpr const char* kCountersSql =
     "UPDATE ddb2pg.checkpoints SET rows_written = rows_written - $2, dead_letters = dead_letters + $3 "
@@ -132,13 +138,14 @@ struct PostgresSink::Impl {
   using Plans = std::vector<std::pair<TableWriter*, TableWriter::Plan>>;
 
   // Inside the batch's transaction, before any row is written: is a snapshot of this checkpoint
-  // unfinished? Then take the fence's table lock for what the batch holds: SHARE for snapshot
+  // unfinished (`snapshot_pending`, read before this batch's own partition updates)? Then take
+  // the fence's table lock for what the batch holds: SHARE for snapshot
   // rows (snapshot batches run side by side, no stream claim can commit meanwhile), ROW
   // EXCLUSIVE for stream rows (stream batches run side by side, no snapshot batch meanwhile),
   // SHARE ROW EXCLUSIVE for both. Taken first, so no transaction waits for it while holding row
   // locks of the targets. Once the snapshot is complete the fence is emptied (once per
   // connection) and never consulted again by this batch.
-  core::Result<std::optional<SnapshotFence>> EnterFence(const Plans& plans) {
+  core::Result<std::optional<SnapshotFence>> EnterFence(const Plans& plans, bool snapshot_pending) {
     int64_t snapshot_rows = 0;
     int64_t stream_rows = 0;
     for (const auto& [writer, plan] : plans) {
@@ -147,11 +154,7 @@ struct PostgresSink::Impl {
     }
     if (snapshot_rows == 0 && stream_rows == 0) return std::optional<SnapshotFence>();
     const std::string context = "the snapshot fence of '" + options.checkpoint_id + "'";
-    DDB2PG_ASSIGN_OR_RETURN(PgResult pending,
-                            connection->Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 "
-                                              "AND kind = 'segment' AND state <> 'done')",
-                                              {options.checkpoint_id}, context));
-    if (std::string_view(PQgetvalue(pending.get(), 0, 0)) != "t") {
+    if (!snapshot_pending) {
       if (!fence_emptied) {
         DDB2PG_RETURN_IF_ERROR(connection
                                    ->Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1",
@@ -404,13 +407,15 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
                     "advancing partitions of '" + impl.options.checkpoint_id + "'"};
   std::set<std::string> moved;
   CommitReport report;
+  const bool finishes_partition =
+      std::any_of(advances.begin(), advances.end(), [](const pipeline::PartitionAdvance& a) { return a.done; });
   auto committed = CommitGuarded(
       batch, std::move(guard),
       [&](const PgResult& result) {
         for (int i = 0; i < PQntuples(result.get()); ++i) moved.insert(PQgetvalue(result.get(), i, 0));
         return moved.size() == ids.size();
       },
-      &report);
+      &report, finishes_partition);
   if (!committed.ok()) return committed.status();
   pipeline::CommitResult result;
   if (!*committed) {
@@ -449,7 +454,7 @@ core::Result<std::map<std::string, pipeline::StoredPartition>> PostgresSink::Rea
 
 core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement guard,
                                                const std::function<bool(const PgResult&)>& accepted,
-                                               CommitReport* report) {
+                                               CommitReport* report, bool finishes_partition) {
   Impl& impl = *impl_;
   impl.last_direct_tables = 0;
   if (impl.connection == nullptr) {
@@ -482,13 +487,18 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
   }
 
   PgConnection& connection = *impl.connection;
+  const bool partitioned = !impl.options.runner_id.empty();
+  bool snapshot_pending = false;
   {
     std::vector<PgStatement> begin;
     begin.push_back({"", "BEGIN", {}, "BEGIN"});
+    // Before the guard: a batch that finishes the last segment still writes behind the fence.
+    if (partitioned) begin.push_back({"", kSnapshotPendingSql, {impl.options.checkpoint_id}, "the snapshot's state"});
     begin.push_back(std::move(guard));
     auto results = connection.RunPipeline(begin);
     if (!results.ok()) return impl.Fail(results.status());
-    if (!accepted((*results)[1])) {
+    if (partitioned) snapshot_pending = std::string_view(PQgetvalue((*results)[1].get(), 0, 0)) == "t";
+    if (!accepted(results->back())) {
       impl.Abort();
       return false;
     }
@@ -507,8 +517,8 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
   // While a snapshot of this checkpoint is unfinished, its rows and the stream's meet at the
   // snapshot fence (docs/consistency.md).
   std::optional<SnapshotFence> fence;
-  if (!impl.options.runner_id.empty()) {
-    auto fenced = impl.EnterFence(plans);
+  if (partitioned) {
+    auto fenced = impl.EnterFence(plans, snapshot_pending);
     if (!fenced.ok()) return impl.Fail(fenced.status());
     fence = std::move(fenced).value();
   }
@@ -526,6 +536,14 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
   }
   if (!written.ok()) return impl.Fail(written);
   impl.last_direct_tables = out.direct_tables;
+  if (snapshot_pending && finishes_partition) {
+    // This batch may have finished the snapshot: empty the fence now rather than at the next
+    // batch. Best effort (a stream batch that began before may still add a key: the next batch
+    // that sees the snapshot complete empties it again).
+    (void)connection.Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1 AND NOT EXISTS (" +
+                               std::string(kSnapshotPendingBody) + ")",
+                           {impl.options.checkpoint_id}, "emptying the snapshot fence");
+  }
   return true;
 }
 

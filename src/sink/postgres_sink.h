@@ -133,9 +133,11 @@ class PostgresSink : public pipeline::Sink {
  private:
   core::Status Connect(const std::vector<const model::TableSpec*>& tables);
   // The body both modes share: BEGIN and `guard` in one round trip; if accepted(guard's result),
-  // the batch's rows and dead letters and COMMIT; else ROLLBACK and false.
+  // the batch's rows and dead letters and COMMIT; else ROLLBACK and false. `finishes_partition`:
+  // the guard marks a partition done (the snapshot may be complete after it).
   core::Result<bool> CommitGuarded(const Batch& batch, PgStatement guard,
-                                   const std::function<bool(const PgResult&)>& accepted, CommitReport* report);
+                                   const std::function<bool(const PgResult&)>& accepted, CommitReport* report,
+                                   bool finishes_partition = false);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
