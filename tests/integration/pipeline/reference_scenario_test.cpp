@@ -87,6 +87,9 @@ TEST_F(ReferenceScenario, TheStreamRunsBesideASlowSnapshotWithNoStaleRowAndNoRes
                                                 ".hard\n    key: id\n    on_delete: hard\n    columns:\n"
                                                 "      id: UUID <- id\n      v: BIGINT <- v\n"));
   config.sources[0].snapshot.max_items_per_second = 100;
+  // Snapshot rows wait up to 2 s in their batch (stream batches commit at once): a wide window in
+  // which the writer changes or deletes a key the Scan has just read, as a slow sink would.
+  config.postgres.batch_max_delay_ms = 2000;
   config.runtime.lanes = 2;
   Start(std::move(config));
   const auto started = std::chrono::steady_clock::now();
