@@ -137,8 +137,9 @@ source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
 
 // What runners sharing a checkpoint must agree on, one fact a line (the conflict message diffs it).
 std::string ConfigText(const config::SourceConfig& source, const std::vector<const processor::MappingPlan*>& plans) {
-  std::string text = fmt::format("source {} table {} segments {} snapshot {}\n", source.name, source.table,
-                                 source.snapshot.segments, source.snapshot.enabled);
+  std::string text = fmt::format("source {} table {} segments {} snapshot {} stream during snapshot {}\n",
+                                 source.name, source.table, source.snapshot.segments, source.snapshot.enabled,
+                                 source.stream.during_snapshot);
   for (const auto* plan : plans) {
     const auto& spec = plan->spec();
     text += fmt::format("pipeline {} table {}.{} on_error {} filter {}\n", spec.name, spec.table.schema,
@@ -243,7 +244,8 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
       return updated.ok() ? core::Status::Ok() : updated.status();
     });
     stores.push_back(std::make_unique<sink::PgLeaseStore>(
-        sink::PgLeaseStoreOptions{wiring.conninfo, source.checkpoint_id, runner_id, runtime_options.lease_ttl}));
+        sink::PgLeaseStoreOptions{wiring.conninfo, source.checkpoint_id, runner_id, runtime_options.lease_ttl,
+                                  source.config->stream.during_snapshot}));
     pipeline::SourceRuntimeParts parts;
     parts.source_name = source.config->name;
     parts.source = record_source.get();
@@ -253,8 +255,10 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     const std::string conninfo = wiring.conninfo;
     const std::string checkpoint_id = source.checkpoint_id;
     const int commit_timeout_ms = config.postgres.commit_timeout_ms;
+    const bool during_snapshot = source.config->stream.during_snapshot;
     parts.make_sink = [=](int) {
       sink::PostgresSinkOptions sink_options;
+      sink_options.snapshot_fence = during_snapshot;
       sink_options.commit_timeout = std::chrono::milliseconds(commit_timeout_ms);
       sink_options.conninfo = conninfo;
       sink_options.checkpoint_id = checkpoint_id;

@@ -36,6 +36,7 @@ struct SnapshotSettings {
 struct StreamSettings {
   std::string start_at = "trim_horizon";  // without snapshot: trim_horizon | latest
   int poll_interval_ms = core::defaults::kPollIntervalMs;  // at a shard's tip: wait this long between GetRecords calls
+  bool during_snapshot = true;             // read the stream beside the snapshot (false: after it)
   int max_concurrent_shards = 16;          // accepted for compatibility; each held shard has its own reader
   std::string on_trimmed = "stop";        // stop | resnapshot: TrimmedDataAccessException or a new stream ARN
   bool enable_stream = false;              // opt-in: enable NEW_AND_OLD_IMAGES on the table if off

@@ -38,7 +38,7 @@ const std::vector<std::string_view> kSourceKeys = {
     "snapshot",      "stream"};
 const std::vector<std::string_view> kSnapshotKeys = {"enabled", "segments", "page_limit",
                                                      "max_items_per_second", "consistent_read"};
-const std::vector<std::string_view> kStreamKeys = {"start_at", "poll_interval_ms", "max_idle_poll_ms",
+const std::vector<std::string_view> kStreamKeys = {"start_at", "poll_interval_ms", "max_idle_poll_ms", "during_snapshot",
                                                    "max_concurrent_shards", "on_trimmed",
                                                    "enable_stream"};
 const std::vector<std::string_view> kPostgresKeys = {"url",    "conninfo", "sslmode",     "sslrootcert",   "auth",
@@ -431,6 +431,7 @@ class ConfigParser {
         reader_.Choice(stream, "on_trimmed", stream_path, &settings.on_trimmed,
                        {"stop", "resnapshot"});
         reader_.Bool(stream, "enable_stream", stream_path, &settings.enable_stream);
+        reader_.Bool(stream, "during_snapshot", stream_path, &settings.during_snapshot);
       }
     }
   }

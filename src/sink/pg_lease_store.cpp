@@ -18,6 +18,11 @@ namespace {
 constexpr const char* kEligible =
     "(p.kind = 'segment' OR NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE "
     "q.checkpoint_id = p.checkpoint_id AND q.partition_id = p.parent AND q.state <> 'done'))";
+// With stream.during_snapshot: false, a shard also waits until no segment is pending.
+constexpr const char* kEligibleAfterSnapshot =
+    "(p.kind = 'segment' OR (NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = p.checkpoint_id "
+    "AND s.kind = 'segment' AND s.state <> 'done') AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE "
+    "q.checkpoint_id = p.checkpoint_id AND q.partition_id = p.parent AND q.state <> 'done')))";
 
 std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count()); }
 
@@ -200,7 +205,7 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
       db->Query(std::string("SELECT (SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at > "
                             "now() - $3::bigint * interval '1 millisecond'), (SELECT count(*) FROM ddb2pg.partitions "
                             "p WHERE p.checkpoint_id = $1 AND p.state = 'pending' AND ") +
-                    kEligible +
+                    (options_.stream_during_snapshot ? kEligible : kEligibleAfterSnapshot) +
                     "), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND owner = $2 AND state = "
                     "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
                     "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
@@ -224,7 +229,7 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
       db->Query(std::string("WITH c AS (SELECT p.partition_id, p.owner AS previous FROM ddb2pg.partitions p WHERE "
                             "p.checkpoint_id = $1 AND p.state = 'pending' AND (p.owner IS NULL OR p.lease_expires IS "
                             "NULL OR p.lease_expires < now()) AND ") +
-                    kEligible +
+                    (options_.stream_during_snapshot ? kEligible : kEligibleAfterSnapshot) +
                     " ORDER BY (p.kind = 'segment') DESC, p.partition_id LIMIT $3::int FOR UPDATE OF p SKIP LOCKED), "
                     "u AS (UPDATE ddb2pg.partitions p SET owner = $2, epoch = p.epoch + 1, lease_expires = now() + "
                     "$4::bigint * interval '1 millisecond', updated_at = now() FROM c WHERE p.checkpoint_id = $1 AND "

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/option_defaults.h"
 #include "pipeline/lease_store.h"
 
 namespace ddb2pg::sink {
@@ -20,7 +21,10 @@ struct PgLeaseStoreOptions {
   std::string conninfo;
   std::string checkpoint_id;
   std::string runner_id;
-  std::chrono::milliseconds lease_ttl{10000};
+  std::chrono::milliseconds lease_ttl{core::defaults::kLeaseTtlMs};
+  // Shards are read beside the snapshot (the snapshot fence keeps it correct); false: only once
+  // every segment is done (config stream.during_snapshot).
+  bool stream_during_snapshot = true;
 };
 
 class PgLeaseStore : public pipeline::LeaseStore {

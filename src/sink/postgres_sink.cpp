@@ -487,17 +487,17 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
   }
 
   PgConnection& connection = *impl.connection;
-  const bool partitioned = !impl.options.runner_id.empty();
+  const bool fenced_mode = !impl.options.runner_id.empty() && impl.options.snapshot_fence;
   bool snapshot_pending = false;
   {
     std::vector<PgStatement> begin;
     begin.push_back({"", "BEGIN", {}, "BEGIN"});
     // Before the guard: a batch that finishes the last segment still writes behind the fence.
-    if (partitioned) begin.push_back({"", kSnapshotPendingSql, {impl.options.checkpoint_id}, "the snapshot's state"});
+    if (fenced_mode) begin.push_back({"", kSnapshotPendingSql, {impl.options.checkpoint_id}, "the snapshot's state"});
     begin.push_back(std::move(guard));
     auto results = connection.RunPipeline(begin);
     if (!results.ok()) return impl.Fail(results.status());
-    if (partitioned) snapshot_pending = std::string_view(PQgetvalue((*results)[1].get(), 0, 0)) == "t";
+    if (fenced_mode) snapshot_pending = std::string_view(PQgetvalue((*results)[1].get(), 0, 0)) == "t";
     if (!accepted(results->back())) {
       impl.Abort();
       return false;
@@ -517,7 +517,7 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
   // While a snapshot of this checkpoint is unfinished, its rows and the stream's meet at the
   // snapshot fence (docs/consistency.md).
   std::optional<SnapshotFence> fence;
-  if (partitioned) {
+  if (fenced_mode) {
     auto fenced = impl.EnterFence(plans, snapshot_pending);
     if (!fenced.ok()) return impl.Fail(fenced.status());
     fence = std::move(fenced).value();

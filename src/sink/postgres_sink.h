@@ -79,6 +79,9 @@ struct PostgresSinkOptions {
   // rows gets a window of its own); then the statement is cancelled, the connection dropped and the
   // call returns kUnavailable. Catches a frozen or half-open server that TCP has not noticed.
   std::chrono::milliseconds commit_timeout{core::defaults::kCommitTimeoutMs};
+  // Partitioned mode: the stream may run beside the snapshot, so batches meet at the snapshot
+  // fence while a segment is pending (false: stream.during_snapshot is off, no fence needed).
+  bool snapshot_fence = true;
 };
 
 // What one Commit() wrote, per table of the batch (same order as Batch::tables).

@@ -103,6 +103,25 @@ TEST_F(LeaseStoreTest, PartitionsAreCreatedOnceAndClaimedSegmentsThenShardsParen
   EXPECT_EQ(Ids(*a.Claim(10)), (std::vector<std::string>{"child"}));
 }
 
+TEST_F(LeaseStoreTest, WithTheStreamAfterTheSnapshotShardsWaitForEverySegment) {
+  PgLeaseStoreOptions options{conninfo_, schema_, "a", std::chrono::milliseconds(10000)};
+  options.stream_during_snapshot = false;
+  PgLeaseStore a(options);
+  ASSERT_TRUE(a.Register(Me("a")).ok());
+  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }).ok());
+  auto claimed = a.Claim(10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  EXPECT_EQ(Ids(*claimed), (std::vector<std::string>{"scan/0", "scan/1"})) << "no shard while a segment is pending";
+  PostgresSinkOptions sink_options = Options();
+  sink_options.runner_id = "a";
+  PostgresSink sink(sink_options);
+  ASSERT_TRUE(sink.Open().ok());
+  ASSERT_TRUE(sink.Commit(Batch{}, {PartitionAdvance{"scan/0", (*claimed)[0].epoch, "", true, 0},
+                                    PartitionAdvance{"scan/1", (*claimed)[1].epoch, "", true, 0}})
+                  ->committed());
+  EXPECT_EQ(Ids(*a.Claim(10)), (std::vector<std::string>{"parent"}));
+}
+
 TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNothing) {
   CreateProfile();
   PgLeaseStore a = Store("a", std::chrono::milliseconds(300));

@@ -123,6 +123,14 @@ TEST(ConfigLoader, MarksTheColumnsWhoseMappingCanBeNull) {
   EXPECT_FALSE(columns[2].can_be_null);  // coalesce(…, 'light')
 }
 
+TEST(ConfigLoader, TheStreamRunsDuringTheSnapshotUnlessTurnedOff) {
+  EXPECT_TRUE(Load(kMinimal).sources.at(0).stream.during_snapshot);
+  std::string text = kMinimal;
+  const std::string table_line = "    table: users\n";
+  text.replace(text.find(table_line), table_line.size(), table_line + "    stream:\n      during_snapshot: false\n");
+  EXPECT_FALSE(Load(text).sources.at(0).stream.during_snapshot);
+}
+
 TEST(ConfigLoader, EveryKeyIsRead) {
   const Config config = Load(R"yaml(version: 1
 sources:
