@@ -235,17 +235,7 @@ class ReplayServer {
     const auto old_image = ddb2pg::bench::MakeReferenceOldImage(seed);
     out.reserve(4800);
     JsonWriter writer(&out);
-    writer.BeginObject();
-    writer.Key("eventID").String(event_id);
-    writer.Key("eventName").String("MODIFY");
-    writer.Key("eventVersion").String("1.1");
-    writer.Key("eventSource").String("aws:dynamodb");
-    writer.Key("awsRegion").String("us-east-1");
-    writer.Key("dynamodb").BeginObject();
-    writer.Key("ApproximateCreationDateTime").Int(1725555380 + static_cast<int64_t>(position / 1000));
-    writer.Key("Keys").BeginObject().Key("id");
-    ddb2pg::core::WriteAttributeValue(writer, *new_image.Find("id"));
-    writer.EndObject();
+    BeginRecord(writer, event_id, "MODIFY", position, new_image);
     writer.Key("NewImage");
     ddb2pg::core::WriteItem(writer, new_image);
     writer.Key("OldImage");
@@ -257,22 +247,28 @@ class ReplayServer {
     writer.EndObject();
   }
 
-  // The REMOVE of item `index` (seed index + 1): by the TTL service for the first ttl_removes,
-  // by a user after them. Shaped like the service's: Keys and OldImage, no NewImage.
-  void EncodeRemove(size_t index, size_t shard, size_t position, const char* event_id, std::string* out) const {
-    const auto old_image = ddb2pg::bench::MakeReferenceItem(index + 1);
-    JsonWriter writer(out);
+  // A stream record up to its Keys: the fields every event shares, then `dynamodb` opened.
+  static void BeginRecord(JsonWriter& writer, const char* event_id, const char* event_name, size_t position,
+                          const ddb2pg::core::Value& image) {
     writer.BeginObject();
     writer.Key("eventID").String(event_id);
-    writer.Key("eventName").String("REMOVE");
+    writer.Key("eventName").String(event_name);
     writer.Key("eventVersion").String("1.1");
     writer.Key("eventSource").String("aws:dynamodb");
     writer.Key("awsRegion").String("us-east-1");
     writer.Key("dynamodb").BeginObject();
     writer.Key("ApproximateCreationDateTime").Int(1725555380 + static_cast<int64_t>(position / 1000));
     writer.Key("Keys").BeginObject().Key("id");
-    ddb2pg::core::WriteAttributeValue(writer, *old_image.Find("id"));
+    ddb2pg::core::WriteAttributeValue(writer, *image.Find("id"));
     writer.EndObject();
+  }
+
+  // The REMOVE of item `index` (seed index + 1): by the TTL service for the first ttl_removes,
+  // by a user after them. Shaped like the service's: Keys and OldImage, no NewImage.
+  void EncodeRemove(size_t index, size_t shard, size_t position, const char* event_id, std::string* out) const {
+    const auto old_image = ddb2pg::bench::MakeReferenceItem(index + 1);
+    JsonWriter writer(out);
+    BeginRecord(writer, event_id, "REMOVE", position, old_image);
     writer.Key("OldImage");
     ddb2pg::core::WriteItem(writer, old_image);
     writer.Key("SequenceNumber").String(SequenceNumber(shard, position));

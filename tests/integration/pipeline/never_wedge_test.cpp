@@ -28,6 +28,16 @@
 namespace ddb2pg::testing {
 namespace {
 
+// Stops and joins a writer thread when the test leaves its scope, also on a failed ASSERT.
+struct JoinOnExit {
+  std::atomic<bool>& stop;
+  std::thread& thread;
+  ~JoinOnExit() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+};
+
 const std::string kServers = std::string(DDB2PG_SOURCE_DIR) + "/scripts/servers";
 
 int Shell(const std::string& command) {
@@ -226,14 +236,7 @@ TEST_F(NeverWedge, APostgresCrashMidStreamIsRecoveredWithoutApplyingAnyChangeTwi
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   });
-  struct JoinWriter {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~JoinWriter() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-  } join_writer{stop_writing, writer};
+  JoinOnExit join_writer{stop_writing, writer};
 
   // Crash while changes stream in (and the runner has committed some of them).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -286,14 +289,7 @@ TEST_F(NeverWedge, AFrozenPostgresTurnsReadyzTo503AndBackTo200AfterItThaws) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  struct JoinWriter {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~JoinWriter() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-  } join_writer{stop_writing, writer};
+  JoinOnExit join_writer{stop_writing, writer};
 
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const std::string conninfo = pg_conninfo_;
