@@ -247,11 +247,9 @@ struct SourceRuntime::Impl {
     core::Status result = core::Status::Ok();
     auto last_discovery = clock.Monotonic();
     while (!stop_requested) {
-      bool lane_failed = false;
-      for (size_t i = 0; i < lanes.size(); ++i) {
-        if (!lane_results[i].ok()) lane_failed = true;
-      }
-      if (lane_failed || lanes_running.load() < static_cast<int>(lanes.size())) break;
+      // A lane that returned (failed, or stopped on its own) ends the run; its result is read
+      // only after its thread is joined below (reading it here raced with the lane's write).
+      if (lanes_running.load() < static_cast<int>(lanes.size())) break;
       core::Status ticked = leases.Tick(stream_arn);
       if (!ticked.ok()) {
         if (!ticked.retryable()) {
