@@ -165,8 +165,7 @@ auto WhileTransient(const char* what, pipeline::Metrics& metrics, Fn fn) -> decl
   while (true) {
     auto result = fn();
     const core::Status& status = result.status();
-    const bool transient = status.retryable() || status.code() == core::StatusCode::kDeadlineExceeded;
-    if (result.ok() || !transient || StopSignalled()) return result;
+    if (result.ok() || !status.transient() || StopSignalled()) return result;
     metrics.Errors("connection").Increment();
     spdlog::warn("{}: {}; retrying in {} ms", what, status.message(), backoff.count());
     core::SystemClock::Instance().SleepFor(backoff);

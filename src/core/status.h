@@ -59,6 +59,9 @@ class [[nodiscard]] Status {
 
   // True when the same call may succeed later without any change on our side.
   bool retryable() const { return code_ == StatusCode::kUnavailable || code_ == StatusCode::kThrottled; }
+  // A fault that passes by itself: retryable(), or a call whose own retries ran out of time (a
+  // server down or restarting longer than the client's retry deadline). Waited out, not fatal.
+  bool transient() const { return retryable() || code_ == StatusCode::kDeadlineExceeded; }
 
   // "Unavailable: connection refused" — the form used in logs and error lines.
   std::string ToString() const;

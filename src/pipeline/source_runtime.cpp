@@ -43,20 +43,14 @@ struct SourceRuntime::Impl {
     wake.wait_for(lock, duration, [&] { return stop_requested.load(); });
   }
 
-  // A fault that passes by itself: a server down or restarting, throttling past the client's own
-  // retries, or a call that ran out of its retry deadline. Normal operation: retried, counted.
-  static bool Transient(const core::Status& status) {
-    return status.retryable() || status.code() == core::StatusCode::kDeadlineExceeded;
-  }
-
-  // Retries a call while it fails transiently (until stopped), with backoff up to
+  // Retries a call while it fails transiently (core::Status::transient) (until stopped), with backoff up to
   // reconnect_backoff_max; counts each failure in errors_total{kind} and says so in the log.
   template <typename Fn>
   auto Retrying(const char* what, const char* kind, Fn fn) -> decltype(fn()) {
     auto backoff = std::chrono::milliseconds(100);
     while (true) {
       auto result = fn();
-      if (result.ok() || !Transient(result.status()) || stop_requested) return result;
+      if (result.ok() || !result.status().transient() || stop_requested) return result;
       metrics.Errors(kind).Increment();
       spdlog::warn("{}: {}; retrying in {} ms", what, result.status().message(), backoff.count());
       SetState("reconnecting");
@@ -103,7 +97,7 @@ struct SourceRuntime::Impl {
   core::Status Discover() {
     auto listed = parts.source->ListShards(stream_arn);
     if (!listed.ok()) {
-      if (!Transient(listed.status())) return listed.status();
+      if (!listed.status().transient()) return listed.status();
       metrics.Errors("source").Increment();
       spdlog::warn("source {}: listing the shards: {}; trying again at the next discovery", parts.source_name,
                    listed.status().message());
@@ -131,19 +125,39 @@ struct SourceRuntime::Impl {
     return core::Status::Ok();
   }
 
+  // The runtime's own progress with its lanes' summed in (progress() and the stall report).
+  RuntimeProgress Snapshot() const {
+    std::lock_guard lock(progress_mutex);
+    RuntimeProgress p = progress;
+    const auto now = clock.Monotonic();
+    bool connected = !lanes.empty();
+    for (const auto& lane : lanes) {
+      const LaneProgress l = lane->progress();
+      p.records_committed += l.records_committed;
+      p.rows_committed += l.rows_committed;
+      p.dead_letters += l.dead_letters;
+      p.skipped += l.skipped;
+      p.commits += l.commits;
+      p.snapshot_items_read += l.snapshot_records;
+      p.last_commit_unix_ms = std::max(p.last_commit_unix_ms, l.last_commit_unix_ms);
+      if (l.last_lag_ms >= 0) p.last_lag_ms = std::max(p.last_lag_ms, l.last_lag_ms);
+      if (l.oldest_uncommitted_read) {
+        p.behind_ms = std::max<int64_t>(
+            p.behind_ms, std::chrono::duration_cast<std::chrono::milliseconds>(now - *l.oldest_uncommitted_read).count());
+      }
+      connected = connected && l.connected;
+      p.shards_active += l.partitions - l.segments;
+    }
+    p.ready = connected && (p.state == "snapshot" || p.state == "streaming") &&
+              p.behind_ms < options.stall_timeout.count();
+    return p;
+  }
+
   // Says in the log when records start waiting longer than the stall time uncommitted (a hung or
   // very slow PostgreSQL; /readyz answers 503 meanwhile), and when commits catch up again.
   bool stalled = false;
   void ReportStall() {
-    const auto now = clock.Monotonic();
-    int64_t behind_ms = 0;
-    for (const auto& lane : lanes) {
-      const LaneProgress l = lane->progress();
-      if (l.oldest_uncommitted_read) {
-        behind_ms = std::max<int64_t>(
-            behind_ms, std::chrono::duration_cast<std::chrono::milliseconds>(now - *l.oldest_uncommitted_read).count());
-      }
-    }
+    const int64_t behind_ms = Snapshot().behind_ms;
     const bool stall = behind_ms >= options.stall_timeout.count();
     if (stall && !stalled) {
       spdlog::warn("source {}: records have waited {} s uncommitted (runtime.stall_ms is {} ms): PostgreSQL is hung "
@@ -305,31 +319,6 @@ void SourceRuntime::RequestStop() {
   impl_->wake.notify_all();
 }
 
-RuntimeProgress SourceRuntime::progress() const {
-  std::lock_guard lock(impl_->progress_mutex);
-  RuntimeProgress p = impl_->progress;
-  const auto now = impl_->clock.Monotonic();
-  bool connected = !impl_->lanes.empty();
-  for (const auto& lane : impl_->lanes) {
-    const LaneProgress l = lane->progress();
-    p.records_committed += l.records_committed;
-    p.rows_committed += l.rows_committed;
-    p.dead_letters += l.dead_letters;
-    p.skipped += l.skipped;
-    p.commits += l.commits;
-    p.snapshot_items_read += l.snapshot_records;
-    p.last_commit_unix_ms = std::max(p.last_commit_unix_ms, l.last_commit_unix_ms);
-    if (l.last_lag_ms >= 0) p.last_lag_ms = std::max(p.last_lag_ms, l.last_lag_ms);
-    if (l.oldest_uncommitted_read) {
-      p.behind_ms = std::max<int64_t>(
-          p.behind_ms, std::chrono::duration_cast<std::chrono::milliseconds>(now - *l.oldest_uncommitted_read).count());
-    }
-    connected = connected && l.connected;
-    p.shards_active += l.partitions - l.segments;
-  }
-  p.ready = connected && (p.state == "snapshot" || p.state == "streaming") &&
-            p.behind_ms < impl_->options.stall_timeout.count();
-  return p;
-}
+RuntimeProgress SourceRuntime::progress() const { return impl_->Snapshot(); }
 
 }  // namespace ddb2pg::pipeline

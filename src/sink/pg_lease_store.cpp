@@ -12,17 +12,19 @@
 namespace ddb2pg::sink {
 namespace {
 
-// A partition may be read now: a segment, or a shard whose parent is done or gone (parent before
-// child, per item). The stream runs beside the snapshot; the snapshot fence keeps a snapshot row
-// from overwriting a newer change (docs/consistency.md).
-constexpr const char* kEligible =
-    "(p.kind = 'segment' OR NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE "
-    "q.checkpoint_id = p.checkpoint_id AND q.partition_id = p.parent AND q.state <> 'done'))";
-// With stream.during_snapshot: false, a shard also waits until no segment is pending.
-constexpr const char* kEligibleAfterSnapshot =
-    "(p.kind = 'segment' OR (NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = p.checkpoint_id "
-    "AND s.kind = 'segment' AND s.state <> 'done') AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE "
-    "q.checkpoint_id = p.checkpoint_id AND q.partition_id = p.parent AND q.state <> 'done')))";
+// A partition may be read now (a condition on `p`): a segment, or a shard whose parent is done or
+// gone (parent before child, per item). The stream runs beside the snapshot, where the snapshot
+// fence keeps a snapshot row from overwriting a newer change (docs/consistency.md); with
+// stream.during_snapshot: false a shard also waits until no segment is pending.
+std::string Eligible(bool stream_during_snapshot) {
+  const std::string parent_done =
+      "NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE q.checkpoint_id = p.checkpoint_id AND q.partition_id = "
+      "p.parent AND q.state <> 'done')";
+  if (stream_during_snapshot) return "(p.kind = 'segment' OR " + parent_done + ")";
+  return "(p.kind = 'segment' OR (NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = "
+         "p.checkpoint_id AND s.kind = 'segment' AND s.state <> 'done') AND " +
+         parent_done + "))";
+}
 
 std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count()); }
 
@@ -116,9 +118,8 @@ core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
   PgConnection& db = *connection_;
   const std::string& cp = options_.checkpoint_id;
   // A new snapshot starts with an empty fence: keys fenced for an earlier one mean nothing now.
-  DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1", {cp},
-                                  "emptying the snapshot fence of '" + cp + "'")
-                             .status());
+  DDB2PG_RETURN_IF_ERROR(
+      db.Query(SystemTables::kEmptySnapshotFenceSql, {cp}, "emptying the snapshot fence of '" + cp + "'").status());
   std::vector<std::string> ids, kinds, parents, positions, states;
   for (const auto& p : seed.partitions) {
     ids.push_back(p.id);
@@ -205,7 +206,7 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
       db->Query(std::string("SELECT (SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at > "
                             "now() - $3::bigint * interval '1 millisecond'), (SELECT count(*) FROM ddb2pg.partitions "
                             "p WHERE p.checkpoint_id = $1 AND p.state = 'pending' AND ") +
-                    (options_.stream_during_snapshot ? kEligible : kEligibleAfterSnapshot) +
+                    Eligible(options_.stream_during_snapshot) +
                     "), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND owner = $2 AND state = "
                     "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
                     "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
@@ -229,7 +230,7 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
       db->Query(std::string("WITH c AS (SELECT p.partition_id, p.owner AS previous FROM ddb2pg.partitions p WHERE "
                             "p.checkpoint_id = $1 AND p.state = 'pending' AND (p.owner IS NULL OR p.lease_expires IS "
                             "NULL OR p.lease_expires < now()) AND ") +
-                    (options_.stream_during_snapshot ? kEligible : kEligibleAfterSnapshot) +
+                    Eligible(options_.stream_during_snapshot) +
                     " ORDER BY (p.kind = 'segment') DESC, p.partition_id LIMIT $3::int FOR UPDATE OF p SKIP LOCKED), "
                     "u AS (UPDATE ddb2pg.partitions p SET owner = $2, epoch = p.epoch + 1, lease_expires = now() + "
                     "$4::bigint * interval '1 millisecond', updated_at = now() FROM c WHERE p.checkpoint_id = $1 AND "

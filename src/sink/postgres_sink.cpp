@@ -45,12 +45,6 @@ constexpr const char* kDeadLettersSql =
     "AS d(p, k, o, r, i, t, pos)";
 
 constexpr const char* kRowsSavepoint = "ddb2pg_rows";
-// Whether a segment of the checkpoint ($1) is unfinished: the snapshot fence is up.
-constexpr const char* kSnapshotPendingBody =
-    "SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'segment' AND state <> 'done'";
-constexpr const char* kSnapshotPendingSql =
-    "SELECT EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'segment' AND state <> "
-    "'done')";
 // After rows were rejected: the checkpoint's counters were written before the rows were known.
 constexpr const char* kCountersSql =
     "UPDATE ddb2pg.checkpoints SET rows_written = rows_written - $2, dead_letters = dead_letters + $3 "
@@ -156,10 +150,8 @@ struct PostgresSink::Impl {
     const std::string context = "the snapshot fence of '" + options.checkpoint_id + "'";
     if (!snapshot_pending) {
       if (!fence_emptied) {
-        DDB2PG_RETURN_IF_ERROR(connection
-                                   ->Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1",
-                                           {options.checkpoint_id}, context)
-                                   .status());
+        DDB2PG_RETURN_IF_ERROR(
+            connection->Query(SystemTables::kEmptySnapshotFenceSql, {options.checkpoint_id}, context).status());
         fence_emptied = true;
       }
       return std::optional<SnapshotFence>();
@@ -493,7 +485,10 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     std::vector<PgStatement> begin;
     begin.push_back({"", "BEGIN", {}, "BEGIN"});
     // Before the guard: a batch that finishes the last segment still writes behind the fence.
-    if (fenced_mode) begin.push_back({"", kSnapshotPendingSql, {impl.options.checkpoint_id}, "the snapshot's state"});
+    if (fenced_mode) {
+      begin.push_back({"", std::string("SELECT EXISTS (") + SystemTables::kSegmentPendingSql + ")",
+                       {impl.options.checkpoint_id}, "the snapshot's state"});
+    }
     begin.push_back(std::move(guard));
     auto results = connection.RunPipeline(begin);
     if (!results.ok()) return impl.Fail(results.status());
@@ -540,8 +535,8 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     // This batch may have finished the snapshot: empty the fence now rather than at the next
     // batch. Best effort (a stream batch that began before may still add a key: the next batch
     // that sees the snapshot complete empties it again).
-    (void)connection.Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1 AND NOT EXISTS (" +
-                               std::string(kSnapshotPendingBody) + ")",
+    (void)connection.Query(std::string(SystemTables::kEmptySnapshotFenceSql) + " AND NOT EXISTS (" +
+                               SystemTables::kSegmentPendingSql + ")",
                            {impl.options.checkpoint_id}, "emptying the snapshot fence");
   }
   return true;

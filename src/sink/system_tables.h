@@ -4,6 +4,8 @@
 //                        committed with the rows, the fencing token, counters and the time of
 //                        the newest change committed (the `status` command reads lag from it).
 //   ddb2pg.dead_letters  records that could not be mapped, with their reason and raw item.
+//   ddb2pg.partitions, runners, lease_events: the partitioned runtime (PgLeaseStore).
+//   ddb2pg.snapshot_fence keys the stream wrote while a snapshot ran (TableWriter, PostgresSink).
 //
 // Thread-safety: stateless.
 #pragma once
@@ -18,6 +20,12 @@ namespace ddb2pg::sink {
 
 class SystemTables {
  public:
+  // Empties the snapshot fence of checkpoint $1 (a snapshot seeded or complete).
+  static constexpr const char* kEmptySnapshotFenceSql = "DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1";
+  // Whether a segment of checkpoint $1 is unfinished, i.e. the fence is up (a subquery).
+  static constexpr const char* kSegmentPendingSql =
+      "SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'segment' AND state <> 'done'";
+
   // CREATE SCHEMA / CREATE TABLE IF NOT EXISTS statements, in order.
   static std::vector<std::string> CreateStatements();
   // Creates whatever is missing. Runs no DDL when both tables exist (so a role without CREATE

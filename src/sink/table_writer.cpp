@@ -24,6 +24,16 @@ char ActionTag(model::RowAction action, bool fenced) {
   return 'u';
 }
 
+bool IsKey(const model::TableSpec& table, std::string_view name) {
+  return std::find(table.key_columns.begin(), table.key_columns.end(), name) != table.key_columns.end();
+}
+
+// Appends `"col" = EXCLUDED."col"` to an ON CONFLICT … DO UPDATE SET list.
+void AppendSetFromExcluded(std::string& set, const std::string& column) {
+  if (!set.empty()) set.append(", ");
+  set.append(QuoteIdentifier(column)).append(" = EXCLUDED.").append(QuoteIdentifier(column));
+}
+
 bool HasColumn(const model::TableSpec& table, std::string_view name) {
   return std::any_of(table.columns.begin(), table.columns.end(),
                      [&](const model::ColumnSpec& column) { return column.name == name; });
@@ -78,11 +88,7 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
   copy_isolate_sql_ = "COPY " + isolate_name_ + " (" + columns + ", " + action + ", " + row_number + ") FROM STDIN";
   std::string set_all;
   for (const auto& column : table.columns) {
-    if (std::find(table.key_columns.begin(), table.key_columns.end(), column.name) != table.key_columns.end()) {
-      continue;
-    }
-    if (!set_all.empty()) set_all.append(", ");
-    set_all.append(QuoteIdentifier(column.name)).append(" = EXCLUDED.").append(QuoteIdentifier(column.name));
+    if (!IsKey(table, column.name)) AppendSetFromExcluded(set_all, column.name);
   }
   const std::string on_conflict =
       " ON CONFLICT (" + keys + ") DO " + (set_all.empty() ? std::string("NOTHING") : "UPDATE SET " + set_all);
@@ -118,26 +124,16 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
                      " WHERE " + action + " IN ('u', 's', 'h')" + range + " ON CONFLICT DO NOTHING";
 
   if (HasColumn(table, table.deleted_column)) {
-    std::string set_deleted =
-        QuoteIdentifier(table.deleted_column) + " = EXCLUDED." + QuoteIdentifier(table.deleted_column);
-    if (HasColumn(table, table.deleted_at_column)) {
-      set_deleted.append(", ")
-          .append(QuoteIdentifier(table.deleted_at_column))
-          .append(" = EXCLUDED.")
-          .append(QuoteIdentifier(table.deleted_at_column));
-    }
+    std::string set_deleted;
+    AppendSetFromExcluded(set_deleted, table.deleted_column);
+    if (HasColumn(table, table.deleted_at_column)) AppendSetFromExcluded(set_deleted, table.deleted_at_column);
     // Columns that tell the kind of change (`expired <- ttl_delete()`) take the delete's value;
     // every other column keeps what the row has.
     for (const auto& column : table.columns) {
-      if (!column.reads_change_kind || column.name == table.deleted_column ||
-          column.name == table.deleted_at_column ||
-          std::find(table.key_columns.begin(), table.key_columns.end(), column.name) != table.key_columns.end()) {
-        continue;
+      if (column.reads_change_kind && column.name != table.deleted_column &&
+          column.name != table.deleted_at_column && !IsKey(table, column.name)) {
+        AppendSetFromExcluded(set_deleted, column.name);
       }
-      set_deleted.append(", ")
-          .append(QuoteIdentifier(column.name))
-          .append(" = EXCLUDED.")
-          .append(QuoteIdentifier(column.name));
     }
     soft_delete_sql_ = insert_head + "'s' ON CONFLICT (" + keys + ") DO UPDATE SET " + set_deleted;
     soft_delete_range_sql_ = isolate_head + "'s'" + range + " ON CONFLICT (" + keys + ") DO UPDATE SET " + set_deleted;
@@ -287,9 +283,9 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
                                const SnapshotFence* fence) {
   last_direct_ = false;
   const bool fenced = fence != nullptr;
-  // Without a fence a snapshot row is an upsert; behind one only a batch of snapshot rows alone
-  // may go direct, and only while no key is fenced (SnapshotFence::allow_direct).
-  const int64_t upserts = plan.upserts + (fenced ? 0 : plan.snapshot_upserts);
+  // Behind a fence only a batch of snapshot rows alone may go direct, and only while no key is
+  // fenced (SnapshotFence::allow_direct).
+  const int64_t upserts = plan.plain_upserts(fenced);
   const int64_t inserting = plan.upserts + plan.soft_deletes + plan.snapshot_upserts;
   if (inserting > 0 && options_.direct_copy && (!fenced || fence->allow_direct)) {
     if (direct_skip_ > 0) {
@@ -374,7 +370,7 @@ core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& p
                                          const SnapshotFence* fence) {
   last_direct_ = false;
   const bool fenced = fence != nullptr;
-  const int64_t upserts = plan.upserts + (fenced ? 0 : plan.snapshot_upserts);
+  const int64_t upserts = plan.plain_upserts(fenced);
   const std::string context = "table " + display_name_;
   const std::string savepoint = std::string("SAVEPOINT ") + kIsolateSavepoint;
   const std::string release = std::string("RELEASE SAVEPOINT ") + kIsolateSavepoint;

@@ -79,6 +79,8 @@ class TableWriter {
     int64_t hard_deletes = 0;
     int64_t snapshot_upserts = 0;
     int64_t stream_rows() const { return upserts + soft_deletes + hard_deletes; }
+    // Rows the plain upsert writes: without a fence a snapshot row is one of them.
+    int64_t plain_upserts(bool fenced) const { return upserts + (fenced ? 0 : snapshot_upserts); }
   };
 
   // `table` must outlive the writer; `index` makes the staging and statement names unique.

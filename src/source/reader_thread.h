@@ -60,9 +60,4 @@ class ReaderThread : public pipeline::PartitionReader {
   std::thread thread_;
 };
 
-// Retryable now or after a pause (the client's own retries ran out).
-inline bool RetryLater(const core::Status& status) {
-  return status.retryable() || status.code() == core::StatusCode::kDeadlineExceeded;
-}
-
 }  // namespace ddb2pg::source

@@ -48,7 +48,7 @@ core::Status SegmentReader::Read() {
     if (!slot.held()) break;
     auto page = api_.Scan(request);
     if (!page.ok()) {
-      if (RetryLater(page.status())) {
+      if (page.status().transient()) {
         spdlog::warn("source {}: Scan segment {}: {}; retrying", options_.table, options_.segment,
                      page.status().ToString());
         slot.Release();

@@ -43,7 +43,7 @@ core::Status ShardReader::Read() {
         if (fresh.status().code() == core::StatusCode::kTrimmedData) {
           return fresh.status().WithContext("shard " + shard_id);
         }
-        if (!RetryLater(fresh.status())) return fresh.status().WithContext("GetShardIterator " + shard_id);
+        if (!fresh.status().transient()) return fresh.status().WithContext("GetShardIterator " + shard_id);
         spdlog::warn("source {}: GetShardIterator {}: {}; retrying", options_.table, shard_id,
                      fresh.status().ToString());
         SleepUnlessStopping(kRetryDelay);
@@ -63,7 +63,7 @@ core::Status ShardReader::Read() {
         continue;
       }
       if (status.code() == core::StatusCode::kTrimmedData) return status.WithContext("shard " + shard_id);
-      if (!RetryLater(status)) return status.WithContext("GetRecords " + shard_id);
+      if (!status.transient()) return status.WithContext("GetRecords " + shard_id);
       spdlog::warn("source {}: GetRecords {}: {}; retrying", options_.table, shard_id, status.ToString());
       iterator.clear();
       slot.Release();

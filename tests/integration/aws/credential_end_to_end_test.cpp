@@ -23,6 +23,7 @@
 #include "aws_test_util.h"
 #include "credential_test_env.h"
 #include "fake_credential_endpoints.h"
+#include "tiny_http_forward.h"
 #include "support/test_env.h"
 
 namespace ddb2pg::testing {
@@ -330,17 +331,7 @@ class KeyRecordingProxy {
       std::lock_guard lock(mutex_);
       keys_.push_back(authorization.substr(begin, authorization.find('/', begin) - begin));
     }
-    aws::HttpRequest forwarded;
-    forwarded.url = upstream_ + request.target;
-    forwarded.body = request.body;
-    for (const auto& [name, value] : request.headers) {
-      if (name == "host" || name == "content-length" || name == "connection" || name == "expect") continue;
-      forwarded.headers.emplace_back(name, value);
-    }
-    aws::CurlTransport http;
-    auto response = http.Send(forwarded);
-    if (!response.ok()) return {502, "text/plain", response.status().ToString(), {}};
-    return {static_cast<int>(response->status), "application/x-amz-json-1.0", response->body, {}};
+    return ForwardTinyRequest(upstream_, request);
   }
 
   std::string upstream_;

@@ -12,8 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "../aws/tiny_http_server.h"
-#include "aws/curl_transport.h"
+#include "../aws/tiny_http_forward.h"
 #include "core/base64.h"
 
 namespace ddb2pg::testing {
@@ -71,17 +70,7 @@ class CountingStreamsProxy {
         describe_stream_.push_back(Clock::now());
       }
     }
-    aws::HttpRequest forwarded;
-    forwarded.url = upstream_ + request.target;
-    forwarded.body = request.body;
-    for (const auto& [name, value] : request.headers) {
-      if (name == "host" || name == "content-length" || name == "connection" || name == "expect") continue;
-      forwarded.headers.emplace_back(name, value);
-    }
-    aws::CurlTransport http;
-    auto response = http.Send(forwarded);
-    if (!response.ok()) return {502, "text/plain", response.status().ToString(), {}};
-    return {static_cast<int>(response->status), "application/x-amz-json-1.0", response->body, {}};
+    return ForwardTinyRequest(upstream_, request);
   }
 
   std::string upstream_;
