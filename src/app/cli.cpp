@@ -18,6 +18,7 @@
 #include "app/generator.h"
 #include "app/logging.h"
 #include "app/preview_command.h"
+#include "app/progress_commands.h"
 #include "app/run_pipelines.h"
 #include "aws/credential_parsing.h"
 #include "app/version.h"
@@ -25,6 +26,7 @@
 #include "config/config.h"
 #include "sink/pg_connection.h"
 #include "sink/pg_result.h"
+#include "sink/pipeline_registry.h"
 #include "sink/schema_manager.h"
 #include "sink/sql_text.h"
 
@@ -185,8 +187,8 @@ int CmdStatus(const std::string& path, bool verbose) {
         shards_done += done ? 1 : 0;
       }
     }
-    std::printf("  snapshot: %s (%d/%d segments done)\n", segments_done == segments ? "complete" : "in progress",
-                segments_done, segments);
+    std::printf("  Scan segments: %d/%d done (of every snapshot, backfill and re-snapshot stored)\n", segments_done,
+                segments);
     std::printf("  shards: %d known, %d done\n", shards, shards_done);
     if (runners.ok()) {
       std::printf("  runners: %d\n", PQntuples(runners->get()));
@@ -205,14 +207,40 @@ int CmdStatus(const std::string& path, bool verbose) {
                   cell(*partitions, i, 4).c_str(), cell(*partitions, i, 5).c_str(), cell(*partitions, i, 7).c_str(),
                   cell(*partitions, i, 3).c_str(), lane.empty() || lane == "-" ? "" : (" / lane " + lane).c_str());
     }
+    auto stored = sink::PipelineRegistry::Read(db, source.checkpoint_id);
+    auto phase_of = [&](const std::string& name) -> std::string {
+      if (!stored.ok()) return "?";
+      for (const auto& p : *stored) {
+        if (p.pipeline != name) continue;
+        if (p.phase == "streaming") {
+          return p.swept >= 0 ? fmt::format("streaming (its last snapshot ended {} and swept {} row(s) of gone items)",
+                                            p.snapshot_ended_at, p.swept)
+                              : "streaming";
+        }
+        return fmt::format("{} {}/{} segments{}", p.segments_done == 0 && p.reconcile ? "re-snapshot" : "backfilling",
+                           p.segments_done, p.segments, p.reconcile ? ", reconciles at the end" : "");
+      }
+      return "not started";
+    };
     for (const auto* plan : source.plans) {
       const std::string name = plan->spec().name;
       const auto& table = plan->spec().table;
       auto dead = db.Query("SELECT count(*) FROM ddb2pg.dead_letters WHERE pipeline = $1", {name}, "dead letters");
       auto rows = db.Query("SELECT count(*) FROM " + sink::QualifiedName(table), {}, "rows");
-      std::printf("  pipeline %s → %s.%s: %s rows, %s dead letters\n", name.c_str(), table.schema.c_str(),
-                  table.name.c_str(), rows.ok() ? cell(*rows, 0, 0).c_str() : "?",
+      std::printf("  pipeline %s → %s.%s: %s; %s rows, %s dead letters\n", name.c_str(), table.schema.c_str(),
+                  table.name.c_str(), phase_of(name).c_str(), rows.ok() ? cell(*rows, 0, 0).c_str() : "?",
                   dead.ok() ? cell(*dead, 0, 0).c_str() : "?");
+    }
+    if (stored.ok()) {
+      for (const auto& p : *stored) {
+        bool configured = false;
+        for (const auto* plan : source.plans) configured = configured || plan->spec().name == p.pipeline;
+        if (!configured) {
+          std::printf("  pipeline %s → %s: stored but no longer in the file (`ddb2pg reset -c FILE --pipeline %s "
+                      "--yes` forgets it)\n",
+                      p.pipeline.c_str(), p.target.c_str(), p.pipeline.c_str());
+        }
+      }
     }
   }
   return exit_code;
@@ -261,7 +289,11 @@ int RunCli(int argc, char** argv) {
   ddb2pg validate -c examples/users.yaml          check the file, the table's stream and the target tables
   ddb2pg init-schema -c examples/users.yaml       create the target, checkpoint and dead-letter tables
   ddb2pg run -c examples/users.yaml               snapshot, then stream changes until Ctrl-C
-  ddb2pg status -c examples/users.yaml            position, shards, rows and dead letters per pipeline
+  ddb2pg status -c examples/users.yaml            each pipeline's phase, rows and dead letters; shards, runners
+  ddb2pg resnapshot -c examples/users.yaml --pipeline profile
+                                                  read the table again into profile, then remove rows of gone items
+  ddb2pg reset -c examples/users.yaml --pipeline profile --yes
+                                                  forget profile's progress (the next run backfills it)
   ddb2pg preview -c examples/users.yaml           rows and dead-letter reasons of live items, nothing written
   ddb2pg generate --create-table --rate 200 --duration 60
   ddb2pg demo --duration 60                       everything on local servers (see scripts/demo)
@@ -307,6 +339,26 @@ refused, 5 a live runner on the same checkpoint runs a different configuration.)
   auto* status = app.add_subcommand("status", "Show each pipeline's position, shards, rows and dead letters");
   status->footer("Example: ddb2pg status -c examples/users.yaml");
   status->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+
+  std::string only_pipeline;
+  auto* resnapshot = app.add_subcommand(
+      "resnapshot", "Read the table again into the pipelines' tables beside the stream, then remove rows of gone items");
+  resnapshot->footer(R"(Example: ddb2pg resnapshot -c examples/users.yaml --pipeline profile
+Schedules a Scan whose rows go only to the named pipeline (default: all), written beside the stream
+without overwriting newer changes. When it ends, rows whose items no longer exist are removed
+(on_delete: hard) or marked deleted (soft); no row of an existing item is missing meanwhile. A
+running `ddb2pg run` picks it up; otherwise the next one does.)");
+  resnapshot->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+  resnapshot->add_option("--pipeline", only_pipeline, "only this pipeline (default: all)");
+
+  bool reset_yes = false;
+  auto* reset = app.add_subcommand("reset", "Forget the stored progress of a pipeline or of every pipeline");
+  reset->footer(R"(Example: ddb2pg reset -c examples/users.yaml --pipeline profile --yes
+The target rows stay; the next `ddb2pg run` reads the table again into the pipeline's table and
+reconciles it. No runner may be running.)");
+  reset->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+  reset->add_option("--pipeline", only_pipeline, "only this pipeline (also one no longer in the file)");
+  reset->add_flag("--yes", reset_yes, "really forget it");
 
   auto* preview = app.add_subcommand("preview", "Print the rows and dead-letter reasons live items would give; writes nothing");
   preview->footer(R"(Examples:
@@ -388,6 +440,17 @@ The endpoint, region and credentials come from the standard AWS_* variables unle
   if (*validate) return CmdValidate(config_path, offline, verbose);
   if (*init) return CmdInitSchema(config_path, dry_run, verbose);
   if (*status) return CmdStatus(config_path, verbose);
+  if (*resnapshot || *reset) {
+    const bool is_resnapshot = resnapshot->parsed();
+    auto wiring = LoadAndWire(config_path, is_resnapshot);
+    if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
+    const std::optional<std::string> pipeline =
+        only_pipeline.empty() ? std::nullopt : std::optional<std::string>(only_pipeline);
+    core::Status result =
+        is_resnapshot ? Resnapshot(**wiring, pipeline, stdout) : Reset(**wiring, pipeline, reset_yes, stdout);
+    if (!result.ok()) return Fail(result, verbose, is_resnapshot ? "resnapshot" : "reset");
+    return 0;
+  }
   if (*preview) {
     preview_options.from = preview_from == "stream" ? PreviewFrom::kStream : PreviewFrom::kScan;
     preview_options.format = preview_format == "json" ? PreviewFormat::kJson : PreviewFormat::kTable;

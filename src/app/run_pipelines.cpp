@@ -104,37 +104,6 @@ std::string RunnerId() {
   return fmt::format("{}:{}:{:08x}", HostName(), getpid(), random());
 }
 
-source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
-                                      const std::vector<const processor::MappingPlan*>& plans) {
-  source::SourceOptions options;
-  // Decode only what some pipeline reads (plus the key, added by the source), unless one of
-  // them reads the image whole.
-  std::set<std::string> attributes;
-  bool all = false;
-  for (const auto* plan : plans) {
-    auto read = plan->ImageAttributes();
-    if (!read) {
-      all = true;
-      break;
-    }
-    attributes.insert(read->begin(), read->end());
-  }
-  if (!all) options.decode_attributes = std::vector<std::string>(attributes.begin(), attributes.end());
-  options.table = config.table;
-  options.snapshot_enabled = config.snapshot.enabled;
-  options.segments = config.snapshot.segments;
-  options.page_limit = config.snapshot.page_limit;
-  options.max_items_per_second = config.snapshot.max_items_per_second;
-  options.consistent_read = config.snapshot.consistent_read;
-  options.stream_start_at =
-      config.stream.start_at == "latest" ? source::StreamStartAt::kLatest : source::StreamStartAt::kTrimHorizon;
-  options.poll_interval_ms = config.stream.poll_interval_ms;
-  options.on_trimmed =
-      config.stream.on_trimmed == "resnapshot" ? source::TrimmedPolicy::kResnapshot : source::TrimmedPolicy::kStop;
-  options.enable_stream = config.stream.enable_stream;
-  return options;
-}
-
 // What runners sharing a checkpoint must agree on, one fact a line (the conflict message diffs it).
 std::string ConfigText(const config::SourceConfig& source, const std::vector<const processor::MappingPlan*>& plans) {
   std::string text = fmt::format("source {} table {} segments {} snapshot {} stream during snapshot {}\n",
@@ -254,10 +223,8 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     const std::string conninfo = wiring.conninfo;
     const std::string checkpoint_id = source.checkpoint_id;
     const int commit_timeout_ms = config.postgres.commit_timeout_ms;
-    const bool during_snapshot = source.config->stream.during_snapshot;
     parts.make_sink = [=](int) {
       sink::PostgresSinkOptions sink_options;
-      sink_options.snapshot_fence = during_snapshot;
       sink_options.commit_timeout = std::chrono::milliseconds(commit_timeout_ms);
       sink_options.conninfo = conninfo;
       sink_options.checkpoint_id = checkpoint_id;
@@ -270,6 +237,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     parts.identity.pid = static_cast<int>(getpid());
     parts.identity.lanes = runtime_options.lanes;
     parts.identity.config_text = ConfigText(*source.config, source.plans);
+    parts.pipelines = PipelinesOf(source);
     pipeline::RuntimeOptions source_options = runtime_options;
     source_options.resnapshot_on_trimmed = source.config->stream.on_trimmed == "resnapshot";
     runtimes.push_back(std::make_unique<pipeline::SourceRuntime>(std::move(parts), source.plans, metrics,

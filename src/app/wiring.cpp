@@ -1,8 +1,10 @@
 #include "app/wiring.h"
 
 #include "aws/refreshing_credentials.h"
+#include "sink/sql_text.h"
 
 #include <cctype>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <exception>
@@ -167,13 +169,59 @@ std::vector<std::string> PostgresWarnings(const std::string& conninfo) {
   return warnings;
 }
 
-std::string CheckpointId(const config::SourceConfig& source, const std::vector<const processor::MappingPlan*>& plans) {
-  std::string id = source.name + ":" + source.table + ":";
-  for (size_t i = 0; i < plans.size(); ++i) {
-    if (i > 0) id += ',';
-    id += plans[i]->spec().name;
+std::string CheckpointId(const config::SourceConfig& source) { return source.name + ":" + source.table; }
+
+std::vector<pipeline::PipelineInfo> PipelinesOf(const SourceWiring& source) {
+  std::vector<pipeline::PipelineInfo> out;
+  for (const auto* plan : source.plans) {
+    const model::PipelineSpec& spec = plan->spec();
+    pipeline::PipelineInfo info;
+    info.name = spec.name;
+    info.target = sink::QualifiedName(spec.table);
+    // What decides the rows, one fact a line (a change is reported as the lines that differ).
+    std::string key;
+    for (const auto& column : spec.table.key_columns) key += (key.empty() ? "" : ",") + column;
+    info.mapping = "table " + info.target + "\nkey " + key + "\nfilter " + spec.filter + "\n";
+    for (const auto& column : spec.table.columns) {
+      info.mapping += "column " + column.name + " " + column.type.ToSql() + " <- " + column.expression + "\n";
+    }
+    info.on_change = spec.on_change == model::ChangePolicy::kKeep       ? pipeline::PipelineInfo::OnChange::kKeep
+                     : spec.on_change == model::ChangePolicy::kBackfill ? pipeline::PipelineInfo::OnChange::kBackfill
+                                                                        : pipeline::PipelineInfo::OnChange::kStop;
+    out.push_back(std::move(info));
   }
-  return id;
+  return out;
+}
+
+source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
+                                      const std::vector<const processor::MappingPlan*>& plans) {
+  source::SourceOptions options;
+  // Decode only what some pipeline reads (plus the key, added by the source), unless one of
+  // them reads the image whole.
+  std::set<std::string> attributes;
+  bool all = false;
+  for (const auto* plan : plans) {
+    auto read = plan->ImageAttributes();
+    if (!read) {
+      all = true;
+      break;
+    }
+    attributes.insert(read->begin(), read->end());
+  }
+  if (!all) options.decode_attributes = std::vector<std::string>(attributes.begin(), attributes.end());
+  options.table = config.table;
+  options.snapshot_enabled = config.snapshot.enabled;
+  options.segments = config.snapshot.segments;
+  options.page_limit = config.snapshot.page_limit;
+  options.max_items_per_second = config.snapshot.max_items_per_second;
+  options.consistent_read = config.snapshot.consistent_read;
+  options.stream_start_at =
+      config.stream.start_at == "latest" ? source::StreamStartAt::kLatest : source::StreamStartAt::kTrimHorizon;
+  options.poll_interval_ms = config.stream.poll_interval_ms;
+  options.on_trimmed =
+      config.stream.on_trimmed == "resnapshot" ? source::TrimmedPolicy::kResnapshot : source::TrimmedPolicy::kStop;
+  options.enable_stream = config.stream.enable_stream;
+  return options;
 }
 
 core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clients) {
@@ -194,7 +242,7 @@ core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clie
       if (plan->spec().source == source.name) sw.plans.push_back(plan.get());
     }
     if (sw.plans.empty()) continue;  // a source no pipeline reads is not read
-    sw.checkpoint_id = CheckpointId(source, sw.plans);
+    sw.checkpoint_id = CheckpointId(source);
     if (with_clients) {
       DDB2PG_ASSIGN_OR_RETURN(sw.aws, ResolveSourceAws(source));
       sw.retry_stats = std::make_shared<aws::RetryStats>();

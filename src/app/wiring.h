@@ -13,8 +13,10 @@
 #include "aws/streams_client.h"
 #include "config/config.h"
 #include "core/status.h"
+#include "pipeline/lease_store.h"
 #include "processor/mapping_plan.h"
 #include "sink/pg_connection.h"
+#include "source/source_options.h"
 
 namespace ddb2pg::app {
 
@@ -58,9 +60,18 @@ aws::CredentialsSupplier AwsChainCredentials();
 // reached with an sslmode below verify-ca (the server's certificate is not checked).
 std::vector<std::string> PostgresWarnings(const std::string& conninfo);
 
-// The checkpoint id of a source: its name, table and the pipelines that read it, so that two
-// configurations writing different pipelines into one database never share a checkpoint.
-std::string CheckpointId(const config::SourceConfig& source, const std::vector<const processor::MappingPlan*>& plans);
+// The checkpoint id of a source: "<name>:<table>". Its pipelines share it and each has a
+// progress of its own in it (sink::PipelineRegistry); an earlier release's id also named the
+// pipelines and is carried over (PgLeaseStore).
+std::string CheckpointId(const config::SourceConfig& source);
+
+// The pipelines of a source as the lease store keeps their progress: name, target table and the
+// mapping text whose change is detected.
+std::vector<pipeline::PipelineInfo> PipelinesOf(const SourceWiring& source);
+
+// The DynamoDB source's options: the config's, decoding only what some pipeline reads.
+source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
+                                      const std::vector<const processor::MappingPlan*>& plans);
 
 // Compiles every pipeline and builds every source's clients. `with_clients` false skips AWS
 // resolution (for offline validation and init-schema). Installs the process-wide PostgreSQL

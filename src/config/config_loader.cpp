@@ -26,6 +26,7 @@ using model::ColumnSpec;
 using model::ColumnType;
 using model::DeletePolicy;
 using model::ErrorPolicy;
+using model::ChangePolicy;
 using model::PipelineSpec;
 
 const std::vector<std::string_view> kTopKeys = {"version", "sources", "postgres", "metrics",
@@ -48,7 +49,7 @@ const std::vector<std::string_view> kBatchKeys = {"max_rows", "max_bytes", "max_
 const std::vector<std::string_view> kMetricsKeys = {"listen"};
 const std::vector<std::string_view> kPipelineKeys = {
     "source",   "table",          "key",           "columns",          "filter",
-    "on_delete", "on_ttl_delete", "deleted_column", "deleted_at_column", "on_error"};
+    "on_delete", "on_ttl_delete", "deleted_column", "deleted_at_column", "on_error", "on_change"};
 const std::vector<std::string_view> kColumnKeys = {"type", "value", "on_overflow", "default"};
 
 // PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes; longer ones would silently collide.
@@ -656,6 +657,13 @@ class ConfigParser {
     spec.on_error = on_error == "skip"   ? ErrorPolicy::kSkip
                     : on_error == "stop" ? ErrorPolicy::kStop
                                          : ErrorPolicy::kDeadLetter;
+
+    // on_change: what a start does when the stored progress was made with another mapping.
+    std::string on_change = "stop";
+    reader_.Choice(node, "on_change", path, &on_change, {"stop", "keep", "backfill"});
+    spec.on_change = on_change == "keep"       ? ChangePolicy::kKeep
+                     : on_change == "backfill" ? ChangePolicy::kBackfill
+                                               : ChangePolicy::kStop;
 
     if (diagnostics_.size() != before) place.sound = false;
   }

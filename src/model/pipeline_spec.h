@@ -8,6 +8,14 @@
 
 namespace ddb2pg::model {
 
+// What a start does when a pipeline's mapping (columns, key, filter, table) differs from the one
+// its stored rows were written with (sink::PipelineRegistry).
+enum class ChangePolicy {
+  kStop,      // refuse to start, naming the differences and the two choices below
+  kKeep,      // go on: rows written from now on follow the new mapping
+  kBackfill,  // read the table again into the pipeline's table beside the stream, then reconcile
+};
+
 struct PipelineSpec {
   std::string name;     // unique in the file; names the pipeline in metrics and dead letters
   std::string source;   // the name of the source it reads
@@ -15,6 +23,7 @@ struct PipelineSpec {
   std::string filter;   // optional condition; records for which it is false are dropped
   int filter_line = 0;
   ErrorPolicy on_error = ErrorPolicy::kDeadLetter;
+  ChangePolicy on_change = ChangePolicy::kStop;
 };
 
 }  // namespace ddb2pg::model

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "core/value_json.h"
 
 namespace ddb2pg::pipeline {
@@ -60,6 +62,11 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
     for (auto& row : rows) row.reset();
     std::vector<sink::DeadLetter> letters;
     for (size_t i = 0; i < plans_.size(); ++i) {
+      // A backfill's segment feeds only the pipelines it is for.
+      if (!lease.scope.empty() &&
+          std::find(lease.scope.begin(), lease.scope.end(), plans_[i]->spec().name) == lease.scope.end()) {
+        continue;
+      }
       auto mapped = plans_[i]->Map(record);
       if (mapped.ok()) {
         rows[i] = std::move(mapped).value();

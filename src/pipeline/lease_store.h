@@ -31,11 +31,23 @@ struct RunnerIdentity {
   std::string config_text;  // the configuration's canonical text: runners on one checkpoint must agree
 };
 
+// A pipeline of the configuration, as the store keeps its progress (ddb2pg.pipelines).
+struct PipelineInfo {
+  enum class OnChange { kStop, kKeep, kBackfill };
+  std::string name;
+  std::string target;   // the target table, quoted and schema-qualified (as the sink names it)
+  std::string mapping;  // the canonical text of what decides its rows: a change is detected by comparing it
+  OnChange on_change = OnChange::kStop;  // what a changed mapping does
+};
+
 struct SourceState {
   std::string stream_arn;
   int total_segments = 0;
   bool created = false;   // this call created the partitions
   bool migrated = false;  // … converting a checkpoint of an earlier release
+  // What changed in the pipelines since the stored progress (added, renamed, removed, changed),
+  // one sentence each, for the log.
+  std::vector<std::string> notes;
 };
 
 struct HeldLease {
@@ -49,6 +61,8 @@ struct LeaseCounts {
   int held = 0;          // … of them held by this runner
   int pending = 0;       // pending partitions, eligible or not
   int segments_pending = 0;  // Scan segments not done: the snapshot is complete at 0
+  int pipelines_snapshotting = 0;  // pipelines in the snapshot phase
+  int pipelines_to_finish = 0;     // … of them whose segments are all done (the sink ends them)
 };
 
 class LeaseStore {
@@ -62,8 +76,10 @@ class LeaseStore {
   // configuration (the message names the differences).
   virtual core::Status Register(const RunnerIdentity& me) = 0;
   // The source's stored state; the first runner creates it from seed() (under a lock, so two
-  // runners starting together create it once).
-  virtual core::Result<SourceState> Initialize(const SeedFn& seed) = 0;
+  // runners starting together create it once). Then brings the stored pipelines in line with
+  // `pipelines` (PipelineRegistry: a new one is backfilled alone, a renamed one keeps its
+  // progress, a changed mapping follows its on_change; kFailedPrecondition for on_change: stop).
+  virtual core::Result<SourceState> Initialize(const SeedFn& seed, const std::vector<PipelineInfo>& pipelines) = 0;
   // Heartbeat and renewal: the leases this runner still holds.
   virtual core::Result<std::vector<HeldLease>> Renew() = 0;
   virtual core::Result<LeaseCounts> Counts() = 0;
@@ -76,7 +92,8 @@ class LeaseStore {
   virtual core::Status SyncShards(const std::vector<ShardInfo>& listed) = 0;
   // Shards still to be read: id → stored position.
   virtual core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() = 0;
-  // Starts the source over (re-snapshot): every partition replaced by the seed's.
+  // Starts the source over (re-snapshot): every partition replaced by the seed's; every pipeline
+  // snapshots again and reconciles its table at the end.
   virtual core::Status Reset(const SourceSeed& seed) = 0;
   // Leaves: releases everything and removes the runner's row.
   virtual core::Status Deregister() = 0;

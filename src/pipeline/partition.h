@@ -1,7 +1,7 @@
 // Partitions: the units a source's work is split into, leased to runners and lanes.
 //
-// A DynamoDB source is a set of partitions: each Scan segment ("scan/<i>") and each stream shard
-// (its id). Each has one row in ddb2pg.partitions (see docs/consistency.md) holding its state,
+// A DynamoDB source is a set of partitions: each Scan segment ("scan/<i>"; "scan/<i>@<tag>" for
+// a backfill or re-snapshot of some pipelines) and each stream shard (its id). Each has one row in ddb2pg.partitions (see docs/consistency.md) holding its state,
 // its position and its lease (owner, epoch, expiry). A partition's position moves only in the
 // transaction that commits the rows it produced, guarded by the lease's epoch.
 //
@@ -34,6 +34,9 @@ struct PartitionLease {
   int64_t epoch = 0;
   int segment = 0;         // segments: the segment number and the Scan's TotalSegments
   int total_segments = 0;
+  // Segments: the pipelines its rows are for; empty: every pipeline (the source's first
+  // snapshot). A backfill or re-snapshot names its pipelines.
+  std::vector<std::string> scope;
 
   static constexpr const char* kLatestPosition = "LATEST";
 };

@@ -44,6 +44,13 @@ struct StoredPartition {
   int64_t epoch = 0;
 };
 
+// A pipeline whose snapshot Sink::EndSnapshots ended.
+struct SnapshotEnd {
+  std::string pipeline;
+  std::string target;
+  int64_t swept = -1;  // rows of items not found, removed or soft-deleted; -1: the snapshot did not reconcile
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -52,6 +59,11 @@ class Sink {
                                             const std::vector<PartitionAdvance>& advances) = 0;
   virtual core::Result<std::map<std::string, StoredPartition>> ReadPositions(const std::vector<std::string>& ids) = 0;
   virtual void Close() = 0;
+  // Ends the snapshot phase of each pipeline whose Scan segments are all done: a snapshot that
+  // reconciles first sweeps its table (rows whose keys neither the Scan nor the stream wrote are
+  // removed or soft-deleted, per on_delete); then the stream writes the table without the fence.
+  // One transaction; the caller's own sink (a sweep may take long). The default has none to end.
+  virtual core::Result<std::vector<SnapshotEnd>> EndSnapshots() { return std::vector<SnapshotEnd>{}; }
 };
 
 }  // namespace ddb2pg::pipeline

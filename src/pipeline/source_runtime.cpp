@@ -67,7 +67,56 @@ struct SourceRuntime::Impl {
   void Prepare(PartitionLease& lease) {
     if (lease.kind != PartitionKind::kSegment) return;
     lease.total_segments = total_segments;
-    lease.segment = std::stoi(lease.id.substr(lease.id.find('/') + 1));
+    lease.segment = std::stoi(lease.id.substr(lease.id.find('/') + 1));  // "scan/<i>" or "scan/<i>@<tag>"
+  }
+
+  // Ending snapshots (Sink::EndSnapshots) runs on a thread of its own: a sweep reads a whole
+  // table, and leases must be renewed meanwhile.
+  std::unique_ptr<Sink> ender;
+  bool ender_open = false;
+  std::thread ender_thread;
+  std::atomic<bool> ending{false};
+  std::mutex ender_mutex;
+  core::Status ender_error;  // a failure a person must fix (guarded by ender_mutex)
+
+  void EndSnapshots(const LeaseCounts& counts) {
+    if (counts.pipelines_to_finish == 0 || ending.load()) return;
+    if (ender_thread.joinable()) ender_thread.join();
+    ending = true;
+    ender_thread = std::thread([this] {
+      core::SetCurrentThreadName("snapshot-end");
+      if (ender == nullptr) ender = parts.make_sink(-1);
+      core::Status status = ender_open ? core::Status::Ok() : ender->Open();
+      ender_open = status.ok();
+      if (status.ok()) {
+        auto ended = ender->EndSnapshots();
+        if (ended.ok()) {
+          for (const auto& end : *ended) {
+            if (end.swept < 0) {
+              spdlog::info("source {}: pipeline {}: snapshot complete, streaming", parts.source_name, end.pipeline);
+            } else {
+              spdlog::info("source {}: pipeline {}: snapshot complete; {} row(s) of {} whose items were not found "
+                           "removed or marked deleted (per on_delete); streaming",
+                           parts.source_name, end.pipeline, end.swept, end.target);
+            }
+          }
+        } else {
+          status = ended.status();
+          ender->Close();
+          ender_open = false;
+        }
+      }
+      if (!status.ok()) {
+        if (status.transient()) {
+          metrics.Errors("connection").Increment();
+          spdlog::warn("source {}: ending a snapshot: {}; trying again", parts.source_name, status.message());
+        } else {
+          std::lock_guard lock(ender_mutex);
+          ender_error = status.WithContext("ending a snapshot");
+        }
+      }
+      ending = false;
+    });
   }
 
   core::Status DataLost(const std::string& what) {
@@ -176,7 +225,7 @@ struct SourceRuntime::Impl {
     progress.live_runners = counts.live_runners;
     progress.partitions_pending = counts.pending;
     progress.segments_pending = counts.segments_pending;
-    progress.snapshot_complete = counts.segments_pending == 0;
+    progress.snapshot_complete = counts.segments_pending == 0 && counts.pipelines_snapshotting == 0;
     progress.snapshot_items_estimate = item_count_estimate;
     progress.lanes = static_cast<int>(lanes.size());
     progress.state = progress.snapshot_complete ? "streaming" : "snapshot";
@@ -219,9 +268,12 @@ struct SourceRuntime::Impl {
     if (!layout.ok()) return layout.status().WithContext("source " + parts.source_name);
     item_count_estimate = layout->item_count_estimate;
     auto state = Retrying("initializing", [&] {
-      return store.Initialize([&](const std::optional<std::string>& legacy) { return parts.source->Seed(*layout, legacy); });
+      return store.Initialize(
+          [&](const std::optional<std::string>& legacy) { return parts.source->Seed(*layout, legacy); },
+          parts.pipelines);
     });
     if (!state.ok()) return state.status().WithContext("source " + parts.source_name);
+    for (const auto& note : state->notes) spdlog::warn("source {}: {}", parts.source_name, note);
     stream_arn = state->stream_arn;
     total_segments = state->total_segments;
     if (state->migrated) {
@@ -275,6 +327,14 @@ struct SourceRuntime::Impl {
         SetState("reconnecting");
       } else {
         PublishProgress(leases);
+        EndSnapshots(leases.counts());
+      }
+      {
+        std::lock_guard lock(ender_mutex);
+        if (!ender_error.ok()) {
+          result = ender_error;
+          break;
+        }
       }
       ReportStall();
       const bool finished = leases.CollectEvents();
@@ -294,6 +354,8 @@ struct SourceRuntime::Impl {
       SleepTick(options.heartbeat);
     }
     metrics.Ready().Set(0);
+    if (ender_thread.joinable()) ender_thread.join();
+    ender.reset();
     for (auto& lane : lanes) lane->RequestStop();
     for (auto& thread : lane_threads) thread.join();
     for (auto& lane_result : lane_results) {

@@ -75,8 +75,10 @@ struct SourceRuntimeParts {
   std::string source_name;
   RecordSource* source = nullptr;                          // borrowed
   LeaseStore* store = nullptr;                             // borrowed
-  std::function<std::unique_ptr<Sink>(int lane)> make_sink;  // one per lane
+  // One per lane, and one (lane -1) that ends snapshots (Sink::EndSnapshots).
+  std::function<std::unique_ptr<Sink>(int lane)> make_sink;
   RunnerIdentity identity;
+  std::vector<PipelineInfo> pipelines;  // the configured pipelines of this source, as the store keeps them
 };
 
 class SourceRuntime {

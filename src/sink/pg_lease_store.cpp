@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sink/pg_connection.h"
+#include "sink/pipeline_registry.h"
 #include "sink/sql_text.h"
 #include "sink/system_tables.h"
 
@@ -15,16 +16,23 @@ namespace {
 // A partition may be read now (a condition on `p`): a segment, or a shard whose parent is done or
 // gone (parent before child, per item). The stream runs beside the snapshot, where the snapshot
 // fence keeps a snapshot row from overwriting a newer change (docs/consistency.md); with
-// stream.during_snapshot: false a shard also waits until no segment is pending.
+// stream.during_snapshot: false a shard also waits until no segment of the source's first
+// snapshot is pending (a backfill of some pipelines always runs beside the stream).
 std::string Eligible(bool stream_during_snapshot) {
   const std::string parent_done =
       "NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE q.checkpoint_id = p.checkpoint_id AND q.partition_id = "
       "p.parent AND q.state <> 'done')";
   if (stream_during_snapshot) return "(p.kind = 'segment' OR " + parent_done + ")";
   return "(p.kind = 'segment' OR (NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = "
-         "p.checkpoint_id AND s.kind = 'segment' AND s.state <> 'done') AND " +
+         "p.checkpoint_id AND s.kind = 'segment' AND s.scope IS NULL AND s.state <> 'done') AND " +
          parent_done + "))";
 }
+
+// Pipelines of checkpoint $1 in the snapshot phase whose segments are all done (a subquery).
+constexpr const char* kToFinishSql =
+    "SELECT count(*) FROM ddb2pg.pipelines l WHERE l.checkpoint_id = $1 AND l.phase = 'snapshot' AND NOT EXISTS "
+    "(SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = $1 AND s.kind = 'segment' AND s.state <> 'done' AND "
+    "(s.scope IS NULL OR l.pipeline = ANY (string_to_array(s.scope, ','))))";
 
 std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count()); }
 
@@ -142,7 +150,44 @@ core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
       .status();
 }
 
-core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed) {
+// A checkpoint of an earlier release was named "<source>:<table>:<pipeline names>": it becomes
+// this source's checkpoint ("<source>:<table>"), unless a runner still runs it.
+core::Result<bool> PgLeaseStore::AdoptEarlierCheckpoint() {
+  PgConnection& db = *connection_;
+  const std::string& cp = options_.checkpoint_id;
+  const std::string context = "adopting an earlier checkpoint of '" + cp + "'";
+  DDB2PG_ASSIGN_OR_RETURN(auto own, db.Query("SELECT 1 FROM ddb2pg.checkpoints WHERE id = $1", {cp}, context));
+  if (PQntuples(own.get()) > 0) return false;
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto earlier,
+      db.Query("SELECT c.id, (SELECT count(*) FROM ddb2pg.runners r WHERE r.checkpoint_id = c.id AND r.heartbeat_at > "
+               "now() - $2::bigint * interval '1 millisecond') FROM ddb2pg.checkpoints c WHERE left(c.id, "
+               "length($1) + 1) = $1 || ':' ORDER BY c.updated_at DESC LIMIT 1",
+               {cp, Ttl(options_.lease_ttl)}, context));
+  if (PQntuples(earlier.get()) == 0) return false;
+  const std::string old_id = Value(earlier, 0, 0);
+  if (std::stoll(Value(earlier, 0, 1)) > 0) {
+    return core::Status::Conflict("checkpoint '" + old_id + "' of an earlier release is still run by " +
+                                  Value(earlier, 0, 1) + " runner(s): stop them, then start this release (it "
+                                  "carries that checkpoint over as '" + cp + "')");
+  }
+  for (const char* table : {"partitions", "lease_events", "snapshot_fence"}) {
+    DDB2PG_RETURN_IF_ERROR(db.Query(std::string("UPDATE ddb2pg.") + table +
+                                        " SET checkpoint_id = $2 WHERE checkpoint_id = $1",
+                                    {old_id, cp}, context)
+                               .status());
+  }
+  DDB2PG_RETURN_IF_ERROR(
+      db.Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1", {old_id}, context).status());
+  DDB2PG_RETURN_IF_ERROR(
+      db.Query("UPDATE ddb2pg.checkpoints SET id = $2, updated_at = now() WHERE id = $1", {old_id, cp}, context)
+          .status());
+  spdlog::info("carried checkpoint '{}' of an earlier release over as '{}'", old_id, cp);
+  return true;
+}
+
+core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed,
+                                                            const std::vector<pipeline::PipelineInfo>& pipelines) {
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   const std::string& cp = options_.checkpoint_id;
   const std::string context = "initializing checkpoint '" + cp + "'";
@@ -150,6 +195,7 @@ core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed)
   auto run = [&]() -> core::Result<pipeline::SourceState> {
     DDB2PG_RETURN_IF_ERROR(
         db->Query("SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))", {cp}, context).status());
+    DDB2PG_RETURN_IF_ERROR(AdoptEarlierCheckpoint().status());
     DDB2PG_ASSIGN_OR_RETURN(
         auto stored,
         db->Query("SELECT c.position, c.stream_arn, c.segments, (SELECT count(*) FROM ddb2pg.partitions p WHERE "
@@ -159,16 +205,18 @@ core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed)
     if (PQntuples(stored.get()) > 0 && std::stoll(Value(stored, 0, 3)) > 0) {
       state.stream_arn = Value(stored, 0, 1);
       state.total_segments = Value(stored, 0, 2).empty() ? 0 : std::stoi(Value(stored, 0, 2));
-      return state;
+    } else {
+      std::optional<std::string> legacy;
+      if (PQntuples(stored.get()) > 0 && !PQgetisnull(stored.get(), 0, 0)) legacy = Value(stored, 0, 0);
+      DDB2PG_ASSIGN_OR_RETURN(auto fresh, seed(legacy));
+      DDB2PG_RETURN_IF_ERROR(InsertSeed(fresh));
+      state.stream_arn = fresh.stream_arn;
+      state.total_segments = fresh.total_segments;
+      state.created = true;
+      state.migrated = legacy.has_value();
     }
-    std::optional<std::string> legacy;
-    if (PQntuples(stored.get()) > 0 && !PQgetisnull(stored.get(), 0, 0)) legacy = Value(stored, 0, 0);
-    DDB2PG_ASSIGN_OR_RETURN(auto fresh, seed(legacy));
-    DDB2PG_RETURN_IF_ERROR(InsertSeed(fresh));
-    state.stream_arn = fresh.stream_arn;
-    state.total_segments = fresh.total_segments;
-    state.created = true;
-    state.migrated = legacy.has_value();
+    DDB2PG_ASSIGN_OR_RETURN(state.notes, PipelineRegistry::Align(*db, cp, pipelines, state.total_segments,
+                                                                 state.created && !state.migrated));
     return state;
   };
   auto result = run();
@@ -210,7 +258,8 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
                     "), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND owner = $2 AND state = "
                     "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
                     "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
-                    "'pending' AND kind = 'segment')",
+                    "'pending' AND kind = 'segment'), (SELECT count(*) FROM ddb2pg.pipelines WHERE checkpoint_id = "
+                    "$1 AND phase = 'snapshot'), (" + std::string(kToFinishSql) + ")",
                 {options_.checkpoint_id, me_.runner_id, Ttl(options_.lease_ttl)}, "counting partitions"));
   pipeline::LeaseCounts out;
   out.live_runners = std::max(1, std::stoi(Value(counts, 0, 0)));
@@ -218,6 +267,8 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
   out.held = std::stoi(Value(counts, 0, 2));
   out.pending = std::stoi(Value(counts, 0, 3));
   out.segments_pending = std::stoi(Value(counts, 0, 4));
+  out.pipelines_snapshotting = std::stoi(Value(counts, 0, 5));
+  out.pipelines_to_finish = std::stoi(Value(counts, 0, 6));
   return out;
 }
 
@@ -235,11 +286,11 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
                     "u AS (UPDATE ddb2pg.partitions p SET owner = $2, epoch = p.epoch + 1, lease_expires = now() + "
                     "$4::bigint * interval '1 millisecond', updated_at = now() FROM c WHERE p.checkpoint_id = $1 AND "
                     "p.partition_id = c.partition_id RETURNING p.partition_id, p.kind, p.parent, p.position, p.epoch, "
-                    "c.previous), "
+                    "c.previous, p.scope), "
                     "e AS (INSERT INTO ddb2pg.lease_events (checkpoint_id, partition_id, runner_id, epoch, event, "
                     "previous_owner) SELECT $1, partition_id, $2, epoch, 'claim', previous FROM u) "
                     "SELECT partition_id, kind, COALESCE(parent, ''), COALESCE(position, ''), epoch, "
-                    "COALESCE(previous, '') FROM u",
+                    "COALESCE(previous, ''), COALESCE(scope, '') FROM u",
                 {options_.checkpoint_id, me_.runner_id, std::to_string(max), Ttl(options_.lease_ttl)},
                 "claiming partitions"));
   for (int i = 0; i < PQntuples(claimed.get()); ++i) {
@@ -249,6 +300,12 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
     lease.parent = Value(claimed, i, 2);
     lease.position = Value(claimed, i, 3);
     lease.epoch = std::stoll(Value(claimed, i, 4));
+    const std::string scope = Value(claimed, i, 6);
+    for (size_t start = 0; !scope.empty() && start <= scope.size();) {
+      const size_t comma = std::min(scope.find(',', start), scope.size());
+      if (comma > start) lease.scope.push_back(scope.substr(start, comma - start));
+      start = comma + 1;
+    }
     const std::string previous = Value(claimed, i, 5);
     if (!previous.empty() && previous != me_.runner_id) {
       spdlog::info("took over partition {} from runner {} (its lease expired), epoch {}", lease.id, previous,
@@ -341,6 +398,14 @@ core::Status PgLeaseStore::Reset(const pipeline::SourceSeed& seed) {
                  .status();
   }
   if (status.ok()) status = InsertSeed(seed);
+  // Every pipeline reads the table again; rows of items deleted meanwhile are swept at the end.
+  if (status.ok()) {
+    status = db->Query("UPDATE ddb2pg.pipelines SET phase = 'snapshot', reconcile = true, segments = $2::int, swept = "
+                       "NULL, snapshot_started_at = now(), snapshot_ended_at = NULL, updated_at = now() WHERE "
+                       "checkpoint_id = $1",
+                       {options_.checkpoint_id, std::to_string(seed.total_segments)}, context)
+                 .status();
+  }
   if (status.ok()) status = db->Exec("COMMIT", context);
   if (!status.ok() && !db->broken()) (void)db->Exec("ROLLBACK", context);
   return status;
@@ -360,6 +425,97 @@ core::Status PgLeaseStore::Deregister() {
       ->Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1 AND runner_id = $2", {cp, me_.runner_id},
               "deregistering")
       .status();
+}
+
+core::Status PgLeaseStore::Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn) {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));
+  core::Status status =
+      db->Query("SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))", {options_.checkpoint_id}, context)
+          .status();
+  if (status.ok()) status = fn(*db);
+  if (status.ok()) status = db->Exec("COMMIT", context);
+  if (!status.ok() && !db->broken()) (void)db->Exec("ROLLBACK", context);
+  return status;
+}
+
+core::Result<std::optional<pipeline::SourceSeed>> PgLeaseStore::StoredSource() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  DDB2PG_ASSIGN_OR_RETURN(auto stored,
+                          db->Query("SELECT COALESCE(stream_arn, ''), COALESCE(segments, 0) FROM ddb2pg.checkpoints c "
+                                    "WHERE id = $1 AND EXISTS (SELECT 1 FROM ddb2pg.partitions p WHERE "
+                                    "p.checkpoint_id = c.id)",
+                                    {options_.checkpoint_id}, "reading checkpoint '" + options_.checkpoint_id + "'"));
+  if (PQntuples(stored.get()) == 0) return std::optional<pipeline::SourceSeed>();
+  pipeline::SourceSeed seed;
+  seed.stream_arn = Value(stored, 0, 0);
+  seed.total_segments = std::stoi(Value(stored, 0, 1));
+  return std::optional<pipeline::SourceSeed>(std::move(seed));
+}
+
+core::Result<int> PgLeaseStore::LiveRunners() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  DDB2PG_ASSIGN_OR_RETURN(auto live, db->Query("SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND "
+                                               "heartbeat_at > now() - $2::bigint * interval '1 millisecond'",
+                                               {options_.checkpoint_id, Ttl(options_.lease_ttl)}, "counting runners"));
+  return std::stoi(Value(live, 0, 0));
+}
+
+core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>& pipelines,
+                                      const std::optional<pipeline::SourceSeed>& reseed) {
+  const std::string& cp = options_.checkpoint_id;
+  return Locked("re-snapshot of '" + cp + "'", [&](PgConnection& db) -> core::Status {
+    const std::string context = "re-snapshot of '" + cp + "'";
+    DDB2PG_ASSIGN_OR_RETURN(auto source, db.Query("SELECT COALESCE(segments, 1) FROM ddb2pg.checkpoints WHERE id = $1",
+                                                  {cp}, context));
+    if (PQntuples(source.get()) == 0) {
+      return core::Status::NotFound("no progress is stored for '" + cp + "': `ddb2pg run` snapshots the table");
+    }
+    int segments = std::stoi(Value(source, 0, 0));
+    if (reseed) {
+      // The stream was replaced: its positions mean nothing now; every shard of the new one is
+      // read from its start, beside the Scan.
+      DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1", {cp}, context).status());
+      pipeline::SourceSeed shards = *reseed;
+      std::erase_if(shards.partitions, [](const auto& p) { return p.kind == pipeline::PartitionKind::kSegment; });
+      DDB2PG_RETURN_IF_ERROR(InsertSeed(shards));
+      segments = reseed->total_segments;
+    }
+    DDB2PG_ASSIGN_OR_RETURN(auto snapshotting,
+                            db.Query("SELECT pipeline FROM ddb2pg.pipelines WHERE checkpoint_id = $1 AND phase = "
+                                     "'snapshot' AND pipeline = ANY ($2::text[])",
+                                     {cp, TextArray([&] {
+                                        std::vector<std::string> names;
+                                        for (const auto& p : pipelines) names.push_back(p.name);
+                                        return names;
+                                      }())},
+                                     context));
+    if (PQntuples(snapshotting.get()) > 0 && !reseed) {
+      return core::Status::FailedPrecondition(
+          "pipeline " + Value(snapshotting, 0, 0) + " is being snapshotted already (`ddb2pg status` shows how far); "
+          "let it finish, or start it over with `ddb2pg reset -c FILE --pipeline " + Value(snapshotting, 0, 0) +
+          " --yes`");
+    }
+    return PipelineRegistry::StartSnapshot(db, cp, pipelines, segments, true);
+  });
+}
+
+core::Status PgLeaseStore::Forget(const std::optional<std::string>& pipeline) {
+  const std::string& cp = options_.checkpoint_id;
+  return Locked("reset of '" + cp + "'", [&](PgConnection& db) -> core::Status {
+    if (pipeline) return PipelineRegistry::Forget(db, cp, *pipeline);
+    const std::string context = "reset of '" + cp + "'";
+    for (const char* table : {"partitions", "pipelines", "snapshot_fence", "runners"}) {
+      DDB2PG_RETURN_IF_ERROR(
+          db.Query(std::string("DELETE FROM ddb2pg.") + table + " WHERE checkpoint_id = $1", {cp}, context).status());
+    }
+    return db.Query("DELETE FROM ddb2pg.checkpoints WHERE id = $1", {cp}, context).status();
+  });
+}
+
+core::Result<std::vector<PipelineProgress>> PgLeaseStore::Pipelines() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  return PipelineRegistry::Read(*db, options_.checkpoint_id);
 }
 
 }  // namespace ddb2pg::sink

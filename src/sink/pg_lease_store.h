@@ -7,11 +7,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/option_defaults.h"
 #include "pipeline/lease_store.h"
+#include "sink/pipeline_registry.h"
 
 namespace ddb2pg::sink {
 
@@ -34,7 +37,8 @@ class PgLeaseStore : public pipeline::LeaseStore {
 
   core::Status Open() override;
   core::Status Register(const pipeline::RunnerIdentity& me) override;
-  core::Result<pipeline::SourceState> Initialize(const SeedFn& seed) override;
+  core::Result<pipeline::SourceState> Initialize(const SeedFn& seed,
+                                                const std::vector<pipeline::PipelineInfo>& pipelines) override;
   core::Result<std::vector<pipeline::HeldLease>> Renew() override;
   core::Result<pipeline::LeaseCounts> Counts() override;
   core::Result<std::vector<pipeline::PartitionLease>> Claim(int max) override;
@@ -46,7 +50,25 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Status Deregister() override;
   void Close() override;
 
+  // For the commands (`resnapshot`, `reset`, `status`), outside the runtime's protocol.
+  // The stored source (stream and segment count); nullopt: no progress stored.
+  core::Result<std::optional<pipeline::SourceSeed>> StoredSource();
+  // Runners whose heartbeat is within the lease TTL.
+  core::Result<int> LiveRunners();
+  // Schedules a snapshot of `pipelines` beside the stream that reconciles their tables at the
+  // end (a running runner claims its segments; the next one started otherwise). `reseed`: the
+  // stream was replaced: every partition is first replaced by the seed's (no runner may run).
+  core::Status Resnapshot(const std::vector<pipeline::PipelineInfo>& pipelines,
+                          const std::optional<pipeline::SourceSeed>& reseed);
+  // Forgets the progress of one pipeline, or (nullopt) of the whole source.
+  core::Status Forget(const std::optional<std::string>& pipeline);
+  core::Result<std::vector<PipelineProgress>> Pipelines();
+
  private:
+  // Inside Initialize's transaction: renames a checkpoint of an earlier release to this one's id.
+  core::Result<bool> AdoptEarlierCheckpoint();
+  // Runs `fn` in a transaction holding the checkpoint's advisory lock.
+  core::Status Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn);
   core::Status EnsureConnected();
   core::Status InsertSeed(const pipeline::SourceSeed& seed);
   core::Result<PgConnection*> Connection();

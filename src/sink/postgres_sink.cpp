@@ -100,7 +100,6 @@ struct PostgresSink::Impl {
   std::vector<std::unique_ptr<TableWriter>> writers;
   int64_t fence = 0;
   int last_direct_tables = 0;
-  bool fence_emptied = false;  // this connection emptied the snapshot fence after the snapshot
 
   TableWriter* Find(const model::TableSpec* table) {
     for (auto& writer : writers) {
@@ -130,54 +129,59 @@ struct PostgresSink::Impl {
   }
 
   using Plans = std::vector<std::pair<TableWriter*, TableWriter::Plan>>;
+  // The fence each writer writes behind (absent: its table's pipeline streams).
+  using Fences = std::map<const TableWriter*, SnapshotFence>;
 
-  // Inside the batch's transaction, before any row is written: is a snapshot of this checkpoint
-  // unfinished (`snapshot_pending`, read before this batch's own partition updates)? Then take
-  // the fence's table lock for what the batch holds: SHARE for snapshot
-  // rows (snapshot batches run side by side, no stream claim can commit meanwhile), ROW
-  // EXCLUSIVE for stream rows (stream batches run side by side, no snapshot batch meanwhile),
-  // SHARE ROW EXCLUSIVE for both. Taken first, so no transaction waits for it while holding row
-  // locks of the targets. Once the snapshot is complete the fence is emptied (once per
-  // connection) and never consulted again by this batch.
-  core::Result<std::optional<SnapshotFence>> EnterFence(const Plans& plans, bool snapshot_pending) {
+  // Inside the batch's transaction, before any row is written: which of the batch's tables is
+  // being snapshotted (`snapshotting`: target → the snapshot reconciles, read before this
+  // batch's own partition updates)? Then take the fence's table lock for what the batch holds
+  // of them: SHARE for snapshot rows (snapshot batches run side by side, no stream claim can
+  // commit meanwhile), ROW EXCLUSIVE for stream rows (stream batches run side by side, no
+  // snapshot batch meanwhile), SHARE ROW EXCLUSIVE for both. Taken first, so no transaction waits
+  // for it while holding row locks of the targets. A table whose pipeline streams is written
+  // without the fence.
+  core::Result<Fences> EnterFence(const Plans& plans, const std::map<std::string, bool>& snapshotting) {
+    Fences fences;
     int64_t snapshot_rows = 0;
     int64_t stream_rows = 0;
+    bool record_keys = false;
     for (const auto& [writer, plan] : plans) {
+      auto it = snapshotting.find(writer->qualified_name());
+      if (it == snapshotting.end()) continue;
       snapshot_rows += plan.snapshot_upserts;
       stream_rows += plan.stream_rows();
+      record_keys = record_keys || it->second;
+      SnapshotFence& fence = fences[writer];
+      fence.checkpoint_id = options.checkpoint_id;
+      fence.record_keys = it->second;
     }
-    if (snapshot_rows == 0 && stream_rows == 0) return std::optional<SnapshotFence>();
+    if (fences.empty() || (snapshot_rows == 0 && stream_rows == 0)) return Fences();
     const std::string context = "the snapshot fence of '" + options.checkpoint_id + "'";
-    if (!snapshot_pending) {
-      if (!fence_emptied) {
-        DDB2PG_RETURN_IF_ERROR(
-            connection->Query(SystemTables::kEmptySnapshotFenceSql, {options.checkpoint_id}, context).status());
-        fence_emptied = true;
-      }
-      return std::optional<SnapshotFence>();
-    }
-    fence_emptied = false;
     const char* mode = snapshot_rows == 0 ? "ROW EXCLUSIVE" : stream_rows == 0 ? "SHARE" : "SHARE ROW EXCLUSIVE";
     DDB2PG_RETURN_IF_ERROR(
         connection->Exec(std::string("LOCK TABLE ddb2pg.snapshot_fence IN ") + mode + " MODE", context));
-    SnapshotFence fence;
-    fence.checkpoint_id = options.checkpoint_id;
-    if (stream_rows == 0) {
+    if (stream_rows == 0 && !record_keys) {
       DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence "
                                                               "WHERE checkpoint_id = $1)",
                                                               {options.checkpoint_id}, context));
-      fence.allow_direct = std::string_view(PQgetvalue(any.get(), 0, 0)) != "t";
+      const bool allow_direct = std::string_view(PQgetvalue(any.get(), 0, 0)) != "t";
+      for (auto& [writer, fence] : fences) fence.allow_direct = allow_direct;
     }
-    return std::optional<SnapshotFence>(std::move(fence));
+    return fences;
+  }
+
+  static const SnapshotFence* FenceOf(const Fences& fences, const TableWriter* writer) {
+    auto it = fences.find(writer);
+    return it == fences.end() ? nullptr : &it->second;
   }
 
   // The usual way: every table's rows, then one pipeline with the finishing statements, the
   // dead letters and COMMIT.
-  core::Status WriteAll(const Plans& plans, const Batch& batch, CommitReport& report, const SnapshotFence* fence) {
+  core::Status WriteAll(const Plans& plans, const Batch& batch, CommitReport& report, const Fences& fences) {
     PgConnection& pg = *connection;
     std::vector<PgStatement> finish;
     for (auto& [writer, plan] : plans) {
-      DDB2PG_RETURN_IF_ERROR(writer->Write(pg, plan, finish, fence));
+      DDB2PG_RETURN_IF_ERROR(writer->Write(pg, plan, finish, FenceOf(fences, writer)));
       if (writer->last_write_was_direct()) ++report.direct_tables;
     }
     if (!batch.dead_letters.empty()) {
@@ -217,7 +221,7 @@ struct PostgresSink::Impl {
   // After a row error: back to the savepoint, every table again with its rejected rows found
   // and left out, then the dead letters, the corrected counters and COMMIT.
   core::Status WriteIsolating(const Plans& plans, const Batch& batch, const std::string& fence,
-                              CommitReport& report, const SnapshotFence* snapshot_fence) {
+                              CommitReport& report, const Fences& fences) {
     PgConnection& pg = *connection;
     DDB2PG_RETURN_IF_ERROR(pg.Exec(std::string("ROLLBACK TO SAVEPOINT ") + kRowsSavepoint, "isolating rejected rows"));
     report.direct_tables = 0;
@@ -234,7 +238,8 @@ struct PostgresSink::Impl {
       TableWriter& writer = *entry->first;
       std::vector<RejectedRow> rejected;
       // Each attempt gets a window of its own: many rejected rows make many attempts.
-      DDB2PG_RETURN_IF_ERROR(writer.WriteIsolating(pg, entry->second, &rejected, options.commit_timeout, snapshot_fence));
+      DDB2PG_RETURN_IF_ERROR(
+          writer.WriteIsolating(pg, entry->second, &rejected, options.commit_timeout, FenceOf(fences, &writer)));
       if (rejected.empty()) continue;
       std::sort(rejected.begin(), rejected.end(), [](const RejectedRow& a, const RejectedRow& b) { return a.row < b.row; });
       const RejectedRow& first = rejected.front();
@@ -399,15 +404,13 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
                     "advancing partitions of '" + impl.options.checkpoint_id + "'"};
   std::set<std::string> moved;
   CommitReport report;
-  const bool finishes_partition =
-      std::any_of(advances.begin(), advances.end(), [](const pipeline::PartitionAdvance& a) { return a.done; });
   auto committed = CommitGuarded(
       batch, std::move(guard),
       [&](const PgResult& result) {
         for (int i = 0; i < PQntuples(result.get()); ++i) moved.insert(PQgetvalue(result.get(), i, 0));
         return moved.size() == ids.size();
       },
-      &report, finishes_partition);
+      &report);
   if (!committed.ok()) return committed.status();
   pipeline::CommitResult result;
   if (!*committed) {
@@ -419,6 +422,68 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
   for (const auto& table : report.tables) result.tables.push_back({table.rows_written, table.dead_lettered, table.skipped});
   result.dead_letters_written = report.dead_letters_written;
   return result;
+}
+
+core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots() {
+  Impl& impl = *impl_;
+  if (impl.connection == nullptr || impl.connection->broken()) {
+    return core::Status::Unavailable("the PostgreSQL connection is closed; Open() the sink again");
+  }
+  PgConnection& db = *impl.connection;
+  const std::string& cp = impl.options.checkpoint_id;
+  const std::string context = "ending the snapshots of '" + cp + "'";
+  db.SetDeadline(std::chrono::steady_clock::now() + impl.options.sweep_timeout);
+  std::vector<pipeline::SnapshotEnd> ended;
+  auto run = [&]() -> core::Status {
+    DDB2PG_RETURN_IF_ERROR(db.Exec("BEGIN", context));
+    // No snapshot or stream batch of a snapshotting table commits meanwhile; one that read the
+    // phase before still writes behind the fence, and is waited for here.
+    DDB2PG_RETURN_IF_ERROR(db.Exec("LOCK TABLE ddb2pg.snapshot_fence IN SHARE ROW EXCLUSIVE MODE", context));
+    DDB2PG_ASSIGN_OR_RETURN(
+        auto due,
+        db.Query("SELECT l.pipeline, l.target, l.reconcile FROM ddb2pg.pipelines l WHERE l.checkpoint_id = $1 AND "
+                 "l.phase = 'snapshot' AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = $1 "
+                 "AND s.kind = 'segment' AND s.state <> 'done' AND (s.scope IS NULL OR l.pipeline = ANY "
+                 "(string_to_array(s.scope, ',')))) ORDER BY l.pipeline FOR UPDATE OF l",
+                 {cp}, context));
+    for (int i = 0; i < PQntuples(due.get()); ++i) {
+      pipeline::SnapshotEnd end;
+      end.pipeline = PQgetvalue(due.get(), i, 0);
+      end.target = PQgetvalue(due.get(), i, 1);
+      const bool reconcile = std::string_view(PQgetvalue(due.get(), i, 2)) == "t";
+      if (reconcile) {
+        const TableWriter* writer = nullptr;
+        for (const auto& w : impl.writers) {
+          if (w->qualified_name() == end.target) writer = w.get();
+        }
+        if (writer == nullptr) continue;  // a pipeline this runner does not run: one that does ends it
+        const std::string sweep = writer->SweepSql();
+        end.swept = 0;
+        if (!sweep.empty()) {
+          DDB2PG_ASSIGN_OR_RETURN(auto swept, db.Query(sweep, {cp, end.target}, "sweeping " + end.target));
+          end.swept = std::stoll(PQcmdTuples(swept.get()));
+        }
+      }
+      DDB2PG_RETURN_IF_ERROR(
+          db.Query("UPDATE ddb2pg.pipelines SET phase = 'streaming', swept = NULLIF($3::bigint, -1), "
+                   "snapshot_ended_at = now(), updated_at = now() WHERE checkpoint_id = $1 AND pipeline = $2",
+                   {cp, end.pipeline, std::to_string(end.swept)}, context)
+              .status());
+      DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1 AND target = $2 AND "
+                                      "NOT EXISTS (SELECT 1 FROM ddb2pg.pipelines WHERE checkpoint_id = $1 AND target "
+                                      "= $2 AND phase = 'snapshot')",
+                                      {cp, end.target}, context)
+                                 .status());
+      ended.push_back(std::move(end));
+    }
+    return db.Exec("COMMIT", context);
+  };
+  core::Status status = run();
+  if (!status.ok()) {
+    ended.clear();
+    return impl.Fail(status);
+  }
+  return ended;
 }
 
 core::Result<std::map<std::string, pipeline::StoredPartition>> PostgresSink::ReadPositions(
@@ -446,7 +511,7 @@ core::Result<std::map<std::string, pipeline::StoredPartition>> PostgresSink::Rea
 
 core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement guard,
                                                const std::function<bool(const PgResult&)>& accepted,
-                                               CommitReport* report, bool finishes_partition) {
+                                               CommitReport* report) {
   Impl& impl = *impl_;
   impl.last_direct_tables = 0;
   if (impl.connection == nullptr) {
@@ -479,20 +544,25 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
   }
 
   PgConnection& connection = *impl.connection;
-  const bool fenced_mode = !impl.options.runner_id.empty() && impl.options.snapshot_fence;
-  bool snapshot_pending = false;
+  const bool fenced_mode = !impl.options.runner_id.empty();
+  std::map<std::string, bool> snapshotting;  // target → its snapshot reconciles
   {
     std::vector<PgStatement> begin;
     begin.push_back({"", "BEGIN", {}, "BEGIN"});
-    // Before the guard: a batch that finishes the last segment still writes behind the fence.
+    // Before the guard: a batch that finishes a snapshot's last segment still writes behind the
+    // fence (which stays up until EndSnapshots).
     if (fenced_mode) {
-      begin.push_back({"", std::string("SELECT EXISTS (") + SystemTables::kSegmentPendingSql + ")",
-                       {impl.options.checkpoint_id}, "the snapshot's state"});
+      begin.push_back({"", SystemTables::kSnapshottingSql, {impl.options.checkpoint_id}, "the snapshots' state"});
     }
     begin.push_back(std::move(guard));
     auto results = connection.RunPipeline(begin);
     if (!results.ok()) return impl.Fail(results.status());
-    if (fenced_mode) snapshot_pending = std::string_view(PQgetvalue((*results)[1].get(), 0, 0)) == "t";
+    if (fenced_mode) {
+      const PgResult& phases = (*results)[1];
+      for (int i = 0; i < PQntuples(phases.get()); ++i) {
+        snapshotting[PQgetvalue(phases.get(), i, 0)] = std::string_view(PQgetvalue(phases.get(), i, 1)) == "t";
+      }
+    }
     if (!accepted(results->back())) {
       impl.Abort();
       return false;
@@ -509,36 +579,27 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     }
   }
   out.rows_written = rows_written;
-  // While a snapshot of this checkpoint is unfinished, its rows and the stream's meet at the
-  // snapshot fence (docs/consistency.md).
-  std::optional<SnapshotFence> fence;
-  if (fenced_mode) {
-    auto fenced = impl.EnterFence(plans, snapshot_pending);
+  // While a table's pipeline snapshots, its snapshot rows and stream rows meet at the snapshot
+  // fence (docs/consistency.md).
+  Impl::Fences fences;
+  if (!snapshotting.empty()) {
+    auto fenced = impl.EnterFence(plans, snapshotting);
     if (!fenced.ok()) return impl.Fail(fenced.status());
-    fence = std::move(fenced).value();
+    fences = std::move(fenced).value();
   }
-  const SnapshotFence* fence_ptr = fence ? &*fence : nullptr;
   // Rows PostgreSQL rejects are isolated by rolling back to here (see the header).
   core::Status written = connection.Exec(std::string("SAVEPOINT ") + kRowsSavepoint, "SAVEPOINT");
-  if (written.ok()) written = impl.WriteAll(plans, batch, out, fence_ptr);
+  if (written.ok()) written = impl.WriteAll(plans, batch, out, fences);
   // Isolating needs the transaction still open (failed), i.e. not an error at COMMIT itself.
   if (!written.ok() && written.code() == core::StatusCode::kDataError && !connection.broken() &&
       IsRowError(connection.last_error().sqlstate) && PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
     impl.StartDeadline();
     // The legacy checkpoint's counters follow the rejected rows; partitioned mode keeps none.
     written = impl.WriteIsolating(plans, batch, impl.options.runner_id.empty() ? std::to_string(impl.fence) : "", out,
-                                  fence_ptr);
+                                  fences);
   }
   if (!written.ok()) return impl.Fail(written);
   impl.last_direct_tables = out.direct_tables;
-  if (snapshot_pending && finishes_partition) {
-    // This batch may have finished the snapshot: empty the fence now rather than at the next
-    // batch. Best effort (a stream batch that began before may still add a key: the next batch
-    // that sees the snapshot complete empties it again).
-    (void)connection.Query(std::string(SystemTables::kEmptySnapshotFenceSql) + " AND NOT EXISTS (" +
-                               SystemTables::kSegmentPendingSql + ")",
-                           {impl.options.checkpoint_id}, "emptying the snapshot fence");
-  }
   return true;
 }
 

@@ -79,9 +79,8 @@ struct PostgresSinkOptions {
   // rows gets a window of its own); then the statement is cancelled, the connection dropped and the
   // call returns kUnavailable. Catches a frozen or half-open server that TCP has not noticed.
   std::chrono::milliseconds commit_timeout{core::defaults::kCommitTimeoutMs};
-  // Partitioned mode: the stream may run beside the snapshot, so batches meet at the snapshot
-  // fence while a segment is pending (false: stream.during_snapshot is off, no fence needed).
-  bool snapshot_fence = true;
+  // The longest EndSnapshots() waits: a sweep reads the whole table.
+  std::chrono::milliseconds sweep_timeout{core::defaults::kSweepTimeoutMs};
 };
 
 // What one Commit() wrote, per table of the batch (same order as Batch::tables).
@@ -130,17 +129,18 @@ class PostgresSink : public pipeline::Sink {
   core::Result<std::map<std::string, pipeline::StoredPartition>> ReadPositions(
       const std::vector<std::string>& ids) override;
 
+  // A sweep waits on PostgreSQL for up to runtime.sweep_timeout (not commit_timeout).
+  core::Result<std::vector<pipeline::SnapshotEnd>> EndSnapshots() override;
+
   // For tests and metrics: how many of the last Commit()'s tables took the direct COPY path.
   int last_direct_tables() const;
 
  private:
   core::Status Connect(const std::vector<const model::TableSpec*>& tables);
   // The body both modes share: BEGIN and `guard` in one round trip; if accepted(guard's result),
-  // the batch's rows and dead letters and COMMIT; else ROLLBACK and false. `finishes_partition`:
-  // the guard marks a partition done (the snapshot may be complete after it).
+  // the batch's rows and dead letters and COMMIT; else ROLLBACK and false.
   core::Result<bool> CommitGuarded(const Batch& batch, PgStatement guard,
-                                   const std::function<bool(const PgResult&)>& accepted, CommitReport* report,
-                                   bool finishes_partition = false);
+                                   const std::function<bool(const PgResult&)>& accepted, CommitReport* report);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -80,6 +80,24 @@ std::vector<std::string> SystemTables::CreateStatements() {
       "    key TEXT NOT NULL,               -- ROW(key columns)::text\n"
       "    PRIMARY KEY (checkpoint_id, target, key)\n"
       ");",
+      // Per-pipeline progress (PipelineRegistry): a pipeline is snapshotting until every segment
+      // of its scope is read and its table reconciled, then streaming. A segment's scope names
+      // the pipelines its rows are for (NULL: every pipeline of the source).
+      "ALTER TABLE ddb2pg.partitions ADD COLUMN IF NOT EXISTS scope TEXT;",
+      "CREATE TABLE IF NOT EXISTS ddb2pg.pipelines (\n"
+      "    checkpoint_id TEXT NOT NULL,\n"
+      "    pipeline TEXT NOT NULL,\n"
+      "    target TEXT NOT NULL,            -- the target table, quoted and schema-qualified\n"
+      "    mapping TEXT NOT NULL,           -- what decides its rows (columns, key, filter): changes are detected\n"
+      "    phase TEXT NOT NULL,             -- snapshot | streaming\n"
+      "    reconcile BOOLEAN NOT NULL DEFAULT false,  -- the snapshot ends with a sweep of rows not seen\n"
+      "    segments INT,                    -- the Scan segments of its snapshot\n"
+      "    swept BIGINT,                    -- rows the last sweep removed or soft-deleted\n"
+      "    snapshot_started_at TIMESTAMPTZ,\n"
+      "    snapshot_ended_at TIMESTAMPTZ,\n"
+      "    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
+      "    PRIMARY KEY (checkpoint_id, pipeline)\n"
+      ");",
   };
 }
 
@@ -90,7 +108,9 @@ core::Status SystemTables::Ensure(PgConnection& connection) {
       "AND to_regclass('ddb2pg.lease_events') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
       "WHERE table_schema = 'ddb2pg' AND table_name = 'checkpoints' AND column_name = 'segments') "
       "AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'ddb2pg' AND table_name = "
-      "'partitions' AND column_name = 'lane') AND to_regclass('ddb2pg.snapshot_fence') IS NOT NULL",
+      "'partitions' AND column_name = 'lane') AND to_regclass('ddb2pg.snapshot_fence') IS NOT NULL "
+      "AND to_regclass('ddb2pg.pipelines') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
+      "WHERE table_schema = 'ddb2pg' AND table_name = 'partitions' AND column_name = 'scope')",
       {}, "checking ddb2pg's tables");
   if (!present.ok()) return present.status();
   if (std::string_view(PQgetvalue(present->get(), 0, 0)) == "t") return core::Status::Ok();

@@ -5,7 +5,10 @@
 //                        the newest change committed (the `status` command reads lag from it).
 //   ddb2pg.dead_letters  records that could not be mapped, with their reason and raw item.
 //   ddb2pg.partitions, runners, lease_events: the partitioned runtime (PgLeaseStore).
-//   ddb2pg.snapshot_fence keys the stream wrote while a snapshot ran (TableWriter, PostgresSink).
+//   ddb2pg.snapshot_fence keys the stream wrote while a snapshot ran (TableWriter, PostgresSink),
+//                        and, for a snapshot that reconciles, the keys it read.
+//   ddb2pg.pipelines     each pipeline's phase (snapshot, streaming), mapping and target
+//                        (PipelineRegistry).
 //
 // Thread-safety: stateless.
 #pragma once
@@ -22,9 +25,11 @@ class SystemTables {
  public:
   // Empties the snapshot fence of checkpoint $1 (a snapshot seeded or complete).
   static constexpr const char* kEmptySnapshotFenceSql = "DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1";
-  // Whether a segment of checkpoint $1 is unfinished, i.e. the fence is up (a subquery).
-  static constexpr const char* kSegmentPendingSql =
-      "SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'segment' AND state <> 'done'";
+  // The targets of checkpoint $1 whose pipeline is snapshotting (their fence is up), and whether
+  // that snapshot reconciles.
+  static constexpr const char* kSnapshottingSql =
+      "SELECT target, bool_or(reconcile) FROM ddb2pg.pipelines WHERE checkpoint_id = $1 AND phase = 'snapshot' "
+      "GROUP BY target";
 
   // CREATE SCHEMA / CREATE TABLE IF NOT EXISTS statements, in order.
   static std::vector<std::string> CreateStatements();

@@ -122,6 +122,12 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
                " IN ('u', 's', 'h') ON CONFLICT DO NOTHING";
   claim_range_sql_ = claim_head + "$3::text, $4::text, " + key_text(isolate_relation) + " FROM " + isolate_name_ +
                      " WHERE " + action + " IN ('u', 's', 'h')" + range + " ON CONFLICT DO NOTHING";
+  seen_sql_ = claim_head + "$1::text, $2::text, " + key_text(stage_relation) + " FROM " + staging_name_ + " WHERE " +
+              action + " = 'n' ON CONFLICT DO NOTHING";
+  seen_range_sql_ = claim_head + "$3::text, $4::text, " + key_text(isolate_relation) + " FROM " + isolate_name_ +
+                    " WHERE " + action + " = 'n'" + range + " ON CONFLICT DO NOTHING";
+  fence_probe_ = "NOT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence f WHERE f.checkpoint_id = $1 AND f.target = $2 AND "
+                 "f.key = " + key_text("t") + " OFFSET 0)";
 
   if (HasColumn(table, table.deleted_column)) {
     std::string set_deleted;
@@ -147,6 +153,22 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
                      "s." + action + " = 'h'";
   hard_delete_range_sql_ = "DELETE FROM " + qualified_name_ + " AS t USING " + isolate_name_ + " AS s WHERE " +
                           key_match + "s." + action + " = 'h'" + range;
+}
+
+std::string TableWriter::SweepSql() const {
+  switch (table_.delete_policy) {
+    case model::DeletePolicy::kIgnore:
+      return "";
+    case model::DeletePolicy::kHard:
+      return "DELETE FROM " + qualified_name_ + " AS t WHERE " + fence_probe_;
+    case model::DeletePolicy::kSoft:
+      break;
+  }
+  const std::string deleted = QuoteIdentifier(table_.deleted_column);
+  std::string set = deleted + " = true";
+  if (HasColumn(table_, table_.deleted_at_column)) set += ", " + QuoteIdentifier(table_.deleted_at_column) + " = now()";
+  return "UPDATE " + qualified_name_ + " AS t SET " + set + " WHERE t." + deleted + " IS DISTINCT FROM true AND " +
+         fence_probe_;
 }
 
 core::Status TableWriter::Validate() const {
@@ -324,6 +346,9 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
   }
   if (!last_direct_ && fenced && plan.snapshot_upserts > 0) {
     finish.push_back({snapshot_upsert_name_, {}, fence_params, "table " + display_name_ + ": snapshot upsert"});
+    if (fence->record_keys) {  // after the upsert, which skips fenced keys
+      finish.push_back({"", seen_sql_, fence_params, "table " + display_name_ + ": snapshot keys"});
+    }
   }
   if (!last_direct_ && plan.soft_deletes > 0) {
     finish.push_back({soft_delete_name_, {}, {}, "table " + display_name_ + ": soft delete"});
@@ -438,6 +463,10 @@ core::Status TableWriter::WriteIsolating(PgConnection& connection, const Plan& p
     if (fenced && plan.snapshot_upserts > 0) {
       attempt.push_back({"", snapshot_upsert_range_sql_, {bounds[0], bounds[1], fence->checkpoint_id, qualified_name_},
                          context + ": snapshot upsert"});
+      if (fence->record_keys) {
+        attempt.push_back({"", seen_range_sql_, {bounds[0], bounds[1], fence->checkpoint_id, qualified_name_},
+                           context + ": snapshot keys"});
+      }
     }
     if (plan.soft_deletes > 0) attempt.push_back({"", soft_delete_range_sql_, bounds, context + ": soft delete"});
     if (plan.hard_deletes > 0) attempt.push_back({"", hard_delete_range_sql_, bounds, context + ": hard delete"});

@@ -67,6 +67,9 @@ struct RejectedRow {
 struct SnapshotFence {
   std::string checkpoint_id;
   bool allow_direct = false;  // no stream row in the batch and no key fenced yet: plain COPY is safe
+  // The snapshot reconciles (PipelineRegistry): the keys of its rows are recorded in the fence
+  // too, so that the sweep at its end knows which rows' items still exist.
+  bool record_keys = false;
 };
 
 class TableWriter {
@@ -111,6 +114,11 @@ class TableWriter {
   // The row's key cells as "col=value, …", for messages.
   std::string DescribeKey(const model::Row& row) const { return deduper_.DescribeKey(row); }
   const std::string& display_name() const { return display_name_; }
+  // The table quoted and schema-qualified: the fence's `target`.
+  const std::string& qualified_name() const { return qualified_name_; }
+  // The end of a snapshot that reconciles: removes (on_delete: hard) or soft-deletes the rows
+  // whose key the fence does not hold ($1 checkpoint, $2 target); "" for on_delete: ignore.
+  std::string SweepSql() const;
   const model::TableSpec& table() const { return table_; }
   // How the last Write() went, for tests and metrics.
   bool last_write_was_direct() const { return last_direct_; }
@@ -146,6 +154,9 @@ class TableWriter {
   std::string snapshot_upsert_sql_;  // 'n' rows whose key is not fenced; $1 checkpoint, $2 target
   std::string claim_range_sql_;      // the same over rows $1 <= ddb2pg_row < $2; $3, $4 as above
   std::string snapshot_upsert_range_sql_;
+  std::string seen_sql_;        // snapshot keys into the fence (record_keys); $1 checkpoint, $2 target
+  std::string seen_range_sql_;  // the same over a range; $3, $4
+  std::string fence_probe_;     // NOT EXISTS (this table's row `t` in the fence)
   std::string upsert_name_;
   std::string claim_name_;
   std::string snapshot_upsert_name_;

@@ -57,7 +57,7 @@ TEST_F(LeaseStoreTest, PartitionsAreCreatedOnceAndClaimedSegmentsThenShardsParen
     ++seeded;
     EXPECT_FALSE(legacy.has_value());
     return core::Result<SourceSeed>(Seed());
-  });
+  }, {});
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_TRUE(state->created);
   EXPECT_EQ(state->total_segments, 2);
@@ -66,7 +66,7 @@ TEST_F(LeaseStoreTest, PartitionsAreCreatedOnceAndClaimedSegmentsThenShardsParen
   auto again = b.Initialize([&](const std::optional<std::string>&) {
     ++seeded;
     return core::Result<SourceSeed>(Seed());
-  });
+  }, {});
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->stream_arn, "arn:stream/1");
@@ -108,7 +108,7 @@ TEST_F(LeaseStoreTest, WithTheStreamAfterTheSnapshotShardsWaitForEverySegment) {
   options.stream_during_snapshot = false;
   PgLeaseStore a(options);
   ASSERT_TRUE(a.Register(Me("a")).ok());
-  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }).ok());
+  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }, {}).ok());
   auto claimed = a.Claim(10);
   ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
   EXPECT_EQ(Ids(*claimed), (std::vector<std::string>{"scan/0", "scan/1"})) << "no shard while a segment is pending";
@@ -126,7 +126,7 @@ TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNoth
   CreateProfile();
   PgLeaseStore a = Store("a", std::chrono::milliseconds(300));
   ASSERT_TRUE(a.Register(Me("a")).ok());
-  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }).ok());
+  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }, {}).ok());
   auto mine = a.Claim(1);
   ASSERT_TRUE(mine.ok() && mine->size() == 1u);
   PostgresSinkOptions options = Options();
@@ -196,7 +196,7 @@ TEST_F(LeaseStoreTest, AnEarlierReleasesCheckpointIsHandedToTheSeedOnce) {
     seed.stream_arn = "arn:old";
     seed.partitions = {{"shard-1", PartitionKind::kShard, "", "000777", false}};
     return core::Result<SourceSeed>(seed);
-  });
+  }, {});
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_TRUE(state->migrated);
   EXPECT_EQ(handed, std::optional<std::string>(R"({"v":1,"arn":"arn:old","snapshot_complete":true})"));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pipeline/partition.h"
+#include "sink/sql_text.h"
 #include "sink_fixture.h"
 
 namespace ddb2pg::sink::testing {
@@ -39,6 +40,7 @@ class SnapshotFenceTest : public SinkTest {
   void TearDown() override {
     db_->Exec("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'");
     db_->Exec("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'");
+    db_->Exec("DELETE FROM ddb2pg.pipelines WHERE checkpoint_id = '" + schema_ + "'");
     SinkTest::TearDown();
   }
 
@@ -52,6 +54,16 @@ class SnapshotFenceTest : public SinkTest {
       row.AppendNull();
     }
     return row;
+  }
+
+  // Pipeline "kv" of this checkpoint snapshots (the fence is up for its table), with one
+  // unfinished segment `segment` of its own.
+  void StartSnapshot(bool reconcile, const std::string& segment) {
+    db_->Exec("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, reconcile, segments) "
+              "VALUES ('" + schema_ + "', 'kv', '" + QualifiedName(kv_) + "', '', 'snapshot', " +
+              (reconcile ? "true" : "false") + ", 1)");
+    db_->Exec("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, owner, epoch, scope) VALUES ('" +
+              schema_ + "', '" + segment + "', 'segment', 'runner', 1, 'kv')");
   }
 
   // The table as key → value.
@@ -71,9 +83,8 @@ TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKey
   options.tables = {&kv_};
   PostgresSink sink(options);
   ASSERT_TRUE(sink.Open().ok());
-  // An unfinished segment of this checkpoint: the fence is up for every batch below.
-  db_->Exec("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, owner, epoch) VALUES ('" + schema_ +
-            "', 'scan/0', 'segment', 'runner', 1)");
+  // The table's pipeline snapshots: the fence is up for every batch below.
+  StartSnapshot(false, "scan/0");
 
   std::mt19937 rng(20261129);
   const int scenarios = 1500;
@@ -156,12 +167,55 @@ TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKey
   }
   EXPECT_GT(fenced_skips_seen, scenarios / 2) << "most scenarios should have fenced keys";
 
-  // Once the snapshot is complete the fence is emptied and snapshot rows are plain upserts.
+  // Once the snapshot is complete and ended the fence is emptied and snapshot rows are plain upserts.
   db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE checkpoint_id = '" + schema_ + "'");
+  auto ended = sink.EndSnapshots();
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ((*ended)[0].swept, -1);  // it did not reconcile
+  EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'"), "0");
   Batch last;
   last.tables.push_back({&kv_, {KvRow(0, 7, RowAction::kSnapshotUpsert)}});
   ASSERT_TRUE(sink.Commit(last, std::vector<pipeline::PartitionAdvance>{}).ok());
   EXPECT_EQ(Scalar("SELECT v FROM " + schema_ + ".kv WHERE id = 0"), "7");
+}
+
+TEST_F(SnapshotFenceTest, AReconcilingSnapshotEndsBySweepingTheRowsNeitherTheScanNorTheStreamWrote) {
+  PostgresSinkOptions options = Options();
+  options.runner_id = "runner";
+  options.tables = {&kv_};
+  PostgresSink sink(options);
+  ASSERT_TRUE(sink.Open().ok());
+  // Rows of an earlier snapshot: items 5 and 6 were deleted while nothing read the stream.
+  db_->Exec("INSERT INTO " + schema_ + ".kv SELECT i, 0 FROM generate_series(1, 6) AS i");
+  StartSnapshot(true, "scan/0@b1");
+
+  auto commit = [&](std::vector<Row> rows) {
+    Batch batch;
+    batch.tables.push_back({&kv_, std::move(rows)});
+    auto committed = sink.Commit(batch, std::vector<pipeline::PartitionAdvance>{});
+    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  };
+  commit({KvRow(1, 10, RowAction::kSnapshotUpsert), KvRow(2, 10, RowAction::kSnapshotUpsert)});
+  commit({KvRow(3, 30, RowAction::kUpsert), KvRow(7, 70, RowAction::kUpsert), KvRow(4, std::nullopt, RowAction::kHardDelete)});
+  commit({KvRow(3, 11, RowAction::kSnapshotUpsert)});  // read before the change to 30: stays out
+
+  // Not ended while its segment is unfinished.
+  auto early = sink.EndSnapshots();
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  EXPECT_TRUE(early->empty());
+  EXPECT_EQ(Table(), (std::map<int, int>{{1, 10}, {2, 10}, {3, 30}, {5, 0}, {6, 0}, {7, 70}}));
+
+  db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE checkpoint_id = '" + schema_ + "'");
+  auto ended = sink.EndSnapshots();
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ((*ended)[0].pipeline, "kv");
+  EXPECT_EQ((*ended)[0].swept, 2);
+  EXPECT_EQ(Table(), (std::map<int, int>{{1, 10}, {2, 10}, {3, 30}, {7, 70}}));
+  EXPECT_EQ(Scalar("SELECT phase || ' ' || swept FROM ddb2pg.pipelines WHERE checkpoint_id = '" + schema_ + "'"),
+            "streaming 2");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'"), "0");
 }
 
 }  // namespace

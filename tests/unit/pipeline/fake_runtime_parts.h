@@ -62,7 +62,7 @@ class FakeStore final : public LeaseStore {
     me_ = me.runner_id;
     return core::Status::Ok();
   }
-  core::Result<SourceState> Initialize(const SeedFn&) override {
+  core::Result<SourceState> Initialize(const SeedFn&, const std::vector<PipelineInfo>&) override {
     SourceState state;
     state.stream_arn = "arn";
     std::lock_guard lock(mutex);

@@ -1,0 +1,278 @@
+#include "sink/pipeline_registry.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "sink/pg_lease_store.h"
+
+namespace ddb2pg::sink {
+namespace {
+
+std::string Value(const PgResult& result, int row, int column) {
+  return PQgetisnull(result.get(), row, column) ? std::string() : std::string(PQgetvalue(result.get(), row, column));
+}
+
+struct Stored {
+  std::string target;
+  std::string mapping;
+  std::string phase;
+};
+
+// The lines of `now` not in `before` and the reverse, for the changed-mapping message.
+std::string MappingDifferences(const std::string& before, const std::string& now) {
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  const auto a = lines(before);
+  const auto b = lines(now);
+  const std::set<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
+  std::string out;
+  for (const auto& line : a) {
+    if (in_b.count(line) == 0) out += "\n    was: " + line;
+  }
+  for (const auto& line : b) {
+    if (in_a.count(line) == 0) out += "\n    now: " + line;
+  }
+  return out;
+}
+
+// A tag no earlier snapshot of the checkpoint used: its segments are "scan/<i>@<tag>".
+std::string SnapshotTag() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return "b" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+}
+
+}  // namespace
+
+core::Result<bool> PipelineRegistry::TargetHasRows(PgConnection& db, const std::string& target) {
+  DDB2PG_ASSIGN_OR_RETURN(auto exists, db.Query("SELECT to_regclass($1) IS NOT NULL", {target}, "looking for " + target));
+  if (Value(exists, 0, 0) != "t") return false;
+  DDB2PG_ASSIGN_OR_RETURN(auto any, db.Query("SELECT EXISTS (SELECT 1 FROM " + target + ")", {}, "reading " + target));
+  return Value(any, 0, 0) == "t";
+}
+
+core::Status PipelineRegistry::StartSnapshot(PgConnection& db, const std::string& checkpoint_id,
+                                             const std::vector<pipeline::PipelineInfo>& pipelines, int total_segments,
+                                             bool reconcile) {
+  if (pipelines.empty()) return core::Status::Ok();
+  std::vector<std::string> names, targets, mappings;
+  std::string scope;
+  for (const auto& p : pipelines) {
+    names.push_back(p.name);
+    targets.push_back(p.target);
+    mappings.push_back(p.mapping);
+    scope += (scope.empty() ? "" : ",") + p.name;
+  }
+  const std::string context = "starting a snapshot of " + scope + " in '" + checkpoint_id + "'";
+  const int segments = std::max(1, total_segments);
+  DDB2PG_RETURN_IF_ERROR(
+      db.Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, scope, state) SELECT $1, 'scan/' || "
+               "i || '@' || $2, 'segment', $3, 'pending' FROM generate_series(0, $4::int - 1) AS i",
+               {checkpoint_id, SnapshotTag(), scope, std::to_string(segments)}, context)
+          .status());
+  // Keys fenced for an earlier snapshot mean nothing to this one.
+  DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1 AND target = ANY "
+                                  "($2::text[])",
+                                  {checkpoint_id, TextArray(targets)}, context)
+                             .status());
+  return db
+      .Query("INSERT INTO ddb2pg.pipelines AS p (checkpoint_id, pipeline, target, mapping, phase, reconcile, segments, "
+             "swept, snapshot_started_at, snapshot_ended_at) SELECT $1, n, t, m, 'snapshot', $5::boolean, $6::int, "
+             "NULL, now(), NULL FROM unnest($2::text[], $3::text[], $4::text[]) AS u(n, t, m) ON CONFLICT "
+             "(checkpoint_id, pipeline) DO UPDATE SET target = EXCLUDED.target, mapping = EXCLUDED.mapping, phase = "
+             "'snapshot', reconcile = EXCLUDED.reconcile, segments = EXCLUDED.segments, swept = NULL, "
+             "snapshot_started_at = now(), snapshot_ended_at = NULL, updated_at = now()",
+             {checkpoint_id, TextArray(names), TextArray(targets), TextArray(mappings), reconcile ? "true" : "false",
+              std::to_string(segments)},
+             context)
+      .status();
+}
+
+core::Status PipelineRegistry::Forget(PgConnection& db, const std::string& checkpoint_id, const std::string& pipeline) {
+  const std::string context = "forgetting pipeline " + pipeline + " of '" + checkpoint_id + "'";
+  DDB2PG_RETURN_IF_ERROR(
+      db.Query("DELETE FROM ddb2pg.snapshot_fence f USING ddb2pg.pipelines p WHERE p.checkpoint_id = $1 AND "
+               "p.pipeline = $2 AND f.checkpoint_id = $1 AND f.target = p.target",
+               {checkpoint_id, pipeline}, context)
+          .status());
+  DDB2PG_RETURN_IF_ERROR(
+      db.Query("DELETE FROM ddb2pg.pipelines WHERE checkpoint_id = $1 AND pipeline = $2", {checkpoint_id, pipeline},
+               context)
+          .status());
+  // Its own segments go; a segment shared with other pipelines reads on for them.
+  DDB2PG_RETURN_IF_ERROR(
+      db.Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'segment' AND scope = $2",
+               {checkpoint_id, pipeline}, context)
+          .status());
+  return db
+      .Query("UPDATE ddb2pg.partitions SET scope = array_to_string(array_remove(string_to_array(scope, ','), $2), ',') "
+             "WHERE checkpoint_id = $1 AND kind = 'segment' AND $2 = ANY (string_to_array(scope, ','))",
+             {checkpoint_id, pipeline}, context)
+      .status();
+}
+
+core::Result<std::vector<PipelineProgress>> PipelineRegistry::Read(PgConnection& db, const std::string& checkpoint_id) {
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto rows,
+      db.Query("SELECT p.pipeline, p.target, p.phase, p.reconcile, COALESCE(p.segments, 0), COALESCE(p.swept, -1), "
+               "COALESCE(to_char(p.snapshot_started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+               "COALESCE(to_char(p.snapshot_ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+               "(SELECT count(*) FROM ddb2pg.partitions s WHERE s.checkpoint_id = p.checkpoint_id AND s.kind = "
+               "'segment' AND s.state <> 'done' AND (s.scope IS NULL OR p.pipeline = ANY (string_to_array(s.scope, "
+               "',')))) FROM ddb2pg.pipelines p WHERE p.checkpoint_id = $1 ORDER BY p.pipeline",
+               {checkpoint_id}, "reading the pipelines of '" + checkpoint_id + "'"));
+  std::vector<PipelineProgress> out;
+  for (int i = 0; i < PQntuples(rows.get()); ++i) {
+    PipelineProgress p;
+    p.pipeline = Value(rows, i, 0);
+    p.target = Value(rows, i, 1);
+    p.phase = Value(rows, i, 2);
+    p.reconcile = Value(rows, i, 3) == "t";
+    p.segments = std::stoi(Value(rows, i, 4));
+    p.swept = std::stoll(Value(rows, i, 5));
+    p.snapshot_started_at = Value(rows, i, 6);
+    p.snapshot_ended_at = Value(rows, i, 7);
+    // Done segments of earlier snapshots stay stored: count what is left of this one.
+    const int pending = std::stoi(Value(rows, i, 8));
+    p.segments_done = p.phase == "snapshot" ? std::max(0, p.segments - pending) : p.segments;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db, const std::string& checkpoint_id,
+                                                               const std::vector<pipeline::PipelineInfo>& pipelines,
+                                                               int total_segments, bool created) {
+  const std::string context = "the pipelines of '" + checkpoint_id + "'";
+  std::vector<std::string> notes;
+  DDB2PG_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT pipeline, target, mapping, phase FROM ddb2pg.pipelines WHERE "
+                                              "checkpoint_id = $1",
+                                              {checkpoint_id}, context));
+  std::map<std::string, Stored> stored;
+  for (int i = 0; i < PQntuples(rows.get()); ++i) {
+    stored[Value(rows, i, 0)] = {Value(rows, i, 1), Value(rows, i, 2), Value(rows, i, 3)};
+  }
+
+  if (stored.empty()) {
+    // A new checkpoint, or one of a release that kept no pipelines: every pipeline is where the
+    // source's snapshot is.
+    DDB2PG_ASSIGN_OR_RETURN(auto pending, db.Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id "
+                                                   "= $1 AND kind = 'segment' AND state <> 'done')",
+                                                   {checkpoint_id}, context));
+    const bool snapshotting = Value(pending, 0, 0) == "t";
+    for (const auto& p : pipelines) {
+      bool reconcile = false;
+      if (created && snapshotting) {
+        DDB2PG_ASSIGN_OR_RETURN(reconcile, TargetHasRows(db, p.target));
+      }
+      if (reconcile) {
+        notes.push_back("pipeline " + p.name + ": table " + p.target +
+                        " already has rows; the snapshot ends by removing those whose items it did not find");
+      }
+      DDB2PG_RETURN_IF_ERROR(
+          db.Query("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, reconcile, "
+                   "segments, snapshot_started_at, snapshot_ended_at) VALUES ($1, $2, $3, $4, $5, $6::boolean, "
+                   "$7::int, now(), CASE WHEN $5 = 'streaming' THEN now() END)",
+                   {checkpoint_id, p.name, p.target, p.mapping, snapshotting ? "snapshot" : "streaming",
+                    reconcile ? "true" : "false", std::to_string(total_segments)},
+                   context)
+              .status());
+    }
+    return notes;
+  }
+
+  std::set<std::string> configured;
+  for (const auto& p : pipelines) configured.insert(p.name);
+  for (const auto& p : pipelines) {
+    if (stored.count(p.name) != 0) continue;
+    // Renamed: a stored pipeline no longer configured wrote this table.
+    std::string renamed_from;
+    for (const auto& [name, s] : stored) {
+      if (configured.count(name) == 0 && s.target == p.target) {
+        renamed_from = name;
+        break;
+      }
+    }
+    if (!renamed_from.empty()) {
+      DDB2PG_RETURN_IF_ERROR(
+          db.Query("UPDATE ddb2pg.pipelines SET pipeline = $3, updated_at = now() WHERE checkpoint_id = $1 AND "
+                   "pipeline = $2",
+                   {checkpoint_id, renamed_from, p.name}, context)
+              .status());
+      DDB2PG_RETURN_IF_ERROR(
+          db.Query("UPDATE ddb2pg.partitions SET scope = array_to_string(array_replace(string_to_array(scope, ','), "
+                   "$2, $3), ',') WHERE checkpoint_id = $1 AND kind = 'segment' AND $2 = ANY (string_to_array(scope, "
+                   "','))",
+                   {checkpoint_id, renamed_from, p.name}, context)
+              .status());
+      notes.push_back("pipeline " + renamed_from + " is now called " + p.name + " (the same table " + p.target +
+                      "): its progress carries over, nothing is read again");
+      stored[p.name] = stored[renamed_from];
+      stored.erase(renamed_from);
+      continue;
+    }
+    DDB2PG_ASSIGN_OR_RETURN(bool reconcile, TargetHasRows(db, p.target));
+    DDB2PG_RETURN_IF_ERROR(StartSnapshot(db, checkpoint_id, {p}, total_segments, reconcile));
+    notes.push_back("pipeline " + p.name + " is new: backfilling " + p.target + " from a Scan of its own (" +
+                    std::to_string(std::max(1, total_segments)) + " segments) while the other pipelines stream on" +
+                    (reconcile ? "; the table has rows: those whose items the Scan does not find are removed at the end"
+                               : ""));
+    stored[p.name] = {p.target, p.mapping, "snapshot"};
+  }
+
+  std::string refusals;
+  for (const auto& p : pipelines) {
+    const Stored& s = stored.at(p.name);
+    if (s.mapping == p.mapping) continue;
+    const std::string differences = MappingDifferences(s.mapping, p.mapping);
+    switch (p.on_change) {
+      case pipeline::PipelineInfo::OnChange::kStop:
+        refusals += "\n  pipeline " + p.name + " (table " + p.target + "):" + differences;
+        break;
+      case pipeline::PipelineInfo::OnChange::kKeep:
+        DDB2PG_RETURN_IF_ERROR(
+            db.Query("UPDATE ddb2pg.pipelines SET mapping = $3, target = $4, updated_at = now() WHERE checkpoint_id "
+                     "= $1 AND pipeline = $2",
+                     {checkpoint_id, p.name, p.mapping, p.target}, context)
+                .status());
+        notes.push_back("pipeline " + p.name + ": the mapping changed (on_change: keep): rows written from now on "
+                        "follow it, rows written before stay as they are" + differences);
+        break;
+      case pipeline::PipelineInfo::OnChange::kBackfill: {
+        if (s.phase == "snapshot") {
+          return core::Status::FailedPrecondition(
+              "pipeline " + p.name + ": the mapping changed while its table " + p.target +
+              " is still being snapshotted with the old one; let that snapshot finish with the old mapping, or start "
+              "it over with `ddb2pg reset -c FILE --pipeline " + p.name + " --yes`" + differences);
+        }
+        DDB2PG_RETURN_IF_ERROR(StartSnapshot(db, checkpoint_id, {p}, total_segments, true));
+        notes.push_back("pipeline " + p.name + ": the mapping changed (on_change: backfill): re-reading the table "
+                        "into " + p.target + " beside the stream, then removing rows whose items were not found" +
+                        differences);
+        break;
+      }
+    }
+  }
+  if (!refusals.empty()) {
+    return core::Status::FailedPrecondition(
+        "the mapping of a pipeline changed since its rows were written (columns, key, filter or table):" + refusals +
+        "\nchoose, per pipeline: `on_change: keep` (rows written from now on follow the new mapping, the others stay "
+        "as they are) or `on_change: backfill` (the table is read again from a Scan beside the stream; or run "
+        "`ddb2pg resnapshot -c FILE --pipeline NAME`); nothing was written");
+  }
+
+  for (const auto& [name, s] : stored) {
+    if (configured.count(name) != 0) continue;
+    notes.push_back("pipeline " + name + " (table " + s.target +
+                    ") is in the stored progress but no longer in the configuration: its table keeps its rows and "
+                    "is not written any more; `ddb2pg reset -c FILE --pipeline " + name + " --yes` forgets it");
+  }
+  return notes;
+}
+
+}  // namespace ddb2pg::sink
