@@ -79,8 +79,10 @@ struct SourceRuntime::Impl {
   std::mutex ender_mutex;
   core::Status ender_error;  // a failure a person must fix (guarded by ender_mutex)
 
-  void EndSnapshots(const LeaseCounts& counts) {
-    if (counts.pipelines_to_finish == 0 || ending.load()) return;
+  // `segment_finished`: a lane just finished a partition (the counts may predate it).
+  void EndSnapshots(const LeaseCounts& counts, bool segment_finished) {
+    const bool due = counts.pipelines_to_finish > 0 || (segment_finished && counts.pipelines_snapshotting > 0);
+    if (!due || ending.load()) return;
     if (ender_thread.joinable()) ender_thread.join();
     ending = true;
     ender_thread = std::thread([this] {
@@ -327,7 +329,7 @@ struct SourceRuntime::Impl {
         SetState("reconnecting");
       } else {
         PublishProgress(leases);
-        EndSnapshots(leases.counts());
+        EndSnapshots(leases.counts(), false);
       }
       {
         std::lock_guard lock(ender_mutex);
@@ -338,6 +340,7 @@ struct SourceRuntime::Impl {
       }
       ReportStall();
       const bool finished = leases.CollectEvents();
+      if (finished) EndSnapshots(leases.counts(), true);
       for (auto& lane : lanes) {
         core::Status error = lane->source_error();
         if (!error.ok()) {
@@ -354,10 +357,16 @@ struct SourceRuntime::Impl {
       SleepTick(options.heartbeat);
     }
     metrics.Ready().Set(0);
-    if (ender_thread.joinable()) ender_thread.join();
-    ender.reset();
     for (auto& lane : lanes) lane->RequestStop();
     for (auto& thread : lane_threads) thread.join();
+    // A snapshot whose last segment the lanes just committed ends now rather than at the next start.
+    if (ender_thread.joinable()) ender_thread.join();
+    if (result.ok()) {
+      auto counts = store.Counts();
+      if (counts.ok()) EndSnapshots(*counts, false);
+      if (ender_thread.joinable()) ender_thread.join();
+    }
+    ender.reset();
     for (auto& lane_result : lane_results) {
       if (!lane_result.ok() && result.ok()) result = lane_result;
     }

@@ -30,7 +30,8 @@ core::Result<core::Value> SegmentReader::KeyOf(const core::Value& item) const {
 }
 
 core::Status SegmentReader::Read() {
-  const std::string partition = SourcePosition::SegmentPartition(options_.segment);
+  const std::string partition =
+      options_.partition_id.empty() ? SourcePosition::SegmentPartition(options_.segment) : options_.partition_id;
   aws::ScanRequest request;
   request.table_name = options_.table;
   request.segment = options_.segment;

@@ -24,6 +24,7 @@ struct SegmentReaderOptions {
   std::vector<std::string> key_names;  // HASH, then RANGE
   int segment = 0;
   int total_segments = 1;
+  std::string partition_id;  // its records' position partition; "" → "scan/<segment>"
   int page_limit = core::defaults::kScanPageLimit;
   bool consistent_read = false;
   std::shared_ptr<const aws::AttributeSelection> decode_only;  // null: every attribute

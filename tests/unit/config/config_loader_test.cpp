@@ -298,7 +298,8 @@ pipelines:
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delte: soft\n"),
             "test.yaml:12:5: unknown key 'on_delte' in pipelines[0] (known: name, source, table, "
             "key, columns, filter, on_delete, on_ttl_delete, deleted_column, deleted_at_column, "
-            "on_error); did you mean 'on_delete'?");
+            "on_error, on_change); did you mean 'on_delete'?");
+  EXPECT_NE(ErrorOf(kMinimal + "    on_change: rebuild\n").find("on_change"), std::string::npos);
 }
 
 TEST(ConfigLoader, WrongTypesNameTheKey) {
