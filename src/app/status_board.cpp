@@ -9,6 +9,7 @@
 #include "app/version.h"
 #include "core/json_writer.h"
 #include "sink/pg_connection.h"
+#include "sink/pipeline_registry.h"
 
 namespace ddb2pg::app {
 namespace {
@@ -225,6 +226,25 @@ std::string StatusBoard::Json() const {
     json.EndObject();
   }
   json.EndArray();
+  json.Key("pipelines").BeginArray();
+  for (const PipelineView& view : pipeline_views_) {
+    json.BeginObject();
+    json.Key("checkpoint").String(view.checkpoint);
+    json.Key("pipeline").String(view.pipeline);
+    json.Key("target").String(view.target);
+    json.Key("phase").String(view.phase);
+    json.Key("segments_done").Int(view.segments_done);
+    json.Key("segments").Int(view.segments);
+    json.Key("reconcile").Bool(view.reconcile);
+    json.Key("swept");
+    if (view.swept >= 0) {
+      json.Int(view.swept);
+    } else {
+      json.Null();
+    }
+    json.EndObject();
+  }
+  json.EndArray();
   json.Key("partitions").BeginArray();
   for (const PartitionView& partition : partitions_) {
     json.BeginObject();
@@ -300,6 +320,16 @@ void StatusBoard::ReadDeadLetters() {
     }
     std::vector<RunnerView> runners;
     std::vector<PartitionView> partitions;
+    std::vector<PipelineView> pipeline_views;
+    for (const auto& checkpoint : checkpoints_) {
+      if (connection == nullptr) break;
+      auto stored = sink::PipelineRegistry::Read(*connection, checkpoint);
+      if (!stored.ok()) break;
+      for (const auto& p : *stored) {
+        pipeline_views.push_back(
+            {checkpoint, p.pipeline, p.target, p.phase, p.segments_done, p.segments, p.reconcile, p.swept});
+      }
+    }
     if (connection != nullptr && !checkpoints_.empty()) {
       const std::string ids = TextArray(checkpoints_);
       auto found = connection->Query(
@@ -345,6 +375,7 @@ void StatusBoard::ReadDeadLetters() {
     lock.lock();
     runners_ = std::move(runners);
     partitions_ = std::move(partitions);
+    pipeline_views_ = std::move(pipeline_views);
     if (error.empty()) {
       dead_letters_ = std::move(letters);
       dead_letters_read_ = true;

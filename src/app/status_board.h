@@ -89,6 +89,13 @@ class StatusBoard {
   struct PartitionView {
     std::string checkpoint, id, kind, state, owner, epoch, lease, records, age_s, lane;
   };
+  // A pipeline's stored progress (ddb2pg.pipelines): its phase, and how far its snapshot is.
+  struct PipelineView {
+    std::string checkpoint, pipeline, target, phase;
+    int segments_done = 0, segments = 0;
+    bool reconcile = false;
+    int64_t swept = -1;
+  };
 
   void ReadDeadLetters();
 
@@ -102,6 +109,7 @@ class StatusBoard {
   std::vector<DeadLetterView> dead_letters_;
   std::vector<RunnerView> runners_;          // read with the dead letters (same connection, same cadence)
   std::vector<PartitionView> partitions_;
+  std::vector<PipelineView> pipeline_views_;
   std::string dead_letters_error_;  // why they cannot be read now ("" when they can)
   bool dead_letters_read_ = false;
 

@@ -87,6 +87,8 @@ std::string_view StatusPageHtml() {
     <div>
       <h3>Sources</h3>
       <section class="stack" id="sources" aria-label="sources"></section>
+      <h3>Pipelines</h3>
+      <section class="card" id="pipelines"><span class="empty">reading…</span></section>
       <h3>Runners and leases</h3>
       <section class="card" id="runners"><span class="empty">reading…</span></section>
     </div>
@@ -217,6 +219,26 @@ function deadLetters(d) {
   }
 }
 
+function pipelines(st) {
+  const box = $('pipelines');
+  box.replaceChildren();
+  const ps = st.pipelines || [];
+  if (!ps.length) { box.append(el('span', 'empty', 'none yet')); return; }
+  const table = el('table', 'parts');
+  const head = el('tr');
+  for (const h of ['pipeline', 'table', 'phase', 'snapshot', 'last sweep']) head.append(el('th', null, h));
+  table.append(head);
+  for (const p of ps) {
+    const tr = el('tr');
+    const phase = p.phase === 'snapshot' ? (p.reconcile ? 're-snapshot' : 'backfilling') : p.phase;
+    const snapshot = p.phase === 'snapshot' ? p.segments_done + '/' + p.segments + ' segments' : 'complete';
+    const sweep = p.swept === null ? '' : p.swept + ' rows of gone items';
+    for (const v of [p.pipeline, p.target, phase, snapshot, sweep]) tr.append(el('td', null, v));
+    table.append(tr);
+  }
+  box.append(table);
+}
+
 function runners(st) {
   const box = $('runners');
   box.replaceChildren();
@@ -261,6 +283,7 @@ async function refresh() {
     $('sources').replaceChildren(...st.sources.map(sourceCard));
     drawChart(st.sources);
     deadLetters(st.dead_letters);
+    pipelines(st);
     runners(st);
   } catch (e) {
     failures++;

@@ -128,6 +128,29 @@ TEST_F(CliEndToEnd, GenerateThenRunAndMetricsMatchTheRows) {
   EXPECT_EQ(code, 0) << status;
   EXPECT_NE(status.find(": streaming;"), std::string::npos) << status;
   EXPECT_NE(status.find("pipeline profile"), std::string::npos) << status;
+
+  // Issue 16's commands: a re-snapshot of one pipeline is scheduled and shown; reset asks for
+  // --yes, then forgets it; an unknown pipeline is named.
+  const std::string scheduled = RunCapture(env + bin + " resnapshot -c " + config_path + " --pipeline profile", &code);
+  EXPECT_EQ(code, 0) << scheduled;
+  EXPECT_NE(scheduled.find("re-snapshot of profile scheduled"), std::string::npos) << scheduled;
+  const std::string pending = RunCapture(env + bin + " status -c " + config_path, &code);
+  EXPECT_NE(pending.find("pipeline profile → " + schema_ + ".profile: re-snapshot 0/4 segments, reconciles at the end"),
+            std::string::npos)
+      << pending;
+  EXPECT_NE(pending.find("pipeline appearance_settings → " + schema_ + ".appearance_settings: streaming"),
+            std::string::npos)
+      << pending;
+  const std::string refused = RunCapture(env + bin + " reset -c " + config_path + " --pipeline profile", &code);
+  EXPECT_EQ(code, 2) << refused;
+  EXPECT_NE(refused.find("Add --yes"), std::string::npos) << refused;
+  const std::string forgot = RunCapture(env + bin + " reset -c " + config_path + " --pipeline profile --yes", &code);
+  EXPECT_EQ(code, 0) << forgot;
+  const std::string after = RunCapture(env + bin + " status -c " + config_path, &code);
+  EXPECT_NE(after.find("pipeline profile → " + schema_ + ".profile: not started"), std::string::npos) << after;
+  const std::string unknown = RunCapture(env + bin + " resnapshot -c " + config_path + " --pipeline nope", &code);
+  EXPECT_NE(code, 0) << unknown;
+  EXPECT_NE(unknown.find("no pipeline nope"), std::string::npos) << unknown;
 }
 
 }  // namespace

@@ -106,15 +106,15 @@ std::string RunBinary(const std::vector<std::string>& args, const std::map<std::
 std::string ConfigText(const std::string& schema) {
   return "version: 1\n"
          "sources:\n"
-         "  users:\n"
+         "  " + schema + ":\n"  // unique: the checkpoint id is "<source>:<table>"
          "    table: users\n"
          "postgres:\n"
          "  url: ${DATABASE_URL}\n"
          "metrics:\n"
          "  listen: \"\"\n"
          "pipelines:\n"
-         "  - name: " + schema + "\n"  // unique: the checkpoint id names the pipeline
-         "    source: users\n"
+         "  - name: " + schema + "\n"
+         "    source: " + schema + "\n"
          "    table: " + schema + ".people\n"
          "    key: id\n"
          "    columns:\n"
