@@ -194,7 +194,7 @@ core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed,
   DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));
   auto run = [&]() -> core::Result<pipeline::SourceState> {
     DDB2PG_RETURN_IF_ERROR(
-        db->Query("SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))", {cp}, context).status());
+        db->Query(SystemTables::kCheckpointLockSql, {cp}, context).status());
     DDB2PG_RETURN_IF_ERROR(AdoptEarlierCheckpoint().status());
     DDB2PG_ASSIGN_OR_RETURN(
         auto stored,
@@ -391,7 +391,7 @@ core::Status PgLeaseStore::Reset(const pipeline::SourceSeed& seed) {
   const std::string context = "re-snapshot of '" + options_.checkpoint_id + "'";
   DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));
   core::Status status =
-      db->Query("SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))", {options_.checkpoint_id}, context)
+      db->Query(SystemTables::kCheckpointLockSql, {options_.checkpoint_id}, context)
           .status();
   if (status.ok()) {
     status = db->Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1", {options_.checkpoint_id}, context)
@@ -430,9 +430,9 @@ core::Status PgLeaseStore::Deregister() {
 core::Status PgLeaseStore::Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn) {
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));
-  core::Status status =
-      db->Query("SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))", {options_.checkpoint_id}, context)
-          .status();
+  core::Status status = db->Query(SystemTables::kCheckpointLockSql, {options_.checkpoint_id}, context).status();
+  // The fence before the pipelines' rows, in the order EndSnapshots takes them.
+  if (status.ok()) status = db->Exec("LOCK TABLE ddb2pg.snapshot_fence IN ROW EXCLUSIVE MODE", context);
   if (status.ok()) status = fn(*db);
   if (status.ok()) status = db->Exec("COMMIT", context);
   if (!status.ok() && !db->broken()) (void)db->Exec("ROLLBACK", context);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sink/pg_lease_store.h"
+#include "sink/system_tables.h"
 
 namespace ddb2pg::sink {
 namespace {
@@ -150,6 +151,8 @@ core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db,
                                                                int total_segments, bool created) {
   const std::string context = "the pipelines of '" + checkpoint_id + "'";
   std::vector<std::string> notes;
+  // The fence before the pipelines' rows, in the order EndSnapshots takes them.
+  DDB2PG_RETURN_IF_ERROR(db.Exec("LOCK TABLE ddb2pg.snapshot_fence IN ROW EXCLUSIVE MODE", context));
   DDB2PG_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT pipeline, target, mapping, phase FROM ddb2pg.pipelines WHERE "
                                               "checkpoint_id = $1",
                                               {checkpoint_id}, context));

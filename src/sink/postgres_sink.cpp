@@ -551,14 +551,17 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     begin.push_back({"", "BEGIN", {}, "BEGIN"});
     // Before the guard: a batch that finishes a snapshot's last segment still writes behind the
     // fence (which stays up until EndSnapshots).
+    // The checkpoint's lock, shared: a phase change (a resnapshot, a new pipeline) waits for
+    // this batch, and a batch after it reads the new phase.
     if (fenced_mode) {
+      begin.push_back({"", SystemTables::kCheckpointSharedLockSql, {impl.options.checkpoint_id}, "the checkpoint's lock"});
       begin.push_back({"", SystemTables::kSnapshottingSql, {impl.options.checkpoint_id}, "the snapshots' state"});
     }
     begin.push_back(std::move(guard));
     auto results = connection.RunPipeline(begin);
     if (!results.ok()) return impl.Fail(results.status());
     if (fenced_mode) {
-      const PgResult& phases = (*results)[1];
+      const PgResult& phases = (*results)[2];
       for (int i = 0; i < PQntuples(phases.get()); ++i) {
         snapshotting[PQgetvalue(phases.get(), i, 0)] = std::string_view(PQgetvalue(phases.get(), i, 1)) == "t";
       }

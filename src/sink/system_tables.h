@@ -25,6 +25,13 @@ class SystemTables {
  public:
   // Empties the snapshot fence of checkpoint $1 (a snapshot seeded or complete).
   static constexpr const char* kEmptySnapshotFenceSql = "DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1";
+  // The lock of checkpoint $1 that orders phase changes with batches: every change of a
+  // pipeline's phase or snapshot (seeding, Align, resnapshot, reset) holds it exclusively; every
+  // batch holds it shared from before it reads the phases until it commits. So no batch acts on
+  // a phase that changed under it (an advisory lock: nothing written per batch).
+  static constexpr const char* kCheckpointLockSql = "SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))";
+  static constexpr const char* kCheckpointSharedLockSql =
+      "SELECT pg_advisory_xact_lock_shared(hashtextextended('ddb2pg:' || $1, 0))";
   // The targets of checkpoint $1 whose pipeline is snapshotting (their fence is up), and whether
   // that snapshot reconciles.
   static constexpr const char* kSnapshottingSql =

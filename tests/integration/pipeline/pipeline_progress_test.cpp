@@ -245,5 +245,45 @@ TEST_F(PipelineProgress, ResnapshotAfterTheStreamWasReplacedRemovesRowsOfDeleted
                                << reads.load() << " reads";
 }
 
+// `resnapshot --pipeline profile` on a running runner while the table changes all along: the
+// Scan's rows never overwrite a newer change, nothing needs sweeping (the stream kept the table
+// current), and the other tables see no snapshot write.
+TEST_F(PipelineProgress, AResnapshotOfOnePipelineOnARunningRunnerUnderChangesEndsEqualToTheTable) {
+  BulkLoad(2000, 81);
+  const std::string text = ConfigText();
+  config::Config config = LoadConfig(text);
+  config.runtime.lanes = 2;
+  config.sources[0].snapshot.max_items_per_second = 400;
+  config.sources[0].snapshot.page_limit = 50;
+  Start(config);
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(120), [&] { return Phase("profile") == "streaming"; }));
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    app::SampleData data(82);
+    while (writing) {
+      RandomChange(data);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  {
+    auto wired = app::Wire(config, true);
+    ASSERT_TRUE(wired.ok()) << wired.status().ToString();
+    core::Status scheduled = app::Resnapshot(**wired, std::string("profile"), stdout);
+    ASSERT_TRUE(scheduled.ok()) << scheduled.ToString();
+  }
+  EXPECT_EQ(Phase("profile"), "snapshot");
+  EXPECT_EQ(Phase("appearance_settings"), "streaming");
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(120), [&] { return Phase("profile") == "streaming"; }));
+  writing = false;
+  writer.join();
+  const auto differences = WaitUntilEqual(std::chrono::seconds(120));
+  Stop();
+  ASSERT_TRUE(result_.ok()) << result_.ToString();
+  EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+  EXPECT_EQ(pg_->Scalar("SELECT swept FROM ddb2pg.pipelines WHERE pipeline = 'profile'"), "0");
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.pipelines WHERE swept IS NOT NULL"), "1");
+}
+
 }  // namespace
 }  // namespace ddb2pg::testing
