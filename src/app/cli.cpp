@@ -217,8 +217,9 @@ int CmdStatus(const std::string& path, bool verbose) {
                                             p.snapshot_ended_at, p.swept)
                               : "streaming";
         }
-        return fmt::format("{} {}/{} segments{}", p.segments_done == 0 && p.reconcile ? "re-snapshot" : "backfilling",
-                           p.segments_done, p.segments, p.reconcile ? ", reconciles at the end" : "");
+        // A snapshot that reconciles re-reads a table with rows; one that does not fills it.
+        return fmt::format("{} {}/{} segments{}", p.reconcile ? "re-snapshot" : "backfilling", p.segments_done,
+                           p.segments, p.reconcile ? ", reconciles at the end" : "");
       }
       return "not started";
     };

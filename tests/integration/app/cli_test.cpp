@@ -151,6 +151,18 @@ TEST_F(CliEndToEnd, GenerateThenRunAndMetricsMatchTheRows) {
   const std::string unknown = RunCapture(env + bin + " resnapshot -c " + config_path + " --pipeline nope", &code);
   EXPECT_NE(code, 0) << unknown;
   EXPECT_NE(unknown.find("no pipeline nope"), std::string::npos) << unknown;
+
+  // A changed mapping stops the start (exit 3) with the lines that differ and the choices.
+  std::string changed_text = ConfigText();
+  ReplaceAll(changed_text, "theme:      TEXT <- appearance.theme", "theme:      TEXT <- appearance.colorway");
+  const std::string changed_path = "/tmp/" + key_ + "-changed.yaml";
+  std::ofstream(changed_path) << changed_text;
+  const std::string refused_start =
+      RunCapture(env + bin + " run -c " + changed_path + " --duration 20 --progress off --metrics-listen off", &code);
+  EXPECT_EQ(code, 3) << refused_start;
+  EXPECT_NE(refused_start.find("pipeline appearance_settings"), std::string::npos) << refused_start;
+  EXPECT_NE(refused_start.find("now: column theme TEXT <- appearance.colorway"), std::string::npos) << refused_start;
+  EXPECT_NE(refused_start.find("on_change: keep"), std::string::npos) << refused_start;
 }
 
 }  // namespace
