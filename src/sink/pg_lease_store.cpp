@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/line_differences.h"
 #include "sink/pg_connection.h"
 #include "sink/pipeline_registry.h"
 #include "sink/sql_text.h"
@@ -38,28 +39,6 @@ std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count
 
 std::string Value(const PgResult& result, int row, int column) {
   return PQgetisnull(result.get(), row, column) ? std::string() : std::string(PQgetvalue(result.get(), row, column));
-}
-
-// Line-by-line differences of two configuration texts, for the conflict message.
-std::string Differences(const std::string& ours, const std::string& theirs) {
-  auto lines = [](const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  };
-  const auto a = lines(ours);
-  const auto b = lines(theirs);
-  const std::set<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
-  std::string out;
-  int shown = 0;
-  for (const auto& line : b) {
-    if (in_a.count(line) == 0 && shown++ < 20) out += "\n  theirs: " + line;
-  }
-  for (const auto& line : a) {
-    if (in_b.count(line) == 0 && shown++ < 40) out += "\n  ours:   " + line;
-  }
-  return out;
 }
 
 }  // namespace
@@ -107,7 +86,7 @@ core::Status PgLeaseStore::Register(const pipeline::RunnerIdentity& me) {
   if (PQntuples(others->get()) > 0) {
     return core::Status::Conflict("runner " + Value(*others, 0, 0) + " runs checkpoint '" + cp +
                                   "' with another configuration; stop it or use the same file. Differences:" +
-                                  Differences(me.config_text, Value(*others, 0, 1)));
+                                  core::LineDifferences(Value(*others, 0, 1), "  theirs: ", me.config_text, "  ours:   "));
   }
   // Rows of runners gone for long are history only.
   DDB2PG_RETURN_IF_ERROR(db->Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at < now() - "

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/line_differences.h"
 #include "sink/pg_lease_store.h"
 #include "sink/system_tables.h"
 
@@ -20,27 +21,6 @@ struct Stored {
   std::string mapping;
   std::string phase;
 };
-
-// The lines of `now` not in `before` and the reverse, for the changed-mapping message.
-std::string MappingDifferences(const std::string& before, const std::string& now) {
-  auto lines = [](const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  };
-  const auto a = lines(before);
-  const auto b = lines(now);
-  const std::set<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
-  std::string out;
-  for (const auto& line : a) {
-    if (in_b.count(line) == 0) out += "\n    was: " + line;
-  }
-  for (const auto& line : b) {
-    if (in_a.count(line) == 0) out += "\n    now: " + line;
-  }
-  return out;
-}
 
 // A tag no earlier snapshot of the checkpoint used: its segments are "scan/<i>@<tag>".
 std::string SnapshotTag() {
@@ -232,7 +212,7 @@ core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db,
   for (const auto& p : pipelines) {
     const Stored& s = stored.at(p.name);
     if (s.mapping == p.mapping) continue;
-    const std::string differences = MappingDifferences(s.mapping, p.mapping);
+    const std::string differences = core::LineDifferences(s.mapping, "    was: ", p.mapping, "    now: ");
     switch (p.on_change) {
       case pipeline::PipelineInfo::OnChange::kStop:
         refusals += "\n  pipeline " + p.name + " (table " + p.target + "):" + differences;
