@@ -153,48 +153,82 @@ TEST_F(PipelineProgress, AnAddedPipelineBackfillsOnlyItsTableWhileTheOthersKeepS
             "1");
 }
 
-TEST_F(PipelineProgress, ResnapshotAfterTheStreamWasReplacedRemovesRowsOfDeletedItemsAndNeverHidesALiveOne) {
-  BulkLoad(1500, 71);
-  pg_->Exec("CREATE TABLE " + schema_ + ".hard (id UUID PRIMARY KEY, v BIGINT)");
-  const std::string text = ConfigText("\n  - name: hard\n    source: users\n    table: " + schema_ +
-                                      ".hard\n    key: id\n    on_delete: hard\n    columns:\n"
-                                      "      id: UUID <- id\n      v: BIGINT <- v\n");
-  config::Config first = LoadConfig(text);
-  first.runtime.lanes = 2;
-  Start(std::move(first));
-  ASSERT_TRUE(WaitUntilEqual(std::chrono::seconds(120)).empty());
-  Stop();
-  ASSERT_TRUE(result_.ok()) << result_.ToString();
+// The reference pipelines plus `hard` (on_delete: hard).
+std::string WithHardPipeline(const std::string& text, const std::string& schema) {
+  return text + "\n  - name: hard\n    source: users\n    table: " + schema +
+         ".hard\n    key: id\n    on_delete: hard\n    columns:\n      id: UUID <- id\n      v: BIGINT <- v\n";
+}
 
-  // While nothing runs: 150 items deleted, 100 updated, and the stream replaced (disabled and
-  // enabled again: a new ARN, the old positions gone).
-  std::vector<std::string> ids;
-  {
-    std::lock_guard lock(mutex_);
-    ids.assign(live_.begin(), live_.end());
-  }
-  app::SampleData data(72);
-  for (int i = 0; i < 250; ++i) {
-    const std::string& id = ids[static_cast<size_t>(i) * 5];
-    if (i < 150) {
-      ASSERT_TRUE(ddb_->DeleteItem("users", core::Value::MakeMap({{"id", core::Value::String(id)}})).ok());
-      Remember(id, core::Value(), VersionOf(id), true);
-    } else {
-      const int64_t version = VersionOf(id) + 1;
-      core::Value item = data.MakeItem(id, version);
-      ASSERT_TRUE(ddb_->PutItem("users", item).ok());
-      Remember(id, item, version, false);
+class StreamReplaced : public PipelineProgress {
+ protected:
+  // 1,500 items read to the end; then, while nothing runs, 150 deleted and 100 updated, and the
+  // stream replaced (disabled and enabled again: a new ARN, the old positions gone). Returns the
+  // live ids.
+  std::vector<std::string> DeleteWhileStoppedAndReplaceTheStream() {
+    BulkLoad(1500, 71);
+    pg_->Exec("CREATE TABLE " + schema_ + ".hard (id UUID PRIMARY KEY, v BIGINT)");
+    config::Config first = LoadConfig(WithHardPipeline(ConfigText(), schema_));
+    first.runtime.lanes = 2;
+    Start(std::move(first));
+    EXPECT_TRUE(WaitUntilEqual(std::chrono::seconds(120)).empty());
+    Stop();
+    EXPECT_TRUE(result_.ok()) << result_.ToString();
+    std::vector<std::string> ids;
+    {
+      std::lock_guard lock(mutex_);
+      ids.assign(live_.begin(), live_.end());
     }
+    app::SampleData data(72);
+    for (int i = 0; i < 250; ++i) {
+      const std::string& id = ids[static_cast<size_t>(i) * 5];
+      if (i < 150) {
+        EXPECT_TRUE(ddb_->DeleteItem("users", core::Value::MakeMap({{"id", core::Value::String(id)}})).ok());
+        Remember(id, core::Value(), VersionOf(id), true);
+      } else {
+        const int64_t version = VersionOf(id) + 1;
+        core::Value item = data.MakeItem(id, version);
+        EXPECT_TRUE(ddb_->PutItem("users", item).ok());
+        Remember(id, item, version, false);
+      }
+    }
+    EXPECT_TRUE(ddb_->UpdateStream("users", false, "").ok());
+    EXPECT_TRUE(ddb_->UpdateStream("users", true, "NEW_AND_OLD_IMAGES").ok());
+    std::lock_guard lock(mutex_);
+    return std::vector<std::string>(live_.begin(), live_.end());
   }
-  ASSERT_TRUE(ddb_->UpdateStream("users", false, "").ok());
-  ASSERT_TRUE(ddb_->UpdateStream("users", true, "NEW_AND_OLD_IMAGES").ok());
+
+  config::Config Resumed() {
+    config::Config again = LoadConfig(WithHardPipeline(ConfigText(), schema_));
+    again.runtime.lanes = 2;
+    again.sources[0].snapshot.max_items_per_second = 300;  // about 5 s of Scan, read side by side
+    again.sources[0].snapshot.page_limit = 50;
+    return again;
+  }
+
+  // Runs until every pipeline streams again; then the tables equal DynamoDB and the sweep
+  // removed (hard) or marked (soft) exactly the deleted items' rows.
+  void RunUntilReconciled(config::Config config, size_t live) {
+    Start(std::move(config));
+    const bool ended = WaitFor(std::chrono::seconds(180), [&] {
+      return pg_->Scalar("SELECT count(*) FROM ddb2pg.pipelines WHERE phase = 'snapshot' OR swept IS NULL") == "0";
+    });
+    const auto differences = WaitUntilEqual(std::chrono::seconds(60));
+    Stop();
+    ASSERT_TRUE(result_.ok()) << result_.ToString();
+    ASSERT_TRUE(ended);
+    EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+    EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".hard"), std::to_string(live));
+    EXPECT_EQ(pg_->Scalar("SELECT swept FROM ddb2pg.pipelines WHERE pipeline = 'hard'"), "150");
+    EXPECT_EQ(pg_->Scalar("SELECT swept FROM ddb2pg.pipelines WHERE pipeline = 'profile'"), "150");
+    EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".profile WHERE deleted"), "150");
+  }
+};
+
+TEST_F(StreamReplaced, ResnapshotRemovesRowsOfItemsDeletedMeanwhileAndNeverHidesALiveOne) {
+  const std::vector<std::string> live = DeleteWhileStoppedAndReplaceTheStream();
+  ASSERT_FALSE(HasFailure());
 
   // A reader that checks, again and again, that every live item has its rows.
-  std::vector<std::string> live;
-  {
-    std::lock_guard lock(mutex_);
-    live.assign(live_.begin(), live_.end());
-  }
   std::atomic<bool> reading{true};
   std::atomic<int> reads{0}, missing{0};
   std::thread reader([&] {
@@ -213,10 +247,7 @@ TEST_F(PipelineProgress, ResnapshotAfterTheStreamWasReplacedRemovesRowsOfDeleted
     }
   });
 
-  config::Config again = LoadConfig(text);
-  again.runtime.lanes = 2;
-  again.sources[0].snapshot.max_items_per_second = 300;  // about 5 s of Scan, read side by side
-  again.sources[0].snapshot.page_limit = 50;
+  config::Config again = Resumed();
   {
     auto wired = app::Wire(again, true);
     ASSERT_TRUE(wired.ok()) << wired.status().ToString();
@@ -225,24 +256,21 @@ TEST_F(PipelineProgress, ResnapshotAfterTheStreamWasReplacedRemovesRowsOfDeleted
   }
   EXPECT_EQ(pg_->Scalar("SELECT string_agg(DISTINCT phase || ' ' || reconcile, ',') FROM ddb2pg.pipelines"),
             "snapshot true");
-  Start(std::move(again));
-  const bool ended = WaitFor(std::chrono::seconds(180), [&] {
-    return pg_->Scalar("SELECT count(*) FROM ddb2pg.pipelines WHERE phase = 'snapshot'") == "0";
-  });
-  const auto differences = WaitUntilEqual(std::chrono::seconds(60));
-  Stop();
+  RunUntilReconciled(std::move(again), live.size());
   reading = false;
   reader.join();
-  ASSERT_TRUE(result_.ok()) << result_.ToString();
-  ASSERT_TRUE(ended);
-  EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
-  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".hard"), std::to_string(live.size()));
-  EXPECT_EQ(pg_->Scalar("SELECT swept FROM ddb2pg.pipelines WHERE pipeline = 'hard'"), "150");
-  EXPECT_EQ(pg_->Scalar("SELECT swept FROM ddb2pg.pipelines WHERE pipeline = 'profile'"), "150");
-  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".profile WHERE deleted"), "150");
   EXPECT_GT(reads.load(), 10);
   EXPECT_EQ(missing.load(), 0) << "a reader saw a live item's row missing in " << missing.load() << " of "
                                << reads.load() << " reads";
+}
+
+// stream.on_trimmed: resnapshot does the same by itself when it finds the stream replaced.
+TEST_F(StreamReplaced, OnTrimmedResnapshotReconcilesTheSameWay) {
+  const std::vector<std::string> live = DeleteWhileStoppedAndReplaceTheStream();
+  ASSERT_FALSE(HasFailure());
+  config::Config again = Resumed();
+  again.sources[0].stream.on_trimmed = "resnapshot";
+  RunUntilReconciled(std::move(again), live.size());
 }
 
 // `resnapshot --pipeline profile` on a running runner while the table changes all along: the
