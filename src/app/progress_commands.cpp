@@ -63,13 +63,6 @@ core::Status Resnapshot(Wiring& wiring, const std::optional<std::string>& pipeli
             "): every pipeline of the source missed the changes in between; re-snapshot them all (leave out "
             "--pipeline)");
       }
-      DDB2PG_ASSIGN_OR_RETURN(int live, store.LiveRunners());
-      if (live > 0) {
-        return core::Status::FailedPrecondition(
-            "source " + name + ": the stream was replaced and " + std::to_string(live) +
-            " runner(s) still read the old one: stop them (they exit on their own with on_trimmed: stop), then run "
-            "this again");
-      }
       DDB2PG_ASSIGN_OR_RETURN(auto seed, reader.Seed(layout, std::nullopt));
       reseed = std::move(seed);
       std::fprintf(out, "source %s: the stream was replaced: reading the new one from its start (%s)\n", name.c_str(),
@@ -116,12 +109,7 @@ core::Status Reset(Wiring& wiring, const std::optional<std::string>& pipeline, b
     }
     sink::PgLeaseStore store = StoreOf(wiring, *source);
     DDB2PG_RETURN_IF_ERROR(store.Open());
-    DDB2PG_ASSIGN_OR_RETURN(int live, store.LiveRunners());
-    if (live > 0) {
-      return core::Status::FailedPrecondition(std::to_string(live) + " runner(s) run source " + source->config->name +
-                                              ": stop them first, then reset");
-    }
-    DDB2PG_RETURN_IF_ERROR(store.Forget(pipeline));
+    DDB2PG_RETURN_IF_ERROR(store.Forget(pipeline));  // refused while a runner is live
     std::fprintf(out, "forgot the progress of %s; the next `ddb2pg run` %s\n", what.c_str(),
                  pipeline ? "backfills its table (if it is in the file)" : "snapshots the table again");
   }

@@ -22,7 +22,6 @@ inline constexpr int kBatchMaxRows = 10000;
 inline constexpr int kBatchMaxBytes = 16 * 1024 * 1024;
 inline constexpr int kBatchMaxDelayMs = 100;        // a quiet stream still commits within this
 inline constexpr int kCommitTimeoutMs = 30000;      // a commit waiting longer is cancelled, the connection re-made
-inline constexpr int kSweepTimeoutMs = 6 * 3600 * 1000;  // ending a snapshot that reconciles: its sweep reads the table
 
 // runtime.*
 inline constexpr int kLanes = 0;                    // 0: the number of CPUs

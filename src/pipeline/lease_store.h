@@ -38,6 +38,9 @@ struct PipelineInfo {
   std::string target;   // the target table, quoted and schema-qualified (as the sink names it)
   std::string mapping;  // the canonical text of what decides its rows: a change is detected by comparing it
   OnChange on_change = OnChange::kStop;  // what a changed mapping does
+  // The Scan segments of a backfill or re-snapshot of it (config snapshot.segments); 0: the
+  // source takes no snapshots (snapshot.enabled: false), so a new pipeline gets none either.
+  int backfill_segments = 0;
 };
 
 struct SourceState {

@@ -1,7 +1,7 @@
 // Partitions: the units a source's work is split into, leased to runners and lanes.
 //
-// A DynamoDB source is a set of partitions: each Scan segment ("scan/<i>"; "scan/<i>@<tag>" for
-// a backfill or re-snapshot of some pipelines) and each stream shard (its id). Each has one row in ddb2pg.partitions (see docs/consistency.md) holding its state,
+// A DynamoDB source is a set of partitions: each Scan segment ("scan/<i>"; "scan/<i>/<n>@<tag>"
+// for a backfill or re-snapshot of some pipelines, n its segment count) and each stream shard (its id). Each has one row in ddb2pg.partitions (see docs/consistency.md) holding its state,
 // its position and its lease (owner, epoch, expiry). A partition's position moves only in the
 // transaction that commits the rows it produced, guarded by the lease's epoch.
 //

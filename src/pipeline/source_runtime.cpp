@@ -66,8 +66,12 @@ struct SourceRuntime::Impl {
 
   void Prepare(PartitionLease& lease) {
     if (lease.kind != PartitionKind::kSegment) return;
-    lease.total_segments = total_segments;
-    lease.segment = std::stoi(lease.id.substr(lease.id.find('/') + 1));  // "scan/<i>" or "scan/<i>@<tag>"
+    // "scan/<i>" (the source's first snapshot, of the checkpoint's segment count) or
+    // "scan/<i>/<n>@<tag>" (a backfill or re-snapshot of n segments).
+    const std::string rest = lease.id.substr(lease.id.find('/') + 1);
+    lease.segment = std::stoi(rest);
+    const size_t slash = rest.find('/');
+    lease.total_segments = slash == std::string::npos ? total_segments : std::stoi(rest.substr(slash + 1));
   }
 
   // Ending snapshots (Sink::EndSnapshots) runs on a thread of its own: a sweep reads a whole

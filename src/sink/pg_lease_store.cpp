@@ -131,7 +131,7 @@ core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
 
 // A checkpoint of an earlier release was named "<source>:<table>:<pipeline names>": it becomes
 // this source's checkpoint ("<source>:<table>"), unless a runner still runs it.
-core::Result<bool> PgLeaseStore::AdoptEarlierCheckpoint() {
+core::Result<bool> PgLeaseStore::AdoptEarlierCheckpoint(const std::vector<pipeline::PipelineInfo>& pipelines) {
   PgConnection& db = *connection_;
   const std::string& cp = options_.checkpoint_id;
   const std::string context = "adopting an earlier checkpoint of '" + cp + "'";
@@ -150,7 +150,7 @@ core::Result<bool> PgLeaseStore::AdoptEarlierCheckpoint() {
                                   Value(earlier, 0, 1) + " runner(s): stop them, then start this release (it "
                                   "carries that checkpoint over as '" + cp + "')");
   }
-  for (const char* table : {"partitions", "lease_events", "snapshot_fence"}) {
+  for (const char* table : {"partitions", "lease_events", "snapshot_fence", "snapshot_seen"}) {
     DDB2PG_RETURN_IF_ERROR(db.Query(std::string("UPDATE ddb2pg.") + table +
                                         " SET checkpoint_id = $2 WHERE checkpoint_id = $1",
                                     {old_id, cp}, context)
@@ -161,6 +161,25 @@ core::Result<bool> PgLeaseStore::AdoptEarlierCheckpoint() {
   DDB2PG_RETURN_IF_ERROR(
       db.Query("UPDATE ddb2pg.checkpoints SET id = $2, updated_at = now() WHERE id = $1", {old_id, cp}, context)
           .status());
+  // Its pipelines (named in its id) are where its snapshot is; a configured pipeline it did not
+  // name is added by Align (a backfill), one the file no longer has is forgotten.
+  std::set<std::string> named;
+  const std::string names = old_id.substr(cp.size() + 1);
+  for (size_t start = 0; start <= names.size();) {
+    const size_t comma = std::min(names.find(',', start), names.size());
+    named.insert(names.substr(start, comma - start));
+    start = comma + 1;
+  }
+  for (const auto& p : pipelines) {
+    if (named.count(p.name) == 0) continue;
+    DDB2PG_RETURN_IF_ERROR(
+        db.Query("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, segments, "
+                 "snapshot_started_at) SELECT $1, $2, $3, $4, CASE WHEN EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE "
+                 "checkpoint_id = $1 AND kind = 'segment' AND state <> 'done') THEN 'snapshot' ELSE 'streaming' END, "
+                 "(SELECT segments FROM ddb2pg.checkpoints WHERE id = $1), now()",
+                 {cp, p.name, p.target, p.mapping}, context)
+            .status());
+  }
   spdlog::info("carried checkpoint '{}' of an earlier release over as '{}'", old_id, cp);
   return true;
 }
@@ -174,7 +193,7 @@ core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed,
   auto run = [&]() -> core::Result<pipeline::SourceState> {
     DDB2PG_RETURN_IF_ERROR(
         db->Query(SystemTables::kCheckpointLockSql, {cp}, context).status());
-    DDB2PG_RETURN_IF_ERROR(AdoptEarlierCheckpoint().status());
+    DDB2PG_RETURN_IF_ERROR(AdoptEarlierCheckpoint(pipelines).status());
     DDB2PG_ASSIGN_OR_RETURN(
         auto stored,
         db->Query("SELECT c.position, c.stream_arn, c.segments, (SELECT count(*) FROM ddb2pg.partitions p WHERE "
@@ -451,6 +470,36 @@ core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>&
       return core::Status::NotFound("no progress is stored for '" + cp + "': `ddb2pg run` snapshots the table");
     }
     int segments = std::stoi(Value(source, 0, 0));
+    DDB2PG_ASSIGN_OR_RETURN(auto live, db.Query("SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND "
+                                                 "heartbeat_at > now() - $2::bigint * interval '1 millisecond'",
+                                                 {cp, Ttl(options_.lease_ttl)}, context));
+    const bool running = Value(live, 0, 0) != "0";
+    if (reseed && running) {
+      return core::Status::FailedPrecondition(
+          "the stream of '" + cp + "' was replaced and " + Value(live, 0, 0) +
+          " runner(s) still read the old one: stop them (with on_trimmed: stop they exit by themselves), then run "
+          "this again");
+    }
+    // What is re-read follows the stored pipelines: a pipeline new to the source is backfilled by
+    // the next start, and one whose mapping differs from what live runners use would get rows
+    // they do not write (a runner takes its mapping from its own file).
+    for (const auto& p : pipelines) {
+      DDB2PG_ASSIGN_OR_RETURN(auto stored, db.Query("SELECT target, mapping FROM ddb2pg.pipelines WHERE checkpoint_id "
+                                                    "= $1 AND pipeline = $2",
+                                                    {cp, p.name}, context));
+      if (PQntuples(stored.get()) == 0 && !reseed) {
+        return core::Status::FailedPrecondition("pipeline " + p.name + " has no stored progress in '" + cp +
+                                                "' (it is new to the source): `ddb2pg run` with this file backfills "
+                                                "it");
+      }
+      if (PQntuples(stored.get()) > 0 && running &&
+          (Value(stored, 0, 0) != p.target || Value(stored, 0, 1) != p.mapping)) {
+        return core::Status::FailedPrecondition(
+            "pipeline " + p.name + ": the file's mapping differs from the one the " + Value(live, 0, 0) +
+            " running runner(s) use; deploy the file (restart them with it: on_change decides there) or stop them, "
+            "then re-snapshot" + core::LineDifferences(Value(stored, 0, 1), "    running: ", p.mapping, "    file:    "));
+      }
+    }
     if (reseed) {
       // The stream was replaced: its positions mean nothing now; every shard of the new one is
       // read from its start, beside the Scan.
@@ -482,9 +531,24 @@ core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>&
 core::Status PgLeaseStore::Forget(const std::optional<std::string>& pipeline) {
   const std::string& cp = options_.checkpoint_id;
   return Locked("reset of '" + cp + "'", [&](PgConnection& db) -> core::Status {
-    if (pipeline) return PipelineRegistry::Forget(db, cp, *pipeline);
     const std::string context = "reset of '" + cp + "'";
-    for (const char* table : {"partitions", "pipelines", "snapshot_fence", "runners"}) {
+    // Checked under the lock: a runner starting meanwhile waits for this to end.
+    DDB2PG_ASSIGN_OR_RETURN(auto live, db.Query("SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND "
+                                                 "heartbeat_at > now() - $2::bigint * interval '1 millisecond'",
+                                                 {cp, Ttl(options_.lease_ttl)}, context));
+    if (Value(live, 0, 0) != "0") {
+      return core::Status::FailedPrecondition(Value(live, 0, 0) + " runner(s) run '" + cp +
+                                              "': stop them first, then reset");
+    }
+    if (pipeline) {
+      DDB2PG_ASSIGN_OR_RETURN(auto others, db.Query("SELECT count(*) FROM ddb2pg.pipelines WHERE checkpoint_id = $1 "
+                                                    "AND pipeline <> $2",
+                                                    {cp, *pipeline}, context));
+      // The last stored pipeline: forgetting it is forgetting the source (the next start then
+      // snapshots the table again, rather than taking the stored stream position as its own).
+      if (Value(others, 0, 0) != "0") return PipelineRegistry::Forget(db, cp, *pipeline);
+    }
+    for (const char* table : {"partitions", "pipelines", "snapshot_fence", "snapshot_seen", "runners"}) {
       DDB2PG_RETURN_IF_ERROR(
           db.Query(std::string("DELETE FROM ddb2pg.") + table + " WHERE checkpoint_id = $1", {cp}, context).status());
     }

@@ -60,13 +60,14 @@ class PgLeaseStore : public pipeline::LeaseStore {
   // stream was replaced: every partition is first replaced by the seed's (no runner may run).
   core::Status Resnapshot(const std::vector<pipeline::PipelineInfo>& pipelines,
                           const std::optional<pipeline::SourceSeed>& reseed);
-  // Forgets the progress of one pipeline, or (nullopt) of the whole source.
+  // Forgets the progress of one pipeline, or (nullopt, or the last stored pipeline) of the whole
+  // source. kFailedPrecondition while a runner is live.
   core::Status Forget(const std::optional<std::string>& pipeline);
   core::Result<std::vector<PipelineProgress>> Pipelines();
 
  private:
   // Inside Initialize's transaction: renames a checkpoint of an earlier release to this one's id.
-  core::Result<bool> AdoptEarlierCheckpoint();
+  core::Result<bool> AdoptEarlierCheckpoint(const std::vector<pipeline::PipelineInfo>& pipelines);
   // Runs `fn` in a transaction holding the checkpoint's advisory lock.
   core::Status Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn);
   core::Status EnsureConnected();

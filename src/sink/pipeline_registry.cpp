@@ -1,6 +1,8 @@
 #include "sink/pipeline_registry.h"
 
+#include <atomic>
 #include <chrono>
+#include <random>
 #include <map>
 #include <set>
 #include <sstream>
@@ -22,10 +24,12 @@ struct Stored {
   std::string phase;
 };
 
-// A tag no earlier snapshot of the checkpoint used: its segments are "scan/<i>@<tag>".
+// A tag no earlier snapshot of the checkpoint used: its segments are "scan/<i>/<n>@<tag>".
 std::string SnapshotTag() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return "b" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+  static std::atomic<uint32_t> sequence{0};
+  return "b" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count()) + "." +
+         std::to_string(sequence.fetch_add(1) % 1000) + "." + std::to_string(std::random_device()() % 100000);
 }
 
 }  // namespace
@@ -51,16 +55,19 @@ core::Status PipelineRegistry::StartSnapshot(PgConnection& db, const std::string
   }
   const std::string context = "starting a snapshot of " + scope + " in '" + checkpoint_id + "'";
   const int segments = std::max(1, total_segments);
+  // The segment count is in the id: a backfill's Scan may be split unlike the source's first.
   DDB2PG_RETURN_IF_ERROR(
       db.Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, scope, state) SELECT $1, 'scan/' || "
-               "i || '@' || $2, 'segment', $3, 'pending' FROM generate_series(0, $4::int - 1) AS i",
+               "i || '/' || $4 || '@' || $2, 'segment', $3, 'pending' FROM generate_series(0, $4::int - 1) AS i",
                {checkpoint_id, SnapshotTag(), scope, std::to_string(segments)}, context)
           .status());
-  // Keys fenced for an earlier snapshot mean nothing to this one.
-  DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1 AND target = ANY "
-                                  "($2::text[])",
-                                  {checkpoint_id, TextArray(targets)}, context)
-                             .status());
+  // Keys fenced or seen for an earlier snapshot mean nothing to this one.
+  for (const char* table : {"snapshot_fence", "snapshot_seen"}) {
+    DDB2PG_RETURN_IF_ERROR(db.Query(std::string("DELETE FROM ddb2pg.") + table +
+                                        " WHERE checkpoint_id = $1 AND target = ANY ($2::text[])",
+                                    {checkpoint_id, TextArray(targets)}, context)
+                               .status());
+  }
   return db
       .Query("INSERT INTO ddb2pg.pipelines AS p (checkpoint_id, pipeline, target, mapping, phase, reconcile, segments, "
              "swept, snapshot_started_at, snapshot_ended_at) SELECT $1, n, t, m, 'snapshot', $5::boolean, $6::int, "
@@ -76,11 +83,13 @@ core::Status PipelineRegistry::StartSnapshot(PgConnection& db, const std::string
 
 core::Status PipelineRegistry::Forget(PgConnection& db, const std::string& checkpoint_id, const std::string& pipeline) {
   const std::string context = "forgetting pipeline " + pipeline + " of '" + checkpoint_id + "'";
-  DDB2PG_RETURN_IF_ERROR(
-      db.Query("DELETE FROM ddb2pg.snapshot_fence f USING ddb2pg.pipelines p WHERE p.checkpoint_id = $1 AND "
-               "p.pipeline = $2 AND f.checkpoint_id = $1 AND f.target = p.target",
-               {checkpoint_id, pipeline}, context)
-          .status());
+  for (const char* table : {"snapshot_fence", "snapshot_seen"}) {
+    DDB2PG_RETURN_IF_ERROR(db.Query(std::string("DELETE FROM ddb2pg.") + table +
+                                        " f USING ddb2pg.pipelines p WHERE p.checkpoint_id = $1 AND p.pipeline = $2 "
+                                        "AND f.checkpoint_id = $1 AND f.target = p.target",
+                                    {checkpoint_id, pipeline}, context)
+                               .status());
+  }
   DDB2PG_RETURN_IF_ERROR(
       db.Query("DELETE FROM ddb2pg.pipelines WHERE checkpoint_id = $1 AND pipeline = $2", {checkpoint_id, pipeline},
                context)
@@ -199,10 +208,22 @@ core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db,
       stored.erase(renamed_from);
       continue;
     }
+    if (p.backfill_segments == 0) {
+      // snapshot.enabled: false: the source takes no Scan, so neither does a new pipeline.
+      DDB2PG_RETURN_IF_ERROR(
+          db.Query("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, segments, "
+                   "snapshot_started_at, snapshot_ended_at) VALUES ($1, $2, $3, $4, 'streaming', 0, now(), now())",
+                   {checkpoint_id, p.name, p.target, p.mapping}, context)
+              .status());
+      notes.push_back("pipeline " + p.name + " is new; snapshot.enabled is false, so its table " + p.target +
+                      " gets changes from the stream from now on, and no backfill");
+      stored[p.name] = {p.target, p.mapping, "streaming"};
+      continue;
+    }
     DDB2PG_ASSIGN_OR_RETURN(bool reconcile, TargetHasRows(db, p.target));
-    DDB2PG_RETURN_IF_ERROR(StartSnapshot(db, checkpoint_id, {p}, total_segments, reconcile));
+    DDB2PG_RETURN_IF_ERROR(StartSnapshot(db, checkpoint_id, {p}, p.backfill_segments, reconcile));
     notes.push_back("pipeline " + p.name + " is new: backfilling " + p.target + " from a Scan of its own (" +
-                    std::to_string(std::max(1, total_segments)) + " segments) while the other pipelines stream on" +
+                    std::to_string(p.backfill_segments) + " segments) while the other pipelines stream on" +
                     (reconcile ? "; the table has rows: those whose items the Scan does not find are removed at the end"
                                : ""));
     stored[p.name] = {p.target, p.mapping, "snapshot"};
@@ -233,7 +254,8 @@ core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db,
               " is still being snapshotted with the old one; let that snapshot finish with the old mapping, or start "
               "it over with `ddb2pg reset -c FILE --pipeline " + p.name + " --yes`" + differences);
         }
-        DDB2PG_RETURN_IF_ERROR(StartSnapshot(db, checkpoint_id, {p}, total_segments, true));
+        DDB2PG_RETURN_IF_ERROR(
+            StartSnapshot(db, checkpoint_id, {p}, std::max(1, p.backfill_segments), true));
         notes.push_back("pipeline " + p.name + ": the mapping changed (on_change: backfill): re-reading the table "
                         "into " + p.target + " beside the stream, then removing rows whose items were not found" +
                         differences);

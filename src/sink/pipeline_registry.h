@@ -5,7 +5,7 @@
 //
 //   snapshot   a Scan feeds its table: the source's first snapshot (segments "scan/<i>", scope
 //              NULL: every pipeline), or a backfill / re-snapshot of some pipelines (segments
-//              "scan/<i>@<tag>", scope: their names) while the others stream on. The stream
+//              "scan/<i>/<n>@<tag>", scope: their names) while the others stream on. The stream
 //              writes its table all along; the snapshot fence keeps a Scan row from overwriting
 //              a newer change (docs/consistency.md).
 //   streaming  its snapshot is complete (PostgresSink::EndSnapshots ends it, after the sweep of

@@ -161,9 +161,11 @@ struct PostgresSink::Impl {
     DDB2PG_RETURN_IF_ERROR(
         connection->Exec(std::string("LOCK TABLE ddb2pg.snapshot_fence IN ") + mode + " MODE", context));
     if (stream_rows == 0 && !record_keys) {
+      std::vector<std::string> targets;
+      for (const auto& [writer, fence] : fences) targets.push_back(writer->qualified_name());
       DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence "
-                                                              "WHERE checkpoint_id = $1)",
-                                                              {options.checkpoint_id}, context));
+                                                              "WHERE checkpoint_id = $1 AND target = ANY ($2::text[]))",
+                                                              {options.checkpoint_id, TextArray(targets)}, context));
       const bool allow_direct = std::string_view(PQgetvalue(any.get(), 0, 0)) != "t";
       for (auto& [writer, fence] : fences) fence.allow_direct = allow_direct;
     }
@@ -424,6 +426,21 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
   return result;
 }
 
+namespace {
+
+// Pipelines of checkpoint $1 in the snapshot phase whose segments are all done.
+constexpr const char* kDueSql =
+    "SELECT l.pipeline, l.target, l.reconcile FROM ddb2pg.pipelines l WHERE l.checkpoint_id = $1 AND l.phase = "
+    "'snapshot' AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = $1 AND s.kind = 'segment' "
+    "AND s.state <> 'done' AND (s.scope IS NULL OR l.pipeline = ANY (string_to_array(s.scope, ',')))) ORDER BY "
+    "l.pipeline";
+// Taken by each transaction that sweeps or ends: no snapshot or stream batch of a snapshotting
+// table commits meanwhile, and one that read the phase before still writes behind the fence and
+// is waited for here.
+constexpr const char* kExcludeFencedBatchesSql = "LOCK TABLE ddb2pg.snapshot_fence IN SHARE ROW EXCLUSIVE MODE";
+
+}  // namespace
+
 core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots() {
   Impl& impl = *impl_;
   if (impl.connection == nullptr || impl.connection->broken()) {
@@ -432,57 +449,86 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots() {
   PgConnection& db = *impl.connection;
   const std::string& cp = impl.options.checkpoint_id;
   const std::string context = "ending the snapshots of '" + cp + "'";
-  db.SetDeadline(std::chrono::steady_clock::now() + impl.options.sweep_timeout);
-  std::vector<pipeline::SnapshotEnd> ended;
-  auto run = [&]() -> core::Status {
+  auto writer_of = [&](const std::string& target) -> const TableWriter* {
+    for (const auto& w : impl.writers) {
+      if (w->qualified_name() == target) return w.get();
+    }
+    return nullptr;
+  };
+  auto in_transaction = [&](const std::function<core::Status()>& body) -> core::Status {
+    impl.StartDeadline();
     DDB2PG_RETURN_IF_ERROR(db.Exec("BEGIN", context));
-    // No snapshot or stream batch of a snapshotting table commits meanwhile; one that read the
-    // phase before still writes behind the fence, and is waited for here.
-    DDB2PG_RETURN_IF_ERROR(db.Exec("LOCK TABLE ddb2pg.snapshot_fence IN SHARE ROW EXCLUSIVE MODE", context));
-    DDB2PG_ASSIGN_OR_RETURN(
-        auto due,
-        db.Query("SELECT l.pipeline, l.target, l.reconcile FROM ddb2pg.pipelines l WHERE l.checkpoint_id = $1 AND "
-                 "l.phase = 'snapshot' AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = $1 "
-                 "AND s.kind = 'segment' AND s.state <> 'done' AND (s.scope IS NULL OR l.pipeline = ANY "
-                 "(string_to_array(s.scope, ',')))) ORDER BY l.pipeline FOR UPDATE OF l",
-                 {cp}, context));
+    DDB2PG_RETURN_IF_ERROR(db.Exec(kExcludeFencedBatchesSql, context));
+    DDB2PG_RETURN_IF_ERROR(body());
+    return db.Exec("COMMIT", context);
+  };
+
+  // 1. The sweeps, a range of keys per transaction, so that batches of the table wait for one
+  //    range at most. The fence stays up throughout: a key the stream writes in a range already
+  //    swept is claimed and its row kept; no range is visited twice.
+  std::map<std::string, int64_t> swept;  // pipeline → rows swept
+  auto listed = db.Query(kDueSql, {cp}, context);
+  if (!listed.ok()) return impl.Fail(listed.status());
+  for (int i = 0; i < PQntuples(listed->get()); ++i) {
+    const std::string pipeline = PQgetvalue(listed->get(), i, 0);
+    const std::string target = PQgetvalue(listed->get(), i, 1);
+    const TableWriter* writer = writer_of(target);
+    // Not reconciling, or a pipeline no longer in the file (runners share one file, so none
+    // runs it, and its table is not written any more): ended without a sweep.
+    if (std::string_view(PQgetvalue(listed->get(), i, 2)) != "t" || writer == nullptr) continue;
+    int64_t total = 0;
+    if (!writer->SweepSql(true).empty()) {
+      std::vector<std::optional<std::string>> params = {cp, target};
+      for (bool more = true; more;) {
+        core::Status ranged = in_transaction([&]() -> core::Status {
+          DDB2PG_ASSIGN_OR_RETURN(auto range, db.Query(writer->SweepSql(params.size() == 2), params,
+                                                       "sweeping " + target));
+          more = PQntuples(range.get()) == 1;
+          if (!more) return core::Status::Ok();
+          total += std::stoll(PQgetvalue(range.get(), 0, 0));
+          params.resize(2);
+          for (int c = 1; c < PQnfields(range.get()); ++c) params.emplace_back(PQgetvalue(range.get(), 0, c));
+          return core::Status::Ok();
+        });
+        if (!ranged.ok()) return impl.Fail(ranged);
+      }
+    }
+    swept[pipeline] = total;
+  }
+
+  // 2. The ends: phase streaming, the table's fence and seen keys emptied. A pipeline that became
+  //    due after step 1 and reconciles is left for the next call (it has not been swept).
+  std::vector<pipeline::SnapshotEnd> ended;
+  core::Status status = in_transaction([&]() -> core::Status {
+    DDB2PG_ASSIGN_OR_RETURN(auto due, db.Query(std::string(kDueSql) + " FOR UPDATE OF l", {cp}, context));
     for (int i = 0; i < PQntuples(due.get()); ++i) {
       pipeline::SnapshotEnd end;
       end.pipeline = PQgetvalue(due.get(), i, 0);
       end.target = PQgetvalue(due.get(), i, 1);
-      const bool reconcile = std::string_view(PQgetvalue(due.get(), i, 2)) == "t";
-      if (reconcile) {
-        const TableWriter* writer = nullptr;
-        for (const auto& w : impl.writers) {
-          if (w->qualified_name() == end.target) writer = w.get();
-        }
-        if (writer == nullptr) continue;  // a pipeline this runner does not run: one that does ends it
-        const std::string sweep = writer->SweepSql();
-        end.swept = 0;
-        if (!sweep.empty()) {
-          DDB2PG_ASSIGN_OR_RETURN(auto swept, db.Query(sweep, {cp, end.target}, "sweeping " + end.target));
-          end.swept = std::stoll(PQcmdTuples(swept.get()));
-        }
+      const bool sweeps = std::string_view(PQgetvalue(due.get(), i, 2)) == "t" && writer_of(end.target) != nullptr;
+      if (sweeps) {
+        auto it = swept.find(end.pipeline);
+        if (it == swept.end()) continue;
+        end.swept = it->second;
       }
       DDB2PG_RETURN_IF_ERROR(
           db.Query("UPDATE ddb2pg.pipelines SET phase = 'streaming', swept = NULLIF($3::bigint, -1), "
                    "snapshot_ended_at = now(), updated_at = now() WHERE checkpoint_id = $1 AND pipeline = $2",
                    {cp, end.pipeline, std::to_string(end.swept)}, context)
               .status());
-      DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1 AND target = $2 AND "
-                                      "NOT EXISTS (SELECT 1 FROM ddb2pg.pipelines WHERE checkpoint_id = $1 AND target "
-                                      "= $2 AND phase = 'snapshot')",
-                                      {cp, end.target}, context)
-                                 .status());
+      for (const char* table : {"snapshot_fence", "snapshot_seen"}) {
+        DDB2PG_RETURN_IF_ERROR(db.Query(std::string("DELETE FROM ddb2pg.") + table +
+                                            " WHERE checkpoint_id = $1 AND target = $2 AND NOT EXISTS (SELECT 1 FROM "
+                                            "ddb2pg.pipelines WHERE checkpoint_id = $1 AND target = $2 AND phase = "
+                                            "'snapshot')",
+                                        {cp, end.target}, context)
+                                   .status());
+      }
       ended.push_back(std::move(end));
     }
-    return db.Exec("COMMIT", context);
-  };
-  core::Status status = run();
-  if (!status.ok()) {
-    ended.clear();
-    return impl.Fail(status);
-  }
+    return core::Status::Ok();
+  });
+  if (!status.ok()) return impl.Fail(status);
   return ended;
 }
 

@@ -79,8 +79,6 @@ struct PostgresSinkOptions {
   // rows gets a window of its own); then the statement is cancelled, the connection dropped and the
   // call returns kUnavailable. Catches a frozen or half-open server that TCP has not noticed.
   std::chrono::milliseconds commit_timeout{core::defaults::kCommitTimeoutMs};
-  // The longest EndSnapshots() waits: a sweep reads the whole table.
-  std::chrono::milliseconds sweep_timeout{core::defaults::kSweepTimeoutMs};
 };
 
 // What one Commit() wrote, per table of the batch (same order as Batch::tables).
@@ -129,7 +127,7 @@ class PostgresSink : public pipeline::Sink {
   core::Result<std::map<std::string, pipeline::StoredPartition>> ReadPositions(
       const std::vector<std::string>& ids) override;
 
-  // A sweep waits on PostgreSQL for up to runtime.sweep_timeout (not commit_timeout).
+  // Each of its transactions (a range of the sweep, the end) waits up to commit_timeout.
   core::Result<std::vector<pipeline::SnapshotEnd>> EndSnapshots() override;
 
   // For tests and metrics: how many of the last Commit()'s tables took the direct COPY path.

@@ -84,6 +84,15 @@ std::vector<std::string> SystemTables::CreateStatements() {
       // of its scope is read and its table reconciled, then streaming. A segment's scope names
       // the pipelines its rows are for (NULL: every pipeline of the source).
       "ALTER TABLE ddb2pg.partitions ADD COLUMN IF NOT EXISTS scope TEXT;",
+      // The keys a snapshot that reconciles read (its sweep keeps their rows). Apart from the
+      // fence: snapshot batches run side by side holding the fence in SHARE mode, which an
+      // insert into the fence itself would need to upgrade (two such batches would deadlock).
+      "CREATE TABLE IF NOT EXISTS ddb2pg.snapshot_seen (\n"
+      "    checkpoint_id TEXT NOT NULL,\n"
+      "    target TEXT NOT NULL,\n"
+      "    key TEXT NOT NULL,\n"
+      "    PRIMARY KEY (checkpoint_id, target, key)\n"
+      ");",
       "CREATE TABLE IF NOT EXISTS ddb2pg.pipelines (\n"
       "    checkpoint_id TEXT NOT NULL,\n"
       "    pipeline TEXT NOT NULL,\n"
@@ -109,7 +118,7 @@ core::Status SystemTables::Ensure(PgConnection& connection) {
       "WHERE table_schema = 'ddb2pg' AND table_name = 'checkpoints' AND column_name = 'segments') "
       "AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'ddb2pg' AND table_name = "
       "'partitions' AND column_name = 'lane') AND to_regclass('ddb2pg.snapshot_fence') IS NOT NULL "
-      "AND to_regclass('ddb2pg.pipelines') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
+      "AND to_regclass('ddb2pg.pipelines') IS NOT NULL AND to_regclass('ddb2pg.snapshot_seen') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
       "WHERE table_schema = 'ddb2pg' AND table_name = 'partitions' AND column_name = 'scope')",
       {}, "checking ddb2pg's tables");
   if (!present.ok()) return present.status();

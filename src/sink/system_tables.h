@@ -6,7 +6,7 @@
 //   ddb2pg.dead_letters  records that could not be mapped, with their reason and raw item.
 //   ddb2pg.partitions, runners, lease_events: the partitioned runtime (PgLeaseStore).
 //   ddb2pg.snapshot_fence keys the stream wrote while a snapshot ran (TableWriter, PostgresSink),
-//                        and, for a snapshot that reconciles, the keys it read.
+//                        snapshot_seen the keys a snapshot that reconciles read.
 //   ddb2pg.pipelines     each pipeline's phase (snapshot, streaming), mapping and target
 //                        (PipelineRegistry).
 //
@@ -23,8 +23,10 @@ namespace ddb2pg::sink {
 
 class SystemTables {
  public:
-  // Empties the snapshot fence of checkpoint $1 (a snapshot seeded or complete).
-  static constexpr const char* kEmptySnapshotFenceSql = "DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1";
+  // Empties the snapshot fence and the seen keys of checkpoint $1 (a snapshot seeded).
+  static constexpr const char* kEmptySnapshotFenceSql =
+      "WITH f AS (DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1) DELETE FROM ddb2pg.snapshot_seen WHERE "
+      "checkpoint_id = $1";
   // The lock of checkpoint $1 that orders phase changes with batches: every change of a
   // pipeline's phase or snapshot (seeding, Align, resnapshot, reset) holds it exclusively; every
   // batch holds it shared from before it reads the phases until it commits. So no batch acts on

@@ -122,12 +122,15 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
                " IN ('u', 's', 'h') ON CONFLICT DO NOTHING";
   claim_range_sql_ = claim_head + "$3::text, $4::text, " + key_text(isolate_relation) + " FROM " + isolate_name_ +
                      " WHERE " + action + " IN ('u', 's', 'h')" + range + " ON CONFLICT DO NOTHING";
-  seen_sql_ = claim_head + "$1::text, $2::text, " + key_text(stage_relation) + " FROM " + staging_name_ + " WHERE " +
+  const std::string seen_head = "INSERT INTO ddb2pg.snapshot_seen (checkpoint_id, target, key) SELECT DISTINCT ";
+  seen_sql_ = seen_head + "$1::text, $2::text, " + key_text(stage_relation) + " FROM " + staging_name_ + " WHERE " +
               action + " = 'n' ON CONFLICT DO NOTHING";
-  seen_range_sql_ = claim_head + "$3::text, $4::text, " + key_text(isolate_relation) + " FROM " + isolate_name_ +
+  seen_range_sql_ = seen_head + "$3::text, $4::text, " + key_text(isolate_relation) + " FROM " + isolate_name_ +
                     " WHERE " + action + " = 'n'" + range + " ON CONFLICT DO NOTHING";
+  // A row the sweep keeps: its key was written by the stream (the fence) or read by the Scan.
   fence_probe_ = "NOT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence f WHERE f.checkpoint_id = $1 AND f.target = $2 AND "
-                 "f.key = " + key_text("t") + " OFFSET 0)";
+                 "f.key = " + key_text("t") + " OFFSET 0) AND NOT EXISTS (SELECT 1 FROM ddb2pg.snapshot_seen s WHERE "
+                 "s.checkpoint_id = $1 AND s.target = $2 AND s.key = " + key_text("t") + " OFFSET 0)";
 
   if (HasColumn(table, table.deleted_column)) {
     std::string set_deleted;
@@ -155,20 +158,53 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
                           key_match + "s." + action + " = 'h'" + range;
 }
 
-std::string TableWriter::SweepSql() const {
-  switch (table_.delete_policy) {
-    case model::DeletePolicy::kIgnore:
-      return "";
-    case model::DeletePolicy::kHard:
-      return "DELETE FROM " + qualified_name_ + " AS t WHERE " + fence_probe_;
-    case model::DeletePolicy::kSoft:
-      break;
+std::string TableWriter::SweepSql(bool first_range) const {
+  // The sweep cannot tell why an item is gone: when on_ttl_delete differs from on_delete it does
+  // the gentler of the two (ignore, then soft, then hard), so an archived expiry is not removed.
+  auto gentleness = [](model::DeletePolicy policy) {
+    return policy == model::DeletePolicy::kIgnore ? 0 : policy == model::DeletePolicy::kSoft ? 1 : 2;
+  };
+  const model::DeletePolicy user = table_.delete_policy;
+  const model::DeletePolicy ttl = table_.DeletePolicyFor(true);
+  const model::DeletePolicy policy = gentleness(ttl) < gentleness(user) ? ttl : user;
+  if (policy == model::DeletePolicy::kIgnore) return "";
+
+  // One range: the next kSweepRangeRows keys in key order (the primary key's index), after the
+  // last key of the previous range ($3… as text, cast to each key column's type).
+  std::string keys, range_keys, bound, last, match;
+  int param = 3;
+  for (const auto& name : table_.key_columns) {
+    const std::string column = QuoteIdentifier(name);
+    std::string type;
+    for (const auto& spec : table_.columns) {
+      if (spec.name == name) type = spec.type.ToSql();
+    }
+    const char* sep = keys.empty() ? "" : ", ";
+    keys.append(sep).append(column);
+    range_keys.append(sep).append("k.").append(column);
+    bound.append(sep).append("$" + std::to_string(param++) + "::" + type);
+    last.append(sep).append("l.").append(column).append("::text");
+    match.append(" AND t.").append(column).append(" = r.").append(column);
   }
-  const std::string deleted = QuoteIdentifier(table_.deleted_column);
-  std::string set = deleted + " = true";
-  if (HasColumn(table_, table_.deleted_at_column)) set += ", " + QuoteIdentifier(table_.deleted_at_column) + " = now()";
-  return "UPDATE " + qualified_name_ + " AS t SET " + set + " WHERE t." + deleted + " IS DISTINCT FROM true AND " +
-         fence_probe_;
+  const std::string from = "SELECT " + keys + " FROM " + qualified_name_ + " AS k" +
+                           (first_range ? std::string() : " WHERE (" + range_keys + ") > (" + bound + ")") +
+                           " ORDER BY " + keys + " LIMIT " + std::to_string(kSweepRangeRows);
+  std::string change;
+  if (policy == model::DeletePolicy::kHard) {
+    change = "DELETE FROM " + qualified_name_ + " AS t USING r WHERE true" + match + " AND " + fence_probe_;
+  } else {
+    const std::string deleted = QuoteIdentifier(table_.deleted_column);
+    std::string set = deleted + " = true";
+    if (HasColumn(table_, table_.deleted_at_column)) set += ", " + QuoteIdentifier(table_.deleted_at_column) + " = now()";
+    change = "UPDATE " + qualified_name_ + " AS t SET " + set + " FROM r WHERE t." + deleted +
+             " IS DISTINCT FROM true" + match + " AND " + fence_probe_;
+  }
+  std::string descending;
+  for (const auto& name : table_.key_columns) {
+    descending.append(descending.empty() ? "" : ", ").append(QuoteIdentifier(name)).append(" DESC");
+  }
+  return "WITH r AS (" + from + "), d AS (" + change + " RETURNING 1) SELECT (SELECT count(*) FROM d), " + last +
+         " FROM (SELECT * FROM r ORDER BY " + descending + " LIMIT 1) AS l";
 }
 
 core::Status TableWriter::Validate() const {

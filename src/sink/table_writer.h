@@ -116,9 +116,14 @@ class TableWriter {
   const std::string& display_name() const { return display_name_; }
   // The table quoted and schema-qualified: the fence's `target`.
   const std::string& qualified_name() const { return qualified_name_; }
-  // The end of a snapshot that reconciles: removes (on_delete: hard) or soft-deletes the rows
-  // whose key the fence does not hold ($1 checkpoint, $2 target); "" for on_delete: ignore.
-  std::string SweepSql() const;
+  // The end of a snapshot that reconciles, one range of keys at a time: removes (on_delete:
+  // hard) or soft-deletes the rows among the next kSweepRangeRows keys whose key neither the
+  // fence nor the seen keys hold. $1 checkpoint, $2 target, then (unless `first_range`) the
+  // previous range's last key cells as text. Returns one row — the rows changed, then the
+  // range's last key cells — or none when no key is left. "" for on_delete: ignore. With an
+  // on_ttl_delete unlike on_delete, the gentler of the two.
+  std::string SweepSql(bool first_range) const;
+  static constexpr int kSweepRangeRows = 5000;
   const model::TableSpec& table() const { return table_; }
   // How the last Write() went, for tests and metrics.
   bool last_write_was_direct() const { return last_direct_; }
@@ -154,7 +159,7 @@ class TableWriter {
   std::string snapshot_upsert_sql_;  // 'n' rows whose key is not fenced; $1 checkpoint, $2 target
   std::string claim_range_sql_;      // the same over rows $1 <= ddb2pg_row < $2; $3, $4 as above
   std::string snapshot_upsert_range_sql_;
-  std::string seen_sql_;        // snapshot keys into the fence (record_keys); $1 checkpoint, $2 target
+  std::string seen_sql_;        // snapshot keys into snapshot_seen (record_keys); $1 checkpoint, $2 target
   std::string seen_range_sql_;  // the same over a range; $3, $4
   std::string fence_probe_;     // NOT EXISTS (this table's row `t` in the fence)
   std::string upsert_name_;

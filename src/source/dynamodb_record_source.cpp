@@ -175,7 +175,7 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
     options.key_names = std::move(key_names);
     options.segment = lease.segment;
     options.total_segments = lease.total_segments;
-    options.partition_id = lease.id;  // "scan/<i>", or "scan/<i>@<tag>" for a backfill
+    options.partition_id = lease.id;  // "scan/<i>", or "scan/<i>/<n>@<tag>" for a backfill
     options.page_limit = options_.page_limit;
     options.consistent_read = options_.consistent_read;
     options.decode_only = std::move(decode_only);

@@ -34,7 +34,7 @@ class PipelineRegistryTest : public SinkTest {
   }
   PipelineInfo Info(const std::string& name, const std::string& table, const std::string& mapping = "m",
                     PipelineInfo::OnChange on_change = PipelineInfo::OnChange::kStop) {
-    return {name, "\"" + schema_ + "\"." + table, mapping, on_change};
+    return {name, "\"" + schema_ + "\"." + table, mapping, on_change, 2};
   }
   static SourceSeed Seed() {
     SourceSeed seed;
@@ -92,7 +92,7 @@ TEST_F(PipelineRegistryTest, ANewPipelineIsBackfilledAloneARenameKeepsItsProgres
   EXPECT_EQ(Pipelines(), "a streaming false; b streaming false; c snapshot true");
   EXPECT_EQ(Scopes(), "* c");
   EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ +
-                   "' AND scope = 'c' AND state = 'pending' AND partition_id LIKE 'scan/_@%'"),
+                   "' AND scope = 'c' AND state = 'pending' AND partition_id LIKE 'scan/_/2@%'"),
             "2");
   // Starting again with the same file changes nothing.
   auto again = Start({Info("a", "t1"), Info("b", "t2"), Info("c", "t3")});
@@ -124,6 +124,53 @@ TEST_F(PipelineRegistryTest, ANewPipelineIsBackfilledAloneARenameKeepsItsProgres
   EXPECT_EQ(Pipelines(), "a streaming false; b streaming false");
   EXPECT_EQ(Scopes(), "*");
   EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".t3"), "1");
+
+  // Refused while a runner is live; forgetting the last stored pipeline forgets the source (the
+  // next start snapshots again instead of streaming from the stored position).
+  db_->Exec("INSERT INTO ddb2pg.runners (checkpoint_id, runner_id) VALUES ('" + schema_ + "', 'live')");
+  auto refused = store.Forget(std::string("a"));
+  EXPECT_EQ(refused.code(), core::StatusCode::kFailedPrecondition) << refused.ToString();
+  db_->Exec("DELETE FROM ddb2pg.runners WHERE checkpoint_id = '" + schema_ + "'");
+  ASSERT_TRUE(store.Forget(std::string("a")).ok());
+  EXPECT_EQ(Pipelines(), "b streaming false");
+  ASSERT_TRUE(store.Forget(std::string("b")).ok());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.checkpoints WHERE id = '" + schema_ + "'"), "0");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'"), "0");
+  auto fresh = Start({Info("a", "t1"), Info("b", "t2")});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(fresh->created);
+  EXPECT_EQ(Pipelines(), "a snapshot false; b snapshot false");
+}
+
+TEST_F(PipelineRegistryTest, WithoutSnapshotsANewPipelineStreamsAndResnapshotOnlyTakesStoredPipelines) {
+  ASSERT_TRUE(Start({Info("a", "t1")}).ok());
+  db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE checkpoint_id = '" + schema_ + "'");
+  db_->Exec("UPDATE ddb2pg.pipelines SET phase = 'streaming' WHERE checkpoint_id = '" + schema_ + "'");
+  PipelineInfo b = Info("b", "t2");
+  b.backfill_segments = 0;  // snapshot.enabled: false
+  auto added = Start({Info("a", "t1"), b});
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_NE(Notes(*added).find("no backfill"), std::string::npos) << Notes(*added);
+  EXPECT_EQ(Pipelines(), "a streaming false; b streaming false");
+  EXPECT_EQ(Scopes(), "*");
+
+  PgLeaseStore store({conninfo_, schema_, ""});
+  ASSERT_TRUE(store.Open().ok());
+  // A pipeline the source has not stored: the next start backfills it, not this command.
+  auto unknown = store.Resnapshot({Info("c", "t3")}, std::nullopt);
+  EXPECT_EQ(unknown.code(), core::StatusCode::kFailedPrecondition) << unknown.ToString();
+  EXPECT_NE(unknown.message().find("pipeline c has no stored progress"), std::string::npos) << unknown.message();
+  // A mapping unlike the live runners': refused while they run, taken when none does.
+  db_->Exec("INSERT INTO ddb2pg.runners (checkpoint_id, runner_id) VALUES ('" + schema_ + "', 'live')");
+  auto differs = store.Resnapshot({Info("a", "t1", "other")}, std::nullopt);
+  EXPECT_EQ(differs.code(), core::StatusCode::kFailedPrecondition) << differs.ToString();
+  EXPECT_NE(differs.message().find("file:    other"), std::string::npos) << differs.message();
+  ASSERT_TRUE(store.Resnapshot({Info("a", "t1")}, std::nullopt).ok());
+  EXPECT_EQ(Pipelines(), "a snapshot true; b streaming false");
+  EXPECT_EQ(Scopes(), "* a");
+  // Already being re-snapshotted: refused.
+  auto again = store.Resnapshot({Info("a", "t1")}, std::nullopt);
+  EXPECT_EQ(again.code(), core::StatusCode::kFailedPrecondition) << again.ToString();
 }
 
 TEST_F(PipelineRegistryTest, AChangedMappingIsRefusedUntilTheFileSaysKeepOrBackfill) {
@@ -168,15 +215,17 @@ TEST_F(PipelineRegistryTest, ACheckpointOfAnEarlierReleaseIsCarriedOverWithItsPr
   db_->Exec("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, state, position) VALUES ('" + old_id +
             "', 'scan/0', 'segment', 'done', NULL), ('" + old_id + "', 'scan/1', 'segment', 'done', NULL), ('" +
             old_id + "', 'shard-9', 'shard', 'pending', '000123')");
-  auto state = Start({Info("a", "t1"), Info("b", "t2")});
+  // The file now also has c: a and b carry over, c is backfilled.
+  auto state = Start({Info("a", "t1"), Info("b", "t2"), Info("c", "t3")});
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_FALSE(state->created);
   EXPECT_EQ(state->stream_arn, "arn:stream/0");
+  EXPECT_NE(Notes(*state).find("pipeline c is new"), std::string::npos) << Notes(*state);
   EXPECT_EQ(Scalar("SELECT position FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ +
                    "' AND partition_id = 'shard-9'"),
             "000123");
   EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.checkpoints WHERE id = '" + old_id + "'"), "0");
-  EXPECT_EQ(Pipelines(), "a streaming false; b streaming false");
+  EXPECT_EQ(Pipelines(), "a streaming false; b streaming false; c snapshot false");
 
   // A runner of the earlier release still running it: refused, nothing carried over.
   const std::string other = schema_ + "x";

@@ -41,6 +41,7 @@ class SnapshotFenceTest : public SinkTest {
     db_->Exec("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'");
     db_->Exec("DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'");
     db_->Exec("DELETE FROM ddb2pg.pipelines WHERE checkpoint_id = '" + schema_ + "'");
+    db_->Exec("DELETE FROM ddb2pg.snapshot_seen WHERE checkpoint_id = '" + schema_ + "'");
     SinkTest::TearDown();
   }
 
@@ -188,7 +189,7 @@ TEST_F(SnapshotFenceTest, AReconcilingSnapshotEndsBySweepingTheRowsNeitherTheSca
   ASSERT_TRUE(sink.Open().ok());
   // Rows of an earlier snapshot: items 5 and 6 were deleted while nothing read the stream.
   db_->Exec("INSERT INTO " + schema_ + ".kv SELECT i, 0 FROM generate_series(1, 6) AS i");
-  StartSnapshot(true, "scan/0@b1");
+  StartSnapshot(true, "scan/0/1@b1");
 
   auto commit = [&](std::vector<Row> rows) {
     Batch batch;
@@ -216,6 +217,41 @@ TEST_F(SnapshotFenceTest, AReconcilingSnapshotEndsBySweepingTheRowsNeitherTheSca
   EXPECT_EQ(Scalar("SELECT phase || ' ' || swept FROM ddb2pg.pipelines WHERE checkpoint_id = '" + schema_ + "'"),
             "streaming 2");
   EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'"), "0");
+}
+
+// The sweep goes a range of keys per transaction (TableWriter::kSweepRangeRows): with a composite
+// key and 12,000 rows, three ranges, each keeping exactly the rows whose keys were seen or fenced.
+TEST_F(SnapshotFenceTest, TheSweepGoesRangeByRangeOverACompositeKey) {
+  db_->Exec("CREATE TABLE " + schema_ + ".pairs (a INTEGER, b TEXT, v INTEGER, PRIMARY KEY (a, b))");
+  TableSpec pairs;
+  pairs.schema = schema_;
+  pairs.name = "pairs";
+  pairs.columns = {Column("a", ColumnKind::kInteger), Column("b", ColumnKind::kText), Column("v", ColumnKind::kInteger)};
+  pairs.key_columns = {"a", "b"};
+  pairs.delete_policy = model::DeletePolicy::kHard;
+  PostgresSinkOptions options = Options();
+  options.runner_id = "runner";
+  options.tables = {&pairs};
+  PostgresSink sink(options);
+  ASSERT_TRUE(sink.Open().ok());
+  const std::string target = QualifiedName(pairs);
+  db_->Exec("INSERT INTO " + schema_ + ".pairs SELECT i / 2, 'k' || (i % 2), i FROM generate_series(0, 11999) AS i");
+  db_->Exec("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, reconcile, segments) "
+            "VALUES ('" + schema_ + "', 'pairs', '" + target + "', '', 'snapshot', true, 1)");
+  db_->Exec("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, state, scope) VALUES ('" + schema_ +
+            "', 'scan/0/1@b', 'segment', 'done', 'pairs')");
+  // The Scan read every row with b = 'k0'; the stream wrote the keys with a < 100.
+  db_->Exec("INSERT INTO ddb2pg.snapshot_seen SELECT '" + schema_ + "', '" + target + "', ROW(a, b)::text FROM " +
+            schema_ + ".pairs WHERE b = 'k0'");
+  db_->Exec("INSERT INTO ddb2pg.snapshot_fence SELECT '" + schema_ + "', '" + target + "', ROW(a, b)::text FROM " +
+            schema_ + ".pairs WHERE a < 100");
+  auto ended = sink.EndSnapshots();
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ((*ended)[0].swept, 5900);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".pairs"), "6100");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".pairs WHERE b = 'k1' AND a >= 100"), "0");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_seen WHERE checkpoint_id = '" + schema_ + "'"), "0");
 }
 
 }  // namespace
