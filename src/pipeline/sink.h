@@ -11,6 +11,7 @@
 // kPermissionDenied. Thread-safety: one thread at a time.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -62,8 +63,13 @@ class Sink {
   // Ends the snapshot phase of each pipeline whose Scan segments are all done: a snapshot that
   // reconciles first sweeps its table (rows whose keys neither the Scan nor the stream wrote are
   // removed or soft-deleted, per on_delete); then the stream writes the table without the fence.
-  // One transaction; the caller's own sink (a sweep may take long). The default has none to end.
-  virtual core::Result<std::vector<SnapshotEnd>> EndSnapshots() { return std::vector<SnapshotEnd>{}; }
+  // A sweep goes a range of keys per transaction and asks `keep_going` before each next range
+  // (false: kCancelled; the next call starts the sweep over, which is harmless). On the caller's
+  // own sink (a sweep may take long). The default has none to end.
+  virtual core::Result<std::vector<SnapshotEnd>> EndSnapshots(const std::function<bool()>& keep_going) {
+    (void)keep_going;
+    return std::vector<SnapshotEnd>{};
+  }
 };
 
 }  // namespace ddb2pg::pipeline

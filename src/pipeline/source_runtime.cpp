@@ -83,19 +83,23 @@ struct SourceRuntime::Impl {
   std::mutex ender_mutex;
   core::Status ender_error;  // a failure a person must fix (guarded by ender_mutex)
 
-  // `segment_finished`: a lane just finished a partition (the counts may predate it).
-  void EndSnapshots(const LeaseCounts& counts, bool segment_finished) {
+  // `segment_finished`: a lane just finished a partition (the counts may predate it). A sweep in
+  // progress stops between two ranges when the runtime stops, or (`until`) at that time.
+  void EndSnapshots(const LeaseCounts& counts, bool segment_finished,
+                    std::optional<std::chrono::steady_clock::time_point> until = std::nullopt) {
     const bool due = counts.pipelines_to_finish > 0 || (segment_finished && counts.pipelines_snapshotting > 0);
     if (!due || ending.load()) return;
     if (ender_thread.joinable()) ender_thread.join();
     ending = true;
-    ender_thread = std::thread([this] {
+    ender_thread = std::thread([this, until] {
       core::SetCurrentThreadName("snapshot-end");
       if (ender == nullptr) ender = parts.make_sink(-1);
       core::Status status = ender_open ? core::Status::Ok() : ender->Open();
       ender_open = status.ok();
       if (status.ok()) {
-        auto ended = ender->EndSnapshots();
+        auto ended = ender->EndSnapshots([&] {
+          return until ? clock.Monotonic() < *until : !stop_requested.load();
+        });
         if (ended.ok()) {
           for (const auto& end : *ended) {
             if (end.swept < 0) {
@@ -112,7 +116,9 @@ struct SourceRuntime::Impl {
           ender_open = false;
         }
       }
-      if (!status.ok()) {
+      if (!status.ok() && status.code() == core::StatusCode::kCancelled) {
+        spdlog::info("source {}: {}", parts.source_name, status.message());
+      } else if (!status.ok()) {
         if (status.transient()) {
           metrics.Errors("connection").Increment();
           spdlog::warn("source {}: ending a snapshot: {}; trying again", parts.source_name, status.message());
@@ -366,8 +372,9 @@ struct SourceRuntime::Impl {
     // A snapshot whose last segment the lanes just committed ends now rather than at the next start.
     if (ender_thread.joinable()) ender_thread.join();
     if (result.ok()) {
+      // At most a few seconds of sweeping: a stop must not wait for a large table's sweep.
       auto counts = store.Counts();
-      if (counts.ok()) EndSnapshots(*counts, false);
+      if (counts.ok()) EndSnapshots(*counts, false, clock.Monotonic() + std::chrono::seconds(5));
       if (ender_thread.joinable()) ender_thread.join();
     }
     ender.reset();

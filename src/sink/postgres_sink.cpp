@@ -441,7 +441,7 @@ constexpr const char* kExcludeFencedBatchesSql = "LOCK TABLE ddb2pg.snapshot_fen
 
 }  // namespace
 
-core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots() {
+core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(const std::function<bool()>& keep_going) {
   Impl& impl = *impl_;
   if (impl.connection == nullptr || impl.connection->broken()) {
     return core::Status::Unavailable("the PostgreSQL connection is closed; Open() the sink again");
@@ -480,6 +480,9 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots() {
     if (!writer->SweepSql(true).empty()) {
       std::vector<std::optional<std::string>> params = {cp, target};
       for (bool more = true; more;) {
+        if (params.size() > 2 && !keep_going()) {
+          return core::Status::Cancelled("stopped while sweeping " + target + " (the next start sweeps it again)");
+        }
         core::Status ranged = in_transaction([&]() -> core::Status {
           DDB2PG_ASSIGN_OR_RETURN(auto range, db.Query(writer->SweepSql(params.size() == 2), params,
                                                        "sweeping " + target));

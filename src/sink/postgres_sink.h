@@ -128,7 +128,7 @@ class PostgresSink : public pipeline::Sink {
       const std::vector<std::string>& ids) override;
 
   // Each of its transactions (a range of the sweep, the end) waits up to commit_timeout.
-  core::Result<std::vector<pipeline::SnapshotEnd>> EndSnapshots() override;
+  core::Result<std::vector<pipeline::SnapshotEnd>> EndSnapshots(const std::function<bool()>& keep_going) override;
 
   // For tests and metrics: how many of the last Commit()'s tables took the direct COPY path.
   int last_direct_tables() const;

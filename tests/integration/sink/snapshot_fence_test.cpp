@@ -170,7 +170,7 @@ TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKey
 
   // Once the snapshot is complete and ended the fence is emptied and snapshot rows are plain upserts.
   db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE checkpoint_id = '" + schema_ + "'");
-  auto ended = sink.EndSnapshots();
+  auto ended = sink.EndSnapshots([] { return true; });
   ASSERT_TRUE(ended.ok()) << ended.status().ToString();
   ASSERT_EQ(ended->size(), 1u);
   EXPECT_EQ((*ended)[0].swept, -1);  // it did not reconcile
@@ -202,13 +202,13 @@ TEST_F(SnapshotFenceTest, AReconcilingSnapshotEndsBySweepingTheRowsNeitherTheSca
   commit({KvRow(3, 11, RowAction::kSnapshotUpsert)});  // read before the change to 30: stays out
 
   // Not ended while its segment is unfinished.
-  auto early = sink.EndSnapshots();
+  auto early = sink.EndSnapshots([] { return true; });
   ASSERT_TRUE(early.ok()) << early.status().ToString();
   EXPECT_TRUE(early->empty());
   EXPECT_EQ(Table(), (std::map<int, int>{{1, 10}, {2, 10}, {3, 30}, {5, 0}, {6, 0}, {7, 70}}));
 
   db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE checkpoint_id = '" + schema_ + "'");
-  auto ended = sink.EndSnapshots();
+  auto ended = sink.EndSnapshots([] { return true; });
   ASSERT_TRUE(ended.ok()) << ended.status().ToString();
   ASSERT_EQ(ended->size(), 1u);
   EXPECT_EQ((*ended)[0].pipeline, "kv");
@@ -245,10 +245,19 @@ TEST_F(SnapshotFenceTest, TheSweepGoesRangeByRangeOverACompositeKey) {
             schema_ + ".pairs WHERE b = 'k0'");
   db_->Exec("INSERT INTO ddb2pg.snapshot_fence SELECT '" + schema_ + "', '" + target + "', ROW(a, b)::text FROM " +
             schema_ + ".pairs WHERE a < 100");
-  auto ended = sink.EndSnapshots();
+  // Asked to stop after the first range: cancelled, the phase unchanged, the next call starts over.
+  auto stopped = sink.EndSnapshots([] { return false; });
+  EXPECT_EQ(stopped.status().code(), core::StatusCode::kCancelled) << stopped.status().ToString();
+  ASSERT_TRUE(sink.Open().ok());
+  EXPECT_EQ(Scalar("SELECT phase FROM ddb2pg.pipelines WHERE checkpoint_id = '" + schema_ + "'"), "snapshot");
+  // The first range (a < 2500) lost its 2,400 unseen rows (b = 'k1', a >= 100).
+  EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".pairs"), "9600");
+  int ranges = 0;
+  auto ended = sink.EndSnapshots([&] { return ++ranges > 0; });
   ASSERT_TRUE(ended.ok()) << ended.status().ToString();
   ASSERT_EQ(ended->size(), 1u);
-  EXPECT_EQ((*ended)[0].swept, 5900);
+  EXPECT_EQ(ranges, 2);  // 9,600 rows left: two ranges of keys, then an empty one
+  EXPECT_EQ((*ended)[0].swept, 3500);  // the first range was swept by the first call
   EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".pairs"), "6100");
   EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".pairs WHERE b = 'k1' AND a >= 100"), "0");
   EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_seen WHERE checkpoint_id = '" + schema_ + "'"), "0");
