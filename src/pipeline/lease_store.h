@@ -83,7 +83,8 @@ class LeaseStore {
   // `pipelines` (PipelineRegistry: a new one is backfilled alone, a renamed one keeps its
   // progress, a changed mapping follows its on_change; kFailedPrecondition for on_change: stop).
   virtual core::Result<SourceState> Initialize(const SeedFn& seed, const std::vector<PipelineInfo>& pipelines) = 0;
-  // Heartbeat and renewal: the leases this runner still holds.
+  // Heartbeat and renewal: the leases this runner still holds (pending ones, renewed, and ones
+  // read to their end within the last TTL, which its lanes have still to report finished).
   virtual core::Result<std::vector<HeldLease>> Renew() = 0;
   virtual core::Result<LeaseCounts> Counts() = 0;
   virtual core::Result<std::vector<PartitionLease>> Claim(int max) = 0;

@@ -235,8 +235,14 @@ core::Result<std::vector<pipeline::HeldLease>> PgLeaseStore::Renew() {
   if (std::string_view(PQcmdTuples(beat.get())) == "0") DDB2PG_RETURN_IF_ERROR(Register(me_));
   DDB2PG_ASSIGN_OR_RETURN(
       auto renewed,
-      db->Query("UPDATE ddb2pg.partitions SET lease_expires = now() + $3::bigint * interval '1 millisecond' WHERE "
-                "checkpoint_id = $1 AND owner = $2 AND state = 'pending' RETURNING partition_id, epoch",
+      // With the pending leases renewed, the ones just read to their end: a lane whose last commit
+      // landed a moment ago reports the partition finished at its next turn, and until then it
+      // is still this runner's (not a lost lease).
+      db->Query("WITH r AS (UPDATE ddb2pg.partitions SET lease_expires = now() + $3::bigint * interval '1 "
+                "millisecond' WHERE checkpoint_id = $1 AND owner = $2 AND state = 'pending' RETURNING partition_id, "
+                "epoch) SELECT partition_id, epoch FROM r UNION ALL SELECT partition_id, epoch FROM ddb2pg.partitions "
+                "WHERE checkpoint_id = $1 AND owner = $2 AND state = 'done' AND updated_at > now() - $3::bigint * "
+                "interval '1 millisecond'",
                 {cp, me_.runner_id, Ttl(options_.lease_ttl)}, "renewing leases"));
   std::vector<pipeline::HeldLease> held;
   for (int i = 0; i < PQntuples(renewed.get()); ++i) {

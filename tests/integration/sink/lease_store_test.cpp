@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "integration/sink/sink_fixture.h"
@@ -120,6 +121,14 @@ TEST_F(LeaseStoreTest, WithTheStreamAfterTheSnapshotShardsWaitForEverySegment) {
                                     PartitionAdvance{"scan/1", (*claimed)[1].epoch, "", true, 0}})
                   ->committed());
   EXPECT_EQ(Ids(*a.Claim(10)), (std::vector<std::string>{"parent"}));
+  // Segments just read to their end are still this runner's in the renewal (its lanes report
+  // them finished next), not leases it lost.
+  auto renewed = a.Renew();
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& lease : *renewed) ids.push_back(lease.id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"parent", "scan/0", "scan/1"}));
 }
 
 TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNothing) {
