@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -105,22 +106,19 @@ std::string RunnerId() {
 }
 
 // What runners sharing a checkpoint must agree on, one fact a line (the conflict message diffs it).
-std::string ConfigText(const config::SourceConfig& source, const std::vector<const processor::MappingPlan*>& plans) {
+std::string ConfigText(const SourceWiring& source, const std::vector<pipeline::PipelineInfo>& pipelines) {
+  const config::SourceConfig& config = *source.config;
   std::string text = fmt::format("source {} table {} segments {} snapshot {} stream during snapshot {}\n",
-                                 source.name, source.table, source.snapshot.segments, source.snapshot.enabled,
-                                 source.stream.during_snapshot);
-  for (const auto* plan : plans) {
-    const auto& spec = plan->spec();
-    text += fmt::format("pipeline {} table {}.{} on_error {} filter {}\n", spec.name, spec.table.schema,
-                        spec.table.name, static_cast<int>(spec.on_error), spec.filter);
-    std::string key;
-    for (const auto& column : spec.table.key_columns) key += column + ",";
-    text += fmt::format("pipeline {} key {} on_delete {} on_ttl_delete {}\n", spec.name, key,
-                        static_cast<int>(spec.table.delete_policy), static_cast<int>(spec.table.DeletePolicyFor(true)));
-    for (const auto& column : spec.table.columns) {
-      text += fmt::format("pipeline {} column {} {} <- {}\n", spec.name, column.name, column.type.ToSql(),
-                          column.expression);
-    }
+                                 config.name, config.table, config.snapshot.segments, config.snapshot.enabled,
+                                 config.stream.during_snapshot);
+  // Each pipeline's mapping (table, key, filter, columns: PipelinesOf), then its policies.
+  for (size_t i = 0; i < pipelines.size() && i < source.plans.size(); ++i) {
+    const auto& spec = source.plans[i]->spec();
+    std::istringstream mapping(pipelines[i].mapping);
+    for (std::string line; std::getline(mapping, line);) text += "pipeline " + spec.name + " " + line + "\n";
+    text += fmt::format("pipeline {} on_error {} on_delete {} on_ttl_delete {}\n", spec.name,
+                        static_cast<int>(spec.on_error), static_cast<int>(spec.table.delete_policy),
+                        static_cast<int>(spec.table.DeletePolicyFor(true)));
   }
   return text;
 }
@@ -236,8 +234,8 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     parts.identity.host = HostName();
     parts.identity.pid = static_cast<int>(getpid());
     parts.identity.lanes = runtime_options.lanes;
-    parts.identity.config_text = ConfigText(*source.config, source.plans);
     parts.pipelines = PipelinesOf(source);
+    parts.identity.config_text = ConfigText(source, parts.pipelines);
     pipeline::RuntimeOptions source_options = runtime_options;
     source_options.resnapshot_on_trimmed = source.config->stream.on_trimmed == "resnapshot";
     runtimes.push_back(std::make_unique<pipeline::SourceRuntime>(std::move(parts), source.plans, metrics,

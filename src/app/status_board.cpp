@@ -228,17 +228,18 @@ std::string StatusBoard::Json() const {
   json.EndArray();
   json.Key("pipelines").BeginArray();
   for (const PipelineView& view : pipeline_views_) {
+    const sink::PipelineProgress& p = view.progress;
     json.BeginObject();
     json.Key("checkpoint").String(view.checkpoint);
-    json.Key("pipeline").String(view.pipeline);
-    json.Key("target").String(view.target);
-    json.Key("phase").String(view.phase);
-    json.Key("segments_done").Int(view.segments_done);
-    json.Key("segments").Int(view.segments);
-    json.Key("reconcile").Bool(view.reconcile);
+    json.Key("pipeline").String(p.pipeline);
+    json.Key("target").String(p.target);
+    json.Key("phase").String(p.phase);
+    json.Key("segments_done").Int(p.segments_done);
+    json.Key("segments").Int(p.segments);
+    json.Key("reconcile").Bool(p.reconcile);
     json.Key("swept");
-    if (view.swept >= 0) {
-      json.Int(view.swept);
+    if (p.swept >= 0) {
+      json.Int(p.swept);
     } else {
       json.Null();
     }
@@ -325,10 +326,7 @@ void StatusBoard::ReadDeadLetters() {
       if (connection == nullptr) break;
       auto stored = sink::PipelineRegistry::Read(*connection, checkpoint);
       if (!stored.ok()) break;
-      for (const auto& p : *stored) {
-        pipeline_views.push_back(
-            {checkpoint, p.pipeline, p.target, p.phase, p.segments_done, p.segments, p.reconcile, p.swept});
-      }
+      for (auto& p : *stored) pipeline_views.push_back({checkpoint, std::move(p)});
     }
     if (connection != nullptr && !checkpoints_.empty()) {
       const std::string ids = TextArray(checkpoints_);

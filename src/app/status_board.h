@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "sink/pipeline_registry.h"
+
 namespace ddb2pg::app {
 
 // One source at one moment, as the runtime reports it (see run_pipelines.cpp: SourceStatusOf).
@@ -91,10 +93,8 @@ class StatusBoard {
   };
   // A pipeline's stored progress (ddb2pg.pipelines): its phase, and how far its snapshot is.
   struct PipelineView {
-    std::string checkpoint, pipeline, target, phase;
-    int segments_done = 0, segments = 0;
-    bool reconcile = false;
-    int64_t swept = -1;
+    std::string checkpoint;
+    sink::PipelineProgress progress;
   };
 
   void ReadDeadLetters();

@@ -185,9 +185,7 @@ std::vector<pipeline::PipelineInfo> PipelinesOf(const SourceWiring& source) {
     for (const auto& column : spec.table.columns) {
       info.mapping += "column " + column.name + " " + column.type.ToSql() + " <- " + column.expression + "\n";
     }
-    info.on_change = spec.on_change == model::ChangePolicy::kKeep       ? pipeline::PipelineInfo::OnChange::kKeep
-                     : spec.on_change == model::ChangePolicy::kBackfill ? pipeline::PipelineInfo::OnChange::kBackfill
-                                                                        : pipeline::PipelineInfo::OnChange::kStop;
+    info.on_change = spec.on_change;
     info.backfill_segments = source.config->snapshot.enabled ? std::max(1, source.config->snapshot.segments) : 0;
     out.push_back(std::move(info));
   }

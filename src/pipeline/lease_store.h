@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "model/pipeline_spec.h"
 #include "pipeline/partition.h"
 
 namespace ddb2pg::pipeline {
@@ -33,11 +34,10 @@ struct RunnerIdentity {
 
 // A pipeline of the configuration, as the store keeps its progress (ddb2pg.pipelines).
 struct PipelineInfo {
-  enum class OnChange { kStop, kKeep, kBackfill };
   std::string name;
   std::string target;   // the target table, quoted and schema-qualified (as the sink names it)
   std::string mapping;  // the canonical text of what decides its rows: a change is detected by comparing it
-  OnChange on_change = OnChange::kStop;  // what a changed mapping does
+  model::ChangePolicy on_change = model::ChangePolicy::kStop;  // what a changed mapping does
   // The Scan segments of a backfill or re-snapshot of it (config snapshot.segments); 0: the
   // source takes no snapshots (snapshot.enabled: false), so a new pipeline gets none either.
   int backfill_segments = 0;

@@ -29,17 +29,7 @@ std::string Eligible(bool stream_during_snapshot) {
          parent_done + "))";
 }
 
-// Pipelines of checkpoint $1 in the snapshot phase whose segments are all done (a subquery).
-constexpr const char* kToFinishSql =
-    "SELECT count(*) FROM ddb2pg.pipelines l WHERE l.checkpoint_id = $1 AND l.phase = 'snapshot' AND NOT EXISTS "
-    "(SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = $1 AND s.kind = 'segment' AND s.state <> 'done' AND "
-    "(s.scope IS NULL OR l.pipeline = ANY (string_to_array(s.scope, ','))))";
-
 std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count()); }
-
-std::string Value(const PgResult& result, int row, int column) {
-  return PQgetisnull(result.get(), row, column) ? std::string() : std::string(PQgetvalue(result.get(), row, column));
-}
 
 }  // namespace
 
@@ -84,9 +74,9 @@ core::Status PgLeaseStore::Register(const pipeline::RunnerIdentity& me) {
       {cp, me.runner_id, Ttl(options_.lease_ttl), me.config_text}, "checking the runners of checkpoint '" + cp + "'");
   if (!others.ok()) return others.status();
   if (PQntuples(others->get()) > 0) {
-    return core::Status::Conflict("runner " + Value(*others, 0, 0) + " runs checkpoint '" + cp +
+    return core::Status::Conflict("runner " + CellText(*others, 0, 0) + " runs checkpoint '" + cp +
                                   "' with another configuration; stop it or use the same file. Differences:" +
-                                  core::LineDifferences(Value(*others, 0, 1), "  theirs: ", me.config_text, "  ours:   "));
+                                  core::LineDifferences(CellText(*others, 0, 1), "  theirs: ", me.config_text, "  ours:   "));
   }
   // Rows of runners gone for long are history only.
   DDB2PG_RETURN_IF_ERROR(db->Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at < now() - "
@@ -131,23 +121,23 @@ core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
 
 // A checkpoint of an earlier release was named "<source>:<table>:<pipeline names>": it becomes
 // this source's checkpoint ("<source>:<table>"), unless a runner still runs it.
-core::Result<bool> PgLeaseStore::AdoptEarlierCheckpoint(const std::vector<pipeline::PipelineInfo>& pipelines) {
+core::Result<std::optional<std::set<std::string>>> PgLeaseStore::AdoptEarlierCheckpoint() {
   PgConnection& db = *connection_;
   const std::string& cp = options_.checkpoint_id;
   const std::string context = "adopting an earlier checkpoint of '" + cp + "'";
   DDB2PG_ASSIGN_OR_RETURN(auto own, db.Query("SELECT 1 FROM ddb2pg.checkpoints WHERE id = $1", {cp}, context));
-  if (PQntuples(own.get()) > 0) return false;
+  if (PQntuples(own.get()) > 0) return std::optional<std::set<std::string>>();
   DDB2PG_ASSIGN_OR_RETURN(
       auto earlier,
       db.Query("SELECT c.id, (SELECT count(*) FROM ddb2pg.runners r WHERE r.checkpoint_id = c.id AND r.heartbeat_at > "
                "now() - $2::bigint * interval '1 millisecond') FROM ddb2pg.checkpoints c WHERE left(c.id, "
                "length($1) + 1) = $1 || ':' ORDER BY c.updated_at DESC LIMIT 1",
                {cp, Ttl(options_.lease_ttl)}, context));
-  if (PQntuples(earlier.get()) == 0) return false;
-  const std::string old_id = Value(earlier, 0, 0);
-  if (std::stoll(Value(earlier, 0, 1)) > 0) {
+  if (PQntuples(earlier.get()) == 0) return std::optional<std::set<std::string>>();
+  const std::string old_id = CellText(earlier, 0, 0);
+  if (std::stoll(CellText(earlier, 0, 1)) > 0) {
     return core::Status::Conflict("checkpoint '" + old_id + "' of an earlier release is still run by " +
-                                  Value(earlier, 0, 1) + " runner(s): stop them, then start this release (it "
+                                  CellText(earlier, 0, 1) + " runner(s): stop them, then start this release (it "
                                   "carries that checkpoint over as '" + cp + "')");
   }
   for (const char* table : {"partitions", "lease_events", "snapshot_fence", "snapshot_seen"}) {
@@ -161,8 +151,6 @@ core::Result<bool> PgLeaseStore::AdoptEarlierCheckpoint(const std::vector<pipeli
   DDB2PG_RETURN_IF_ERROR(
       db.Query("UPDATE ddb2pg.checkpoints SET id = $2, updated_at = now() WHERE id = $1", {old_id, cp}, context)
           .status());
-  // Its pipelines (named in its id) are where its snapshot is; a configured pipeline it did not
-  // name is added by Align (a backfill), one the file no longer has is forgotten.
   std::set<std::string> named;
   const std::string names = old_id.substr(cp.size() + 1);
   for (size_t start = 0; start <= names.size();) {
@@ -170,18 +158,8 @@ core::Result<bool> PgLeaseStore::AdoptEarlierCheckpoint(const std::vector<pipeli
     named.insert(names.substr(start, comma - start));
     start = comma + 1;
   }
-  for (const auto& p : pipelines) {
-    if (named.count(p.name) == 0) continue;
-    DDB2PG_RETURN_IF_ERROR(
-        db.Query("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, segments, "
-                 "snapshot_started_at) SELECT $1, $2, $3, $4, CASE WHEN EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE "
-                 "checkpoint_id = $1 AND kind = 'segment' AND state <> 'done') THEN 'snapshot' ELSE 'streaming' END, "
-                 "(SELECT segments FROM ddb2pg.checkpoints WHERE id = $1), now()",
-                 {cp, p.name, p.target, p.mapping}, context)
-            .status());
-  }
   spdlog::info("carried checkpoint '{}' of an earlier release over as '{}'", old_id, cp);
-  return true;
+  return std::optional<std::set<std::string>>(std::move(named));
 }
 
 core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed,
@@ -193,25 +171,35 @@ core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed,
   auto run = [&]() -> core::Result<pipeline::SourceState> {
     DDB2PG_RETURN_IF_ERROR(
         db->Query(SystemTables::kCheckpointLockSql, {cp}, context).status());
-    DDB2PG_RETURN_IF_ERROR(AdoptEarlierCheckpoint(pipelines).status());
+    DDB2PG_ASSIGN_OR_RETURN(const auto adopted, AdoptEarlierCheckpoint());
     DDB2PG_ASSIGN_OR_RETURN(
         auto stored,
         db->Query("SELECT c.position, c.stream_arn, c.segments, (SELECT count(*) FROM ddb2pg.partitions p WHERE "
                   "p.checkpoint_id = c.id) FROM ddb2pg.checkpoints c WHERE c.id = $1",
                   {cp}, context));
     pipeline::SourceState state;
-    if (PQntuples(stored.get()) > 0 && std::stoll(Value(stored, 0, 3)) > 0) {
-      state.stream_arn = Value(stored, 0, 1);
-      state.total_segments = Value(stored, 0, 2).empty() ? 0 : std::stoi(Value(stored, 0, 2));
+    if (PQntuples(stored.get()) > 0 && std::stoll(CellText(stored, 0, 3)) > 0) {
+      state.stream_arn = CellText(stored, 0, 1);
+      state.total_segments = CellText(stored, 0, 2).empty() ? 0 : std::stoi(CellText(stored, 0, 2));
     } else {
       std::optional<std::string> legacy;
-      if (PQntuples(stored.get()) > 0 && !PQgetisnull(stored.get(), 0, 0)) legacy = Value(stored, 0, 0);
+      if (PQntuples(stored.get()) > 0 && !PQgetisnull(stored.get(), 0, 0)) legacy = CellText(stored, 0, 0);
       DDB2PG_ASSIGN_OR_RETURN(auto fresh, seed(legacy));
       DDB2PG_RETURN_IF_ERROR(InsertSeed(fresh));
       state.stream_arn = fresh.stream_arn;
       state.total_segments = fresh.total_segments;
       state.created = true;
       state.migrated = legacy.has_value();
+    }
+    if (adopted) {
+      // The pipelines its id named are where its snapshot is; a configured pipeline it did not
+      // name is added by Align (a backfill), one the file no longer has is forgotten.
+      std::vector<pipeline::PipelineInfo> named;
+      for (const auto& p : pipelines) {
+        if (adopted->count(p.name) != 0) named.push_back(p);
+      }
+      DDB2PG_RETURN_IF_ERROR(
+          PipelineRegistry::RegisterWhereTheSourceIs(*db, cp, named, state.total_segments, false).status());
     }
     DDB2PG_ASSIGN_OR_RETURN(state.notes, PipelineRegistry::Align(*db, cp, pipelines, state.total_segments,
                                                                  state.created && !state.migrated));
@@ -246,7 +234,7 @@ core::Result<std::vector<pipeline::HeldLease>> PgLeaseStore::Renew() {
                 {cp, me_.runner_id, Ttl(options_.lease_ttl)}, "renewing leases"));
   std::vector<pipeline::HeldLease> held;
   for (int i = 0; i < PQntuples(renewed.get()); ++i) {
-    held.push_back({Value(renewed, i, 0), std::stoll(Value(renewed, i, 1))});
+    held.push_back({CellText(renewed, i, 0), std::stoll(CellText(renewed, i, 1))});
   }
   return held;
 }
@@ -263,16 +251,17 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
                     "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
                     "'pending'), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND state = "
                     "'pending' AND kind = 'segment'), (SELECT count(*) FROM ddb2pg.pipelines WHERE checkpoint_id = "
-                    "$1 AND phase = 'snapshot'), (" + std::string(kToFinishSql) + ")",
+                    "$1 AND phase = 'snapshot'), (SELECT count(*) FROM ddb2pg.pipelines l WHERE " +
+                    SystemTables::kSnapshotsToEndWhere + ")",
                 {options_.checkpoint_id, me_.runner_id, Ttl(options_.lease_ttl)}, "counting partitions"));
   pipeline::LeaseCounts out;
-  out.live_runners = std::max(1, std::stoi(Value(counts, 0, 0)));
-  out.workable = std::stoi(Value(counts, 0, 1));
-  out.held = std::stoi(Value(counts, 0, 2));
-  out.pending = std::stoi(Value(counts, 0, 3));
-  out.segments_pending = std::stoi(Value(counts, 0, 4));
-  out.pipelines_snapshotting = std::stoi(Value(counts, 0, 5));
-  out.pipelines_to_finish = std::stoi(Value(counts, 0, 6));
+  out.live_runners = std::max(1, std::stoi(CellText(counts, 0, 0)));
+  out.workable = std::stoi(CellText(counts, 0, 1));
+  out.held = std::stoi(CellText(counts, 0, 2));
+  out.pending = std::stoi(CellText(counts, 0, 3));
+  out.segments_pending = std::stoi(CellText(counts, 0, 4));
+  out.pipelines_snapshotting = std::stoi(CellText(counts, 0, 5));
+  out.pipelines_to_finish = std::stoi(CellText(counts, 0, 6));
   return out;
 }
 
@@ -299,18 +288,18 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
                 "claiming partitions"));
   for (int i = 0; i < PQntuples(claimed.get()); ++i) {
     pipeline::PartitionLease lease;
-    lease.id = Value(claimed, i, 0);
-    lease.kind = Value(claimed, i, 1) == "segment" ? pipeline::PartitionKind::kSegment : pipeline::PartitionKind::kShard;
-    lease.parent = Value(claimed, i, 2);
-    lease.position = Value(claimed, i, 3);
-    lease.epoch = std::stoll(Value(claimed, i, 4));
-    const std::string scope = Value(claimed, i, 6);
+    lease.id = CellText(claimed, i, 0);
+    lease.kind = CellText(claimed, i, 1) == "segment" ? pipeline::PartitionKind::kSegment : pipeline::PartitionKind::kShard;
+    lease.parent = CellText(claimed, i, 2);
+    lease.position = CellText(claimed, i, 3);
+    lease.epoch = std::stoll(CellText(claimed, i, 4));
+    const std::string scope = CellText(claimed, i, 6);
     for (size_t start = 0; !scope.empty() && start <= scope.size();) {
       const size_t comma = std::min(scope.find(',', start), scope.size());
       if (comma > start) lease.scope.push_back(scope.substr(start, comma - start));
       start = comma + 1;
     }
-    const std::string previous = Value(claimed, i, 5);
+    const std::string previous = CellText(claimed, i, 5);
     if (!previous.empty() && previous != me_.runner_id) {
       spdlog::info("took over partition {} from runner {} (its lease expired), epoch {}", lease.id, previous,
                    lease.epoch);
@@ -386,7 +375,7 @@ core::Result<std::vector<std::pair<std::string, std::string>>> PgLeaseStore::Pen
                                                "WHERE checkpoint_id = $1 AND kind = 'shard' AND state = 'pending'",
                                                {options_.checkpoint_id}, "listing pending shards"));
   std::vector<std::pair<std::string, std::string>> out;
-  for (int i = 0; i < PQntuples(rows.get()); ++i) out.emplace_back(Value(rows, i, 0), Value(rows, i, 1));
+  for (int i = 0; i < PQntuples(rows.get()); ++i) out.emplace_back(CellText(rows, i, 0), CellText(rows, i, 1));
   return out;
 }
 
@@ -452,17 +441,16 @@ core::Result<std::optional<pipeline::SourceSeed>> PgLeaseStore::StoredSource() {
                                     {options_.checkpoint_id}, "reading checkpoint '" + options_.checkpoint_id + "'"));
   if (PQntuples(stored.get()) == 0) return std::optional<pipeline::SourceSeed>();
   pipeline::SourceSeed seed;
-  seed.stream_arn = Value(stored, 0, 0);
-  seed.total_segments = std::stoi(Value(stored, 0, 1));
+  seed.stream_arn = CellText(stored, 0, 0);
+  seed.total_segments = std::stoi(CellText(stored, 0, 1));
   return std::optional<pipeline::SourceSeed>(std::move(seed));
 }
 
-core::Result<int> PgLeaseStore::LiveRunners() {
-  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
-  DDB2PG_ASSIGN_OR_RETURN(auto live, db->Query("SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND "
-                                               "heartbeat_at > now() - $2::bigint * interval '1 millisecond'",
-                                               {options_.checkpoint_id, Ttl(options_.lease_ttl)}, "counting runners"));
-  return std::stoi(Value(live, 0, 0));
+core::Result<int> PgLeaseStore::LiveRunners(PgConnection& db) {
+  DDB2PG_ASSIGN_OR_RETURN(auto live, db.Query("SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND "
+                                              "heartbeat_at > now() - $2::bigint * interval '1 millisecond'",
+                                              {options_.checkpoint_id, Ttl(options_.lease_ttl)}, "counting runners"));
+  return std::stoi(CellText(live, 0, 0));
 }
 
 core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>& pipelines,
@@ -475,14 +463,12 @@ core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>&
     if (PQntuples(source.get()) == 0) {
       return core::Status::NotFound("no progress is stored for '" + cp + "': `ddb2pg run` snapshots the table");
     }
-    int segments = std::stoi(Value(source, 0, 0));
-    DDB2PG_ASSIGN_OR_RETURN(auto live, db.Query("SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND "
-                                                 "heartbeat_at > now() - $2::bigint * interval '1 millisecond'",
-                                                 {cp, Ttl(options_.lease_ttl)}, context));
-    const bool running = Value(live, 0, 0) != "0";
+    int segments = std::stoi(CellText(source, 0, 0));
+    DDB2PG_ASSIGN_OR_RETURN(const int live, LiveRunners(db));
+    const bool running = live > 0;
     if (reseed && running) {
       return core::Status::FailedPrecondition(
-          "the stream of '" + cp + "' was replaced and " + Value(live, 0, 0) +
+          "the stream of '" + cp + "' was replaced and " + std::to_string(live) +
           " runner(s) still read the old one: stop them (with on_trimmed: stop they exit by themselves), then run "
           "this again");
     }
@@ -499,11 +485,11 @@ core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>&
                                                 "it");
       }
       if (PQntuples(stored.get()) > 0 && running &&
-          (Value(stored, 0, 0) != p.target || Value(stored, 0, 1) != p.mapping)) {
+          (CellText(stored, 0, 0) != p.target || CellText(stored, 0, 1) != p.mapping)) {
         return core::Status::FailedPrecondition(
-            "pipeline " + p.name + ": the file's mapping differs from the one the " + Value(live, 0, 0) +
+            "pipeline " + p.name + ": the file's mapping differs from the one the " + std::to_string(live) +
             " running runner(s) use; deploy the file (restart them with it: on_change decides there) or stop them, "
-            "then re-snapshot" + core::LineDifferences(Value(stored, 0, 1), "    running: ", p.mapping, "    file:    "));
+            "then re-snapshot" + core::LineDifferences(CellText(stored, 0, 1), "    running: ", p.mapping, "    file:    "));
       }
     }
     if (reseed) {
@@ -526,8 +512,8 @@ core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>&
                                      context));
     if (PQntuples(snapshotting.get()) > 0 && !reseed) {
       return core::Status::FailedPrecondition(
-          "pipeline " + Value(snapshotting, 0, 0) + " is being snapshotted already (`ddb2pg status` shows how far); "
-          "let it finish, or start it over with `ddb2pg reset -c FILE --pipeline " + Value(snapshotting, 0, 0) +
+          "pipeline " + CellText(snapshotting, 0, 0) + " is being snapshotted already (`ddb2pg status` shows how far); "
+          "let it finish, or start it over with `ddb2pg reset -c FILE --pipeline " + CellText(snapshotting, 0, 0) +
           " --yes`");
     }
     return PipelineRegistry::StartSnapshot(db, cp, pipelines, segments, true);
@@ -539,11 +525,9 @@ core::Status PgLeaseStore::Forget(const std::optional<std::string>& pipeline) {
   return Locked("reset of '" + cp + "'", [&](PgConnection& db) -> core::Status {
     const std::string context = "reset of '" + cp + "'";
     // Checked under the lock: a runner starting meanwhile waits for this to end.
-    DDB2PG_ASSIGN_OR_RETURN(auto live, db.Query("SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND "
-                                                 "heartbeat_at > now() - $2::bigint * interval '1 millisecond'",
-                                                 {cp, Ttl(options_.lease_ttl)}, context));
-    if (Value(live, 0, 0) != "0") {
-      return core::Status::FailedPrecondition(Value(live, 0, 0) + " runner(s) run '" + cp +
+    DDB2PG_ASSIGN_OR_RETURN(const int live, LiveRunners(db));
+    if (live > 0) {
+      return core::Status::FailedPrecondition(std::to_string(live) + " runner(s) run '" + cp +
                                               "': stop them first, then reset");
     }
     if (pipeline) {
@@ -552,7 +536,7 @@ core::Status PgLeaseStore::Forget(const std::optional<std::string>& pipeline) {
                                                     {cp, *pipeline}, context));
       // The last stored pipeline: forgetting it is forgetting the source (the next start then
       // snapshots the table again, rather than taking the stored stream position as its own).
-      if (Value(others, 0, 0) != "0") return PipelineRegistry::Forget(db, cp, *pipeline);
+      if (CellText(others, 0, 0) != "0") return PipelineRegistry::Forget(db, cp, *pipeline);
     }
     for (const char* table : {"partitions", "pipelines", "snapshot_fence", "snapshot_seen", "runners"}) {
       DDB2PG_RETURN_IF_ERROR(

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "core/option_defaults.h"
@@ -53,8 +54,6 @@ class PgLeaseStore : public pipeline::LeaseStore {
   // For the commands (`resnapshot`, `reset`, `status`), outside the runtime's protocol.
   // The stored source (stream and segment count); nullopt: no progress stored.
   core::Result<std::optional<pipeline::SourceSeed>> StoredSource();
-  // Runners whose heartbeat is within the lease TTL.
-  core::Result<int> LiveRunners();
   // Schedules a snapshot of `pipelines` beside the stream that reconciles their tables at the
   // end (a running runner claims its segments; the next one started otherwise). `reseed`: the
   // stream was replaced: every partition is first replaced by the seed's (no runner may run).
@@ -66,8 +65,11 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Result<std::vector<PipelineProgress>> Pipelines();
 
  private:
-  // Inside Initialize's transaction: renames a checkpoint of an earlier release to this one's id.
-  core::Result<bool> AdoptEarlierCheckpoint(const std::vector<pipeline::PipelineInfo>& pipelines);
+  // Inside Initialize's transaction: renames a checkpoint of an earlier release to this one's id
+  // and returns the pipeline names its id held (nullopt: none to carry over).
+  core::Result<std::optional<std::set<std::string>>> AdoptEarlierCheckpoint();
+  // Runners whose heartbeat is within the lease TTL.
+  core::Result<int> LiveRunners(PgConnection& db);
   // Runs `fn` in a transaction holding the checkpoint's advisory lock.
   core::Status Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn);
   core::Status EnsureConnected();

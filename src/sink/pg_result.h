@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <string>
 
 namespace ddb2pg::sink {
 
@@ -12,5 +13,10 @@ struct PgResultDeleter {
 };
 
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+
+// A cell as text; "" for NULL.
+inline std::string CellText(const PgResult& result, int row, int column) {
+  return PQgetisnull(result.get(), row, column) ? std::string() : std::string(PQgetvalue(result.get(), row, column));
+}
 
 }  // namespace ddb2pg::sink

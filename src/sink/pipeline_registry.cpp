@@ -14,15 +14,23 @@
 namespace ddb2pg::sink {
 namespace {
 
-std::string Value(const PgResult& result, int row, int column) {
-  return PQgetisnull(result.get(), row, column) ? std::string() : std::string(PQgetvalue(result.get(), row, column));
-}
-
 struct Stored {
   std::string target;
   std::string mapping;
   std::string phase;
 };
+
+// Registers a pipeline in `phase` (snapshot or streaming).
+core::Status Insert(PgConnection& db, const std::string& checkpoint_id, const pipeline::PipelineInfo& p,
+                    const std::string& phase, bool reconcile, int segments) {
+  return db
+      .Query("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, reconcile, segments, "
+             "snapshot_started_at, snapshot_ended_at) VALUES ($1, $2, $3, $4, $5, $6::boolean, $7::int, now(), CASE "
+             "WHEN $5 = 'streaming' THEN now() END)",
+             {checkpoint_id, p.name, p.target, p.mapping, phase, reconcile ? "true" : "false", std::to_string(segments)},
+             "registering pipeline " + p.name + " in '" + checkpoint_id + "'")
+      .status();
+}
 
 // A tag no earlier snapshot of the checkpoint used: its segments are "scan/<i>/<n>@<tag>".
 std::string SnapshotTag() {
@@ -36,9 +44,9 @@ std::string SnapshotTag() {
 
 core::Result<bool> PipelineRegistry::TargetHasRows(PgConnection& db, const std::string& target) {
   DDB2PG_ASSIGN_OR_RETURN(auto exists, db.Query("SELECT to_regclass($1) IS NOT NULL", {target}, "looking for " + target));
-  if (Value(exists, 0, 0) != "t") return false;
+  if (CellText(exists, 0, 0) != "t") return false;
   DDB2PG_ASSIGN_OR_RETURN(auto any, db.Query("SELECT EXISTS (SELECT 1 FROM " + target + ")", {}, "reading " + target));
-  return Value(any, 0, 0) == "t";
+  return CellText(any, 0, 0) == "t";
 }
 
 core::Status PipelineRegistry::StartSnapshot(PgConnection& db, const std::string& checkpoint_id,
@@ -109,30 +117,53 @@ core::Status PipelineRegistry::Forget(PgConnection& db, const std::string& check
 core::Result<std::vector<PipelineProgress>> PipelineRegistry::Read(PgConnection& db, const std::string& checkpoint_id) {
   DDB2PG_ASSIGN_OR_RETURN(
       auto rows,
-      db.Query("SELECT p.pipeline, p.target, p.phase, p.reconcile, COALESCE(p.segments, 0), COALESCE(p.swept, -1), "
-               "COALESCE(to_char(p.snapshot_started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-               "COALESCE(to_char(p.snapshot_ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-               "(SELECT count(*) FROM ddb2pg.partitions s WHERE s.checkpoint_id = p.checkpoint_id AND s.kind = "
-               "'segment' AND s.state <> 'done' AND (s.scope IS NULL OR p.pipeline = ANY (string_to_array(s.scope, "
-               "',')))) FROM ddb2pg.pipelines p WHERE p.checkpoint_id = $1 ORDER BY p.pipeline",
+      db.Query("SELECT l.pipeline, l.target, l.phase, l.reconcile, COALESCE(l.segments, 0), COALESCE(l.swept, -1), "
+               "COALESCE(to_char(l.snapshot_started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+               "COALESCE(to_char(l.snapshot_ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+               "(SELECT count(*) FROM ddb2pg.partitions s WHERE " + SystemTables::kPendingSegmentsOfPipelineWhere +
+                   ") FROM ddb2pg.pipelines l WHERE l.checkpoint_id = $1 ORDER BY l.pipeline",
                {checkpoint_id}, "reading the pipelines of '" + checkpoint_id + "'"));
   std::vector<PipelineProgress> out;
   for (int i = 0; i < PQntuples(rows.get()); ++i) {
     PipelineProgress p;
-    p.pipeline = Value(rows, i, 0);
-    p.target = Value(rows, i, 1);
-    p.phase = Value(rows, i, 2);
-    p.reconcile = Value(rows, i, 3) == "t";
-    p.segments = std::stoi(Value(rows, i, 4));
-    p.swept = std::stoll(Value(rows, i, 5));
-    p.snapshot_started_at = Value(rows, i, 6);
-    p.snapshot_ended_at = Value(rows, i, 7);
+    p.pipeline = CellText(rows, i, 0);
+    p.target = CellText(rows, i, 1);
+    p.phase = CellText(rows, i, 2);
+    p.reconcile = CellText(rows, i, 3) == "t";
+    p.segments = std::stoi(CellText(rows, i, 4));
+    p.swept = std::stoll(CellText(rows, i, 5));
+    p.snapshot_started_at = CellText(rows, i, 6);
+    p.snapshot_ended_at = CellText(rows, i, 7);
     // Done segments of earlier snapshots stay stored: count what is left of this one.
-    const int pending = std::stoi(Value(rows, i, 8));
+    const int pending = std::stoi(CellText(rows, i, 8));
     p.segments_done = p.phase == "snapshot" ? std::max(0, p.segments - pending) : p.segments;
     out.push_back(std::move(p));
   }
   return out;
+}
+
+core::Result<std::vector<std::string>> PipelineRegistry::RegisterWhereTheSourceIs(
+    PgConnection& db, const std::string& checkpoint_id, const std::vector<pipeline::PipelineInfo>& pipelines,
+    int total_segments, bool created) {
+  const std::string context = "the pipelines of '" + checkpoint_id + "'";
+  std::vector<std::string> notes;
+  DDB2PG_ASSIGN_OR_RETURN(auto pending, db.Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id "
+                                                 "= $1 AND kind = 'segment' AND state <> 'done')",
+                                                 {checkpoint_id}, context));
+  const bool snapshotting = CellText(pending, 0, 0) == "t";
+  for (const auto& p : pipelines) {
+    bool reconcile = false;
+    if (created && snapshotting) {
+      DDB2PG_ASSIGN_OR_RETURN(reconcile, TargetHasRows(db, p.target));
+    }
+    if (reconcile) {
+      notes.push_back("pipeline " + p.name + ": table " + p.target +
+                      " already has rows; the snapshot ends by removing those whose items it did not find");
+    }
+    DDB2PG_RETURN_IF_ERROR(Insert(db, checkpoint_id, p, snapshotting ? "snapshot" : "streaming", reconcile,
+                                  total_segments));
+  }
+  return notes;
 }
 
 core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db, const std::string& checkpoint_id,
@@ -147,36 +178,11 @@ core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db,
                                               {checkpoint_id}, context));
   std::map<std::string, Stored> stored;
   for (int i = 0; i < PQntuples(rows.get()); ++i) {
-    stored[Value(rows, i, 0)] = {Value(rows, i, 1), Value(rows, i, 2), Value(rows, i, 3)};
+    stored[CellText(rows, i, 0)] = {CellText(rows, i, 1), CellText(rows, i, 2), CellText(rows, i, 3)};
   }
 
-  if (stored.empty()) {
-    // A new checkpoint, or one of a release that kept no pipelines: every pipeline is where the
-    // source's snapshot is.
-    DDB2PG_ASSIGN_OR_RETURN(auto pending, db.Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id "
-                                                   "= $1 AND kind = 'segment' AND state <> 'done')",
-                                                   {checkpoint_id}, context));
-    const bool snapshotting = Value(pending, 0, 0) == "t";
-    for (const auto& p : pipelines) {
-      bool reconcile = false;
-      if (created && snapshotting) {
-        DDB2PG_ASSIGN_OR_RETURN(reconcile, TargetHasRows(db, p.target));
-      }
-      if (reconcile) {
-        notes.push_back("pipeline " + p.name + ": table " + p.target +
-                        " already has rows; the snapshot ends by removing those whose items it did not find");
-      }
-      DDB2PG_RETURN_IF_ERROR(
-          db.Query("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, reconcile, "
-                   "segments, snapshot_started_at, snapshot_ended_at) VALUES ($1, $2, $3, $4, $5, $6::boolean, "
-                   "$7::int, now(), CASE WHEN $5 = 'streaming' THEN now() END)",
-                   {checkpoint_id, p.name, p.target, p.mapping, snapshotting ? "snapshot" : "streaming",
-                    reconcile ? "true" : "false", std::to_string(total_segments)},
-                   context)
-              .status());
-    }
-    return notes;
-  }
+  // A new checkpoint: every pipeline is where the source's snapshot is.
+  if (stored.empty()) return RegisterWhereTheSourceIs(db, checkpoint_id, pipelines, total_segments, created);
 
   std::set<std::string> configured;
   for (const auto& p : pipelines) configured.insert(p.name);
@@ -210,11 +216,7 @@ core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db,
     }
     if (p.backfill_segments == 0) {
       // snapshot.enabled: false: the source takes no Scan, so neither does a new pipeline.
-      DDB2PG_RETURN_IF_ERROR(
-          db.Query("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, segments, "
-                   "snapshot_started_at, snapshot_ended_at) VALUES ($1, $2, $3, $4, 'streaming', 0, now(), now())",
-                   {checkpoint_id, p.name, p.target, p.mapping}, context)
-              .status());
+      DDB2PG_RETURN_IF_ERROR(Insert(db, checkpoint_id, p, "streaming", false, 0));
       notes.push_back("pipeline " + p.name + " is new; snapshot.enabled is false, so its table " + p.target +
                       " gets changes from the stream from now on, and no backfill");
       stored[p.name] = {p.target, p.mapping, "streaming"};
@@ -235,10 +237,10 @@ core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db,
     if (s.mapping == p.mapping) continue;
     const std::string differences = core::LineDifferences(s.mapping, "    was: ", p.mapping, "    now: ");
     switch (p.on_change) {
-      case pipeline::PipelineInfo::OnChange::kStop:
+      case model::ChangePolicy::kStop:
         refusals += "\n  pipeline " + p.name + " (table " + p.target + "):" + differences;
         break;
-      case pipeline::PipelineInfo::OnChange::kKeep:
+      case model::ChangePolicy::kKeep:
         DDB2PG_RETURN_IF_ERROR(
             db.Query("UPDATE ddb2pg.pipelines SET mapping = $3, target = $4, updated_at = now() WHERE checkpoint_id "
                      "= $1 AND pipeline = $2",
@@ -247,7 +249,7 @@ core::Result<std::vector<std::string>> PipelineRegistry::Align(PgConnection& db,
         notes.push_back("pipeline " + p.name + ": the mapping changed (on_change: keep): rows written from now on "
                         "follow it, rows written before stay as they are" + differences);
         break;
-      case pipeline::PipelineInfo::OnChange::kBackfill: {
+      case model::ChangePolicy::kBackfill: {
         if (s.phase == "snapshot") {
           return core::Status::FailedPrecondition(
               "pipeline " + p.name + ": the mapping changed while its table " + p.target +

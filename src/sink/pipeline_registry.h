@@ -42,8 +42,8 @@ struct PipelineProgress {
 class PipelineRegistry {
  public:
   // Compares the configured pipelines with the stored ones and applies what differs:
-  //  - none stored (a new checkpoint, or one of an earlier release): all are registered in the
-  //    phase of the source's snapshot; `created`: the snapshot reconciles a table that has rows;
+  //  - none stored (a new checkpoint): all are registered where the source's snapshot is
+  //    (RegisterWhereTheSourceIs);
   //  - a new pipeline whose table a stored, no longer configured one wrote: a rename, its
   //    progress carries over;
   //  - any other new pipeline: a backfill of its table alone (StartSnapshot);
@@ -53,6 +53,13 @@ class PipelineRegistry {
   static core::Result<std::vector<std::string>> Align(PgConnection& db, const std::string& checkpoint_id,
                                                       const std::vector<pipeline::PipelineInfo>& pipelines,
                                                       int total_segments, bool created);
+
+  // Registers `pipelines` where the source's first snapshot stands: in the snapshot phase while
+  // one of its segments is pending, else streaming. `created` (the checkpoint was just seeded):
+  // a snapshot into a table with rows reconciles. Returns a note per such table.
+  static core::Result<std::vector<std::string>> RegisterWhereTheSourceIs(
+      PgConnection& db, const std::string& checkpoint_id, const std::vector<pipeline::PipelineInfo>& pipelines,
+      int total_segments, bool created);
 
   // Starts a snapshot of `pipelines` beside the stream: one Scan of `total_segments` segments
   // whose rows are only for them, their fence emptied, their phase snapshot; `reconcile` ends it

@@ -428,12 +428,11 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
 
 namespace {
 
-// Pipelines of checkpoint $1 in the snapshot phase whose segments are all done.
-constexpr const char* kDueSql =
-    "SELECT l.pipeline, l.target, l.reconcile FROM ddb2pg.pipelines l WHERE l.checkpoint_id = $1 AND l.phase = "
-    "'snapshot' AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = $1 AND s.kind = 'segment' "
-    "AND s.state <> 'done' AND (s.scope IS NULL OR l.pipeline = ANY (string_to_array(s.scope, ',')))) ORDER BY "
-    "l.pipeline";
+// Pipelines of checkpoint $1 whose snapshot is read to its end but not yet ended.
+std::string DueSql() {
+  return "SELECT l.pipeline, l.target, l.reconcile FROM ddb2pg.pipelines l WHERE " + SystemTables::kSnapshotsToEndWhere +
+         " ORDER BY l.pipeline";
+}
 // Taken by each transaction that sweeps or ends: no snapshot or stream batch of a snapshotting
 // table commits meanwhile, and one that read the phase before still writes behind the fence and
 // is waited for here.
@@ -467,7 +466,7 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
   //    range at most. The fence stays up throughout: a key the stream writes in a range already
   //    swept is claimed and its row kept; no range is visited twice.
   std::map<std::string, int64_t> swept;  // pipeline → rows swept
-  auto listed = db.Query(kDueSql, {cp}, context);
+  auto listed = db.Query(DueSql(), {cp}, context);
   if (!listed.ok()) return impl.Fail(listed.status());
   for (int i = 0; i < PQntuples(listed->get()); ++i) {
     const std::string pipeline = PQgetvalue(listed->get(), i, 0);
@@ -503,7 +502,7 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
   //    due after step 1 and reconciles is left for the next call (it has not been swept).
   std::vector<pipeline::SnapshotEnd> ended;
   core::Status status = in_transaction([&]() -> core::Status {
-    DDB2PG_ASSIGN_OR_RETURN(auto due, db.Query(std::string(kDueSql) + " FOR UPDATE OF l", {cp}, context));
+    DDB2PG_ASSIGN_OR_RETURN(auto due, db.Query(DueSql() + " FOR UPDATE OF l", {cp}, context));
     for (int i = 0; i < PQntuples(due.get()); ++i) {
       pipeline::SnapshotEnd end;
       end.pipeline = PQgetvalue(due.get(), i, 0);

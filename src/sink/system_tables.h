@@ -34,6 +34,16 @@ class SystemTables {
   static constexpr const char* kCheckpointLockSql = "SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))";
   static constexpr const char* kCheckpointSharedLockSql =
       "SELECT pg_advisory_xact_lock_shared(hashtextextended('ddb2pg:' || $1, 0))";
+  // The unfinished Scan segments (alias s) of pipeline l (a ddb2pg.pipelines row): the source's
+  // first snapshot's (no scope) and those of a backfill or re-snapshot naming it.
+  static inline const std::string kPendingSegmentsOfPipelineWhere =
+      "s.checkpoint_id = l.checkpoint_id AND s.kind = 'segment' AND s.state <> 'done' AND (s.scope IS NULL OR "
+      "l.pipeline = ANY (string_to_array(s.scope, ',')))";
+  // Pipelines l of checkpoint $1 whose snapshot is read to its end but not yet ended
+  // (PostgresSink::EndSnapshots ends them).
+  static inline const std::string kSnapshotsToEndWhere =
+      "l.checkpoint_id = $1 AND l.phase = 'snapshot' AND NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE " +
+      kPendingSegmentsOfPipelineWhere + ")";
   // The targets of checkpoint $1 whose pipeline is snapshotting (their fence is up), and whether
   // that snapshot reconciles.
   static constexpr const char* kSnapshottingSql =

@@ -44,7 +44,38 @@ class PipelineProgress : public PipelineFixture {
     stop_ = true;
     if (runner_.joinable()) runner_.join();
   }
-  void TearDown() override { Stop(); }
+  void TearDown() override {
+    StopWriting();
+    Stop();
+  }
+
+  // Random changes (the oracle follows them), one every `pause`, on a thread of its own until
+  // StopWriting(), which returns how many were made.
+  void StartWriting(uint64_t seed, std::chrono::milliseconds pause) {
+    writing_ = true;
+    changes_ = 0;
+    writer_ = std::thread([this, seed, pause] {
+      app::SampleData data(seed);
+      while (writing_) {
+        RandomChange(data);
+        ++changes_;
+        std::this_thread::sleep_for(pause);
+      }
+    });
+  }
+  int StopWriting() {
+    writing_ = false;
+    if (writer_.joinable()) writer_.join();
+    return changes_.load();
+  }
+
+  // Waits until PostgreSQL equals DynamoDB (the oracle), then stops the run; checks both.
+  void StopWhenEqual(std::chrono::seconds timeout) {
+    const auto differences = WaitUntilEqual(timeout);
+    Stop();
+    ASSERT_TRUE(result_.ok()) << result_.ToString();
+    EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+  }
 
   // The stored phase of a pipeline ("" while it has none).
   std::string Phase(const std::string& pipeline) {
@@ -85,6 +116,9 @@ class PipelineProgress : public PipelineFixture {
   std::atomic<bool> stop_{false};
   std::thread runner_;
   core::Status result_;
+  std::atomic<bool> writing_{false};
+  std::atomic<int> changes_{0};
+  std::thread writer_;
 };
 
 TEST_F(PipelineProgress, AnAddedPipelineBackfillsOnlyItsTableWhileTheOthersKeepStreaming) {
@@ -110,16 +144,7 @@ TEST_F(PipelineProgress, AnAddedPipelineBackfillsOnlyItsTableWhileTheOthersKeepS
     pg_->Exec(std::string("CREATE TRIGGER counted AFTER INSERT OR UPDATE OR DELETE ON ") + schema_ + "." + table +
               " FOR EACH ROW EXECUTE FUNCTION " + schema_ + ".count_write()");
   }
-  std::atomic<bool> writing{true};
-  std::atomic<int> changes{0};
-  std::thread writer([&] {
-    app::SampleData changes_data(63);
-    while (writing) {
-      RandomChange(changes_data);
-      ++changes;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
+  StartWriting(63, std::chrono::milliseconds(50));
 
   // The third pipeline joins, its Scan slowed to about 15 s.
   config::Config three = LoadConfig(ConfigText());
@@ -134,19 +159,15 @@ TEST_F(PipelineProgress, AnAddedPipelineBackfillsOnlyItsTableWhileTheOthersKeepS
   EXPECT_EQ(Phase("profile"), "streaming");
 
   ASSERT_TRUE(WaitFor(std::chrono::seconds(180), [&] { return Phase("notification_settings") == "streaming"; }));
-  writing = false;
-  writer.join();
-  const auto differences = WaitUntilEqual(std::chrono::seconds(120));
-  Stop();
-  ASSERT_TRUE(result_.ok()) << result_.ToString();
-  EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+  const int changes = StopWriting();
+  StopWhenEqual(std::chrono::seconds(120));
 
   // No re-snapshot reached the first two tables: at most one write per change and table (a
   // re-snapshot would have written 3,000 rows to each).
   const int written = std::stoi(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".writes"));
-  const int bound = 2 * (changes.load() + 1);
+  const int bound = 2 * (changes + 1);
   std::printf("[          ] %d changes, %d writes to profile and appearance_settings during the backfill\n",
-              changes.load() + 1, written);
+              changes + 1, written);
   EXPECT_LE(written, bound);
   EXPECT_LT(written, 3000);
   EXPECT_EQ(pg_->Scalar("SELECT count(DISTINCT scope) FROM ddb2pg.partitions WHERE scope = 'notification_settings'"),
@@ -212,11 +233,8 @@ class StreamReplaced : public PipelineProgress {
     const bool ended = WaitFor(std::chrono::seconds(180), [&] {
       return pg_->Scalar("SELECT count(*) FROM ddb2pg.pipelines WHERE phase = 'snapshot' OR swept IS NULL") == "0";
     });
-    const auto differences = WaitUntilEqual(std::chrono::seconds(60));
-    Stop();
-    ASSERT_TRUE(result_.ok()) << result_.ToString();
+    StopWhenEqual(std::chrono::seconds(60));
     ASSERT_TRUE(ended);
-    EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
     EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".hard"), std::to_string(live));
     EXPECT_EQ(pg_->Scalar("SELECT swept FROM ddb2pg.pipelines WHERE pipeline = 'hard'"), "150");
     EXPECT_EQ(pg_->Scalar("SELECT swept FROM ddb2pg.pipelines WHERE pipeline = 'profile'"), "150");
@@ -285,14 +303,7 @@ TEST_F(PipelineProgress, AResnapshotOfOnePipelineOnARunningRunnerUnderChangesEnd
   config.sources[0].snapshot.page_limit = 50;
   Start(config);
   ASSERT_TRUE(WaitFor(std::chrono::seconds(120), [&] { return Phase("profile") == "streaming"; }));
-  std::atomic<bool> writing{true};
-  std::thread writer([&] {
-    app::SampleData data(82);
-    while (writing) {
-      RandomChange(data);
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
+  StartWriting(82, std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::seconds(1));
   {
     auto wired = app::Wire(config, true);
@@ -303,12 +314,8 @@ TEST_F(PipelineProgress, AResnapshotOfOnePipelineOnARunningRunnerUnderChangesEnd
   EXPECT_EQ(Phase("profile"), "snapshot");
   EXPECT_EQ(Phase("appearance_settings"), "streaming");
   ASSERT_TRUE(WaitFor(std::chrono::seconds(120), [&] { return Phase("profile") == "streaming"; }));
-  writing = false;
-  writer.join();
-  const auto differences = WaitUntilEqual(std::chrono::seconds(120));
-  Stop();
-  ASSERT_TRUE(result_.ok()) << result_.ToString();
-  EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+  StopWriting();
+  StopWhenEqual(std::chrono::seconds(120));
   EXPECT_EQ(pg_->Scalar("SELECT swept FROM ddb2pg.pipelines WHERE pipeline = 'profile'"), "0");
   EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.pipelines WHERE swept IS NOT NULL"), "1");
 }

@@ -33,7 +33,7 @@ class PipelineRegistryTest : public SinkTest {
     SinkTest::TearDown();
   }
   PipelineInfo Info(const std::string& name, const std::string& table, const std::string& mapping = "m",
-                    PipelineInfo::OnChange on_change = PipelineInfo::OnChange::kStop) {
+                    model::ChangePolicy on_change = model::ChangePolicy::kStop) {
     return {name, "\"" + schema_ + "\"." + table, mapping, on_change, 2};
   }
   static SourceSeed Seed() {
@@ -190,7 +190,7 @@ TEST_F(PipelineRegistryTest, AChangedMappingIsRefusedUntilTheFileSaysKeepOrBackf
   EXPECT_NE(message.find("ddb2pg resnapshot -c FILE --pipeline NAME"), std::string::npos) << message;
 
   // keep: the new mapping is stored; nothing is read again.
-  auto kept = Start({Info("a", "t1", "column x <- y", PipelineInfo::OnChange::kKeep), Info("b", "t2")});
+  auto kept = Start({Info("a", "t1", "column x <- y", model::ChangePolicy::kKeep), Info("b", "t2")});
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_NE(Notes(*kept).find("on_change: keep"), std::string::npos) << Notes(*kept);
   EXPECT_EQ(Pipelines(), "a streaming false; b streaming false");
@@ -198,12 +198,12 @@ TEST_F(PipelineRegistryTest, AChangedMappingIsRefusedUntilTheFileSaysKeepOrBackf
   EXPECT_TRUE(Start({Info("a", "t1", "column x <- y"), Info("b", "t2")}).ok());  // settled
 
   // backfill: a Scan into a's table alone, which reconciles.
-  auto backfilled = Start({Info("a", "t1", "column x <- z", PipelineInfo::OnChange::kBackfill), Info("b", "t2")});
+  auto backfilled = Start({Info("a", "t1", "column x <- z", model::ChangePolicy::kBackfill), Info("b", "t2")});
   ASSERT_TRUE(backfilled.ok()) << backfilled.status().ToString();
   EXPECT_EQ(Pipelines(), "a snapshot true; b streaming false");
   EXPECT_EQ(Scopes(), "* a");
   // Changed again while that backfill runs: refused, naming the way out.
-  auto during = Start({Info("a", "t1", "column x <- w", PipelineInfo::OnChange::kBackfill), Info("b", "t2")});
+  auto during = Start({Info("a", "t1", "column x <- w", model::ChangePolicy::kBackfill), Info("b", "t2")});
   ASSERT_FALSE(during.ok());
   EXPECT_NE(during.status().message().find("reset -c FILE --pipeline a --yes"), std::string::npos)
       << during.status().message();
