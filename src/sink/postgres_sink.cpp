@@ -434,8 +434,7 @@ std::string DueSql() {
          " ORDER BY l.pipeline";
 }
 // Taken by each transaction that sweeps or ends: no snapshot or stream batch of a snapshotting
-// table commits meanwhile, and one that read the phase before still writes behind the fence and
-// is waited for here.
+// table commits meanwhile.
 constexpr const char* kExcludeFencedBatchesSql = "LOCK TABLE ddb2pg.snapshot_fence IN SHARE ROW EXCLUSIVE MODE";
 
 }  // namespace
@@ -454,9 +453,16 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
     }
     return nullptr;
   };
-  auto in_transaction = [&](const std::function<core::Status()>& body) -> core::Status {
+  // `phase_change`: the transaction ends snapshots, so it first takes the checkpoint's lock
+  // exclusively, as every phase change does. A batch holds that lock (shared) from before it reads
+  // the phases until it commits, and takes the fence's lock only after reading them: without this,
+  // a batch that read 'snapshot' and then waited for the fence's lock behind this transaction
+  // would, once this committed, fence its keys for a snapshot that had ended, and nothing would
+  // ever empty them. The checkpoint's lock comes before the fence's, in the order batches take them.
+  auto in_transaction = [&](bool phase_change, const std::function<core::Status()>& body) -> core::Status {
     impl.StartDeadline();
     DDB2PG_RETURN_IF_ERROR(db.Exec("BEGIN", context));
+    if (phase_change) DDB2PG_RETURN_IF_ERROR(db.Query(SystemTables::kCheckpointLockSql, {cp}, context).status());
     DDB2PG_RETURN_IF_ERROR(db.Exec(kExcludeFencedBatchesSql, context));
     DDB2PG_RETURN_IF_ERROR(body());
     return db.Exec("COMMIT", context);
@@ -482,7 +488,7 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
         if (params.size() > 2 && !keep_going()) {
           return core::Status::Cancelled("stopped while sweeping " + target + " (the next start sweeps it again)");
         }
-        core::Status ranged = in_transaction([&]() -> core::Status {
+        core::Status ranged = in_transaction(false, [&]() -> core::Status {
           DDB2PG_ASSIGN_OR_RETURN(auto range, db.Query(writer->SweepSql(params.size() == 2), params,
                                                        "sweeping " + target));
           more = PQntuples(range.get()) == 1;
@@ -501,7 +507,7 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
   // 2. The ends: phase streaming, the table's fence and seen keys emptied. A pipeline that became
   //    due after step 1 and reconciles is left for the next call (it has not been swept).
   std::vector<pipeline::SnapshotEnd> ended;
-  core::Status status = in_transaction([&]() -> core::Status {
+  core::Status status = in_transaction(true, [&]() -> core::Status {
     DDB2PG_ASSIGN_OR_RETURN(auto due, db.Query(DueSql() + " FOR UPDATE OF l", {cp}, context));
     for (int i = 0; i < PQntuples(due.get()); ++i) {
       pipeline::SnapshotEnd end;

@@ -58,26 +58,40 @@ core::Result<CatalogTable> ReadCatalog(PgConnection& connection, const model::Ta
 
 SchemaManager::SchemaManager(std::string conninfo) : conninfo_(std::move(conninfo)) {}
 
-std::vector<std::string> SchemaManager::CreateStatements(const std::vector<const model::TableSpec*>& tables) {
-  std::vector<std::string> statements = SystemTables::CreateStatements();
+namespace {
+
+// The target tables' statements, each once, leaving out those in `skip`.
+std::vector<std::string> TableStatements(const std::vector<const model::TableSpec*>& tables,
+                                         std::vector<std::string> skip) {
+  std::vector<std::string> statements;
   for (const auto* table : tables) {
     for (auto& statement : SchemaDiff::CreateTable(*table)) {
-      if (std::find(statements.begin(), statements.end(), statement) == statements.end()) {
-        statements.push_back(std::move(statement));
-      }
+      if (std::find(skip.begin(), skip.end(), statement) != skip.end()) continue;
+      skip.push_back(statement);
+      statements.push_back(std::move(statement));
     }
   }
   return statements;
 }
 
+}  // namespace
+
+std::vector<std::string> SchemaManager::CreateStatements(const std::vector<const model::TableSpec*>& tables) {
+  std::vector<std::string> statements = SystemTables::CreateStatements();
+  for (auto& statement : TableStatements(tables, statements)) statements.push_back(std::move(statement));
+  return statements;
+}
+
 core::Status SchemaManager::InitSchema(const std::vector<const model::TableSpec*>& tables) {
   DDB2PG_ASSIGN_OR_RETURN(auto connection, PgConnection::Connect(conninfo_, "ddb2pg init-schema"));
+  // ddb2pg's own schema first: upgraded to this release's version, or refused when newer.
+  DDB2PG_RETURN_IF_ERROR(SystemTables::Ensure(*connection));
   const std::string context = "init-schema";
   DDB2PG_RETURN_IF_ERROR(connection->Exec("BEGIN", context));
   // Runners starting together (a Deployment's replicas) would otherwise race on CREATE … IF NOT
   // EXISTS; the lock is the one SystemTables::Ensure takes.
   core::Status status = connection->Exec("SELECT pg_advisory_xact_lock(4242004242)", context);
-  for (const auto& statement : CreateStatements(tables)) {
+  for (const auto& statement : TableStatements(tables, SystemTables::CreateStatements())) {
     if (!status.ok()) break;
     status = connection->Exec(statement, context);
   }

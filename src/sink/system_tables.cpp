@@ -1,9 +1,48 @@
 #include "sink/system_tables.h"
 
-namespace ddb2pg::sink {
+#include <spdlog/spdlog.h>
 
-std::vector<std::string> SystemTables::CreateStatements() {
-  return {
+#include <string_view>
+
+namespace ddb2pg::sink {
+namespace {
+
+// Serializes schema changes between processes (runners starting together, init-schema).
+constexpr const char* kSchemaLockSql = "SELECT pg_advisory_xact_lock(4242004242)";
+constexpr const char* kMigrationsTableSql =
+    "CREATE TABLE IF NOT EXISTS ddb2pg.schema_migrations (\n"
+    "    version INT PRIMARY KEY,\n"
+    "    description TEXT NOT NULL,\n"
+    "    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()\n"
+    ");";
+
+// '…' with quotes doubled; only for the constant descriptions below.
+std::string Literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += c;
+  }
+  return out + "'";
+}
+
+std::string RecordSql(const SystemTables::Migration& migration) {
+  return "INSERT INTO ddb2pg.schema_migrations (version, description) VALUES (" + std::to_string(migration.version) +
+         ", " + Literal(migration.description) + ") ON CONFLICT (version) DO NOTHING;";
+}
+
+}  // namespace
+
+const std::vector<SystemTables::Migration>& SystemTables::Migrations() {
+  // Append only: a released migration is never edited, since databases already carry it. Each
+  // runs in the one transaction that brings a database to kSchemaVersion.
+  static const std::vector<Migration> migrations = {
+      {1,
+       "the schema of the release before versioning (b404e64): checkpoints, dead letters, partitions, runners, "
+       "lease events, snapshot fence and seen keys, pipelines",
+       // Every statement is IF NOT EXISTS, so an unversioned database of any earlier release is
+       // brought to it without losing a row.
+       {
       "CREATE SCHEMA IF NOT EXISTS ddb2pg;",
       "CREATE TABLE IF NOT EXISTS ddb2pg.checkpoints (\n"
       "    id TEXT PRIMARY KEY,\n"
@@ -107,34 +146,73 @@ std::vector<std::string> SystemTables::CreateStatements() {
       "    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
       "    PRIMARY KEY (checkpoint_id, pipeline)\n"
       ");",
+       }},
   };
+  return migrations;
 }
 
-core::Status SystemTables::Ensure(PgConnection& connection) {
-  auto present = connection.Query(
-      "SELECT to_regclass('ddb2pg.checkpoints') IS NOT NULL AND to_regclass('ddb2pg.dead_letters') IS NOT NULL "
-      "AND to_regclass('ddb2pg.partitions') IS NOT NULL AND to_regclass('ddb2pg.runners') IS NOT NULL "
-      "AND to_regclass('ddb2pg.lease_events') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
-      "WHERE table_schema = 'ddb2pg' AND table_name = 'checkpoints' AND column_name = 'segments') "
-      "AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'ddb2pg' AND table_name = "
-      "'partitions' AND column_name = 'lane') AND to_regclass('ddb2pg.snapshot_fence') IS NOT NULL "
-      "AND to_regclass('ddb2pg.pipelines') IS NOT NULL AND to_regclass('ddb2pg.snapshot_seen') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
-      "WHERE table_schema = 'ddb2pg' AND table_name = 'partitions' AND column_name = 'scope')",
-      {}, "checking ddb2pg's tables");
-  if (!present.ok()) return present.status();
-  if (std::string_view(PQgetvalue(present->get(), 0, 0)) == "t") return core::Status::Ok();
-
-  const std::string context = "creating ddb2pg's schema and tables";
-  DDB2PG_RETURN_IF_ERROR(connection.Exec("BEGIN", context));
-  // Two runners starting at once would otherwise race on CREATE … IF NOT EXISTS.
-  core::Status status = connection.Exec("SELECT pg_advisory_xact_lock(4242004242)", context);
-  for (const auto& statement : CreateStatements()) {
-    if (!status.ok()) break;
-    status = connection.Exec(statement, context);
+std::vector<std::string> SystemTables::CreateStatements() {
+  std::vector<std::string> out;
+  for (const Migration& migration : Migrations()) {
+    out.insert(out.end(), migration.statements.begin(), migration.statements.end());
+    if (migration.version == 1) out.push_back(kMigrationsTableSql);
+    out.push_back(RecordSql(migration));
   }
-  if (status.ok()) status = connection.Exec("COMMIT", context);
-  if (!status.ok() && !connection.broken()) (void)connection.Exec("ROLLBACK", context);
-  return status;
+  return out;
+}
+
+core::Result<int> SystemTables::StoredVersion(PgConnection& connection) {
+  DDB2PG_ASSIGN_OR_RETURN(auto present, connection.Query("SELECT to_regclass('ddb2pg.schema_migrations') IS NOT NULL",
+                                                         {}, "reading the ddb2pg schema's version"));
+  if (std::string_view(PQgetvalue(present.get(), 0, 0)) != "t") return 0;
+  DDB2PG_ASSIGN_OR_RETURN(auto version, connection.Query("SELECT coalesce(max(version), 0) FROM ddb2pg.schema_migrations",
+                                                         {}, "reading the ddb2pg schema's version"));
+  return std::stoi(PQgetvalue(version.get(), 0, 0));
+}
+
+namespace {
+
+core::Status RefuseNewer(int stored) {
+  return core::Status::FailedPrecondition(
+      "the ddb2pg schema in this database is at version " + std::to_string(stored) + ", newer than version " +
+      std::to_string(SystemTables::kSchemaVersion) +
+      " that this ddb2pg knows: a newer release upgraded it; run that release or a newer one against this database");
+}
+
+}  // namespace
+
+core::Status SystemTables::Ensure(PgConnection& connection) {
+  // The common start: the schema is current, and no DDL runs (a role without CREATE privilege can
+  // run against a database prepared by init-schema).
+  DDB2PG_ASSIGN_OR_RETURN(int stored, StoredVersion(connection));
+  if (stored == kSchemaVersion) return core::Status::Ok();
+  if (stored > kSchemaVersion) return RefuseNewer(stored);
+
+  const std::string context = "upgrading ddb2pg's schema";
+  DDB2PG_RETURN_IF_ERROR(connection.Exec("BEGIN", context));
+  auto migrate = [&]() -> core::Status {
+    // Runners starting together: one migrates, the others find the schema current.
+    DDB2PG_RETURN_IF_ERROR(connection.Exec(kSchemaLockSql, context));
+    DDB2PG_ASSIGN_OR_RETURN(stored, StoredVersion(connection));
+    if (stored > kSchemaVersion) return RefuseNewer(stored);
+    for (const Migration& migration : Migrations()) {
+      if (migration.version <= stored) continue;
+      for (const auto& statement : migration.statements) DDB2PG_RETURN_IF_ERROR(connection.Exec(statement, context));
+      if (migration.version == 1) DDB2PG_RETURN_IF_ERROR(connection.Exec(kMigrationsTableSql, context));
+      DDB2PG_RETURN_IF_ERROR(connection.Exec(RecordSql(migration), context));
+    }
+    return connection.Exec("COMMIT", context);
+  };
+  core::Status status = migrate();
+  if (!status.ok()) {
+    if (!connection.broken()) (void)connection.Exec("ROLLBACK", context);
+    return status;
+  }
+  if (stored < kSchemaVersion) {
+    spdlog::info("the ddb2pg schema is now at version {} (was {})", kSchemaVersion,
+                 stored == 0 ? std::string("unversioned or absent") : std::to_string(stored));
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace ddb2pg::sink

@@ -9,6 +9,12 @@
 //                        snapshot_seen the keys a snapshot that reconciles read.
 //   ddb2pg.pipelines     each pipeline's phase (snapshot, streaming), mapping and target
 //                        (PipelineRegistry).
+//   ddb2pg.schema_migrations  the schema's version: one row per migration applied.
+//
+// The schema is versioned: Migrations() lists the changes in order, and Ensure() brings a
+// database to kSchemaVersion in one transaction, once, however many runners start together. A
+// database at a newer version than this binary knows is refused (a rolled-back binary must not
+// write to a schema it does not know). docs/consistency.md, "The ddb2pg schema's version", says what users see.
 //
 // Thread-safety: stateless.
 #pragma once
@@ -28,7 +34,8 @@ class SystemTables {
       "WITH f AS (DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1) DELETE FROM ddb2pg.snapshot_seen WHERE "
       "checkpoint_id = $1";
   // The lock of checkpoint $1 that orders phase changes with batches: every change of a
-  // pipeline's phase or snapshot (seeding, Align, resnapshot, reset) holds it exclusively; every
+  // pipeline's phase or snapshot (seeding, Align, resnapshot, reset, EndSnapshots' ending) holds
+  // it exclusively; every
   // batch holds it shared from before it reads the phases until it commits. So no batch acts on
   // a phase that changed under it (an advisory lock: nothing written per batch).
   static constexpr const char* kCheckpointLockSql = "SELECT pg_advisory_xact_lock(hashtextextended('ddb2pg:' || $1, 0))";
@@ -50,11 +57,26 @@ class SystemTables {
       "SELECT target, bool_or(reconcile) FROM ddb2pg.pipelines WHERE checkpoint_id = $1 AND phase = 'snapshot' "
       "GROUP BY target";
 
-  // CREATE SCHEMA / CREATE TABLE IF NOT EXISTS statements, in order.
+  // One step of the schema's history. Released steps are never edited; a new release appends.
+  struct Migration {
+    int version = 0;
+    std::string description;
+    std::vector<std::string> statements;
+  };
+  // The version this binary writes: the last of Migrations().
+  static constexpr int kSchemaVersion = 1;
+  static const std::vector<Migration>& Migrations();
+
+  // Every migration's statements, each followed by the row that records it: the DDL that
+  // init-schema runs and `ddb2pg schema` prints, for a DBA to run by hand.
   static std::vector<std::string> CreateStatements();
-  // Creates whatever is missing. Runs no DDL when both tables exist (so a role without CREATE
-  // privilege can run against a prepared database); concurrent callers serialize on an advisory
-  // lock.
+  // The version stored in the database: 0 when ddb2pg's schema is absent or was written by a
+  // release before versioning.
+  static core::Result<int> StoredVersion(PgConnection& connection);
+  // Brings the database to kSchemaVersion. Runs no DDL when it is there already (so a role without
+  // CREATE privilege can run against a prepared database). Otherwise applies the missing
+  // migrations in one transaction under an advisory lock, so that runners starting together
+  // migrate once. FailedPrecondition, naming both versions, when the stored one is newer.
   static core::Status Ensure(PgConnection& connection);
 };
 

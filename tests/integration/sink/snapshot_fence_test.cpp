@@ -6,10 +6,13 @@
 // snapshot row over a newer change, no deleted key brought back.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pipeline/partition.h"
@@ -261,6 +264,66 @@ TEST_F(SnapshotFenceTest, TheSweepGoesRangeByRangeOverACompositeKey) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".pairs"), "6100");
   EXPECT_EQ(Scalar("SELECT count(*) FROM " + schema_ + ".pairs WHERE b = 'k1' AND a >= 100"), "0");
   EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_seen WHERE checkpoint_id = '" + schema_ + "'"), "0");
+}
+
+// The race behind a fence that outlived its snapshot (a flaky ReferenceScenario run found 48 keys
+// fenced after "snapshot complete"): a stream batch reads the phases ('snapshot'), then is slowed
+// before it takes the fence's lock; meanwhile the snapshot is ended. The ending must wait for the
+// batch (it takes the checkpoint's lock exclusively, which the batch holds shared from before it
+// read the phases), so the batch's fenced key is emptied with the rest. Made deterministic by
+// holding the row lock of the batch's own partition, which its guard statement waits for.
+TEST_F(SnapshotFenceTest, EndingTheSnapshotWaitsForABatchThatReadItsPhaseSoNoKeyStaysFenced) {
+  PostgresSinkOptions options = Options();
+  options.runner_id = "runner";
+  options.tables = {&kv_};
+  PostgresSink batches(options);
+  ASSERT_TRUE(batches.Open().ok());
+  PostgresSink ender(options);
+  ASSERT_TRUE(ender.Open().ok());
+  StartSnapshot(false, "scan/0");
+  db_->Exec("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, owner, epoch) VALUES ('" + schema_ +
+            "', 'shard/a', 'shard', 'runner', 1)");
+  // The Scan is read to its end; the pipeline still snapshots until EndSnapshots.
+  db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE checkpoint_id = '" + schema_ +
+            "' AND partition_id = 'scan/0'");
+
+  ddb2pg::testing::PgTestConnection blocker(conninfo_);
+  blocker.Exec("BEGIN");
+  blocker.Exec("SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ +
+               "' AND partition_id = 'shard/a' FOR UPDATE");
+  auto waiting = [&](int n) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+      if (std::stoi(Scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + schema_ +
+                           "' AND wait_event_type = 'Lock'")) >= n) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+
+  auto stream_batch = std::async(std::launch::async, [&] {
+    Batch batch;
+    batch.tables.push_back({&kv_, {KvRow(1, 10, RowAction::kUpsert)}});
+    return batches.Commit(batch, std::vector<pipeline::PartitionAdvance>{{"shard/a", 1, "seq-1", false, 1}});
+  });
+  ASSERT_TRUE(waiting(1)) << "the stream batch should wait at its guard, after reading the phases";
+  auto end = std::async(std::launch::async, [&] { return ender.EndSnapshots([] { return true; }); });
+  // The ending waits for the batch (checked below by its outcome); give it the chance to overtake.
+  const bool ender_waits = waiting(2);
+  blocker.Exec("ROLLBACK");
+  auto committed = stream_batch.get();
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  ASSERT_TRUE(committed->committed());
+  auto ended = end.get();
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  EXPECT_TRUE(ender_waits) << "EndSnapshots finished while a batch that had read the phase 'snapshot' was in flight";
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ(Scalar("SELECT phase FROM ddb2pg.pipelines WHERE checkpoint_id = '" + schema_ + "'"), "streaming");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'"), "0")
+      << "a key fenced after its snapshot ended is never emptied";
+  EXPECT_EQ(Scalar("SELECT v FROM " + schema_ + ".kv WHERE id = 1"), "10");
 }
 
 }  // namespace
