@@ -9,6 +9,9 @@
 //                                                each stamped with writtenAt (N, epoch ms, taken
 //                                                just before the request is sent); prints
 //                                                "written=N seconds=S put_p50_ms=… put_p99_ms=…"
+//   ddb_tool touch TABLE THREADS                 rewrites every item once with v + 1 and a new bio
+//                                                (one MODIFY stream record each); prints
+//                                                "touched=N seconds=S"
 //
 // Endpoint, region and credentials come from the standard AWS_* variables.
 #include <algorithm>
@@ -147,13 +150,64 @@ int Write(DynamoDbClient& client, const std::string& table, double rate, double 
   return 0;
 }
 
+// Every item once more, as an update: v + 1 (N) and bio "touched <v>", in batches of 25 from
+// THREADS Scan segments.
+int Touch(DynamoDbClient& client, const std::string& table, int thread_count) {
+  std::atomic<int64_t> touched{0};
+  std::mutex error_mutex;
+  std::string error;
+  const auto start = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int segment = 0; segment < thread_count; ++segment) {
+    threads.emplace_back([&, segment] {
+      ddb2pg::aws::ScanRequest request;
+      request.table_name = table;
+      request.segment = segment;
+      request.total_segments = thread_count;
+      request.limit = 1000;
+      request.consistent_read = true;
+      auto fail = [&](const ddb2pg::core::Status& status) {
+        std::lock_guard lock(error_mutex);
+        error = status.ToString();
+      };
+      while (true) {
+        auto page = client.Scan(request);
+        if (!page.ok()) return fail(page.status());
+        std::vector<ddb2pg::aws::WriteRequest> writes;
+        for (auto& item : page->items) {
+          const ddb2pg::core::Value* v = item.Find("v");
+          const long long version = v != nullptr && v->scalar_text() != nullptr ? std::stoll(*v->scalar_text()) : 1;
+          item.Set("v", ddb2pg::core::Value::Number(std::to_string(version + 1)));
+          item.Set("bio", ddb2pg::core::Value::String("touched " + std::to_string(version + 1)));
+          writes.push_back({std::move(item), std::nullopt});
+          if (writes.size() == 25) {
+            if (auto written = client.BatchWriteItem(table, writes); !written.ok()) return fail(written);
+            touched += static_cast<int64_t>(writes.size());
+            writes.clear();
+          }
+        }
+        if (!writes.empty()) {
+          if (auto written = client.BatchWriteItem(table, writes); !written.ok()) return fail(written);
+          touched += static_cast<int64_t>(writes.size());
+        }
+        if (!page->last_evaluated_key) return;
+        request.exclusive_start_key = std::move(page->last_evaluated_key);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  if (!error.empty()) return Fail(error);
+  std::printf("touched=%lld seconds=%.3f\n", static_cast<long long>(touched.load()), Seconds(start));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() < 2) {
     return Fail("usage: ddb_tool create-table|enable-stream TABLE | scan TABLE SEGMENTS LIMIT | "
-                "write TABLE RATE SECONDS THREADS");
+                "write TABLE RATE SECONDS THREADS | touch TABLE THREADS");
   }
   auto resolved = ddb2pg::aws::ResolveAws({});
   if (!resolved.ok()) return Fail(resolved.status().ToString());
@@ -166,5 +220,6 @@ int main(int argc, char** argv) {
   if (command == "write" && args.size() == 5) {
     return Write(client, table, std::stod(args[2]), std::stod(args[3]), std::stoi(args[4]));
   }
+  if (command == "touch" && args.size() == 3) return Touch(client, table, std::stoi(args[2]));
   return Fail("unknown command or wrong arguments: " + command);
 }

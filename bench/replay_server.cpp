@@ -15,7 +15,8 @@
 // ceiling — the real HTTP client, signer, decoder, mapping and sink — with a source far faster
 // than DynamoDB Local.
 //
-// Like the service: Scan pages stop at Limit items or 1 MB, GetRecords pages at Limit (≤ 1000)
+// Every served record counts as written after the start: LATEST is the shard's first record, so a
+// snapshot's watermark (docs/consistency.md) reads them all. Like the service: Scan pages stop at Limit items or 1 MB, GetRecords pages at Limit (≤ 1000)
 // records or 1 MB; Segment/TotalSegments split the items into contiguous ranges; shards stay open,
 // so a reader at the end of a shard gets empty pages with a NextShardIterator. Signatures are not
 // checked. Unknown operations and bad parameters get a 400 with the service's error shape.
@@ -426,7 +427,10 @@ class ReplayServer {
     const std::string_view iterator_type = StringField(root, "ShardIteratorType");
     size_t position = 0;
     if (iterator_type == "LATEST") {
-      position = shards_[shard].size();
+      // The served records are changes made after the start (their keys are not in the table,
+      // and the TTL removes are of items the Scan still returns): a LATEST iterator, such as a
+      // snapshot's watermark takes before its Scan, comes before all of them.
+      position = 0;
     } else if (iterator_type == "AT_SEQUENCE_NUMBER" || iterator_type == "AFTER_SEQUENCE_NUMBER") {
       const std::string_view text = StringField(root, "SequenceNumber");
       uint64_t sequence = 0;

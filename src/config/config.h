@@ -30,7 +30,7 @@ struct SnapshotSettings {
   int segments = core::defaults::kScanSegments;  // parallel Scan segments (1 … 1,000,000)
   int page_limit = core::defaults::kScanPageLimit;  // Scan Limit (items per page, ≥ 1)
   double max_items_per_second = core::defaults::kMaxItemsPerSecond;  // 0: unlimited
-  bool consistent_read = false;
+  bool consistent_read = core::defaults::kScanConsistentRead;
 };
 
 struct StreamSettings {

@@ -11,6 +11,12 @@ namespace ddb2pg::core::defaults {
 inline constexpr int kScanSegments = 4;             // parallel Scan segments
 inline constexpr int kScanPageLimit = 500;          // Scan Limit: ~1 MB of 2 KB items, as AWS pages are
 inline constexpr double kMaxItemsPerSecond = 0;     // snapshot read-rate limit; 0: unlimited
+// Strongly consistent Scan: every write acknowledged before the stream's watermark is in the
+// Scan, which the watermark rule needs (docs/consistency.md). Costs twice the read capacity.
+inline constexpr bool kScanConsistentRead = true;
+// With consistent_read: false, the Scan's first request waits this long after the watermark so
+// that writes acknowledged just before it have reached every replica.
+inline constexpr int kWatermarkSettleMs = 1000;
 
 // sources.*.stream
 inline constexpr int kPollIntervalMs = 250;         // at a shard's tip: ≤ 4 GetRecords calls/s per shard

@@ -350,6 +350,11 @@ core::Status Lane::Run() {
       std::vector<std::string> failed;
       for (auto& [id, slot] : slots_) {
         if (!slot.reader) continue;
+        if (const int64_t skipped = slot.reader->skipped_before_watermark(); skipped > slot.before_watermark_counted) {
+          metrics_.StreamRecordsBeforeWatermark(source_name_).Increment(
+              static_cast<double>(skipped - slot.before_watermark_counted));
+          slot.before_watermark_counted = skipped;
+        }
         core::Status status = slot.reader->status();
         if (status.ok()) continue;
         if (status.code() != core::StatusCode::kTrimmedData) {

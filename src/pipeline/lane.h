@@ -101,6 +101,7 @@ class Lane {
     uint64_t tag = 0;
     std::string flushed;    // position at the end of the last batch handed to the committer
     bool done_read = false;  // its final record was mapped
+    int64_t before_watermark_counted = 0;  // of reader->skipped_before_watermark(), in the metric
   };
   struct Control {
     enum class Kind { kAssign, kRelease, kDrop } kind;

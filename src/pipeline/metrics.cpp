@@ -37,6 +37,10 @@ Metrics::Metrics()
                          .Help("Stream shards being read now").Register(*registry_)),
       shards_finished_(BuildGauge().Name("ddb2pg_shards_finished")
                            .Help("Stream shards closed and fully read").Register(*registry_)),
+      before_watermark_(BuildCounter().Name("ddb2pg_stream_records_before_watermark_total")
+                            .Help("Stream records read but not applied: older than the snapshot's watermark, so "
+                                  "the snapshot reflects them")
+                            .Register(*registry_)),
       retries_(BuildCounter().Name("ddb2pg_aws_retries_total")
                    .Help("AWS calls retried, by error kind").Register(*registry_)),
       rows_written_(BuildCounter().Name("ddb2pg_rows_written_total")
@@ -109,6 +113,10 @@ prometheus::Gauge& Metrics::SnapshotSegmentsDone(const std::string& source) {
 prometheus::Gauge& Metrics::SnapshotComplete(const std::string& source) { return snapshot_complete_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::ShardsActive(const std::string& source) { return shards_active_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::ShardsFinished(const std::string& source) { return shards_finished_.Add({{"source", source}}); }
+
+prometheus::Counter& Metrics::StreamRecordsBeforeWatermark(const std::string& source) {
+  return before_watermark_.Add({{"source", source}});
+}
 prometheus::Counter& Metrics::Retries(const std::string& kind) { return retries_.Add({{"kind", kind}}); }
 prometheus::Counter& Metrics::RowsWritten(const std::string& pipeline) { return rows_written_.Add({{"pipeline", pipeline}}); }
 prometheus::Counter& Metrics::DeadLetters(const std::string& pipeline) { return dead_letters_.Add({{"pipeline", pipeline}}); }

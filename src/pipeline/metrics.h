@@ -39,6 +39,9 @@ class Metrics {
   prometheus::Gauge& SnapshotComplete(const std::string& source);
   prometheus::Gauge& ShardsActive(const std::string& source);
   prometheus::Gauge& ShardsFinished(const std::string& source);
+  // Stream records read and not applied because the snapshot already reflects them (the
+  // watermark's fallback; docs/consistency.md).
+  prometheus::Counter& StreamRecordsBeforeWatermark(const std::string& source);
   prometheus::Counter& Retries(const std::string& kind);  // mirrored from the AWS clients' counters
 
   // Pipeline / sink side.
@@ -73,6 +76,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& snapshot_complete_;
   prometheus::Family<prometheus::Gauge>& shards_active_;
   prometheus::Family<prometheus::Gauge>& shards_finished_;
+  prometheus::Family<prometheus::Counter>& before_watermark_;
   prometheus::Family<prometheus::Counter>& retries_;
   prometheus::Family<prometheus::Counter>& rows_written_;
   prometheus::Family<prometheus::Counter>& dead_letters_;

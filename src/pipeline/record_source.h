@@ -44,6 +44,9 @@ class PartitionReader {
   virtual core::Status status() const = 0;
   // Records pushed so far.
   virtual int64_t records() const = 0;
+  // Records read and dropped because the snapshot already reflects them (a stream shard read
+  // from TRIM_HORIZON after its watermark's iterator could not be used).
+  virtual int64_t skipped_before_watermark() const { return 0; }
 };
 
 class RecordSource {

@@ -7,6 +7,7 @@
 #include "source/segment_reader.h"
 #include "source/shard_reader.h"
 #include "source/source_position.h"
+#include "source/stream_watermark.h"
 
 namespace ddb2pg::source {
 namespace {
@@ -142,20 +143,44 @@ core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::So
         if (shard.id == partition.id) partition.parent = shard.parent;
       }
     }
+    // A fresh snapshot: the watermark (docs/consistency.md). Taken here, before any segment
+    // exists, so before the Scan's first request: closed shards hold only changes the Scan will
+    // reflect, and an open one is read from a LATEST iterator taken now.
+    const bool watermark = snapshot && legacy.shard_sequence_numbers().empty() && legacy.finished_shards().empty();
+    int watermarked = 0;
     for (const auto& shard : layout.shards) {
       if (seeded.count(shard.id) != 0) continue;
       pipeline::SeedPartition partition{shard.id, pipeline::PartitionKind::kShard, shard.parent, "", false};
-      if (start_latest) {
+      if (start_latest || watermark) {
         if (shard.closed) {
-          partition.done = true;  // history is not wanted; a closed shard counts as read
-        } else {
+          partition.done = true;  // history is not wanted, or already in the Scan: counts as read
+        } else if (start_latest) {
           partition.position = pipeline::PartitionLease::kLatestPosition;
+        } else {
+          DDB2PG_ASSIGN_OR_RETURN(partition.position, WatermarkOf(seed.stream_arn, shard.id));
+          ++watermarked;
         }
       }
       seed.partitions.push_back(std::move(partition));
     }
+    if (watermarked > 0) {
+      spdlog::info("source {}: the snapshot's watermark is taken on {} open shard(s); the stream's earlier "
+                   "records are not read",
+                   options_.table, watermarked);
+      // An eventually consistent Scan may miss a write acknowledged just before the watermark:
+      // its first request waits until such writes have settled (docs/consistency.md).
+      if (!options_.consistent_read) clock_.SleepFor(std::chrono::milliseconds(options_.watermark_settle_ms));
+    }
   }
   return seed;
+}
+
+core::Result<std::string> DynamoDbRecordSource::WatermarkOf(const std::string& stream_arn, const std::string& shard_id) {
+  const int64_t taken_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+  auto iterator = streams_api_.GetShardIterator(stream_arn, shard_id, aws::ShardIteratorType::kLatest, "");
+  if (!iterator.ok()) return iterator.status().WithContext("GetShardIterator LATEST " + shard_id + " (the watermark)");
+  return StreamWatermark::Position(taken_ms, *iterator);
 }
 
 std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipeline::PartitionLease& lease,

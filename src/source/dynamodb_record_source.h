@@ -42,6 +42,9 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
                                                   core::FetchGate* gate) override;
 
  private:
+  // A shard's watermark position: a LATEST iterator taken now (source/stream_watermark.h).
+  core::Result<std::string> WatermarkOf(const std::string& stream_arn, const std::string& shard_id);
+
   SourceOptions options_;
   aws::TableApi& table_api_;
   aws::StreamsApi& streams_api_;

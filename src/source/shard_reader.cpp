@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "source/stream_watermark.h"
+
 namespace ddb2pg::source {
 namespace {
 
@@ -25,6 +27,9 @@ ShardReader::ShardReader(ShardReaderOptions options, std::string resume_after, a
     : ReaderThread(out, tag, clock), options_(std::move(options)), api_(api) {
   if (resume_after == pipeline::PartitionLease::kLatestPosition) {
     start_latest_ = true;
+  } else if (auto watermark = StreamWatermark::Parse(resume_after)) {
+    watermark_iterator_ = std::move(watermark->iterator);
+    watermark_taken_ms_ = watermark->taken_ms;
   } else {
     last_sequence_number_ = std::move(resume_after);
   }
@@ -32,8 +37,13 @@ ShardReader::ShardReader(ShardReaderOptions options, std::string resume_after, a
 
 core::Status ShardReader::Read() {
   const std::string& shard_id = options_.shard_id;
-  std::string iterator;
+  // From the watermark: its own iterator first (exact); see FallBackFromWatermark.
+  std::string iterator = std::move(watermark_iterator_);
+  bool on_watermark_iterator = !iterator.empty();
   while (!stopping()) {
+    if (iterator.empty() && watermark_taken_ms_ != 0 && last_sequence_number_.empty() && cutoff_ms_ == 0) {
+      FallBackFromWatermark("its iterator can no longer be used");
+    }
     if (iterator.empty()) {
       const aws::ShardIteratorType type = !last_sequence_number_.empty() ? aws::ShardIteratorType::kAfterSequenceNumber
                                           : start_latest_                ? aws::ShardIteratorType::kLatest
@@ -54,6 +64,17 @@ core::Status ShardReader::Read() {
     auto slot = PageSlot();
     if (!slot.held()) break;
     auto page = api_.GetRecords(iterator, options_.get_records_limit, options_.decode_only.get());
+    if (!page.ok() && on_watermark_iterator && page.status().code() != core::StatusCode::kTrimmedData &&
+        (page.status().code() == core::StatusCode::kExpiredIterator || !page.status().transient())) {
+      // Older than 15 minutes, or unknown to the service (a restarted endpoint): the fallback.
+      spdlog::debug("source {}: shard {}: watermark iterator refused: {}", options_.table, shard_id,
+                    page.status().ToString());
+      FallBackFromWatermark("its iterator was refused (" + std::string(core::StatusCodeName(page.status().code())) +
+                            ")");
+      iterator.clear();
+      on_watermark_iterator = false;
+      continue;
+    }
     if (!page.ok()) {
       const core::Status& status = page.status();
       if (status.code() == core::StatusCode::kExpiredIterator) {
@@ -71,6 +92,10 @@ core::Status ShardReader::Read() {
       continue;
     }
     for (auto& change : page->records) {
+      if (cutoff_ms_ != 0 && last_sequence_number_.empty() && change.approximate_creation_time_ms < cutoff_ms_) {
+        ++skipped_before_watermark_;  // older than the watermark: the snapshot reflects it
+        continue;
+      }
       core::Record record;
       record.operation = OperationOf(change.event_name);
       if (record.operation == core::Operation::kMarker) {
@@ -103,6 +128,7 @@ core::Status ShardReader::Read() {
       return core::Status::Ok();
     }
     iterator = *page->next_shard_iterator;
+    on_watermark_iterator = false;
     // A backlog: read on at once. Otherwise this is the tip: wait.
     slot.Release();
     if (page->records.size() < kBacklogPageRecords) {
@@ -110,6 +136,14 @@ core::Status ShardReader::Read() {
     }
   }
   return core::Status::Cancelled("stopping");
+}
+
+void ShardReader::FallBackFromWatermark(const std::string& why) {
+  cutoff_ms_ = StreamWatermark::FallbackCutoffMs(watermark_taken_ms_);
+  spdlog::info("source {}: shard {}: no record after the snapshot's watermark is committed yet and {}: reading from "
+               "TRIM_HORIZON, skipping records older than the watermark less {} s (their changes are in the "
+               "snapshot; the rest is applied behind the snapshot fence)",
+               options_.table, options_.shard_id, why, StreamWatermark::kFallbackMarginMs / 1000);
 }
 
 }  // namespace ddb2pg::source

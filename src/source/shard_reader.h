@@ -1,7 +1,9 @@
 // ShardReader: one stream shard, as one partition (the shard id).
 //
 // Reads the shard after the partition's position (AFTER_SEQUENCE_NUMBER), from TRIM_HORIZON when
-// it has none, or from LATEST for a fresh stream-only start at latest. Each change is a record
+// it has none, from LATEST for a fresh stream-only start at latest, or from a snapshot's
+// watermark (source/stream_watermark.h): its stored iterator, else TRIM_HORIZON skipping records
+// older than the watermark's time less the fallback margin. Each change is a record
 // whose offset is its sequence number; when GetRecords returns no NextShardIterator the shard is
 // closed and fully read: a marker with partition_done goes out and the reader ends.
 //
@@ -13,6 +15,7 @@
 // Thread-safety: see ReaderThread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -39,13 +42,23 @@ class ShardReader : public ReaderThread {
               core::BoundedQueue<core::Record>* out, uint64_t tag);
   ~ShardReader() override { Stop(); }
 
+  int64_t skipped_before_watermark() const override { return skipped_before_watermark_.load(); }
+
  protected:
   core::Status Read() override;
 
  private:
   ShardReaderOptions options_;
+  // Reading from TRIM_HORIZON instead of a watermark's iterator: skips records until one at or
+  // after the cutoff time is pushed.
+  void FallBackFromWatermark(const std::string& why);
+
   std::string last_sequence_number_;
   bool start_latest_ = false;
+  std::string watermark_iterator_;   // consumed by the first Read() step
+  int64_t watermark_taken_ms_ = 0;   // 0: the position was no watermark
+  int64_t cutoff_ms_ = 0;            // 0: nothing is skipped
+  std::atomic<int64_t> skipped_before_watermark_{0};
   aws::StreamsApi& api_;
 };
 

@@ -38,7 +38,9 @@ struct SourceOptions {
   // size (snapshot peak RSS 62 → 50 MB).
   int page_limit = core::defaults::kScanPageLimit;
   double max_items_per_second = core::defaults::kMaxItemsPerSecond;  // snapshot read-rate limit over all segments; 0: unlimited
-  bool consistent_read = false;     // strongly consistent Scan (2x the read capacity)
+  bool consistent_read = core::defaults::kScanConsistentRead;  // strongly consistent Scan (2x the read capacity)
+  // Eventually consistent Scan only: the wait between taking the watermark and the first Scan.
+  int watermark_settle_ms = core::defaults::kWatermarkSettleMs;
 
   // The top-level item attributes to decode from Scan items and stream images, besides the key
   // (the union of what the source's pipelines read: MappingPlan::ImageAttributes); the others

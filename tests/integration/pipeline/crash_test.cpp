@@ -25,14 +25,17 @@ TEST_F(CrashRecovery, KillNineTenTimesThenFinalStateEqualAndNoChangeAppliedTwice
 
   BulkLoad(5000, 41);
   std::atomic<bool> writer_done{false};
-  std::thread writer([&] {
-    app::SampleData data(42);
-    for (int i = 0; i < 2500; ++i) {
-      RandomChange(data);
-      std::this_thread::sleep_for(std::chrono::milliseconds(4));
-    }
-    writer_done = true;
-  });
+  std::thread writer;
+  auto start_writer = [&] {
+    writer = std::thread([&] {
+      app::SampleData data(42);
+      for (int i = 0; i < 2500; ++i) {
+        RandomChange(data);
+        std::this_thread::sleep_for(std::chrono::milliseconds(4));
+      }
+      writer_done = true;
+    });
+  };
 
   const std::vector<std::string> args = {DDB2PG_BINARY, "run", "-c", config_path, "--progress", "plain",
                                          "--metrics-listen", "off", "--init-schema"};
@@ -40,13 +43,19 @@ TEST_F(CrashRecovery, KillNineTenTimesThenFinalStateEqualAndNoChangeAppliedTwice
   std::uniform_int_distribution<int> lifetime_ms(400, 2500);
   for (int kill = 0; kill < 10; ++kill) {
     ChildProcess child(args, ChildEnvironment(), log_path);
+    if (kill == 0) {
+      // The changes start once the snapshot's watermark is taken: every one of them is then a
+      // change the stream applies (the bulk load before it is the snapshot's).
+      WaitForSeed();
+      start_writer();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(lifetime_ms(rng)));
     ASSERT_EQ(child.Wait(std::chrono::milliseconds(0)), -1) << "ddb2pg exited early; see " << log_path;
     child.Signal(SIGKILL);
     EXPECT_EQ(child.Wait(std::chrono::seconds(5)), 128 + SIGKILL);
   }
   ChildProcess final_run(args, ChildEnvironment(), log_path);
-  writer.join();
+  if (writer.joinable()) writer.join();
   const auto differences = WaitUntilEqual(std::chrono::seconds(180));
   EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences) << " (log: " << log_path << ")";
 
@@ -61,7 +70,7 @@ TEST_F(CrashRecovery, KillNineTenTimesThenFinalStateEqualAndNoChangeAppliedTwice
   // Every change the writer made is there once (deletes carry the version they deleted).
   const std::string applied = pg_->Scalar("SELECT count(DISTINCT (id, v, op)) FROM " + schema_ +
                                           ".audit_log WHERE op <> 'snapshot'");
-  EXPECT_GE(std::stoll(applied), 5000 + 2500) << "every insert, update and delete reached the audit table";
+  EXPECT_GE(std::stoll(applied), 2500) << "every insert, update and delete after the start reached the audit table";
 }
 
 }  // namespace

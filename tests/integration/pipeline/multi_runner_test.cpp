@@ -28,6 +28,13 @@ TEST_F(MultiRunner, ThreeRunnersWithKillsAndATermShareTheWorkExactlyOnce) {
   std::ofstream(config_path) << config;
 
   BulkLoad(4000, 51);
+  const std::vector<std::string> args = {DDB2PG_BINARY, "run", "-c", config_path, "--progress", "plain",
+                                         "--metrics-listen", "off", "--init-schema", "--lanes", "2"};
+  std::array<std::unique_ptr<ChildProcess>, 3> runners;
+  for (auto& runner : runners) runner = std::make_unique<ChildProcess>(args, ChildEnvironment(), log_path);
+  // The changes start once the snapshot's watermark is taken: every one of them is then a change
+  // the stream applies (the bulk load before it is the snapshot's).
+  WaitForSeed();
   std::atomic<bool> writer_done{false};
   std::thread writer([&] {
     app::SampleData data(52);
@@ -37,11 +44,6 @@ TEST_F(MultiRunner, ThreeRunnersWithKillsAndATermShareTheWorkExactlyOnce) {
     }
     writer_done = true;
   });
-
-  const std::vector<std::string> args = {DDB2PG_BINARY, "run", "-c", config_path, "--progress", "plain",
-                                         "--metrics-listen", "off", "--init-schema", "--lanes", "2"};
-  std::array<std::unique_ptr<ChildProcess>, 3> runners;
-  for (auto& runner : runners) runner = std::make_unique<ChildProcess>(args, ChildEnvironment(), log_path);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
 
   struct Kill {
@@ -79,7 +81,7 @@ TEST_F(MultiRunner, ThreeRunnersWithKillsAndATermShareTheWorkExactlyOnce) {
                              << *twice[0][2];
   const std::string applied = pg_->Scalar("SELECT count(DISTINCT (id, v, op)) FROM " + schema_ +
                                           ".audit_log WHERE op <> 'snapshot'");
-  EXPECT_GE(std::stoll(applied), 4000 + 2500) << "every insert, update and delete reached the audit table";
+  EXPECT_GE(std::stoll(applied), 2500) << "every insert, update and delete after the start reached the audit table";
 
   // The lease history: one owner per (partition, epoch).
   EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM (SELECT partition_id, epoch FROM ddb2pg.lease_events WHERE event = "

@@ -225,6 +225,7 @@ TEST_F(NeverWedge, APostgresCrashMidStreamIsRecoveredWithoutApplyingAnyChangeTwi
   WriteConfig(ConfigWithAuditPipeline(), /*init_schema=*/false);
   BulkLoad(1000, 91);
   StartRunner(false, ChildEnvironment());
+  WaitForSeed();  // the changes below come after the snapshot's watermark: each one is applied
 
   std::atomic<int> changes{0};
   std::atomic<bool> stop_writing{false};
@@ -261,10 +262,10 @@ TEST_F(NeverWedge, APostgresCrashMidStreamIsRecoveredWithoutApplyingAnyChangeTwi
                                 ".audit_log GROUP BY 1, 2, 3 HAVING count(*) > 1 LIMIT 5");
   EXPECT_TRUE(twice.empty()) << "changes applied twice, e.g. " << *twice[0][0] << " v" << *twice[0][1] << " "
                              << *twice[0][2] << " (log: " << log_path_ << ")";
-  // Every insert (the bulk load's too: it streams) and every later change reached the audit table.
+  // Every change after the start reached the audit table (the bulk load is the snapshot's).
   const std::string applied = pg_->Scalar("SELECT count(DISTINCT (id, v, op)) FROM " + schema_ +
                                           ".audit_log WHERE op <> 'snapshot'");
-  EXPECT_GE(std::stoll(applied), 1000 + made);
+  EXPECT_GE(std::stoll(applied), made);
   const std::string log = ReadFile(log_path_);
   std::printf("%d changes; %s distinct changes in the audit log; %s\n", made, applied.c_str(),
               log.find("commits lost in a server crash") != std::string::npos ? "the runner rewound and replayed lost commits"

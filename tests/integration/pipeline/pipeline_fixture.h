@@ -129,6 +129,22 @@ class PipelineFixture : public ::testing::Test {
     return config;
   }
 
+  // Waits until the source is seeded (its shard partitions exist, the first at the snapshot's
+  // watermark): changes made after this are applied as changes; changes before it are in the
+  // snapshot (docs/consistency.md, "The watermark"). A test that counts applied changes starts
+  // its writer here.
+  void WaitForSeed(std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        if (pg_->Scalar("SELECT count(*) FROM ddb2pg.partitions WHERE kind = 'shard'") != "0") return;
+      } catch (const std::runtime_error&) {  // ddb2pg's tables are not created yet
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL() << "the source was not seeded within " << timeout.count() << " s";
+  }
+
   // Writes `count` fresh items in bulk; records them in the oracle.
   void BulkLoad(int count, uint64_t seed) {
     app::SampleData data(seed);

@@ -9,6 +9,8 @@
 
 #include "fake_dynamodb.h"
 #include "source/source_position.h"
+#include "source/shard_reader.h"
+#include "source/stream_watermark.h"
 
 namespace ddb2pg::source {
 namespace {
@@ -137,8 +139,9 @@ TEST(DynamoDbRecordSource, FreshSeedHasSegmentsAndEveryShard) {
   EXPECT_EQ(seed->partitions[0].id, "scan/0");
   EXPECT_EQ(seed->partitions[1].id, "scan/1");
   EXPECT_EQ(seed->partitions[2].id, "closed");
-  EXPECT_FALSE(seed->partitions[2].done) << "a closed shard's changes are read after the snapshot";
+  EXPECT_TRUE(seed->partitions[2].done) << "a shard closed before the Scan holds only changes the Scan reflects";
   EXPECT_EQ(seed->partitions[3].parent, "closed");
+  EXPECT_TRUE(StreamWatermark::Parse(seed->partitions[3].position)) << "an open shard starts at the watermark";
 
   // Stream only, at LATEST: history is not wanted.
   SourceOptions latest = Options(false);
@@ -297,6 +300,75 @@ TEST(ShardReader, StopUnblocksAReaderOnAFullQueue) {
   while (queue.size() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   reader->Stop();  // returns: the blocked push gave up
   EXPECT_FALSE(queue.closed()) << "the queue stays open for the lane's other readers";
+}
+
+// The watermark (docs/consistency.md): the history already in the stream when the snapshot
+// starts is never read; what is written after the seed is read exactly, from the iterator the
+// seed took before any Scan request.
+TEST(DynamoDbRecordSource, TheSnapshotsWatermarkIsTakenAtTheSeedAndTheHistoryIsNeverRead) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.AddShard("s");
+  for (int i = 0; i < 5; ++i) streams.AddRecord("s", "INSERT", "history" + std::to_string(i), 1);
+  DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
+  auto layout = source.Describe();
+  ASSERT_TRUE(layout.ok());
+  auto seed = source.Seed(*layout, std::nullopt);
+  ASSERT_TRUE(seed.ok()) << seed.status().ToString();
+  ASSERT_EQ(seed->partitions.size(), 3u);
+  const auto watermark = StreamWatermark::Parse(seed->partitions[2].position);
+  ASSERT_TRUE(watermark) << seed->partitions[2].position;
+  ASSERT_EQ(streams.iterator_calls().size(), 1u);
+  EXPECT_EQ(streams.iterator_calls()[0].type, aws::ShardIteratorType::kLatest);
+  EXPECT_EQ(table.scan_calls(), 0) << "the watermark comes before the Scan's first request";
+
+  const std::string after = streams.AddRecord("s", "MODIFY", "history1", 2);
+  streams.AddRecord("s", "INSERT", "new", 1);
+  streams.CloseShard("s");
+  core::BoundedQueue<core::Record> queue(100);
+  auto reader = source.Open(ShardLease("s", seed->partitions[2].position), layout->stream_arn, 1, &queue, nullptr);
+  auto records = Collect(queue, EndsDone);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].position.offset, after) << "the first record after the watermark, nothing before";
+  EXPECT_EQ(records[1].key.Find("id")->as_string(), "new");
+  EXPECT_EQ(reader->skipped_before_watermark(), 0);
+  EXPECT_EQ(streams.iterator_calls().size(), 1u) << "read from the stored iterator";
+}
+
+// Its iterator is refused (older than 15 minutes, or unknown to a restarted endpoint): the shard is
+// read from TRIM_HORIZON, skipping the records older than the watermark's time less the margin.
+TEST(DynamoDbRecordSource, AWatermarkWhoseIteratorIsRefusedFallsBackToTrimHorizonWithATimeCutoff) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.AddShard("s");
+  for (int i = 0; i < 5; ++i) streams.AddRecord("s", "INSERT", "item" + std::to_string(i), 1);
+  streams.CloseShard("s");
+  // The fake's records are 1 ms apart from 1700000000001: the cutoff falls on the third one.
+  const int64_t cutoff = 1700000000003;
+  const std::string position = StreamWatermark::Position(cutoff + StreamWatermark::kFallbackMarginMs, "gone|0");
+  DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
+  ASSERT_TRUE(source.Describe().ok());
+  core::BoundedQueue<core::Record> queue(100);
+  auto reader = source.Open(ShardLease("s", position), "arn:aws:dynamodb:local:000:table/users/stream/1", 1, &queue,
+                            nullptr);
+  auto records = Collect(queue, EndsDone);
+  ASSERT_EQ(records.size(), 4u);  // item2, item3, item4 and the end marker
+  EXPECT_EQ(records[0].key.Find("id")->as_string(), "item2");
+  EXPECT_EQ(reader->skipped_before_watermark(), 2);
+  ASSERT_FALSE(streams.iterator_calls().empty());
+  EXPECT_EQ(streams.iterator_calls()[0].type, aws::ShardIteratorType::kTrimHorizon);
+}
+
+TEST(StreamWatermark, PositionsRoundTripAndOtherPositionsAreNotWatermarks) {
+  const std::string position = StreamWatermark::Position(1733470000123, "arn:aws:x|shard:1|AAAA/b+c=");
+  auto parsed = StreamWatermark::Parse(position);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->taken_ms, 1733470000123);
+  EXPECT_EQ(parsed->iterator, "arn:aws:x|shard:1|AAAA/b+c=");
+  for (const char* other : {"", "LATEST", "000000000000000000042", "watermark@", "watermark@12", "watermark@12:",
+                            "watermark@x1:it", "watermark@:it"}) {
+    EXPECT_FALSE(StreamWatermark::Parse(other)) << other;
+  }
 }
 
 }  // namespace

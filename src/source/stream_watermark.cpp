@@ -1,0 +1,24 @@
+#include "source/stream_watermark.h"
+
+#include <charconv>
+
+namespace ddb2pg::source {
+
+std::string StreamWatermark::Position(int64_t taken_ms, const std::string& iterator) {
+  return std::string(kPrefix) + std::to_string(taken_ms) + ":" + iterator;
+}
+
+std::optional<StreamWatermark::Parsed> StreamWatermark::Parse(std::string_view position) {
+  if (position.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  position.remove_prefix(kPrefix.size());
+  const size_t colon = position.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  Parsed parsed;
+  auto [end, error] = std::from_chars(position.data(), position.data() + colon, parsed.taken_ms);
+  if (error != std::errc() || end != position.data() + colon) return std::nullopt;
+  parsed.iterator = std::string(position.substr(colon + 1));
+  if (parsed.iterator.empty()) return std::nullopt;
+  return parsed;
+}
+
+}  // namespace ddb2pg::source
