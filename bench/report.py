@@ -219,16 +219,19 @@ def main():
           "ddb2pg CPU s / M rows | PostgreSQL CPU s / M rows | `\\copy` PostgreSQL CPU s / M rows |")
         w("|---|---|---|---|---|---|---|---|")
         copies = [r["copy_pg_cpu"] * 1e6 / r["rows"] for r in history if r["copy_pg_cpu"] > 0]
-        for mode in (True, False):
-            runs = [r for r in history if r["during_snapshot"] == mode]
+        for variant, mode in ((v, m) for v in ("this", "baseline") for m in (True, False)):
+            runs = [r for r in history if r["during_snapshot"] == mode and r.get("variant", "this") == variant]
             if not runs:
                 continue
-            w(f"| {'true (default)' if mode else 'false'} | {spread([r['seconds'] for r in runs], 2)} | "
+            label = ("true (default)" if mode else "false") + (" — baseline binary" if variant == "baseline" else "")
+            w(f"| {label} | {spread([r['seconds'] for r in runs], 2)} | "
               f"{spread([r['seconds'] / r['scan_seconds'] for r in runs], 2)} | "
               f"{spread([r['applied'] for r in runs])} | {spread([r['went_back'] for r in runs])} | "
               f"{spread([r['cpu'] * 1e6 / r['rows'] for r in runs], 1)} | "
               f"{spread([r['pg_cpu'] * 1e6 / r['rows'] for r in runs], 1)} | {spread(copies, 1) if copies else '–'} |")
             ratio = statistics.median([r["seconds"] / r["scan_seconds"] for r in runs])
+            if variant == "baseline":
+                continue
             if mode:
                 summary.append((f"History ({n:,} items + {n:,} updates in the stream) / raw Scan, default mode",
                                 spread([r['seconds'] / r['scan_seconds'] for r in runs], 2), "≤ 1.1",
