@@ -27,6 +27,7 @@
 #include "sink/pg_connection.h"
 #include "sink/pg_result.h"
 #include "sink/pipeline_registry.h"
+#include "sink/system_status.h"
 #include "sink/schema_manager.h"
 #include "sink/sql_text.h"
 
@@ -154,32 +155,22 @@ int CmdStatus(const std::string& path, bool verbose) {
   for (const auto& source : w.sources) {
     std::printf("source %s (table %s) — checkpoint %s\n", source.config->name.c_str(), source.config->table.c_str(),
                 source.checkpoint_id.c_str());
-    auto partitions = db.Query(
-        "SELECT partition_id, kind, state, COALESCE(owner, ''), epoch, records, "
-        "CASE WHEN owner IS NULL THEN '' WHEN lease_expires < now() THEN 'expired' ELSE 'held' END, "
-        "round(EXTRACT(EPOCH FROM now() - updated_at)::numeric, 1)::text, COALESCE(parent, ''), "
-        "CASE WHEN owner IS NULL THEN '' ELSE COALESCE(lane::text, '') END "
-        "FROM ddb2pg.partitions WHERE checkpoint_id = $1 ORDER BY kind DESC, partition_id",
-        {source.checkpoint_id}, "reading partitions");
+    auto partitions = sink::SystemStatus::Partitions(db, {source.checkpoint_id},
+                                                     sink::SystemStatus::PartitionOrder::kByKind, 100000);
     if (!partitions.ok()) {
       std::printf("  no partition table yet (%s)\n", partitions.status().message().c_str());
       exit_code = static_cast<int>(ExitCode::kCheckFailed);
       continue;
     }
-    auto runners = db.Query(
-        "SELECT runner_id, COALESCE(host, ''), COALESCE(pid, 0), COALESCE(lanes, 0), "
-        "round(EXTRACT(EPOCH FROM now() - heartbeat_at)::numeric, 1)::text FROM ddb2pg.runners WHERE checkpoint_id = $1 "
-        "ORDER BY started_at",
-        {source.checkpoint_id}, "reading runners");
-    const int n = PQntuples(partitions->get());
-    if (n == 0) {
+    auto runners = sink::SystemStatus::Runners(db, {source.checkpoint_id}, 1000);
+    if (partitions->empty()) {
       std::printf("  not started: no partitions yet\n");
       continue;
     }
     int segments = 0, segments_done = 0, shards = 0, shards_done = 0;
-    for (int i = 0; i < n; ++i) {
-      const bool done = cell(*partitions, i, 2) == "done";
-      if (cell(*partitions, i, 1) == "segment") {
+    for (const auto& p : *partitions) {
+      const bool done = p.state == "done";
+      if (p.kind == "segment") {
         ++segments;
         segments_done += done ? 1 : 0;
       } else {
@@ -191,21 +182,18 @@ int CmdStatus(const std::string& path, bool verbose) {
                 segments);
     std::printf("  shards: %d known, %d done\n", shards, shards_done);
     if (runners.ok()) {
-      std::printf("  runners: %d\n", PQntuples(runners->get()));
-      for (int i = 0; i < PQntuples(runners->get()); ++i) {
-        std::printf("    %s (host %s, pid %s, %s lanes), last heartbeat %s s ago\n", cell(*runners, i, 0).c_str(),
-                    cell(*runners, i, 1).c_str(), cell(*runners, i, 2).c_str(), cell(*runners, i, 3).c_str(),
-                    cell(*runners, i, 4).c_str());
+      std::printf("  runners: %zu\n", runners->size());
+      for (const auto& r : *runners) {
+        std::printf("    %s (host %s, pid %s, %s lanes), last heartbeat %s s ago\n", r.runner.c_str(), r.host.c_str(),
+                    r.pid.c_str(), r.lanes.c_str(), r.heartbeat_age_s.c_str());
       }
     }
     std::printf("  partitions:\n    %-34s %-8s %-8s %-8s %6s %10s %9s  %s\n", "id", "kind", "state", "lease", "epoch",
                 "records", "age (s)", "owner / lane");
-    for (int i = 0; i < n; ++i) {
-      const std::string lane = cell(*partitions, i, 9);
-      std::printf("    %-34s %-8s %-8s %-8s %6s %10s %9s  %s%s\n", cell(*partitions, i, 0).c_str(),
-                  cell(*partitions, i, 1).c_str(), cell(*partitions, i, 2).c_str(), cell(*partitions, i, 6).c_str(),
-                  cell(*partitions, i, 4).c_str(), cell(*partitions, i, 5).c_str(), cell(*partitions, i, 7).c_str(),
-                  cell(*partitions, i, 3).c_str(), lane.empty() || lane == "-" ? "" : (" / lane " + lane).c_str());
+    for (const auto& p : *partitions) {
+      std::printf("    %-34s %-8s %-8s %-8s %6s %10s %9s  %s%s\n", p.id.c_str(), p.kind.c_str(), p.state.c_str(),
+                  p.lease.c_str(), p.epoch.c_str(), p.records.c_str(), p.age_s.c_str(), p.owner.c_str(),
+                  p.lane.empty() ? "" : (" / lane " + p.lane).c_str());
     }
     auto stored = sink::PipelineRegistry::Read(db, source.checkpoint_id);
     auto phase_of = [&](const std::string& name) -> std::string {
@@ -226,11 +214,11 @@ int CmdStatus(const std::string& path, bool verbose) {
     for (const auto* plan : source.plans) {
       const std::string name = plan->spec().name;
       const auto& table = plan->spec().table;
-      auto dead = db.Query("SELECT count(*) FROM ddb2pg.dead_letters WHERE pipeline = $1", {name}, "dead letters");
+      auto dead = sink::SystemStatus::DeadLetterCount(db, {name});
       auto rows = db.Query("SELECT count(*) FROM " + sink::QualifiedName(table), {}, "rows");
       std::printf("  pipeline %s → %s.%s: %s; %s rows, %s dead letters\n", name.c_str(), table.schema.c_str(),
                   table.name.c_str(), phase_of(name).c_str(), rows.ok() ? cell(*rows, 0, 0).c_str() : "?",
-                  dead.ok() ? cell(*dead, 0, 0).c_str() : "?");
+                  dead.ok() ? std::to_string(*dead).c_str() : "?");
     }
     if (stored.ok()) {
       for (const auto& p : *stored) {

@@ -15,6 +15,7 @@
 #include "app/wiring.h"
 #include "config/config.h"
 #include "sink/pg_connection.h"
+#include "sink/system_status.h"
 #include "sink/pg_result.h"
 
 namespace ddb2pg::app {
@@ -165,11 +166,18 @@ core::Status RunDemo(const DemoOptions& options) {
              "SELECT (SELECT count(*) FROM profile) AS profiles, "
              "(SELECT count(*) FROM profile WHERE deleted) AS soft_deleted, "
              "(SELECT count(*) FROM appearance_settings) AS appearance_rows, "
-             "(SELECT count(*) FROM notification_settings) AS notification_rows, "
-             "(SELECT count(*) FROM ddb2pg.dead_letters) AS dead_letters");
-  std::printf("\n");
-  PrintQuery(conn,
-             "SELECT pipeline, operation, left(reason, 70) AS reason FROM ddb2pg.dead_letters ORDER BY id LIMIT 5");
+             "(SELECT count(*) FROM notification_settings) AS notification_rows");
+  DDB2PG_ASSIGN_OR_RETURN(const int64_t dead_letters, sink::SystemStatus::DeadLetterCount(*connection, {}));
+  std::printf("\ndead letters: %lld (the newest below; all of them in ddb2pg.dead_letters)\n",
+              static_cast<long long>(dead_letters));
+  std::vector<std::string> pipelines;
+  for (const auto& source : wiring->sources) {
+    for (const auto* plan : source.plans) pipelines.push_back(plan->spec().name);
+  }
+  DDB2PG_ASSIGN_OR_RETURN(const auto letters, sink::SystemStatus::LatestDeadLetters(*connection, pipelines, 5, 70));
+  for (const auto& letter : letters) {
+    std::printf("  %-24s %-9s %.70s\n", letter.pipeline.c_str(), letter.operation.c_str(), letter.reason.c_str());
+  }
   return core::Status::Ok();
 }
 

@@ -80,12 +80,7 @@ SourceStatus SourceStatusOf(const SourceWiring& source, const pipeline::RuntimeP
   s.shards_active = p.shards_active;
   s.shards_finished = p.shards_finished;
   s.lag_ms = p.behind_ms;  // how long the oldest record read has waited uncommitted (0: caught up)
-  s.records_committed = p.records_committed;
-  s.rows_committed = p.rows_committed;
-  s.dead_letters = p.dead_letters;
-  s.skipped = p.skipped;
-  s.commits = p.commits;
-  s.last_commit_unix_ms = p.last_commit_unix_ms;
+  s.committed = p;  // the counters part of the runtime's progress
   const auto latency = metrics.CommitLatency(source.config->name).Collect().histogram;
   s.commit_seconds_total = latency.sample_sum;
   s.commit_count = latency.sample_count;

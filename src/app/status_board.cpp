@@ -1,7 +1,5 @@
 #include "app/status_board.h"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +8,7 @@
 #include "core/json_writer.h"
 #include "sink/pg_connection.h"
 #include "sink/pipeline_registry.h"
+#include "sink/system_status.h"
 
 namespace ddb2pg::app {
 namespace {
@@ -28,21 +27,6 @@ int64_t SteadyMillisNow() {
 int64_t UnixMillisNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// A PostgreSQL text[] literal of `names`: each element double-quoted, with " and \ escaped.
-std::string TextArray(const std::vector<std::string>& names) {
-  std::string out = "{";
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : names[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
 }
 
 // Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
@@ -103,7 +87,7 @@ void StatusBoard::Update(std::vector<SourceStatus> sources) {
     const double seconds = std::chrono::duration<double>(now - track.sampled_at).count();
     Sample sample;
     sample.unix_ms = unix_ms;
-    sample.rows_per_second = (track.last.rows_committed - track.sampled.rows_committed) / seconds;
+    sample.rows_per_second = (track.last.committed.rows_committed - track.sampled.committed.rows_committed) / seconds;
     sample.snapshot_items_per_second =
         (track.last.snapshot_items_read - track.sampled.snapshot_items_read) / seconds;
     const uint64_t commits = track.last.commit_count - track.sampled.commit_count;
@@ -164,12 +148,12 @@ std::string StatusBoard::Json() const {
     } else {
       json.Null();
     }
-    json.Key("records_committed").Int(s.records_committed);
-    json.Key("rows_committed").Int(s.rows_committed);
-    json.Key("dead_letters").Int(s.dead_letters);
-    json.Key("skipped").Int(s.skipped);
-    json.Key("commits").Int(s.commits);
-    json.Key("last_commit_ms").Int(s.last_commit_unix_ms);
+    json.Key("records_committed").Int(s.committed.records_committed);
+    json.Key("rows_committed").Int(s.committed.rows_committed);
+    json.Key("dead_letters").Int(s.committed.dead_letters);
+    json.Key("skipped").Int(s.committed.skipped);
+    json.Key("commits").Int(s.committed.commits);
+    json.Key("last_commit_ms").Int(s.committed.last_commit_unix_ms);
     const Sample* newest = track.history.empty() ? nullptr : &track.history.back();
     json.Key("rows_per_s");
     Number(json, newest != nullptr ? newest->rows_per_second : 0, 1);
@@ -268,13 +252,6 @@ std::string StatusBoard::Json() const {
 
 void StatusBoard::ReadDeadLetters() {
   std::unique_ptr<sink::PgConnection> connection;
-  const std::string names = TextArray(pipelines_);
-  const std::string sql =
-      "SELECT id::text, pipeline, coalesce(key, ''), coalesce(operation, ''), reason, "
-      "left(coalesce(item, ''), " + std::to_string(kItemExcerptChars + 1) + "), "
-      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-      "FROM ddb2pg.dead_letters WHERE pipeline = ANY($1::text[]) ORDER BY id DESC LIMIT " +
-      std::to_string(kDeadLettersShown);
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     const int64_t viewed = last_viewed_ms_.load();
@@ -301,22 +278,14 @@ void StatusBoard::ReadDeadLetters() {
       }
     }
     if (connection != nullptr) {
-      auto result = connection->Query(sql, {names}, "reading the latest dead letters");
-      if (result.ok()) {
-        PGresult* rows = result->get();
-        for (int r = 0; r < PQntuples(rows); ++r) {
-          DeadLetterView letter;
-          letter.id = PQgetvalue(rows, r, 0);
-          letter.pipeline = PQgetvalue(rows, r, 1);
-          letter.key = PQgetvalue(rows, r, 2);
-          letter.operation = PQgetvalue(rows, r, 3);
-          letter.reason = PQgetvalue(rows, r, 4);
-          letter.item_excerpt = Excerpt(PQgetvalue(rows, r, 5), kItemExcerptChars);
-          letter.created_at = PQgetvalue(rows, r, 6);
-          letters.push_back(std::move(letter));
+      auto latest = sink::SystemStatus::LatestDeadLetters(*connection, pipelines_, kDeadLettersShown, kItemExcerptChars);
+      if (latest.ok()) {
+        for (auto& row : *latest) {
+          letters.push_back({std::move(row.id), std::move(row.pipeline), std::move(row.key), std::move(row.operation),
+                             std::move(row.reason), Excerpt(row.item, kItemExcerptChars), std::move(row.created_at)});
         }
       } else {
-        error = result.status().message();
+        error = latest.status().message();
       }
     }
     std::vector<RunnerView> runners;
@@ -329,46 +298,12 @@ void StatusBoard::ReadDeadLetters() {
       for (auto& p : *stored) pipeline_views.push_back({checkpoint, std::move(p)});
     }
     if (connection != nullptr && !checkpoints_.empty()) {
-      const std::string ids = TextArray(checkpoints_);
-      auto found = connection->Query(
-          "SELECT checkpoint_id, runner_id, coalesce(host, ''), coalesce(pid, 0)::text, coalesce(lanes, 0)::text, "
-          "round(EXTRACT(EPOCH FROM now() - heartbeat_at)::numeric, 1)::text FROM ddb2pg.runners "
-          "WHERE checkpoint_id = ANY($1::text[]) ORDER BY started_at LIMIT 100",
-          {ids}, "reading the runners");
-      if (found.ok()) {
-        for (int r = 0; r < PQntuples(found->get()); ++r) {
-          RunnerView view;
-          view.checkpoint = PQgetvalue(found->get(), r, 0);
-          view.runner = PQgetvalue(found->get(), r, 1);
-          view.host = PQgetvalue(found->get(), r, 2);
-          view.pid = PQgetvalue(found->get(), r, 3);
-          view.lanes = PQgetvalue(found->get(), r, 4);
-          view.heartbeat_age_s = PQgetvalue(found->get(), r, 5);
-          runners.push_back(std::move(view));
-        }
+      if (auto found = sink::SystemStatus::Runners(*connection, checkpoints_, 100); found.ok()) {
+        runners = std::move(found).value();
       }
-      auto held = connection->Query(
-          "SELECT checkpoint_id, partition_id, kind, state, coalesce(owner, ''), epoch::text, CASE WHEN owner IS NULL "
-          "THEN '' WHEN lease_expires < now() THEN 'expired' ELSE 'held' END, records::text, "
-          "round(EXTRACT(EPOCH FROM now() - updated_at)::numeric, 1)::text, CASE WHEN owner IS NULL THEN '' ELSE "
-          "COALESCE(lane::text, '') END FROM ddb2pg.partitions WHERE checkpoint_id = ANY($1::text[]) ORDER BY state DESC, kind DESC, partition_id LIMIT 200",
-          {ids}, "reading the partitions");
-      if (held.ok()) {
-        for (int r = 0; r < PQntuples(held->get()); ++r) {
-          PartitionView view;
-          view.checkpoint = PQgetvalue(held->get(), r, 0);
-          view.id = PQgetvalue(held->get(), r, 1);
-          view.kind = PQgetvalue(held->get(), r, 2);
-          view.state = PQgetvalue(held->get(), r, 3);
-          view.owner = PQgetvalue(held->get(), r, 4);
-          view.epoch = PQgetvalue(held->get(), r, 5);
-          view.lease = PQgetvalue(held->get(), r, 6);
-          view.records = PQgetvalue(held->get(), r, 7);
-          view.age_s = PQgetvalue(held->get(), r, 8);
-          view.lane = PQgetvalue(held->get(), r, 9);
-          partitions.push_back(std::move(view));
-        }
-      }
+      auto held = sink::SystemStatus::Partitions(*connection, checkpoints_,
+                                                 sink::SystemStatus::PartitionOrder::kPendingFirst, 200);
+      if (held.ok()) partitions = std::move(held).value();
     }
     lock.lock();
     runners_ = std::move(runners);

@@ -21,7 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/commit_counters.h"
 #include "sink/pipeline_registry.h"
+#include "sink/system_status.h"
 
 namespace ddb2pg::app {
 
@@ -38,12 +40,7 @@ struct SourceStatus {
   int shards_active = 0;
   int shards_finished = 0;
   int64_t lag_ms = -1;  // at the last commit with stream records; -1 unknown
-  int64_t records_committed = 0;
-  int64_t rows_committed = 0;
-  int64_t dead_letters = 0;
-  int64_t skipped = 0;
-  int64_t commits = 0;
-  int64_t last_commit_unix_ms = 0;
+  pipeline::CommitCounters committed;
   double commit_seconds_total = 0;  // the commit-latency histogram's sum and count
   uint64_t commit_count = 0;
 };
@@ -85,12 +82,8 @@ class StatusBoard {
   struct DeadLetterView {
     std::string id, pipeline, key, operation, reason, item_excerpt, created_at;
   };
-  struct RunnerView {
-    std::string checkpoint, runner, host, pid, lanes, heartbeat_age_s;
-  };
-  struct PartitionView {
-    std::string checkpoint, id, kind, state, owner, epoch, lease, records, age_s, lane;
-  };
+  using RunnerView = sink::SystemStatus::Runner;
+  using PartitionView = sink::SystemStatus::Partition;
   // A pipeline's stored progress (ddb2pg.pipelines): its phase, and how far its snapshot is.
   struct PipelineView {
     std::string checkpoint;

@@ -6,15 +6,10 @@
 
 #include "aws/aws_error.h"
 #include "aws/credential_parsing.h"
+#include "aws/env_text.h"
 
 namespace ddb2pg::aws {
 namespace {
-
-std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
-  std::optional<std::string> value = env(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
 
 // The host of an http:// or https:// URL, brackets kept for IPv6.
 std::string HostOf(const std::string& url) {

@@ -1,15 +1,9 @@
 #include "aws/environment_credentials_provider.h"
 
 #include "aws/credential_parsing.h"
+#include "aws/env_text.h"
 
 namespace ddb2pg::aws {
-namespace {
-std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
-  std::optional<std::string> value = env(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
-}  // namespace
 
 core::Result<Credentials> EnvironmentCredentialsProvider::Fetch() {
   const auto key_id = Env(env_, "AWS_ACCESS_KEY_ID");

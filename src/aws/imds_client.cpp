@@ -3,15 +3,10 @@
 #include <array>
 
 #include "aws/aws_error.h"
+#include "aws/env_text.h"
 
 namespace ddb2pg::aws {
 namespace {
-
-std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
-  std::optional<std::string> value = env(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
 
 std::string Lower(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

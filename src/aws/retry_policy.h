@@ -25,6 +25,7 @@
 
 #include "aws/aws_error.h"
 #include "core/clock.h"
+#include "core/retry_counts.h"
 #include "core/status.h"
 
 namespace ddb2pg::aws {
@@ -37,18 +38,18 @@ struct RetryOptions {
                                               // starts (nor sleep) that would end after it
 };
 
-inline constexpr size_t kStatusCodeCount = static_cast<size_t>(core::StatusCode::kInternal) + 1;
+using core::kStatusCodeCount;
 
 // Counters the metrics layer reads: retries by the error kind that caused them and by operation,
 // calls that gave up, and BatchWriteItem items re-sent because DynamoDB left them unprocessed.
-class RetryStats {
+class RetryStats : public core::RetryCounts {
  public:
   void RecordRetry(AwsOperation operation, core::StatusCode cause);
   void RecordGaveUp(AwsOperation operation);
   void RecordUnprocessedItems(uint64_t items);
 
   uint64_t retries() const;  // all retries
-  uint64_t retries(core::StatusCode cause) const;
+  uint64_t retries(core::StatusCode cause) const override;
   uint64_t retries(AwsOperation operation) const;
   uint64_t gave_up() const;
   uint64_t gave_up(AwsOperation operation) const;

@@ -8,16 +8,11 @@
 
 #include "aws/aws_error.h"
 #include "aws/credential_parsing.h"
+#include "aws/env_text.h"
 #include "aws/sts_client.h"
 
 namespace ddb2pg::aws {
 namespace {
-
-std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
-  std::optional<std::string> value = env(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
 
 core::Result<std::string> PortalEndpoint(const CredentialContext& context, const std::string& region) {
   DDB2PG_ASSIGN_OR_RETURN(std::string configured, StsClient::ConfiguredEndpoint(context, "sso"));

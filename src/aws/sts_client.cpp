@@ -4,18 +4,10 @@
 
 #include "aws/aws_error.h"
 #include "aws/credential_parsing.h"
+#include "aws/env_text.h"
 #include "aws/sigv4_signer.h"
 
 namespace ddb2pg::aws {
-namespace {
-
-std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
-  std::optional<std::string> value = env(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 core::Result<std::string> StsClient::ConfiguredEndpoint(const CredentialContext& context,
                                                         const std::string& service_id) {

@@ -34,9 +34,9 @@ BatchBuilder::BatchBuilder(std::vector<const processor::MappingPlan*> plans, Met
 }
 
 void BatchBuilder::ResetBatch() {
-  batch_ = sink::Batch{};
+  batch_ = model::Batch{};
   for (const auto* plan : plans_) {
-    sink::TableRows rows{&plan->spec().table, {}};
+    model::TableRows rows{&plan->spec().table, {}};
     rows.on_error = plan->spec().on_error;  // what happens to a row PostgreSQL rejects
     rows.pipeline = plan->spec().name;
     batch_.tables.push_back(std::move(rows));
@@ -60,7 +60,7 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
     auto& rows = scratch_rows_;  // one per plan, reused
     rows.resize(plans_.size());
     for (auto& row : rows) row.reset();
-    std::vector<sink::DeadLetter> letters;
+    std::vector<model::DeadLetter> letters;
     for (size_t i = 0; i < plans_.size(); ++i) {
       // A backfill's segment feeds only the pipelines it is for.
       if (!lease.scope.empty() &&
@@ -88,7 +88,7 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
           spdlog::debug("pipeline {}: skipped record {}", spec.name, core::ItemToJson(record.key));
           break;
         case model::ErrorPolicy::kDeadLetter: {
-          sink::DeadLetter letter;
+          model::DeadLetter letter;
           letter.pipeline = spec.name;
           letter.key_json = record.key.is_map() ? core::ItemToJson(record.key) : "{}";
           letter.operation = std::string(core::OperationName(record.operation));
@@ -120,7 +120,7 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
     for (auto& letter : letters) batch_.dead_letters.push_back(std::move(letter));
     if (has_rows) {
       // What a rejected row's dead letter says about its record (the sink renders it only then).
-      sink::RecordOrigin from;
+      model::RecordOrigin from;
       from.key = record.key;
       from.operation = record.operation;
       from.position = record.position;

@@ -16,12 +16,12 @@
 #include "pipeline/metrics.h"
 #include "pipeline/partition.h"
 #include "processor/mapping_plan.h"
-#include "sink/batch.h"
+#include "model/batch.h"
 
 namespace ddb2pg::pipeline {
 
 struct BuiltBatch {
-  sink::Batch batch;
+  model::Batch batch;
   std::vector<PartitionAdvance> advances;
   std::vector<int64_t> change_times;  // stream records' change times (lag histogram)
   int64_t snapshot_records = 0;
@@ -59,7 +59,7 @@ class BatchBuilder {
   std::vector<prometheus::Counter*> dead_letters_, skipped_counters_, filtered_;
   std::vector<prometheus::Counter*> records_read_;
   std::vector<std::optional<model::Row>> scratch_rows_;
-  sink::Batch batch_;
+  model::Batch batch_;
   std::map<std::string, PartitionAdvance> advances_;
   std::vector<int64_t> change_times_;
   size_t rows_ = 0;

@@ -241,7 +241,7 @@ core::Status Lane::HandleProblem(CommitProblem problem) {
 }
 
 void Lane::OnCommitted(const BuiltBatch& built, const CommitResult& result, double seconds) {
-  const sink::Batch& batch = built.batch;
+  const model::Batch& batch = built.batch;
   commit_latency_->Observe(seconds);
   commits_counter_->Increment();
   const int64_t now_ms = core::ToEpochMillis(clock_.Now());

@@ -29,6 +29,7 @@
 #include "pipeline/batch_builder.h"
 #include "pipeline/committer.h"
 #include "pipeline/lease_store.h"
+#include "pipeline/commit_counters.h"
 #include "pipeline/metrics.h"
 #include "pipeline/record_source.h"
 #include "pipeline/sink.h"
@@ -47,13 +48,7 @@ struct LaneOptions {
   int fetch_slots = core::defaults::kFetchSlots;  // config runtime.fetch_slots
 };
 
-struct LaneProgress {
-  int64_t records_committed = 0;
-  int64_t rows_committed = 0;
-  int64_t dead_letters = 0;
-  int64_t skipped = 0;
-  int64_t commits = 0;
-  int64_t last_commit_unix_ms = 0;
+struct LaneProgress : CommitCounters {
   int64_t last_lag_ms = -1;
   // When the oldest record read but not committed yet was read (steady clock); none: caught up.
   std::optional<std::chrono::steady_clock::time_point> oldest_uncommitted_read;

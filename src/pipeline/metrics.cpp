@@ -2,7 +2,6 @@
 
 #include <prometheus/text_serializer.h>
 
-#include "aws/retry_policy.h"
 
 namespace ddb2pg::pipeline {
 namespace {
@@ -81,7 +80,7 @@ std::string Metrics::Serialize() const {
   {
     std::lock_guard lock(retry_stats_mutex_);
     if (!retry_stats_.empty()) {
-      for (size_t cause = 0; cause < aws::kStatusCodeCount; ++cause) {
+      for (size_t cause = 0; cause < core::kStatusCodeCount; ++cause) {
         const auto code = static_cast<core::StatusCode>(cause);
         uint64_t retries = 0;
         for (const auto& stats : retry_stats_) retries += stats->retries(code);
@@ -142,7 +141,7 @@ prometheus::Gauge& Metrics::PartitionsHeld(const std::string& source) { return p
 prometheus::Gauge& Metrics::Behind(const std::string& source) { return behind_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::LiveRunners(const std::string& source) { return live_runners_.Add({{"source", source}}); }
 
-void Metrics::AddRetryStats(std::shared_ptr<const aws::RetryStats> stats) {
+void Metrics::AddRetryStats(std::shared_ptr<const core::RetryCounts> stats) {
   if (stats == nullptr) return;
   std::lock_guard lock(retry_stats_mutex_);
   for (const auto& known : retry_stats_) {

@@ -16,9 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace ddb2pg::aws {
-class RetryStats;
-}
+#include "core/retry_counts.h"
 
 namespace ddb2pg::pipeline {
 
@@ -64,8 +62,8 @@ class Metrics {
   prometheus::Gauge& Behind(const std::string& source);  // 1 once the pipelines run (snapshot started or stream reading)
 
   // AWS clients' retry counters, mirrored into ddb2pg_aws_retries_total{kind} (summed over every
-  // added RetryStats, by the cause's StatusCode name) each time Serialize() runs. Keeps them alive.
-  void AddRetryStats(std::shared_ptr<const aws::RetryStats> stats);
+  // added RetryCounts, by the cause's StatusCode name) each time Serialize() runs. Keeps them alive.
+  void AddRetryStats(std::shared_ptr<const core::RetryCounts> stats);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -93,7 +91,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& live_runners_;
   prometheus::Family<prometheus::Gauge>& behind_;
   mutable std::mutex retry_stats_mutex_;
-  std::vector<std::shared_ptr<const aws::RetryStats>> retry_stats_;
+  std::vector<std::shared_ptr<const core::RetryCounts>> retry_stats_;
 };
 
 }  // namespace ddb2pg::pipeline

@@ -18,7 +18,7 @@
 
 #include "core/status.h"
 #include "pipeline/partition.h"
-#include "sink/batch.h"
+#include "model/batch.h"
 
 namespace ddb2pg::pipeline {
 
@@ -56,7 +56,7 @@ class Sink {
  public:
   virtual ~Sink() = default;
   virtual core::Status Open() = 0;
-  virtual core::Result<CommitResult> Commit(const sink::Batch& batch,
+  virtual core::Result<CommitResult> Commit(const model::Batch& batch,
                                             const std::vector<PartitionAdvance>& advances) = 0;
   virtual core::Result<std::map<std::string, StoredPartition>> ReadPositions(const std::vector<std::string>& ids) = 0;
   virtual void Close() = 0;

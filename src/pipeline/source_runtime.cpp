@@ -194,13 +194,8 @@ struct SourceRuntime::Impl {
     bool connected = !lanes.empty();
     for (const auto& lane : lanes) {
       const LaneProgress l = lane->progress();
-      p.records_committed += l.records_committed;
-      p.rows_committed += l.rows_committed;
-      p.dead_letters += l.dead_letters;
-      p.skipped += l.skipped;
-      p.commits += l.commits;
+      p.Add(l);
       p.snapshot_items_read += l.snapshot_records;
-      p.last_commit_unix_ms = std::max(p.last_commit_unix_ms, l.last_commit_unix_ms);
       if (l.last_lag_ms >= 0) p.last_lag_ms = std::max(p.last_lag_ms, l.last_lag_ms);
       if (l.oldest_uncommitted_read) {
         p.behind_ms = std::max<int64_t>(

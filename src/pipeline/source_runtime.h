@@ -28,6 +28,7 @@
 #include "core/option_defaults.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "pipeline/commit_counters.h"
 #include "pipeline/lane.h"
 #include "pipeline/lease_store.h"
 #include "pipeline/metrics.h"
@@ -48,13 +49,7 @@ struct RuntimeOptions {
 };
 
 // A point-in-time view for progress lines and the status command.
-struct RuntimeProgress {
-  int64_t records_committed = 0;
-  int64_t rows_committed = 0;
-  int64_t dead_letters = 0;
-  int64_t skipped = 0;
-  int64_t commits = 0;
-  int64_t last_commit_unix_ms = 0;
+struct RuntimeProgress : CommitCounters {
   int64_t last_lag_ms = -1;       // at the last commit with stream records: commit time − newest change time
   int64_t behind_ms = 0;          // how long the oldest record read but not committed has waited; 0 when caught up
   bool ready = false;             // committing normally: connected, and nothing waiting longer than the stall timeout

@@ -55,9 +55,15 @@
 #include "pipeline/sink.h"
 #include "sink/pg_result.h"
 #include "model/pipeline_spec.h"
-#include "sink/batch.h"
+#include "model/batch.h"
 
 namespace ddb2pg::sink {
+
+// What a batch holds (model/batch.h), by the names the sink's code and tests use.
+using model::Batch;
+using model::DeadLetter;
+using model::RecordOrigin;
+using model::TableRows;
 
 struct PgStatement;  // sink/pg_connection.h
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <optional>
 
-#include "processor/expression.h"
 #include "sink/sql_text.h"
 
 namespace ddb2pg::sink {

@@ -75,4 +75,14 @@ std::string PgTestConnection::Scalar(const std::string& sql) {
   return rows[0][0].value_or("");
 }
 
+std::string SystemSchemaColumns(PgTestConnection& db) {
+  std::string out;
+  for (const auto& row : db.Query("SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || "
+                                  "' ' || coalesce(column_default, '-') FROM information_schema.columns WHERE "
+                                  "table_schema = 'ddb2pg' AND table_name <> 'schema_migrations' ORDER BY 1")) {
+    out += row[0].value_or("NULL") + "\n";
+  }
+  return out;
+}
+
 }  // namespace ddb2pg::testing

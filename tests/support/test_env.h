@@ -41,4 +41,8 @@ class PgTestConnection {
   PGconn* conn_;
 };
 
+// The columns of ddb2pg's own tables but schema_migrations, one line each (table.column type
+// nullability default), sorted: two databases with equal text have the same system schema.
+std::string SystemSchemaColumns(PgTestConnection& db);
+
 }  // namespace ddb2pg::testing

@@ -5,13 +5,11 @@
 // tests/integration/fixtures/ddb2pg-schema-b404e64.sql; the test checks the catalog equals it).
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
-#include "app/run_pipelines.h"
-#include "pipeline/metrics.h"
+#include "in_process_run.h"
 #include "pipeline_fixture.h"
 #include "sink/system_tables.h"
 
@@ -20,51 +18,19 @@ namespace {
 
 class SchemaUpgrade : public PipelineFixture {
  protected:
-  void Start(config::Config config) {
-    auto wired = app::Wire(std::move(config), true);
-    ASSERT_TRUE(wired.ok()) << wired.status().ToString();
-    wiring_ = std::move(wired).value();
-    metrics_ = std::make_unique<pipeline::Metrics>();
-    stop_ = false;
-    runner_ = std::thread([this] {
-      app::RunOptions run;
-      run.progress = app::ProgressMode::kOff;
-      run.init_schema = true;
-      run.external_stop = &stop_;
-      result_ = app::RunPipelines(*wiring_, *metrics_, run);
-    });
-  }
-  void Stop() {
-    stop_ = true;
-    if (runner_.joinable()) runner_.join();
-    wiring_.reset();
-  }
-  void TearDown() override { Stop(); }
-
   void WaitForSnapshotComplete() {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (metrics_->SnapshotComplete("users").Value() == 0 && std::chrono::steady_clock::now() < until) {
+    while (run_.metrics().SnapshotComplete("users").Value() == 0 && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    ASSERT_EQ(metrics_->SnapshotComplete("users").Value(), 1);
+    ASSERT_EQ(run_.metrics().SnapshotComplete("users").Value(), 1);
   }
 
-  // The columns of ddb2pg's tables but schema_migrations (name, type, nullability, default).
-  static std::string Columns(PgTestConnection& db) {
-    std::string out;
-    for (const auto& row : db.Query("SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable "
-                                    "|| ' ' || coalesce(column_default, '-') FROM information_schema.columns WHERE "
-                                    "table_schema = 'ddb2pg' AND table_name <> 'schema_migrations' ORDER BY 1")) {
-      out += row[0].value_or("NULL") + "\n";
-    }
-    return out;
-  }
 
-  std::unique_ptr<app::Wiring> wiring_;
-  std::unique_ptr<pipeline::Metrics> metrics_;
-  std::atomic<bool> stop_{false};
-  std::thread runner_;
-  core::Status result_;
+
+  void TearDown() override { run_.Stop(); }
+
+  InProcessRun run_;
 };
 
 TEST_F(SchemaUpgrade, TheEarlierReleasesDatabaseIsUpgradedOnFirstStartWithoutReSnapshotOrReplay) {
@@ -73,13 +39,13 @@ TEST_F(SchemaUpgrade, TheEarlierReleasesDatabaseIsUpgradedOnFirstStartWithoutReS
   for (app::BadKind kind : {app::BadKind::kIdNotUuid, app::BadKind::kRepScoreNotNumber}) {
     ASSERT_TRUE(ddb_->PutItem("users", data.MakeItem(data.NewId(), 1, kind)).ok());
   }
-  Start(LoadConfig(ConfigText()));
+  run_.Start(LoadConfig(ConfigText()));
   WaitForSnapshotComplete();
   for (int i = 0; i < 50; ++i) RandomChange(data);
   auto differences = WaitUntilEqual(std::chrono::seconds(120), /*check_counts=*/false);
   ASSERT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
-  Stop();
-  ASSERT_TRUE(result_.ok()) << result_.ToString();
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
 
   // Back to the earlier release's database: its schema had no version.
   pg_->Exec("DROP TABLE ddb2pg.schema_migrations");
@@ -93,7 +59,7 @@ TEST_F(SchemaUpgrade, TheEarlierReleasesDatabaseIsUpgradedOnFirstStartWithoutReS
       std::stringstream ddl;
       ddl << in.rdbuf();
       old_db.Exec(ddl.str());
-      ASSERT_EQ(Columns(*pg_), Columns(old_db)) << "the database should be exactly b404e64's schema";
+      ASSERT_EQ(SystemSchemaColumns(*pg_), SystemSchemaColumns(old_db)) << "the database should be exactly b404e64's schema";
     }
     admin.Exec("DROP DATABASE " + scratch + " WITH (FORCE)");
   }
@@ -111,21 +77,21 @@ TEST_F(SchemaUpgrade, TheEarlierReleasesDatabaseIsUpgradedOnFirstStartWithoutReS
             ".profile FOR EACH ROW EXECUTE FUNCTION " + schema_ + ".count_write()");
 
   // The first start of this release upgrades the schema, then resumes where the earlier one stopped.
-  Start(LoadConfig(ConfigText()));
+  run_.Start(LoadConfig(ConfigText()));
   const int changes = 30;
   for (int i = 0; i < changes; ++i) RandomChange(data);
   differences = WaitUntilEqual(std::chrono::seconds(120), /*check_counts=*/false);
   EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
   // Each change writes its profile row once; give a replay the time to show itself.
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  Stop();
-  ASSERT_TRUE(result_.ok()) << result_.ToString();
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
 
   EXPECT_EQ(pg_->Scalar("SELECT max(version) FROM ddb2pg.schema_migrations"),
             std::to_string(sink::SystemTables::kSchemaVersion));
   EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".writes"), std::to_string(changes))
       << "rows written again: a replay beyond the stored positions or a re-snapshot";
-  EXPECT_EQ(metrics_->SnapshotItemsRead("users").Value(), 0) << "no re-snapshot";
+  EXPECT_EQ(run_.metrics().SnapshotItemsRead("users").Value(), 0) << "no re-snapshot";
   EXPECT_EQ(pg_->Scalar("SELECT string_agg(partition_id || ' ' || state || ' ' || records, ', ' ORDER BY "
                         "partition_id) FROM ddb2pg.partitions WHERE kind = 'segment'"),
             segments);

@@ -4,11 +4,9 @@
 // by the stream, and no row ever goes back to an older version, in either hand-off mode.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <thread>
 
-#include "app/run_pipelines.h"
-#include "pipeline/metrics.h"
+#include "in_process_run.h"
 #include "pipeline_fixture.h"
 
 namespace ddb2pg::testing {
@@ -16,31 +14,13 @@ namespace {
 
 class Watermark : public PipelineFixture, public ::testing::WithParamInterface<bool> {
  protected:
-  void Start(config::Config config) {
-    auto wired = app::Wire(std::move(config), true);
-    ASSERT_TRUE(wired.ok()) << wired.status().ToString();
-    wiring_ = std::move(wired).value();
-    runner_ = std::thread([this] {
-      app::RunOptions run;
-      run.progress = app::ProgressMode::kOff;
-      run.init_schema = true;
-      run.external_stop = &stop_;
-      result_ = app::RunPipelines(*wiring_, metrics_, run);
-    });
+  int64_t Read(const char* operation) {
+    return static_cast<int64_t>(run_.metrics().RecordsRead("users", operation).Value());
   }
-  void Stop() {
-    stop_ = true;
-    if (runner_.joinable()) runner_.join();
-  }
-  void TearDown() override { Stop(); }
 
-  int64_t Read(const char* operation) { return static_cast<int64_t>(metrics_.RecordsRead("users", operation).Value()); }
+  void TearDown() override { run_.Stop(); }
 
-  std::unique_ptr<app::Wiring> wiring_;
-  pipeline::Metrics metrics_;
-  std::atomic<bool> stop_{false};
-  std::thread runner_;
-  core::Status result_;
+  InProcessRun run_;
 };
 
 TEST_P(Watermark, TheStreamsHistoryIsNotAppliedAgainAndNoRowGoesBackInTime) {
@@ -72,12 +52,12 @@ TEST_P(Watermark, TheStreamsHistoryIsNotAppliedAgainAndNoRowGoesBackInTime) {
                                                 "      id: UUID <- id\n      v: BIGINT <- v\n"));
   config.sources[0].stream.during_snapshot = during_snapshot;
   config.runtime.lanes = 2;
-  Start(std::move(config));
+  run_.Start(std::move(config));
   const auto complete_by = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (metrics_.SnapshotComplete("users").Value() == 0 && std::chrono::steady_clock::now() < complete_by) {
+  while (run_.metrics().SnapshotComplete("users").Value() == 0 && std::chrono::steady_clock::now() < complete_by) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_EQ(metrics_.SnapshotComplete("users").Value(), 1);
+  ASSERT_EQ(run_.metrics().SnapshotComplete("users").Value(), 1);
   auto differences = WaitUntilEqual(std::chrono::seconds(120));
   ASSERT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
 
@@ -87,8 +67,8 @@ TEST_P(Watermark, TheStreamsHistoryIsNotAppliedAgainAndNoRowGoesBackInTime) {
   differences = WaitUntilEqual(std::chrono::seconds(120));
   EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
   std::this_thread::sleep_for(std::chrono::seconds(1));  // a replay would show itself by now
-  Stop();
-  ASSERT_TRUE(result_.ok()) << result_.ToString();
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
 
   EXPECT_EQ(Read("snapshot"), items);
   EXPECT_EQ(Read("create") + Read("update") + Read("delete"), changes)

@@ -62,16 +62,7 @@ class SchemaUpgradeTest : public ::testing::Test {
     return out;
   }
 
-  // The columns of ddb2pg's tables (name, type, nullability, default), one line each.
-  std::string Columns(PgTestConnection& db) {
-    std::string out;
-    for (const auto& row : db.Query("SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable "
-                                    "|| ' ' || coalesce(column_default, '-') FROM information_schema.columns WHERE "
-                                    "table_schema = 'ddb2pg' AND table_name <> 'schema_migrations' ORDER BY 1")) {
-      out += row[0].value_or("NULL") + "\n";
-    }
-    return out;
-  }
+
 
   std::unique_ptr<PgTestConnection> admin_;
   std::unique_ptr<PgTestConnection> db_;
@@ -110,7 +101,7 @@ TEST_F(SchemaUpgradeTest, AnUnversionedDatabaseOfTheEarlierReleaseIsUpgradedInPl
     ASSERT_TRUE(fresh.ok());
     ASSERT_TRUE(SystemTables::Ensure(**fresh).ok());
     PgTestConnection fresh_db(ddb2pg::testing::PostgresConninfo() + " dbname=" + fresh_database);
-    EXPECT_EQ(Columns(fresh_db), Columns(*db_));
+    EXPECT_EQ(SystemSchemaColumns(fresh_db), SystemSchemaColumns(*db_));
   }
   admin_->Exec("DROP DATABASE " + fresh_database + " WITH (FORCE)");
 

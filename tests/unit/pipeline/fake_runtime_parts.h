@@ -183,7 +183,7 @@ class FakeSink final : public Sink {
     connected_ = true;
     return core::Status::Ok();
   }
-  core::Result<CommitResult> Commit(const sink::Batch& batch, const std::vector<PartitionAdvance>& advances) override {
+  core::Result<CommitResult> Commit(const model::Batch& batch, const std::vector<PartitionAdvance>& advances) override {
     if (!connected_) return core::Status::Unavailable("closed");
     Fault f = Fault::kNone;
     if (faults_left().load() > 0 && faults_left().fetch_sub(1) > 0) f = fault().load();

@@ -1,5 +1,7 @@
 // Batch: everything one PostgreSQL transaction commits — the rows of every fan-out table, the
-// dead letters, and the source position they bring the checkpoint to.
+// dead letters, and the source position they bring the checkpoint to. Built by the pipeline's
+// BatchBuilder, committed by a pipeline::Sink (PostgresSink): a plain value shared by both, so
+// neither includes the other.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +13,7 @@
 #include "model/row.h"
 #include "model/pipeline_spec.h"
 
-namespace ddb2pg::sink {
+namespace ddb2pg::model {
 
 struct DeadLetter {
   std::string pipeline;
@@ -64,4 +66,4 @@ struct Batch {
   int64_t max_change_time_ms = 0;
 };
 
-}  // namespace ddb2pg::sink
+}  // namespace ddb2pg::model

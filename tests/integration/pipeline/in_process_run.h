@@ -1,0 +1,63 @@
+// InProcessRun: `ddb2pg run` inside the test process — the configuration wired as the binary
+// wires it, its pipelines run on a thread until Stop(). Start() again after Stop() is a restart:
+// a stop ends every sleep and retry of the process, so Start() allows them again.
+//
+// Owns its wiring, metrics and thread; not thread-safe (one test thread drives it).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "app/run_pipelines.h"
+#include "app/wiring.h"
+#include "aws/retry_policy.h"
+#include "core/clock.h"
+#include "pipeline/metrics.h"
+
+namespace ddb2pg::testing {
+
+class InProcessRun {
+ public:
+  InProcessRun() = default;
+  InProcessRun(const InProcessRun&) = delete;
+  InProcessRun& operator=(const InProcessRun&) = delete;
+  ~InProcessRun() { Stop(); }
+
+  // Fresh metrics for each start. A wiring error fails the test.
+  void Start(config::Config config) {
+    Stop();
+    auto wired = app::Wire(std::move(config), true);
+    ASSERT_TRUE(wired.ok()) << wired.status().ToString();
+    wiring_ = std::move(wired).value();
+    metrics_ = std::make_unique<pipeline::Metrics>();
+    stop_ = false;
+    aws::AllowRetries();
+    core::SystemClock::AllowSleeping();
+    thread_ = std::thread([this] {
+      app::RunOptions run;
+      run.progress = app::ProgressMode::kOff;
+      run.init_schema = true;
+      run.external_stop = &stop_;
+      result_ = app::RunPipelines(*wiring_, *metrics_, run);
+    });
+  }
+  // Asks the pipelines to stop, as SIGTERM does, and waits for them.
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  pipeline::Metrics& metrics() { return *metrics_; }
+  const core::Status& result() const { return result_; }
+
+ private:
+  std::unique_ptr<app::Wiring> wiring_;
+  std::unique_ptr<pipeline::Metrics> metrics_ = std::make_unique<pipeline::Metrics>();
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  core::Status result_;
+};
+
+}  // namespace ddb2pg::testing
