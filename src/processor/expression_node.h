@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <re2/re2.h>
+
 #include "core/status.h"
 #include "core/value.h"
 #include "processor/expression.h"
@@ -46,6 +48,17 @@ enum class NodeKind : uint8_t {
   kNot,
   kEquals,
   kNotEquals,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+  kConcat,     // ||
+  kAdd,
+  kSubtract,
+  kMultiply,
+  kDivide,
+  kRemainder,  // %
+  kNegate,     // unary minus
   kCall,
 };
 
@@ -62,11 +75,38 @@ enum class Function : uint8_t {
   kOperation,
   kTtlDelete,
   kKey,
+  // The functions below evaluate all their arguments first (expression_functions.cpp).
+  kConcat,
+  kSubstr,
+  kLength,
+  kReplace,
+  kRegexMatch,
+  kRegexExtract,
+  kRegexReplace,
+  kSplit,
+  kJoin,
+  kRound,
+  kAbs,
+  kFloor,
+  kCeil,
+  kToText,
+  kToNumber,
+  kParseTime,
+  kFormatTime,
+  kEpochMs,
+  kSha256,
+  kMd5,
+  kJson,
+  kItem,
+  kItemExcept,
+  kKeys,
+  kValues,
 };
 
 struct Expression::Node {
   NodeKind kind = NodeKind::kLiteral;
   Function function = Function::kCoalesce;
+  std::string_view function_name;  // kCall: as documented (lower case), for error messages
   int position = 1;  // 1-based, where the node starts in the source
 
   Datum literal;             // kLiteral; text views literal_text
@@ -77,7 +117,18 @@ struct Expression::Node {
 
   std::vector<std::unique_ptr<Node>> args;  // operands and call arguments
   std::string key_name;                     // kKey: the key attribute's name
+  std::vector<std::string> names;           // kItemExcept: the attributes left out
+  std::unique_ptr<const re2::RE2> regex;    // regex_*: the literal pattern, compiled once
 };
+
+// Evaluates a call of a function from kConcat on (all arguments evaluated into `args`, in
+// order) or an operator from kLess to kNegate (`args` the operands). Text and values it makes
+// live in the context's scratch. Defined in expression_functions.cpp.
+bool ApplyStrict(const Expression::Node& node, const Datum* args, size_t count, const EvalContext& context,
+                 Datum* out, core::Status* error);
+
+// The error "<what> (at position N)".
+bool PositionError(const Expression::Node& node, std::string what, core::Status* error);
 
 // Attribute names are short; comparing them inline beats a memcmp call on the hot path.
 inline bool SameName(std::string_view a, std::string_view b) {

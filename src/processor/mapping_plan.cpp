@@ -37,6 +37,7 @@ struct Scratch {
   model::Row row;
   std::string cell;
   std::deque<std::string> strings;
+  std::deque<core::Value> values;
 };
 
 Scratch& ThreadScratch() {
@@ -183,6 +184,7 @@ struct MappingPlan::Impl {
     Scratch& scratch = ThreadScratch();
     scratch.row.clear();
     scratch.strings.clear();
+    scratch.values.clear();
     const core::Value* image = record.image();
     // A KEYS_ONLY delete carries no image: its key is all there is to map.
     if (image == nullptr && record.key.is_map()) image = &record.key;
@@ -191,6 +193,7 @@ struct MappingPlan::Impl {
     context.record = &record;
     context.clock = clock;
     context.strings = &scratch.strings;
+    context.values = &scratch.values;
 
     core::Status error;
     if (filter) {
