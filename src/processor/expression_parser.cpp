@@ -15,6 +15,7 @@
 // Recursive descent over a hand-written lexer; errors carry the 1-based position of the token
 // that is wrong. Parsing happens once per config load, so clarity wins over speed here.
 #include <cctype>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -234,6 +235,12 @@ class Parser {
     int saved_;
   };
 
+  // One more level for each operand a binary operator chains (they build a left-deep tree).
+  void Chain(std::optional<NestingGuard>& guard) {
+    if (guard) guard->Deeper(token_.offset);
+    else guard.emplace(*this, token_.offset);
+  }
+
   NodePtr ParseOr() {
     NestingGuard guard(*this, token_.offset);
     auto left = ParseAnd();
@@ -306,10 +313,10 @@ class Parser {
   }
 
   NodePtr ParseConcat() {
-    NestingGuard guard(*this, token_.offset);
+    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
     auto left = ParseAdditive();
     while (token_.kind == TokenKind::kConcat) {
-      guard.Deeper(token_.offset);
+      Chain(guard);
       const size_t offset = token_.offset;
       auto node = MakeNode(NodeKind::kConcat, offset);
       Advance();
@@ -326,10 +333,10 @@ class Parser {
   }
 
   NodePtr ParseAdditive() {
-    NestingGuard guard(*this, token_.offset);
+    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
     auto left = ParseTerm();
     while (token_.kind == TokenKind::kPlus || token_.kind == TokenKind::kMinus) {
-      guard.Deeper(token_.offset);
+      Chain(guard);
       const size_t offset = token_.offset;
       auto node = MakeNode(token_.kind == TokenKind::kPlus ? NodeKind::kAdd : NodeKind::kSubtract, offset);
       Advance();
@@ -348,11 +355,11 @@ class Parser {
   }
 
   NodePtr ParseTerm() {
-    NestingGuard guard(*this, token_.offset);
+    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
     auto left = ParseUnary();
     while (token_.kind == TokenKind::kStar || token_.kind == TokenKind::kSlash ||
            token_.kind == TokenKind::kPercent) {
-      guard.Deeper(token_.offset);
+      Chain(guard);
       const NodeKind kind = token_.kind == TokenKind::kStar    ? NodeKind::kMultiply
                             : token_.kind == TokenKind::kSlash ? NodeKind::kDivide
                                                                : NodeKind::kRemainder;

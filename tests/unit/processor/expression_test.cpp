@@ -282,6 +282,8 @@ TEST(Expression, NestingIsBoundedInsteadOfOverflowingTheStack) {
   EXPECT_NE(Eval(minuses + "1").find("nests deeper than 256 levels"), std::string::npos);
   // Ordinary depth still parses.
   EXPECT_EQ(Eval(std::string(50, '(') + "true" + std::string(50, ')')), "BOOL:true");
+  // The arithmetic levels of the grammar cost nothing until an operator chains operands.
+  EXPECT_EQ(Eval(std::string(120, '(') + "1 + 2 * 3" + std::string(120, ')')), "N:7");
 }
 
 TEST(Expression, LookupHintsNeverGiveWrongAnswersWhenAttributeOrderChanges) {
