@@ -183,8 +183,9 @@ struct MappingPlan::Impl {
 
     Scratch& scratch = ThreadScratch();
     scratch.row.clear();
-    scratch.strings.clear();
-    scratch.values.clear();
+    // Most records make no text or values at all; skip the deques' bookkeeping then.
+    if (!scratch.strings.empty()) scratch.strings.clear();
+    if (!scratch.values.empty()) scratch.values.clear();
     const core::Value* image = record.image();
     // A KEYS_ONLY delete carries no image: its key is all there is to map.
     if (image == nullptr && record.key.is_map()) image = &record.key;
