@@ -26,6 +26,7 @@ struct CompiledColumn {
   const Expression::Node* path = nullptr;
   int group = -1;
   model::ColumnKind kind = model::ColumnKind::kText;
+  bool array = false;  // an array of `kind`: never takes the scalar shortcuts of AppendColumn
 };
 
 // Columns resolving more distinct first names than this look them up themselves.
@@ -138,11 +139,11 @@ struct MappingPlan::Impl {
         return true;
       }
       const core::ValueType type = found->type();
-      if (column.kind == model::ColumnKind::kBoolean && type == core::ValueType::kBool) {
+      if (column.kind == model::ColumnKind::kBoolean && type == core::ValueType::kBool && !column.array) {
         scratch.row.AppendCell(found->as_bool() ? std::string_view("true") : std::string_view("false"));
         return true;
       }
-      if (column.kind == model::ColumnKind::kText && type == core::ValueType::kString) {
+      if (column.kind == model::ColumnKind::kText && type == core::ValueType::kString && !column.array) {
         const std::string& text = found->as_string();
         if (text.find('\0') == std::string::npos) {
           scratch.row.AppendCell(text);
@@ -295,6 +296,13 @@ core::Result<MappingPlan> MappingPlan::Compile(const model::PipelineSpec& spec, 
     CompiledColumn compiled{column.name, column.type.ToSql(), std::nullopt,
                             TypeConverter(column.type, column.overflow), keys.count(column.name) > 0};
     compiled.kind = column.type.kind;
+    compiled.array = column.type.array;
+    if (column.type.array) {
+      if (compiled.is_key) {
+        return core::Status::InvalidArgument(Where(spec, &column) + ": a key column cannot be an array (" +
+                                             column.type.ToSql() + ")");
+      }
+    }
     if (!column.expression.empty()) {
       auto expression = Expression::Parse(column.expression);
       if (!expression.ok()) {

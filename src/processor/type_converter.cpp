@@ -439,9 +439,68 @@ void AppendPlainJson(const core::Value& value, std::string& out) {
   (void)AppendJsonChecked(value, false, out, &ignored);
 }
 
+namespace {
+
+// One element of an array literal: NULL bare, anything else double-quoted with " and \ escaped
+// (PostgreSQL's array input syntax; COPY's own escaping is applied later, by the sink).
+void AppendArrayElement(std::string_view text, std::string& out) {
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+bool TypeConverter::ConvertArray(const Datum& datum, std::string& scratch, std::string_view* out,
+                                 std::string* error) const {
+  const core::ValueType type = datum.kind == Datum::Kind::kValue ? datum.value->type() : core::ValueType::kNull;
+  if (type != core::ValueType::kList && type != core::ValueType::kStringSet && type != core::ValueType::kNumberSet) {
+    return WrongType(error, datum, "L, SS or NS (an array column)");
+  }
+  model::ColumnType element_type = type_;
+  element_type.array = false;
+  const TypeConverter element_converter(element_type, overflow_);
+  std::string element_scratch;
+  std::string_view element_text;
+  scratch += '{';
+  size_t index = 0;
+  auto append = [&](const Datum& element) {
+    if (index > 0) scratch += ',';
+    if (element.is_null()) {
+      scratch += "NULL";
+    } else {
+      std::string reason;
+      if (!element_converter.Convert(element, element_scratch, &element_text, &reason)) {
+        *error = "element [" + std::to_string(index) + "]: " + reason;
+        return false;
+      }
+      AppendArrayElement(element_text, scratch);
+    }
+    ++index;
+    return true;
+  };
+  if (type == core::ValueType::kList) {
+    for (const core::Value& item : datum.value->list()) {
+      if (!append(Datum::FromValue(item))) return false;
+    }
+  } else {
+    const bool numbers = type == core::ValueType::kNumberSet;
+    for (const std::string& member : datum.value->set()) {
+      if (!append(numbers ? Datum::Number(member) : Datum::String(member))) return false;
+    }
+  }
+  scratch += '}';
+  *out = scratch;
+  return true;
+}
+
 bool TypeConverter::Convert(const Datum& datum, std::string& scratch, std::string_view* out,
                             std::string* error) const {
   scratch.clear();
+  if (type_.array) return ConvertArray(datum, scratch, out, error);
   switch (type_.kind) {
     case model::ColumnKind::kText: return ToText(datum, scratch, out, error);
     case model::ColumnKind::kVarchar:
