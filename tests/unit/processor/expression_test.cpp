@@ -259,6 +259,15 @@ TEST(Expression, ItemReadsEveryAttribute) {
   EXPECT_FALSE(Expression::Parse("coalesce(name, item_except('id'))")->CollectTopLevelAttributes(&names));
   EXPECT_TRUE(Expression::Parse("concat(name, regex_extract(bio, 'x'))")->CollectTopLevelAttributes(&names));
   EXPECT_EQ(names, (std::set<std::string>{"bio", "name"}));
+
+  // Without an image (a record that carries none) both are null.
+  std::deque<std::string> strings;
+  std::deque<Value> values;
+  EvalContext no_image;
+  no_image.strings = &strings;
+  no_image.values = &values;
+  EXPECT_TRUE(Expression::Parse("item()")->Evaluate(no_image)->is_null());
+  EXPECT_TRUE(Expression::Parse("item_except('id')")->Evaluate(no_image)->is_null());
 }
 
 // Found by fuzz/targets/expression.cpp: ~2,800 nested parentheses overflowed the stack.
