@@ -91,9 +91,9 @@
 //                                         B base64, M/L/sets as JSON
 //              to_number(s)               an S spelling a DynamoDB number as N (else an error)
 //              parse_time(s, format)      a timestamp read by a strftime-style format: %Y %m %d %H
-//                                         %M %S %f (fraction) %z (Z or ±HH:MM) %b (Jan…) %s (epoch
-//                                         seconds) %%; no %z means UTC. A mismatch is an error
-//                                         naming the character.
+//                                         %M %S %f (1-9 fraction digits, cut to microseconds) %z
+//                                         (Z or ±HH:MM) %b (Jan…) %s (epoch seconds) %%; no %z
+//                                         means UTC. A mismatch is an error naming the character.
 //              format_time(t, format)     t (a timestamp, ISO-8601 S or epoch N) written in UTC by
 //                                         %Y %m %d %H %M %S %f (6 digits) %j %b %z (+00:00) %Z
 //                                         (UTC) %s %%
