@@ -532,7 +532,7 @@ bool CallFunction(const Expression::Node& node, const Datum* args, size_t count,
       }
       const int64_t first = std::max<int64_t>(start, 1);
       if (end <= first) {
-        *out = Datum::String(std::string_view());
+        *out = Datum::String(text.substr(text.size()));
         return true;
       }
       const size_t begin_byte = Utf8Offset(text, static_cast<size_t>(first - 1));

@@ -31,7 +31,10 @@ bool WrongType(std::string* error, const Datum& datum, std::string_view expected
   return false;
 }
 
-bool HasNul(std::string_view text) { return std::memchr(text.data(), '\0', text.size()) != nullptr; }
+// An empty view may have no data pointer (memchr must not see it).
+bool HasNul(std::string_view text) {
+  return !text.empty() && std::memchr(text.data(), '\0', text.size()) != nullptr;
+}
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
