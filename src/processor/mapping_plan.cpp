@@ -27,6 +27,9 @@ struct CompiledColumn {
   int group = -1;
   model::ColumnKind kind = model::ColumnKind::kText;
   bool array = false;  // an array of `kind`: never takes the scalar shortcuts of AppendColumn
+  // A JSON/JSONB column mapped to item_except(…): written straight from the image, without
+  // copying the kept attributes into a new map first. Points into the expression's tree.
+  const std::vector<std::string>* item_except = nullptr;
 };
 
 // Columns resolving more distinct first names than this look them up themselves.
@@ -119,6 +122,21 @@ struct MappingPlan::Impl {
                     Scratch& scratch, core::Status* error) const {
     if (!column.expression) {
       scratch.row.AppendNull();
+      return true;
+    }
+    if (column.item_except != nullptr) {
+      if (context.image == nullptr || !context.image->is_map()) {
+        scratch.row.AppendNull();
+        return true;
+      }
+      scratch.cell.clear();
+      std::string reason;
+      if (!AppendJsonObjectExcept(*context.image, *column.item_except, column.kind == model::ColumnKind::kJsonb,
+                                  scratch.cell, &reason)) {
+        *error = ColumnError(column, reason);
+        return false;
+      }
+      scratch.row.AppendCell(scratch.cell);
       return true;
     }
     if (column.group >= 0 && context.image != nullptr && context.image->is_map()) {
@@ -317,6 +335,14 @@ core::Result<MappingPlan> MappingPlan::Compile(const model::PipelineSpec& spec, 
                                            ": a key column needs an expression");
     }
     impl->columns.push_back(std::move(compiled));
+  }
+  for (CompiledColumn& column : impl->columns) {
+    if (!column.expression || column.array ||
+        (column.kind != model::ColumnKind::kJsonb && column.kind != model::ColumnKind::kJson)) {
+      continue;
+    }
+    const Expression::Node& root = column.expression->root();
+    if (root.kind == NodeKind::kCall && root.function == Function::kItemExcept) column.item_except = &root.names;
   }
   // Group bare-path columns by their first attribute name.
   for (CompiledColumn& column : impl->columns) {

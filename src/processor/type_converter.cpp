@@ -1,5 +1,6 @@
 #include "processor/type_converter.h"
 
+#include <algorithm>
 #include <array>
 #include <cfloat>
 #include <charconv>
@@ -440,6 +441,26 @@ bool AppendJsonChecked(const core::Value& value, bool jsonb, std::string& out, s
 void AppendPlainJson(const core::Value& value, std::string& out) {
   std::string ignored;
   (void)AppendJsonChecked(value, false, out, &ignored);
+}
+
+bool AppendJsonObjectExcept(const core::Value& item, const std::vector<std::string>& omit, bool jsonb,
+                            std::string& out, std::string* error) {
+  out += '{';
+  bool first = true;
+  for (const auto& [name, value] : item.map()) {
+    if (std::find(omit.begin(), omit.end(), name) != omit.end()) continue;
+    if (!first) out += ',';
+    first = false;
+    if (jsonb && HasNul(name)) {
+      *error = "an attribute name contains a NUL character, which JSONB cannot hold";
+      return false;
+    }
+    core::AppendJsonString(out, name);
+    out += ':';
+    if (!AppendJsonChecked(value, jsonb, out, error)) return false;
+  }
+  out += '}';
+  return true;
 }
 
 namespace {

@@ -39,6 +39,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "processor/expression.h"
 #include "model/pipeline_spec.h"
@@ -66,5 +67,10 @@ class TypeConverter {
 
 // Appends `value` as plain JSON (the JSONB conversion above).
 void AppendPlainJson(const core::Value& value, std::string& out);
+// Appends the map `item` as a JSON object without the top-level attributes named in `omit`
+// (what a JSON/JSONB column of item_except(…) holds). With `jsonb`, a NUL character (which
+// JSONB cannot hold) makes it return false with `error` set.
+bool AppendJsonObjectExcept(const core::Value& item, const std::vector<std::string>& omit, bool jsonb,
+                            std::string& out, std::string* error);
 
 }  // namespace ddb2pg::processor
