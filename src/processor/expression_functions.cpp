@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <re2/re2.h>
+
 #include "core/base64.h"
 #include "core/json_writer.h"
 #include "processor/decimal_number.h"

@@ -12,11 +12,13 @@
 #include <string>
 #include <vector>
 
-#include <re2/re2.h>
-
 #include "core/status.h"
 #include "core/value.h"
 #include "processor/expression.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace ddb2pg::processor {
 
@@ -118,7 +120,9 @@ struct Expression::Node {
   std::vector<std::unique_ptr<Node>> args;  // operands and call arguments
   std::string key_name;                     // kKey: the key attribute's name
   std::vector<std::string> names;           // kItemExcept: the attributes left out
-  std::unique_ptr<const re2::RE2> regex;    // regex_*: the literal pattern, compiled once
+  // regex_*: the literal pattern, compiled once. A shared_ptr so that this header needs no RE2
+  // definition (the deleter is bound where the pattern is compiled).
+  std::shared_ptr<const re2::RE2> regex;
 };
 
 // Evaluates a call of a function from kConcat on (all arguments evaluated into `args`, in

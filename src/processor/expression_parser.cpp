@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <re2/re2.h>
+
 #include "processor/expression.h"
 #include "processor/expression_node.h"
 
@@ -513,7 +515,7 @@ class Parser {
         }
         RE2::Options options;
         options.set_log_errors(false);
-        auto regex = std::make_unique<const RE2>(pattern.literal_text, options);
+        auto regex = std::make_shared<const RE2>(pattern.literal_text, options);
         if (!regex->ok()) {
           throw ParseError{static_cast<size_t>(pattern.position - 1),
                            std::string(info.name) + "(): bad pattern '" + pattern.literal_text +
