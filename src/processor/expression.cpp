@@ -387,6 +387,17 @@ class Evaluator {
 
 }  // namespace
 
+const core::Value* FindScanning(const core::Value::Map& entries, const std::string& name, const LookupHint& hint) {
+  const size_t count = entries.size();
+  for (size_t i = 0; i < count; ++i) {
+    if (SameName(entries[i].first, name)) {
+      hint.index.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
+      return &entries[i].second;
+    }
+  }
+  return nullptr;
+}
+
 bool PositionError(const Expression::Node& node, std::string what, core::Status* error) {
   what += " (at position ";
   what += std::to_string(node.position);

@@ -155,19 +155,17 @@ inline bool SameName(std::string_view a, std::string_view b) {
   return std::memcmp(a.data(), b.data(), n) == 0;
 }
 
-// Map lookup that tries the hinted slot first.
+// The scan FindHinted falls back to when the hinted slot holds another name; updates the hint.
+const core::Value* FindScanning(const core::Value::Map& entries, const std::string& name, const LookupHint& hint);
+
+// Map lookup that tries the hinted slot first. Only that check is inline: it is what nearly every
+// lookup needs, and small enough that the compiler inlines it into MappingPlan::Map() whatever
+// else that function holds.
 inline const core::Value* FindHinted(const core::Value::Map& entries, const std::string& name,
                                      const LookupHint& hint) {
   const uint32_t guess = hint.index.load(std::memory_order_relaxed);
-  const size_t count = entries.size();
-  if (guess < count && SameName(entries[guess].first, name)) return &entries[guess].second;
-  for (size_t i = 0; i < count; ++i) {
-    if (SameName(entries[i].first, name)) {
-      if (i != guess) hint.index.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
-      return &entries[i].second;
-    }
-  }
-  return nullptr;
+  if (guess < entries.size() && SameName(entries[guess].first, name)) return &entries[guess].second;
+  return FindScanning(entries, name, hint);
 }
 
 // Builds the "path a.b: a is S "x", not a map" error; always returns false.
