@@ -110,6 +110,95 @@ constexpr int64_t kExponentLimit = 100000;
 
 }  // namespace
 
+namespace {
+
+struct PlainDecimal {
+  int64_t coefficient = 0;  // signed
+  int scale = 0;            // digits after the point
+};
+
+bool ParsePlain(std::string_view text, PlainDecimal* out) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) negative = text[i++] == '-';
+  int64_t coefficient = 0;
+  int digits = 0;
+  int scale = 0;
+  bool point = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') {
+      if (++digits > 18) return false;
+      coefficient = coefficient * 10 + (c - '0');
+      if (point) ++scale;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else {
+      return false;  // an exponent, or not a number: the general path decides
+    }
+  }
+  if (digits == 0) return false;
+  out->coefficient = negative ? -coefficient : coefficient;
+  out->scale = scale;
+  return true;
+}
+
+__int128 PowerOfTen(int exponent) {
+  __int128 value = 1;
+  for (int k = 0; k < exponent; ++k) value *= 10;
+  return value;
+}
+
+}  // namespace
+
+bool DecimalNumber::TryPlainArithmetic(char op, std::string_view a, std::string_view b, std::string* text) {
+  PlainDecimal x, y;
+  if (!ParsePlain(a, &x) || !ParsePlain(b, &y)) return false;
+  __int128 value = 0;
+  int scale = 0;
+  if (op == '*') {
+    value = static_cast<__int128>(x.coefficient) * y.coefficient;  // |value| < 10^36
+    scale = x.scale + y.scale;
+  } else {
+    scale = std::max(x.scale, y.scale);
+    const __int128 left = static_cast<__int128>(x.coefficient) * PowerOfTen(scale - x.scale);
+    const __int128 right = static_cast<__int128>(y.coefficient) * PowerOfTen(scale - y.scale);
+    value = op == '+' ? left + right : left - right;  // |value| < 2 * 10^36
+  }
+  const bool negative = value < 0;
+  unsigned __int128 magnitude = negative ? -static_cast<unsigned __int128>(value) : static_cast<unsigned __int128>(value);
+  // Trailing zeros of the fraction go, as ToText() writes no trailing fraction zeros.
+  while (scale > 0 && magnitude % 10 == 0) {
+    magnitude /= 10;
+    --scale;
+  }
+  if (magnitude == 0) {
+    text->assign("0");
+    return true;
+  }
+  char digits[40];
+  int count = 0;
+  while (magnitude > 0) {
+    digits[count++] = static_cast<char>('0' + static_cast<int>(magnitude % 10));
+    magnitude /= 10;
+  }
+  const int top = count - 1 - scale;  // power of ten of the leading digit
+  if (top < -7 || top >= 39) return false;  // ToText() would write it in scientific notation
+  text->clear();
+  if (negative) *text += '-';
+  if (top < 0) {
+    *text += "0.";
+    text->append(static_cast<size_t>(-top - 1), '0');
+    for (int k = count - 1; k >= 0; --k) *text += digits[k];
+    return true;
+  }
+  for (int k = count - 1; k >= 0; --k) {
+    *text += digits[k];
+    if (k == scale && scale > 0) *text += '.';
+  }
+  return true;
+}
+
 std::optional<DecimalNumber> DecimalNumber::Parse(std::string_view text) {
   DecimalNumber d;
   size_t i = 0;

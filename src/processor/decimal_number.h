@@ -50,6 +50,13 @@ class DecimalNumber {
   DecimalNumber Negated() const;
   DecimalNumber Absolute() const;
 
+  // The fast path of + - * for what columns mostly hold: `a` and `b` plain decimal texts of at
+  // most 18 digits without an exponent. Then the result is exact in 128-bit integers (at most 37
+  // digits, so no rounding) and *text gets exactly what ToText() of the general operation gives;
+  // returns true. False (nothing written) for anything else, or a result that ToText() would
+  // write in scientific notation: use the general operations then. `op` is '+', '-' or '*'.
+  static bool TryPlainArithmetic(char op, std::string_view a, std::string_view b, std::string* text);
+
   bool is_zero() const { return coefficient_.empty(); }
   bool negative() const { return negative_; }
   // True when the value is a whole number that fits an int64; sets *out.

@@ -479,6 +479,16 @@ bool Arithmetic(const Expression::Node& node, const EvalContext& context, const 
       return true;
     }
   }
+  if (args[0].kind == Kind::kNumber && args[1].kind == Kind::kNumber &&
+      (node.kind == NodeKind::kAdd || node.kind == NodeKind::kSubtract || node.kind == NodeKind::kMultiply)) {
+    std::string text;
+    const char op = node.kind == NodeKind::kAdd ? '+' : node.kind == NodeKind::kSubtract ? '-' : '*';
+    if (DecimalNumber::TryPlainArithmetic(op, args[0].text, args[1].text, &text)) {
+      if (!KeepText(context, std::move(text), out, error)) return false;
+      out->kind = Kind::kNumber;
+      return true;
+    }
+  }
   DecimalNumber x, y;
   if (!NumberArg(node, args[0], &x, error)) return false;
   if (count == 2 && !NumberArg(node, args[1], &y, error)) return false;

@@ -81,6 +81,32 @@ TEST(DecimalNumber, RoundingModes) {
   EXPECT_EQ(N("7").Rounded(0, R::kFloor).ToText(), "7");
 }
 
+TEST(DecimalNumber, PlainFastPathAgreesWithTheGeneralOperations) {
+  const char* const values[] = {"0", "-0", "1", "-1", "7", "2.5", "-2.50", "19.99", "0.99", "0.001", "100", "1.000",
+                                 "0.00000001", "123456789012345678", "-999999999999999999", "0.000000000000000001",
+                                 "99999999999999999.9", "+3", "007.10", ".5", "5."};
+  int compared = 0;
+  for (const char* a : values) {
+    for (const char* b : values) {
+      for (char op : {'+', '-', '*'}) {
+        std::string fast;
+        if (!DecimalNumber::TryPlainArithmetic(op, a, b, &fast)) continue;
+        const DecimalNumber x = N(a), y = N(b);
+        const DecimalNumber general = op == '+'   ? DecimalNumber::Add(x, y)
+                                      : op == '-' ? DecimalNumber::Subtract(x, y)
+                                                  : DecimalNumber::Multiply(x, y);
+        EXPECT_EQ(fast, general.ToText()) << a << ' ' << op << ' ' << b;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000);
+  std::string text;
+  EXPECT_FALSE(DecimalNumber::TryPlainArithmetic('+', "1e3", "1", &text));  // exponent: general path
+  EXPECT_FALSE(DecimalNumber::TryPlainArithmetic('*', "1234567890123456789", "1", &text));  // 19 digits
+  EXPECT_FALSE(DecimalNumber::TryPlainArithmetic('*', "0.0001", "0.00001", &text));  // 1E-9 is scientific
+}
+
 TEST(DecimalNumber, CompareByValue) {
   EXPECT_EQ(DecimalNumber::Compare(N("5"), N("5.0")), 0);
   EXPECT_EQ(DecimalNumber::Compare(N("1.23"), N("1.3")), -1);
