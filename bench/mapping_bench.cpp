@@ -4,11 +4,22 @@
 //   BM_DecodeAndMapPage      — a 1000-record GetRecords page decoded with
 //                              aws::ParseGetRecordsResponse, then every record mapped
 //   BM_MapNotificationList   — the notification_settings plan of the list-of-names shape alone
+//   BM_MapReferenceItemPlus/<extra> — the reference mapping with one more profile column, so that
+//                              the difference to BM_MapReferenceItem is that column's cost:
+//                              regex_match, regex_extract, regex_replace, item() (JSONB),
+//                              item_except('id'), arithmetic (repScore * 2), concat(name, ' @', handle)
+//   BM_Regex{Re2,Std}Match   — one literal pattern matched against the reference handles with RE2
+//                              (what the expression language uses) and with std::regex
+//   BM_Regex{Re2,Std}Backtracking/n — the pattern (a+)+$ on n 'a's and a 'b': RE2 stays linear,
+//                              std::regex backtracks exponentially (why the language uses RE2)
 // items_per_second is source items (one item → three rows).
 #include <benchmark/benchmark.h>
 
+#include <regex>
 #include <utility>
 #include <vector>
+
+#include <re2/re2.h>
 
 #include "aws/response_parser.h"
 #include "processor/mapping_plan.h"
@@ -43,8 +54,8 @@ PipelineSpec Pipeline(std::string table, std::string key, std::vector<ColumnSpec
 const char* const kSettings[] = {"follows", "comments", "quotes",     "likes",
                                  "mentions", "app_wide", "tp_invites", "tp_replies"};
 
-// The three pipelines of examples/users.yaml.
-std::vector<MappingPlan> ReferencePlans() {
+// The three pipelines of examples/users.yaml; `extra`, when given, is one more profile column.
+std::vector<MappingPlan> ReferencePlans(const ColumnSpec* extra = nullptr) {
   std::vector<PipelineSpec> specs;
   specs.push_back(Pipeline("profile", "id",
                            {Column("id", "uuid", "id"), Column("user_id", "uuid", "id"),
@@ -54,6 +65,7 @@ std::vector<MappingPlan> ReferencePlans() {
                             Column("rep_score", "real", "repScore"), Column("website", "text", "website"),
                             Column("birthdate", "timestamptz", "birthdate"), Column("deleted", "boolean", "deleted"),
                             Column("deleted_at", "timestamptz", "deletedAt")}));
+  if (extra != nullptr) specs.back().table.columns.push_back(*extra);
   specs.push_back(Pipeline("appearance_settings", "profile_id",
                            {Column("id", "uuid", "id"), Column("mode", "text", "appearance.mode"),
                             Column("colorway", "text", "appearance.colorway"),
@@ -119,6 +131,87 @@ void BM_MapReferenceItem(benchmark::State& state) {
   state.counters["rows_per_item"] = 3;
 }
 BENCHMARK(BM_MapReferenceItem);
+
+struct ExtraColumn {
+  const char* label;
+  const char* type;
+  const char* expression;
+};
+constexpr ExtraColumn kExtraColumns[] = {
+    {"regex_match", "boolean", "regex_match(handle, '^[a-z]+\\.[a-z]+[0-9]*$')"},
+    {"regex_extract", "text", "regex_extract(email, '@([a-z.]+)$', 1)"},
+    {"regex_replace", "text", "regex_replace(handle, '[0-9]+', '')"},
+    {"item", "jsonb", "item()"},
+    {"item_except", "jsonb", "item_except('id')"},
+    {"arithmetic", "numeric", "repScore * 2"},
+    {"concat", "text", "concat(name, ' @', handle)"},
+};
+
+void BM_MapReferenceItemPlus(benchmark::State& state) {
+  const ExtraColumn& extra = kExtraColumns[state.range(0)];
+  state.SetLabel(extra.expression);
+  const ColumnSpec column = Column("extra", extra.type, extra.expression);
+  const std::vector<MappingPlan> plans = ReferencePlans(&column);
+  std::vector<core::Record> records;
+  for (uint64_t seed = 1; seed <= 256; ++seed) {
+    records.push_back(UpdateRecord(bench::MakeReferenceItem(seed), bench::MakeReferenceOldImage(seed)));
+  }
+  size_t next = 0;
+  for (auto _ : state) {
+    MapAll(plans, records[next], state);
+    next = (next + 1) % records.size();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_MapReferenceItemPlus)->DenseRange(0, std::size(kExtraColumns) - 1);
+
+std::vector<std::string> ReferenceHandles() {
+  std::vector<std::string> handles;
+  for (uint64_t seed = 1; seed <= 256; ++seed) handles.push_back(bench::MakeReferenceItem(seed).Find("handle")->as_string());
+  return handles;
+}
+
+constexpr const char* kHandlePattern = "^[a-z]+\\.[a-z]+[0-9]*$";
+
+void BM_RegexRe2Match(benchmark::State& state) {
+  const std::vector<std::string> handles = ReferenceHandles();
+  const RE2 pattern(kHandlePattern);
+  size_t next = 0, matched = 0;
+  for (auto _ : state) {
+    matched += RE2::PartialMatch(handles[next], pattern) ? 1 : 0;
+    next = (next + 1) % handles.size();
+  }
+  benchmark::DoNotOptimize(matched);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_RegexRe2Match);
+
+void BM_RegexStdMatch(benchmark::State& state) {
+  const std::vector<std::string> handles = ReferenceHandles();
+  const std::regex pattern(kHandlePattern);
+  size_t next = 0, matched = 0;
+  for (auto _ : state) {
+    matched += std::regex_search(handles[next], pattern) ? 1 : 0;
+    next = (next + 1) % handles.size();
+  }
+  benchmark::DoNotOptimize(matched);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_RegexStdMatch);
+
+void BM_RegexRe2Backtracking(benchmark::State& state) {
+  const std::string text = std::string(static_cast<size_t>(state.range(0)), 'a') + "b";
+  const RE2 pattern("(a+)+$");
+  for (auto _ : state) benchmark::DoNotOptimize(RE2::PartialMatch(text, pattern));
+}
+BENCHMARK(BM_RegexRe2Backtracking)->Arg(16)->Arg(20)->Arg(24);
+
+void BM_RegexStdBacktracking(benchmark::State& state) {
+  const std::string text = std::string(static_cast<size_t>(state.range(0)), 'a') + "b";
+  const std::regex pattern("(a+)+$");
+  for (auto _ : state) benchmark::DoNotOptimize(std::regex_search(text, pattern));
+}
+BENCHMARK(BM_RegexStdBacktracking)->Arg(16)->Arg(20)->Arg(24)->Unit(benchmark::kMillisecond);
 
 void BM_DecodeAndMapPage(benchmark::State& state) {
   const std::vector<MappingPlan> plans = ReferencePlans();

@@ -53,7 +53,8 @@ int FuzzExpression(const uint8_t* data, size_t size) {
   static const FixedClock clock;
   const core::Record& record = SampleRecord();
   std::deque<std::string> strings;
-  processor::EvalContext context{record.image(), &record, &clock, &strings};
+  std::deque<core::Value> values;
+  processor::EvalContext context{record.image(), &record, &clock, &strings, &values};
   const core::Result<processor::Datum> first = expression->Evaluate(context);
   const core::Result<processor::Datum> second = expression->Evaluate(context);
   FUZZ_CHECK(first.ok() == second.ok(), "two evaluations of one expression disagree");
@@ -65,7 +66,7 @@ int FuzzExpression(const uint8_t* data, size_t size) {
     FUZZ_CHECK(first.status().message() == second.status().message(), "two evaluations give different errors");
   }
   // With no image at all (a record without images) evaluation must still not crash.
-  processor::EvalContext empty{nullptr, nullptr, &clock, &strings};
+  processor::EvalContext empty{nullptr, nullptr, &clock, &strings, &values};
   (void)expression->Evaluate(empty);
   return 0;
 }

@@ -150,6 +150,7 @@ std::string SqlStringLiteral(std::string_view text) {
 core::Result<std::string> DefaultSql(const ColumnType& type, std::string_view text) {
   const std::string lower = Lower(Trim(text));
   if (lower == "null") return std::string("NULL");
+  if (type.array) return SqlStringLiteral(text);  // an array literal such as {a,b}
   switch (type.kind) {
     case ColumnKind::kBoolean: {
       const std::optional<bool> value = NodeReader::ParseBool(text);
@@ -994,7 +995,7 @@ class ConfigParser {
       return;
     }
     const ColumnSpec& spec_column = spec.table.columns[static_cast<size_t>(index)];
-    if (spec_column.type.kind != kind) {
+    if (spec_column.type.kind != kind || spec_column.type.array) {
       std::string message = place.path;
       message.append(".columns.");
       message.append(column);

@@ -71,8 +71,35 @@ core::Result<Spelling> Split(std::string_view original, const std::string& text)
 }  // namespace
 
 core::Result<ColumnType> ColumnType::Parse(std::string_view sql) {
-  const std::string text = Normalise(sql);
+  std::string text = Normalise(sql);
   if (text.empty()) return core::Status::InvalidArgument("column type is empty");
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, "[]") == 0) {
+    std::string element_text = text.substr(0, text.size() - 2);
+    while (!element_text.empty() && element_text.back() == ' ') element_text.pop_back();
+    auto element = Parse(element_text);
+    if (!element.ok()) return element.status();
+    if (element->array) {
+      return core::Status::InvalidArgument("column type \"" + std::string(sql) +
+                                           "\": arrays of arrays are not supported");
+    }
+    switch (element->kind) {
+      case ColumnKind::kText:
+      case ColumnKind::kInteger:
+      case ColumnKind::kBigint:
+      case ColumnKind::kNumeric:
+      case ColumnKind::kDouble:
+      case ColumnKind::kBoolean:
+      case ColumnKind::kUuid:
+      case ColumnKind::kTimestamptz:
+        element->array = true;
+        return element;
+      default:
+        return core::Status::InvalidArgument(
+            "column type \"" + std::string(sql) +
+            "\": arrays are supported of text, integer, bigint, numeric, double precision, boolean, uuid "
+            "and timestamptz");
+    }
+  }
   DDB2PG_ASSIGN_OR_RETURN(Spelling spelling, Split(sql, text));
   const std::string& name = spelling.name;
   ColumnType type;
@@ -141,10 +168,16 @@ core::Result<ColumnType> ColumnType::Parse(std::string_view sql) {
   return core::Status::InvalidArgument(
       "unsupported column type \"" + std::string(sql) +
       "\" (supported: text, varchar(n), uuid, timestamptz, timestamp, date, boolean, smallint, "
-      "integer, bigint, real, double precision, numeric(p,s), jsonb, json, bytea)");
+      "integer, bigint, real, double precision, numeric(p,s), jsonb, json, bytea, and arrays such as "
+      "text[])");
 }
 
 std::string ColumnType::ToSql() const {
+  if (array) {
+    ColumnType element = *this;
+    element.array = false;
+    return element.ToSql() + "[]";
+  }
   switch (kind) {
     case ColumnKind::kText: return "TEXT";
     case ColumnKind::kVarchar:

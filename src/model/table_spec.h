@@ -39,13 +39,18 @@ struct ColumnType {
   int length = 0;     // VARCHAR(n); 0 = unbounded
   int precision = 0;  // NUMERIC(p, s); 0 = unconstrained
   int scale = 0;
+  // An array of `kind` (TEXT[], INTEGER[], BIGINT[], NUMERIC[], DOUBLE PRECISION[], BOOLEAN[],
+  // UUID[], TIMESTAMPTZ[]): filled from an L, SS or NS, each element converted like a column of
+  // the element type.
+  bool array = false;
 
   // Parses the SQL spelling, case-insensitive: "text", "varchar(210)", "character varying(48)",
   // "uuid", "timestamptz", "timestamp with time zone", "boolean"/"bool", "int"/"integer"/"int4",
   // "bigint"/"int8", "smallint"/"int2", "real"/"float4", "double precision"/"float8",
-  // "numeric"/"numeric(10,2)"/"decimal", "jsonb", "json", "bytea", "date", "timestamp".
+  // "numeric"/"numeric(10,2)"/"decimal", "jsonb", "json", "bytea", "date", "timestamp"; and
+  // "<element>[]" for the array types above ("text[]", "numeric(10,2)[]", "double precision []").
   static core::Result<ColumnType> Parse(std::string_view sql);
-  // The canonical SQL spelling, e.g. "VARCHAR(210)", "TIMESTAMPTZ".
+  // The canonical SQL spelling, e.g. "VARCHAR(210)", "TIMESTAMPTZ", "TEXT[]".
   std::string ToSql() const;
 
   bool operator==(const ColumnType&) const = default;

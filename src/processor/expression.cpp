@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include <cstring>
+#include <vector>
 #include <utility>
 
 #include "processor/decimal_text.h"
@@ -102,6 +103,23 @@ class Evaluator {
         const bool equal = DatumEquals(left, right, false);
         *out = Datum::Bool(node.kind == NodeKind::kEquals ? equal : !equal);
         return true;
+      }
+      case NodeKind::kLess:
+      case NodeKind::kLessEqual:
+      case NodeKind::kGreater:
+      case NodeKind::kGreaterEqual:
+      case NodeKind::kConcat:
+      case NodeKind::kAdd:
+      case NodeKind::kSubtract:
+      case NodeKind::kMultiply:
+      case NodeKind::kDivide:
+      case NodeKind::kRemainder:
+      case NodeKind::kNegate: {
+        Datum operands[2];
+        for (size_t i = 0; i < node.args.size(); ++i) {
+          if (!Eval(*node.args[i], &operands[i], error)) return false;
+        }
+        return ApplyStrict(node, operands, node.args.size(), context_, out, error);
       }
       case NodeKind::kCall:
         return Call(node, out, error);
@@ -204,9 +222,29 @@ class Evaluator {
         *out = found == nullptr ? Datum::Null() : Datum::FromValue(*found);
         return true;
       }
+      default:
+        return CallStrict(node, out, error);
     }
     *error = core::Status::Internal("unknown function");
     return false;
+  }
+
+  // Functions whose arguments are all evaluated, in order, before the call.
+  bool CallStrict(const Expression::Node& node, Datum* out, core::Status* error) const {
+    const size_t count = node.function == Function::kItemExcept ? 0 : node.args.size();
+    constexpr size_t kInline = 4;
+    if (count <= kInline) {
+      Datum args[kInline];
+      for (size_t i = 0; i < count; ++i) {
+        if (!Eval(*node.args[i], &args[i], error)) return false;
+      }
+      return ApplyStrict(node, args, count, context_, out, error);
+    }
+    std::vector<Datum> args(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (!Eval(*node.args[i], &args[i], error)) return false;
+    }
+    return ApplyStrict(node, args.data(), count, context_, out, error);
   }
 
   bool Contains(const Expression::Node& node, Datum* out, core::Status* error) const {
@@ -349,6 +387,25 @@ class Evaluator {
 
 }  // namespace
 
+const core::Value* FindScanning(const core::Value::Map& entries, const std::string& name, const LookupHint& hint) {
+  const size_t count = entries.size();
+  for (size_t i = 0; i < count; ++i) {
+    if (SameName(entries[i].first, name)) {
+      hint.index.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
+      return &entries[i].second;
+    }
+  }
+  return nullptr;
+}
+
+bool PositionError(const Expression::Node& node, std::string what, core::Status* error) {
+  what += " (at position ";
+  what += std::to_string(node.position);
+  what += ')';
+  *error = core::Status::InvalidArgument(std::move(what));
+  return false;
+}
+
 bool StepError(const Expression::Node& node, size_t step, const core::Value& value,
              const char* expected, core::Status* error) {
   std::string message = "path ";
@@ -444,6 +501,11 @@ Expression::~Expression() = default;
 
 namespace {
 bool CollectFrom(const Expression::Node& node, std::set<std::string>* names) {
+  // The whole item: every attribute matters.
+  if (node.kind == NodeKind::kCall &&
+      (node.function == Function::kItem || node.function == Function::kItemExcept)) {
+    return false;
+  }
   if (node.kind == NodeKind::kPath) {
     if (node.path.empty() || node.path[0].is_index) return false;
     names->insert(node.path[0].name);
@@ -472,6 +534,19 @@ bool NodeCanBeNull(const Expression::Node& node) {
     case NodeKind::kNot:
     case NodeKind::kEquals:
     case NodeKind::kNotEquals: return false;
+    case NodeKind::kLess:
+    case NodeKind::kLessEqual:
+    case NodeKind::kGreater:
+    case NodeKind::kGreaterEqual:
+    case NodeKind::kConcat:
+    case NodeKind::kAdd:
+    case NodeKind::kSubtract:
+    case NodeKind::kMultiply:
+    case NodeKind::kDivide:
+    case NodeKind::kRemainder:
+    case NodeKind::kNegate:
+      return std::any_of(node.args.begin(), node.args.end(),
+                         [](const std::unique_ptr<Expression::Node>& arg) { return NodeCanBeNull(*arg); });
     case NodeKind::kCall:
       switch (node.function) {
         case Function::kCoalesce:
@@ -489,6 +564,8 @@ bool NodeCanBeNull(const Expression::Node& node) {
         case Function::kOperation:
         case Function::kTtlDelete:
         case Function::kKey: return false;  // an item always carries its key attributes
+        case Function::kConcat: return false;  // skips nulls; all null gives ''
+        default: return true;  // the newer functions: null in, null out (or no match)
       }
   }
   return true;

@@ -12,12 +12,34 @@
 //              path, except inside exists(), which is then simply false.
 //   literals   'text' (single quotes; '' inside for a quote; backslashes are literal)
 //              12  -3.5  1e6 (DynamoDB numbers, exact)   true  false  null
-//   operators  ==  !=  (also = and <>), and, or, not (also &&, ||, !), parentheses.
-//              Precedence, loosest first: or, and, not, comparison. Keywords are
-//              case-insensitive.
+//   operators  Precedence, loosest first (operators on one line bind equally, left to right):
+//                or
+//                and  (also &&)
+//                not  (also !)
+//                ==  !=  (also = and <>)  <  <=  >  >=      (comparisons do not chain)
+//                ||                                           (text concatenation)
+//                +  -
+//                *  /  %
+//                unary -
+//              then paths, literals, calls and parentheses. Keywords are case-insensitive.
 //              a == b: null equals only null; numbers compare by value (5 == 5.0); strings,
 //              booleans, timestamps by value; maps/lists/sets deeply; different types are unequal.
 //              and/or/not and if() take booleans; null counts as false; anything else is an error.
+//              < <= > >=: two N by value, two S by bytes (UTF-8 code point order), two times
+//              (timestamps, or a timestamp and an ISO-8601 S); null on either side gives null;
+//              other pairs are an error.
+//              + - * / % and unary minus take N only (an S is an error: use to_number()); null
+//              on either side gives null. Arithmetic is exact decimal (processor/decimal_number.h):
+//              + - * exact, rounded half to even only beyond 38 significant digits; / gives 38
+//              significant digits, rounded half to even; % is the remainder of truncating division
+//              (sign of the dividend). Division by zero, and a result outside DynamoDB's range
+//              (1E-130 to 9.9E+125), is an error naming the operator's position.
+//              a || b joins S, N (its text) and times (ISO-8601); null on either side gives null.
+//              `||` was a synonym of `or` before; a boolean operand is now an error that says to
+//              write `or` (at parse time when the operand is a comparison, logic, a boolean
+//              literal, exists(), contains(), regex_match() or ttl_delete(); else when evaluated).
+//              `a-b` between two names without spaces is a parse error asking to quote the name
+//              ("first-name") or to space the minus.
 //   functions  (names case-insensitive)
 //              coalesce(a, b, …)          first argument that is not null
 //              contains(c, v [, ignore_case])
@@ -39,11 +61,56 @@
 //                                         never null
 //              key(name)                  a key attribute of the record (name: 'id' or id); falls
 //                                         back to the image when the record carries no key map
+//            From here on every function gives null when an argument is null (unless said
+//            otherwise); a wrong argument type is an error naming the function's position.
+//            Numbers are N; "text" is an S (or an N, read as its text). Lengths and positions
+//            count characters (UTF-8 code points).
+//              concat(a, b, …)            the arguments as text (to_text()), nulls skipped; never null
+//              substr(s, start [, len])   characters start … start+len-1, 1-based, as PostgreSQL:
+//                                         substr('abc', 0, 2) = 'a'; a negative len is an error
+//              length(x)                  characters of an S; elements of L, M, SS, NS, BS; bytes of B
+//              replace(s, from, to)       every occurrence of from replaced (from '' changes nothing)
+//              regex_match(s, pattern)    the pattern matches somewhere in s (RE2 syntax, anchor
+//                                         with ^ and $)
+//              regex_extract(s, pattern [, group])
+//                                         the first match (group 0, default) or its capture group;
+//                                         null when nothing matches
+//              regex_replace(s, pattern, replacement)
+//                                         every match replaced; \1 … \9 in the replacement insert
+//                                         groups. Patterns are literal strings compiled once when
+//                                         the expression is parsed (a bad pattern is a parse
+//                                         error); RE2 runs in linear time (no backtracking)
+//              split(s, sep)              an L of S; sep must not be empty
+//              join(list, sep)            the elements of an L (S, N, BOOL, times; NULL elements
+//                                         skipped; M/L elements are an error naming the index) or a
+//                                         set, joined by sep
+//              round(n [, digits])        half away from zero, to digits fraction digits (default
+//                                         0; negative rounds left of the point)
+//              abs(n) floor(n) ceil(n)
+//              to_text(x)                 S as is, N its text, BOOL true/false, a time ISO-8601,
+//                                         B base64, M/L/sets as JSON
+//              to_number(s)               an S spelling a DynamoDB number as N (else an error)
+//              parse_time(s, format)      a timestamp read by a strftime-style format: %Y %m %d %H
+//                                         %M %S %f (1-9 fraction digits, cut to microseconds) %z
+//                                         (Z or ±HH:MM) %b (Jan…) %s (epoch seconds) %%; no %z
+//                                         means UTC. A mismatch is an error naming the character.
+//              format_time(t, format)     t (a timestamp, ISO-8601 S or epoch N) written in UTC by
+//                                         %Y %m %d %H %M %S %f (6 digits) %j %b %z (+00:00) %Z
+//                                         (UTC) %s %%
+//              epoch_ms(t)                t as N milliseconds since the epoch (rounded down)
+//              sha256(x) md5(x)           lower-case hex digest of an S, N (its text) or B (bytes)
+//              json(x)                    x as JSON text (M object, L array, S quoted, …)
+//              item()                     the whole image as an M (JSONB columns write it as an
+//                                         object); null when the record has no image
+//              item_except('a', …)        the image without the named top-level attributes
+//              keys(m) values(m)          an L of the names / values of an M, in the item's order
+//            item() and item_except() read every attribute, so a source that maps with them
+//            decodes whole items.
 //
 // Parse errors say where: "position 12: expected ')' to close coalesce(, found end of expression"
 // (1-based character position in the expression). Nesting is bounded: more than 256 levels of
-// parentheses, calls, `not` and operands chained by and/or is a parse error, so that no text can
-// overflow the stack.
+// parentheses, calls, `not`, unary minus and operands chained by a binary operator is a parse
+// error, so that no text can overflow the stack.
 //
 // Thread-safety: a parsed Expression is immutable apart from lookup hints (relaxed atomics that
 // only affect speed); Evaluate() is safe from many threads.
@@ -114,13 +181,16 @@ struct Datum {
   std::string Describe() const;
 };
 
-// Everything an evaluation reads. `strings` holds text made by functions (lower(), upper());
-// it must be set when the expression may call them, and outlive the Datum.
+// Everything an evaluation reads. `strings` holds text made by functions and operators (lower(),
+// concat(), ||, arithmetic) and `values` the lists and maps they make (split(), keys(),
+// item_except()); both must be set when the expression may make them, and outlive the Datum.
 struct EvalContext {
   const core::Value* image = nullptr;    // the item paths start from (a map, or null)
   const core::Record* record = nullptr;  // for operation(), change_time(), key(); may be null
   const core::Clock* clock = nullptr;    // for now(); null means the system clock
   std::deque<std::string>* strings = nullptr;
+  // Values made by functions (split(), keys(), values(), item_except()); like `strings`.
+  std::deque<core::Value>* values = nullptr;
 };
 
 class Expression {
@@ -138,9 +208,10 @@ class Expression {
   const std::string& source() const { return source_; }
   // True for a bare literal `null` (a column mapped to nothing).
   bool IsNullLiteral() const;
-  // False only when no record can make it null: a non-null literal, a comparison, and/or/not,
-  // exists(), contains(), now(), change_time(), operation(), ttl_delete(), key(), coalesce() with
-  // an argument that cannot be null, if() with two such branches. Paths can always be null.
+  // False only when no record can make it null: a non-null literal, ==/!=, and/or/not,
+  // exists(), contains(), now(), change_time(), operation(), ttl_delete(), key(), concat(),
+  // coalesce() with an argument that cannot be null, if() with two such branches, an operator
+  // whose operands cannot be null. Paths and the other functions can always be null.
   bool CanBeNull() const;
   // True when it calls operation() or ttl_delete(): its value tells what kind of change the
   // record is, so a soft delete must write it too (not keep the row's old value).

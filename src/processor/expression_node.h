@@ -16,6 +16,10 @@
 #include "core/value.h"
 #include "processor/expression.h"
 
+namespace re2 {
+class RE2;
+}
+
 namespace ddb2pg::processor {
 
 // Where an attribute was found last time. Items from one writer keep their attributes in the
@@ -46,6 +50,17 @@ enum class NodeKind : uint8_t {
   kNot,
   kEquals,
   kNotEquals,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+  kConcat,     // ||
+  kAdd,
+  kSubtract,
+  kMultiply,
+  kDivide,
+  kRemainder,  // %
+  kNegate,     // unary minus
   kCall,
 };
 
@@ -62,11 +77,38 @@ enum class Function : uint8_t {
   kOperation,
   kTtlDelete,
   kKey,
+  // The functions below evaluate all their arguments first (expression_functions.cpp).
+  kConcat,
+  kSubstr,
+  kLength,
+  kReplace,
+  kRegexMatch,
+  kRegexExtract,
+  kRegexReplace,
+  kSplit,
+  kJoin,
+  kRound,
+  kAbs,
+  kFloor,
+  kCeil,
+  kToText,
+  kToNumber,
+  kParseTime,
+  kFormatTime,
+  kEpochMs,
+  kSha256,
+  kMd5,
+  kJson,
+  kItem,
+  kItemExcept,
+  kKeys,
+  kValues,
 };
 
 struct Expression::Node {
   NodeKind kind = NodeKind::kLiteral;
   Function function = Function::kCoalesce;
+  std::string_view function_name;  // kCall: as documented (lower case), for error messages
   int position = 1;  // 1-based, where the node starts in the source
 
   Datum literal;             // kLiteral; text views literal_text
@@ -77,7 +119,20 @@ struct Expression::Node {
 
   std::vector<std::unique_ptr<Node>> args;  // operands and call arguments
   std::string key_name;                     // kKey: the key attribute's name
+  std::vector<std::string> names;           // kItemExcept: the attributes left out
+  // regex_*: the literal pattern, compiled once. A shared_ptr so that this header needs no RE2
+  // definition (the deleter is bound where the pattern is compiled).
+  std::shared_ptr<const re2::RE2> regex;
 };
+
+// Evaluates a call of a function from kConcat on (all arguments evaluated into `args`, in
+// order) or an operator from kLess to kNegate (`args` the operands). Text and values it makes
+// live in the context's scratch. Defined in expression_functions.cpp.
+bool ApplyStrict(const Expression::Node& node, const Datum* args, size_t count, const EvalContext& context,
+                 Datum* out, core::Status* error);
+
+// The error "<what> (at position N)".
+bool PositionError(const Expression::Node& node, std::string what, core::Status* error);
 
 // Attribute names are short; comparing them inline beats a memcmp call on the hot path.
 inline bool SameName(std::string_view a, std::string_view b) {
@@ -100,19 +155,17 @@ inline bool SameName(std::string_view a, std::string_view b) {
   return std::memcmp(a.data(), b.data(), n) == 0;
 }
 
-// Map lookup that tries the hinted slot first.
+// The scan FindHinted falls back to when the hinted slot holds another name; updates the hint.
+const core::Value* FindScanning(const core::Value::Map& entries, const std::string& name, const LookupHint& hint);
+
+// Map lookup that tries the hinted slot first. Only that check is inline: it is what nearly every
+// lookup needs, and small enough that the compiler inlines it into MappingPlan::Map() whatever
+// else that function holds.
 inline const core::Value* FindHinted(const core::Value::Map& entries, const std::string& name,
                                      const LookupHint& hint) {
   const uint32_t guess = hint.index.load(std::memory_order_relaxed);
-  const size_t count = entries.size();
-  if (guess < count && SameName(entries[guess].first, name)) return &entries[guess].second;
-  for (size_t i = 0; i < count; ++i) {
-    if (SameName(entries[i].first, name)) {
-      if (i != guess) hint.index.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
-      return &entries[i].second;
-    }
-  }
-  return nullptr;
+  if (guess < entries.size() && SameName(entries[guess].first, name)) return &entries[guess].second;
+  return FindScanning(entries, name, hint);
 }
 
 // Builds the "path a.b: a is S "x", not a map" error; always returns false.

@@ -1,18 +1,25 @@
 // The expression grammar (see expression.h for the language):
 //
 //   expr       := or
-//   or         := and (('or' | '||') and)*
+//   or         := and ('or' and)*
 //   and        := not (('and' | '&&') not)*
 //   not        := ('not' | '!') not | comparison
-//   comparison := primary (('==' | '=' | '!=' | '<>') primary)?
+//   comparison := concat (('==' | '=' | '!=' | '<>' | '<' | '<=' | '>' | '>=') concat)?
+//   concat     := additive ('||' additive)*
+//   additive   := term (('+' | '-') term)*
+//   term       := unary (('*' | '/' | '%') unary)*
+//   unary      := '-' unary | primary
 //   primary    := literal | '(' expr ')' | name '(' [expr (',' expr)*] ')' | path
 //   path       := name ('.' name | '[' integer ']')*
 //
 // Recursive descent over a hand-written lexer; errors carry the 1-based position of the token
 // that is wrong. Parsing happens once per config load, so clarity wins over speed here.
 #include <cctype>
+#include <optional>
 #include <stdexcept>
 #include <utility>
+
+#include <re2/re2.h>
 
 #include "processor/expression.h"
 #include "processor/expression_node.h"
@@ -35,6 +42,16 @@ enum class TokenKind {
   kComma,
   kEquals,
   kNotEquals,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+  kPlus,
+  kMinus,
+  kStar,
+  kSlash,
+  kPercent,
+  kConcat,
   kAnd,
   kOr,
   kNot,
@@ -81,6 +98,16 @@ std::string Describe(const Token& token) {
     case TokenKind::kComma: return "','";
     case TokenKind::kEquals: return "'=='";
     case TokenKind::kNotEquals: return "'!='";
+    case TokenKind::kLess: return "'<'";
+    case TokenKind::kLessEqual: return "'<='";
+    case TokenKind::kGreater: return "'>'";
+    case TokenKind::kGreaterEqual: return "'>='";
+    case TokenKind::kPlus: return "'+'";
+    case TokenKind::kMinus: return "'-'";
+    case TokenKind::kStar: return "'*'";
+    case TokenKind::kSlash: return "'/'";
+    case TokenKind::kPercent: return "'%'";
+    case TokenKind::kConcat: return "'||'";
     case TokenKind::kAnd: return "'and'";
     case TokenKind::kOr: return "'or'";
     case TokenKind::kNot: return "'not'";
@@ -111,7 +138,55 @@ constexpr FunctionInfo kFunctions[] = {
     {"operation", Function::kOperation, 0, 0},
     {"ttl_delete", Function::kTtlDelete, 0, 0},
     {"key", Function::kKey, 1, 1},
+    {"concat", Function::kConcat, 1, 1000},
+    {"substr", Function::kSubstr, 2, 3},
+    {"length", Function::kLength, 1, 1},
+    {"replace", Function::kReplace, 3, 3},
+    {"regex_match", Function::kRegexMatch, 2, 2},
+    {"regex_extract", Function::kRegexExtract, 2, 3},
+    {"regex_replace", Function::kRegexReplace, 3, 3},
+    {"split", Function::kSplit, 2, 2},
+    {"join", Function::kJoin, 2, 2},
+    {"round", Function::kRound, 1, 2},
+    {"abs", Function::kAbs, 1, 1},
+    {"floor", Function::kFloor, 1, 1},
+    {"ceil", Function::kCeil, 1, 1},
+    {"to_text", Function::kToText, 1, 1},
+    {"to_number", Function::kToNumber, 1, 1},
+    {"parse_time", Function::kParseTime, 2, 2},
+    {"format_time", Function::kFormatTime, 2, 2},
+    {"epoch_ms", Function::kEpochMs, 1, 1},
+    {"sha256", Function::kSha256, 1, 1},
+    {"md5", Function::kMd5, 1, 1},
+    {"json", Function::kJson, 1, 1},
+    {"item", Function::kItem, 0, 0},
+    {"item_except", Function::kItemExcept, 1, 1000},
+    {"keys", Function::kKeys, 1, 1},
+    {"values", Function::kValues, 1, 1},
 };
+
+// True when the node always gives a boolean (or null): what `||` must not join.
+bool IsBooleanNode(const Expression::Node& node) {
+  switch (node.kind) {
+    case NodeKind::kAnd:
+    case NodeKind::kOr:
+    case NodeKind::kNot:
+    case NodeKind::kEquals:
+    case NodeKind::kNotEquals:
+    case NodeKind::kLess:
+    case NodeKind::kLessEqual:
+    case NodeKind::kGreater:
+    case NodeKind::kGreaterEqual: return true;
+    case NodeKind::kLiteral: return node.literal.kind == Datum::Kind::kBool;
+    case NodeKind::kCall:
+      return node.function == Function::kExists || node.function == Function::kContains ||
+             node.function == Function::kTtlDelete || node.function == Function::kRegexMatch;
+    default: return false;
+  }
+}
+
+constexpr const char* kConcatIsNotOr =
+    "'||' joins text (it is no longer a logical or); for a logical or write 'or'";
 
 // A bound on the tree's depth, so that parsing, evaluating and freeing an expression recurse a
 // bounded number of frames whatever the text (fuzzing found a stack overflow at ~2,800 nested
@@ -162,6 +237,12 @@ class Parser {
     int saved_;
   };
 
+  // One more level for each operand a binary operator chains (they build a left-deep tree).
+  void Chain(std::optional<NestingGuard>& guard) {
+    if (guard) guard->Deeper(token_.offset);
+    else guard.emplace(*this, token_.offset);
+  }
+
   NodePtr ParseOr() {
     NestingGuard guard(*this, token_.offset);
     auto left = ParseAnd();
@@ -201,17 +282,113 @@ class Parser {
     return ParseComparison();
   }
 
+  static bool ComparisonKind(TokenKind token, NodeKind* kind) {
+    switch (token) {
+      case TokenKind::kEquals: *kind = NodeKind::kEquals; return true;
+      case TokenKind::kNotEquals: *kind = NodeKind::kNotEquals; return true;
+      case TokenKind::kLess: *kind = NodeKind::kLess; return true;
+      case TokenKind::kLessEqual: *kind = NodeKind::kLessEqual; return true;
+      case TokenKind::kGreater: *kind = NodeKind::kGreater; return true;
+      case TokenKind::kGreaterEqual: *kind = NodeKind::kGreaterEqual; return true;
+      default: return false;
+    }
+  }
+
   NodePtr ParseComparison() {
-    auto left = ParsePrimary();
-    if (token_.kind != TokenKind::kEquals && token_.kind != TokenKind::kNotEquals) return left;
-    auto node = MakeNode(token_.kind == TokenKind::kEquals ? NodeKind::kEquals : NodeKind::kNotEquals,
-                         token_.offset);
+    auto left = ParseConcat();
+    NodeKind kind;
+    if (!ComparisonKind(token_.kind, &kind)) return left;
+    auto node = MakeNode(kind, token_.offset);
     Advance();
     node->args.push_back(std::move(left));
-    node->args.push_back(ParsePrimary());
-    if (token_.kind == TokenKind::kEquals || token_.kind == TokenKind::kNotEquals) {
+    node->args.push_back(ParseConcat());
+    if (ComparisonKind(token_.kind, &kind)) {
+      // `a == 1 || b == 2` written for a logical or parses as a == (1 || b) == 2.
+      const Expression::Node& right = *node->args[1];
+      if (right.kind == NodeKind::kConcat) {
+        throw ParseError{static_cast<size_t>(right.position - 1),
+                         std::string(kConcatIsNotOr) + " (|| binds tighter than comparisons)"};
+      }
       throw ParseError{token_.offset, "comparisons do not chain; use parentheses"};
     }
+    return node;
+  }
+
+  NodePtr ParseConcat() {
+    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
+    auto left = ParseAdditive();
+    while (token_.kind == TokenKind::kConcat) {
+      Chain(guard);
+      const size_t offset = token_.offset;
+      auto node = MakeNode(NodeKind::kConcat, offset);
+      Advance();
+      node->args.push_back(std::move(left));
+      node->args.push_back(ParseAdditive());
+      for (const auto& operand : node->args) {
+        if (IsBooleanNode(*operand)) {
+          throw ParseError{offset, std::string(kConcatIsNotOr) + "; an operand here is a boolean"};
+        }
+      }
+      left = std::move(node);
+    }
+    return left;
+  }
+
+  NodePtr ParseAdditive() {
+    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
+    auto left = ParseTerm();
+    while (token_.kind == TokenKind::kPlus || token_.kind == TokenKind::kMinus) {
+      Chain(guard);
+      const size_t offset = token_.offset;
+      auto node = MakeNode(token_.kind == TokenKind::kPlus ? NodeKind::kAdd : NodeKind::kSubtract, offset);
+      Advance();
+      // `first-name` is far more often an attribute name than a subtraction of two attributes.
+      if (node->kind == NodeKind::kSubtract && left->kind == NodeKind::kPath && offset > 0 &&
+          !std::isspace(static_cast<unsigned char>(source_[offset - 1])) && token_.offset == offset + 1 &&
+          token_.kind == TokenKind::kIdentifier) {
+        throw ParseError{offset, "'-' between two names reads as a subtraction; quote a name with a '-' "
+                                 "(\"first-name\" or `first-name`), or put spaces around the minus"};
+      }
+      node->args.push_back(std::move(left));
+      node->args.push_back(ParseTerm());
+      left = std::move(node);
+    }
+    return left;
+  }
+
+  NodePtr ParseTerm() {
+    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
+    auto left = ParseUnary();
+    while (token_.kind == TokenKind::kStar || token_.kind == TokenKind::kSlash ||
+           token_.kind == TokenKind::kPercent) {
+      Chain(guard);
+      const NodeKind kind = token_.kind == TokenKind::kStar    ? NodeKind::kMultiply
+                            : token_.kind == TokenKind::kSlash ? NodeKind::kDivide
+                                                               : NodeKind::kRemainder;
+      auto node = MakeNode(kind, token_.offset);
+      Advance();
+      node->args.push_back(std::move(left));
+      node->args.push_back(ParseUnary());
+      left = std::move(node);
+    }
+    return left;
+  }
+
+  NodePtr ParseUnary() {
+    if (token_.kind != TokenKind::kMinus) return ParsePrimary();
+    NestingGuard guard(*this, token_.offset);
+    const size_t offset = token_.offset;
+    Advance();
+    if (token_.kind == TokenKind::kNumber && token_.offset == offset + 1) {
+      // -3.5 is a literal, not an operation.
+      auto node = MakeNode(NodeKind::kLiteral, offset);
+      node->literal_text = "-" + token_.text;
+      node->literal = Datum::Number(node->literal_text);
+      Advance();
+      return node;
+    }
+    auto node = MakeNode(NodeKind::kNegate, offset);
+    node->args.push_back(ParseUnary());
     return node;
   }
 
@@ -277,6 +454,7 @@ class Parser {
     }
     auto node = MakeNode(NodeKind::kCall, offset);
     node->function = info->function;
+    node->function_name = info->name;
     Advance();  // name
     Advance();  // '('
     if (token_.kind != TokenKind::kRightParen) {
@@ -305,6 +483,7 @@ class Parser {
       throw ParseError{static_cast<size_t>(node->args[0]->position - 1),
                        "exists() takes an attribute path"};
     }
+    CheckLiteralArguments(*info, *node);
     if (info->function == Function::kKey) {
       const auto& arg = *node->args[0];
       if (arg.kind == NodeKind::kLiteral && arg.literal.kind == Datum::Kind::kString) {
@@ -317,6 +496,55 @@ class Parser {
       }
     }
     return node;
+  }
+
+  // Arguments that must be known when the expression is compiled: regex patterns (compiled once
+  // here) and the attribute names item_except() leaves out.
+  static void CheckLiteralArguments(const FunctionInfo& info, Expression::Node& node) {
+    const auto string_literal = [](const Expression::Node& arg) {
+      return arg.kind == NodeKind::kLiteral && arg.literal.kind == Datum::Kind::kString;
+    };
+    switch (info.function) {
+      case Function::kRegexMatch:
+      case Function::kRegexExtract:
+      case Function::kRegexReplace: {
+        const Expression::Node& pattern = *node.args[1];
+        if (!string_literal(pattern)) {
+          throw ParseError{static_cast<size_t>(pattern.position - 1),
+                           std::string(info.name) + "() takes its pattern as a literal string, e.g. '^[a-z]+$'"};
+        }
+        RE2::Options options;
+        options.set_log_errors(false);
+        auto regex = std::make_shared<const RE2>(pattern.literal_text, options);
+        if (!regex->ok()) {
+          throw ParseError{static_cast<size_t>(pattern.position - 1),
+                           std::string(info.name) + "(): bad pattern '" + pattern.literal_text +
+                               "': " + regex->error()};
+        }
+        if (info.function == Function::kRegexReplace && string_literal(*node.args[2])) {
+          std::string why;
+          if (!regex->CheckRewriteString(node.args[2]->literal_text, &why)) {
+            throw ParseError{static_cast<size_t>(node.args[2]->position - 1),
+                             "regex_replace(): bad replacement '" + node.args[2]->literal_text + "': " + why};
+          }
+        }
+        node.regex = std::move(regex);
+        break;
+      }
+      case Function::kItemExcept:
+        for (const auto& arg : node.args) {
+          if (string_literal(*arg)) {
+            node.names.push_back(arg->literal_text);
+          } else if (arg->kind == NodeKind::kPath && arg->path.size() == 1 && !arg->path[0].is_index) {
+            node.names.push_back(arg->path[0].name);
+          } else {
+            throw ParseError{static_cast<size_t>(arg->position - 1),
+                             "item_except() takes top-level attribute names, e.g. item_except('id', 'name')"};
+          }
+        }
+        break;
+      default: break;
+    }
   }
 
   NodePtr ParsePath() {
@@ -411,13 +639,22 @@ class Parser {
       case '!': return next == '=' ? single(TokenKind::kNotEquals, 2) : single(TokenKind::kNot, 1);
       case '<':
         if (next == '>') return single(TokenKind::kNotEquals, 2);
-        throw ParseError{cursor_, "unexpected '<' (only ==, != and <> compare)"};
+        if (next == '=') return single(TokenKind::kLessEqual, 2);
+        return single(TokenKind::kLess, 1);
+      case '>':
+        if (next == '=') return single(TokenKind::kGreaterEqual, 2);
+        return single(TokenKind::kGreater, 1);
+      case '+': return single(TokenKind::kPlus, 1);
+      case '-': return single(TokenKind::kMinus, 1);
+      case '*': return single(TokenKind::kStar, 1);
+      case '/': return single(TokenKind::kSlash, 1);
+      case '%': return single(TokenKind::kPercent, 1);
       case '&':
         if (next == '&') return single(TokenKind::kAnd, 2);
         throw ParseError{cursor_, "unexpected '&' (did you mean '&&' or 'and'?)"};
       case '|':
-        if (next == '|') return single(TokenKind::kOr, 2);
-        throw ParseError{cursor_, "unexpected '|' (did you mean '||' or 'or'?)"};
+        if (next == '|') return single(TokenKind::kConcat, 2);
+        throw ParseError{cursor_, "unexpected '|' (did you mean '||' to join text, or 'or'?)"};
       case '\'': {
         token_.kind = TokenKind::kString;
         token_.text = ReadQuoted('\'', "string");
@@ -432,8 +669,7 @@ class Parser {
       }
       default: break;
     }
-    if (std::isdigit(static_cast<unsigned char>(c)) || c == '.' ||
-        (c == '-' && (std::isdigit(static_cast<unsigned char>(next)) || next == '.'))) {
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
       ReadNumber();
       return;
     }
@@ -493,7 +729,6 @@ class Parser {
     auto digits = [&] {
       while (i < source_.size() && std::isdigit(static_cast<unsigned char>(source_[i]))) ++i;
     };
-    if (source_[i] == '-') ++i;
     digits();
     if (i < source_.size() && source_[i] == '.') {
       ++i;

@@ -1,5 +1,6 @@
 #include "processor/type_converter.h"
 
+#include <algorithm>
 #include <array>
 #include <cfloat>
 #include <charconv>
@@ -31,7 +32,10 @@ bool WrongType(std::string* error, const Datum& datum, std::string_view expected
   return false;
 }
 
-bool HasNul(std::string_view text) { return std::memchr(text.data(), '\0', text.size()) != nullptr; }
+// An empty view may have no data pointer (memchr must not see it).
+bool HasNul(std::string_view text) {
+  return !text.empty() && std::memchr(text.data(), '\0', text.size()) != nullptr;
+}
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
@@ -439,9 +443,88 @@ void AppendPlainJson(const core::Value& value, std::string& out) {
   (void)AppendJsonChecked(value, false, out, &ignored);
 }
 
+bool AppendJsonObjectExcept(const core::Value& item, const std::vector<std::string>& omit, bool jsonb,
+                            std::string& out, std::string* error) {
+  out += '{';
+  bool first = true;
+  for (const auto& [name, value] : item.map()) {
+    if (std::find(omit.begin(), omit.end(), name) != omit.end()) continue;
+    if (!first) out += ',';
+    first = false;
+    if (jsonb && HasNul(name)) {
+      *error = "an attribute name contains a NUL character, which JSONB cannot hold";
+      return false;
+    }
+    core::AppendJsonString(out, name);
+    out += ':';
+    if (!AppendJsonChecked(value, jsonb, out, error)) return false;
+  }
+  out += '}';
+  return true;
+}
+
+namespace {
+
+// One element of an array literal: NULL bare, anything else double-quoted with " and \ escaped
+// (PostgreSQL's array input syntax; COPY's own escaping is applied later, by the sink).
+void AppendArrayElement(std::string_view text, std::string& out) {
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+bool TypeConverter::ConvertArray(const Datum& datum, std::string& scratch, std::string_view* out,
+                                 std::string* error) const {
+  const core::ValueType type = datum.kind == Datum::Kind::kValue ? datum.value->type() : core::ValueType::kNull;
+  if (type != core::ValueType::kList && type != core::ValueType::kStringSet && type != core::ValueType::kNumberSet) {
+    return WrongType(error, datum, "L, SS or NS (an array column)");
+  }
+  model::ColumnType element_type = type_;
+  element_type.array = false;
+  const TypeConverter element_converter(element_type, overflow_);
+  std::string element_scratch;
+  std::string_view element_text;
+  scratch += '{';
+  size_t index = 0;
+  auto append = [&](const Datum& element) {
+    if (index > 0) scratch += ',';
+    if (element.is_null()) {
+      scratch += "NULL";
+    } else {
+      std::string reason;
+      if (!element_converter.Convert(element, element_scratch, &element_text, &reason)) {
+        *error = "element [" + std::to_string(index) + "]: " + reason;
+        return false;
+      }
+      AppendArrayElement(element_text, scratch);
+    }
+    ++index;
+    return true;
+  };
+  if (type == core::ValueType::kList) {
+    for (const core::Value& item : datum.value->list()) {
+      if (!append(Datum::FromValue(item))) return false;
+    }
+  } else {
+    const bool numbers = type == core::ValueType::kNumberSet;
+    for (const std::string& member : datum.value->set()) {
+      if (!append(numbers ? Datum::Number(member) : Datum::String(member))) return false;
+    }
+  }
+  scratch += '}';
+  *out = scratch;
+  return true;
+}
+
 bool TypeConverter::Convert(const Datum& datum, std::string& scratch, std::string_view* out,
                             std::string* error) const {
   scratch.clear();
+  if (type_.array) return ConvertArray(datum, scratch, out, error);
   switch (type_.kind) {
     case model::ColumnKind::kText: return ToText(datum, scratch, out, error);
     case model::ColumnKind::kVarchar:

@@ -27,6 +27,11 @@
 //   JSONB, JSON any value as plain JSON: M → object, L → array, S → string, N → number, BOOL,
 //               NULL → null, SS/NS/BS → arrays, B → base64 string, a timestamp → ISO string.
 //   BYTEA       B, written as \x followed by hex digits.
+//   TEXT[], INTEGER[], BIGINT[], NUMERIC[], DOUBLE PRECISION[], BOOLEAN[], UUID[], TIMESTAMPTZ[]
+//               L, SS or NS; each element converted by the element type's rules above (an L's
+//               NULL elements stay NULL), written as an array literal {"a","b",NULL}. An element
+//               that does not fit is an error naming its 0-based index: "element [2]: …". Anything
+//               else (an S, an M) is an error.
 // A null Datum is never passed in: the caller writes SQL NULL.
 //
 // Thread-safety: immutable after construction.
@@ -34,6 +39,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "processor/expression.h"
 #include "model/pipeline_spec.h"
@@ -53,11 +59,18 @@ class TypeConverter {
   const model::ColumnType& type() const { return type_; }
 
  private:
+  bool ConvertArray(const Datum& datum, std::string& scratch, std::string_view* out, std::string* error) const;
+
   model::ColumnType type_;
   model::OverflowPolicy overflow_;
 };
 
 // Appends `value` as plain JSON (the JSONB conversion above).
 void AppendPlainJson(const core::Value& value, std::string& out);
+// Appends the map `item` as a JSON object without the top-level attributes named in `omit`
+// (what a JSON/JSONB column of item_except(…) holds). With `jsonb`, a NUL character (which
+// JSONB cannot hold) makes it return false with `error` set.
+bool AppendJsonObjectExcept(const core::Value& item, const std::vector<std::string>& omit, bool jsonb,
+                            std::string& out, std::string* error);
 
 }  // namespace ddb2pg::processor

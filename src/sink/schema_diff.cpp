@@ -75,6 +75,7 @@ std::string ColumnDefinition(const model::ColumnSpec& column) {
 bool SchemaDiff::Accepts(const std::string& type_name, int typmod, const ColumnType& config) {
   const auto table = FromCatalog(type_name, typmod);
   if (!table) return true;  // a domain, enum, array or extension type: trust the user
+  if (config.array) return false;  // an array column mapped onto a scalar column
   const ColumnKind from = config.kind;
   switch (table->kind) {
     case ColumnKind::kText:

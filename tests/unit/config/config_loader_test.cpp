@@ -392,6 +392,15 @@ TEST(ConfigLoader, TextDefaultsAreQuotedLiterals) {
   EXPECT_EQ(config.pipelines[0].table.columns[1].default_sql, "'it''s'");
 }
 
+TEST(ConfigLoader, ArrayColumnsAndTheirDefaults) {
+  std::string text = kMinimal;
+  text.replace(text.find("VARCHAR(210) <- bio"), 19, "{type: \"integer[]\", value: \"split(bio, ',')\", default: \"{1,2}\"}");
+  const Config config = Load(text);
+  ASSERT_EQ(config.pipelines.size(), 1u);
+  EXPECT_EQ(config.pipelines[0].table.columns[1].type.ToSql(), "INTEGER[]");
+  EXPECT_EQ(config.pipelines[0].table.columns[1].default_sql, "'{1,2}'");
+}
+
 TEST(ConfigLoader, SeveralProblemsOneLineEachInFileOrder) {
   const std::string message = ErrorOf(R"yaml(version: 2
 sources:

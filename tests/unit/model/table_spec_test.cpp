@@ -67,6 +67,35 @@ TEST(ColumnType, RejectsUnknownAndMalformedSpellings) {
       << parsed.status().message();
 }
 
+TEST(ColumnType, ParsesArraysOfTheSupportedElementTypes) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"text[]", "TEXT[]"},
+      {"INTEGER []", "INTEGER[]"},
+      {"int8[]", "BIGINT[]"},
+      {"numeric(10,2)[]", "NUMERIC(10,2)[]"},
+      {"double precision[]", "DOUBLE PRECISION[]"},
+      {"bool[]", "BOOLEAN[]"},
+      {"uuid[]", "UUID[]"},
+      {"timestamp with time zone[]", "TIMESTAMPTZ[]"},
+  };
+  for (const auto& [sql, canonical] : cases) {
+    const ColumnType type = MustParse(sql);
+    EXPECT_TRUE(type.array) << sql;
+    EXPECT_EQ(type.ToSql(), canonical) << sql;
+    EXPECT_EQ(MustParse(canonical), type) << sql;
+  }
+  EXPECT_NE(MustParse("text[]"), MustParse("text"));
+  for (std::string_view bad : {"jsonb[]", "varchar(5)[]", "text[][]", "[]", "date[]"}) {
+    auto parsed = ColumnType::Parse(bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+  }
+  EXPECT_NE(ColumnType::Parse("jsonb[]").status().message().find(
+                "arrays are supported of text, integer, bigint, numeric, double precision, boolean, uuid and "
+                "timestamptz"),
+            std::string::npos);
+  EXPECT_NE(ColumnType::Parse("text[][]").status().message().find("arrays of arrays"), std::string::npos);
+}
+
 TEST(TableSpec, ColumnIndexFindsByExactName) {
   TableSpec table;
   for (const char* name : {"id", "bio"}) {

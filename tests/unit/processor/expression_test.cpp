@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 
 namespace ddb2pg::processor {
 namespace {
@@ -41,6 +42,7 @@ struct Fixture {
   core::Record record;
   FixedClock clock;
   std::deque<std::string> strings;
+  std::deque<Value> values;
   EvalContext context;
   Fixture() {
     record.operation = core::Operation::kUpdate;
@@ -50,6 +52,7 @@ struct Fixture {
     context.record = &record;
     context.clock = &clock;
     context.strings = &strings;
+    context.values = &values;
   }
 };
 
@@ -118,7 +121,7 @@ TEST(Expression, ComparisonAndLogic) {
   EXPECT_EQ(Eval("appearance.mode == 'dark' and active"), "BOOL:true");
   EXPECT_EQ(Eval("appearance.mode == 'light' or not active"), "BOOL:false");
   EXPECT_EQ(Eval("missing or active"), "BOOL:true");  // null counts as false
-  EXPECT_EQ(Eval("!active || active && false"), "BOOL:false");
+  EXPECT_EQ(Eval("!active or active && false"), "BOOL:false");
   EXPECT_EQ(Eval("name and true"), "ERROR:and expects a boolean, got S \"Avery Quinn\" (at position 1)");
   // Short-circuit: the right side is not evaluated.
   EXPECT_EQ(Eval("false and name"), "BOOL:false");
@@ -180,7 +183,9 @@ TEST(Expression, ParseErrorsGiveThePosition) {
   EXPECT_EQ(Eval("a.b c"), "PARSE:position 5: unexpected name 'c' after a complete expression");
   EXPECT_EQ(Eval("frobnicate(x)"),
             "PARSE:position 1: unknown function 'frobnicate' (known: coalesce, contains, if, exists, "
-            "lower, upper, trim, now, change_time, operation, ttl_delete, key)");
+            "lower, upper, trim, now, change_time, operation, ttl_delete, key, concat, substr, length, replace, "
+            "regex_match, regex_extract, regex_replace, split, join, round, abs, floor, ceil, to_text, to_number, "
+            "parse_time, format_time, epoch_ms, sha256, md5, json, item, item_except, keys, values)");
   EXPECT_EQ(Eval("if(a, b)"), "PARSE:position 1: if() takes 3 arguments, got 2");
   EXPECT_EQ(Eval("contains(a)"), "PARSE:position 1: contains() takes 2 or 3 arguments, got 1");
   EXPECT_EQ(Eval("lower(a, b)"), "PARSE:position 1: lower() takes 1 argument, got 2");
@@ -189,7 +194,10 @@ TEST(Expression, ParseErrorsGiveThePosition) {
   EXPECT_EQ(Eval("'open"), "PARSE:position 1: unterminated string (missing closing ')");
   EXPECT_EQ(Eval("name == 'a' == 'b'"), "PARSE:position 13: comparisons do not chain; use parentheses");
   EXPECT_EQ(Eval("first-name"),
-            "PARSE:position 6: unexpected character '-' (quote attribute names with other characters: "
+            "PARSE:position 6: '-' between two names reads as a subtraction; quote a name with a '-' "
+            "(\"first-name\" or `first-name`), or put spaces around the minus");
+  EXPECT_EQ(Eval("first@name"),
+            "PARSE:position 6: unexpected character '@' (quote attribute names with other characters: "
             "\"name\" or `name`)");
   EXPECT_EQ(Eval("a[x]"), "PARSE:position 3: expected a list index (0, 1, …) inside [ ], found name 'x'");
   EXPECT_EQ(Eval("a."), "PARSE:position 3: expected an attribute name after '.', found end of expression");
@@ -204,6 +212,64 @@ TEST(Expression, ParseErrorsGiveThePosition) {
   EXPECT_EQ(Eval("and"), "PARSE:position 1: expected a value, a path or a function call, found 'and'");
 }
 
+TEST(Expression, ArithmeticIsExactDecimal) {
+  EXPECT_EQ(Eval("repScore * 2"), "N:10");
+  EXPECT_EQ(Eval("0.1 + 0.2"), "N:0.3");  // 0.30000000000000004 in binary floating point
+  EXPECT_EQ(Eval("1 / 3 * 3"), "N:0.99999999999999999999999999999999999999");
+  EXPECT_EQ(Eval("-repScore"), "N:-5");
+  EXPECT_EQ(Eval("- 5"), "N:-5");
+  EXPECT_EQ(Eval("2 - -3"), "N:5");
+  EXPECT_EQ(Eval("1e100 * 1e25"), "N:1E+125");
+  EXPECT_EQ(Eval("1e-100 / 1e30"), "N:1E-130");
+  EXPECT_EQ(Eval("1e-100 / 1e31"),
+            "ERROR:the result of / (1E-131) is outside DynamoDB's number range (1E-130 to 9.9E+125) (at position 8)");
+  EXPECT_EQ(Eval("repScore / 0"), "ERROR:division by zero in '/' (at position 10)");
+  EXPECT_EQ(Eval("name * 2"), "ERROR:* expects numbers (use to_number() for an S), got S \"Avery Quinn\" (at position 6)");
+  EXPECT_EQ(Eval("missing + 1"), "NULL");
+}
+
+TEST(Expression, ConcatenationReplacedTheOldOrSpelling) {
+  EXPECT_EQ(Eval("name || '!'"), "S:Avery Quinn!");
+  EXPECT_EQ(Eval("'a' || 'b' || repScore"), "S:ab5");
+  EXPECT_EQ(Eval("active || active"),
+            "ERROR:'||' joins text, got BOOL true (it is no longer a logical or; write 'or') (at position 8)");
+  EXPECT_EQ(Eval("true || false"),
+            "PARSE:position 6: '||' joins text (it is no longer a logical or); for a logical or write 'or'; an "
+            "operand here is a boolean");
+  EXPECT_EQ(Eval("a | b"), "PARSE:position 3: unexpected '|' (did you mean '||' to join text, or 'or'?)");
+  // && stays a synonym of and.
+  EXPECT_EQ(Eval("active && true"), "BOOL:true");
+}
+
+TEST(Expression, OrderingComparisons) {
+  EXPECT_EQ(Eval("repScore < 10"), "BOOL:true");
+  EXPECT_EQ(Eval("repScore >= 5.0"), "BOOL:true");
+  EXPECT_EQ(Eval("repScore > 5"), "BOOL:false");
+  EXPECT_EQ(Eval("-1 < -0.5"), "BOOL:true");
+  EXPECT_EQ(Eval("'abc' < 'abd'"), "BOOL:true");
+  EXPECT_EQ(Eval("now() > change_time()"), "BOOL:true");
+  EXPECT_EQ(Eval("missing < 1"), "NULL");
+  EXPECT_EQ(Eval("1 < 2 < 3"), "PARSE:position 7: comparisons do not chain; use parentheses");
+  EXPECT_EQ(Eval("1 + 2 * 3 == 7 and 10 % 4 == 2"), "BOOL:true");
+}
+
+TEST(Expression, ItemReadsEveryAttribute) {
+  std::set<std::string> names;
+  EXPECT_FALSE(Expression::Parse("item()")->CollectTopLevelAttributes(&names));
+  EXPECT_FALSE(Expression::Parse("coalesce(name, item_except('id'))")->CollectTopLevelAttributes(&names));
+  EXPECT_TRUE(Expression::Parse("concat(name, regex_extract(bio, 'x'))")->CollectTopLevelAttributes(&names));
+  EXPECT_EQ(names, (std::set<std::string>{"bio", "name"}));
+
+  // Without an image (a record that carries none) both are null.
+  std::deque<std::string> strings;
+  std::deque<Value> values;
+  EvalContext no_image;
+  no_image.strings = &strings;
+  no_image.values = &values;
+  EXPECT_TRUE(Expression::Parse("item()")->Evaluate(no_image)->is_null());
+  EXPECT_TRUE(Expression::Parse("item_except('id')")->Evaluate(no_image)->is_null());
+}
+
 // Found by fuzz/targets/expression.cpp: ~2,800 nested parentheses overflowed the stack.
 TEST(Expression, NestingIsBoundedInsteadOfOverflowingTheStack) {
   const std::string deep = std::string(5000, '(') + "a" + std::string(5000, ')');
@@ -215,8 +281,18 @@ TEST(Expression, NestingIsBoundedInsteadOfOverflowingTheStack) {
   std::string chain = "a";
   for (int i = 0; i < 5000; ++i) chain += " or a";
   EXPECT_NE(Eval(chain).find("nests deeper than 256 levels"), std::string::npos);
+  for (const char* op : {" + ", " * ", " || "}) {
+    std::string operands = "a";
+    for (int i = 0; i < 5000; ++i) operands += op + std::string("a");
+    EXPECT_NE(Eval(operands).find("nests deeper than 256 levels"), std::string::npos) << op;
+  }
+  std::string minuses;
+  for (int i = 0; i < 5000; ++i) minuses += "- ";
+  EXPECT_NE(Eval(minuses + "1").find("nests deeper than 256 levels"), std::string::npos);
   // Ordinary depth still parses.
   EXPECT_EQ(Eval(std::string(50, '(') + "true" + std::string(50, ')')), "BOOL:true");
+  // The arithmetic levels of the grammar cost nothing until an operator chains operands.
+  EXPECT_EQ(Eval(std::string(120, '(') + "1 + 2 * 3" + std::string(120, ')')), "N:7");
 }
 
 TEST(Expression, LookupHintsNeverGiveWrongAnswersWhenAttributeOrderChanges) {

@@ -188,6 +188,22 @@ TEST(TypeConverter, JsonAndBytea) {
   EXPECT_EQ(Convert("bytea", S("abc")), "ERR:expected B, got S \"abc\"");
 }
 
+TEST(TypeConverter, ArraysConvertEachElementAndQuoteIt) {
+  EXPECT_EQ(ConvertValue("text[]", Value::StringSet({"a b", "c,d"})), R"({"a b","c,d"})");
+  EXPECT_EQ(ConvertValue("text[]", Value::MakeList({Value::String(R"(q"uo\te)"), Value::Null(), Value::Number("5")})),
+            R"({"q\"uo\\te",NULL,"5"})");
+  EXPECT_EQ(ConvertValue("text[]", Value::MakeList({})), "{}");
+  EXPECT_EQ(ConvertValue("bigint[]", Value::NumberSet({"1e3", "-7"})), R"({"1000","-7"})");
+  EXPECT_EQ(ConvertValue("boolean[]", Value::MakeList({Value::String("TRUE"), Value::Number("0")})),
+            R"({"true","false"})");
+  EXPECT_EQ(ConvertValue("timestamptz[]", Value::MakeList({Value::Number("1725556580382")})),
+            R"({"2024-09-05 17:16:20.382+00"})");
+  EXPECT_EQ(ConvertValue("integer[]", Value::MakeList({Value::Number("1"), Value::String("x")})),
+            "ERR:element [1]: S \"x\" is not a number");
+  EXPECT_EQ(ConvertValue("uuid[]", Value::MakeMap({})), "ERR:expected L, SS or NS (an array column), got M {}");
+  EXPECT_EQ(Convert("text[]", S("a")), "ERR:expected L, SS or NS (an array column), got S \"a\"");
+}
+
 TEST(DecimalText, ScaledIntegerRoundsHalfAwayFromZero) {
   bool exact = false;
   EXPECT_EQ(DecimalText::Parse("1.5")->ScaledInteger(0, &exact), 2);

@@ -166,5 +166,14 @@ TEST(SchemaDiff, UnwrittenNotNullColumnWithoutDefaultBlocks) {
   EXPECT_TRUE(problems[0].blocking);
 }
 
+// Array columns (issue 27): an array catalog type (_text, _int4, …) is trusted; a scalar one is not.
+TEST(SchemaDiff, ArrayColumnsNeedAnArrayInTheTable) {
+  ColumnType text_array = Type(ColumnKind::kText);
+  text_array.array = true;
+  EXPECT_TRUE(SchemaDiff::Accepts("_text", -1, text_array));
+  EXPECT_FALSE(SchemaDiff::Accepts("text", -1, text_array));
+  EXPECT_FALSE(SchemaDiff::Accepts("jsonb", -1, text_array));
+}
+
 }  // namespace
 }  // namespace ddb2pg::sink
