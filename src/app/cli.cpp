@@ -318,7 +318,7 @@ refused, 5 a live runner on the same checkpoint runs a different configuration.)
   int run_duration = 0;
   std::string progress = "auto";
   run->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
-  run->add_option("--metrics-listen", run_options.metrics_listen, "HOST:PORT for /metrics, /healthz, /readyz and the status page /; off disables");
+  run->add_option("--metrics-listen", run_options.metrics_listen, "HOST:PORT for /metrics, /healthz, /readyz (and the status page / while it is loopback, see metrics.status_listen); off disables");
   run->add_option("--duration", run_duration, "stop cleanly after this many seconds (0: run until Ctrl-C)");
   run->add_option("--progress", progress, "auto, bar, plain or off")->capture_default_str();
   run->add_flag("--init-schema", run_options.init_schema, "create missing tables before starting");
