@@ -3,7 +3,8 @@
 // servers, every listener on 127.0.0.1 (tests open nothing to the network).
 //  - split: /metrics, /healthz, /readyz on metrics.listen, and there / and /api/status answer
 //    404; the status page on its own listener (metrics.status_listen), /api/status behind a
-//    bearer token from an environment variable: 401 without it or with a wrong one, 200 with it;
+//    bearer token from an environment variable: 401 without it or with a wrong one, 200 with it,
+//    and the page in headless Chromium passes the token on from its URL fragment;
 //  - status_listen off: no status page anywhere, the probes still answer;
 //  - shared (the default for a loopback listen), token from a file: / is served, /api/status
 //    needs the token.
@@ -116,6 +117,24 @@ class Listeners : public PipelineFixture {
     EXPECT_EQ(ReadFile(log_path_).find(kToken), std::string::npos);
   }
 
+  // The page's DOM in headless Chromium once its script has fetched /api/status (`fragment`
+  // after the URL: #token=…).
+  std::string Dom(const std::string& port, const std::string& fragment) {
+    const std::string profile = "/tmp/" + key_ + "-chromium";
+    std::string dom;
+    FILE* pipe = popen(("chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run "
+                        "--user-data-dir=" + profile + " --virtual-time-budget=3500 --dump-dom 'http://127.0.0.1:" +
+                        port + "/" + fragment + "' 2>/dev/null")
+                           .c_str(),
+                       "r");
+    char buffer[4096];
+    while (pipe != nullptr && fgets(buffer, sizeof buffer, pipe) != nullptr) dom += buffer;
+    if (pipe != nullptr) pclose(pipe);
+    std::error_code ignored;
+    std::filesystem::remove_all(profile, ignored);
+    return dom;
+  }
+
   aws::CurlTransport http_;
   std::string config_path_, log_path_, token_path_;
   std::vector<std::string> ports_;
@@ -136,6 +155,13 @@ TEST_F(Listeners, ProbesAndMetricsOnOneListenerStatusPageOnItsOwnBehindATokenFro
   ExpectNoStatusPage(metrics_port);
   for (const char* path : {"/metrics", "/healthz", "/readyz"}) EXPECT_EQ(Get(status_port, path).status, 404) << path;
   ExpectGuardedStatus(status_port);
+
+  // In a browser: the page sends the token from its URL fragment; without one it says so.
+  const std::string with_token = Dom(status_port, std::string("#token=") + kToken);
+  std::smatch rows;
+  ASSERT_TRUE(std::regex_search(with_token, rows, std::regex("id=\"rows-total\"[^>]*>([^<]*)<"))) << with_token;
+  EXPECT_NE(rows[1], "–") << "the page did not read /api/status with the token";
+  EXPECT_NE(Dom(status_port, "").find("HTTP 401: open this page as /#token="), std::string::npos);
 }
 
 TEST_F(Listeners, StatusListenOffServesNoStatusPageButTheProbes) {
