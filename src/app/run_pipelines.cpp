@@ -317,7 +317,10 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   if (status_page == &status_endpoint) DDB2PG_RETURN_IF_ERROR(status_endpoint.Start(status_listen));
   if (status_page != nullptr) board.StartDeadLetterReader();
   const std::string page = status_page == nullptr
-                               ? std::string("no status page (metrics.status_listen)")
+                               ? std::string(wiring.config.metrics.status_listen == "off"
+                                                 ? "no status page (metrics.status_listen: off)"
+                                                 : "no status page (not on a non-loopback address unless "
+                                                   "metrics.status_exposed; see metrics.status_listen)")
                                : fmt::format("status page on http://{}:{}/{}", HostOf(status_listen), status_page->port(),
                                              status_token->empty() ? "" : " (bearer token)");
   if (!listen.empty()) {
