@@ -6,8 +6,9 @@
 // that select the Deployment's pods, probe and monitor ports that the container names, the
 // ConfigMap, ServiceAccount and Secret a pod refers to.
 //
-//   node validate.mjs FILE.yaml...      prints one "ok: FILE KIND NAME" line per object; exit 1 on
-//                                       any problem (each printed as "FILE: KIND NAME: problem")
+//   node validate.mjs FILE.yaml...      prints "ok: FILE KIND NAME" for each object without a
+//                                       problem, "FILE: KIND NAME: problem" for each problem; exit 1
+//                                       on any problem
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import * as core from "kubernetes-models/v1";
@@ -130,6 +131,8 @@ for (const { file, name, object } of deployments) {
   }
 }
 
-for (const { file, name } of objects) console.log(`ok: ${file} ${name}`);
+for (const { file, name } of objects) {
+  if (!problems.some((problem) => problem.startsWith(`${file}: ${name}: `))) console.log(`ok: ${file} ${name}`);
+}
 for (const problem of problems) console.log(problem);
 process.exit(problems.length ? 1 : 0);

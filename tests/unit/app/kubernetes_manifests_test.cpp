@@ -86,17 +86,28 @@ TEST_F(KubernetesManifests, TheValidatorRejectsBrokenOnes) {
       {"port: metrics}", "port: metric}"},                              // a port the container does not name
       {"serviceAccountName: ddb2pg ", "serviceAccountName: nobody "},  // a ServiceAccount not defined
   };
+  // One validator run over all broken copies (beside the objects they refer to): each must be named
+  // with a problem.
+  std::string files = kDeploy + "/serviceaccount.yaml " + kDeploy + "/configmap.yaml";
+  std::vector<std::string> paths;
   for (const auto& [from, to] : breakages) {
     std::string broken = deployment;
     const size_t at = broken.find(from);
     ASSERT_NE(at, std::string::npos) << from;
     broken.replace(at, from.size(), to);
-    const std::string path = "/tmp/ddb2pg-broken-deployment-" + std::to_string(::getpid()) + ".yaml";
-    std::ofstream(path) << broken;
-    int code = -1;
-    const std::string out = Validate(path + " " + kDeploy + "/serviceaccount.yaml " + kDeploy + "/configmap.yaml", &code);
-    std::filesystem::remove(path);
-    EXPECT_EQ(code, 1) << "accepted with " << to << ":\n" << out;
+    paths.push_back("/tmp/ddb2pg-broken-deployment-" + std::to_string(::getpid()) + "-" + std::to_string(paths.size()) +
+                    ".yaml");
+    std::ofstream(paths.back()) << broken;
+    files += " " + paths.back();
+  }
+  int code = -1;
+  const std::string out = Validate(files, &code);
+  EXPECT_EQ(code, 1) << out;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    EXPECT_NE(out.find(paths[i] + ": Deployment ddb2pg-users: "), std::string::npos)
+        << "accepted with " << breakages[i].second << ":\n" << out;
+    EXPECT_EQ(out.find("ok: " + paths[i]), std::string::npos) << out;
+    std::filesystem::remove(paths[i]);
   }
 }
 
