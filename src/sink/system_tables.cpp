@@ -107,6 +107,17 @@ std::vector<std::string> SystemTables::CreateStatements() {
       "    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
       "    PRIMARY KEY (checkpoint_id, pipeline)\n"
       ");",
+      // The configurations a checkpoint has seen (docs/consistency.md, "Rolling a configuration
+      // change"): one is current (superseded_at NULL); runners of another stand by.
+      "CREATE TABLE IF NOT EXISTS ddb2pg.configs (\n"
+      "    checkpoint_id TEXT NOT NULL,\n"
+      "    config_hash TEXT NOT NULL,       -- md5 of the runners' canonical configuration text\n"
+      "    config TEXT NOT NULL,\n"
+      "    first_seen_at TIMESTAMPTZ NOT NULL DEFAULT now(),  -- \"newer\": first seen later\n"
+      "    current_since TIMESTAMPTZ,       -- when it last became the current one\n"
+      "    superseded_at TIMESTAMPTZ,       -- NULL: the current configuration\n"
+      "    PRIMARY KEY (checkpoint_id, config_hash)\n"
+      ");",
   };
 }
 
@@ -118,7 +129,8 @@ core::Status SystemTables::Ensure(PgConnection& connection) {
       "WHERE table_schema = 'ddb2pg' AND table_name = 'checkpoints' AND column_name = 'segments') "
       "AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'ddb2pg' AND table_name = "
       "'partitions' AND column_name = 'lane') AND to_regclass('ddb2pg.snapshot_fence') IS NOT NULL "
-      "AND to_regclass('ddb2pg.pipelines') IS NOT NULL AND to_regclass('ddb2pg.snapshot_seen') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
+      "AND to_regclass('ddb2pg.pipelines') IS NOT NULL AND to_regclass('ddb2pg.snapshot_seen') IS NOT NULL "
+      "AND to_regclass('ddb2pg.configs') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns "
       "WHERE table_schema = 'ddb2pg' AND table_name = 'partitions' AND column_name = 'scope')",
       {}, "checking ddb2pg's tables");
   if (!present.ok()) return present.status();
