@@ -360,8 +360,8 @@ struct SourceRuntime::Impl {
       } else {
         const LeaseCounts& counts = leases.counts();
         if (counts.superseded && !standby) {
-          SetStandby(true, "a newer configuration took the partitions over (its runners' leases revoked this "
-                           "runner's); nothing of this file's mapping is applied until its runners are gone");
+          SetStandby(true, "a newer configuration took the partitions over (revoking this runner's leases); no "
+                           "partitions, nothing of this file's mapping applied, until its runners are gone");
         } else if (standby && (!counts.superseded || counts.current_runners == 0)) {
           // The current configuration's runners are gone (or one of ours took over): decide again,
           // under the checkpoint's lock; on_change applies to this file's mapping if it takes over.

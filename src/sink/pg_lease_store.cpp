@@ -114,8 +114,8 @@ core::Result<PgLeaseStore::Decision> PgLeaseStore::DecideConfiguration() {
   if (seen && current_live > 0) {
     decision.standby = true;
     decision.reason = "this configuration was superseded by a newer one (first seen " + current_since + ") that " +
-                      std::to_string(current_live) + " live runner(s) run; standing by: no partitions, nothing of "
-                      "this file's mapping applied, until that configuration's runners are gone (deploy the newer "
+                      std::to_string(current_live) + " live runner(s) run; no partitions, nothing of this file's "
+                      "mapping applied, until that configuration's runners are gone (deploy the newer "
                       "file to this runner, or stop it)";
     return decision;
   }
