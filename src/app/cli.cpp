@@ -301,7 +301,8 @@ int RunCli(int argc, char** argv) {
 
 Exit codes: 0 ok (also after Ctrl-C/SIGTERM), 1 failed while running (also a record or row
 refused under on_error: stop), 2 bad command line or configuration, 3 checks found problems, 4 DynamoDB or PostgreSQL unreachable or credentials
-refused, 5 a live runner on the same checkpoint runs a different configuration.)");
+refused, 5 fenced: another runner took the checkpoint over, or a runner of an earlier release
+still runs it.)");
   app.require_subcommand(1);
   app.fallthrough();  // --log-format, --log-level and -v also work after the subcommand
   app.set_version_flag("--version", fmt::format("ddb2pg {}", kVersion));

@@ -221,5 +221,36 @@ TEST_F(MultiRunner, ARolloutReplacesRunnersOfConfigAOneAtATimeByConfigBWithoutAn
                   .c_str());
 }
 
+// The one exit left: a changed mapping under on_change: stop is a person's decision. The new
+// runner exits 3 naming the lines; nothing of it is recorded, and the running runner runs on.
+TEST_F(MultiRunner, AChangedMappingUnderOnChangeStopExitsThreeAndTheRunningRunnerRunsOn) {
+  BulkLoad(50, 71);
+  const std::string config = ConfigText();
+  std::string changed = config;
+  ReplaceAll(changed, "name:       TEXT <- name", "name:       TEXT <- handle");
+  ASSERT_NE(changed, config) << "the reference mapping changed; adapt the test";
+  const std::string first_path = "/tmp/" + key_ + "-a.yaml", second_path = "/tmp/" + key_ + "-b.yaml";
+  std::ofstream(first_path) << config;
+  std::ofstream(second_path) << changed;
+  const std::string log_path = "/tmp/" + key_ + ".log", second_log = "/tmp/" + key_ + "-b.log";
+  ChildProcess first({DDB2PG_BINARY, "run", "-c", first_path, "--progress", "off", "--metrics-listen", "off",
+                      "--init-schema"},
+                     ChildEnvironment(), log_path);
+  const auto differences = WaitUntilEqual(std::chrono::seconds(60));
+  ASSERT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+  ChildProcess second({DDB2PG_BINARY, "run", "-c", second_path, "--progress", "off", "--metrics-listen", "off"},
+                      ChildEnvironment(), second_log);
+  EXPECT_EQ(second.Wait(std::chrono::seconds(30)), 3) << "see " << second_log;
+  const std::string said = ReadFile(second_log);
+  EXPECT_NE(said.find("was: column name TEXT <- name"), std::string::npos) << said;
+  EXPECT_NE(said.find("now: column name TEXT <- handle"), std::string::npos) << said;
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.configs"), "1") << "the refused configuration is not recorded";
+  BulkLoad(20, 72);
+  EXPECT_TRUE(WaitUntilEqual(std::chrono::seconds(60)).empty()) << "the running runner runs on; see " << log_path;
+  EXPECT_EQ(first.Wait(std::chrono::milliseconds(0)), -1) << "the running runner is undisturbed";
+  first.Signal(SIGTERM);
+  EXPECT_EQ(first.Wait(std::chrono::seconds(5)), 0);
+}
+
 }  // namespace
 }  // namespace ddb2pg::testing
