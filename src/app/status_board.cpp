@@ -223,6 +223,7 @@ std::string StatusBoard::Json() const {
     json.Key("pid").String(runner.pid);
     json.Key("lanes").String(runner.lanes);
     json.Key("heartbeat_age_s").String(runner.heartbeat_age_s);
+    json.Key("standby").Bool(runner.standby);
     json.EndObject();
   }
   json.EndArray();
@@ -332,8 +333,10 @@ void StatusBoard::ReadDeadLetters() {
       const std::string ids = TextArray(checkpoints_);
       auto found = connection->Query(
           "SELECT checkpoint_id, runner_id, coalesce(host, ''), coalesce(pid, 0)::text, coalesce(lanes, 0)::text, "
-          "round(EXTRACT(EPOCH FROM now() - heartbeat_at)::numeric, 1)::text FROM ddb2pg.runners "
-          "WHERE checkpoint_id = ANY($1::text[]) ORDER BY started_at LIMIT 100",
+          "round(EXTRACT(EPOCH FROM now() - heartbeat_at)::numeric, 1)::text, EXISTS (SELECT 1 FROM ddb2pg.configs c "
+          "WHERE c.checkpoint_id = r.checkpoint_id AND c.superseded_at IS NULL AND c.config_hash <> "
+          "md5(COALESCE(r.config, ''))) FROM ddb2pg.runners r WHERE checkpoint_id = ANY($1::text[]) ORDER BY "
+          "started_at LIMIT 100",
           {ids}, "reading the runners");
       if (found.ok()) {
         for (int r = 0; r < PQntuples(found->get()); ++r) {
@@ -344,6 +347,7 @@ void StatusBoard::ReadDeadLetters() {
           view.pid = PQgetvalue(found->get(), r, 3);
           view.lanes = PQgetvalue(found->get(), r, 4);
           view.heartbeat_age_s = PQgetvalue(found->get(), r, 5);
+          view.standby = std::string_view(PQgetvalue(found->get(), r, 6)) == "t";
           runners.push_back(std::move(view));
         }
       }

@@ -87,6 +87,7 @@ class StatusBoard {
   };
   struct RunnerView {
     std::string checkpoint, runner, host, pid, lanes, heartbeat_age_s;
+    bool standby = false;  // its configuration is superseded (docs/consistency.md)
   };
   struct PartitionView {
     std::string checkpoint, id, kind, state, owner, epoch, lease, records, age_s, lane;

@@ -248,7 +248,8 @@ function runners(st) {
   const rs = st.runners || [], ps = st.partitions || [];
   if (!rs.length && !ps.length) { box.append(el('span', 'empty', 'none yet')); return; }
   for (const r of rs) {
-    box.append(el('div', 'when', r.runner + ' · ' + r.host + ' pid ' + r.pid + ' · ' + r.lanes + ' lanes · heartbeat ' + r.heartbeat_age_s + ' s ago'));
+    box.append(el('div', 'when', r.runner + ' · ' + r.host + ' pid ' + r.pid + ' · ' + r.lanes + ' lanes · heartbeat ' + r.heartbeat_age_s + ' s ago' +
+                         (r.standby ? ' · standing by (a newer configuration runs)' : '')));
   }
   const table = el('table', 'parts');
   const head = el('tr');

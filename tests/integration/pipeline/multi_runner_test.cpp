@@ -10,7 +10,9 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <regex>
 
+#include "aws/curl_transport.h"
 #include "pipeline_fixture.h"
 
 namespace ddb2pg::testing {
@@ -182,9 +184,43 @@ TEST_F(MultiRunner, ARolloutReplacesRunnersOfConfigAOneAtATimeByConfigBWithoutAn
       // An old pod restarting after B took over: it waits rather than fighting.
       runners[1]->Signal(SIGKILL);
       EXPECT_EQ(runners[1]->Wait(std::chrono::seconds(5)), 128 + SIGKILL);
-      runners[1] = std::make_unique<ChildProcess>(args(a_path), ChildEnvironment(), a_log);
-      std::this_thread::sleep_for(std::chrono::milliseconds(2000));
-      ASSERT_EQ(runners[1]->Wait(std::chrono::milliseconds(0)), -1) << "the restarted A runner exited; see " << a_log;
+      std::vector<std::string> restarted = args(a_path);
+      restarted[7] = "127.0.0.1:0";  // --metrics-listen: its probes, metrics and status page
+      const std::string restarted_log = "/tmp/" + key_ + "-a-restarted.log";
+      runners[1] = std::make_unique<ChildProcess>(restarted, ChildEnvironment(), restarted_log);
+      std::string port;
+      for (int tries = 0; tries < 100 && port.empty(); ++tries) {
+        std::smatch match;
+        const std::string log = ReadFile(restarted_log);
+        if (std::regex_search(log, match, std::regex("status page on http://127\\.0\\.0\\.1:([0-9]+)/"))) {
+          port = match[1];
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      ASSERT_FALSE(port.empty()) << ReadFile(restarted_log);
+      auto get = [&](const std::string& path) {
+        aws::CurlTransport http(aws::CurlTransportOptions{});
+        aws::HttpRequest request;
+        request.method = "GET";
+        request.url = "http://127.0.0.1:" + port + path;
+        auto response = http.Send(request);
+        return response.ok() ? *response : aws::HttpResponse{};
+      };
+      // It waits, ready for probes, and says so in its metrics and status.
+      long ready = 0;
+      bool metric = false, status = false;
+      for (int tries = 0; tries < 100 && !(ready == 200 && metric && status); ++tries) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ready = get("/readyz").status;
+        metric = get("/metrics").body.find("ddb2pg_standby{source=\"users\"} 1") != std::string::npos;
+        status = get("/api/status").body.find("\"standby\":true") != std::string::npos;
+      }
+      EXPECT_EQ(ready, 200) << ReadFile(restarted_log);
+      EXPECT_TRUE(metric) << get("/metrics").body;
+      EXPECT_TRUE(status) << get("/api/status").body;
+      ASSERT_EQ(runners[1]->Wait(std::chrono::milliseconds(0)), -1) << "the restarted A runner exited";
+      EXPECT_NE(ReadFile(restarted_log).find("superseded by a newer one"), std::string::npos)
+          << "the restarted A runner said why it waits";
     }
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -214,7 +250,6 @@ TEST_F(MultiRunner, ARolloutReplacesRunnersOfConfigAOneAtATimeByConfigBWithoutAn
   EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.configs WHERE superseded_at IS NULL"), "1");
   const std::string said = ReadFile(a_log);
   EXPECT_NE(said.find("standing by"), std::string::npos) << said.substr(0, 4000);
-  EXPECT_NE(said.find("superseded by a newer one"), std::string::npos) << "the restarted A runner said why it waits";
   std::printf("%d changes during the rollout; lease events: %s\n", changes.load(),
               pg_->Scalar("SELECT string_agg(event || '=' || n, ', ') FROM (SELECT event, count(*) n FROM "
                           "ddb2pg.lease_events GROUP BY 1 ORDER BY 1) x")
