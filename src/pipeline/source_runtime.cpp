@@ -371,6 +371,10 @@ struct SourceRuntime::Impl {
             break;
           }
           for (const auto& note : again->notes) spdlog::warn("source {}: {}", parts.source_name, note);
+          if (!again->standby) {
+            stream_arn = again->stream_arn;
+            total_segments = again->total_segments;
+          }
           SetStandby(again->standby, again->standby_reason);
         }
         PublishProgress(leases);
