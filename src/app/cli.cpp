@@ -184,8 +184,9 @@ int CmdStatus(const std::string& path, bool verbose) {
     if (runners.ok()) {
       std::printf("  runners: %zu\n", runners->size());
       for (const auto& r : *runners) {
-        std::printf("    %s (host %s, pid %s, %s lanes), last heartbeat %s s ago\n", r.runner.c_str(), r.host.c_str(),
-                    r.pid.c_str(), r.lanes.c_str(), r.heartbeat_age_s.c_str());
+        std::printf("    %s (host %s, pid %s, %s lanes), last heartbeat %s s ago%s\n", r.runner.c_str(), r.host.c_str(),
+                    r.pid.c_str(), r.lanes.c_str(), r.heartbeat_age_s.c_str(),
+                    r.standby ? "; standing by: its configuration is superseded" : "");
       }
     }
     std::printf("  partitions:\n    %-34s %-8s %-8s %-8s %6s %10s %9s  %s\n", "id", "kind", "state", "lease", "epoch",
@@ -289,7 +290,8 @@ int RunCli(int argc, char** argv) {
 
 Exit codes: 0 ok (also after Ctrl-C/SIGTERM), 1 failed while running (also a record or row
 refused under on_error: stop), 2 bad command line or configuration, 3 checks found problems, 4 DynamoDB or PostgreSQL unreachable or credentials
-refused, 5 a live runner on the same checkpoint runs a different configuration.)");
+refused, 5 fenced: another runner took the checkpoint over, or a runner of an earlier release
+still runs it.)");
   app.require_subcommand(1);
   app.fallthrough();  // --log-format, --log-level and -v also work after the subcommand
   app.set_version_flag("--version", fmt::format("ddb2pg {}", kVersion));
@@ -306,7 +308,7 @@ refused, 5 a live runner on the same checkpoint runs a different configuration.)
   int run_duration = 0;
   std::string progress = "auto";
   run->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
-  run->add_option("--metrics-listen", run_options.metrics_listen, "HOST:PORT for /metrics, /healthz, /readyz and the status page /; off disables");
+  run->add_option("--metrics-listen", run_options.metrics_listen, "HOST:PORT for /metrics, /healthz, /readyz (and the status page / while it is loopback, see metrics.status_listen); off disables");
   run->add_option("--duration", run_duration, "stop cleanly after this many seconds (0: run until Ctrl-C)");
   run->add_option("--progress", progress, "auto, bar, plain or off")->capture_default_str();
   run->add_flag("--init-schema", run_options.init_schema, "create missing tables before starting");

@@ -12,7 +12,8 @@ enum class ExitCode : int {
   kUsage = 2,            // bad command line or configuration file
   kCheckFailed = 3,      // validate / start-up checks found problems (table, stream, schema)
   kUnreachable = 4,      // DynamoDB or PostgreSQL unreachable, or credentials refused
-  kFenced = 5,           // a live runner on the same checkpoint runs a different configuration
+  kFenced = 5,           // another runner took the checkpoint over, or a runner of an earlier
+                         // release still runs it (another configuration stands by instead)
 };
 
 // The exit code a failed Status maps to. No default: a new StatusCode must choose its row of

@@ -2,6 +2,7 @@
 
 #include <civetweb.h>
 
+#include <cctype>
 #include <cstring>
 #include <mutex>
 
@@ -12,6 +13,7 @@ namespace {
 const char* ReasonPhrase(int status) {
   switch (status) {
     case 200: return "OK";
+    case 401: return "Unauthorized";
     case 404: return "Not Found";
     default: return "Service Unavailable";
   }
@@ -33,8 +35,35 @@ constexpr const char* kPageHeaders =
     "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n";
 }  // namespace
 
-HttpEndpoint::HttpEndpoint(pipeline::Metrics& metrics, std::function<bool()> ready)
-    : metrics_(metrics), ready_(std::move(ready)) {}
+bool BearerTokenMatches(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view kScheme = "Bearer ";
+  if (token.empty() || authorization.size() < kScheme.size()) return false;
+  // The scheme is case-insensitive (RFC 7235); it is no secret.
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != std::tolower(static_cast<unsigned char>(kScheme[i]))) {
+      return false;
+    }
+  }
+  const std::string_view offered = authorization.substr(kScheme.size());
+  // Every byte of the token is compared whatever differs first, so the time tells nothing about
+  // how much of a guess was right; only the lengths (the guess's own, and equal or not) show.
+  volatile unsigned char difference = offered.size() == token.size() ? 0 : 1;
+  for (size_t i = 0; i < token.size(); ++i) {
+    const unsigned char offered_byte = i < offered.size() ? static_cast<unsigned char>(offered[i]) : 0;
+    difference = difference | (offered_byte ^ static_cast<unsigned char>(token[i]));
+  }
+  return difference == 0;
+}
+
+void HttpEndpoint::SetMetrics(pipeline::Metrics& metrics, std::function<bool()> ready) {
+  metrics_ = &metrics;
+  ready_ = std::move(ready);
+}
+
+void HttpEndpoint::SetStatusPage(std::function<std::string()> provider, std::string bearer_token) {
+  status_ = std::move(provider);
+  bearer_token_ = std::move(bearer_token);
+}
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
@@ -47,8 +76,10 @@ core::Status HttpEndpoint::Start(const std::string& listen) {
   mg_callbacks callbacks{};
   context_ = mg_start(&callbacks, nullptr, options);
   if (context_ == nullptr) {
-    return core::Status::InvalidArgument("cannot listen on " + address +
-                                         " for /metrics (address in use or invalid); set metrics.listen");
+    return core::Status::InvalidArgument("cannot listen on " + address + " for " +
+                                         (metrics_ != nullptr ? "/metrics (address in use or invalid); set metrics.listen"
+                                                              : "the status page (address in use or invalid); set "
+                                                                "metrics.status_listen"));
   }
   mg_set_request_handler(context_, "/metrics", &HttpEndpoint::HandleMetrics, this);
   mg_set_request_handler(context_, "/healthz", &HttpEndpoint::HandleHealth, this);
@@ -69,19 +100,36 @@ void HttpEndpoint::Stop() {
   }
 }
 
+int HttpEndpoint::NotFound(struct mg_connection* conn) const {
+  std::string hint = "not found: this listener serves";
+  if (metrics_ != nullptr) hint += " /metrics, /healthz, /readyz";
+  if (status_) hint += std::string(metrics_ != nullptr ? "," : "") + " / and /api/status";
+  if (metrics_ != nullptr && !status_) {
+    hint += " (the status page is served on loopback only unless metrics.status_exposed is set: see "
+            "metrics.status_listen)";
+  }
+  hint += "\n";
+  Reply(conn, 404, "text/plain", hint);
+  return 404;
+}
+
 int HttpEndpoint::HandleMetrics(struct mg_connection* conn, void* self) {
   auto* endpoint = static_cast<HttpEndpoint*>(self);
-  Reply(conn, 200, "text/plain; version=0.0.4", endpoint->metrics_.Serialize());
+  if (endpoint->metrics_ == nullptr) return endpoint->NotFound(conn);
+  Reply(conn, 200, "text/plain; version=0.0.4", endpoint->metrics_->Serialize());
   return 200;
 }
 
-int HttpEndpoint::HandleHealth(struct mg_connection* conn, void*) {
+int HttpEndpoint::HandleHealth(struct mg_connection* conn, void* self) {
+  auto* endpoint = static_cast<HttpEndpoint*>(self);
+  if (endpoint->metrics_ == nullptr) return endpoint->NotFound(conn);
   Reply(conn, 200, "text/plain", "ok\n");
   return 200;
 }
 
 int HttpEndpoint::HandleReady(struct mg_connection* conn, void* self) {
   auto* endpoint = static_cast<HttpEndpoint*>(self);
+  if (endpoint->metrics_ == nullptr) return endpoint->NotFound(conn);
   const bool ready = endpoint->ready_ && endpoint->ready_();
   Reply(conn, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready\n");
   return ready ? 200 : 503;
@@ -92,29 +140,28 @@ int HttpEndpoint::HandlePage(struct mg_connection* conn, void* self) {
   const mg_request_info* request = mg_get_request_info(conn);
   const bool index = request != nullptr && request->local_uri != nullptr &&
                      (std::strcmp(request->local_uri, "/") == 0 || std::strcmp(request->local_uri, "/index.html") == 0);
-  if (!index || !endpoint->status_) {
-    Reply(conn, 404, "text/plain", "not found: try /metrics, /healthz, /readyz, / or /api/status\n");
-    return 404;
-  }
+  if (!index || !endpoint->status_) return endpoint->NotFound(conn);
   Reply(conn, 200, "text/html; charset=utf-8", StatusPageHtml(), kPageHeaders);
   return 200;
 }
 
 int HttpEndpoint::HandleScript(struct mg_connection* conn, void* self) {
   auto* endpoint = static_cast<HttpEndpoint*>(self);
-  if (!endpoint->status_) {
-    Reply(conn, 404, "text/plain", "not found\n");
-    return 404;
-  }
+  if (!endpoint->status_) return endpoint->NotFound(conn);
   Reply(conn, 200, "text/javascript; charset=utf-8", StatusPageScript(), kPageHeaders);
   return 200;
 }
 
 int HttpEndpoint::HandleStatus(struct mg_connection* conn, void* self) {
   auto* endpoint = static_cast<HttpEndpoint*>(self);
-  if (!endpoint->status_) {
-    Reply(conn, 404, "text/plain", "not found\n");
-    return 404;
+  if (!endpoint->status_) return endpoint->NotFound(conn);
+  if (!endpoint->bearer_token_.empty()) {
+    const char* authorization = mg_get_header(conn, "Authorization");
+    if (!BearerTokenMatches(authorization != nullptr ? authorization : "", endpoint->bearer_token_)) {
+      Reply(conn, 401, "text/plain", "this status needs its bearer token (metrics.status_token_file or status_token_env)\n",
+            "WWW-Authenticate: Bearer realm=\"ddb2pg\"\r\nCache-Control: no-store\r\n");
+      return 401;
+    }
   }
   Reply(conn, 200, "application/json", endpoint->status_(), kPageHeaders);
   return 200;

@@ -4,6 +4,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <random>
 #include <set>
 #include <sstream>
@@ -144,7 +146,49 @@ void InstallStopSignals() {
 
 bool StopSignalled() { return g_signals.load() > 0; }
 
+namespace {
+// The status page's bearer token from metrics.status_token_file or status_token_env ("" when
+// neither is set). Read once at start; a trailing newline (as `echo` and Secrets leave it) is
+// not part of it. Errors name the file or variable, never the token.
+core::Result<std::string> StatusToken(const config::MetricsConfig& metrics) {
+  std::string token;
+  std::string where;
+  if (!metrics.status_token_file.empty()) {
+    where = "metrics.status_token_file " + metrics.status_token_file;
+    std::ifstream in(metrics.status_token_file, std::ios::binary);
+    if (!in) return core::Status::InvalidArgument("cannot read " + where);
+    std::ostringstream text;
+    text << in.rdbuf();
+    token = text.str();
+  } else if (!metrics.status_token_env.empty()) {
+    where = "metrics.status_token_env: the environment variable " + metrics.status_token_env;
+    const char* value = std::getenv(metrics.status_token_env.c_str());
+    if (value != nullptr) token = value;
+  } else {
+    return std::string();
+  }
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  if (token.empty()) return core::Status::InvalidArgument(where + " holds no token (empty or unset)");
+  for (const char c : token) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+      return core::Status::InvalidArgument(where + ": the token may not hold spaces or control characters");
+    }
+  }
+  return token;
+}
+
+std::string HostOf(const std::string& listen) {
+  return listen.find(':') == std::string::npos ? "127.0.0.1" : listen.substr(0, listen.rfind(':'));
+}
+}  // namespace
+
 core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunOptions& options) {
+  // The listeners first: a token that cannot be read stops the run before it touches anything.
+  std::string listen = options.metrics_listen.empty() ? wiring.config.metrics.listen : options.metrics_listen;
+  if (listen == "off") listen.clear();
+  const std::string status_listen = wiring.config.metrics.StatusPageListen(listen);
+  auto status_token = StatusToken(wiring.config.metrics);
+  if (!status_token.ok()) return status_token.status();
   const auto tables = wiring.tables();
   sink::SchemaManager schema(wiring.conninfo);
   if (options.init_schema || wiring.config.postgres.auto_create) {
@@ -238,7 +282,6 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     sources.push_back(std::move(record_source));
   }
 
-  std::string listen = options.metrics_listen.empty() ? wiring.config.metrics.listen : options.metrics_listen;
   std::vector<std::string> pipeline_names;
   for (const auto& plan : wiring.plans) pipeline_names.push_back(plan->spec().name);
   std::vector<std::string> checkpoint_ids;
@@ -246,21 +289,39 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   StatusBoard board(wiring.conninfo, pipeline_names, checkpoint_ids);
   // Ready while every source commits normally: lanes connected, nothing waiting past the stall
   // timeout (a hung or restarting PostgreSQL turns /readyz to 503; /healthz stays for liveness).
-  HttpEndpoint endpoint(metrics, [&runtimes, &metrics] {
+  // A runner holding no partition (a standby beside others) is ready too: it takes work over at
+  // its next heartbeat, and a rollout must not wait for partitions the old pods still hold.
+  HttpEndpoint endpoint;
+  endpoint.SetMetrics(metrics, [&runtimes, &metrics] {
     if (metrics.Ready().Value() <= 0) return false;
     for (const auto& runtime : runtimes) {
       if (!runtime->progress().ready) return false;
     }
     return true;
   });
-  endpoint.SetStatusProvider([&board] { return board.Json(); });
-  if (!listen.empty() && listen != "off") {
+  // The status page on the metrics listener, on its own (loopback) listener, or nowhere.
+  HttpEndpoint status_endpoint;
+  HttpEndpoint* status_page = status_listen.empty()                      ? nullptr
+                              : wiring.config.metrics.status_listen.empty() ? &endpoint
+                                                                            : &status_endpoint;
+  if (status_page != nullptr) status_page->SetStatusPage([&board] { return board.Json(); }, *status_token);
+  if (!listen.empty()) {
     DDB2PG_RETURN_IF_ERROR(endpoint.Start(listen));
-    board.StartDeadLetterReader();
     if (options.metrics_port != nullptr) *options.metrics_port = endpoint.port();
-    const std::string host = listen.find(':') == std::string::npos ? "127.0.0.1" : listen.substr(0, listen.rfind(':'));
-    spdlog::info("metrics on http://{}:{}/metrics, status page on http://{}:{}/", host, endpoint.port(), host,
-                 endpoint.port());
+  }
+  if (status_page == &status_endpoint) DDB2PG_RETURN_IF_ERROR(status_endpoint.Start(status_listen));
+  if (status_page != nullptr) board.StartDeadLetterReader();
+  const std::string page = status_page == nullptr
+                               ? std::string(wiring.config.metrics.status_listen == "off"
+                                                 ? "no status page (metrics.status_listen: off)"
+                                                 : "no status page (not on a non-loopback address unless "
+                                                   "metrics.status_exposed; see metrics.status_listen)")
+                               : fmt::format("status page on http://{}:{}/{}", HostOf(status_listen), status_page->port(),
+                                             status_token->empty() ? "" : " (bearer token)");
+  if (!listen.empty()) {
+    spdlog::info("metrics on http://{}:{}/metrics, {}", HostOf(listen), endpoint.port(), page);
+  } else if (status_page != nullptr) {
+    spdlog::info("no metrics listener, {}", page);
   }
 
   std::vector<core::Status> results(runtimes.size());
@@ -331,6 +392,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   for (auto& thread : threads) thread.join();
   if (mode == ProgressMode::kBar) std::fprintf(stderr, "\n");
   endpoint.Stop();
+  status_endpoint.Stop();
   board.Stop();
   for (size_t i = 0; i < runtimes.size(); ++i) {
     const auto progress = runtimes[i]->progress();

@@ -207,6 +207,7 @@ std::string StatusBoard::Json() const {
     json.Key("pid").String(runner.pid);
     json.Key("lanes").String(runner.lanes);
     json.Key("heartbeat_age_s").String(runner.heartbeat_age_s);
+    json.Key("standby").Bool(runner.standby);
     json.EndObject();
   }
   json.EndArray();

@@ -47,9 +47,12 @@ std::string_view StatusPageHtml() {
   .dl:first-child { border-top: 0; padding-top: 0; }
   .dl .when { color: var(--muted); font-size: 12px; }
   .dl > div { min-width: 0; }
-  #runners { overflow-x: auto; }
+  /* A table stays inside its card: the pipelines' names wrap; the partitions table, whose ids
+     do not break well, scrolls inside its card. */
+  #runners, #pipelines { overflow-x: auto; }
   .parts { border-collapse: collapse; font-size: 12px; margin-top: 6px; width: 100%; }
   .parts th, .parts td { text-align: left; padding: 2px 8px 2px 0; border-top: 1px solid var(--line); white-space: nowrap; }
+  #pipelines .parts td { white-space: normal; overflow-wrap: anywhere; }
   .dl .pipeline { font-weight: 600; overflow-wrap: anywhere; }
   .dl .reason { color: var(--bad); overflow-wrap: anywhere; }
   .dl .item { grid-column: 2; font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", monospace; color: #3b4452; background: #f2f4f7;
@@ -245,7 +248,8 @@ function runners(st) {
   const rs = st.runners || [], ps = st.partitions || [];
   if (!rs.length && !ps.length) { box.append(el('span', 'empty', 'none yet')); return; }
   for (const r of rs) {
-    box.append(el('div', 'when', r.runner + ' · ' + r.host + ' pid ' + r.pid + ' · ' + r.lanes + ' lanes · heartbeat ' + r.heartbeat_age_s + ' s ago'));
+    box.append(el('div', 'when', r.runner + ' · ' + r.host + ' pid ' + r.pid + ' · ' + r.lanes + ' lanes · heartbeat ' + r.heartbeat_age_s + ' s ago' +
+                         (r.standby ? ' · standing by (a newer configuration runs)' : '')));
   }
   const table = el('table', 'parts');
   const head = el('tr');
@@ -259,10 +263,27 @@ function runners(st) {
   box.append(table);
 }
 
+// The page checks its own layout after each render: data-overflow on <main> lists the cards whose
+// content is drawn past their border (should stay empty), data-scrolled those that scroll it
+// inside instead. The browser test reads both at 1280×800 and at phone width.
+function markOverflow() {
+  const name = (c) => c.id || c.getAttribute('aria-label') || c.className;
+  const wide = [...document.querySelectorAll('.card')].filter((c) => c.scrollWidth > c.clientWidth + 1);
+  const scrolls = (c) => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(c).overflowX);
+  const main = document.querySelector('main');
+  main.dataset.overflow = wide.filter((c) => !scrolls(c)).map(name).join(' ');
+  main.dataset.scrolled = wide.filter(scrolls).map(name).join(' ');
+}
+
 let failures = 0;
 async function refresh() {
   try {
-    const response = await fetch('/api/status', { cache: 'no-store' });
+    // A guarded /api/status (metrics.status_token_*) takes the token from this page's URL
+    // fragment, /#token=…: the fragment never travels to the server or into its logs.
+    const token = new URLSearchParams(location.hash.slice(1)).get('token');
+    const headers = token ? { Authorization: 'Bearer ' + token } : {};
+    const response = await fetch('/api/status', { cache: 'no-store', headers });
+    if (response.status === 401) throw new Error('HTTP 401: open this page as /#token=… with the status token');
     if (!response.ok) throw new Error('HTTP ' + response.status);
     const st = await response.json();
     failures = 0;
@@ -285,6 +306,7 @@ async function refresh() {
     deadLetters(st.dead_letters);
     pipelines(st);
     runners(st);
+    markOverflow();
   } catch (e) {
     failures++;
     $('conn').textContent = 'no answer from ddb2pg (' + e.message + ')'; $('conn').className = 'meta bad';

@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/option_defaults.h"
@@ -76,9 +77,30 @@ struct PostgresConfig {
   std::string default_schema = "public";
 };
 
+// The HTTP listeners (docs/config.md#metrics). `listen` serves /metrics, /healthz and /readyz, for
+// Prometheus and probes. The status page (/, /status.js, /api/status) shows dead-lettered item
+// data, so it stays on a loopback address unless `status_exposed` says otherwise.
 struct MetricsConfig {
-  std::string listen = "127.0.0.1:9187";  // "" disables the endpoint
+  std::string listen = core::defaults::kMetricsListen;  // HOST:PORT; "" disables the endpoint
+  // The status page's own listener, HOST:PORT; "": on `listen` while that is a loopback address
+  // (else nowhere); "off": nowhere.
+  std::string status_listen = core::defaults::kStatusListen;
+  bool status_exposed = core::defaults::kStatusExposed;  // allow the status page on a non-loopback address
+  // A bearer token for /api/status, read at start from this file or this environment variable (at
+  // most one of the two; the token itself is never in the config).
+  std::string status_token_file;
+  std::string status_token_env;
+
+  // Where the status page is served when the metrics listener is `metrics_listen` (the config's
+  // `listen`, or --metrics-listen; "" or "off": no metrics listener): "" nowhere; otherwise the
+  // address of its listener: `metrics_listen` itself, shared, when `status_listen` is "", else
+  // `status_listen`, a listener of its own.
+  std::string StatusPageListen(const std::string& metrics_listen) const;
 };
+
+// Whether a HOST:PORT (or a bare port, meaning 127.0.0.1) names a loopback address: 127.0.0.0/8,
+// ::1 ("[::1]:PORT") or localhost. 0.0.0.0, [::] and every other host are not.
+bool IsLoopbackListen(std::string_view listen);
 
 // How a runner runs its sources (docs/config.md, docs/consistency.md).
 struct RuntimeConfig {

@@ -29,6 +29,11 @@ inline constexpr int kBatchMaxBytes = 16 * 1024 * 1024;
 inline constexpr int kBatchMaxDelayMs = 100;        // a quiet stream still commits within this
 inline constexpr int kCommitTimeoutMs = 30000;      // a commit waiting longer is cancelled, the connection re-made
 
+// metrics.*
+inline constexpr const char* kMetricsListen = "127.0.0.1:9187";  // /metrics, /healthz, /readyz: loopback until opened
+inline constexpr const char* kStatusListen = "";    // the status page: on metrics.listen while that is loopback
+inline constexpr bool kStatusExposed = false;       // the status page never on a non-loopback address unless asked
+
 // runtime.*
 inline constexpr int kLanes = 0;                    // 0: the number of CPUs
 inline constexpr int kLeaseTtlMs = 10000;

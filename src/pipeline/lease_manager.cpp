@@ -69,7 +69,10 @@ core::Status LeaseManager::Tick(const std::string& stream_arn) {
   }
 
   DDB2PG_ASSIGN_OR_RETURN(counts_, store_.Counts());
-  const int share = counts_.workable == 0 ? 0 : (counts_.workable + counts_.live_runners - 1) / counts_.live_runners;
+  // A runner of a superseded configuration stands by: its share is nothing.
+  const int share = counts_.superseded || counts_.workable == 0
+                        ? 0
+                        : (counts_.workable + counts_.live_runners - 1) / counts_.live_runners;
   const int mine = static_cast<int>(held_.size()) - static_cast<int>(releasing_.size());
   if (mine < share) {
     DDB2PG_ASSIGN_OR_RETURN(auto claimed, store_.Claim(share - mine));
@@ -93,13 +96,13 @@ core::Status LeaseManager::Tick(const std::string& stream_arn) {
     }
     core::Status noted = store_.NoteLanes(lanes);  // for status only: a failure costs nothing else
     if (!noted.ok()) spdlog::debug("noting lanes: {}", noted.ToString());
-  } else if (mine > share && counts_.live_runners > 1) {
+  } else if (mine > share && (counts_.live_runners > 1 || counts_.superseded)) {
     // Above the fair share: give the surplus back at batch boundaries, newest claims last.
     int surplus = mine - share;
     for (auto it = held_.rbegin(); it != held_.rend() && surplus > 0; ++it) {
       if (releasing_.count(it->first) != 0) continue;
       releasing_[it->first] = true;
-      it->second.second->Release(it->first, "balance");
+      it->second.second->Release(it->first, counts_.superseded ? "superseded" : "balance");
       --surplus;
     }
   }

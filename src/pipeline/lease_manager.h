@@ -2,7 +2,8 @@
 // heartbeat): renews what this runner holds and tells lanes to drop what it lost; claims
 // unowned or expired partitions up to this runner's fair share (ceil(eligible / live runners)),
 // giving each to the least-loaded lane; asks lanes to release what is above the share (they do
-// it at a batch boundary, after committing); records what lanes finished or gave up.
+// it at a batch boundary, after committing); records what lanes finished or gave up. A runner
+// whose configuration is superseded (LeaseCounts::superseded) has a share of nothing.
 //
 // Ownership: borrows the store and the lanes. Thread-safety: one thread (the runtime's).
 #pragma once

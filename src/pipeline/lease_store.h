@@ -29,7 +29,10 @@ struct RunnerIdentity {
   std::string host;
   int pid = 0;
   int lanes = 1;
-  std::string config_text;  // the configuration's canonical text: runners on one checkpoint must agree
+  // The configuration's canonical text. Runners of one text share the partitions; of the texts
+  // a checkpoint has seen, the one first seen last is current, and runners of another stand by
+  // (docs/consistency.md, "Rolling a configuration change").
+  std::string config_text;
 };
 
 // A pipeline of the configuration, as the store keeps its progress (ddb2pg.pipelines).
@@ -51,6 +54,10 @@ struct SourceState {
   // What changed in the pipelines since the stored progress (added, renamed, removed, changed),
   // one sentence each, for the log.
   std::vector<std::string> notes;
+  // This runner's configuration is superseded by a newer one whose runners are live: it stands by
+  // (claims nothing, applies nothing of its mapping) and `standby_reason` says why.
+  bool standby = false;
+  std::string standby_reason;
 };
 
 struct HeldLease {
@@ -66,6 +73,11 @@ struct LeaseCounts {
   int segments_pending = 0;  // Scan segments not done: the snapshot is complete at 0
   int pipelines_snapshotting = 0;  // pipelines in the snapshot phase
   int pipelines_to_finish = 0;     // … of them whose segments are all done (the sink ends them)
+  // This runner's configuration is no longer the current one: it claims nothing (standby).
+  bool superseded = false;
+  // Live runners of the current configuration (live_runners, but 0 when there are none): a
+  // superseded runner takes over (Initialize again) only when this is 0.
+  int current_runners = 0;
 };
 
 class LeaseStore {
@@ -75,13 +87,17 @@ class LeaseStore {
 
   virtual ~LeaseStore() = default;
   virtual core::Status Open() = 0;
-  // Announces this runner. kConflict when a live runner on this checkpoint runs another
-  // configuration (the message names the differences).
+  // Announces this runner (whatever its configuration: Initialize decides what it does).
   virtual core::Status Register(const RunnerIdentity& me) = 0;
   // The source's stored state; the first runner creates it from seed() (under a lock, so two
-  // runners starting together create it once). Then brings the stored pipelines in line with
-  // `pipelines` (PipelineRegistry: a new one is backfilled alone, a renamed one keeps its
-  // progress, a changed mapping follows its on_change; kFailedPrecondition for on_change: stop).
+  // runners starting together create it once). Then decides whether this runner's configuration
+  // is current: one never seen before (newer) or one whose superseder has no live runner takes
+  // over: the leases of runners of every other configuration are revoked, and the stored
+  // pipelines are brought in line with `pipelines` (PipelineRegistry: a new one is backfilled
+  // alone, a renamed one keeps its progress, a changed mapping follows its on_change;
+  // kFailedPrecondition for on_change: stop, and then nothing changed). A configuration seen
+  // before and superseded by one with live runners: SourceState::standby, nothing applied.
+  // Called again by a standby runner once Counts() says the current one has no runner.
   virtual core::Result<SourceState> Initialize(const SeedFn& seed, const std::vector<PipelineInfo>& pipelines) = 0;
   // Heartbeat and renewal: the leases this runner still holds (pending ones, renewed, and ones
   // read to their end within the last TTL, which its lanes have still to report finished).

@@ -72,6 +72,9 @@ Metrics::Metrics()
                            .Help("Partitions (Scan segments, stream shards) this runner holds").Register(*registry_)),
       live_runners_(BuildGauge().Name("ddb2pg_live_runners")
                         .Help("Runners sharing the source, as this runner last counted them").Register(*registry_)),
+      standby_(BuildGauge().Name("ddb2pg_standby")
+                   .Help("1 while this runner stands by: a newer configuration runs the source")
+                   .Register(*registry_)),
       behind_(BuildGauge().Name("ddb2pg_behind_seconds")
                   .Help("How long the oldest record read but not yet committed has waited; 0 when caught up")
                   .Register(*registry_)) {}
@@ -140,6 +143,7 @@ prometheus::Counter& Metrics::LeaseEvents(const std::string& event) { return lea
 prometheus::Gauge& Metrics::PartitionsHeld(const std::string& source) { return partitions_held_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::Behind(const std::string& source) { return behind_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::LiveRunners(const std::string& source) { return live_runners_.Add({{"source", source}}); }
+prometheus::Gauge& Metrics::Standby(const std::string& source) { return standby_.Add({{"source", source}}); }
 
 void Metrics::AddRetryStats(std::shared_ptr<const core::RetryCounts> stats) {
   if (stats == nullptr) return;

@@ -58,6 +58,8 @@ class Metrics {
   prometheus::Counter& LeaseEvents(const std::string& event);  // claimed, released, lost, finished, rewind
   prometheus::Gauge& PartitionsHeld(const std::string& source);
   prometheus::Gauge& LiveRunners(const std::string& source);
+  // 1 while this runner stands by: its configuration is superseded by a newer one.
+  prometheus::Gauge& Standby(const std::string& source);
   // How long the oldest record read but not committed has waited (0 when caught up).
   prometheus::Gauge& Behind(const std::string& source);  // 1 once the pipelines run (snapshot started or stream reading)
 
@@ -89,6 +91,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& lease_events_;
   prometheus::Family<prometheus::Gauge>& partitions_held_;
   prometheus::Family<prometheus::Gauge>& live_runners_;
+  prometheus::Family<prometheus::Gauge>& standby_;
   prometheus::Family<prometheus::Gauge>& behind_;
   mutable std::mutex retry_stats_mutex_;
   std::vector<std::shared_ptr<const core::RetryCounts>> retry_stats_;

@@ -204,7 +204,8 @@ struct SourceRuntime::Impl {
       connected = connected && l.connected;
       p.shards_active += l.partitions - l.segments;
     }
-    p.ready = connected && (p.state == "snapshot" || p.state == "streaming") &&
+    // A runner standing by is ready: it is where a rollout wants it (docs/consistency.md).
+    p.ready = connected && (p.state == "snapshot" || p.state == "streaming" || p.state == "standby") &&
               p.behind_ms < options.stall_timeout.count();
     return p;
   }
@@ -225,6 +226,19 @@ struct SourceRuntime::Impl {
     stalled = stall;
   }
 
+  // This runner's configuration is superseded by a newer one whose runners are live: it holds no
+  // partition and applies nothing of its mapping until they are gone (docs/consistency.md).
+  bool standby = false;
+  void SetStandby(bool on, const std::string& why) {
+    if (on && !standby) {
+      spdlog::warn("source {}: standing by: {}", parts.source_name, why);
+    } else if (!on && standby) {
+      spdlog::info("source {}: this configuration is current: taking partitions", parts.source_name);
+    }
+    standby = on;
+    metrics.Standby(parts.source_name).Set(on ? 1 : 0);
+  }
+
   void PublishProgress(const LeaseManager& leases) {
     std::lock_guard lock(progress_mutex);
     const LeaseCounts& counts = leases.counts();
@@ -235,7 +249,7 @@ struct SourceRuntime::Impl {
     progress.snapshot_complete = counts.segments_pending == 0 && counts.pipelines_snapshotting == 0;
     progress.snapshot_items_estimate = item_count_estimate;
     progress.lanes = static_cast<int>(lanes.size());
-    progress.state = progress.snapshot_complete ? "streaming" : "snapshot";
+    progress.state = standby ? "standby" : progress.snapshot_complete ? "streaming" : "snapshot";
     metrics.SnapshotComplete(parts.source_name).Set(progress.snapshot_complete ? 1 : 0);
     metrics.SnapshotSegmentsDone(parts.source_name).Set(total_segments - counts.segments_pending);
     int64_t snapshot_records = 0;
@@ -274,19 +288,25 @@ struct SourceRuntime::Impl {
     if (stop_requested && !layout.ok()) return core::Status::Ok();
     if (!layout.ok()) return layout.status().WithContext("source " + parts.source_name);
     item_count_estimate = layout->item_count_estimate;
-    auto state = Retrying("initializing", [&] {
-      return store.Initialize(
-          [&](const std::optional<std::string>& legacy) { return parts.source->Seed(*layout, legacy); },
-          parts.pipelines);
-    });
+    auto initialize = [&] {
+      return Retrying("initializing", [&] {
+        return store.Initialize(
+            [&](const std::optional<std::string>& legacy) { return parts.source->Seed(*layout, legacy); },
+            parts.pipelines);
+      });
+    };
+    auto state = initialize();
     if (!state.ok()) return state.status().WithContext("source " + parts.source_name);
     for (const auto& note : state->notes) spdlog::warn("source {}: {}", parts.source_name, note);
+    SetStandby(state->standby, state->standby_reason);
     stream_arn = state->stream_arn;
     total_segments = state->total_segments;
     if (state->migrated) {
       spdlog::info("source {}: converted the checkpoint of an earlier release into partitions", parts.source_name);
     }
-    if (stream_arn != layout->stream_arn) {
+    if (standby) {
+      // The current configuration's runners own the source's state: nothing to check or store.
+    } else if (stream_arn != layout->stream_arn) {
       DDB2PG_RETURN_IF_ERROR(DataLost("the stream of table changed since the stored position (pinned " + stream_arn +
                                       ", now " + layout->stream_arn + "): the stream was disabled and re-enabled"));
     } else {
@@ -333,8 +353,27 @@ struct SourceRuntime::Impl {
         spdlog::warn("source {}: lease heartbeat failed ({}); retrying", parts.source_name, ticked.message());
         SetState("reconnecting");
       } else {
+        const LeaseCounts& counts = leases.counts();
+        if (counts.superseded && !standby) {
+          SetStandby(true, "a newer configuration took the partitions over (revoking this runner's leases); no "
+                           "partitions, nothing of this file's mapping applied, until its runners are gone");
+        } else if (standby && (!counts.superseded || counts.current_runners == 0)) {
+          // The current configuration's runners are gone (or one of ours took over): decide again,
+          // under the checkpoint's lock; on_change applies to this file's mapping if it takes over.
+          auto again = initialize();
+          if (!again.ok()) {
+            result = again.status().WithContext("source " + parts.source_name);
+            break;
+          }
+          for (const auto& note : again->notes) spdlog::warn("source {}: {}", parts.source_name, note);
+          if (!again->standby) {
+            stream_arn = again->stream_arn;
+            total_segments = again->total_segments;
+          }
+          SetStandby(again->standby, again->standby_reason);
+        }
         PublishProgress(leases);
-        EndSnapshots(leases.counts(), false);
+        if (!standby) EndSnapshots(leases.counts(), false);
       }
       {
         std::lock_guard lock(ender_mutex);
@@ -345,7 +384,7 @@ struct SourceRuntime::Impl {
       }
       ReportStall();
       const bool finished = leases.CollectEvents();
-      if (finished) EndSnapshots(leases.counts(), true);
+      if (finished && !standby) EndSnapshots(leases.counts(), true);
       for (auto& lane : lanes) {
         core::Status error = lane->source_error();
         if (!error.ok()) {
@@ -354,7 +393,7 @@ struct SourceRuntime::Impl {
         }
       }
       if (!result.ok()) break;
-      if (finished || clock.Monotonic() - last_discovery >= options.discovery_interval) {
+      if (!standby && (finished || clock.Monotonic() - last_discovery >= options.discovery_interval)) {
         last_discovery = clock.Monotonic();
         result = Discover();
         if (!result.ok()) break;
@@ -366,7 +405,7 @@ struct SourceRuntime::Impl {
     for (auto& thread : lane_threads) thread.join();
     // A snapshot whose last segment the lanes just committed ends now rather than at the next start.
     if (ender_thread.joinable()) ender_thread.join();
-    if (result.ok()) {
+    if (result.ok() && !standby) {
       // At most a few seconds of sweeping: a stop must not wait for a large table's sweep.
       auto counts = store.Counts();
       if (counts.ok()) EndSnapshots(*counts, false, clock.Monotonic() + std::chrono::seconds(5));

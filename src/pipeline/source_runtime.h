@@ -4,9 +4,10 @@
 //   RecordSource ─▶ PartitionReaders ─▶ Lane 1..L (map, batch, Committer, Sink)
 //   LeaseManager (heartbeat: renew, claim, balance) ─▶ LeaseStore
 //
-// Run(): registers the runner (a live runner with another configuration on the same checkpoint
-// → kConflict), describes the source and creates its partitions if it is the first (converting an
-// earlier release's checkpoint), then, every heartbeat, renews and claims leases and hands them
+// Run(): registers the runner, describes the source and creates its partitions if it is the first
+// (converting an earlier release's checkpoint); a runner of a superseded configuration stands by
+// (no partitions, state "standby") until the current one has no live runner
+// (docs/consistency.md, "Rolling a configuration change"). Then, every heartbeat, renews and claims leases and hands them
 // to the lanes, and lists the stream's shards every discovery interval (and when one ends). A
 // replaced stream or a shard trimmed before it was read is data lost: on_trimmed stop → fail;
 // resnapshot → every partition starts over. Losing a lease is normal operation (lanes drop it).

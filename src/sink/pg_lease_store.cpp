@@ -68,16 +68,6 @@ core::Status PgLeaseStore::Register(const pipeline::RunnerIdentity& me) {
   me_ = me;
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   const std::string& cp = options_.checkpoint_id;
-  auto others = db->Query(
-      "SELECT runner_id, config FROM ddb2pg.runners WHERE checkpoint_id = $1 AND runner_id <> $2 AND "
-      "heartbeat_at > now() - $3::bigint * interval '1 millisecond' AND config IS DISTINCT FROM $4 LIMIT 1",
-      {cp, me.runner_id, Ttl(options_.lease_ttl), me.config_text}, "checking the runners of checkpoint '" + cp + "'");
-  if (!others.ok()) return others.status();
-  if (PQntuples(others->get()) > 0) {
-    return core::Status::Conflict("runner " + CellText(*others, 0, 0) + " runs checkpoint '" + cp +
-                                  "' with another configuration; stop it or use the same file. Differences:" +
-                                  core::LineDifferences(CellText(*others, 0, 1), "  theirs: ", me.config_text, "  ours:   "));
-  }
   // Rows of runners gone for long are history only.
   DDB2PG_RETURN_IF_ERROR(db->Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at < now() - "
                                    "$2::bigint * 10 * interval '1 millisecond'",
@@ -89,6 +79,81 @@ core::Status PgLeaseStore::Register(const pipeline::RunnerIdentity& me) {
               {cp, me.runner_id, me.host, std::to_string(me.pid), std::to_string(me.lanes), me.config_text},
               "registering runner " + me.runner_id)
       .status();
+}
+
+// Inside Initialize's transaction, under the checkpoint's lock (so two runners of two new
+// configurations take over one after the other, and no batch or claim runs in between).
+core::Result<PgLeaseStore::Decision> PgLeaseStore::DecideConfiguration() {
+  PgConnection& db = *connection_;
+  const std::string& cp = options_.checkpoint_id;
+  const std::string context = "deciding the configuration of '" + cp + "'";
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto rows,
+      db.Query("SELECT config_hash = md5($2), superseded_at IS NULL, to_char(first_seen_at AT TIME ZONE 'UTC', "
+               "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (SELECT count(*) FROM ddb2pg.runners r WHERE r.checkpoint_id = $1 "
+               "AND r.runner_id <> $3 AND md5(COALESCE(r.config, '')) = c.config_hash AND r.heartbeat_at > now() - "
+               "$4::bigint * interval '1 millisecond') FROM ddb2pg.configs c WHERE checkpoint_id = $1 AND "
+               "(config_hash = md5($2) OR superseded_at IS NULL)",
+               {cp, me_.config_text, me_.runner_id, Ttl(options_.lease_ttl)}, context));
+  bool seen = false, current = false;
+  std::string current_since;
+  int current_live = 0;
+  for (int i = 0; i < PQntuples(rows.get()); ++i) {
+    const bool mine = CellText(rows, i, 0) == "t";
+    if (mine) seen = true;
+    if (CellText(rows, i, 1) == "t") {
+      current = current || mine;
+      if (!mine) {
+        current_since = CellText(rows, i, 2);
+        current_live = std::stoi(CellText(rows, i, 3));
+      }
+    }
+  }
+  Decision decision;
+  if (current) return decision;
+  if (seen && current_live > 0) {
+    decision.standby = true;
+    decision.reason = "this configuration was superseded by a newer one (first seen " + current_since + ") that " +
+                      std::to_string(current_live) + " live runner(s) run; no partitions, nothing of this file's "
+                      "mapping applied, until that configuration's runners are gone (deploy the newer "
+                      "file to this runner, or stop it)";
+    return decision;
+  }
+  // Newer (never seen), or the current one has no runner left (a rollback, or its runners all
+  // stopped): this configuration takes over.
+  DDB2PG_RETURN_IF_ERROR(db.Query("UPDATE ddb2pg.configs SET superseded_at = now() WHERE checkpoint_id = $1 AND "
+                                  "superseded_at IS NULL AND config_hash <> md5($2)",
+                                  {cp, me_.config_text}, context)
+                             .status());
+  DDB2PG_RETURN_IF_ERROR(db.Query("INSERT INTO ddb2pg.configs (checkpoint_id, config_hash, config, current_since) "
+                                  "VALUES ($1, md5($2), $2, now()) ON CONFLICT (checkpoint_id, config_hash) DO UPDATE "
+                                  "SET superseded_at = NULL, current_since = now()",
+                                  {cp, me_.config_text}, context)
+                             .status());
+  // Fencing: every lease of a runner of another configuration ends here, in the transaction that
+  // applies this configuration's mapping. Their batches take the checkpoint's lock shared before
+  // their guard: one that got it first committed before this; any later one finds its lease
+  // gone and commits nothing (docs/consistency.md).
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto revoked,
+      db.Query("WITH o AS (SELECT p.partition_id, p.owner FROM ddb2pg.partitions p WHERE p.checkpoint_id = $1 AND "
+               "p.owner IS NOT NULL AND p.state = 'pending' AND NOT EXISTS (SELECT 1 FROM ddb2pg.runners r WHERE "
+               "r.checkpoint_id = $1 AND r.runner_id = p.owner AND md5(COALESCE(r.config, '')) = md5($2)) FOR UPDATE), "
+               "u AS (UPDATE ddb2pg.partitions p SET owner = NULL, lease_expires = NULL, updated_at = now() FROM o "
+               "WHERE p.checkpoint_id = $1 AND p.partition_id = o.partition_id RETURNING p.partition_id, o.owner, "
+               "p.epoch) INSERT INTO ddb2pg.lease_events "
+               "(checkpoint_id, partition_id, runner_id, epoch, event) SELECT $1, partition_id, owner, epoch, "
+               "'release-superseded' FROM u",
+               {cp, me_.config_text}, context));
+  const std::string taken = PQcmdTuples(revoked.get());
+  if (!current_since.empty()) {
+    decision.note = std::string(seen ? "this configuration, seen before, is current again: the newer one (first seen " +
+                                           current_since + ") has no live runner"
+                                     : "this configuration is new: it supersedes the one first seen " + current_since) +
+                    "; " + (taken.empty() ? "0" : taken) +
+                    " partition(s) taken from runners of other configurations (they stand by)";
+  }
+  return decision;
 }
 
 core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
@@ -201,8 +266,15 @@ core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed,
       DDB2PG_RETURN_IF_ERROR(
           PipelineRegistry::RegisterWhereTheSourceIs(*db, cp, named, state.total_segments, false).status());
     }
+    DDB2PG_ASSIGN_OR_RETURN(const Decision decision, DecideConfiguration());
+    if (decision.standby) {
+      state.standby = true;
+      state.standby_reason = decision.reason;
+      return state;
+    }
     DDB2PG_ASSIGN_OR_RETURN(state.notes, PipelineRegistry::Align(*db, cp, pipelines, state.total_segments,
                                                                  state.created && !state.migrated));
+    if (!decision.note.empty()) state.notes.insert(state.notes.begin(), decision.note);
     return state;
   };
   auto result = run();
@@ -243,8 +315,14 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   DDB2PG_ASSIGN_OR_RETURN(
       auto counts,
-      db->Query(std::string("SELECT (SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at > "
-                            "now() - $3::bigint * interval '1 millisecond'), (SELECT count(*) FROM ddb2pg.partitions "
+      // Live runners are those of the current configuration (any, while none is recorded):
+      // runners standing by share nothing.
+      db->Query(std::string("SELECT (SELECT count(*) FROM ddb2pg.runners r WHERE r.checkpoint_id = $1 AND "
+                            "r.heartbeat_at > now() - $3::bigint * interval '1 millisecond' AND md5(COALESCE(r.config, "
+                            "'')) = COALESCE((SELECT config_hash FROM ddb2pg.configs WHERE checkpoint_id = $1 AND "
+                            "superseded_at IS NULL), md5(COALESCE(r.config, '')))), EXISTS (SELECT 1 FROM "
+                            "ddb2pg.configs WHERE checkpoint_id = $1 AND superseded_at IS NULL AND config_hash <> "
+                            "md5($4)), (SELECT count(*) FROM ddb2pg.partitions "
                             "p WHERE p.checkpoint_id = $1 AND p.state = 'pending' AND ") +
                     Eligible(options_.stream_during_snapshot) +
                     "), (SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND owner = $2 AND state = "
@@ -253,15 +331,18 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
                     "'pending' AND kind = 'segment'), (SELECT count(*) FROM ddb2pg.pipelines WHERE checkpoint_id = "
                     "$1 AND phase = 'snapshot'), (SELECT count(*) FROM ddb2pg.pipelines l WHERE " +
                     SystemTables::kSnapshotsToEndWhere + ")",
-                {options_.checkpoint_id, me_.runner_id, Ttl(options_.lease_ttl)}, "counting partitions"));
+                {options_.checkpoint_id, me_.runner_id, Ttl(options_.lease_ttl), me_.config_text},
+                "counting partitions"));
   pipeline::LeaseCounts out;
-  out.live_runners = std::max(1, std::stoi(CellText(counts, 0, 0)));
-  out.workable = std::stoi(CellText(counts, 0, 1));
-  out.held = std::stoi(CellText(counts, 0, 2));
-  out.pending = std::stoi(CellText(counts, 0, 3));
-  out.segments_pending = std::stoi(CellText(counts, 0, 4));
-  out.pipelines_snapshotting = std::stoi(CellText(counts, 0, 5));
-  out.pipelines_to_finish = std::stoi(CellText(counts, 0, 6));
+  out.current_runners = std::stoi(CellText(counts, 0, 0));
+  out.live_runners = std::max(1, out.current_runners);
+  out.superseded = CellText(counts, 0, 1) == "t";
+  out.workable = std::stoi(CellText(counts, 0, 2));
+  out.held = std::stoi(CellText(counts, 0, 3));
+  out.pending = std::stoi(CellText(counts, 0, 4));
+  out.segments_pending = std::stoi(CellText(counts, 0, 5));
+  out.pipelines_snapshotting = std::stoi(CellText(counts, 0, 6));
+  out.pipelines_to_finish = std::stoi(CellText(counts, 0, 7));
   return out;
 }
 
@@ -269,11 +350,18 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
   std::vector<pipeline::PartitionLease> leases;
   if (max <= 0) return leases;
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
-  DDB2PG_ASSIGN_OR_RETURN(
-      auto claimed,
-      db->Query(std::string("WITH c AS (SELECT p.partition_id, p.owner AS previous FROM ddb2pg.partitions p WHERE "
-                            "p.checkpoint_id = $1 AND p.state = 'pending' AND (p.owner IS NULL OR p.lease_expires IS "
-                            "NULL OR p.lease_expires < now()) AND ") +
+  // Under the checkpoint's lock, shared, and only while no other configuration is current: a
+  // takeover (DecideConfiguration, exclusive) is either before this claim, which then sees it
+  // and takes nothing, or waits for it and revokes what it took.
+  const std::string context = "claiming partitions";
+  DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));
+  auto claim = db->Query(SystemTables::kCheckpointSharedLockSql, {options_.checkpoint_id}, context);
+  if (claim.ok()) {
+    claim = db->Query(std::string("WITH c AS (SELECT p.partition_id, p.owner AS previous FROM ddb2pg.partitions p "
+                            "WHERE p.checkpoint_id = $1 AND p.state = 'pending' AND (p.owner IS NULL OR "
+                            "p.lease_expires IS NULL OR p.lease_expires < now()) AND NOT EXISTS (SELECT 1 FROM "
+                            "ddb2pg.configs k WHERE k.checkpoint_id = $1 AND k.superseded_at IS NULL AND "
+                            "k.config_hash <> md5($5)) AND ") +
                     Eligible(options_.stream_during_snapshot) +
                     " ORDER BY (p.kind = 'segment') DESC, p.partition_id LIMIT $3::int FOR UPDATE OF p SKIP LOCKED), "
                     "u AS (UPDATE ddb2pg.partitions p SET owner = $2, epoch = p.epoch + 1, lease_expires = now() + "
@@ -284,8 +372,18 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
                     "previous_owner) SELECT $1, partition_id, $2, epoch, 'claim', previous FROM u) "
                     "SELECT partition_id, kind, COALESCE(parent, ''), COALESCE(position, ''), epoch, "
                     "COALESCE(previous, ''), COALESCE(scope, '') FROM u",
-                {options_.checkpoint_id, me_.runner_id, std::to_string(max), Ttl(options_.lease_ttl)},
-                "claiming partitions"));
+                {options_.checkpoint_id, me_.runner_id, std::to_string(max), Ttl(options_.lease_ttl),
+                 me_.config_text},
+                context);
+  }
+  if (claim.ok()) {
+    core::Status committed = db->Exec("COMMIT", context);
+    if (!committed.ok()) return committed;
+  } else {
+    if (!db->broken()) (void)db->Exec("ROLLBACK", context);
+    return claim.status();
+  }
+  const PgResult& claimed = *claim;
   for (int i = 0; i < PQntuples(claimed.get()); ++i) {
     pipeline::PartitionLease lease;
     lease.id = CellText(claimed, i, 0);
@@ -538,7 +636,7 @@ core::Status PgLeaseStore::Forget(const std::optional<std::string>& pipeline) {
       // snapshots the table again, rather than taking the stored stream position as its own).
       if (CellText(others, 0, 0) != "0") return PipelineRegistry::Forget(db, cp, *pipeline);
     }
-    for (const char* table : {"partitions", "pipelines", "snapshot_fence", "snapshot_seen", "runners"}) {
+    for (const char* table : {"partitions", "pipelines", "snapshot_fence", "snapshot_seen", "runners", "configs"}) {
       DDB2PG_RETURN_IF_ERROR(
           db.Query(std::string("DELETE FROM ddb2pg.") + table + " WHERE checkpoint_id = $1", {cp}, context).status());
     }

@@ -68,6 +68,14 @@ class PgLeaseStore : public pipeline::LeaseStore {
   // Inside Initialize's transaction: renames a checkpoint of an earlier release to this one's id
   // and returns the pipeline names its id held (nullopt: none to carry over).
   core::Result<std::optional<std::set<std::string>>> AdoptEarlierCheckpoint();
+  struct Decision {
+    bool standby = false;
+    std::string reason;  // why it stands by
+    std::string note;    // what taking over did (empty: this configuration was current already)
+  };
+  // Inside Initialize's transaction: whether this runner's configuration is current, takes over
+  // (superseding the current one and revoking its runners' leases), or stands by.
+  core::Result<Decision> DecideConfiguration();
   // Runners whose heartbeat is within the lease TTL.
   core::Result<int> LiveRunners(PgConnection& db);
   // Runs `fn` in a transaction holding the checkpoint's advisory lock.

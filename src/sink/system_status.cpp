@@ -9,14 +9,17 @@ core::Result<std::vector<SystemStatus::Runner>> SystemStatus::Runners(PgConnecti
                                                                       const std::vector<std::string>& checkpoints,
                                                                       int limit) {
   DDB2PG_ASSIGN_OR_RETURN(
-      auto rows, db.Query("SELECT checkpoint_id, runner_id, coalesce(host, ''), coalesce(pid, 0)::text, "
-                          "coalesce(lanes, 0)::text, round(EXTRACT(EPOCH FROM now() - heartbeat_at)::numeric, 1)::text "
-                          "FROM ddb2pg.runners WHERE checkpoint_id = ANY($1::text[]) ORDER BY started_at LIMIT $2::int",
-                          {TextArray(checkpoints), std::to_string(limit)}, "reading the runners"));
+      auto rows,
+      db.Query("SELECT checkpoint_id, runner_id, coalesce(host, ''), coalesce(pid, 0)::text, coalesce(lanes, 0)::text, "
+               "round(EXTRACT(EPOCH FROM now() - heartbeat_at)::numeric, 1)::text, EXISTS (SELECT 1 FROM "
+               "ddb2pg.configs c WHERE c.checkpoint_id = r.checkpoint_id AND c.superseded_at IS NULL AND "
+               "c.config_hash <> md5(coalesce(r.config, ''))) FROM ddb2pg.runners r WHERE checkpoint_id = "
+               "ANY($1::text[]) ORDER BY started_at LIMIT $2::int",
+               {TextArray(checkpoints), std::to_string(limit)}, "reading the runners"));
   std::vector<Runner> out;
   for (int r = 0; r < PQntuples(rows.get()); ++r) {
     out.push_back({CellText(rows, r, 0), CellText(rows, r, 1), CellText(rows, r, 2), CellText(rows, r, 3),
-                   CellText(rows, r, 4), CellText(rows, r, 5)});
+                   CellText(rows, r, 4), CellText(rows, r, 5), CellText(rows, r, 6) == "t"});
   }
   return out;
 }

@@ -22,6 +22,7 @@ class SystemStatus {
  public:
   struct Runner {
     std::string checkpoint, runner, host, pid, lanes, heartbeat_age_s;
+    bool standby = false;  // its configuration is superseded: it holds nothing (docs/consistency.md)
   };
   struct Partition {
     std::string checkpoint, id, kind, state, owner, epoch;

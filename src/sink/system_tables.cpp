@@ -147,6 +147,22 @@ const std::vector<SystemTables::Migration>& SystemTables::Migrations() {
       "    PRIMARY KEY (checkpoint_id, pipeline)\n"
       ");",
        }},
+      {2,
+       "ddb2pg.configs: the configurations a checkpoint has seen and which one is current (rolling "
+       "configuration changes)",
+       {
+           // The configurations a checkpoint has seen (docs/consistency.md, "Rolling a configuration
+           // change"): one is current (superseded_at NULL); runners of another stand by.
+           "CREATE TABLE IF NOT EXISTS ddb2pg.configs (\n"
+           "    checkpoint_id TEXT NOT NULL,\n"
+           "    config_hash TEXT NOT NULL,       -- md5 of the runners' canonical configuration text\n"
+           "    config TEXT NOT NULL,\n"
+           "    first_seen_at TIMESTAMPTZ NOT NULL DEFAULT now(),  -- \"newer\": first seen later\n"
+           "    current_since TIMESTAMPTZ,       -- when it last became the current one\n"
+           "    superseded_at TIMESTAMPTZ,       -- NULL: the current configuration\n"
+           "    PRIMARY KEY (checkpoint_id, config_hash)\n"
+           ");",
+       }},
   };
   return migrations;
 }

@@ -5,6 +5,8 @@
 //                        the newest change committed (the `status` command reads lag from it).
 //   ddb2pg.dead_letters  records that could not be mapped, with their reason and raw item.
 //   ddb2pg.partitions, runners, lease_events: the partitioned runtime (PgLeaseStore).
+//   ddb2pg.configs       the configurations a checkpoint has seen and which one is current
+//                        (PgLeaseStore: runners of a superseded one stand by).
 //   ddb2pg.snapshot_fence keys the stream wrote while a snapshot ran (TableWriter, PostgresSink),
 //                        snapshot_seen the keys a snapshot that reconciles read.
 //   ddb2pg.pipelines     each pipeline's phase (snapshot, streaming), mapping and target
@@ -64,7 +66,7 @@ class SystemTables {
     std::vector<std::string> statements;
   };
   // The version this binary writes: the last of Migrations().
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static const std::vector<Migration>& Migrations();
 
   // Every migration's statements, each followed by the row that records it: the DDL that

@@ -3,7 +3,8 @@
 //    series the Grafana dashboard (docs/grafana-dashboard.json) queries exists;
 //  - headless Chromium (Debian's chromium) opens the status page at `/`, the rows counter on it
 //    changes while items are written, a dead letter is shown with its reason, and an item value
-//    holding `<script>` is shown as text; screenshots at 1280×800 and at phone width (390×844).
+//    holding `<script>` is shown as text; no card's content is drawn past its border at 1280×800
+//    or at phone width (390×844), where it also takes screenshots.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -183,6 +184,33 @@ TEST_F(Observability, StatusPageInChromiumCountsRowsShowsDeadLettersAsTextAndFit
   EXPECT_EQ(dom.find("<script>alert"), std::string::npos) << dom;
   EXPECT_EQ(dom.find("<img src=x"), std::string::npos) << dom;
   EXPECT_EQ(dom.find("<b>bold"), std::string::npos) << dom;
+
+  // Nothing is drawn past its card's border at 1280×800 (the Pipelines table once was) nor at
+  // phone width: the page measures its cards after each render (scrollWidth against clientWidth)
+  // and lists the overflowing ones in <main data-overflow>, those scrolling inside in
+  // data-scrolled. The pipelines' table wraps to fit: it must not even need to scroll.
+  for (const auto& [width, height] : std::vector<std::pair<int, int>>{{1280, 800}, {390, 844}}) {
+    const std::string size = std::to_string(width) + "x" + std::to_string(height);
+    int code = -1;
+    const std::string measured =
+        Chromium("--virtual-time-budget=3500 --window-size=" + std::to_string(width) + "," + std::to_string(height) +
+                     " --dump-dom",
+                 &code);
+    ASSERT_EQ(code, 0) << measured;
+    std::smatch overflow, scrolled;
+    ASSERT_TRUE(std::regex_search(measured, overflow, std::regex("data-overflow=\"([^\"]*)\""))) << size << measured;
+    ASSERT_TRUE(std::regex_search(measured, scrolled, std::regex("data-scrolled=\"([^\"]*)\""))) << size;
+    EXPECT_EQ(overflow[1], "") << size << ": cards whose content is drawn past their border";
+    if (width == 1280) {
+      EXPECT_EQ(std::string(scrolled[1]).find("pipelines"), std::string::npos) << size << ": " << scrolled[1];
+    }
+    std::printf("%s: overflowing cards '%s', cards scrolling inside '%s'\n", size.c_str(), std::string(overflow[1]).c_str(),
+                std::string(scrolled[1]).c_str());
+    // The pipelines table is there to be measured.
+    EXPECT_NE(measured.find("id=\"pipelines\""), std::string::npos);
+    EXPECT_NE(measured.find("<td>profile</td>"), std::string::npos)
+        << "the Pipelines table lists no pipeline: " << measured.substr(measured.find("id=\"pipelines\""), 800);
+  }
 
   // Screenshots at desktop and phone width (PNG: width and height in the IHDR chunk).
   const std::string out_dir = std::getenv("DDB2PG_SCREENSHOT_DIR") != nullptr ? std::getenv("DDB2PG_SCREENSHOT_DIR") : "/tmp";

@@ -47,8 +47,10 @@ TEST_F(SchemaUpgrade, TheEarlierReleasesDatabaseIsUpgradedOnFirstStartWithoutReS
   run_.Stop();
   ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
 
-  // Back to the earlier release's database: its schema had no version.
+  // Back to the earlier release's database: its schema had no version, and none of the tables
+  // later migrations add (2: ddb2pg.configs).
   pg_->Exec("DROP TABLE ddb2pg.schema_migrations");
+  pg_->Exec("DROP TABLE ddb2pg.configs");
   {
     const std::string scratch = key_ + "_b404e64";
     PgTestConnection admin(PostgresConninfo());

@@ -1,7 +1,8 @@
 // PgLeaseStore and PostgresSink's partitioned mode against a real PostgreSQL: the partitions are
 // created once, eligibility is enforced in SQL (segments, then shards, parent before child),
 // commits are fenced per partition by owner and epoch, an expired lease is taken over and the old
-// owner's commit then changes nothing, and a live runner on another configuration is a conflict.
+// owner's commit then changes nothing, and a runner of a newer configuration takes over from the
+// runners of an older one, which stand by.
 #include "sink/pg_lease_store.h"
 
 #include <gtest/gtest.h>
@@ -45,6 +46,7 @@ class LeaseStoreTest : public SinkTest {
     db_->Exec("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'");
     db_->Exec("DELETE FROM ddb2pg.runners WHERE checkpoint_id = '" + schema_ + "'");
     db_->Exec("DELETE FROM ddb2pg.lease_events WHERE checkpoint_id = '" + schema_ + "'");
+    db_->Exec("DELETE FROM ddb2pg.configs WHERE checkpoint_id = '" + schema_ + "'");
     SinkTest::TearDown();
   }
 };
@@ -177,19 +179,82 @@ TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNoth
             "claim:a:1:-,claim:b:2:a");
 }
 
-TEST_F(LeaseStoreTest, ALiveRunnerOnAnotherConfigurationIsAConflictNamingTheDifferences) {
+TEST_F(LeaseStoreTest, ANewerConfigurationTakesOverAndRunnersOfTheOlderOneStandByAndCommitNothing) {
+  auto initialize = [&](PgLeaseStore& store) {
+    return store.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }, {});
+  };
+  CreateProfile();
   PgLeaseStore a = Store("a");
-  ASSERT_TRUE(a.Register(Me("a", "pipeline profile column name TEXT <- name\n")).ok());
+  ASSERT_TRUE(a.Register(Me("a", "config A\n")).ok());
+  auto a_state = initialize(a);
+  ASSERT_TRUE(a_state.ok()) << a_state.status().ToString();
+  EXPECT_FALSE(a_state->standby);
+  auto held = a.Claim(2);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_EQ(held->size(), 2u);
+
+  // A runner of a configuration never seen before: newer, it takes over, and a's leases end in
+  // the same transaction.
   PgLeaseStore b = Store("b");
-  core::Status status = b.Register(Me("b", "pipeline profile column name TEXT <- handle\n"));
-  EXPECT_EQ(status.code(), core::StatusCode::kConflict);
-  EXPECT_NE(status.message().find("theirs: pipeline profile column name TEXT <- name"), std::string::npos)
-      << status.message();
-  EXPECT_NE(status.message().find("ours:   pipeline profile column name TEXT <- handle"), std::string::npos)
-      << status.message();
-  // Once it is gone (released everything and deregistered), the new configuration may start.
-  ASSERT_TRUE(a.Deregister().ok());
-  EXPECT_TRUE(b.Register(Me("b", "pipeline profile column name TEXT <- handle\n")).ok());
+  ASSERT_TRUE(b.Register(Me("b", "config B\n")).ok());
+  auto b_state = initialize(b);
+  ASSERT_TRUE(b_state.ok()) << b_state.status().ToString();
+  EXPECT_FALSE(b_state->standby);
+  std::string notes;
+  for (const auto& note : b_state->notes) notes += note + ";";
+  EXPECT_NE(notes.find("this configuration is new"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("2 partition(s) taken"), std::string::npos) << notes;
+
+  auto a_counts = a.Counts();
+  ASSERT_TRUE(a_counts.ok());
+  EXPECT_TRUE(a_counts->superseded);
+  EXPECT_EQ(a_counts->current_runners, 1);
+  EXPECT_TRUE(a.Claim(10)->empty()) << "a superseded runner claims nothing";
+  EXPECT_TRUE(a.Renew()->empty());
+  PostgresSinkOptions options = Options();
+  options.runner_id = "a";
+  options.tables = {&profile_};
+  PostgresSink a_sink(options);
+  ASSERT_TRUE(a_sink.Open().ok());
+  auto stale = a_sink.Commit(MakeBatch({Profile(1, "old mapping")}, ""),
+                             {PartitionAdvance{(*held)[0].id, (*held)[0].epoch, "", false, 1}});
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_FALSE(stale->committed()) << "no batch of the old configuration commits after the takeover";
+  EXPECT_EQ(CountProfiles(), "0");
+
+  auto b_counts = b.Counts();
+  ASSERT_TRUE(b_counts.ok());
+  EXPECT_FALSE(b_counts->superseded);
+  EXPECT_EQ(b_counts->live_runners, 1) << "runners standing by share nothing";
+  EXPECT_EQ(b.Claim(10)->size(), 3u);
+
+  // A runner of the old configuration (re)starting while b runs: it waits, applying nothing.
+  PgLeaseStore a2 = Store("a2");
+  ASSERT_TRUE(a2.Register(Me("a2", "config A\n")).ok());
+  auto a2_state = initialize(a2);
+  ASSERT_TRUE(a2_state.ok()) << a2_state.status().ToString();
+  EXPECT_TRUE(a2_state->standby);
+  EXPECT_NE(a2_state->standby_reason.find("superseded by a newer one"), std::string::npos) << a2_state->standby_reason;
+  EXPECT_TRUE(a2.Claim(10)->empty());
+
+  // Once every runner of the current configuration is gone, the older one may run again (a
+  // rollback), and B's runners then wait for it in turn.
+  ASSERT_TRUE(b.Deregister().ok());
+  EXPECT_EQ(a2.Counts()->current_runners, 0);
+  auto again = initialize(a2);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->standby);
+  EXPECT_EQ(a2.Claim(10)->size(), 3u);
+  EXPECT_FALSE(a.Counts()->superseded) << "a runs the current configuration again";
+  PgLeaseStore b2 = Store("b2");
+  ASSERT_TRUE(b2.Register(Me("b2", "config B\n")).ok());
+  auto b2_state = initialize(b2);
+  ASSERT_TRUE(b2_state.ok()) << b2_state.status().ToString();
+  EXPECT_TRUE(b2_state->standby);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.lease_events WHERE checkpoint_id = '" + schema_ +
+                   "' AND event = 'release-superseded'"),
+            "2")
+      << "a's two leases (b left by releasing its own)";
 }
 
 TEST_F(LeaseStoreTest, AnEarlierReleasesCheckpointIsHandedToTheSeedOnce) {

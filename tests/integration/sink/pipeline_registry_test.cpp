@@ -26,7 +26,7 @@ class PipelineRegistryTest : public SinkTest {
     db_->Exec("CREATE TABLE " + schema_ + ".t3 (id INT PRIMARY KEY)");
   }
   void TearDown() override {
-    for (const char* table : {"partitions", "runners", "lease_events", "pipelines", "snapshot_fence"}) {
+    for (const char* table : {"partitions", "runners", "lease_events", "pipelines", "snapshot_fence", "configs"}) {
       db_->Exec(std::string("DELETE FROM ddb2pg.") + table + " WHERE checkpoint_id LIKE '" + schema_ + "%'");
     }
     db_->Exec("DELETE FROM ddb2pg.checkpoints WHERE id LIKE '" + schema_ + "%'");

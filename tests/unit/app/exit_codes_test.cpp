@@ -86,7 +86,7 @@ TEST(ExitCodes, TheReadmeDocumentsTheSameTable) {
   const std::string line = readme.substr(table, 600);
   for (const char* row : {"0 ok", "1 failed while running", "2 bad command line or configuration",
                           "3 checks found problems", "4 DynamoDB or PostgreSQL unreachable",
-                          "5 a live runner on the same checkpoint runs a different"}) {
+                          "5 fenced: another runner took this runner's checkpoint over"}) {
     EXPECT_NE(line.find(row), std::string::npos) << "README.md's exit codes lack \"" << row << "\": " << line;
   }
   EXPECT_NE(line.find("NEW_AND_OLD_IMAGES"), std::string::npos) << line;  // a row of 3

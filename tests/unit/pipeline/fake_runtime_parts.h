@@ -55,6 +55,16 @@ class FakeStore final : public LeaseStore {
     std::lock_guard lock(mutex);
     partitions.at(id).owner.clear();
   }
+  // A runner of a newer configuration takes over (PgLeaseStore::DecideConfiguration): this
+  // runner's leases end, its configuration is superseded while `current_runners` > 0.
+  void Supersede(int current) {
+    std::lock_guard lock(mutex);
+    for (auto& [id, p] : partitions) {
+      if (p.owner == me_ && !p.done) p.owner.clear();
+    }
+    superseded = true;
+    current_runners = current;
+  }
 
   core::Status Open() override { return core::Status::Ok(); }
   core::Status Register(const RunnerIdentity& me) override {
@@ -66,6 +76,12 @@ class FakeStore final : public LeaseStore {
     SourceState state;
     state.stream_arn = "arn";
     std::lock_guard lock(mutex);
+    ++initializations;
+    if (superseded && current_runners > 0) {
+      state.standby = true;
+      state.standby_reason = "superseded";
+    }
+    if (!state.standby) superseded = false;
     for (const auto& [id, p] : partitions) state.total_segments += p.kind == PartitionKind::kSegment ? 1 : 0;
     return state;
   }
@@ -82,6 +98,8 @@ class FakeStore final : public LeaseStore {
   core::Result<LeaseCounts> Counts() override {
     std::lock_guard lock(mutex);
     LeaseCounts counts;
+    counts.superseded = superseded;
+    counts.current_runners = current_runners;
     for (const auto& [id, p] : partitions) {
       if (p.done) continue;
       ++counts.pending;
@@ -94,6 +112,7 @@ class FakeStore final : public LeaseStore {
   core::Result<std::vector<PartitionLease>> Claim(int max) override {
     std::lock_guard lock(mutex);
     std::vector<PartitionLease> out;
+    if (superseded) return out;
     const auto now = std::chrono::steady_clock::now();
     for (auto& [id, p] : partitions) {
       if (static_cast<int>(out.size()) >= max) break;
@@ -149,6 +168,9 @@ class FakeStore final : public LeaseStore {
   std::map<std::string, int> applied;
   std::vector<std::string> dead_letters;
   int claims = 0;
+  bool superseded = false;  // guarded by mutex, like everything above
+  int current_runners = 1;
+  int initializations = 0;
 
  private:
   bool EligibleLocked(const std::string& id) const {

@@ -156,6 +156,42 @@ TEST_F(RuntimeTest, ALeaseLostMidRunIsDroppedWithoutStoppingAndTheNewOwnerGoesOn
   ExpectEveryRowOnce();
 }
 
+TEST_F(RuntimeTest, ASupersededRunnerStandsByReadyWithoutExitingAndTakesOverWhenTheNewerRunnersAreGone) {
+  source_.slow = true;
+  auto plan = Plan();
+  Start(plan, 2);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::lock_guard lock(store_.mutex);
+    if (!store_.partitions["scan/1"].position.empty()) break;
+  }
+  store_.Supersede(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(finished_) << "a superseded runner waits: " << result_.ToString();
+  EXPECT_EQ(runtime_->progress().state, "standby");
+  EXPECT_TRUE(runtime_->progress().ready) << "a standby runner is ready for probes";
+  EXPECT_EQ(metrics_.Standby("src").Value(), 1);
+  int claims = 0;
+  {
+    std::lock_guard lock(store_.mutex);
+    claims = store_.claims;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard lock(store_.mutex);
+    EXPECT_EQ(store_.claims, claims) << "it claims nothing while it stands by";
+    EXPECT_EQ(store_.initializations, 1);
+    store_.current_runners = 0;  // the newer configuration's runners are gone
+  }
+  WaitDone();
+  ASSERT_TRUE(store_.AllDone()) << result_.ToString();
+  EXPECT_TRUE(Stop().ok()) << result_.ToString();
+  ExpectEveryRowOnce();
+  EXPECT_EQ(metrics_.Standby("src").Value(), 0);
+  std::lock_guard lock(store_.mutex);
+  EXPECT_EQ(store_.initializations, 2) << "it decided again, under the store's lock, before taking over";
+}
+
 TEST_F(RuntimeTest, AnAcknowledgementLostWithTheConnectionIsRecognisedNotRepeated) {
   FakeSink::fault() = FakeSink::Fault::kDropAfterCommit;
   FakeSink::faults_left() = 3;
