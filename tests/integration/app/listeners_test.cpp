@@ -164,6 +164,19 @@ TEST_F(Listeners, ProbesAndMetricsOnOneListenerStatusPageOnItsOwnBehindATokenFro
   EXPECT_NE(Dom(status_port, "").find("HTTP 401: open this page as /#token="), std::string::npos);
 }
 
+// The documented Deployment: the listener on every address (the pod's too, which the kubelet's
+// probes and Prometheus reach), no status_listen. Probes and metrics answer there; the status page
+// and /api/status do not, since the address is not loopback and status_exposed is off. (Reached
+// over loopback here: a listener on 0.0.0.0 serves every address alike.)
+TEST_F(Listeners, OnEveryAddressTheProbesAndMetricsAnswerAndTheStatusPageDoesNot) {
+  Start("  listen: 0.0.0.0:0\n",
+        "metrics on http://0\\.0\\.0\\.0:([0-9]+)/metrics, no status page \\(not on a non-loopback address");
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(ports_.size(), 1u);
+  ExpectProbesAndMetrics(ports_[0]);
+  ExpectNoStatusPage(ports_[0]);
+}
+
 TEST_F(Listeners, StatusListenOffServesNoStatusPageButTheProbes) {
   Start("  listen: 127.0.0.1:0\n  status_listen: \"off\"\n",
         "metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics, no status page");
