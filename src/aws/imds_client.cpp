@@ -6,23 +6,14 @@
 #include "aws/env_text.h"
 
 namespace ddb2pg::aws {
-namespace {
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-}  // namespace
-
 bool ImdsClient::Disabled(const EnvLookup& env) {
-  return Lower(Env(env, "AWS_EC2_METADATA_DISABLED").value_or("")) == "true";
+  return ToLower(Env(env, "AWS_EC2_METADATA_DISABLED").value_or("")) == "true";
 }
 
 ImdsClient::ImdsClient(const CredentialContext& context) {
   if (auto endpoint = Env(context.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
     endpoint_ = *endpoint;
-  } else if (Lower(Env(context.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE").value_or("")) == "ipv6") {
+  } else if (ToLower(Env(context.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE").value_or("")) == "ipv6") {
     endpoint_ = "http://[fd00:ec2::254]";
   } else {
     endpoint_ = "http://169.254.169.254";

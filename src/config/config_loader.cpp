@@ -16,10 +16,14 @@
 #include "config/diagnostics.h"
 #include "config/env_substitution.h"
 #include "config/node_reader.h"
+#include "core/text.h"
 #include "model/mapping_checker.h"
 
 namespace ddb2pg::config {
 namespace {
+
+using core::Lower;
+using core::Trim;
 
 using model::ColumnKind;
 using model::ColumnSpec;
@@ -64,22 +68,6 @@ DeletePolicy ToDeletePolicy(std::string_view text) {
 std::vector<std::string_view> WithName(const std::vector<std::string_view>& keys) {
   std::vector<std::string_view> out = {"name"};
   out.insert(out.end(), keys.begin(), keys.end());
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
