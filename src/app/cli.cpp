@@ -26,8 +26,8 @@
 #include "config/config.h"
 #include "sink/pg_connection.h"
 #include "sink/pg_result.h"
-#include "sink/pipeline_registry.h"
-#include "sink/system_status.h"
+#include "sink/system/pipeline_registry.h"
+#include "sink/system/system_status.h"
 #include "sink/schema_manager.h"
 #include "sink/sql_text.h"
 

@@ -15,7 +15,7 @@
 #include "app/wiring.h"
 #include "config/config.h"
 #include "sink/pg_connection.h"
-#include "sink/system_status.h"
+#include "sink/system/system_status.h"
 #include "sink/pg_result.h"
 
 namespace ddb2pg::app {

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
-#include "sink/pg_lease_store.h"
+#include "sink/system/pg_lease_store.h"
 #include "source/dynamodb_record_source.h"
 
 namespace ddb2pg::app {

@@ -18,7 +18,7 @@
 #include "app/status_board.h"
 #include "core/thread_name.h"
 #include "pipeline/source_runtime.h"
-#include "sink/pg_lease_store.h"
+#include "sink/system/pg_lease_store.h"
 #include "sink/postgres_sink.h"
 #include "sink/schema_manager.h"
 #include "source/dynamodb_record_source.h"

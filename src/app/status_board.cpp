@@ -7,8 +7,8 @@
 #include "app/version.h"
 #include "core/json_writer.h"
 #include "sink/pg_connection.h"
-#include "sink/pipeline_registry.h"
-#include "sink/system_status.h"
+#include "sink/system/pipeline_registry.h"
+#include "sink/system/system_status.h"
 
 namespace ddb2pg::app {
 namespace {

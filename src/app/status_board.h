@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "pipeline/commit_counters.h"
-#include "sink/pipeline_registry.h"
-#include "sink/system_status.h"
+#include "sink/system/pipeline_registry.h"
+#include "sink/system/system_status.h"
 
 namespace ddb2pg::app {
 

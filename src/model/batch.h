@@ -1,5 +1,5 @@
-// Batch: everything one PostgreSQL transaction commits — the rows of every fan-out table, the
-// dead letters, and the source position they bring the checkpoint to. Built by the pipeline's
+// Batch: everything one PostgreSQL transaction commits — the rows of every fan-out table and the
+// dead letters (the partitions' positions travel beside it, pipeline::PartitionAdvance). Built by the pipeline's
 // BatchBuilder, committed by a pipeline::Sink (PostgresSink): a plain value shared by both, so
 // neither includes the other.
 #pragma once
@@ -61,7 +61,6 @@ struct Batch {
   std::vector<TableRows> tables;  // each table at most once
   std::vector<DeadLetter> dead_letters;
   std::vector<RecordOrigin> origins{};  // see TableRows::origins
-  std::string checkpoint;   // the serialized source position after the last record of the batch
   int64_t records = 0;      // source records this batch covers (for metrics)
   int64_t max_change_time_ms = 0;
 };

@@ -8,47 +8,16 @@
 #include "core/json_writer.h"
 #include "core/value_json.h"
 #include "sink/pg_connection.h"
-#include "sink/pg_lease_store.h"
 #include "sink/sql_text.h"
-#include "sink/system_tables.h"
+#include "sink/system/commit_sql.h"
+#include "sink/system/snapshot_fence_sql.h"
+#include "sink/system/system_tables.h"
 #include "sink/table_writer.h"
 
 namespace ddb2pg::sink {
 namespace {
 
-constexpr const char* kTakeFenceSql =
-    "INSERT INTO ddb2pg.checkpoints AS c (id, fence) VALUES ($1, 1) "
-    "ON CONFLICT (id) DO UPDATE SET fence = c.fence + 1, updated_at = now() "
-    "RETURNING fence, position";
-
-constexpr const char* kCheckpointName = "ddb2pg_checkpoint";
-constexpr const char* kCheckpointSql =
-    "UPDATE ddb2pg.checkpoints SET position = COALESCE($2, position), records = records + $4, "
-    "rows_written = rows_written + $5, dead_letters = dead_letters + $6, commits = commits + 1, "
-    "last_change_time = GREATEST(last_change_time, to_timestamp($7::double precision / 1000)), "
-    "updated_at = now() WHERE id = $1 AND fence = $3";
-
-constexpr const char* kAdvanceName = "ddb2pg_advance";
-constexpr const char* kAdvanceSql =
-    "UPDATE ddb2pg.partitions p SET position = COALESCE(NULLIF(u.pos, ''), p.position), "
-    "state = CASE WHEN u.done THEN 'done' ELSE p.state END, records = p.records + u.n, updated_at = now() "
-    "FROM unnest($2::text[], $3::bigint[], $4::text[], $5::boolean[], $6::bigint[]) AS u(id, epoch, pos, done, n) "
-    "WHERE p.checkpoint_id = $1 AND p.partition_id = u.id AND p.owner = $7 AND p.epoch = u.epoch "
-    "RETURNING p.partition_id";
-
-constexpr const char* kDeadLettersName = "ddb2pg_dead_letters";
-constexpr const char* kDeadLettersSql =
-    "INSERT INTO ddb2pg.dead_letters (pipeline, key, operation, reason, item, change_time, position) "
-    "SELECT p, NULLIF(k, ''), NULLIF(o, ''), r, NULLIF(i, ''), "
-    "CASE WHEN t = 0 THEN NULL ELSE to_timestamp(t::double precision / 1000) END, NULLIF(pos, '') "
-    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[]) "
-    "AS d(p, k, o, r, i, t, pos)";
-
 constexpr const char* kRowsSavepoint = "ddb2pg_rows";
-// After rows were rejected: the checkpoint's counters were written before the rows were known.
-constexpr const char* kCountersSql =
-    "UPDATE ddb2pg.checkpoints SET rows_written = rows_written - $2, dead_letters = dead_letters + $3 "
-    "WHERE id = $1 AND fence = $4";
 
 // The row's cells as a JSON object {"column": "text" | null}: the dead letter's item.
 std::string RowJson(const model::TableSpec& table, const model::Row& row) {
@@ -67,39 +36,12 @@ std::string RowJson(const model::TableSpec& table, const model::Row& row) {
   return json;
 }
 
-// One text[] literal per dead-letter field.
-std::vector<std::optional<std::string>> DeadLetterParams(const std::vector<DeadLetter>& letters) {
-  std::vector<std::string> arrays(7, "{");
-  bool first = true;
-  for (const auto& letter : letters) {
-    if (!first) {
-      for (auto& array : arrays) array.push_back(',');
-    }
-    first = false;
-    AppendArrayElement(arrays[0], SanitizeText(letter.pipeline));
-    AppendArrayElement(arrays[1], SanitizeText(letter.key_json));
-    AppendArrayElement(arrays[2], SanitizeText(letter.operation));
-    AppendArrayElement(arrays[3], SanitizeText(letter.reason));
-    AppendArrayElement(arrays[4], SanitizeText(letter.item_json));
-    AppendArrayElement(arrays[5], std::to_string(letter.change_time_ms));
-    AppendArrayElement(arrays[6], SanitizeText(letter.position));
-  }
-  std::vector<std::optional<std::string>> params;
-  for (auto& array : arrays) {
-    array.push_back('}');
-    params.emplace_back(std::move(array));
-  }
-  return params;
-}
-
 }  // namespace
 
 struct PostgresSink::Impl {
   PostgresSinkOptions options;
   std::unique_ptr<PgConnection> connection;
   std::vector<std::unique_ptr<TableWriter>> writers;
-  int64_t fence = 0;
-  int last_direct_tables = 0;
 
   TableWriter* Find(const model::TableSpec* table) {
     for (auto& writer : writers) {
@@ -157,15 +99,12 @@ struct PostgresSink::Impl {
     }
     if (fences.empty() || (snapshot_rows == 0 && stream_rows == 0)) return Fences();
     const std::string context = "the snapshot fence of '" + options.checkpoint_id + "'";
-    const char* mode = snapshot_rows == 0 ? "ROW EXCLUSIVE" : stream_rows == 0 ? "SHARE" : "SHARE ROW EXCLUSIVE";
     DDB2PG_RETURN_IF_ERROR(
-        connection->Exec(std::string("LOCK TABLE ddb2pg.snapshot_fence IN ") + mode + " MODE", context));
+        connection->Exec(SnapshotFenceSql::LockForBatch(snapshot_rows > 0, stream_rows > 0), context));
     if (stream_rows == 0 && !record_keys) {
       std::vector<std::string> targets;
       for (const auto& [writer, fence] : fences) targets.push_back(writer->qualified_name());
-      DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query("SELECT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence "
-                                                              "WHERE checkpoint_id = $1 AND target = ANY ($2::text[]))",
-                                                              {options.checkpoint_id, TextArray(targets)}, context));
+      DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query(SnapshotFenceSql::kAnyFencedSql, {options.checkpoint_id, TextArray(targets)}, context));
       const bool allow_direct = std::string_view(PQgetvalue(any.get(), 0, 0)) != "t";
       for (auto& [writer, fence] : fences) fence.allow_direct = allow_direct;
     }
@@ -179,15 +118,19 @@ struct PostgresSink::Impl {
 
   // The usual way: every table's rows, then one pipeline with the finishing statements, the
   // dead letters and COMMIT.
-  core::Status WriteAll(const Plans& plans, const Batch& batch, CommitReport& report, const Fences& fences) {
+  core::Status WriteAll(const Plans& plans, const Batch& batch, pipeline::CommitResult& report, const Fences& fences) {
     PgConnection& pg = *connection;
     std::vector<PgStatement> finish;
     for (auto& [writer, plan] : plans) {
       DDB2PG_RETURN_IF_ERROR(writer->Write(pg, plan, finish, FenceOf(fences, writer)));
-      if (writer->last_write_was_direct()) ++report.direct_tables;
+      if (!writer->last_write_was_direct()) continue;
+      for (size_t t = 0; t < batch.tables.size(); ++t) {
+        if (&batch.tables[t].rows == plan.rows) report.tables[t].copied_directly = true;
+      }
     }
     if (!batch.dead_letters.empty()) {
-      finish.push_back({kDeadLettersName, "", DeadLetterParams(batch.dead_letters), "inserting dead letters"});
+      finish.push_back(
+          {CommitSql::kDeadLettersName, "", CommitSql::DeadLetterParams(batch.dead_letters), "inserting dead letters"});
     }
     finish.push_back({"", "COMMIT", {}, "COMMIT"});
     auto results = pg.RunPipeline(finish);
@@ -222,14 +165,11 @@ struct PostgresSink::Impl {
 
   // After a row error: back to the savepoint, every table again with its rejected rows found
   // and left out, then the dead letters, the corrected counters and COMMIT.
-  core::Status WriteIsolating(const Plans& plans, const Batch& batch, const std::string& fence,
-                              CommitReport& report, const Fences& fences) {
+  core::Status WriteIsolating(const Plans& plans, const Batch& batch, pipeline::CommitResult& report, const Fences& fences) {
     PgConnection& pg = *connection;
     DDB2PG_RETURN_IF_ERROR(pg.Exec(std::string("ROLLBACK TO SAVEPOINT ") + kRowsSavepoint, "isolating rejected rows"));
-    report.direct_tables = 0;
+    for (auto& counts : report.tables) counts.copied_directly = false;
     std::vector<DeadLetter> letters = batch.dead_letters;
-    int64_t rejected_total = 0;
-    int64_t letters_added = 0;
     for (size_t t = 0; t < batch.tables.size(); ++t) {
       const TableRows& table_rows = batch.tables[t];
       if (table_rows.rows.empty()) continue;
@@ -255,7 +195,6 @@ struct PostgresSink::Impl {
       }
       auto& counts = report.tables[t];
       counts.rows_written -= static_cast<int64_t>(rejected.size());
-      rejected_total += static_cast<int64_t>(rejected.size());
       if (table_rows.on_error == model::ErrorPolicy::kSkip) {
         counts.skipped += static_cast<int64_t>(rejected.size());
         spdlog::warn("table {}: skipped {} row(s) PostgreSQL rejected (first: SQLSTATE {}; on_error: skip)",
@@ -263,7 +202,6 @@ struct PostgresSink::Impl {
       } else {
         for (const auto& row : rejected) letters.push_back(LetterFor(batch, table_rows, writer, row));
         counts.dead_lettered += static_cast<int64_t>(rejected.size());
-        letters_added += static_cast<int64_t>(rejected.size());
         spdlog::warn("table {}: {} row(s) PostgreSQL rejected went to ddb2pg.dead_letters (first: SQLSTATE {})",
                      writer.display_name(), rejected.size(), first.error.sqlstate);
       }
@@ -274,12 +212,8 @@ struct PostgresSink::Impl {
     }
     StartDeadline();
     std::vector<PgStatement> finish;
-    if (!letters.empty()) finish.push_back({kDeadLettersName, "", DeadLetterParams(letters), "inserting dead letters"});
-    if (!fence.empty()) {
-      finish.push_back({"",
-                        kCountersSql,
-                        {options.checkpoint_id, std::to_string(rejected_total), std::to_string(letters_added), fence},
-                        "updating checkpoint '" + options.checkpoint_id + "' counters"});
+    if (!letters.empty()) {
+      finish.push_back({CommitSql::kDeadLettersName, "", CommitSql::DeadLetterParams(letters), "inserting dead letters"});
     }
     finish.push_back({"", "COMMIT", {}, "COMMIT"});
     auto results = pg.RunPipeline(finish);
@@ -287,8 +221,6 @@ struct PostgresSink::Impl {
     if (std::string_view(PQcmdStatus(results->back().get())) != "COMMIT") {
       return core::Status::Internal("the transaction was rolled back by the server");
     }
-    report.rows_written -= rejected_total;
-    report.rejected_rows = rejected_total;
     report.dead_letters_written = static_cast<int64_t>(letters.size());
     return core::Status::Ok();
   }
@@ -305,17 +237,12 @@ void PostgresSink::Close() {
   impl_->writers.clear();
 }
 
-int PostgresSink::last_direct_tables() const { return impl_->last_direct_tables; }
-
 core::Status PostgresSink::Open() {
-  auto opened = Connect(impl_->options.tables);
-  return opened;
-}
-
-core::Status PostgresSink::Connect(const std::vector<const model::TableSpec*>& tables) {
   Close();
   Impl& impl = *impl_;
+  const std::vector<const model::TableSpec*>& tables = impl.options.tables;
   if (impl.options.checkpoint_id.empty()) return core::Status::InvalidArgument("the sink needs a checkpoint id");
+  if (impl.options.runner_id.empty()) return core::Status::InvalidArgument("the sink needs the runner's id");
   TableWriterOptions writer_options;
   writer_options.direct_copy = impl.options.direct_copy;
   for (size_t i = 0; i < tables.size(); ++i) {
@@ -335,56 +262,12 @@ core::Status PostgresSink::Connect(const std::vector<const model::TableSpec*>& t
   }
   DDB2PG_RETURN_IF_ERROR(SystemTables::Ensure(*connection));
   for (auto& writer : impl.writers) DDB2PG_RETURN_IF_ERROR(writer->Prepare(*connection));
-  DDB2PG_RETURN_IF_ERROR(connection->Prepare(kCheckpointName, kCheckpointSql, "preparing the checkpoint update"));
-  DDB2PG_RETURN_IF_ERROR(connection->Prepare(kDeadLettersName, kDeadLettersSql, "preparing the dead-letter insert"));
-  DDB2PG_RETURN_IF_ERROR(connection->Prepare(kAdvanceName, kAdvanceSql, "preparing the partition update"));
+  DDB2PG_RETURN_IF_ERROR(
+      connection->Prepare(CommitSql::kDeadLettersName, CommitSql::kDeadLettersSql, "preparing the dead-letter insert"));
+  DDB2PG_RETURN_IF_ERROR(
+      connection->Prepare(CommitSql::kAdvanceName, CommitSql::kAdvanceSql, "preparing the partition update"));
   impl.connection = std::move(connection);
-  return core::Status::Ok();
-}
-
-core::Result<OpenResult> PostgresSink::Open(const std::vector<const model::TableSpec*>& tables) {
-  Impl& impl = *impl_;
-  DDB2PG_RETURN_IF_ERROR(Connect(tables));
-  std::unique_ptr<PgConnection> connection = std::move(impl.connection);
-  // Taking the fence last: a runner that fails to set up does not fence out a working one.
-  auto taken = connection->Query(kTakeFenceSql, {impl.options.checkpoint_id},
-                                 "taking checkpoint '" + impl.options.checkpoint_id + "'");
-  if (!taken.ok()) return taken.status();
-  OpenResult result;
-  result.fence = std::stoll(PQgetvalue(taken->get(), 0, 0));
-  if (!PQgetisnull(taken->get(), 0, 1)) result.checkpoint = std::string(PQgetvalue(taken->get(), 0, 1));
-  impl.fence = result.fence;
-  impl.connection = std::move(connection);
-  // The position holds scan keys (user data): only at debug.
-  spdlog::info("postgres sink: connected to {}, checkpoint '{}' fence {}, {}", impl.connection->description(),
-               impl.options.checkpoint_id, result.fence,
-               result.checkpoint ? "resuming from the saved position" : "first run");
-  if (result.checkpoint) spdlog::debug("postgres sink: checkpoint '{}' position {}", impl.options.checkpoint_id, *result.checkpoint);
-  return result;
-}
-
-core::Status PostgresSink::Commit(const Batch& batch, CommitReport* report) {
-  Impl& impl = *impl_;
-  const std::string fence = std::to_string(impl.fence);
-  int64_t rows_written = 0;  // the guard's counter; corrected when rows are rejected
-  for (const auto& table_rows : batch.tables) rows_written += static_cast<int64_t>(table_rows.rows.size());
-  PgStatement guard{kCheckpointName,
-                    "",
-                    {impl.options.checkpoint_id,
-                     batch.checkpoint.empty() ? std::nullopt : std::optional<std::string>(batch.checkpoint), fence,
-                     std::to_string(batch.records), std::to_string(rows_written),
-                     std::to_string(batch.dead_letters.size()),
-                     batch.max_change_time_ms > 0 ? std::optional<std::string>(std::to_string(batch.max_change_time_ms))
-                                                  : std::nullopt},
-                    "updating checkpoint '" + impl.options.checkpoint_id + "'"};
-  auto committed = CommitGuarded(
-      batch, std::move(guard),
-      [](const PgResult& result) { return std::string_view(PQcmdTuples(result.get())) == "1"; }, report);
-  if (!committed.ok()) return committed.status();
-  if (!*committed) {
-    return core::Status::Conflict("another ddb2pg runner took over checkpoint '" + impl.options.checkpoint_id +
-                                  "' (this runner's fence " + fence + " is stale); this runner must stop");
-  }
+  spdlog::debug("postgres sink: connected to {} for '{}'", impl.connection->description(), impl.options.checkpoint_id);
   return core::Status::Ok();
 }
 
@@ -399,20 +282,20 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
     dones.emplace_back(advance.done ? "true" : "false");
     counts.push_back(std::to_string(advance.records));
   }
-  PgStatement guard{kAdvanceName,
+  PgStatement guard{CommitSql::kAdvanceName,
                     "",
                     {impl.options.checkpoint_id, TextArray(ids), TextArray(epochs), TextArray(positions),
                      TextArray(dones), TextArray(counts), impl.options.runner_id},
                     "advancing partitions of '" + impl.options.checkpoint_id + "'"};
   std::set<std::string> moved;
-  CommitReport report;
+  pipeline::CommitResult report;
   auto committed = CommitGuarded(
       batch, std::move(guard),
       [&](const PgResult& result) {
         for (int i = 0; i < PQntuples(result.get()); ++i) moved.insert(PQgetvalue(result.get(), i, 0));
         return moved.size() == ids.size();
       },
-      &report);
+      report);
   if (!committed.ok()) return committed.status();
   pipeline::CommitResult result;
   if (!*committed) {
@@ -421,23 +304,8 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
     }
     return result;
   }
-  for (const auto& table : report.tables) result.tables.push_back({table.rows_written, table.dead_lettered, table.skipped});
-  result.dead_letters_written = report.dead_letters_written;
-  return result;
+  return report;
 }
-
-namespace {
-
-// Pipelines of checkpoint $1 whose snapshot is read to its end but not yet ended.
-std::string DueSql() {
-  return "SELECT l.pipeline, l.target, l.reconcile FROM ddb2pg.pipelines l WHERE " + SystemTables::kSnapshotsToEndWhere +
-         " ORDER BY l.pipeline";
-}
-// Taken by each transaction that sweeps or ends: no snapshot or stream batch of a snapshotting
-// table commits meanwhile.
-constexpr const char* kExcludeFencedBatchesSql = "LOCK TABLE ddb2pg.snapshot_fence IN SHARE ROW EXCLUSIVE MODE";
-
-}  // namespace
 
 core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(const std::function<bool()>& keep_going) {
   Impl& impl = *impl_;
@@ -463,7 +331,7 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
     impl.StartDeadline();
     DDB2PG_RETURN_IF_ERROR(db.Exec("BEGIN", context));
     if (phase_change) DDB2PG_RETURN_IF_ERROR(db.Query(SystemTables::kCheckpointLockSql, {cp}, context).status());
-    DDB2PG_RETURN_IF_ERROR(db.Exec(kExcludeFencedBatchesSql, context));
+    DDB2PG_RETURN_IF_ERROR(db.Exec(SnapshotFenceSql::kLockForSweepOrEnd, context));
     DDB2PG_RETURN_IF_ERROR(body());
     return db.Exec("COMMIT", context);
   };
@@ -472,7 +340,7 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
   //    range at most. The fence stays up throughout: a key the stream writes in a range already
   //    swept is claimed and its row kept; no range is visited twice.
   std::map<std::string, int64_t> swept;  // pipeline → rows swept
-  auto listed = db.Query(DueSql(), {cp}, context);
+  auto listed = db.Query(CommitSql::SnapshotsToEnd(false), {cp}, context);
   if (!listed.ok()) return impl.Fail(listed.status());
   for (int i = 0; i < PQntuples(listed->get()); ++i) {
     const std::string pipeline = PQgetvalue(listed->get(), i, 0);
@@ -508,7 +376,7 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
   //    due after step 1 and reconciles is left for the next call (it has not been swept).
   std::vector<pipeline::SnapshotEnd> ended;
   core::Status status = in_transaction(true, [&]() -> core::Status {
-    DDB2PG_ASSIGN_OR_RETURN(auto due, db.Query(DueSql() + " FOR UPDATE OF l", {cp}, context));
+    DDB2PG_ASSIGN_OR_RETURN(auto due, db.Query(CommitSql::SnapshotsToEnd(true), {cp}, context));
     for (int i = 0; i < PQntuples(due.get()); ++i) {
       pipeline::SnapshotEnd end;
       end.pipeline = PQgetvalue(due.get(), i, 0);
@@ -520,17 +388,9 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
         end.swept = it->second;
       }
       DDB2PG_RETURN_IF_ERROR(
-          db.Query("UPDATE ddb2pg.pipelines SET phase = 'streaming', swept = NULLIF($3::bigint, -1), "
-                   "snapshot_ended_at = now(), updated_at = now() WHERE checkpoint_id = $1 AND pipeline = $2",
-                   {cp, end.pipeline, std::to_string(end.swept)}, context)
-              .status());
-      for (const char* table : {"snapshot_fence", "snapshot_seen"}) {
-        DDB2PG_RETURN_IF_ERROR(db.Query(std::string("DELETE FROM ddb2pg.") + table +
-                                            " WHERE checkpoint_id = $1 AND target = $2 AND NOT EXISTS (SELECT 1 FROM "
-                                            "ddb2pg.pipelines WHERE checkpoint_id = $1 AND target = $2 AND phase = "
-                                            "'snapshot')",
-                                        {cp, end.target}, context)
-                                   .status());
+          db.Query(CommitSql::kEndSnapshotSql, {cp, end.pipeline, std::to_string(end.swept)}, context).status());
+      for (const auto& empty : SnapshotFenceSql::EmptyEndedTarget()) {
+        DDB2PG_RETURN_IF_ERROR(db.Query(empty, {cp, end.target}, context).status());
       }
       ended.push_back(std::move(end));
     }
@@ -546,10 +406,8 @@ core::Result<std::map<std::string, pipeline::StoredPartition>> PostgresSink::Rea
   if (impl.connection == nullptr || impl.connection->broken()) {
     return core::Status::Unavailable("the PostgreSQL connection is closed; Open() the sink again");
   }
-  auto rows = impl.connection->Query(
-      "SELECT partition_id, COALESCE(position, ''), state = 'done', COALESCE(owner, ''), epoch FROM "
-      "ddb2pg.partitions WHERE checkpoint_id = $1 AND partition_id = ANY ($2::text[])",
-      {impl.options.checkpoint_id, TextArray(ids)}, "reading partition positions");
+  auto rows = impl.connection->Query(CommitSql::kReadPositionsSql, {impl.options.checkpoint_id, TextArray(ids)},
+                                     "reading partition positions");
   if (!rows.ok()) return impl.Fail(rows.status());
   std::map<std::string, pipeline::StoredPartition> out;
   for (int i = 0; i < PQntuples(rows->get()); ++i) {
@@ -565,9 +423,8 @@ core::Result<std::map<std::string, pipeline::StoredPartition>> PostgresSink::Rea
 
 core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement guard,
                                                const std::function<bool(const PgResult&)>& accepted,
-                                               CommitReport* report) {
+                                               pipeline::CommitResult& out) {
   Impl& impl = *impl_;
-  impl.last_direct_tables = 0;
   if (impl.connection == nullptr) {
     return core::Status::Unavailable("the PostgreSQL connection is closed; Open() the sink again");
   }
@@ -579,7 +436,6 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
 
   // Everything that needs no server first: dedupe, count, check row widths.
   std::vector<std::pair<TableWriter*, TableWriter::Plan>> plans;
-  int64_t rows_written = 0;
   for (const auto& table_rows : batch.tables) {
     if (table_rows.rows.empty()) continue;
     if (table_rows.table == nullptr) return core::Status::Internal("a batch table without its TableSpec");
@@ -593,12 +449,10 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
       }
     }
     DDB2PG_ASSIGN_OR_RETURN(auto plan, writer->MakePlan(table_rows.rows));
-    rows_written += static_cast<int64_t>(plan.kept.size());
     plans.emplace_back(writer, std::move(plan));
   }
 
   PgConnection& connection = *impl.connection;
-  const bool fenced_mode = !impl.options.runner_id.empty();
   std::map<std::string, bool> snapshotting;  // target → its snapshot reconciles
   {
     std::vector<PgStatement> begin;
@@ -607,18 +461,14 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     // fence (which stays up until EndSnapshots).
     // The checkpoint's lock, shared: a phase change (a resnapshot, a new pipeline) waits for
     // this batch, and a batch after it reads the new phase.
-    if (fenced_mode) {
-      begin.push_back({"", SystemTables::kCheckpointSharedLockSql, {impl.options.checkpoint_id}, "the checkpoint's lock"});
-      begin.push_back({"", SystemTables::kSnapshottingSql, {impl.options.checkpoint_id}, "the snapshots' state"});
-    }
+    begin.push_back({"", SystemTables::kCheckpointSharedLockSql, {impl.options.checkpoint_id}, "the checkpoint's lock"});
+    begin.push_back({"", SystemTables::kSnapshottingSql, {impl.options.checkpoint_id}, "the snapshots' state"});
     begin.push_back(std::move(guard));
     auto results = connection.RunPipeline(begin);
     if (!results.ok()) return impl.Fail(results.status());
-    if (fenced_mode) {
-      const PgResult& phases = (*results)[2];
-      for (int i = 0; i < PQntuples(phases.get()); ++i) {
-        snapshotting[PQgetvalue(phases.get(), i, 0)] = std::string_view(PQgetvalue(phases.get(), i, 1)) == "t";
-      }
+    const PgResult& phases = (*results)[2];
+    for (int i = 0; i < PQntuples(phases.get()); ++i) {
+      snapshotting[PQgetvalue(phases.get(), i, 0)] = std::string_view(PQgetvalue(phases.get(), i, 1)) == "t";
     }
     if (!accepted(results->back())) {
       impl.Abort();
@@ -626,16 +476,13 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
     }
   }
 
-  CommitReport local_report;
-  CommitReport& out = report != nullptr ? *report : local_report;
-  out = CommitReport{};
+  out = pipeline::CommitResult{};
   out.tables.resize(batch.tables.size());
   for (size_t t = 0; t < batch.tables.size(); ++t) {
     for (const auto& [writer, plan] : plans) {
       if (plan.rows == &batch.tables[t].rows) out.tables[t].rows_written = static_cast<int64_t>(plan.kept.size());
     }
   }
-  out.rows_written = rows_written;
   // While a table's pipeline snapshots, its snapshot rows and stream rows meet at the snapshot
   // fence (docs/consistency.md).
   Impl::Fences fences;
@@ -651,12 +498,9 @@ core::Result<bool> PostgresSink::CommitGuarded(const Batch& batch, PgStatement g
   if (!written.ok() && written.code() == core::StatusCode::kDataError && !connection.broken() &&
       IsRowError(connection.last_error().sqlstate) && PQtransactionStatus(connection.raw()) == PQTRANS_INERROR) {
     impl.StartDeadline();
-    // The legacy checkpoint's counters follow the rejected rows; partitioned mode keeps none.
-    written = impl.WriteIsolating(plans, batch, impl.options.runner_id.empty() ? std::to_string(impl.fence) : "", out,
-                                  fences);
+    written = impl.WriteIsolating(plans, batch, out, fences);
   }
   if (!written.ok()) return impl.Fail(written);
-  impl.last_direct_tables = out.direct_tables;
   return true;
 }
 

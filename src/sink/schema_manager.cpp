@@ -6,7 +6,7 @@
 #include "sink/pg_connection.h"
 #include "sink/schema_diff.h"
 #include "sink/sql_text.h"
-#include "sink/system_tables.h"
+#include "sink/system/system_tables.h"
 
 namespace ddb2pg::sink {
 namespace {

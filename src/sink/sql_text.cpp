@@ -41,6 +41,16 @@ std::string QuotedList(const std::vector<std::string>& names) {
 
 std::string SqlTypeName(const model::ColumnType& type) { return type.ToSql(); }
 
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendArrayElement(out, SanitizeText(values[i]));
+  }
+  out += '}';
+  return out;
+}
+
 void AppendArrayElement(std::string& out, std::string_view value, bool is_null) {
   if (is_null) {
     out.append("NULL");

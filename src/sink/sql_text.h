@@ -30,6 +30,10 @@ std::string SqlTypeName(const model::ColumnType& type);
 // text[] parameters: AppendArrayElement(out, "a\"b") appends "a\"b" (quoted).
 void AppendArrayElement(std::string& out, std::string_view value, bool is_null = false);
 
+// A PostgreSQL text[] literal of `values` (each sanitized like SanitizeText), for a $n::text[]
+// parameter: TextArray({"a", "b\"c"}) is {"a","b\"c"}.
+std::string TextArray(const std::vector<std::string>& values);
+
 // Replaces invalid UTF-8 sequences by U+FFFD and drops NUL bytes, so that text PostgreSQL must
 // store (dead-letter reasons, raw items) can never make the transaction fail.
 std::string SanitizeText(std::string_view text);

@@ -5,6 +5,7 @@
 
 #include "sink/copy_text_encoder.h"
 #include "sink/sql_text.h"
+#include "sink/system/snapshot_fence_sql.h"
 
 namespace ddb2pg::sink {
 namespace {
@@ -95,42 +96,22 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
   upsert_sql_ = insert_head + "'u'" + on_conflict;
   upsert_range_sql_ = isolate_head + "'u'" + range + on_conflict;
 
-  // The snapshot fence. A key's text is ROW(key cells)::text of the staged row, the same for the
-  // claim and the check; the staging table is named in full so a user column called "key" or
-  // "target" cannot be taken for the fence's.
-  auto key_text = [&](const std::string& relation) {
-    std::string cells;
-    for (const auto& key : table.key_columns) {
-      if (!cells.empty()) cells.append(", ");
-      cells.append(relation).append(".").append(QuoteIdentifier(key));
-    }
-    return "ROW(" + cells + ")::text";
-  };
-  const std::string stage_relation = QuoteIdentifier("ddb2pg_stage_" + suffix);
-  const std::string isolate_relation = QuoteIdentifier("ddb2pg_isolate_" + suffix);
-  // One index probe per row, whatever the planner believes of the fence: OFFSET 0 keeps the
-  // subquery from becoming an anti join, which it planned as a scan of every fenced key of the
-  // table per row while the fence had no statistics yet (a bench batch took minutes).
-  auto fenced = [&](const std::string& relation, const char* checkpoint, const char* target) {
-    return " AND NOT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence f WHERE f.checkpoint_id = " + std::string(checkpoint) +
-           " AND f.target = " + target + " AND f.key = " + key_text(relation) + " OFFSET 0)";
-  };
-  snapshot_upsert_sql_ = insert_head + "'n'" + fenced(stage_relation, "$1", "$2") + on_conflict;
-  snapshot_upsert_range_sql_ = isolate_head + "'n'" + range + fenced(isolate_relation, "$3", "$4") + on_conflict;
-  const std::string claim_head = "INSERT INTO ddb2pg.snapshot_fence (checkpoint_id, target, key) SELECT DISTINCT ";
-  claim_sql_ = claim_head + "$1::text, $2::text, " + key_text(stage_relation) + " FROM " + staging_name_ + " WHERE " + action +
-               " IN ('u', 's', 'h') ON CONFLICT DO NOTHING";
-  claim_range_sql_ = claim_head + "$3::text, $4::text, " + key_text(isolate_relation) + " FROM " + isolate_name_ +
-                     " WHERE " + action + " IN ('u', 's', 'h')" + range + " ON CONFLICT DO NOTHING";
-  const std::string seen_head = "INSERT INTO ddb2pg.snapshot_seen (checkpoint_id, target, key) SELECT DISTINCT ";
-  seen_sql_ = seen_head + "$1::text, $2::text, " + key_text(stage_relation) + " FROM " + staging_name_ + " WHERE " +
-              action + " = 'n' ON CONFLICT DO NOTHING";
-  seen_range_sql_ = seen_head + "$3::text, $4::text, " + key_text(isolate_relation) + " FROM " + isolate_name_ +
-                    " WHERE " + action + " = 'n'" + range + " ON CONFLICT DO NOTHING";
+  // The snapshot fence (its SQL: SnapshotFenceSql). The staging tables are named in full so a
+  // user column called "key" or "target" cannot be taken for the fence's.
+  const std::string stage_key = SnapshotFenceSql::KeyText(QuoteIdentifier("ddb2pg_stage_" + suffix), table.key_columns);
+  const std::string isolate_key =
+      SnapshotFenceSql::KeyText(QuoteIdentifier("ddb2pg_isolate_" + suffix), table.key_columns);
+  snapshot_upsert_sql_ = insert_head + "'n'" + SnapshotFenceSql::NotFenced(stage_key, "$1", "$2") + on_conflict;
+  snapshot_upsert_range_sql_ =
+      isolate_head + "'n'" + range + SnapshotFenceSql::NotFenced(isolate_key, "$3", "$4") + on_conflict;
+  const std::string stream_rows = std::string(action) + " IN ('u', 's', 'h')";
+  const std::string snapshot_rows = std::string(action) + " = 'n'";
+  claim_sql_ = SnapshotFenceSql::Record(false, "$1", "$2", stage_key, staging_name_, stream_rows);
+  claim_range_sql_ = SnapshotFenceSql::Record(false, "$3", "$4", isolate_key, isolate_name_, stream_rows + range);
+  seen_sql_ = SnapshotFenceSql::Record(true, "$1", "$2", stage_key, staging_name_, snapshot_rows);
+  seen_range_sql_ = SnapshotFenceSql::Record(true, "$3", "$4", isolate_key, isolate_name_, snapshot_rows + range);
   // A row the sweep keeps: its key was written by the stream (the fence) or read by the Scan.
-  fence_probe_ = "NOT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence f WHERE f.checkpoint_id = $1 AND f.target = $2 AND "
-                 "f.key = " + key_text("t") + " OFFSET 0) AND NOT EXISTS (SELECT 1 FROM ddb2pg.snapshot_seen s WHERE "
-                 "s.checkpoint_id = $1 AND s.target = $2 AND s.key = " + key_text("t") + " OFFSET 0)";
+  fence_probe_ = SnapshotFenceSql::NeitherFencedNorSeen(SnapshotFenceSql::KeyText("t", table.key_columns));
 
   if (HasColumn(table, table.deleted_column)) {
     std::string set_deleted;

@@ -11,7 +11,7 @@
 
 #include "in_process_run.h"
 #include "pipeline_fixture.h"
-#include "sink/system_tables.h"
+#include "sink/system/system_tables.h"
 
 namespace ddb2pg::testing {
 namespace {

@@ -60,7 +60,7 @@ TEST_F(SinkTest, ACommitToAFrozenBackendIsUnavailableAtTheDeadline) {
   CreateProfile();
   PostgresSinkOptions options = Options();
   options.commit_timeout = std::chrono::milliseconds(1500);
-  PostgresSink sink(options);
+  LeasedSink sink(options);
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "before")}, "p1")).ok());
 
@@ -87,7 +87,7 @@ TEST_F(SinkTest, ACommitToAFrozenBackendIsUnavailableAtTheDeadline) {
   // The cancelled transaction never commits; a new connection resumes from the checkpoint.
   auto reopened = sink.Open({&profile_});
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  EXPECT_EQ(reopened->checkpoint, "p1");
+  EXPECT_EQ(reopened->position, "p1");
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(2, "after")}, "p2")).ok());
   EXPECT_EQ(Scalar("SELECT string_agg(name, ',' ORDER BY name) FROM " + schema_ + ".profile"), "after,before");
   EXPECT_EQ(Checkpoint(), "p2");

@@ -3,7 +3,7 @@
 // commits are fenced per partition by owner and epoch, an expired lease is taken over and the old
 // owner's commit then changes nothing, and a runner of a newer configuration takes over from the
 // runners of an older one, which stand by.
-#include "sink/pg_lease_store.h"
+#include "sink/system/pg_lease_store.h"
 
 #include <gtest/gtest.h>
 

@@ -3,12 +3,12 @@
 // gets a backfill of its own, a rename keeps its progress, a changed mapping is refused until a
 // choice is made (keep, backfill), a removed pipeline is left alone — and a checkpoint of an
 // earlier release ("source:table:pipelines") is carried over.
-#include "sink/pipeline_registry.h"
+#include "sink/system/pipeline_registry.h"
 
 #include <gtest/gtest.h>
 
 #include "integration/sink/sink_fixture.h"
-#include "sink/pg_lease_store.h"
+#include "sink/system/pg_lease_store.h"
 
 namespace ddb2pg::sink::testing {
 namespace {

@@ -1,5 +1,6 @@
-// PostgresSink against a real PostgreSQL: upsert / soft / hard delete semantics, in-batch dedupe,
-// hostile values, atomic checkpoints, fencing and reconnects. Each test has its own schema.
+// PostgresSink against a real PostgreSQL, driven as a lane drives it (LeasedSink): upsert / soft /
+// hard delete semantics, in-batch dedupe, hostile values, positions committed atomically with the
+// rows, a lease taken over, reconnects. Each test has its own schema.
 #include "sink/postgres_sink.h"
 
 #include <gtest/gtest.h>
@@ -26,10 +27,10 @@ INSTANTIATE_TEST_SUITE_P(Paths, SinkPathTest, ::testing::Values(true, false),
 
 TEST_P(SinkPathTest, UpsertUpdateSoftDeleteAndReinsertUndeletes) {
   CreateProfile();
-  PostgresSink sink(PathOptions());
+  LeasedSink sink(PathOptions());
   auto opened = sink.Open({&profile_});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_FALSE(opened->checkpoint.has_value());
+  EXPECT_FALSE(opened->position.has_value());
   const std::string where = " FROM " + schema_ + ".profile WHERE id = '" + Uuid(1) + "'";
 
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "Ada"), Profile(2, "Bob")}, "p1")).ok());
@@ -50,14 +51,12 @@ TEST_P(SinkPathTest, UpsertUpdateSoftDeleteAndReinsertUndeletes) {
   EXPECT_EQ(Scalar("SELECT name || ' ' || deleted || ' ' || (deleted_at IS NULL)" + where), "Ada again false true");
   EXPECT_EQ(CountProfiles(), "2");
   EXPECT_EQ(Checkpoint(), "p4");
-  EXPECT_EQ(Scalar("SELECT records || '/' || rows_written || '/' || commits FROM ddb2pg.checkpoints WHERE id = '" +
-                   schema_ + "'"),
-            "5/5/4");
+  EXPECT_EQ(Scalar("SELECT records FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'"), "5");
 }
 
 TEST_P(SinkPathTest, SoftDeleteOfAnAbsentKeyInsertsTheBeforeImage) {
   CreateProfile();
-  PostgresSink sink(PathOptions());
+  LeasedSink sink(PathOptions());
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(7, "Gone", RowAction::kSoftDelete, true, "2025-01-01T00:00:00Z")}, "p"))
                   .ok());
@@ -67,7 +66,7 @@ TEST_P(SinkPathTest, SoftDeleteOfAnAbsentKeyInsertsTheBeforeImage) {
 TEST_P(SinkPathTest, HardDeleteRemovesTheRowAndIgnoresAbsentKeys) {
   CreateProfile();
   profile_.delete_policy = model::DeletePolicy::kHard;
-  PostgresSink sink(PathOptions());
+  LeasedSink sink(PathOptions());
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "A"), Profile(2, "B")}, "p1")).ok());
   auto status = sink.Commit(
@@ -80,7 +79,7 @@ TEST_P(SinkPathTest, HardDeleteRemovesTheRowAndIgnoresAbsentKeys) {
 
 TEST_P(SinkPathTest, SameKeyThreeTimesInOneBatchKeepsTheLast) {
   CreateProfile();
-  PostgresSink sink(PathOptions());
+  LeasedSink sink(PathOptions());
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   for (int round = 0; round < 2; ++round) {  // into an empty table, then over existing rows
     Row upper = Profile(5, "third" + std::to_string(round));
@@ -98,7 +97,7 @@ TEST_P(SinkPathTest, SameKeyThreeTimesInOneBatchKeepsTheLast) {
 
 TEST_P(SinkPathTest, DeleteAfterUpsertOfTheSameKeyInOneBatchWins) {
   CreateProfile();
-  PostgresSink sink(PathOptions());
+  LeasedSink sink(PathOptions());
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   auto status = sink.Commit(MakeBatch(
       {Profile(1, "new"), Profile(1, "new", RowAction::kSoftDelete, true, "2025-01-01T00:00:00Z"),
@@ -118,7 +117,7 @@ TEST_P(SinkPathTest, DeleteAfterUpsertOfTheSameKeyInOneBatchWins) {
 
 TEST_P(SinkPathTest, HostileValuesAndNullsRoundTripVerbatim) {
   CreateProfile();
-  PostgresSink sink(PathOptions());
+  LeasedSink sink(PathOptions());
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   const std::vector<std::string> values = {
       "O'Brien \"quoted\"", "back\\slash \\N \\\\", "tab\there", "new\nline\r\nand CR\r", "\\N", "",
@@ -146,7 +145,7 @@ TEST_P(SinkPathTest, HostileValuesAndNullsRoundTripVerbatim) {
 TEST_P(SinkPathTest, AFailingRowUnderStopRollsBackTheWholeBatchAndTheCheckpoint) {
   CreateProfile();
   CreateAppearance();
-  PostgresSink sink(PathOptions());
+  LeasedSink sink(PathOptions());
   ASSERT_TRUE(sink.Open({&profile_, &appearance_}).ok());
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "good")}, "p1")).ok());
 
@@ -158,7 +157,7 @@ TEST_P(SinkPathTest, AFailingRowUnderStopRollsBackTheWholeBatchAndTheCheckpoint)
   }
   appearance.AppendNull();
   appearance.AppendCell(Uuid(9));
-  Batch batch = MakeBatch({Profile(3, "fine"), Profile(1, "changed"), std::move(bad)}, "p2");
+  PositionedBatch batch = MakeBatch({Profile(3, "fine"), Profile(1, "changed"), std::move(bad)}, "p2");
   batch.tables.insert(batch.tables.begin(), TableRows{&appearance_, {appearance}});
   batch.dead_letters.push_back({schema_, "{}", "INSERT", "reason", "{}", 0, "x@1"});
   // on_error: stop is also what a batch that does not say gets.
@@ -186,7 +185,7 @@ TEST_P(SinkPathTest, AFailingRowUnderStopRollsBackTheWholeBatchAndTheCheckpoint)
 TEST_F(SinkTest, FanOutTablesAndDeadLettersCommitTogether) {
   CreateProfile();
   CreateAppearance();
-  PostgresSink sink(Options());
+  LeasedSink sink(Options());
   ASSERT_TRUE(sink.Open({&profile_, &appearance_}).ok());
   Row appearance;
   for (const char* cell : {"00000000-0000-4000-8000-000000000001", "dark", "blue"}) appearance.AppendCell(cell);
@@ -194,7 +193,7 @@ TEST_F(SinkTest, FanOutTablesAndDeadLettersCommitTogether) {
   appearance.AppendCell("false");
   appearance.AppendNull();
   appearance.AppendCell(Uuid(1));
-  Batch batch = MakeBatch({Profile(1, "Ada")}, "p1");
+  PositionedBatch batch = MakeBatch({Profile(1, "Ada")}, "p1");
   batch.tables.push_back({&appearance_, {appearance}});
   batch.dead_letters.push_back({schema_, R"({"id":{"S":"x"}})", "INSERT",
                                 "column id (UUID): \"x\" is not a UUID", R"({"id":{"S":"x"}})", 1725556580382,
@@ -219,41 +218,43 @@ TEST_F(SinkTest, FanOutTablesAndDeadLettersCommitTogether) {
   EXPECT_EQ(letters[1][2], "cut \xEF\xBF\xBD\xEF\xBF\xBD and nul  end");
   EXPECT_FALSE(letters[1][3].has_value());
   EXPECT_FALSE(letters[1][4].has_value());
-  EXPECT_EQ(Scalar("SELECT dead_letters || '/' || records || '/' || (last_change_time = to_timestamp(1725556580.382)) "
-                   "FROM ddb2pg.checkpoints WHERE id = '" + schema_ + "'"),
-            "2/3/true");
+  EXPECT_EQ(Scalar("SELECT records FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ + "'"), "3");
 }
 
-TEST_F(SinkTest, OpenReturnsTheCommittedCheckpointAndBumpsTheFence) {
+TEST_F(SinkTest, ReadPositionsReturnsWhatWasCommittedAndAnEmptyPositionKeepsIt) {
   CreateProfile();
-  PostgresSink sink(Options());
+  LeasedSink sink(Options());
   auto first = sink.Open({&profile_});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  EXPECT_FALSE(first->checkpoint.has_value());
+  EXPECT_FALSE(first->position.has_value());
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "a")}, "shard@1")).ok());
-  // An empty checkpoint keeps the saved one.
+  // An empty position keeps the stored one.
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(2, "b")}, "")).ok());
+  auto stored = sink.sink().ReadPositions({LeasedSink::kPartition, "absent"});
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_EQ(stored->size(), 1u);
+  const pipeline::StoredPartition& p = stored->at(LeasedSink::kPartition);
+  EXPECT_EQ(p.position, "shard@1");
+  EXPECT_FALSE(p.done);
+  EXPECT_EQ(p.epoch, 1);
   auto second = sink.Open({&profile_});
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second->checkpoint, "shard@1");
-  EXPECT_EQ(second->fence, first->fence + 1);
+  EXPECT_EQ(second->position, "shard@1");
 }
 
-TEST_F(SinkTest, ASecondRunnerFencesOutTheFirst) {
+TEST_F(SinkTest, ARunnerWhoseLeaseWasTakenCommitsNothing) {
   CreateProfile();
-  PostgresSink first(Options());
+  LeasedSink first(Options());
   ASSERT_TRUE(first.Open({&profile_}).ok());
   ASSERT_TRUE(first.Commit(MakeBatch({Profile(1, "one")}, "p1")).ok());
 
-  PostgresSink second(Options());
+  LeasedSink second(Options());
   auto taken = second.Open({&profile_});
   ASSERT_TRUE(taken.ok());
-  EXPECT_EQ(taken->checkpoint, "p1");
+  EXPECT_EQ(taken->position, "p1");
 
   auto status = first.Commit(MakeBatch({Profile(2, "stale runner")}, "p2-stale"));
   EXPECT_EQ(status.code(), core::StatusCode::kConflict) << status.ToString();
-  EXPECT_NE(status.message().find("another ddb2pg runner took over checkpoint '" + schema_ + "'"), std::string::npos)
-      << status.message();
   EXPECT_EQ(CountProfiles(), "1");
   EXPECT_EQ(Checkpoint(), "p1");
 
@@ -265,7 +266,7 @@ TEST_F(SinkTest, ASecondRunnerFencesOutTheFirst) {
 
 TEST_F(SinkTest, TerminatedConnectionIsUnavailableAndReopenResumes) {
   CreateProfile();
-  PostgresSink sink(Options());
+  LeasedSink sink(Options());
   ASSERT_TRUE(sink.Open({&profile_}).ok());
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "before")}, "p1")).ok());
 
@@ -280,7 +281,7 @@ TEST_F(SinkTest, TerminatedConnectionIsUnavailableAndReopenResumes) {
 
   auto reopened = sink.Open({&profile_});
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  EXPECT_EQ(reopened->checkpoint, "p1");
+  EXPECT_EQ(reopened->position, "p1");
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(2, "after")}, "p2")).ok());
   EXPECT_EQ(CountProfiles(), "2");
   EXPECT_EQ(Checkpoint(), "p2");
@@ -289,7 +290,7 @@ TEST_F(SinkTest, TerminatedConnectionIsUnavailableAndReopenResumes) {
 TEST_F(SinkTest, BadConninfoNeverShowsThePassword) {
   PostgresSinkOptions options = Options();
   options.conninfo = conninfo_ + " password=TopSecret123 port=1";
-  PostgresSink sink(options);
+  LeasedSink sink(options);
   auto opened = sink.Open({&profile_});
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), core::StatusCode::kUnavailable);
@@ -297,7 +298,7 @@ TEST_F(SinkTest, BadConninfoNeverShowsThePassword) {
   EXPECT_NE(opened.status().message().find("port=1"), std::string::npos) << opened.status().message();
 
   options.conninfo = "postgresql://ddb2pg:TopSecret123@127.0.0.1:1/postgres?bogus_option=1";
-  PostgresSink uri_sink(options);
+  LeasedSink uri_sink(options);
   opened = uri_sink.Open({&profile_});
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().message().find("TopSecret123"), std::string::npos) << opened.status().message();
@@ -305,19 +306,20 @@ TEST_F(SinkTest, BadConninfoNeverShowsThePassword) {
 
 TEST_F(SinkTest, DirectCopyFallsBackToUpsertWhenKeysExist) {
   CreateProfile();
-  PostgresSink sink(Options());
+  LeasedSink sink(Options());
   ASSERT_TRUE(sink.Open({&profile_}).ok());
-  ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "a"), Profile(2, "b")}, "p1")).ok());
-  EXPECT_EQ(sink.last_direct_tables(), 1);
-  auto status = sink.Commit(MakeBatch({Profile(3, "c"), Profile(2, "b2")}, "p2"));
+  pipeline::CommitResult result;
+  ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "a"), Profile(2, "b")}, "p1"), &result).ok());
+  EXPECT_TRUE(result.tables.at(0).copied_directly);
+  auto status = sink.Commit(MakeBatch({Profile(3, "c"), Profile(2, "b2")}, "p2"), &result);
   ASSERT_TRUE(status.ok()) << status.ToString();
-  EXPECT_EQ(sink.last_direct_tables(), 0);
+  EXPECT_FALSE(result.tables.at(0).copied_directly);
   EXPECT_EQ(Scalar("SELECT string_agg(name, ',' ORDER BY name) FROM " + schema_ + ".profile"), "a,b2,c");
   // Backing off: the next batch of new keys is staged too, and still correct.
-  ASSERT_TRUE(sink.Commit(MakeBatch({Profile(4, "d")}, "p3")).ok());
-  EXPECT_EQ(sink.last_direct_tables(), 0);
-  ASSERT_TRUE(sink.Commit(MakeBatch({Profile(5, "e")}, "p4")).ok());
-  EXPECT_EQ(sink.last_direct_tables(), 1);
+  ASSERT_TRUE(sink.Commit(MakeBatch({Profile(4, "d")}, "p3"), &result).ok());
+  EXPECT_FALSE(result.tables.at(0).copied_directly);
+  ASSERT_TRUE(sink.Commit(MakeBatch({Profile(5, "e")}, "p4"), &result).ok());
+  EXPECT_TRUE(result.tables.at(0).copied_directly);
   EXPECT_EQ(CountProfiles(), "5");
 }
 
@@ -325,7 +327,7 @@ TEST_F(SinkTest, MissingKeyConstraintFailsOpenNamingTheTable) {
   db_->Exec("CREATE TABLE " + schema_ + ".profile (id UUID, user_id UUID, created_at TIMESTAMPTZ, name TEXT, "
             "handle TEXT, image_url TEXT, bio VARCHAR(210), location VARCHAR(48), rep_score REAL, website TEXT, "
             "birthdate TIMESTAMPTZ, deleted BOOLEAN DEFAULT FALSE, deleted_at TIMESTAMPTZ)");
-  PostgresSink sink(Options());
+  LeasedSink sink(Options());
   auto opened = sink.Open({&profile_});
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.status().message().find(schema_ + ".profile"), std::string::npos) << opened.status().message();

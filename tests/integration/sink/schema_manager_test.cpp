@@ -136,7 +136,7 @@ TEST_F(SinkTest, CheckNamesEachProblemWithTheExactFix) {
   problems = manager.Check({&profile_, &appearance_});
   ASSERT_TRUE(problems.ok());
   EXPECT_TRUE(problems->empty()) << problems->front().problem;
-  PostgresSink sink(Options());
+  LeasedSink sink(Options());
   ASSERT_TRUE(sink.Open({&profile_, &appearance_}).ok());
   ASSERT_TRUE(sink.Commit(MakeBatch({Profile(1, "fixed")}, "p1")).ok());
   EXPECT_EQ(Scalar("SELECT name FROM " + schema_ + ".profile"), "fixed");

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "sink/pg_connection.h"
-#include "sink/pg_lease_store.h"
+#include "sink/system/pg_lease_store.h"
 #include "sink/postgres_sink.h"
-#include "sink/system_tables.h"
+#include "sink/system/system_tables.h"
 #include "support/test_env.h"
 
 namespace ddb2pg::sink::testing {
@@ -127,6 +127,7 @@ TEST_F(SchemaUpgradeTest, ANewerSchemaThanTheBinaryKnowsIsRefusedNamingBothVersi
   PostgresSinkOptions sink_options;
   sink_options.conninfo = conninfo_;
   sink_options.checkpoint_id = "users:users";
+  sink_options.runner_id = "runner-a";
   PostgresSink sink(sink_options);
   EXPECT_EQ(sink.Open().code(), core::StatusCode::kFailedPrecondition);
   PgLeaseStoreOptions store_options;

@@ -10,6 +10,7 @@
 
 #include "model/row.h"
 #include "model/pipeline_spec.h"
+#include "integration/sink/leased_sink.h"
 #include "sink/postgres_sink.h"
 #include "support/test_env.h"
 
@@ -108,6 +109,7 @@ class SinkTest : public ::testing::Test {
     db_->Exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
     if (Scalar("SELECT to_regclass('ddb2pg.dead_letters') IS NOT NULL") == "t") {
       db_->Exec("DELETE FROM ddb2pg.checkpoints WHERE id LIKE '" + schema_ + "%'");
+      db_->Exec("DELETE FROM ddb2pg.partitions WHERE checkpoint_id LIKE '" + schema_ + "%'");
       db_->Exec("DELETE FROM ddb2pg.dead_letters WHERE pipeline LIKE '" + schema_ + "%'");
     }
   }
@@ -132,17 +134,20 @@ class SinkTest : public ::testing::Test {
     return options;
   }
 
-  Batch MakeBatch(std::vector<Row> rows, const std::string& checkpoint, const TableSpec* table = nullptr) {
-    Batch batch;
+  // A batch of `rows` for `table` (profile when nullptr) that moves the partition to `position`.
+  PositionedBatch MakeBatch(std::vector<Row> rows, const std::string& position, const TableSpec* table = nullptr) {
+    PositionedBatch batch;
     batch.tables.push_back({table == nullptr ? &profile_ : table, std::move(rows)});
-    batch.checkpoint = checkpoint;
+    batch.position = position;
     batch.records = static_cast<int64_t>(batch.tables[0].rows.size());
     return batch;
   }
 
   std::string Scalar(const std::string& sql) { return db_->Scalar(sql); }
+  // The committed position of LeasedSink's partition.
   std::string Checkpoint(const std::string& suffix = "") {
-    return Scalar("SELECT coalesce(position, '<null>') FROM ddb2pg.checkpoints WHERE id = '" + schema_ + suffix + "'");
+    return Scalar("SELECT coalesce(position, '<null>') FROM ddb2pg.partitions WHERE checkpoint_id = '" + schema_ +
+                  suffix + "' AND partition_id = '" + LeasedSink::kPartition + "'");
   }
   std::string CountProfiles() { return Scalar("SELECT count(*) FROM " + schema_ + ".profile"); }
 

@@ -62,19 +62,20 @@ class SinkThroughput : public SinkTest {
     return rows / seconds;
   }
 
-  double SinkRun(PostgresSink& sink, const TableSpec& table, const std::vector<std::vector<Row>>& batches,
+  double SinkRun(LeasedSink& sink, const TableSpec& table, const std::vector<std::vector<Row>>& batches,
                  int* direct_batches) {
     int64_t rows = 0;
     *direct_batches = 0;
     const auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < batches.size(); ++i) {
-      Batch batch;
+      PositionedBatch batch;
       batch.tables.push_back({&table, batches[i]});
-      batch.checkpoint = "bench@" + std::to_string(i);
+      batch.position = "bench@" + std::to_string(i);
       batch.records = static_cast<int64_t>(batches[i].size());
-      auto status = sink.Commit(batch);
+      pipeline::CommitResult result;
+      auto status = sink.Commit(batch, &result);
       EXPECT_TRUE(status.ok()) << status.ToString();
-      if (sink.last_direct_tables() > 0) ++*direct_batches;
+      if (status.ok() && result.tables.at(0).copied_directly) ++*direct_batches;
       rows += static_cast<int64_t>(batches[i].size());
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -105,7 +106,7 @@ TEST_F(SinkThroughput, CommitVersusPsqlCopyOfProfileRows) {
   TableSpec direct = ProfileSpec(schema_);
   direct.name = "sink_direct";
   CreateTable(direct.name);
-  PostgresSink sink(Options("direct"));
+  LeasedSink sink(Options("direct"));
   ASSERT_TRUE(sink.Open({&direct}).ok());
   int direct_batches = 0;
   const double sink_insert = SinkRun(sink, direct, inserts, &direct_batches);
@@ -118,7 +119,7 @@ TEST_F(SinkThroughput, CommitVersusPsqlCopyOfProfileRows) {
   CreateTable(staged.name);
   auto options = Options("staged");
   options.direct_copy = false;
-  PostgresSink staging_sink(options);
+  LeasedSink staging_sink(options);
   ASSERT_TRUE(staging_sink.Open({&staged}).ok());
   int unused = 0;
   const double staged_insert = SinkRun(staging_sink, staged, inserts, &unused);
@@ -146,12 +147,12 @@ TEST_F(SinkThroughput, IsolatingRejectedRowsInOneBatch) {
   table.name = "isolate";
   CreateTable(table.name);
   db_->Exec("ALTER TABLE " + schema_ + ".isolate ADD CHECK (location <> 'bad')");
-  PostgresSink sink(Options());
+  LeasedSink sink(Options());
   ASSERT_TRUE(sink.Open({&table}).ok());
   std::printf("\nisolating rejected rows, batches of %d new keys:\n", batch_rows);
   int base = 0;
   for (int bad : {0, 1, 10, 100}) {
-    Batch batch;
+    PositionedBatch batch;
     batch.tables.push_back({&table, {}});
     batch.tables[0].on_error = model::ErrorPolicy::kDeadLetter;
     for (int i = 0; i < batch_rows; ++i) {
@@ -160,8 +161,8 @@ TEST_F(SinkThroughput, IsolatingRejectedRowsInOneBatch) {
       batch.tables[0].rows.push_back(std::move(row));
     }
     batch.records = batch_rows;
-    batch.checkpoint = "p" + std::to_string(bad);
-    CommitReport report;
+    batch.position = "p" + std::to_string(bad);
+    pipeline::CommitResult report;
     const auto start = std::chrono::steady_clock::now();
     auto status = sink.Commit(batch, &report);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,4 +1,4 @@
-#include "sink/pipeline_registry.h"
+#include "sink/system/pipeline_registry.h"
 
 #include <atomic>
 #include <chrono>
@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "core/line_differences.h"
-#include "sink/pg_lease_store.h"
-#include "sink/system_tables.h"
+#include "sink/sql_text.h"
+#include "sink/system/system_tables.h"
 
 namespace ddb2pg::sink {
 namespace {

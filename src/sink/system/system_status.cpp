@@ -1,6 +1,6 @@
-#include "sink/system_status.h"
+#include "sink/system/system_status.h"
 
-#include "sink/pg_lease_store.h"
+#include "sink/sql_text.h"
 #include "sink/pg_result.h"
 
 namespace ddb2pg::sink {

@@ -1,4 +1,4 @@
-#include "sink/pg_lease_store.h"
+#include "sink/system/pg_lease_store.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,9 +7,9 @@
 
 #include "core/line_differences.h"
 #include "sink/pg_connection.h"
-#include "sink/pipeline_registry.h"
+#include "sink/system/pipeline_registry.h"
 #include "sink/sql_text.h"
-#include "sink/system_tables.h"
+#include "sink/system/system_tables.h"
 
 namespace ddb2pg::sink {
 namespace {
@@ -32,16 +32,6 @@ std::string Eligible(bool stream_during_snapshot) {
 std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count()); }
 
 }  // namespace
-
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendArrayElement(out, SanitizeText(values[i]));
-  }
-  out += '}';
-  return out;
-}
 
 PgLeaseStore::PgLeaseStore(PgLeaseStoreOptions options) : options_(std::move(options)) {}
 PgLeaseStore::~PgLeaseStore() = default;

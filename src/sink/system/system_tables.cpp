@@ -1,4 +1,4 @@
-#include "sink/system_tables.h"
+#include "sink/system/system_tables.h"
 
 #include <spdlog/spdlog.h>
 

@@ -15,7 +15,7 @@
 
 #include "core/option_defaults.h"
 #include "pipeline/lease_store.h"
-#include "sink/pipeline_registry.h"
+#include "sink/system/pipeline_registry.h"
 
 namespace ddb2pg::sink {
 
@@ -88,8 +88,5 @@ class PgLeaseStore : public pipeline::LeaseStore {
   pipeline::RunnerIdentity me_;
   std::unique_ptr<PgConnection> connection_;
 };
-
-// Text of a PostgreSQL text[] literal.
-std::string TextArray(const std::vector<std::string>& values);
 
 }  // namespace ddb2pg::sink
