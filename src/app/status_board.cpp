@@ -19,6 +19,13 @@ constexpr size_t kEtaSamples = 10;       // the snapshot rate behind the ETA: th
 constexpr auto kDeadLetterPoll = std::chrono::seconds(2);
 constexpr int64_t kViewerGoneMs = 10'000;  // no Json() for this long: nobody is looking
 
+// Each of `fields` of `value` as "key": "text".
+template <typename T>
+void WriteTextFields(core::JsonWriter& json, const T& value,
+                     std::initializer_list<std::pair<const char*, std::string T::*>> fields) {
+  for (const auto& [key, member] : fields) json.Key(key).String(value.*member);
+}
+
 int64_t SteadyMillisNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -187,13 +194,11 @@ std::string StatusBoard::Json() const {
   json.Key("latest").BeginArray();
   for (const DeadLetterView& letter : dead_letters_) {
     json.BeginObject();
-    json.Key("id").String(letter.id);
-    json.Key("pipeline").String(letter.pipeline);
-    json.Key("key").String(letter.key);
-    json.Key("operation").String(letter.operation);
-    json.Key("reason").String(letter.reason);
-    json.Key("item").String(letter.item_excerpt);
-    json.Key("created_at").String(letter.created_at);
+    WriteTextFields(json, letter,
+                    {{"id", &DeadLetterView::id}, {"pipeline", &DeadLetterView::pipeline},
+                     {"key", &DeadLetterView::key}, {"operation", &DeadLetterView::operation},
+                     {"reason", &DeadLetterView::reason}, {"item", &DeadLetterView::item_excerpt},
+                     {"created_at", &DeadLetterView::created_at}});
     json.EndObject();
   }
   json.EndArray().EndObject();
@@ -201,12 +206,10 @@ std::string StatusBoard::Json() const {
   json.Key("runners").BeginArray();
   for (const RunnerView& runner : runners_) {
     json.BeginObject();
-    json.Key("checkpoint").String(runner.checkpoint);
-    json.Key("runner").String(runner.runner);
-    json.Key("host").String(runner.host);
-    json.Key("pid").String(runner.pid);
-    json.Key("lanes").String(runner.lanes);
-    json.Key("heartbeat_age_s").String(runner.heartbeat_age_s);
+    WriteTextFields(json, runner,
+                    {{"checkpoint", &RunnerView::checkpoint}, {"runner", &RunnerView::runner},
+                     {"host", &RunnerView::host}, {"pid", &RunnerView::pid}, {"lanes", &RunnerView::lanes},
+                     {"heartbeat_age_s", &RunnerView::heartbeat_age_s}});
     json.Key("standby").Bool(runner.standby);
     json.EndObject();
   }
@@ -234,16 +237,12 @@ std::string StatusBoard::Json() const {
   json.Key("partitions").BeginArray();
   for (const PartitionView& partition : partitions_) {
     json.BeginObject();
-    json.Key("checkpoint").String(partition.checkpoint);
-    json.Key("id").String(partition.id);
-    json.Key("kind").String(partition.kind);
-    json.Key("state").String(partition.state);
-    json.Key("owner").String(partition.owner);
-    json.Key("epoch").String(partition.epoch);
-    json.Key("lease").String(partition.lease);
-    json.Key("records").String(partition.records);
-    json.Key("age_s").String(partition.age_s);
-    json.Key("lane").String(partition.lane);
+    WriteTextFields(json, partition,
+                    {{"checkpoint", &PartitionView::checkpoint}, {"id", &PartitionView::id},
+                     {"kind", &PartitionView::kind}, {"state", &PartitionView::state},
+                     {"owner", &PartitionView::owner}, {"epoch", &PartitionView::epoch},
+                     {"lease", &PartitionView::lease}, {"records", &PartitionView::records},
+                     {"age_s", &PartitionView::age_s}, {"lane", &PartitionView::lane}});
     json.EndObject();
   }
   json.EndArray();

@@ -211,113 +211,88 @@ std::optional<int64_t> NodeReader::ParseBytes(std::string_view text) {
   return *number * multiplier;
 }
 
-bool NodeReader::Int(const YAML::Node& map, std::string_view key, const std::string& path,
-                     int* out, int64_t min, int64_t max) {
+template <typename T, typename Parse, typename Hint>
+bool NodeReader::Parsed(const YAML::Node& map, std::string_view key, const std::string& path, T* out,
+                        const Parse& parse, const std::string& expected, const Hint& hint) {
   const std::optional<YAML::Node> node = Get(map, key, path, false);
   if (!node) return true;
   const std::string key_path = Join(path, key);
   const std::optional<std::string> text = Text(*node, key_path);
   if (!text) return false;
-  const std::optional<int64_t> value = ParseInt(*text);
-  if (!value || *value < min || *value > max) {
-    diagnostics_.Error(node->Mark(), key_path + ": expected an integer from " +
-                                         std::to_string(min) + " to " + std::to_string(max) +
-                                         ", got " + Quote(*text));
-    return false;
-  }
-  *out = static_cast<int>(*value);
-  return true;
-}
-
-bool NodeReader::Bytes(const YAML::Node& map, std::string_view key, const std::string& path,
-                       int* out, int64_t min, int64_t max) {
-  const std::optional<YAML::Node> node = Get(map, key, path, false);
-  if (!node) return true;
-  const std::string key_path = Join(path, key);
-  const std::optional<std::string> text = Text(*node, key_path);
-  if (!text) return false;
-  const std::optional<int64_t> value = ParseBytes(*text);
-  if (!value || *value < min || *value > max) {
-    diagnostics_.Error(node->Mark(), key_path + ": expected a size in bytes from " +
-                                         std::to_string(min) + " to " + std::to_string(max) +
-                                         " (units B, kB, KiB, MB, MiB, GB, GiB allowed), got " +
-                                         Quote(*text));
-    return false;
-  }
-  *out = static_cast<int>(*value);
-  return true;
-}
-
-bool NodeReader::Double(const YAML::Node& map, std::string_view key, const std::string& path,
-                        double* out, double min, double max) {
-  const std::optional<YAML::Node> node = Get(map, key, path, false);
-  if (!node) return true;
-  const std::string key_path = Join(path, key);
-  const std::optional<std::string> text = Text(*node, key_path);
-  if (!text) return false;
-  const std::string_view trimmed = Trim(*text);
-  double value = 0;
-  const auto [end, ec] =
-      std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), value);
-  if (trimmed.empty() || ec != std::errc() || end != trimmed.data() + trimmed.size() ||
-      !std::isfinite(value) || value < min || value > max) {
-    std::string message = key_path;
-    message.append(": expected a number from ");
-    message.append(std::to_string(static_cast<int64_t>(min)));
-    message.append(" to ");
-    message.append(std::to_string(static_cast<int64_t>(max)));
-    message.append(", got ");
-    message.append(Quote(*text));
-    diagnostics_.Error(node->Mark(), std::move(message));
-    return false;
-  }
-  *out = value;
-  return true;
-}
-
-bool NodeReader::Bool(const YAML::Node& map, std::string_view key, const std::string& path,
-                      bool* out) {
-  const std::optional<YAML::Node> node = Get(map, key, path, false);
-  if (!node) return true;
-  const std::string key_path = Join(path, key);
-  const std::optional<std::string> text = Text(*node, key_path);
-  if (!text) return false;
-  const std::optional<bool> value = ParseBool(*text);
+  const std::optional<T> value = parse(*text);
   if (!value) {
-    diagnostics_.Error(node->Mark(), key_path + ": expected true or false, got " + Quote(*text));
+    diagnostics_.Error(node->Mark(), key_path + ": expected " + expected + ", got " + Quote(*text) + hint(*text));
     return false;
   }
   *out = *value;
   return true;
 }
 
+namespace {
+
+std::string NoHint(const std::string&) { return ""; }
+
+std::string Range(int64_t min, int64_t max) { return "from " + std::to_string(min) + " to " + std::to_string(max); }
+
+// `parse`'s value when it is within [min, max], as an int.
+template <typename Parse>
+auto IntWithin(const Parse& parse, int64_t min, int64_t max) {
+  return [=](const std::string& text) -> std::optional<int> {
+    const std::optional<int64_t> value = parse(text);
+    if (!value || *value < min || *value > max) return std::nullopt;
+    return static_cast<int>(*value);
+  };
+}
+
+}  // namespace
+
+bool NodeReader::Int(const YAML::Node& map, std::string_view key, const std::string& path,
+                     int* out, int64_t min, int64_t max) {
+  return Parsed(map, key, path, out, IntWithin(&NodeReader::ParseInt, min, max), "an integer " + Range(min, max),
+                NoHint);
+}
+
+bool NodeReader::Bytes(const YAML::Node& map, std::string_view key, const std::string& path,
+                       int* out, int64_t min, int64_t max) {
+  return Parsed(map, key, path, out, IntWithin(&NodeReader::ParseBytes, min, max),
+                "a size in bytes " + Range(min, max) + " (units B, kB, KiB, MB, MiB, GB, GiB allowed)", NoHint);
+}
+
+bool NodeReader::Double(const YAML::Node& map, std::string_view key, const std::string& path,
+                        double* out, double min, double max) {
+  auto parse = [&](const std::string& text) -> std::optional<double> {
+    const std::string_view trimmed = Trim(text);
+    double value = 0;
+    const auto [end, ec] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), value);
+    if (trimmed.empty() || ec != std::errc() || end != trimmed.data() + trimmed.size() || !std::isfinite(value) ||
+        value < min || value > max) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  return Parsed(map, key, path, out, parse,
+                "a number " + Range(static_cast<int64_t>(min), static_cast<int64_t>(max)), NoHint);
+}
+
+bool NodeReader::Bool(const YAML::Node& map, std::string_view key, const std::string& path,
+                      bool* out) {
+  return Parsed(map, key, path, out, &NodeReader::ParseBool, "true or false", NoHint);
+}
+
 bool NodeReader::Choice(const YAML::Node& map, std::string_view key, const std::string& path,
                         std::string* out, const std::vector<std::string_view>& choices) {
-  const std::optional<YAML::Node> node = Get(map, key, path, false);
-  if (!node) return true;
-  const std::string key_path = Join(path, key);
-  const std::optional<std::string> text = Text(*node, key_path);
-  if (!text) return false;
-  const std::string lower = Lower(Trim(*text));
-  for (std::string_view choice : choices) {
-    if (lower == choice) {
-      *out = std::string(choice);
-      return true;
+  auto parse = [&](const std::string& text) -> std::optional<std::string> {
+    const std::string lower = Lower(Trim(text));
+    for (std::string_view choice : choices) {
+      if (lower == choice) return std::string(choice);
     }
-  }
-  std::string message = key_path;
-  message.append(": expected one of ");
-  message.append(JoinNames(choices));
-  message.append(", got ");
-  message.append(Quote(*text));
-  const std::string suggestion = ClosestName(lower, choices);
-  if (!suggestion.empty()) {
-    message.append("; did you mean '");
-    message.append(suggestion);
-    message.append("'?");
-  }
-  diagnostics_.Error(node->Mark(), std::move(message));
-  return false;
+    return std::nullopt;
+  };
+  auto hint = [&](const std::string& text) -> std::string {
+    const std::string suggestion = ClosestName(Lower(Trim(text)), choices);
+    return suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?";
+  };
+  return Parsed(map, key, path, out, parse, "one of " + JoinNames(choices), hint);
 }
 
 }  // namespace ddb2pg::config

@@ -70,6 +70,12 @@ class NodeReader {
   // map[key] when present and not null.
   std::optional<YAML::Node> Get(const YAML::Node& map, std::string_view key,
                                 const std::string& path, bool required);
+  // The scalar reader the typed ones share: map[key]'s text through `parse` (returning
+  // std::optional<T>) into *out. Absent: true, *out unchanged. Refused: reports "PATH.KEY:
+  // expected <expected>, got '<text>'<hint(lowered text)>" and returns false.
+  template <typename T, typename Parse, typename Hint>
+  bool Parsed(const YAML::Node& map, std::string_view key, const std::string& path, T* out,
+              const Parse& parse, const std::string& expected, const Hint& hint);
 
   Diagnostics& diagnostics_;
   EnvLookup env_;

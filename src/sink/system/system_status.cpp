@@ -39,17 +39,12 @@ core::Result<std::vector<SystemStatus::Partition>> SystemStatus::Partitions(
   std::vector<Partition> out;
   for (int r = 0; r < PQntuples(rows.get()); ++r) {
     Partition p;
-    p.checkpoint = CellText(rows, r, 0);
-    p.id = CellText(rows, r, 1);
-    p.kind = CellText(rows, r, 2);
-    p.state = CellText(rows, r, 3);
-    p.owner = CellText(rows, r, 4);
-    p.epoch = CellText(rows, r, 5);
-    p.lease = CellText(rows, r, 6);
-    p.records = CellText(rows, r, 7);
-    p.age_s = CellText(rows, r, 8);
-    p.parent = CellText(rows, r, 9);
-    p.lane = CellText(rows, r, 10);
+    int column = 0;
+    for (std::string Partition::*field : {&Partition::checkpoint, &Partition::id, &Partition::kind, &Partition::state,
+                                          &Partition::owner, &Partition::epoch, &Partition::lease, &Partition::records,
+                                          &Partition::age_s, &Partition::parent, &Partition::lane}) {
+      p.*field = CellText(rows, r, column++);
+    }
     out.push_back(std::move(p));
   }
   return out;
