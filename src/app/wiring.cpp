@@ -1,6 +1,7 @@
 #include "app/wiring.h"
 
 #include "aws/refreshing_credentials.h"
+#include "aws/uri_encoding.h"
 #include "sink/sql_text.h"
 
 #include <cctype>
@@ -49,29 +50,12 @@ std::string ConninfoValue(const std::string& value) {
   return out + "'";
 }
 
-// A value for a URI query: percent-encoded except the unreserved characters and '/'.
-std::string UriValue(const std::string& value) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0x0f]);
-    }
-  }
-  return out;
-}
-
 // Adds key=value unless the conninfo already names the key.
 void AddSetting(std::string& conninfo, const std::string& key, const std::string& value) {
   if (value.empty() || conninfo.find(key) != std::string::npos) return;
   if (IsUri(conninfo)) {
     conninfo += conninfo.find('?') == std::string::npos ? "?" : "&";
-    conninfo += key + "=" + UriValue(value);
+    conninfo += key + "=" + aws::UriEncode(value, /*keep_slash=*/true);
   } else {
     if (!conninfo.empty()) conninfo += ' ';
     conninfo += key + "=" + ConninfoValue(value);

@@ -6,44 +6,12 @@
 #include <vector>
 
 #include "aws/sigv4_signer.h"
+#include "aws/uri_encoding.h"
 
 namespace ddb2pg::aws {
 namespace {
 
 constexpr std::string_view kService = "rds-db";
-
-// RFC 3986 encoding of everything but the unreserved set, as SigV4 and the SDKs' query builders
-// write it; the signer decodes and re-encodes the same way, so URL and signature agree.
-std::string QueryEncode(std::string_view text) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                            c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0x0f]);
-    }
-  }
-  return out;
-}
-
-std::string JoinQuery(std::vector<std::pair<std::string, std::string>> params) {
-  std::sort(params.begin(), params.end());
-  std::string out;
-  for (const auto& [key, value] : params) {
-    if (!out.empty()) out.push_back('&');
-    out += key;
-    out.push_back('=');
-    out += value;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -58,25 +26,25 @@ std::string RdsAuthToken::Build(const RdsAuthTarget& target, const Credentials& 
 
   std::vector<std::pair<std::string, std::string>> params = {
       {"Action", "connect"},
-      {"DBUser", QueryEncode(target.user)},
+      {"DBUser", UriEncode(target.user)},
       {"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
-      {"X-Amz-Credential", QueryEncode(credentials.access_key_id + "/" + scope)},
+      {"X-Amz-Credential", UriEncode(credentials.access_key_id + "/" + scope)},
       {"X-Amz-Date", amz_date},
       {"X-Amz-Expires", std::to_string(kExpiresSeconds)},
       {"X-Amz-SignedHeaders", "host"},
   };
   if (!credentials.session_token.empty()) {
-    params.emplace_back("X-Amz-Security-Token", QueryEncode(credentials.session_token));
+    params.emplace_back("X-Amz-Security-Token", UriEncode(credentials.session_token));
   }
 
   HttpRequest request;
   request.method = "GET";
-  request.url = "https://" + host_port + "/?" + JoinQuery(params);
+  request.url = "https://" + host_port + "/?" + JoinSortedQuery(params);
   request.headers = {{"host", host_port}};
   // Compute() never reads the clock; the signer only needs one to exist.
   const SigV4Signer signer(credentials, target.region, std::string(kService), core::SystemClock::Instance());
   params.emplace_back("X-Amz-Signature", signer.Compute(request, amz_date).signature);
-  return host_port + "/?" + JoinQuery(std::move(params));
+  return host_port + "/?" + JoinSortedQuery(std::move(params));
 }
 
 core::Result<std::string> RdsAuthToken::Generate(const RdsAuthTarget& target) const {

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "aws/uri_encoding.h"
+
 namespace ddb2pg::aws {
 namespace {
 
@@ -119,28 +121,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
   }
   return true;
-}
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
-// RFC 3986 percent-encoding of everything but the unreserved set (and '/' when asked), upper-case
-// hex as SigV4 requires. A '%' is encoded too, which is what gives non-S3 paths their double
-// encoding.
-void UriEncodeInto(std::string_view text, bool keep_slash, std::string& out) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0x0f]);
-    }
-  }
 }
 
 int HexValue(char c) {
@@ -272,15 +252,7 @@ std::string CanonicalQuery(std::string_view query) {
     if (amp == std::string_view::npos) break;
     start = amp + 1;
   }
-  std::sort(params.begin(), params.end());
-  std::string out;
-  for (const auto& [key, value] : params) {
-    if (!out.empty()) out.push_back('&');
-    out += key;
-    out.push_back('=');
-    out += value;
-  }
-  return out;
+  return JoinSortedQuery(std::move(params));
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
