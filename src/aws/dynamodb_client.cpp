@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "aws/json_fields.h"
 #include "aws/response_parser.h"
 #include "core/json_writer.h"
 #include "core/value_json.h"
@@ -13,22 +14,6 @@ namespace {
 
 // BatchWriteItem accepts at most 25 writes per call.
 constexpr size_t kBatchWriteLimit = 25;
-
-std::string StringField(simdjson::dom::object object, std::string_view key) {
-  std::string_view text;
-  if (object[key].get(text) != simdjson::SUCCESS) return {};
-  return std::string(text);
-}
-
-int64_t IntField(simdjson::dom::object object, std::string_view key) {
-  simdjson::dom::element element;
-  if (object[key].get(element) != simdjson::SUCCESS) return 0;
-  int64_t integer = 0;
-  if (element.get(integer) == simdjson::SUCCESS) return integer;
-  double real = 0;
-  if (element.get(real) == simdjson::SUCCESS) return static_cast<int64_t>(real);
-  return 0;
-}
 
 // Reads {"<field>": {TableName, TableStatus, KeySchema, ...}}: "Table" for DescribeTable,
 // "TableDescription" for CreateTable / UpdateTable / DeleteTable.
@@ -42,17 +27,17 @@ core::Result<TableDescription> ParseTableDescription(std::string_view body, std:
     return core::Status::Internal(context + ": response has no " + std::string(field) + " object");
   }
   TableDescription description;
-  description.table_name = StringField(table, "TableName");
-  description.table_status = StringField(table, "TableStatus");
-  description.item_count = IntField(table, "ItemCount");
-  description.table_size_bytes = IntField(table, "TableSizeBytes");
-  description.latest_stream_arn = StringField(table, "LatestStreamArn");
+  description.table_name = TextField(table, "TableName");
+  description.table_status = TextField(table, "TableStatus");
+  description.item_count = IntegerField(table, "ItemCount");
+  description.table_size_bytes = IntegerField(table, "TableSizeBytes");
+  description.latest_stream_arn = TextField(table, "LatestStreamArn");
   simdjson::dom::array array;
   if (table["KeySchema"].get(array) == simdjson::SUCCESS) {
     for (simdjson::dom::element element : array) {
       simdjson::dom::object key;
       if (element.get(key) != simdjson::SUCCESS) continue;
-      description.key_schema.push_back({StringField(key, "AttributeName"), StringField(key, "KeyType")});
+      description.key_schema.push_back({TextField(key, "AttributeName"), TextField(key, "KeyType")});
     }
   }
   if (table["AttributeDefinitions"].get(array) == simdjson::SUCCESS) {
@@ -60,14 +45,14 @@ core::Result<TableDescription> ParseTableDescription(std::string_view body, std:
       simdjson::dom::object definition;
       if (element.get(definition) != simdjson::SUCCESS) continue;
       description.attribute_definitions.push_back(
-          {StringField(definition, "AttributeName"), StringField(definition, "AttributeType")});
+          {TextField(definition, "AttributeName"), TextField(definition, "AttributeType")});
     }
   }
   simdjson::dom::object stream;
   if (table["StreamSpecification"].get(stream) == simdjson::SUCCESS) {
     bool enabled = false;
     if (stream["StreamEnabled"].get(enabled) == simdjson::SUCCESS) description.stream_enabled = enabled;
-    description.stream_view_type = StringField(stream, "StreamViewType");
+    description.stream_view_type = TextField(stream, "StreamViewType");
   }
   return description;
 }

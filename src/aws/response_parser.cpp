@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "aws/attribute_codec.h"
+#include "aws/json_fields.h"
 
 namespace ddb2pg::aws {
 namespace {
@@ -392,16 +393,6 @@ core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body, const 
                                decode_only);
 }
 
-namespace {
-
-std::string DomString(simdjson::dom::object object, std::string_view key) {
-  std::string_view text;
-  if (object[key].get(text) != simdjson::SUCCESS) return {};
-  return std::string(text);
-}
-
-}  // namespace
-
 core::Result<StreamDescription> ParseDescribeStreamResponse(std::string_view body, const std::string& context) {
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(body);
@@ -414,12 +405,12 @@ core::Result<StreamDescription> ParseDescribeStreamResponse(std::string_view bod
     return Status::Internal(context + ": response has no StreamDescription object");
   }
   StreamDescription description;
-  description.stream_arn = DomString(stream, "StreamArn");
-  description.stream_label = DomString(stream, "StreamLabel");
-  description.stream_status = DomString(stream, "StreamStatus");
-  description.stream_view_type = DomString(stream, "StreamViewType");
-  description.table_name = DomString(stream, "TableName");
-  description.last_evaluated_shard_id = DomString(stream, "LastEvaluatedShardId");
+  description.stream_arn = TextField(stream, "StreamArn");
+  description.stream_label = TextField(stream, "StreamLabel");
+  description.stream_status = TextField(stream, "StreamStatus");
+  description.stream_view_type = TextField(stream, "StreamViewType");
+  description.table_name = TextField(stream, "TableName");
+  description.last_evaluated_shard_id = TextField(stream, "LastEvaluatedShardId");
   simdjson::dom::array shards;
   if (stream["Shards"].get(shards) == simdjson::SUCCESS) {
     description.shards.reserve(shards.size());
@@ -427,12 +418,12 @@ core::Result<StreamDescription> ParseDescribeStreamResponse(std::string_view bod
       simdjson::dom::object shard;
       if (element.get(shard) != simdjson::SUCCESS) continue;
       ShardDescription out;
-      out.shard_id = DomString(shard, "ShardId");
-      out.parent_shard_id = DomString(shard, "ParentShardId");
+      out.shard_id = TextField(shard, "ShardId");
+      out.parent_shard_id = TextField(shard, "ParentShardId");
       simdjson::dom::object range;
       if (shard["SequenceNumberRange"].get(range) == simdjson::SUCCESS) {
-        out.starting_sequence_number = DomString(range, "StartingSequenceNumber");
-        out.ending_sequence_number = DomString(range, "EndingSequenceNumber");
+        out.starting_sequence_number = TextField(range, "StartingSequenceNumber");
+        out.ending_sequence_number = TextField(range, "EndingSequenceNumber");
       }
       if (out.shard_id.empty()) return Status::Internal(context + ": a shard has no ShardId");
       description.shards.push_back(std::move(out));

@@ -4,17 +4,12 @@
 
 #include <unordered_set>
 
+#include "aws/json_fields.h"
 #include "aws/response_parser.h"
 #include "core/json_writer.h"
 
 namespace ddb2pg::aws {
 namespace {
-
-std::string StringField(simdjson::dom::object object, std::string_view key) {
-  std::string_view text;
-  if (object[key].get(text) != simdjson::SUCCESS) return {};
-  return std::string(text);
-}
 
 // A shard iterator starts with the stream ARN it belongs to, then "|" and opaque state
 // ("arn:aws:dynamodb:...:table/t/stream/2024-...|1|AAAA..."): that ARN names a GetRecords call in
@@ -73,11 +68,11 @@ core::Result<std::vector<StreamSummary>> StreamsClient::ListStreams(const std::s
       for (simdjson::dom::element element : array) {
         simdjson::dom::object stream;
         if (element.get(stream) != simdjson::SUCCESS) continue;
-        streams.push_back({StringField(stream, "StreamArn"), StringField(stream, "TableName"),
-                           StringField(stream, "StreamLabel")});
+        streams.push_back({TextField(stream, "StreamArn"), TextField(stream, "TableName"),
+                           TextField(stream, "StreamLabel")});
       }
     }
-    std::string next = StringField(root, "LastEvaluatedStreamArn");
+    std::string next = TextField(root, "LastEvaluatedStreamArn");
     if (next.empty()) return streams;
     if (next == exclusive_start) {
       return core::Status::Internal(context + ": the service returned LastEvaluatedStreamArn " + next + " twice");
@@ -147,7 +142,7 @@ core::Result<std::string> StreamsClient::GetShardIterator(const std::string& str
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(response);
   DDB2PG_ASSIGN_OR_RETURN(simdjson::dom::object root, ParseObject(parser, padded, context));
-  std::string iterator = StringField(root, "ShardIterator");
+  std::string iterator = TextField(root, "ShardIterator");
   // No iterator: the shard is closed and there is nothing at or after the position asked for.
   if (iterator.empty()) {
     return core::Status::NotFound(context + ": shard " + shard_id + " has no iterator for " +

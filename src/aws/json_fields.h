@@ -1,0 +1,33 @@
+// Readers of one field of a simdjson DOM object, for the control-plane responses (DescribeTable,
+// DescribeStream, credentials…; the hot paths use the on-demand parser in response_parser).
+//
+// Thread-safety: stateless functions.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ddb2pg::aws {
+
+// The string at `key`; "" when absent or not a string.
+inline std::string TextField(simdjson::dom::object object, std::string_view key) {
+  std::string_view text;
+  if (object[key].get(text) != simdjson::SUCCESS) return {};
+  return std::string(text);
+}
+
+// The number at `key` as an integer (a real is truncated); 0 when absent or not a number.
+inline int64_t IntegerField(simdjson::dom::object object, std::string_view key) {
+  simdjson::dom::element element;
+  if (object[key].get(element) != simdjson::SUCCESS) return 0;
+  int64_t integer = 0;
+  if (element.get(integer) == simdjson::SUCCESS) return integer;
+  double real = 0;
+  if (element.get(real) == simdjson::SUCCESS) return static_cast<int64_t>(real);
+  return 0;
+}
+
+}  // namespace ddb2pg::aws
