@@ -29,8 +29,6 @@ std::string Eligible(bool stream_during_snapshot) {
          parent_done + "))";
 }
 
-std::string Ttl(std::chrono::milliseconds ttl) { return std::to_string(ttl.count()); }
-
 }  // namespace
 
 PgLeaseStore::PgLeaseStore(PgLeaseStoreOptions options) : options_(std::move(options)) {}
@@ -61,7 +59,7 @@ core::Status PgLeaseStore::Register(const pipeline::RunnerIdentity& me) {
   // Rows of runners gone for long are history only.
   DDB2PG_RETURN_IF_ERROR(db->Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1 AND heartbeat_at < now() - "
                                    "$2::bigint * 10 * interval '1 millisecond'",
-                                   {cp, Ttl(options_.lease_ttl)}, "forgetting old runners")
+                                   {cp, TtlMs()}, "forgetting old runners")
                              .status());
   return db
       ->Query("INSERT INTO ddb2pg.runners (checkpoint_id, runner_id, host, pid, lanes, config) VALUES ($1, $2, $3, "
@@ -84,7 +82,7 @@ core::Result<PgLeaseStore::Decision> PgLeaseStore::DecideConfiguration() {
                "AND r.runner_id <> $3 AND md5(COALESCE(r.config, '')) = c.config_hash AND r.heartbeat_at > now() - "
                "$4::bigint * interval '1 millisecond') FROM ddb2pg.configs c WHERE checkpoint_id = $1 AND "
                "(config_hash = md5($2) OR superseded_at IS NULL)",
-               {cp, me_.config_text, me_.runner_id, Ttl(options_.lease_ttl)}, context));
+               {cp, me_.config_text, me_.runner_id, TtlMs()}, context));
   bool seen = false, current = false;
   std::string current_since;
   int current_live = 0;
@@ -176,47 +174,6 @@ core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
 
 // A checkpoint of an earlier release was named "<source>:<table>:<pipeline names>": it becomes
 // this source's checkpoint ("<source>:<table>"), unless a runner still runs it.
-core::Result<std::optional<std::set<std::string>>> PgLeaseStore::AdoptEarlierCheckpoint() {
-  PgConnection& db = *connection_;
-  const std::string& cp = options_.checkpoint_id;
-  const std::string context = "adopting an earlier checkpoint of '" + cp + "'";
-  DDB2PG_ASSIGN_OR_RETURN(auto own, db.Query("SELECT 1 FROM ddb2pg.checkpoints WHERE id = $1", {cp}, context));
-  if (PQntuples(own.get()) > 0) return std::optional<std::set<std::string>>();
-  DDB2PG_ASSIGN_OR_RETURN(
-      auto earlier,
-      db.Query("SELECT c.id, (SELECT count(*) FROM ddb2pg.runners r WHERE r.checkpoint_id = c.id AND r.heartbeat_at > "
-               "now() - $2::bigint * interval '1 millisecond') FROM ddb2pg.checkpoints c WHERE left(c.id, "
-               "length($1) + 1) = $1 || ':' ORDER BY c.updated_at DESC LIMIT 1",
-               {cp, Ttl(options_.lease_ttl)}, context));
-  if (PQntuples(earlier.get()) == 0) return std::optional<std::set<std::string>>();
-  const std::string old_id = CellText(earlier, 0, 0);
-  if (std::stoll(CellText(earlier, 0, 1)) > 0) {
-    return core::Status::Conflict("checkpoint '" + old_id + "' of an earlier release is still run by " +
-                                  CellText(earlier, 0, 1) + " runner(s): stop them, then start this release (it "
-                                  "carries that checkpoint over as '" + cp + "')");
-  }
-  for (const char* table : {"partitions", "lease_events", "snapshot_fence", "snapshot_seen"}) {
-    DDB2PG_RETURN_IF_ERROR(db.Query(std::string("UPDATE ddb2pg.") + table +
-                                        " SET checkpoint_id = $2 WHERE checkpoint_id = $1",
-                                    {old_id, cp}, context)
-                               .status());
-  }
-  DDB2PG_RETURN_IF_ERROR(
-      db.Query("DELETE FROM ddb2pg.runners WHERE checkpoint_id = $1", {old_id}, context).status());
-  DDB2PG_RETURN_IF_ERROR(
-      db.Query("UPDATE ddb2pg.checkpoints SET id = $2, updated_at = now() WHERE id = $1", {old_id, cp}, context)
-          .status());
-  std::set<std::string> named;
-  const std::string names = old_id.substr(cp.size() + 1);
-  for (size_t start = 0; start <= names.size();) {
-    const size_t comma = std::min(names.find(',', start), names.size());
-    named.insert(names.substr(start, comma - start));
-    start = comma + 1;
-  }
-  spdlog::info("carried checkpoint '{}' of an earlier release over as '{}'", old_id, cp);
-  return std::optional<std::set<std::string>>(std::move(named));
-}
-
 core::Result<pipeline::SourceState> PgLeaseStore::Initialize(const SeedFn& seed,
                                                             const std::vector<pipeline::PipelineInfo>& pipelines) {
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
@@ -293,7 +250,7 @@ core::Result<std::vector<pipeline::HeldLease>> PgLeaseStore::Renew() {
                 "epoch) SELECT partition_id, epoch FROM r UNION ALL SELECT partition_id, epoch FROM ddb2pg.partitions "
                 "WHERE checkpoint_id = $1 AND owner = $2 AND state = 'done' AND updated_at > now() - $3::bigint * "
                 "interval '1 millisecond'",
-                {cp, me_.runner_id, Ttl(options_.lease_ttl)}, "renewing leases"));
+                {cp, me_.runner_id, TtlMs()}, "renewing leases"));
   std::vector<pipeline::HeldLease> held;
   for (int i = 0; i < PQntuples(renewed.get()); ++i) {
     held.push_back({CellText(renewed, i, 0), std::stoll(CellText(renewed, i, 1))});
@@ -321,7 +278,7 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
                     "'pending' AND kind = 'segment'), (SELECT count(*) FROM ddb2pg.pipelines WHERE checkpoint_id = "
                     "$1 AND phase = 'snapshot'), (SELECT count(*) FROM ddb2pg.pipelines l WHERE " +
                     SystemTables::kSnapshotsToEndWhere + ")",
-                {options_.checkpoint_id, me_.runner_id, Ttl(options_.lease_ttl), me_.config_text},
+                {options_.checkpoint_id, me_.runner_id, TtlMs(), me_.config_text},
                 "counting partitions"));
   pipeline::LeaseCounts out;
   out.current_runners = std::stoi(CellText(counts, 0, 0));
@@ -362,7 +319,7 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
                     "previous_owner) SELECT $1, partition_id, $2, epoch, 'claim', previous FROM u) "
                     "SELECT partition_id, kind, COALESCE(parent, ''), COALESCE(position, ''), epoch, "
                     "COALESCE(previous, ''), COALESCE(scope, '') FROM u",
-                {options_.checkpoint_id, me_.runner_id, std::to_string(max), Ttl(options_.lease_ttl),
+                {options_.checkpoint_id, me_.runner_id, std::to_string(max), TtlMs(),
                  me_.config_text},
                 context);
   }
@@ -518,125 +475,6 @@ core::Status PgLeaseStore::Locked(const std::string& context, const std::functio
   if (status.ok()) status = db->Exec("COMMIT", context);
   if (!status.ok() && !db->broken()) (void)db->Exec("ROLLBACK", context);
   return status;
-}
-
-core::Result<std::optional<pipeline::SourceSeed>> PgLeaseStore::StoredSource() {
-  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
-  DDB2PG_ASSIGN_OR_RETURN(auto stored,
-                          db->Query("SELECT COALESCE(stream_arn, ''), COALESCE(segments, 0) FROM ddb2pg.checkpoints c "
-                                    "WHERE id = $1 AND EXISTS (SELECT 1 FROM ddb2pg.partitions p WHERE "
-                                    "p.checkpoint_id = c.id)",
-                                    {options_.checkpoint_id}, "reading checkpoint '" + options_.checkpoint_id + "'"));
-  if (PQntuples(stored.get()) == 0) return std::optional<pipeline::SourceSeed>();
-  pipeline::SourceSeed seed;
-  seed.stream_arn = CellText(stored, 0, 0);
-  seed.total_segments = std::stoi(CellText(stored, 0, 1));
-  return std::optional<pipeline::SourceSeed>(std::move(seed));
-}
-
-core::Result<int> PgLeaseStore::LiveRunners(PgConnection& db) {
-  DDB2PG_ASSIGN_OR_RETURN(auto live, db.Query("SELECT count(*) FROM ddb2pg.runners WHERE checkpoint_id = $1 AND "
-                                              "heartbeat_at > now() - $2::bigint * interval '1 millisecond'",
-                                              {options_.checkpoint_id, Ttl(options_.lease_ttl)}, "counting runners"));
-  return std::stoi(CellText(live, 0, 0));
-}
-
-core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>& pipelines,
-                                      const std::optional<pipeline::SourceSeed>& reseed) {
-  const std::string& cp = options_.checkpoint_id;
-  return Locked("re-snapshot of '" + cp + "'", [&](PgConnection& db) -> core::Status {
-    const std::string context = "re-snapshot of '" + cp + "'";
-    DDB2PG_ASSIGN_OR_RETURN(auto source, db.Query("SELECT COALESCE(segments, 1) FROM ddb2pg.checkpoints WHERE id = $1",
-                                                  {cp}, context));
-    if (PQntuples(source.get()) == 0) {
-      return core::Status::NotFound("no progress is stored for '" + cp + "': `ddb2pg run` snapshots the table");
-    }
-    int segments = std::stoi(CellText(source, 0, 0));
-    DDB2PG_ASSIGN_OR_RETURN(const int live, LiveRunners(db));
-    const bool running = live > 0;
-    if (reseed && running) {
-      return core::Status::FailedPrecondition(
-          "the stream of '" + cp + "' was replaced and " + std::to_string(live) +
-          " runner(s) still read the old one: stop them (with on_trimmed: stop they exit by themselves), then run "
-          "this again");
-    }
-    // What is re-read follows the stored pipelines: a pipeline new to the source is backfilled by
-    // the next start, and one whose mapping differs from what live runners use would get rows
-    // they do not write (a runner takes its mapping from its own file).
-    for (const auto& p : pipelines) {
-      DDB2PG_ASSIGN_OR_RETURN(auto stored, db.Query("SELECT target, mapping FROM ddb2pg.pipelines WHERE checkpoint_id "
-                                                    "= $1 AND pipeline = $2",
-                                                    {cp, p.name}, context));
-      if (PQntuples(stored.get()) == 0 && !reseed) {
-        return core::Status::FailedPrecondition("pipeline " + p.name + " has no stored progress in '" + cp +
-                                                "' (it is new to the source): `ddb2pg run` with this file backfills "
-                                                "it");
-      }
-      if (PQntuples(stored.get()) > 0 && running &&
-          (CellText(stored, 0, 0) != p.target || CellText(stored, 0, 1) != p.mapping)) {
-        return core::Status::FailedPrecondition(
-            "pipeline " + p.name + ": the file's mapping differs from the one the " + std::to_string(live) +
-            " running runner(s) use; deploy the file (restart them with it: on_change decides there) or stop them, "
-            "then re-snapshot" + core::LineDifferences(CellText(stored, 0, 1), "    running: ", p.mapping, "    file:    "));
-      }
-    }
-    if (reseed) {
-      // The stream was replaced: its positions mean nothing now; every shard of the new one is
-      // read from its start, beside the Scan.
-      DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1", {cp}, context).status());
-      pipeline::SourceSeed shards = *reseed;
-      std::erase_if(shards.partitions, [](const auto& p) { return p.kind == pipeline::PartitionKind::kSegment; });
-      DDB2PG_RETURN_IF_ERROR(InsertSeed(shards));
-      segments = reseed->total_segments;
-    }
-    DDB2PG_ASSIGN_OR_RETURN(auto snapshotting,
-                            db.Query("SELECT pipeline FROM ddb2pg.pipelines WHERE checkpoint_id = $1 AND phase = "
-                                     "'snapshot' AND pipeline = ANY ($2::text[])",
-                                     {cp, TextArray([&] {
-                                        std::vector<std::string> names;
-                                        for (const auto& p : pipelines) names.push_back(p.name);
-                                        return names;
-                                      }())},
-                                     context));
-    if (PQntuples(snapshotting.get()) > 0 && !reseed) {
-      return core::Status::FailedPrecondition(
-          "pipeline " + CellText(snapshotting, 0, 0) + " is being snapshotted already (`ddb2pg status` shows how far); "
-          "let it finish, or start it over with `ddb2pg reset -c FILE --pipeline " + CellText(snapshotting, 0, 0) +
-          " --yes`");
-    }
-    return PipelineRegistry::StartSnapshot(db, cp, pipelines, segments, true);
-  });
-}
-
-core::Status PgLeaseStore::Forget(const std::optional<std::string>& pipeline) {
-  const std::string& cp = options_.checkpoint_id;
-  return Locked("reset of '" + cp + "'", [&](PgConnection& db) -> core::Status {
-    const std::string context = "reset of '" + cp + "'";
-    // Checked under the lock: a runner starting meanwhile waits for this to end.
-    DDB2PG_ASSIGN_OR_RETURN(const int live, LiveRunners(db));
-    if (live > 0) {
-      return core::Status::FailedPrecondition(std::to_string(live) + " runner(s) run '" + cp +
-                                              "': stop them first, then reset");
-    }
-    if (pipeline) {
-      DDB2PG_ASSIGN_OR_RETURN(auto others, db.Query("SELECT count(*) FROM ddb2pg.pipelines WHERE checkpoint_id = $1 "
-                                                    "AND pipeline <> $2",
-                                                    {cp, *pipeline}, context));
-      // The last stored pipeline: forgetting it is forgetting the source (the next start then
-      // snapshots the table again, rather than taking the stored stream position as its own).
-      if (CellText(others, 0, 0) != "0") return PipelineRegistry::Forget(db, cp, *pipeline);
-    }
-    for (const char* table : {"partitions", "pipelines", "snapshot_fence", "snapshot_seen", "runners", "configs"}) {
-      DDB2PG_RETURN_IF_ERROR(
-          db.Query(std::string("DELETE FROM ddb2pg.") + table + " WHERE checkpoint_id = $1", {cp}, context).status());
-    }
-    return db.Query("DELETE FROM ddb2pg.checkpoints WHERE id = $1", {cp}, context).status();
-  });
-}
-
-core::Result<std::vector<PipelineProgress>> PgLeaseStore::Pipelines() {
-  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
-  return PipelineRegistry::Read(*db, options_.checkpoint_id);
 }
 
 }  // namespace ddb2pg::sink

@@ -3,6 +3,9 @@
 // the data they fence. See pipeline/lease_store.h for the protocol and docs/consistency.md.
 //
 // Owns one connection of its own (not the lanes'), so heartbeats never wait behind a COPY.
+// Three files: the lease protocol (pg_lease_store.cpp), the commands a person runs
+// (pg_lease_store_admin.cpp) and taking over an earlier release's checkpoint
+// (pg_lease_store_upgrade.cpp).
 // Thread-safety: one thread at a time.
 #pragma once
 
@@ -78,6 +81,8 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Result<Decision> DecideConfiguration();
   // Runners whose heartbeat is within the lease TTL.
   core::Result<int> LiveRunners(PgConnection& db);
+  // The lease TTL in milliseconds, as the statements' parameter.
+  std::string TtlMs() const { return std::to_string(options_.lease_ttl.count()); }
   // Runs `fn` in a transaction holding the checkpoint's advisory lock.
   core::Status Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn);
   core::Status EnsureConnected();

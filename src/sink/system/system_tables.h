@@ -1,14 +1,17 @@
 // SystemTables: ddb2pg's own tables in the `ddb2pg` schema.
 //
-//   ddb2pg.checkpoints   one row per checkpoint id (pipeline set + source): the source position
-//                        committed with the rows, the fencing token, counters and the time of
-//                        the newest change committed (the `status` command reads lag from it).
-//   ddb2pg.dead_letters  records that could not be mapped, with their reason and raw item.
+//   ddb2pg.checkpoints   one row per checkpoint id (pipeline set + source): the pinned stream
+//                        and the Scan's segment count (PgLeaseStore). `position` is a release's
+//                        before the partitioned runtime, converted on first start; `fence` and
+//                        the counters (records … last_change_time) are no longer written or read
+//                        (kept: an upgrade drops no data).
+//   ddb2pg.dead_letters  records that could not be mapped and rows PostgreSQL rejected, with
+//                        their reason and raw item (CommitSql).
 //   ddb2pg.partitions, runners, lease_events: the partitioned runtime (PgLeaseStore).
 //   ddb2pg.configs       the configurations a checkpoint has seen and which one is current
 //                        (PgLeaseStore: runners of a superseded one stand by).
-//   ddb2pg.snapshot_fence keys the stream wrote while a snapshot ran (TableWriter, PostgresSink),
-//                        snapshot_seen the keys a snapshot that reconciles read.
+//   ddb2pg.snapshot_fence keys the stream wrote while a snapshot ran, snapshot_seen the keys a
+//                        snapshot that reconciles read (SnapshotFenceSql).
 //   ddb2pg.pipelines     each pipeline's phase (snapshot, streaming), mapping and target
 //                        (PipelineRegistry).
 //   ddb2pg.schema_migrations  the schema's version: one row per migration applied.
