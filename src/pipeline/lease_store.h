@@ -112,9 +112,9 @@ class LeaseStore {
   virtual core::Status SyncShards(const std::vector<ShardInfo>& listed) = 0;
   // Shards still to be read: id → stored position.
   virtual core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() = 0;
-  // Starts the source over (re-snapshot): every partition replaced by the seed's; every pipeline
+  // Starts the source over (on_trimmed: resnapshot): every partition replaced by the seed's; every pipeline
   // snapshots again and reconciles its table at the end.
-  virtual core::Status Reset(const SourceSeed& seed) = 0;
+  virtual core::Status StartOver(const SourceSeed& seed) = 0;
   // Leaves: releases everything and removes the runner's row.
   virtual core::Status Deregister() = 0;
   virtual void Close() = 0;

@@ -144,7 +144,7 @@ struct SourceRuntime::Impl {
     auto seed = parts.source->Seed(*layout, std::nullopt);
     if (!seed.ok()) return seed.status();
     auto reset = Retrying("re-snapshot", [&]() -> core::Result<bool> {
-      core::Status status = parts.store->Reset(*seed);
+      core::Status status = parts.store->StartOver(*seed);
       if (!status.ok()) return status;
       return true;
     });

@@ -424,7 +424,7 @@ core::Result<std::vector<std::pair<std::string, std::string>>> PgLeaseStore::Pen
   return out;
 }
 
-core::Status PgLeaseStore::Reset(const pipeline::SourceSeed& seed) {
+core::Status PgLeaseStore::StartOver(const pipeline::SourceSeed& seed) {
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   const std::string context = "re-snapshot of '" + options_.checkpoint_id + "'";
   DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));

@@ -50,7 +50,7 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Status Release(const std::vector<pipeline::HeldLease>& leases, const std::string& why) override;
   core::Status SyncShards(const std::vector<pipeline::ShardInfo>& listed) override;
   core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override;
-  core::Status Reset(const pipeline::SourceSeed& seed) override;
+  core::Status StartOver(const pipeline::SourceSeed& seed) override;
   core::Status Deregister() override;
   void Close() override;
 

@@ -144,7 +144,7 @@ class FakeStore final : public LeaseStore {
   core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override {
     return std::vector<std::pair<std::string, std::string>>{};
   }
-  core::Status Reset(const SourceSeed&) override { return core::Status::Ok(); }
+  core::Status StartOver(const SourceSeed&) override { return core::Status::Ok(); }
   core::Status Deregister() override {
     std::lock_guard lock(mutex);
     for (auto& [id, p] : partitions) {
