@@ -216,9 +216,10 @@ def main():
           "`psql \\copy` session into empty tables.")
         w("")
         w("| stream.during_snapshot | seconds | ÷ raw Scan | records applied | rows that went back | "
-          "ddb2pg CPU s / M rows | PostgreSQL CPU s / M rows | `\\copy` PostgreSQL CPU s / M rows |")
+          "ddb2pg CPU s / M rows | PostgreSQL CPU s / M rows | `\\copy` PostgreSQL CPU s / M rows (text; binary) |")
         w("|---|---|---|---|---|---|---|---|")
         copies = [r["copy_pg_cpu"] * 1e6 / r["rows"] for r in history if r["copy_pg_cpu"] > 0]
+        binary_copies = [r["binary_copy_pg_cpu"] * 1e6 / r["rows"] for r in history if r.get("binary_copy_pg_cpu", 0) > 0]
         for variant, mode in ((v, m) for v in ("this", "baseline") for m in (True, False)):
             runs = [r for r in history if r["during_snapshot"] == mode and r.get("variant", "this") == variant]
             if not runs:
@@ -228,7 +229,8 @@ def main():
               f"{spread([r['seconds'] / r['scan_seconds'] for r in runs], 2)} | "
               f"{spread([r['applied'] for r in runs])} | {spread([r['went_back'] for r in runs])} | "
               f"{spread([r['cpu'] * 1e6 / r['rows'] for r in runs], 1)} | "
-              f"{spread([r['pg_cpu'] * 1e6 / r['rows'] for r in runs], 1)} | {spread(copies, 1) if copies else '–'} |")
+              f"{spread([r['pg_cpu'] * 1e6 / r['rows'] for r in runs], 1)} | "
+              f"{spread(copies, 1) if copies else '–'}; {spread(binary_copies, 1) if binary_copies else '–'} |")
             ratio = statistics.median([r["seconds"] / r["scan_seconds"] for r in runs])
             if variant == "baseline":
                 continue

@@ -33,6 +33,7 @@ struct CommitResult {
     int64_t dead_lettered = 0;
     int64_t skipped = 0;
     bool copied_directly = false;  // one COPY straight into the table (the batch held only new keys)
+    bool copied_binary = false;    // the rows went by binary COPY (else text COPY)
   };
   std::vector<TableCounts> tables;
   int64_t dead_letters_written = 0;  // the batch's mapping dead letters plus the rejected rows'

@@ -123,9 +123,10 @@ struct PostgresSink::Impl {
     std::vector<PgStatement> finish;
     for (auto& [writer, plan] : plans) {
       DDB2PG_RETURN_IF_ERROR(writer->Write(pg, plan, finish, FenceOf(fences, writer)));
-      if (!writer->last_write_was_direct()) continue;
       for (size_t t = 0; t < batch.tables.size(); ++t) {
-        if (&batch.tables[t].rows == plan.rows) report.tables[t].copied_directly = true;
+        if (&batch.tables[t].rows != plan.rows) continue;
+        report.tables[t].copied_directly = writer->last_write_was_direct();
+        report.tables[t].copied_binary = writer->last_copy_was_binary();
       }
     }
     if (!batch.dead_letters.empty()) {
@@ -168,7 +169,7 @@ struct PostgresSink::Impl {
   core::Status WriteIsolating(const Plans& plans, const Batch& batch, pipeline::CommitResult& report, const Fences& fences) {
     PgConnection& pg = *connection;
     DDB2PG_RETURN_IF_ERROR(pg.Exec(std::string("ROLLBACK TO SAVEPOINT ") + kRowsSavepoint, "isolating rejected rows"));
-    for (auto& counts : report.tables) counts.copied_directly = false;
+    for (auto& counts : report.tables) counts.copied_directly = counts.copied_binary = false;
     std::vector<DeadLetter> letters = batch.dead_letters;
     for (size_t t = 0; t < batch.tables.size(); ++t) {
       const TableRows& table_rows = batch.tables[t];
@@ -245,6 +246,7 @@ core::Status PostgresSink::Open() {
   if (impl.options.runner_id.empty()) return core::Status::InvalidArgument("the sink needs the runner's id");
   TableWriterOptions writer_options;
   writer_options.direct_copy = impl.options.direct_copy;
+  writer_options.binary_copy = impl.options.binary_copy;
   for (size_t i = 0; i < tables.size(); ++i) {
     impl.writers.push_back(std::make_unique<TableWriter>(*tables[i], static_cast<int>(i), writer_options));
     DDB2PG_RETURN_IF_ERROR(impl.writers.back()->Validate());

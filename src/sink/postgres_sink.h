@@ -69,6 +69,9 @@ struct PostgresSinkOptions {
   std::string synchronous_commit = "off";
   // COPY batches of new keys straight into the target (see TableWriter); false always stages.
   bool direct_copy = true;
+  // COPY in the binary format where the table's column types allow (CopyBinaryEncoder); false:
+  // always text.
+  bool binary_copy = true;
   // The runner whose leases guard each commit (required), and the tables Open() prepares (they
   // must outlive the sink).
   std::string runner_id;

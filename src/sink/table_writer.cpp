@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 
 #include "sink/copy_text_encoder.h"
 #include "sink/sql_text.h"
@@ -74,6 +75,8 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
                         ", NULL::\"char\" AS " + action + " FROM " + qualified_name_ + " WITH NO DATA";
   copy_direct_sql_ = "COPY " + qualified_name_ + " (" + columns + ") FROM STDIN";
   copy_staging_sql_ = "COPY " + staging_name_ + " (" + columns + ", " + action + ") FROM STDIN";
+  copy_direct_binary_sql_ = copy_direct_sql_ + " (FORMAT binary)";
+  copy_staging_binary_sql_ = copy_staging_sql_ + " (FORMAT binary)";
 
   const std::string insert_head = "INSERT INTO " + qualified_name_ + " (" + columns + ") SELECT " + columns +
                                   " FROM " + staging_name_ + " WHERE " + action + " = ";
@@ -241,6 +244,34 @@ core::Status TableWriter::Prepare(PgConnection& connection) {
   DDB2PG_RETURN_IF_ERROR(planned);
   direct_skip_ = 0;
   direct_backoff_ = 0;
+  return PrepareBinaryCopy(connection);
+}
+
+core::Status TableWriter::PrepareBinaryCopy(PgConnection& connection) {
+  binary_direct_.reset();
+  binary_staging_.reset();
+  if (!options_.binary_copy) return core::Status::Ok();
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto types, connection.Query("SELECT attname, atttypid::int8 FROM pg_attribute WHERE attrelid = $1::regclass AND "
+                                   "attnum > 0 AND NOT attisdropped",
+                                   {qualified_name_}, "table " + display_name_ + ": reading its column types"));
+  std::vector<CopyBinaryEncoder::Encoding> encodings;
+  for (const auto& column : table_.columns) {
+    bool found = false;
+    for (int r = 0; r < PQntuples(types.get()) && !found; ++r) {
+      if (column.name != PQgetvalue(types.get(), r, 0)) continue;
+      found = true;
+      CopyBinaryEncoder::Encoding encoding;
+      if (!CopyBinaryEncoder::EncodingOf(static_cast<uint32_t>(std::stoul(PQgetvalue(types.get(), r, 1))), &encoding)) {
+        return core::Status::Ok();  // a type without a binary encoding here: text COPY
+      }
+      encodings.push_back(encoding);
+    }
+    if (!found) return core::Status::Ok();
+  }
+  binary_direct_ = std::make_unique<CopyBinaryEncoder>(encodings);
+  encodings.push_back(CopyBinaryEncoder::Encoding::kChar);
+  binary_staging_ = std::make_unique<CopyBinaryEncoder>(std::move(encodings));
   return core::Status::Ok();
 }
 
@@ -286,27 +317,54 @@ core::Result<TableWriter::Plan> TableWriter::MakePlan(const std::vector<model::R
 core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan,
                                    bool direct, bool fenced, std::string* sqlstate) {
   const std::string context = "table " + display_name_ + (direct ? ": COPY" : ": COPY into staging");
-  DDB2PG_RETURN_IF_ERROR(connection.CopyBegin(copy_sql, context));
   std::vector<size_t> sent;  // line number - 1 → row index, to name the row of a COPY error
   sent.reserve(plan.kept.size());
+  auto for_each_row = [&](const std::function<bool(const model::Row&, std::string_view)>& append) {
+    for (size_t index : plan.kept) {
+      const model::Row& row = (*plan.rows)[index];
+      const bool hard = row.action == model::RowAction::kHardDelete;
+      if (direct && hard) continue;
+      if (!direct && last_direct_ && !hard) continue;  // already written by the direct COPY
+      const char tag[2] = {ActionTag(row.action, fenced), '\0'};
+      if (!append(row, direct ? std::string_view() : std::string_view(tag, 1))) return false;
+      sent.push_back(index);
+    }
+    return true;
+  };
   std::string buffer;
-  buffer.reserve(options_.copy_chunk_bytes + 4096);
   core::Status put;
-  for (size_t index : plan.kept) {
-    const model::Row& row = (*plan.rows)[index];
-    const bool hard = row.action == model::RowAction::kHardDelete;
-    if (direct && hard) continue;
-    if (!direct && last_direct_ && !hard) continue;  // already written by the direct COPY
-    char tag[2] = {ActionTag(row.action, fenced), '\0'};
-    CopyTextEncoder::AppendRow(buffer, row, direct ? std::string_view() : std::string_view(tag, 1));
-    sent.push_back(index);
-    if (buffer.size() >= options_.copy_chunk_bytes) {
+  // Binary when every cell has an exact binary form (CopyBinaryEncoder); encoded whole first, so
+  // that a cell without one sends this COPY as text instead.
+  const CopyBinaryEncoder* binary = direct ? binary_direct_.get() : binary_staging_.get();
+  last_binary_ = false;
+  if (binary != nullptr) {
+    CopyBinaryEncoder::AppendHeader(buffer);
+    last_binary_ = for_each_row([&](const model::Row& row, std::string_view tag) {
+      return binary->AppendRow(buffer, row, tag);
+    });
+    if (last_binary_) {
+      CopyBinaryEncoder::AppendTrailer(buffer);
+      DDB2PG_RETURN_IF_ERROR(connection.CopyBegin(direct ? copy_direct_binary_sql_ : copy_staging_binary_sql_, context));
       put = connection.CopyPut(buffer, context);
-      if (!put.ok()) break;
+    } else {
+      sent.clear();
       buffer.clear();
     }
   }
-  if (put.ok()) put = connection.CopyPut(buffer, context);
+  if (!last_binary_) {
+    DDB2PG_RETURN_IF_ERROR(connection.CopyBegin(copy_sql, context));
+    buffer.reserve(options_.copy_chunk_bytes + 4096);
+    for_each_row([&](const model::Row& row, std::string_view tag) {
+      CopyTextEncoder::AppendRow(buffer, row, tag);
+      if (buffer.size() >= options_.copy_chunk_bytes) {
+        put = connection.CopyPut(buffer, context);
+        buffer.clear();
+        return put.ok();
+      }
+      return true;
+    });
+    if (put.ok()) put = connection.CopyPut(buffer, context);
+  }
   // End the COPY even after a failed put: the server's message says what went wrong.
   core::Status ended = connection.CopyEnd(context, sqlstate);
   if (ended.ok()) return put;

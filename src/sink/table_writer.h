@@ -38,6 +38,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@
 #include "core/status.h"
 #include "model/row.h"
 #include "model/pipeline_spec.h"
+#include "sink/copy_binary_encoder.h"
 #include "sink/pg_connection.h"
 #include "sink/row_deduper.h"
 
@@ -53,6 +55,9 @@ namespace ddb2pg::sink {
 struct TableWriterOptions {
   bool direct_copy = true;               // try the direct path for batches of new keys
   size_t copy_chunk_bytes = 256 * 1024;  // COPY data is sent in chunks of about this size
+  // COPY in the binary format where every column's type has one (CopyBinaryEncoder): the server
+  // parses no text. false: always text.
+  bool binary_copy = true;
 };
 
 // A row PostgreSQL refused, found by WriteIsolating.
@@ -127,6 +132,10 @@ class TableWriter {
   const model::TableSpec& table() const { return table_; }
   // How the last Write() went, for tests and metrics.
   bool last_write_was_direct() const { return last_direct_; }
+  // The last COPY of rows went in the binary format.
+  bool last_copy_was_binary() const { return last_binary_; }
+  // Whether Prepare() found a binary encoding for every column (binary_copy on).
+  bool copies_binary() const { return binary_direct_ != nullptr; }
 
  private:
   core::Status CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan, bool direct,
@@ -135,6 +144,9 @@ class TableWriter {
   // numbered by its position in plan.kept; a failed COPY names the position of its row.
   core::Status CopyNumbered(PgConnection& connection, const Plan& plan, const std::vector<bool>& left_out,
                             bool fenced, size_t* failed_position);
+
+  // Fills the binary encoders from the columns' real types (pg_attribute), or leaves them empty.
+  core::Status PrepareBinaryCopy(PgConnection& connection);
 
   const model::TableSpec& table_;
   TableWriterOptions options_;
@@ -170,6 +182,11 @@ class TableWriter {
   int direct_skip_ = 0;     // batches to skip the direct path for
   int direct_backoff_ = 0;  // the last skip length
   bool last_direct_ = false;
+  bool last_binary_ = false;
+  std::unique_ptr<CopyBinaryEncoder> binary_direct_;   // the table's columns
+  std::unique_ptr<CopyBinaryEncoder> binary_staging_;  // the same, then the action tag
+  std::string copy_direct_binary_sql_;
+  std::string copy_staging_binary_sql_;
 };
 
 }  // namespace ddb2pg::sink
