@@ -220,11 +220,12 @@ def main():
         w("|---|---|---|---|---|---|---|---|")
         copies = [r["copy_pg_cpu"] * 1e6 / r["rows"] for r in history if r["copy_pg_cpu"] > 0]
         binary_copies = [r["binary_copy_pg_cpu"] * 1e6 / r["rows"] for r in history if r.get("binary_copy_pg_cpu", 0) > 0]
-        for variant, mode in ((v, m) for v in ("this", "baseline") for m in (True, False)):
+        for variant, mode in ((v, m) for v in ("this", "text", "baseline") for m in (True, False)):
             runs = [r for r in history if r["during_snapshot"] == mode and r.get("variant", "this") == variant]
             if not runs:
                 continue
-            label = ("true (default)" if mode else "false") + (" — baseline binary" if variant == "baseline" else "")
+            label = ("true (default)" if mode else "false") + (" — baseline binary" if variant == "baseline" else "") + \
+                (" — `copy_format: text`" if variant == "text" else "")
             w(f"| {label} | {spread([r['seconds'] for r in runs], 2)} | "
               f"{spread([r['seconds'] / r['scan_seconds'] for r in runs], 2)} | "
               f"{spread([r['applied'] for r in runs])} | {spread([r['went_back'] for r in runs])} | "
@@ -232,7 +233,7 @@ def main():
               f"{spread([r['pg_cpu'] * 1e6 / r['rows'] for r in runs], 1)} | "
               f"{spread(copies, 1) if copies else '–'}; {spread(binary_copies, 1) if binary_copies else '–'} |")
             ratio = statistics.median([r["seconds"] / r["scan_seconds"] for r in runs])
-            if variant == "baseline":
+            if variant != "this":
                 continue
             if mode:
                 summary.append((f"History ({n:,} items + {n:,} updates in the stream) / raw Scan, default mode",

@@ -5,7 +5,7 @@
 namespace ddb2pg::fuzz {
 
 std::span<const FuzzTarget> AllFuzzTargets() {
-  static constexpr std::array<FuzzTarget, 9> kTargets = {{
+  static constexpr std::array<FuzzTarget, 10> kTargets = {{
       {"attribute_value", &FuzzAttributeValue},
       {"scan_response", &FuzzScanResponse},
       {"get_records_response", &FuzzGetRecordsResponse},
@@ -14,6 +14,7 @@ std::span<const FuzzTarget> AllFuzzTargets() {
       {"config_yaml", &FuzzConfigYaml},
       {"expression", &FuzzExpression},
       {"copy_text", &FuzzCopyText},
+      {"copy_binary", &FuzzCopyBinary},
       {"sigv4", &FuzzSigV4},
   }};
   return kTargets;

@@ -35,6 +35,7 @@ int FuzzSourcePosition(const uint8_t* data, size_t size);
 int FuzzConfigYaml(const uint8_t* data, size_t size);
 int FuzzExpression(const uint8_t* data, size_t size);
 int FuzzCopyText(const uint8_t* data, size_t size);
+int FuzzCopyBinary(const uint8_t* data, size_t size);
 int FuzzSigV4(const uint8_t* data, size_t size);
 
 // Every target, by name.

@@ -260,9 +260,11 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     const std::string conninfo = wiring.conninfo;
     const std::string checkpoint_id = source.checkpoint_id;
     const int commit_timeout_ms = config.postgres.commit_timeout_ms;
+    const bool binary_copy = config.postgres.copy_format == "binary";
     parts.make_sink = [=](int) {
       sink::PostgresSinkOptions sink_options;
       sink_options.commit_timeout = std::chrono::milliseconds(commit_timeout_ms);
+      sink_options.binary_copy = binary_copy;
       sink_options.conninfo = conninfo;
       sink_options.checkpoint_id = checkpoint_id;
       sink_options.runner_id = runner_id;

@@ -72,6 +72,8 @@ struct PostgresConfig {
   bool auto_create = false;       // create missing target tables on start
   // The longest a commit may wait on PostgreSQL before it is cancelled and the connection re-made.
   int commit_timeout_ms = core::defaults::kCommitTimeoutMs;
+  // binary: COPY in the binary format where every column's type allows (else text); text: always text.
+  std::string copy_format = core::defaults::kBinaryCopy ? "binary" : "text";
   // Schema for pipeline tables named without one. Already applied to every
   // PipelineSpec::table.schema by the loader; kept here for display.
   std::string default_schema = "public";

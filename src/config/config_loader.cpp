@@ -48,7 +48,7 @@ const std::vector<std::string_view> kStreamKeys = {"start_at", "poll_interval_ms
                                                    "enable_stream"};
 const std::vector<std::string_view> kPostgresKeys = {"url",    "conninfo", "sslmode",     "sslrootcert",   "auth",
                                                      "region", "batch",    "auto_create", "default_schema",
-                                                     "commit_timeout_ms"};
+                                                     "commit_timeout_ms", "copy_format"};
 const std::vector<std::string_view> kBatchKeys = {"max_rows", "max_bytes", "max_delay_ms"};
 const std::vector<std::string_view> kMetricsKeys = {"listen", "status_listen", "status_exposed", "status_token_file",
                                                     "status_token_env"};
@@ -455,6 +455,7 @@ class ConfigParser {
     if (postgres.auth == "iam") CheckIamTls(node, postgres);
     reader_.Bool(node, "auto_create", path, &postgres.auto_create);
     reader_.Int(node, "commit_timeout_ms", path, &postgres.commit_timeout_ms, 100, 3600000);
+    reader_.Choice(node, "copy_format", path, &postgres.copy_format, {"binary", "text"});
     if (reader_.String(node, "default_schema", path, &postgres.default_schema)) {
       const std::string problem = IdentifierProblem(postgres.default_schema);
       if (!problem.empty()) {

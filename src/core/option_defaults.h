@@ -27,6 +27,7 @@ inline constexpr int kDiscoveryIntervalMs = 10000;  // DescribeStream at most th
 inline constexpr int kBatchMaxRows = 10000;
 inline constexpr int kBatchMaxBytes = 16 * 1024 * 1024;
 inline constexpr int kBatchMaxDelayMs = 100;        // a quiet stream still commits within this
+inline constexpr bool kBinaryCopy = true;           // postgres.copy_format: binary
 inline constexpr int kCommitTimeoutMs = 30000;      // a commit waiting longer is cancelled, the connection re-made
 
 // metrics.*

@@ -71,7 +71,7 @@ struct PostgresSinkOptions {
   bool direct_copy = true;
   // COPY in the binary format where the table's column types allow (CopyBinaryEncoder); false:
   // always text.
-  bool binary_copy = true;
+  bool binary_copy = core::defaults::kBinaryCopy;
   // The runner whose leases guard each commit (required), and the tables Open() prepares (they
   // must outlive the sink).
   std::string runner_id;

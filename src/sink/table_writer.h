@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "core/option_defaults.h"
 #include "core/status.h"
 #include "model/row.h"
 #include "model/pipeline_spec.h"
@@ -57,7 +58,7 @@ struct TableWriterOptions {
   size_t copy_chunk_bytes = 256 * 1024;  // COPY data is sent in chunks of about this size
   // COPY in the binary format where every column's type has one (CopyBinaryEncoder): the server
   // parses no text. false: always text.
-  bool binary_copy = true;
+  bool binary_copy = core::defaults::kBinaryCopy;
 };
 
 // A row PostgreSQL refused, found by WriteIsolating.
