@@ -17,14 +17,13 @@ namespace ddb2pg::processor {
 
 namespace {
 
-// A path from its root: the image, or an exploded pipeline's element or index.
-bool ResolveRooted(const Expression::Node& node, const EvalContext& context, const core::Value** found,
-                   core::Status* error) {
-  switch (node.root) {
-    case PathRoot::kImage: return ResolvePathFrom(node, 0, context.image, found, error);
-    case PathRoot::kElement: return ResolvePathFrom(node, 1, context.element, found, error);
-    case PathRoot::kIndex: *found = context.index; return true;
-  }
+// A path from its root: the image, or an exploded pipeline's element or index. Inlined with the
+// image first, so that the common path costs one more compare.
+[[gnu::always_inline]] inline bool ResolveRooted(const Expression::Node& node, const EvalContext& context,
+                                                 const core::Value** found, core::Status* error) {
+  if (node.root == PathRoot::kImage) [[likely]] return ResolvePathFrom(node, 0, context.image, found, error);
+  if (node.root == PathRoot::kElement) return ResolvePathFrom(node, 1, context.element, found, error);
+  *found = context.index;
   return true;
 }
 
