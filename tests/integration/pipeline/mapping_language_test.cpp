@@ -2,7 +2,7 @@
 // Computed text (concat), exact arithmetic (repScore * 2), an array column from a list (TEXT[] <-
 // tags), the whole item and a catch-all of every attribute but the key (JSONB <- item(),
 // item_except('id')), and an exploded child table (one row per element of `tags`, keyed by the
-// item's id and the element's index). Inserts, updates that add and remove list elements, and
+// item's id and the element's index; once with hard deletes, once soft). Inserts, updates that add and remove list elements, and
 // deletes end equal to what the rules say, and audit triggers on both tables show every change
 // applied once.
 #include <gtest/gtest.h>
@@ -40,6 +40,7 @@ class MappingLanguage : public PipelineFixture {
     item.Set("note", core::Value::String(p.note));
     ASSERT_TRUE(ddb_->PutItem("users", item).ok());
     people_[id] = p;
+    for (size_t i = 0; i < p.tags.size(); ++i) last_tag_[id + "/" + std::to_string(i)] = p.tags[i];
   }
   void Delete(const std::string& id) {
     ASSERT_TRUE(ddb_->DeleteItem("users", core::Value::MakeMap({{"id", core::Value::String(id)}})).ok());
@@ -82,10 +83,27 @@ class MappingLanguage : public PipelineFixture {
     }
     return out;
   }
+  // The soft-deleting child table keeps every row it ever had: "id/position" → "tag|deleted",
+  // deleted once the position is gone from the item (or the item is), with the last tag it held.
+  std::map<std::string, std::string> ExpectedKept() const {
+    std::map<std::string, std::string> out;
+    const auto now = ExpectedTags();
+    for (const auto& [key, tag] : last_tag_) out[key] = tag + "|" + (now.count(key) > 0 ? "false" : "true");
+    return out;
+  }
+  std::map<std::string, std::string> ActualKept() const {
+    std::map<std::string, std::string> out;
+    for (const auto& row : pg_->Query("SELECT id::text || '/' || position::text, tag || '|' || deleted::text || "
+                                      "CASE WHEN deleted = (deleted_at IS NULL) THEN '|bad deleted_at' ELSE '' END "
+                                      "FROM " + schema_ + ".people_tags_kept")) {
+      out[*row[0]] = row[1].value_or("NULL");
+    }
+    return out;
+  }
   bool WaitUntilAsExpected(std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (Actual() == Expected() && ActualTags() == ExpectedTags()) return true;
+      if (Actual() == Expected() && ActualTags() == ExpectedTags() && ActualKept() == ExpectedKept()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     return false;
@@ -93,6 +111,7 @@ class MappingLanguage : public PipelineFixture {
 
   InProcessRun run_;
   std::map<std::string, Person> people_;
+  std::map<std::string, std::string> last_tag_;  // "id/position" → the last tag it held, ever
   // repScore * 2, exactly (no float on the way): 38 significant digits stay.
   const std::map<std::string, std::string> doubled_ = {
       {"12.5", "25"}, {"7", "14"}, {"0.1", "0.2"}, {"12345678901234567890.123456789", "24691357802469135780.246913578"},
@@ -118,6 +137,8 @@ TEST_F(MappingLanguage, ComputedTextArithmeticArraysWholeItemsAndAChildTableEndA
   // The child table and its audit: a row per write of an element's row, with the values it left.
   pg_->Exec("CREATE TABLE " + schema_ + ".people_tags (id UUID, position INTEGER, tag TEXT, note TEXT, "
             "PRIMARY KEY (id, position))");
+  pg_->Exec("CREATE TABLE " + schema_ + ".people_tags_kept (id UUID, position INTEGER, tag TEXT, deleted BOOLEAN, "
+            "deleted_at TIMESTAMPTZ, PRIMARY KEY (id, position))");
   pg_->Exec("CREATE TABLE " + schema_ + ".people_tags_log (xid BIGINT DEFAULT txid_current(), op TEXT, id UUID, "
             "position INTEGER, tag TEXT, note TEXT)");
   pg_->Exec("CREATE FUNCTION " + schema_ + ".log_people_tags() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -144,12 +165,22 @@ TEST_F(MappingLanguage, ComputedTextArithmeticArraysWholeItemsAndAChildTableEndA
       "      id: UUID <- id\n"
       "      position: INTEGER <- index\n"
       "      tag: TEXT <- element\n"
-      "      note: TEXT <- note\n";
+      "      note: TEXT <- note\n"
+      // The same, soft: dropped tags and deleted items leave their rows marked deleted.
+      "  - name: people_tags_kept\n    source: users\n    table: " + schema_ + ".people_tags_kept\n"
+      "    key: [id, position]\n    explode: tags\n    on_delete: soft\n"
+      "    columns:\n"
+      "      id: UUID <- id\n"
+      "      position: INTEGER <- index\n"
+      "      tag: TEXT <- element\n"
+      "      deleted: BOOLEAN <- null\n"
+      "      deleted_at: TIMESTAMPTZ <- null\n";
   run_.Start(LoadConfig(config_text));
   WaitForSeed();
   ASSERT_TRUE(WaitUntilAsExpected(std::chrono::seconds(60)))
       << ::testing::PrintToString(Actual()) << " vs " << ::testing::PrintToString(Expected()) << "; tags "
-      << ::testing::PrintToString(ActualTags()) << " vs " << ::testing::PrintToString(ExpectedTags());
+      << ::testing::PrintToString(ActualTags()) << " vs " << ::testing::PrintToString(ExpectedTags()) << "; kept "
+      << ::testing::PrintToString(ActualKept()) << " vs " << ::testing::PrintToString(ExpectedKept());
 
   // After the snapshot: an insert, updates that add and remove list elements, a delete.
   Put(c, {"Grace Hopper", "grace", "7", {"navy"}, "third"});
@@ -159,7 +190,8 @@ TEST_F(MappingLanguage, ComputedTextArithmeticArraysWholeItemsAndAChildTableEndA
   Delete(c);
   EXPECT_TRUE(WaitUntilAsExpected(std::chrono::seconds(60)))
       << ::testing::PrintToString(Actual()) << " vs " << ::testing::PrintToString(Expected()) << "; tags "
-      << ::testing::PrintToString(ActualTags()) << " vs " << ::testing::PrintToString(ExpectedTags());
+      << ::testing::PrintToString(ActualTags()) << " vs " << ::testing::PrintToString(ExpectedTags()) << "; kept "
+      << ::testing::PrintToString(ActualKept()) << " vs " << ::testing::PrintToString(ExpectedKept());
   std::this_thread::sleep_for(std::chrono::seconds(1));  // a replay would show itself by now
   run_.Stop();
   ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
