@@ -4,7 +4,7 @@
 // item_except('id')), and an exploded child table (one row per element of `tags`, keyed by the
 // item's id and the element's index; once with hard deletes, once soft). Inserts, updates that add and remove list elements, and
 // deletes end equal to what the rules say, and audit triggers on both tables show every change
-// applied once.
+// applied once. Then a child row no change removes is swept by `resnapshot --pipeline`.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "app/progress_commands.h"
+#include "app/wiring.h"
 #include "in_process_run.h"
 #include "pipeline_fixture.h"
 
@@ -236,6 +238,29 @@ TEST_F(MappingLanguage, ComputedTextArithmeticArraysWholeItemsAndAChildTableEndA
                         "FROM " + schema_ + ".people_tags"),
             a + "/0=engines," + b + "/0=codes");
   EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.dead_letters"), "0");
+
+  // A child row that no change will remove (as one whose removing change was dead-lettered would
+  // be): `resnapshot --pipeline people_tags` reads the table again into that table alone and
+  // removes it at the snapshot's end, keeping every live element's row.
+  pg_->Exec("INSERT INTO " + schema_ + ".people_tags VALUES ('" + a + "', 7, 'ghost', 'never removed')");
+  {
+    auto wired = app::Wire(LoadConfig(config_text), true);
+    ASSERT_TRUE(wired.ok()) << wired.status().ToString();
+    const core::Status scheduled = app::Resnapshot(**wired, std::string("people_tags"), stdout);
+    ASSERT_TRUE(scheduled.ok()) << scheduled.ToString();
+  }
+  run_.Start(LoadConfig(config_text));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         pg_->Scalar("SELECT phase FROM ddb2pg.pipelines WHERE pipeline = 'people_tags'") != "streaming") {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
+  EXPECT_EQ(pg_->Scalar("SELECT phase || ' ' || swept FROM ddb2pg.pipelines WHERE pipeline = 'people_tags'"),
+            "streaming 1");
+  EXPECT_EQ(ActualTags(), ExpectedTags());
+  EXPECT_EQ(Actual(), Expected());
 }
 
 }  // namespace
