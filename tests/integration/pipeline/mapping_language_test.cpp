@@ -7,6 +7,7 @@
 // applied once. Then a child row no change removes is swept by `resnapshot --pipeline`.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
@@ -101,6 +102,17 @@ class MappingLanguage : public PipelineFixture {
       out[*row[0]] = row[1].value_or("NULL");
     }
     return out;
+  }
+  bool WaitUntilTagsAsExpected(std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ActualTags() == ExpectedTags() &&
+          pg_->Scalar("SELECT phase FROM ddb2pg.pipelines WHERE pipeline = 'people_tags'") == "streaming") {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
   }
   bool WaitUntilAsExpected(std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -261,6 +273,52 @@ TEST_F(MappingLanguage, ComputedTextArithmeticArraysWholeItemsAndAChildTableEndA
             "streaming 1");
   EXPECT_EQ(ActualTags(), ExpectedTags());
   EXPECT_EQ(Actual(), Expected());
+}
+
+// The snapshot fence for child rows: a slow Scan (about 3 s) while the stream adds and drops
+// elements and deletes items. The stream's child rows (upserts and removals) fence their keys,
+// so no scanned row of an older list survives, and no deleted item's rows come back.
+TEST_F(MappingLanguage, ChildRowsBesideASlowSnapshotEndAsTheListsWithNoStaleOrResurrectedRow) {
+  constexpr int kItems = 300;
+  auto id_of = [](int i) {
+    char id[40];
+    std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", i);
+    return std::string(id);
+  };
+  for (int i = 0; i < kItems; ++i) {
+    Person p{"n", "h", "7", {}, "before"};
+    for (int t = 0; t < i % 4; ++t) p.tags.push_back("t" + std::to_string(t));
+    Put(id_of(i), p);
+  }
+  pg_->Exec("CREATE TABLE " + schema_ + ".people_tags (id UUID, position INTEGER, tag TEXT, note TEXT, "
+            "PRIMARY KEY (id, position))");
+  const std::string config_text =
+      "version: 1\nsources:\n  users:\n    table: users\n    snapshot:\n      segments: 2\n"
+      "      max_items_per_second: 100\npostgres:\n  url: ''\npipelines:\n"
+      "  - name: people_tags\n    source: users\n    table: " + schema_ + ".people_tags\n"
+      "    key: [id, position]\n    explode: tags\n    on_delete: hard\n"
+      "    columns:\n"
+      "      id: UUID <- id\n"
+      "      position: INTEGER <- index\n"
+      "      tag: TEXT <- element\n"
+      "      note: TEXT <- note\n";
+  run_.Start(LoadConfig(config_text));
+  WaitForSeed();
+  // While the Scan runs: every third item's list grows or shrinks, every tenth item goes.
+  for (int i = 0; i < kItems; i += 3) {
+    Person p{"n", "h", "7", {}, "during"};
+    for (int t = 0; t < (i * 7) % 5; ++t) p.tags.push_back("u" + std::to_string(t));
+    Put(id_of(i), p);
+  }
+  for (int i = 5; i < kItems; i += 10) Delete(id_of(i));
+  const std::string phase = pg_->Scalar("SELECT phase FROM ddb2pg.pipelines WHERE pipeline = 'people_tags'");
+  EXPECT_TRUE(WaitUntilTagsAsExpected(std::chrono::seconds(90)))
+      << ::testing::PrintToString(ActualTags()) << " vs " << ::testing::PrintToString(ExpectedTags());
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
+  EXPECT_EQ(phase, "snapshot") << "the changes were meant to meet the Scan; it ended before them";
+  EXPECT_EQ(pg_->Scalar("SELECT phase FROM ddb2pg.pipelines WHERE pipeline = 'people_tags'"), "streaming");
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.dead_letters"), "0");
 }
 
 }  // namespace
