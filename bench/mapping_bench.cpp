@@ -12,6 +12,8 @@
 //                              (what the expression language uses) and with std::regex
 //   BM_Regex{Re2,Std}Backtracking/n — the pattern (a+)+$ on n 'a's and a 'b': RE2 stays linear,
 //                              std::regex backtracks exponentially (why the language uses RE2)
+//   BM_MapExplodedPronouns   — an exploded pipeline (child table) of the item's pronouns, each
+//                              update removing one element (rows_per_item: upserts + removals)
 // items_per_second is source items (one item → three rows).
 #include <benchmark/benchmark.h>
 
@@ -264,6 +266,46 @@ void BM_MapNotificationList(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 BENCHMARK(BM_MapNotificationList);
+
+// An exploded pipeline: the reference item's `pronouns` (one or two maps) into a child table,
+// keyed by the item's id and the element's index. Each update's old image has one pronoun more
+// than its new one, so every record also gives a removal (the diff of old and new elements).
+void BM_MapExplodedPronouns(benchmark::State& state) {
+  PipelineSpec spec = Pipeline("profile_pronouns", "profile_id",
+                               {Column("profile_id", "uuid", "id"), Column("position", "integer", "index"),
+                                Column("subject", "text", "element.subject"), Column("object", "text", "element.object"),
+                                Column("possessive", "text", "element.possessive")});
+  spec.table.key_columns = {"profile_id", "position"};
+  spec.table.delete_policy = model::DeletePolicy::kHard;
+  spec.explode = "pronouns";
+  const MappingPlan plan = std::move(MappingPlan::Compile(spec)).value();
+  std::vector<core::Record> records;
+  for (uint64_t seed = 1; seed <= 256; ++seed) {
+    core::Value old_image = bench::MakeReferenceItem(seed);
+    for (auto& [name, value] : old_image.map()) {
+      if (name == "pronouns") value.list().push_back(value.list().front());
+    }
+    records.push_back(UpdateRecord(bench::MakeReferenceItem(seed), std::move(old_image)));
+  }
+  size_t next = 0;
+  int64_t rows_made = 0;
+  std::vector<model::Row> rows;
+  for (auto _ : state) {
+    rows.clear();
+    const core::Status mapped = plan.MapRows(records[next], &rows);
+    if (!mapped.ok()) {
+      state.SkipWithError(mapped.ToString().c_str());
+      return;
+    }
+    rows_made += static_cast<int64_t>(rows.size());
+    benchmark::DoNotOptimize(rows);
+    next = (next + 1) % records.size();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["rows_per_item"] =
+      benchmark::Counter(static_cast<double>(rows_made) / static_cast<double>(std::max<int64_t>(1, state.iterations())));
+}
+BENCHMARK(BM_MapExplodedPronouns);
 
 }  // namespace
 }  // namespace ddb2pg

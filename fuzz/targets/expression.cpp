@@ -68,6 +68,22 @@ int FuzzExpression(const uint8_t* data, size_t size) {
   // With no image at all (a record without images) evaluation must still not crash.
   processor::EvalContext empty{nullptr, nullptr, &clock, &strings, &values};
   (void)expression->Evaluate(empty);
+
+  // As an exploded pipeline's column: `element` and `index` are roots. Each top-level attribute
+  // of the sample item in turn is the element, with and without an index.
+  core::Result<processor::Expression> exploded = processor::Expression::Parse(input, /*element_roots=*/true);
+  if (!exploded.ok()) return 0;
+  (void)exploded->ReadsElement();
+  const core::Value index = core::Value::Number("0");
+  processor::EvalContext at{record.image(), &record, &clock, &strings, &values};
+  (void)exploded->Evaluate(at);  // no element: the roots give null
+  if (record.image() != nullptr && record.image()->is_map()) {
+    for (const auto& [name, element] : record.image()->map()) {
+      at.element = &element;
+      at.index = &index;
+      (void)exploded->Evaluate(at);
+    }
+  }
   return 0;
 }
 

@@ -300,14 +300,19 @@ core::Status RunPreview(Wiring& wiring, const PreviewOptions& options, std::FILE
       for (const auto* plan : plans) {
         Outcome outcome;
         outcome.plan = plan;
-        auto mapped = plan->Map(item.record);
-        if (mapped.ok()) {
-          outcome.row = std::move(mapped).value();
-        } else {
+        std::vector<model::Row> rows;
+        const core::Status mapped = plan->MapRows(item.record, &rows);
+        if (!mapped.ok()) {
           // The same text the runtime stores in ddb2pg.dead_letters.reason.
-          outcome.reason = mapped.status().message();
+          outcome.reason = mapped.message();
         }
-        item.outcomes.push_back(std::move(outcome));
+        if (rows.empty()) item.outcomes.push_back(std::move(outcome));
+        for (auto& row : rows) {  // an exploded pipeline: one outcome per element's row
+          Outcome one;
+          one.plan = plan;
+          one.row = std::move(row);
+          item.outcomes.push_back(std::move(one));
+        }
       }
       items.push_back(std::move(item));
     }

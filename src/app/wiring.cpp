@@ -166,6 +166,8 @@ std::vector<pipeline::PipelineInfo> PipelinesOf(const SourceWiring& source) {
     std::string key;
     for (const auto& column : spec.table.key_columns) key += (key.empty() ? "" : ",") + column;
     info.mapping = "table " + info.target + "\nkey " + key + "\nfilter " + spec.filter + "\n";
+    // Only when set, so that the stored mapping of a plain pipeline reads as before.
+    if (!spec.explode.empty()) info.mapping += "explode " + spec.explode + "\n";
     for (const auto& column : spec.table.columns) {
       info.mapping += "column " + column.name + " " + column.type.ToSql() + " <- " + column.expression + "\n";
     }

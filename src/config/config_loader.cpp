@@ -53,7 +53,7 @@ const std::vector<std::string_view> kBatchKeys = {"max_rows", "max_bytes", "max_
 const std::vector<std::string_view> kMetricsKeys = {"listen", "status_listen", "status_exposed", "status_token_file",
                                                     "status_token_env"};
 const std::vector<std::string_view> kPipelineKeys = {
-    "source",   "table",          "key",           "columns",          "filter",
+    "source",    "table",         "key",            "columns",           "filter",   "explode",
     "on_delete", "on_ttl_delete", "deleted_column", "deleted_at_column", "on_error", "on_change"};
 const std::vector<std::string_view> kColumnKeys = {"type", "value", "on_overflow", "default"};
 
@@ -187,6 +187,7 @@ struct PipelinePlace {
   YAML::Mark deleted_column_mark = YAML::Mark::null_mark();
   YAML::Mark deleted_at_column_mark = YAML::Mark::null_mark();
   YAML::Mark filter_mark = YAML::Mark::null_mark();
+  YAML::Mark explode_mark = YAML::Mark::null_mark();
   std::vector<YAML::Mark> type_marks;  // one per column
   bool columns_complete = false;       // every column parsed: cross-checks against them are fair
   bool sound = true;                   // parsed without problems: worth compiling
@@ -646,6 +647,20 @@ class ConfigParser {
     reader_.String(node, "filter", path, &spec.filter);
     spec.filter = std::string(Trim(spec.filter));
 
+    // explode: one row per element of a list, map or set (a child table).
+    if (const YAML::Node explode = node["explode"]) {
+      place.explode_mark = explode.Mark();
+      spec.explode_line = LineOf(explode.Mark());
+      spec.explode_column = explode.Mark().column + 1;
+      reader_.String(node, "explode", path, &spec.explode, /*required=*/true);
+      spec.explode = std::string(Trim(spec.explode));
+      if (spec.explode.empty() && explode.IsScalar()) {
+        PipelineError(place, explode.Mark(),
+                      NodeReader::Join(path, "explode") + ": expected an attribute (a list, map or set), e.g. "
+                                                          "explode: pronouns");
+      }
+    }
+
     std::string on_delete = "hard";
     if (const YAML::Node on_delete_node = node["on_delete"]) place.on_delete_mark = on_delete_node.Mark();
     else place.on_delete_mark = place.mark;
@@ -1051,6 +1066,15 @@ class ConfigParser {
         continue;
       }
 
+      // The explode expression itself, or a key that does not tell elements apart.
+      const std::string explode_prefix = "pipeline " + spec.name + ": explode";
+      if (plan.message().rfind(explode_prefix, 0) == 0) {
+        std::string rest = plan.message().substr(explode_prefix.size());
+        if (rest.rfind(" (line ", 0) == 0) rest = rest.substr(rest.find(')') + 1);
+        Error(place.explode_mark.is_null() ? place.mark : place.explode_mark,
+              NodeReader::Join(place.path, "explode") + (rest.rfind(": ", 0) == 0 ? "" : ":") + rest);
+        continue;
+      }
       bool located = false;
       std::optional<size_t> good_column;
       for (size_t c = 0; c < spec.table.columns.size(); ++c) {
@@ -1096,6 +1120,7 @@ class ConfigParser {
     PipelineSpec alone;
     alone.name = spec.name;
     alone.source = spec.source;
+    alone.explode = spec.explode;  // so that `element` and `index` mean the same
     alone.table.schema = spec.table.schema;
     alone.table.name = spec.table.name;
     alone.table.columns = {column};
@@ -1105,7 +1130,7 @@ class ConfigParser {
     // name holds a control character, which no configured column can.
     ColumnSpec key;
     key.name = "\x01key";
-    key.expression = "'key'";
+    key.expression = spec.explode.empty() ? "'key'" : "index";  // an exploded key must read the element
     alone.table.columns.push_back(key);
     alone.table.key_columns = {key.name};
     alone.table.delete_policy = DeletePolicy::kIgnore;

@@ -22,6 +22,12 @@ struct PipelineSpec {
   TableSpec table;
   std::string filter;   // optional condition; records for which it is false are dropped
   int filter_line = 0;
+  // Optional: an expression giving a list, map or set (usually an attribute, e.g. "pronouns").
+  // When set, the pipeline writes one row per element (a child table); its columns may read
+  // `element` and `index` (processor/mapping_plan.h). Empty: one row per record.
+  std::string explode;
+  int explode_line = 0;
+  int explode_column = 0;
   ErrorPolicy on_error = ErrorPolicy::kDeadLetter;
   ChangePolicy on_change = ChangePolicy::kStop;
 };

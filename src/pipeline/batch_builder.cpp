@@ -57,9 +57,9 @@ bool BatchBuilder::Full(int max_rows, int max_bytes) const {
 core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease) {
   records_read_[static_cast<size_t>(record.operation)]->Increment();
   if (record.operation != core::Operation::kMarker) {
-    auto& rows = scratch_rows_;  // one per plan, reused
+    auto& rows = scratch_rows_;  // one list per plan, reused
     rows.resize(plans_.size());
-    for (auto& row : rows) row.reset();
+    for (auto& list : rows) list.clear();
     std::vector<model::DeadLetter> letters;
     for (size_t i = 0; i < plans_.size(); ++i) {
       // A backfill's segment feeds only the pipelines it is for.
@@ -67,10 +67,11 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
           std::find(lease.scope.begin(), lease.scope.end(), plans_[i]->spec().name) == lease.scope.end()) {
         continue;
       }
-      auto mapped = plans_[i]->Map(record);
+      // An exploded pipeline's record may give many rows (a child table): all of them travel
+      // in this batch, so an update's added and removed elements commit together.
+      const core::Status mapped = plans_[i]->MapRows(record, &rows[i]);
       if (mapped.ok()) {
-        rows[i] = std::move(mapped).value();
-        if (!rows[i]) filtered_[i]->Increment();
+        if (rows[i].empty()) filtered_[i]->Increment();
         continue;
       }
       const auto& spec = plans_[i]->spec();
@@ -79,12 +80,12 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
         case model::ErrorPolicy::kStop:
           return core::Status::DataError("pipeline " + spec.name + ": record " + core::ItemToJson(record.key) +
                                                " at " + PositionText(record.position) + ": " +
-                                               mapped.status().message() + " (on_error: stop)");
+                                               mapped.message() + " (on_error: stop)");
         case model::ErrorPolicy::kSkip:
           skipped_counters_[i]->Increment();
           ++skipped_;
           spdlog::warn("pipeline {}: skipped a record of partition {}: {}", spec.name, lease.id,
-                       mapped.status().message());
+                       mapped.message());
           spdlog::debug("pipeline {}: skipped record {}", spec.name, core::ItemToJson(record.key));
           break;
         case model::ErrorPolicy::kDeadLetter: {
@@ -92,7 +93,7 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
           letter.pipeline = spec.name;
           letter.key_json = record.key.is_map() ? core::ItemToJson(record.key) : "{}";
           letter.operation = std::string(core::OperationName(record.operation));
-          letter.reason = mapped.status().message();
+          letter.reason = mapped.message();
           const core::Value* image = record.image();
           letter.item_json = image != nullptr && image->is_map() ? core::ItemToJson(*image) : "";
           letter.change_time_ms = record.metadata.change_time_ms;
@@ -107,15 +108,16 @@ core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease
     bool has_rows = false;
     const auto origin = static_cast<uint32_t>(batch_.origins.size());
     for (size_t i = 0; i < plans_.size(); ++i) {
-      if (!rows[i]) continue;
-      if (record.operation == core::Operation::kSnapshot && rows[i]->action == model::RowAction::kUpsert) {
-        rows[i]->action = model::RowAction::kSnapshotUpsert;  // never overwrites a newer change (the fence)
+      for (model::Row& row : rows[i]) {
+        if (record.operation == core::Operation::kSnapshot && row.action == model::RowAction::kUpsert) {
+          row.action = model::RowAction::kSnapshotUpsert;  // never overwrites a newer change (the fence)
+        }
+        bytes_ += row.byte_size();
+        rows_ += 1;
+        batch_.tables[i].rows.push_back(std::move(row));
+        batch_.tables[i].origins.push_back(origin);
+        has_rows = true;
       }
-      bytes_ += rows[i]->byte_size();
-      rows_ += 1;
-      batch_.tables[i].rows.push_back(std::move(*rows[i]));
-      batch_.tables[i].origins.push_back(origin);
-      has_rows = true;
     }
     for (auto& letter : letters) batch_.dead_letters.push_back(std::move(letter));
     if (has_rows) {

@@ -1,6 +1,6 @@
-// BatchBuilder: maps records into the batch a lane is building — every pipeline's row for the
-// record, dead letters per the pipelines' on_error, and each partition's advance (the position
-// the batch brings it to).
+// BatchBuilder: maps records into the batch a lane is building — every pipeline's rows for the
+// record (one, or one per element for an exploded pipeline), dead letters per the pipelines'
+// on_error, and each partition's advance (the position the batch brings it to).
 //
 // Owned by one lane and used only by its mapper thread. The plans and metrics outlive it.
 #pragma once
@@ -58,7 +58,7 @@ class BatchBuilder {
   Metrics& metrics_;
   std::vector<prometheus::Counter*> dead_letters_, skipped_counters_, filtered_;
   std::vector<prometheus::Counter*> records_read_;
-  std::vector<std::optional<model::Row>> scratch_rows_;
+  std::vector<std::vector<model::Row>> scratch_rows_;  // per plan: the record's rows
   model::Batch batch_;
   std::map<std::string, PartitionAdvance> advances_;
   std::vector<int64_t> change_times_;

@@ -17,6 +17,16 @@ namespace ddb2pg::processor {
 
 namespace {
 
+// A path from its root: the image, or an exploded pipeline's element or index. Inlined with the
+// image first, so that the common path costs one more compare.
+[[gnu::always_inline]] inline bool ResolveRooted(const Expression::Node& node, const EvalContext& context,
+                                                 const core::Value** found, core::Status* error) {
+  if (node.root == PathRoot::kImage) [[likely]] return ResolvePathFrom(node, 0, context.image, found, error);
+  if (node.root == PathRoot::kElement) return ResolvePathFrom(node, 1, context.element, found, error);
+  *found = context.index;
+  return true;
+}
+
 char FoldAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool EqualsFolded(std::string_view a, std::string_view b) {
@@ -130,7 +140,7 @@ class Evaluator {
 
  private:
   bool Resolve(const Expression::Node& node, const core::Value** found, core::Status* error) const {
-    return ResolvePathFrom(node, 0, context_.image, found, error);
+    return ResolveRooted(node, context_, found, error);
   }
 
   bool Truth(const Expression::Node& node, const char* where, bool* out, core::Status* error) const {
@@ -506,7 +516,7 @@ bool CollectFrom(const Expression::Node& node, std::set<std::string>* names) {
       (node.function == Function::kItem || node.function == Function::kItemExcept)) {
     return false;
   }
-  if (node.kind == NodeKind::kPath) {
+  if (node.kind == NodeKind::kPath && node.root == PathRoot::kImage) {
     if (node.path.empty() || node.path[0].is_index) return false;
     names->insert(node.path[0].name);
   }
@@ -580,9 +590,17 @@ bool NodeReadsChangeKind(const Expression::Node& node) {
                      [](const std::unique_ptr<Expression::Node>& arg) { return NodeReadsChangeKind(*arg); });
 }
 
+bool NodeReadsElement(const Expression::Node& node) {
+  if (node.kind == NodeKind::kPath && node.root != PathRoot::kImage) return true;
+  return std::any_of(node.args.begin(), node.args.end(),
+                     [](const std::unique_ptr<Expression::Node>& arg) { return NodeReadsElement(*arg); });
+}
+
 }  // namespace
 
 bool Expression::CanBeNull() const { return NodeCanBeNull(*root_); }
+
+bool Expression::ReadsElement() const { return NodeReadsElement(*root_); }
 
 bool Expression::ReadsChangeKind() const { return NodeReadsChangeKind(*root_); }
 
@@ -593,7 +611,7 @@ bool Expression::IsNullLiteral() const {
 bool Expression::Evaluate(const EvalContext& context, Datum* out, core::Status* error) const {
   if (root_->kind == NodeKind::kPath) {  // most columns are a bare path
     const core::Value* found = nullptr;
-    if (!ResolvePathFrom(*root_, 0, context.image, &found, error)) return false;
+    if (!ResolveRooted(*root_, context, &found, error)) return false;
     *out = found == nullptr ? Datum::Null() : Datum::FromValue(*found);
     return true;
   }

@@ -7,6 +7,10 @@
 //              or quoted: double quotes or backticks (as in SQL / MySQL; a doubled quote
 //              character inside stands for itself). Quote names that clash with the keywords
 //              below (`null`, `true`, `and`, …). `[n]` indexes a list (0-based).
+//              In an exploded pipeline (MappingPlan, PipelineSpec::explode) two more roots:
+//              `element` (the element, so `element.pronoun`, `element[0]`) and `index` (its
+//              position in an L or a set, an N from 0; its name in an M, an S). Unquoted only:
+//              "element" and "index" quoted are attributes of the item, as everywhere else.
 //              A missing attribute, a NULL, or an index past the end gives null. Stepping into a
 //              value of the wrong type (`.mode` on an S, `[0]` on a map) is an error naming the
 //              path, except inside exists(), which is then simply false.
@@ -191,14 +195,20 @@ struct EvalContext {
   std::deque<std::string>* strings = nullptr;
   // Values made by functions (split(), keys(), values(), item_except()); like `strings`.
   std::deque<core::Value>* values = nullptr;
+  // An exploded pipeline's element and its index (PathRoot::kElement / kIndex); null elsewhere,
+  // where those roots give null.
+  const core::Value* element = nullptr;
+  const core::Value* index = nullptr;
 };
 
 class Expression {
  public:
   struct Node;
 
-  // Parses `source`; errors are InvalidArgument "position N: …".
-  static core::Result<Expression> Parse(std::string_view source);
+  // Parses `source`; errors are InvalidArgument "position N: …". With `element_roots` (an
+  // exploded pipeline's columns) the unquoted words `element` and `index` start paths at the
+  // element and its index instead of the item.
+  static core::Result<Expression> Parse(std::string_view source, bool element_roots = false);
 
   // Evaluates against `context`; errors are InvalidArgument naming the path or function.
   core::Result<Datum> Evaluate(const EvalContext& context) const;
@@ -216,9 +226,11 @@ class Expression {
   // True when it calls operation() or ttl_delete(): its value tells what kind of change the
   // record is, so a soft delete must write it too (not keep the row's old value).
   bool ReadsChangeKind() const;
+  // True when some path starts at `element` or `index` (parsed with element roots).
+  bool ReadsElement() const;
   // Adds the top-level attribute names its paths start with (`appearance.mode` → appearance) to
   // *names. False if it reads the image in a way that names no attribute (then every attribute
-  // may matter). key() reads the record's key, not the image.
+  // may matter). key() reads the record's key, not the image; `element` and `index` read none.
   bool CollectTopLevelAttributes(std::set<std::string>* names) const;
   // The parsed tree (processor-internal; see expression_node.h). MappingPlan uses it to share
   // the first path step between columns.

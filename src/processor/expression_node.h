@@ -105,8 +105,17 @@ enum class Function : uint8_t {
   kValues,
 };
 
+// Where a path starts. `element` and `index` exist only in an exploded pipeline's expressions
+// (Expression::Parse with element roots); everywhere else every path starts at the image.
+enum class PathRoot : uint8_t {
+  kImage,    // the record's image (the item)
+  kElement,  // the element being exploded; path[0] is the word `element` itself
+  kIndex,    // its index (L, SS, NS: N from 0) or its name (M: S); the path is that word alone
+};
+
 struct Expression::Node {
   NodeKind kind = NodeKind::kLiteral;
+  PathRoot root = PathRoot::kImage;  // kPath
   Function function = Function::kCoalesce;
   std::string_view function_name;  // kCall: as documented (lower case), for error messages
   int position = 1;  // 1-based, where the node starts in the source

@@ -196,7 +196,7 @@ constexpr int kMaxNesting = 256;
 
 class Parser {
  public:
-  explicit Parser(std::string_view source) : source_(source) {}
+  Parser(std::string_view source, bool element_roots) : source_(source), element_roots_(element_roots) {}
 
   std::unique_ptr<Expression::Node> ParseAll() {
     Advance();
@@ -429,9 +429,9 @@ class Parser {
       }
       case TokenKind::kIdentifier:
         if (NextCharIs('(')) return ParseCall();
-        return ParsePath();
+        return ParsePath(element_roots_);
       case TokenKind::kQuotedName:
-        return ParsePath();
+        return ParsePath(false);
       default:
         throw ParseError{offset, "expected a value, a path or a function call, found " + Describe(token_)};
     }
@@ -547,9 +547,13 @@ class Parser {
     }
   }
 
-  NodePtr ParsePath() {
+  // `roots`: the first word may be `element` or `index` (an unquoted identifier in an exploded
+  // pipeline's expression).
+  NodePtr ParsePath(bool roots) {
     const size_t offset = token_.offset;
     auto node = MakeNode(NodeKind::kPath, offset);
+    if (roots && token_.text == "element") node->root = PathRoot::kElement;
+    if (roots && token_.text == "index") node->root = PathRoot::kIndex;
     PathStep first;
     first.name = std::move(token_.text);
     node->path.push_back(std::move(first));
@@ -594,6 +598,10 @@ class Parser {
       }
     }
     node->path_text = std::string(source_.substr(offset, end - offset));
+    if (node->root == PathRoot::kIndex && node->path.size() > 1) {
+      throw ParseError{offset, "'index' is the element's position (N) or name (S) and has no attributes or "
+                               "elements; to read an attribute of the item called index, quote it: \"index\""};
+    }
     return node;
   }
 
@@ -754,6 +762,7 @@ class Parser {
   }
 
   std::string_view source_;
+  bool element_roots_ = false;
   int nesting_ = 0;
   size_t cursor_ = 0;
   Token token_;
@@ -761,9 +770,9 @@ class Parser {
 
 }  // namespace
 
-core::Result<Expression> Expression::Parse(std::string_view source) {
+core::Result<Expression> Expression::Parse(std::string_view source, bool element_roots) {
   try {
-    Parser parser(source);
+    Parser parser(source, element_roots);
     auto root = parser.ParseAll();
     return Expression(std::string(source), std::move(root));
   } catch (const ParseError& error) {

@@ -20,6 +20,20 @@
 //    the expression and the offending value (shortened), e.g.
 //    "column bio (VARCHAR(210)): value has 211 characters (expression: bio)".
 //
+// Exploded pipelines (PipelineSpec::explode, a child table): MapRows() writes one row per
+// element of the list, map or set the explode expression gives, the columns reading `element`
+// and `index` (expression.h) besides the item. Null or missing: no element. Anything else (an S,
+// an N, …) is the record's error, naming the expression and what it found. Per record:
+//  - snapshot/create/update → an upsert per element of the new image (an element that cannot be
+//    mapped fails the whole record, naming the element: "element [2]: column …"). An update
+//    also removes, by on_delete (hard: kHardDelete; soft: kSoftDelete; ignore: nothing), the
+//    rows of the old image's elements whose key the new image's rows do not have, so the rows
+//    follow the list as elements are added and removed.
+//  - delete → every element of the old image, by on_ttl_delete / on_delete as above.
+//  - The old image never fails a record: an element (or a whole value) that cannot be mapped
+//    from it is left out, since its row was never written (its change failed the same way).
+// Compile-time: the key must include a column reading `element` or `index`.
+//
 // Expressions are compiled by processor/expression.h (the language is documented there) and
 // values converted by processor/type_converter.h (what each column type accepts).
 // Compile-time checks: every key column exists and has an expression; column names are unique;
@@ -33,6 +47,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/record.h"
@@ -48,7 +63,13 @@ class MappingPlan {
   // The same with the clock now() reads (tests pin it); `clock` must outlive the plan.
   static core::Result<MappingPlan> Compile(const model::PipelineSpec& spec, const core::Clock* clock);
 
+  // A plain pipeline's row (an exploded pipeline: kInternal, use MapRows).
   core::Result<std::optional<model::Row>> Map(const core::Record& record) const;
+  // Any pipeline: appends the record's rows to *rows (a plain pipeline: none or one; an exploded
+  // one: see above), in the order the sink must apply them; on error appends nothing.
+  core::Status MapRows(const core::Record& record, std::vector<model::Row>* rows) const;
+  // Whether the pipeline explodes a list, map or set into one row per element.
+  bool exploded() const;
 
   const model::PipelineSpec& spec() const;
 

@@ -13,6 +13,7 @@
 //     deleted_column: deleted    # optional, soft deletes
 //     deleted_at_column: deleted_at   # optional; '' for none
 //     filter: "operation() != 'delete'"   # optional
+//     explode: pronouns          # optional: one row per element (a child table)
 //   item: '{"id": {"S": "…"}}'   # optional base item (DynamoDB JSON) for cases without `item`
 //   cases:
 //     - name: some_case
@@ -23,9 +24,12 @@
 //       set: '{"bio": {"N": "5"}}'  # optional: attributes added to / replacing those of the item
 //       remove: [id]             # optional: top-level attributes removed from the item
 //       change_time_ms: 1725556580382   # optional (default 1725556580382 = 2024-09-05T17:16:20.382Z)
+//       before: '{…}'            # optional, with op: update: the old image
 //       # and exactly one expectation:
 //       row: [a, ~, "true"]      # cells in column order, ~ for NULL; compared as text
 //       action: upsert           # with row: upsert (default) | soft_delete | hard_delete
+//       rows:                    # every row MapRows() gives, in order, each its action then
+//         - [upsert, a, "0"]     #   its cells (an exploded pipeline; [] for none)
 //       error: "substring"       # Map() (or Compile()) fails with a message containing this
 //       no_row: true             # Map() gives no row (filtered out, ignored delete, marker)
 // The record's key is the item's `id` attribute (when present). now() reads a clock pinned at
@@ -70,6 +74,9 @@ struct MappingCase {
   int64_t change_time_ms = 1725556580382;
   std::optional<std::vector<std::optional<std::string>>> row;
   std::string action = "upsert";
+  std::string before_json;
+  // `rows`: each row's action, then its cells.
+  std::optional<std::vector<std::vector<std::optional<std::string>>>> rows;
   std::optional<std::string> error;
   bool no_row = false;
 };
@@ -121,6 +128,19 @@ std::vector<MappingCase> LoadCases() {
           c.row = std::move(cells);
         }
         if (node["action"]) c.action = node["action"].as<std::string>();
+        if (node["before"]) c.before_json = node["before"].as<std::string>();
+        if (node["rows"]) {
+          std::vector<std::vector<std::optional<std::string>>> rows;
+          for (const YAML::Node& row : node["rows"]) {
+            std::vector<std::optional<std::string>> cells;
+            for (const YAML::Node& cell : row) {
+              if (cell.IsNull()) cells.emplace_back(std::nullopt);
+              else cells.emplace_back(cell.as<std::string>());
+            }
+            rows.push_back(std::move(cells));
+          }
+          c.rows = std::move(rows);
+        }
         if (node["error"]) c.error = node["error"].as<std::string>();
         if (node["no_row"]) c.no_row = node["no_row"].as<bool>();
         cases.push_back(std::move(c));
@@ -189,6 +209,7 @@ PipelineSpec SpecFromYaml(const YAML::Node& table) {
     spec.filter = table["filter"].as<std::string>();
     spec.filter_line = table["filter"].Mark().line + 1;
   }
+  if (table["explode"]) spec.explode = table["explode"].as<std::string>();
   return spec;
 }
 
@@ -234,8 +255,8 @@ TEST_P(MappingCaseTest, Maps) {
   const MappingCase& c = GetParam();
   ASSERT_TRUE(c.load_error.empty()) << c.file << ": " << c.load_error;
   SCOPED_TRACE(c.file + ":" + std::to_string(c.line));
-  const int expectations = (c.row ? 1 : 0) + (c.error ? 1 : 0) + (c.no_row ? 1 : 0);
-  ASSERT_EQ(expectations, 1) << "a case needs exactly one of row, error, no_row";
+  const int expectations = (c.row ? 1 : 0) + (c.rows ? 1 : 0) + (c.error ? 1 : 0) + (c.no_row ? 1 : 0);
+  ASSERT_EQ(expectations, 1) << "a case needs exactly one of row, rows, error, no_row";
 
   static const PinnedClock clock;
   auto plan = MappingPlan::Compile(SpecFromYaml(c.table), &clock);
@@ -268,6 +289,42 @@ TEST_P(MappingCaseTest, Maps) {
     if (const core::Value* id = image.Find("id")) record.key = core::Value::MakeMap({{"id", *id}});
     if (record.operation == core::Operation::kDelete) record.before = std::move(image);
     else if (record.operation != core::Operation::kMarker) record.after = std::move(image);
+  }
+
+  if (!c.before_json.empty()) {
+    auto before = aws::ParseItemJson(c.before_json);
+    ASSERT_TRUE(before.ok()) << "before: " << before.status().ToString();
+    record.before = std::move(before).value();
+  }
+
+  if (c.rows || plan->exploded()) {  // every row the record gives, each with its action
+    std::vector<Row> rows;
+    const core::Status mapped = plan->MapRows(record, &rows);
+    std::vector<std::string> shown;
+    for (const Row& row : rows) {
+      auto cells = CellsOf(row);
+      cells.insert(cells.begin(), ActionName(row.action));
+      shown.push_back(Show(cells));
+    }
+    if (c.error) {
+      ASSERT_FALSE(mapped.ok()) << "expected an error containing \"" << *c.error << "\", got "
+                                << ::testing::PrintToString(shown);
+      EXPECT_TRUE(rows.empty()) << "a failed record gives no rows";
+      EXPECT_NE(mapped.message().find(*c.error), std::string::npos)
+          << "error \"" << mapped.message() << "\" lacks \"" << *c.error << "\"";
+      return;
+    }
+    ASSERT_TRUE(mapped.ok()) << mapped.ToString();
+    std::vector<std::string> expected;
+    if (c.rows) {
+      for (const auto& cells : *c.rows) expected.push_back(Show(cells));
+    } else if (c.row) {
+      auto cells = *c.row;
+      cells.insert(cells.begin(), c.action);
+      expected.push_back(Show(cells));
+    }
+    EXPECT_EQ(shown, expected);
+    return;
   }
 
   auto result = plan->Map(record);

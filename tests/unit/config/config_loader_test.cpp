@@ -297,7 +297,7 @@ pipelines:
             "postgres, metrics, runtime, pipelines)");
   EXPECT_EQ(ErrorOf(kMinimal + "    on_delte: soft\n"),
             "test.yaml:12:5: unknown key 'on_delte' in pipelines[0] (known: name, source, table, "
-            "key, columns, filter, on_delete, on_ttl_delete, deleted_column, deleted_at_column, "
+            "key, columns, filter, explode, on_delete, on_ttl_delete, deleted_column, deleted_at_column, "
             "on_error, on_change); did you mean 'on_delete'?");
   EXPECT_NE(ErrorOf(kMinimal + "    on_change: rebuild\n").find("on_change"), std::string::npos);
 }
@@ -715,6 +715,66 @@ TEST(ConfigLoader, ExpressionErrorsPointAtTheColumnValue) {
   EXPECT_NE(both.find("\ntest.yaml:13:10: pipelines[0].columns.b: "), std::string::npos) << both;
   EXPECT_EQ(both.find("columns.c"), std::string::npos) << both;
   EXPECT_EQ(std::count(both.begin(), both.end(), '\n'), 1) << both;
+}
+
+// A child table: `explode` and the columns that read `element` and `index`.
+const std::string kExploded = R"yaml(version: 1
+sources:
+  users:
+    table: users
+pipelines:
+  - name: pronouns
+    table: profile_pronouns
+    key: [profile_id, position]
+    explode: pronouns
+    columns:
+      profile_id: UUID <- id
+      position: INTEGER <- index
+      pronoun: TEXT <- element.pronoun
+)yaml";
+
+TEST(ConfigLoader, ExplodeIsReadWithTheElementInTheColumns) {
+  const Config config = Load(kExploded);
+  ASSERT_EQ(config.pipelines.size(), 1u);
+  EXPECT_EQ(config.pipelines[0].explode, "pronouns");
+  EXPECT_EQ(config.pipelines[0].explode_line, 9);
+  // Without explode a pipeline is one row per record, as before.
+  EXPECT_EQ(Load(kMinimal).pipelines[0].explode, "");
+}
+
+TEST(ConfigLoader, ExplodeErrorsNameTheKeyAndLine) {
+  // A bad expression: at the explode line.
+  std::string text = kExploded;
+  text.replace(text.find("explode: pronouns"), 17, "explode: pronouns[");
+  std::string message = ErrorOf(text);
+  EXPECT_EQ(message.rfind("test.yaml:9:14: pipelines[0].explode: \"pronouns[\": position", 0), 0u) << message;
+
+  // A key that does not tell the elements apart: every element would write one row.
+  text = kExploded;
+  text.replace(text.find("key: [profile_id, position]"), 27, "key: profile_id");
+  message = ErrorOf(text);
+  EXPECT_EQ(message.rfind("test.yaml:9:14: pipelines[0].explode: the key (profile_id) must include a column that "
+                          "reads `index` or `element`",
+                          0),
+            0u)
+      << message;
+
+  // `index` is a value, not a map; the error points at the column.
+  text = kExploded;
+  text.replace(text.find("INTEGER <- index"), 16, "INTEGER <- index.n");
+  message = ErrorOf(text);
+  EXPECT_EQ(message.rfind("test.yaml:12:17: pipelines[0].columns.position: ", 0), 0u) << message;
+  EXPECT_NE(message.find("'index' is the element's position"), std::string::npos) << message;
+
+  // Empty, and not a string.
+  text = kExploded;
+  text.replace(text.find("explode: pronouns"), 17, "explode: ''");
+  message = ErrorOf(text);
+  EXPECT_NE(message.find("pipelines[0].explode: expected an attribute"), std::string::npos) << message;
+  text = kExploded;
+  text.replace(text.find("explode: pronouns"), 17, "explode: [a, b]");
+  message = ErrorOf(text);
+  EXPECT_NE(message.find("pipelines[0].explode"), std::string::npos) << message;
 }
 
 TEST(ConfigLoader, RangesAndFormats) {

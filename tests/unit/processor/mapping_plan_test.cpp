@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <thread>
@@ -360,6 +361,101 @@ TEST(MappingPlan, MapIsSafeFromManyThreads) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+}  // namespace
+}  // namespace ddb2pg::processor
+
+namespace ddb2pg::processor {
+namespace {
+
+PipelineSpec PronounsSpec() {
+  PipelineSpec spec;
+  spec.name = "pronouns";
+  spec.source = "users";
+  spec.table.name = "profile_pronouns";
+  spec.explode = "pronouns";
+  spec.table.columns = {Column("profile_id", "uuid", "id"), Column("position", "integer", "index"),
+                        Column("pronoun", "text", "element.pronoun")};
+  spec.table.key_columns = {"profile_id", "position"};
+  spec.table.delete_policy = DeletePolicy::kHard;
+  return spec;
+}
+
+Value Pronouns(std::vector<std::string> pronouns) {
+  Value::List list;
+  for (auto& pronoun : pronouns) list.push_back(Value::MakeMap({{"pronoun", Value::String(std::move(pronoun))}}));
+  return Value::MakeMap({{"id", Value::String(kId)}, {"pronouns", Value::MakeList(std::move(list))}});
+}
+
+TEST(MappingPlanExplode, ReadsTheExplodedAttributeAndNotElementOrIndex) {
+  PipelineSpec spec = PronounsSpec();
+  spec.table.columns.push_back(Column("shown", "text", "concat(element.pronoun, nickname)"));
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_TRUE(plan->exploded());
+  ASSERT_TRUE(plan->ImageAttributes().has_value());
+  EXPECT_EQ(*plan->ImageAttributes(), (std::set<std::string>{"id", "nickname", "pronouns"}));
+}
+
+TEST(MappingPlanExplode, MapIsForPlainPipelinesAndMapRowsForEvery) {
+  auto exploded = MappingPlan::Compile(PronounsSpec());
+  ASSERT_TRUE(exploded.ok()) << exploded.status().ToString();
+  EXPECT_EQ(exploded->Map(MakeRecord(Operation::kCreate, Pronouns({"she"}))).status().code(),
+            core::StatusCode::kInternal);
+
+  auto plain = MappingPlan::Compile(ProfileSpec());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->exploded());
+  std::vector<Row> rows;
+  ASSERT_TRUE(plain->MapRows(MakeRecord(Operation::kCreate, Item()), &rows).ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(Cells(rows[0]), (Cells_{kId, "Avery", "tea", "false", "~"}));
+}
+
+TEST(MappingPlanExplode, AFailedRecordAppendsNothingToRowsAlreadyThere) {
+  PipelineSpec spec = PronounsSpec();
+  spec.table.columns[2] = Column("pronoun", "varchar(3)", "element.pronoun");
+  auto plan = MappingPlan::Compile(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::vector<Row> rows;
+  ASSERT_TRUE(plan->MapRows(MakeRecord(Operation::kCreate, Pronouns({"she", "her"})), &rows).ok());
+  ASSERT_EQ(rows.size(), 2u);
+  const core::Status failed = plan->MapRows(MakeRecord(Operation::kCreate, Pronouns({"she", "they"})), &rows);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("element [1]: column pronoun (VARCHAR(3))"), std::string::npos) << failed.message();
+  EXPECT_EQ(rows.size(), 2u);
+}
+
+TEST(MappingPlanExplode, UpdatesFollowTheListAcrossManyChanges) {
+  // Applying each change's rows in order to a table keyed like the sink's ends with the last
+  // state's elements, whatever was added and removed on the way.
+  auto plan = MappingPlan::Compile(PronounsSpec());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  const std::vector<std::vector<std::string>> states = {
+      {"she", "her"}, {"she", "her", "hers"}, {"they"}, {}, {"xe", "xem", "xyr", "xemself"}, {"xe", "xyr"}};
+  std::map<std::string, std::string> table;  // position → pronoun
+  for (size_t i = 0; i < states.size(); ++i) {
+    core::Record record = MakeRecord(i == 0 ? Operation::kCreate : Operation::kUpdate, Pronouns(states[i]));
+    if (i > 0) record.before = Pronouns(states[i - 1]);
+    std::vector<Row> rows;
+    ASSERT_TRUE(plan->MapRows(record, &rows).ok());
+    for (const Row& row : rows) {
+      if (row.action == RowAction::kHardDelete) table.erase(std::string(row.cell(1)));
+      else table[std::string(row.cell(1))] = std::string(row.cell(2));
+    }
+    std::map<std::string, std::string> expected;
+    for (size_t p = 0; p < states[i].size(); ++p) expected[std::to_string(p)] = states[i][p];
+    EXPECT_EQ(table, expected) << "after change " << i;
+  }
+  core::Record removed = MakeRecord(Operation::kDelete, Pronouns(states.back()));
+  std::vector<Row> rows;
+  ASSERT_TRUE(plan->MapRows(removed, &rows).ok());
+  for (const Row& row : rows) {
+    EXPECT_EQ(row.action, RowAction::kHardDelete);
+    table.erase(std::string(row.cell(1)));
+  }
+  EXPECT_TRUE(table.empty());
 }
 
 }  // namespace
