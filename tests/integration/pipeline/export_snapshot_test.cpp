@@ -10,6 +10,9 @@
 #include <thread>
 
 #include "export_writer.h"
+#include "fake_export_control_plane.h"
+#include "aws/export_client.h"
+#include "source/export_requester.h"
 #include "in_process_run.h"
 #include "pipeline_fixture.h"
 
@@ -123,6 +126,50 @@ TEST_F(ExportSnapshot, AStoppedLoadResumesItsFilesWhereTheirCommitsEnded) {
   }
   std::cout << "first run committed " << committed << " line(s) of unfinished files, finished " << done
             << " file(s); the second read " << Read("snapshot") << " of " << exported_ << "\n";
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
+}
+
+TEST_F(ExportSnapshot, AnExportRequestedThroughTheControlPlaneIsLoaded) {
+  BulkLoad(2000, 301);
+  FakeExportControlPlane control(*ddb_, *s3_, 3);
+  aws::ResolvedAws control_aws = aws_;
+  control_aws.dynamodb_endpoint = control.url();
+  aws::ExportClient exports(control_aws, aws::RetryPolicy(), core::SystemClock::Instance());
+  source::ExportRequester requester(exports, core::SystemClock::Instance(),
+                                    {std::chrono::milliseconds(20), std::chrono::milliseconds(80)});
+  aws::ExportRequest request;
+  request.table_arn = "arn:aws:dynamodb:us-east-1:000000000000:table/users";
+  request.export_time_ms = core::ToEpochMillis(std::chrono::system_clock::now());
+  request.client_token = source::ExportRequester::ClientToken(key_, request.table_arn, request.export_time_ms);
+  request.s3_bucket = kTestBucket;
+  request.s3_prefix = key_ + "/requested/";
+
+  control.set_point_in_time_recovery(false);
+  std::atomic<bool> stop{false};
+  auto refused = requester.Run(request, {}, stop);
+  EXPECT_EQ(refused.status().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("update-continuous-backups --table-name users"), std::string::npos)
+      << refused.status().message();
+
+  control.set_point_in_time_recovery(true);
+  int last_poll = -1;
+  auto done = requester.Run(request, [&](const aws::ExportDescription&, int polls) { last_poll = polls; }, stop);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(last_poll, 3);
+  // Asked again with the same token (a restart): the same export, not a second one.
+  auto again = exports.ExportTableToPointInTime(request);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->export_arn, done->export_arn);
+  EXPECT_EQ(control.exports_started(), 1);
+
+  run_.Start(ExportConfig("s3://" + done->s3_bucket + "/" + done->export_manifest));
+  app::SampleData data(302);
+  for (int i = 0; i < 50; ++i) RandomChange(data);
+  WaitForSnapshot();
+  auto differences = WaitUntilEqual(std::chrono::seconds(120));
+  EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+  EXPECT_EQ(Read("snapshot"), 2000);
   run_.Stop();
   ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
 }
