@@ -8,7 +8,7 @@
 // taken as that account here, so a source reaches both servers with one set of credentials.
 // s3rver does not check SigV4 signatures at all (its "Signature version 4 calculation is
 // unimplemented"): ddb2pg's S3 signing is checked against AWS's published S3 examples
-// (tests/unit/aws/s3_client_test.cpp) and against the AWS SDK's signer (read-objects.mjs).
+// and against the AWS SDK's own signer (sign.mjs), both in tests/unit/aws/s3_client_test.cpp.
 import S3rver from "s3rver";
 import AWSAccount from "s3rver/lib/models/account.js";
 

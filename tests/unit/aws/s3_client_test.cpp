@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -105,6 +108,65 @@ TEST(S3Signing, SigningAgainReplacesThePayloadHash) {
   EXPECT_EQ(hashes, 1);
   EXPECT_EQ(HeaderValue(request, "x-amz-content-sha256"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+// s3rver does not verify signatures, so S3 signing is also checked against the AWS SDK's own
+// signer (@smithy/signature-v4, tests/js/s3/sign.mjs) on requests like the ones S3Client sends.
+TEST(S3Signing, SameAuthorizationAsTheAwsSdkSigner) {
+  if (std::system("command -v node >/dev/null 2>&1") != 0) GTEST_SKIP() << "node is not installed";
+  const std::string js = std::string(DDB2PG_SOURCE_DIR) + "/tests/js/s3";
+  ASSERT_TRUE(std::filesystem::exists(js + "/node_modules/@smithy/signature-v4"))
+      << "@smithy/signature-v4 is not installed: run scripts/setup (npm ci in tests/js/s3)";
+  struct Case {
+    std::string method, path, query_encoded, query_json, header_name, header_value, body;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/exports/dir/a%20b%26%C3%A9.json.gz", "", "{}", "range", "bytes=0-9", ""},
+      {"GET", "/exports/", "continuation-token=1ue%2Fx%2By%3D&list-type=2&max-keys=2&prefix=p%2F",
+       R"({"continuation-token":"1ue/x+y=","list-type":"2","max-keys":"2","prefix":"p/"})", "", "", ""},
+      {"PUT", "/exports/k%2Bv", "", "{}", "content-type", "application/octet-stream", "abc"},
+  };
+  std::string json = "[";
+  for (const Case& c : cases) {
+    if (json.size() > 1) json += ",";
+    json += R"({"method":")" + c.method + R"(","host":"127.0.0.1:9000","path":")" + c.path + R"(","query":)" +
+            c.query_json + R"(,"headers":{)" +
+            (c.header_name.empty() ? "" : "\"" + c.header_name + "\":\"" + c.header_value + "\"") + R"(},"body":")" +
+            c.body + "\"}";
+  }
+  json += "]";
+  std::string quoted = "'";
+  for (char ch : json) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  quoted += "'";
+  FILE* pipe = popen(("cd '" + js + "' && NODE_NO_WARNINGS=1 node sign.mjs " + quoted + " 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::vector<std::string> theirs;
+  char line[4096];
+  while (fgets(line, sizeof line, pipe) != nullptr) {
+    std::string text(line);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    theirs.push_back(text);
+  }
+  ASSERT_EQ(pclose(pipe), 0) << ::testing::PrintToString(theirs);
+  ASSERT_EQ(theirs.size(), cases.size()) << ::testing::PrintToString(theirs);
+
+  FixedClock clock(std::chrono::sys_days(std::chrono::year{2026} / 1 / 1));
+  Credentials credentials;
+  credentials.access_key_id = "AKIDEXAMPLE";
+  credentials.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  SigV4Options options;
+  options.s3 = true;
+  const SigV4Signer signer(credentials, "us-east-1", "s3", clock, options);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    HttpRequest request;
+    request.method = cases[i].method;
+    request.url = "http://127.0.0.1:9000" + cases[i].path +
+                  (cases[i].query_encoded.empty() ? "" : "?" + cases[i].query_encoded);
+    if (!cases[i].header_name.empty()) request.headers.emplace_back(cases[i].header_name, cases[i].header_value);
+    request.body = cases[i].body;
+    signer.Sign(request);
+    EXPECT_EQ(HeaderValue(request, "authorization"), theirs[i]) << cases[i].method << " " << cases[i].path;
+  }
 }
 
 TEST(S3Addressing, VirtualHostedOnAwsPathStyleOnACustomEndpoint) {
