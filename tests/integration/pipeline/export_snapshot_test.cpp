@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <random>
 #include <thread>
 
 #include "export_writer.h"
@@ -128,6 +129,56 @@ TEST_F(ExportSnapshot, AStoppedLoadResumesItsFilesWhereTheirCommitsEnded) {
             << " file(s); the second read " << Read("snapshot") << " of " << exported_ << "\n";
   run_.Stop();
   ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
+}
+
+// kill -9 of the real binary while it loads the export and the stream runs beside it, three times,
+// then a run to the end: the target equals the table and no change is applied twice.
+TEST_F(ExportSnapshot, KillNineDuringTheLoadThenFinalStateEqualAndNoChangeAppliedTwice) {
+  BulkLoad(20000, 311);
+  const std::string manifest = Export(4);
+  ASSERT_FALSE(manifest.empty());
+  std::string config = ConfigWithAuditPipeline();
+  ReplaceAll(config, "segments: 4", "segments: 4\n      from: export\n      export:\n        manifest: " + manifest);
+  config += "\nruntime:\n  lanes: 2\n";
+  const std::string config_path = "/tmp/" + key_ + ".yaml";
+  const std::string log_path = "/tmp/" + key_ + ".log";
+  std::ofstream(config_path) << config;
+  std::vector<std::string> env = ChildEnvironment();
+  env.push_back("AWS_ENDPOINT_URL_S3=" + S3Endpoint());
+  const std::vector<std::string> args = {DDB2PG_BINARY, "run", "-c", config_path, "--progress", "plain",
+                                         "--metrics-listen", "off", "--init-schema"};
+  std::thread writer;
+  std::mt19937 rng(312);
+  std::uniform_int_distribution<int> lifetime_ms(300, 1500);
+  for (int kill = 0; kill < 3; ++kill) {
+    ChildProcess child(args, env, log_path);
+    if (kill == 0) {
+      WaitForSeed();
+      writer = std::thread([&] {
+        app::SampleData data(313);
+        for (int i = 0; i < 500; ++i) {
+          RandomChange(data);
+          std::this_thread::sleep_for(std::chrono::milliseconds(4));
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(lifetime_ms(rng)));
+    ASSERT_EQ(child.Wait(std::chrono::milliseconds(0)), -1) << "ddb2pg exited early; see " << log_path;
+    child.Signal(SIGKILL);
+    EXPECT_EQ(child.Wait(std::chrono::seconds(5)), 128 + SIGKILL);
+  }
+  ChildProcess final_run(args, env, log_path);
+  if (writer.joinable()) writer.join();
+  const auto differences = WaitUntilEqual(std::chrono::seconds(180));
+  EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences) << " (log: " << log_path << ")";
+  final_run.Signal(SIGTERM);
+  EXPECT_EQ(final_run.Wait(std::chrono::seconds(10)), 0) << "see " << log_path;
+  const auto twice = pg_->Query("SELECT id::text, v, op, count(*) FROM " + schema_ +
+                                ".audit_log GROUP BY 1, 2, 3 HAVING count(*) > 1 LIMIT 5");
+  EXPECT_TRUE(twice.empty()) << "changes applied twice, e.g. " << *twice[0][0] << " v" << *twice[0][1] << " "
+                             << *twice[0][2];
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".audit_log WHERE op = 'snapshot'"), "20000")
+      << "each exported item written once by the snapshot, across the kills";
 }
 
 TEST_F(ExportSnapshot, AnExportRequestedThroughTheControlPlaneIsLoaded) {
