@@ -139,10 +139,18 @@ core::Result<ExportManifest> ExportManifest::Load(aws::ObjectStoreApi& s3, const
   DDB2PG_ASSIGN_OR_RETURN(ExportManifest manifest, ParseSummary(summary_object->body, manifest_uri));
   manifest.manifest_uri = manifest_uri;
   manifest.bucket = location.bucket;
-  const std::string files_key = manifest.files.front().key;
+  // AWS's examples show the manifests' keys both with and without the export prefix: a key not
+  // under "<prefix>/AWSDynamoDB/" is taken as relative to the prefix.
+  const size_t export_dir = location.key.rfind("AWSDynamoDB/");
+  const std::string prefix = export_dir == std::string::npos ? "" : location.key.substr(0, export_dir);
+  const auto full_key = [&](const std::string& key) {
+    return prefix.empty() || key.starts_with(prefix) ? key : prefix + key;
+  };
+  const std::string files_key = full_key(manifest.files.front().key);
   auto files_object = s3.GetObject(location.bucket, files_key);
   if (!files_object.ok()) return files_object.status().WithContext("reading the export's file list");
   DDB2PG_ASSIGN_OR_RETURN(manifest.files, ParseFiles(files_object->body, "s3://" + location.bucket + "/" + files_key));
+  for (auto& file : manifest.files) file.key = full_key(file.key);
   return manifest;
 }
 

@@ -7,7 +7,8 @@
 //       {"itemCount":N,"md5Checksum":"<base64>","etag":"…","dataFileS3Key":"…/data/….json.gz"}
 //   <prefix>/AWSDynamoDB/<export id>/data/*.json.gz          gzip'd JSON lines {"Item":{…}}
 //
-// Keys in the manifests are keys of the export's bucket (the prefix included). Load() reads both
+// Keys in the manifests are keys of the export's bucket; one not under the export prefix (the part
+// of the summary's key before "AWSDynamoDB/") is taken as relative to it. Load() reads both
 // manifests; only DYNAMODB_JSON full exports are accepted (ION and incremental exports are refused
 // naming the setting to change).
 //

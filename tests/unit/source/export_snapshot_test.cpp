@@ -150,6 +150,28 @@ TEST(ExportManifest, ParsesTheDocumentedLayout) {
   EXPECT_EQ(manifest->files[2].md5_base64.size(), 24u);
 }
 
+TEST(ExportManifest, KeysWithoutTheExportPrefixAreTakenAsRelativeToIt) {
+  FakeObjectStore store;
+  WriteExport(store, {2});
+  // The same export, its manifests naming keys without the "ddb2pg/users/" prefix.
+  auto summary = store.GetObject(kBucket, std::string(kDir) + "/manifest-summary.json", std::nullopt);
+  auto files = store.GetObject(kBucket, std::string(kDir) + "/manifest-files.json", std::nullopt);
+  ASSERT_TRUE(summary.ok() && files.ok());
+  const auto strip = [](std::string text) {
+    for (size_t at = text.find("\"ddb2pg/users/AWSDynamoDB"); at != std::string::npos;
+         at = text.find("\"ddb2pg/users/AWSDynamoDB", at)) {
+      text.erase(at + 1, std::string("ddb2pg/users/").size());
+    }
+    return text;
+  };
+  store.Put(kBucket, std::string(kDir) + "/manifest-summary.json", strip(summary->body));
+  store.Put(kBucket, std::string(kDir) + "/manifest-files.json", strip(files->body));
+  ASSERT_EQ(strip(files->body).find("ddb2pg/users/"), std::string::npos);
+  auto manifest = ExportManifest::Load(store, kManifestUri);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  EXPECT_EQ(manifest->files.at(0).key, std::string(kDir) + "/data/file0.json.gz");
+}
+
 TEST(ExportManifest, RefusesIonIncrementalAndBadUris) {
   FakeObjectStore ion;
   WriteExport(ion, {1}, "ION");
