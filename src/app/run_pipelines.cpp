@@ -248,6 +248,10 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
       auto updated = client->UpdateStream(table, true, "NEW_AND_OLD_IMAGES");
       return updated.ok() ? core::Status::Ok() : updated.status();
     });
+    if (source.s3 != nullptr) {
+      record_source->SetExportSnapshot(
+          std::make_shared<source::ExportSnapshot>(*source.s3, source.config->snapshot.export_manifest));
+    }
     stores.push_back(std::make_unique<sink::PgLeaseStore>(
         sink::PgLeaseStoreOptions{wiring.conninfo, source.checkpoint_id, runner_id, runtime_options.lease_ttl,
                                   source.config->stream.during_snapshot}));

@@ -1,6 +1,7 @@
 #include "app/wiring.h"
 
 #include "aws/refreshing_credentials.h"
+#include "aws/s3_addressing.h"
 #include "aws/uri_encoding.h"
 #include "sink/sql_text.h"
 
@@ -237,6 +238,11 @@ core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clie
                                                        aws::CurlTransportFactory(transport), sw.retry_stats);
       sw.streams = std::make_unique<aws::StreamsClient>(sw.aws, aws::RetryPolicy(), core::SystemClock::Instance(),
                                                         aws::CurlTransportFactory(transport), sw.retry_stats);
+      if (source.snapshot.from == "export") {
+        sw.s3 = std::make_unique<aws::S3Client>(sw.aws, aws::ResolveS3Endpoint(aws::ProcessEnvironment()),
+                                                aws::RetryPolicy(), core::SystemClock::Instance(),
+                                                aws::CurlTransportFactory(transport), sw.retry_stats);
+      }
     }
     wiring->sources.push_back(std::move(sw));
   }

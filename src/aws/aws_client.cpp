@@ -54,6 +54,8 @@ AwsClient::AwsClient(AwsClientConfig config, RetryPolicy retry, const core::Cloc
                      TransportFactory transports, std::shared_ptr<RetryStats> stats)
     : url_(EndpointUrl(std::move(config.endpoint))),
       region_(std::move(config.region)),
+      service_(std::move(config.service)),
+      signing_(config.signing),
       credential_source_(config.credential_source ? std::move(config.credential_source)
                                                   : RefreshingCredentials::Static(std::move(config.credentials))),
       retry_(std::move(retry)),
@@ -66,7 +68,7 @@ AwsClient::AwsClient(AwsClientConfig config, RetryPolicy retry, const core::Cloc
 std::shared_ptr<const SigV4Signer> AwsClient::SignerFor(const std::shared_ptr<const Credentials>& credentials) {
   std::lock_guard lock(signer_mutex_);
   if (signed_with_ != credentials || signer_ == nullptr) {
-    signer_ = std::make_shared<const SigV4Signer>(*credentials, region_, "dynamodb", clock_);
+    signer_ = std::make_shared<const SigV4Signer>(*credentials, region_, service_, clock_, signing_);
     signed_with_ = credentials;
     for (const std::string* secret : {&credentials->secret_access_key, &credentials->session_token}) {
       if (!secret->empty() && std::find(secrets_.begin(), secrets_.end(), *secret) == secrets_.end()) {
@@ -106,13 +108,22 @@ bool RefreshCanHelp(const std::string& error_type) {
   return error_type == "ExpiredTokenException" || error_type == "UnrecognizedClientException" ||
          error_type == "InvalidClientTokenId" || error_type == "ExpiredToken";
 }
+
+// The JSON APIs answer 200 or an error document (aws_error.h).
+core::Status JsonResponseCheck(AwsOperation operation, std::string_view resource, const HttpResponse& response,
+                               std::span<const std::string> secrets, std::string* error_type) {
+  if (response.status == 200) return core::Status::Ok();
+  if (error_type != nullptr) *error_type = ParseAwsErrorBody(response.body).type;
+  return AwsErrorStatus(operation, resource, response.status, response.body, secrets);
+}
 }  // namespace
 
-core::Result<std::string> AwsClient::Attempt(AwsOperation operation, std::string_view resource,
-                                             HttpRequest& request) {
+core::Result<HttpResponse> AwsClient::Attempt(AwsOperation operation, std::string_view resource,
+                                              HttpRequest& request, const ResponseCheck& check) {
   std::shared_ptr<const Credentials> credentials = credential_source_->Current();
   std::string error_type;
-  core::Result<std::string> result = SendSigned(operation, resource, request, *SignerFor(credentials), &error_type);
+  core::Result<HttpResponse> result =
+      SendSigned(operation, resource, request, check, *SignerFor(credentials), &error_type);
   if (result.ok() || !RefreshCanHelp(error_type) || !credential_source_->refreshable()) return result;
   auto fresh = credential_source_->RefreshAfterRejection(credentials);
   if (!fresh.ok()) {
@@ -120,12 +131,12 @@ core::Result<std::string> AwsClient::Attempt(AwsOperation operation, std::string
                                                     fresh.status().message() + ")");
   }
   credential_retries_.fetch_add(1);
-  return SendSigned(operation, resource, request, *SignerFor(*fresh), nullptr);
+  return SendSigned(operation, resource, request, check, *SignerFor(*fresh), nullptr);
 }
 
-core::Result<std::string> AwsClient::SendSigned(AwsOperation operation, std::string_view resource,
-                                                HttpRequest& request, const SigV4Signer& signer,
-                                                std::string* error_type) {
+core::Result<HttpResponse> AwsClient::SendSigned(AwsOperation operation, std::string_view resource,
+                                                 HttpRequest& request, const ResponseCheck& check,
+                                                 const SigV4Signer& signer, std::string* error_type) {
   // Signed per attempt: the signature covers X-Amz-Date, and AWS rejects one older than 5 min.
   signer.Sign(request);
   Lease lease(*this);
@@ -139,23 +150,32 @@ core::Result<std::string> AwsClient::SendSigned(AwsOperation operation, std::str
     const core::Status failure = response.status().WithContext(context);
     return core::Status(failure.code(), RedactSecrets(failure.message(), secrets()));
   }
-  if (response->status != 200) {
-    if (error_type != nullptr) *error_type = ParseAwsErrorBody(response->body).type;
-    return AwsErrorStatus(operation, resource, response->status, response->body, secrets());
-  }
-  return std::move(response->body);
+  core::Status verdict = check(operation, resource, *response, secrets(), error_type);
+  if (!verdict.ok()) return verdict;
+  return response;
 }
 
 core::Result<std::string> AwsClient::CallOnce(AwsOperation operation, std::string_view resource,
                                               const std::string& body) {
   HttpRequest request = BuildRequest(operation, body);
-  return Attempt(operation, resource, request);
+  auto response = Attempt(operation, resource, request, JsonResponseCheck);
+  if (!response.ok()) return response.status();
+  return std::move(response->body);
 }
 
 core::Result<std::string> AwsClient::Call(AwsOperation operation, std::string_view resource, std::string body) {
   HttpRequest request = BuildRequest(operation, std::move(body));
-  return RunWithRetries<std::string>(retry_, operation, clock_, *stats_,
-                                     [&]() { return Attempt(operation, resource, request); });
+  auto response = RunWithRetries<HttpResponse>(retry_, operation, clock_, *stats_, [&]() {
+    return Attempt(operation, resource, request, JsonResponseCheck);
+  });
+  if (!response.ok()) return response.status();
+  return std::move(response->body);
+}
+
+core::Result<HttpResponse> AwsClient::Send(AwsOperation operation, std::string_view resource, HttpRequest request,
+                                           const ResponseCheck& check) {
+  return RunWithRetries<HttpResponse>(retry_, operation, clock_, *stats_,
+                                      [&]() { return Attempt(operation, resource, request, check); });
 }
 
 }  // namespace ddb2pg::aws

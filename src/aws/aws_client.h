@@ -1,6 +1,7 @@
-// AwsClient: the plumbing DynamoDbClient and StreamsClient share — build the request (POST "/",
-// application/x-amz-json-1.0, X-Amz-Target), sign it (service "dynamodb"), send it over a pooled
-// transport, turn error responses into core::Status (aws_error.h) and retry what is retryable
+// AwsClient: the plumbing DynamoDbClient, StreamsClient and S3Client share — build the request
+// (JSON APIs: POST "/", application/x-amz-json-1.0, X-Amz-Target; S3 builds its own REST requests
+// and hands them to Send), sign it (AwsClientConfig::service), send it over a pooled transport,
+// turn error responses into core::Status (aws_error.h; S3: s3_error.h) and retry what is retryable
 // (retry_policy.h).
 //
 // Transports: HttpTransport is not thread-safe, so the client keeps a mutex-guarded pool of them
@@ -50,7 +51,16 @@ struct AwsClientConfig {
   Credentials credentials;  // used when credential_source is null
   std::string region;
   std::shared_ptr<RefreshingCredentials> credential_source;
+  std::string service = "dynamodb";  // the SigV4 service name: "dynamodb" or "s3"
+  SigV4Options signing{};            // S3Client sets signing.s3
 };
+
+// Decides whether a response is a success: Ok, or the Status for an error response (setting
+// *error_type, when not null, to the service's error code, so that refused credentials can be
+// refreshed). `secrets` must be scrubbed from any message.
+using ResponseCheck = std::function<core::Status(AwsOperation operation, std::string_view resource,
+                                                 const HttpResponse& response, std::span<const std::string> secrets,
+                                                 std::string* error_type)>;
 
 class AwsClient {
  public:
@@ -64,6 +74,11 @@ class AwsClient {
   // Sends `body` as `operation`, retrying retryable failures; returns the 200 response's body.
   // `resource` (a table name or stream ARN) names the call in error messages.
   core::Result<std::string> Call(AwsOperation operation, std::string_view resource, std::string body);
+
+  // For the REST services (S3): sends `request` as the caller built it (method, URL, headers,
+  // body), signed per attempt, retrying retryable failures; `check` tells success from error.
+  core::Result<HttpResponse> Send(AwsOperation operation, std::string_view resource, HttpRequest request,
+                                  const ResponseCheck& check);
 
   // One attempt, no retry: for callers that run their own RetryLoop (BatchWriteItem).
   core::Result<std::string> CallOnce(AwsOperation operation, std::string_view resource, const std::string& body);
@@ -79,15 +94,19 @@ class AwsClient {
 
  private:
   class Lease;
-  core::Result<std::string> Attempt(AwsOperation operation, std::string_view resource, HttpRequest& request);
-  core::Result<std::string> SendSigned(AwsOperation operation, std::string_view resource, HttpRequest& request,
-                                       const SigV4Signer& signer, std::string* error_type);
+  core::Result<HttpResponse> Attempt(AwsOperation operation, std::string_view resource, HttpRequest& request,
+                                     const ResponseCheck& check);
+  core::Result<HttpResponse> SendSigned(AwsOperation operation, std::string_view resource, HttpRequest& request,
+                                        const ResponseCheck& check, const SigV4Signer& signer,
+                                        std::string* error_type);
   HttpRequest BuildRequest(AwsOperation operation, std::string body) const;
   // The signer for `credentials` (the current snapshot), made on first use.
   std::shared_ptr<const SigV4Signer> SignerFor(const std::shared_ptr<const Credentials>& credentials);
 
   std::string url_;
   std::string region_;
+  std::string service_;
+  SigV4Options signing_;
   std::shared_ptr<RefreshingCredentials> credential_source_;
   RetryPolicy retry_;
   const core::Clock& clock_;

@@ -62,6 +62,12 @@ std::string_view OperationName(AwsOperation operation) {
     case AwsOperation::kDescribeStream: return "DescribeStream";
     case AwsOperation::kGetShardIterator: return "GetShardIterator";
     case AwsOperation::kGetRecords: return "GetRecords";
+    case AwsOperation::kExportTableToPointInTime: return "ExportTableToPointInTime";
+    case AwsOperation::kDescribeExport: return "DescribeExport";
+    case AwsOperation::kGetObject: return "GetObject";
+    case AwsOperation::kHeadObject: return "HeadObject";
+    case AwsOperation::kListObjectsV2: return "ListObjectsV2";
+    case AwsOperation::kPutObject: return "PutObject";
   }
   return "Unknown";
 }

@@ -1,4 +1,4 @@
-// The DynamoDB / DynamoDB Streams operations ddb2pg calls, and how their error responses become
+// The DynamoDB / DynamoDB Streams / S3 operations ddb2pg calls, and how their error responses become
 // core::Status values.
 //
 // An error response is JSON: {"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
@@ -33,8 +33,14 @@ enum class AwsOperation {
   kDescribeStream,
   kGetShardIterator,
   kGetRecords,
+  kExportTableToPointInTime,  // the export control plane (DynamoDB's JSON API)
+  kDescribeExport,
+  kGetObject,                 // S3 (REST, XML errors: s3_error.h)
+  kHeadObject,
+  kListObjectsV2,
+  kPutObject,
 };
-inline constexpr size_t kAwsOperationCount = static_cast<size_t>(AwsOperation::kGetRecords) + 1;
+inline constexpr size_t kAwsOperationCount = static_cast<size_t>(AwsOperation::kPutObject) + 1;
 
 // "DescribeTable", "GetRecords", ...: the name in X-Amz-Target and in error messages.
 std::string_view OperationName(AwsOperation operation);

@@ -348,7 +348,7 @@ SigningParts SigV4Signer::Compute(const HttpRequest& request, const std::string&
   canonical.reserve(256 + canonical_headers.size());
   canonical += request.method;
   canonical.push_back('\n');
-  canonical += CanonicalUri(url.path, options_.normalize_path);
+  canonical += options_.s3 ? url.path : CanonicalUri(url.path, options_.normalize_path);
   canonical.push_back('\n');
   canonical += CanonicalQuery(url.query);
   canonical.push_back('\n');
@@ -356,7 +356,11 @@ SigningParts SigV4Signer::Compute(const HttpRequest& request, const std::string&
   canonical.push_back('\n');
   canonical += signed_headers;
   canonical.push_back('\n');
-  canonical += Hex(Sha256(request.body));
+  // S3 signs the payload hash it was sent (which may be UNSIGNED-PAYLOAD); the others hash the body.
+  const auto content_hash = std::find_if(request.headers.begin(), request.headers.end(), [](const auto& header) {
+    return EqualsIgnoreCase(header.first, "x-amz-content-sha256");
+  });
+  canonical += options_.s3 && content_hash != request.headers.end() ? content_hash->second : Hex(Sha256(request.body));
 
   const std::string date = amz_date.substr(0, 8);
   std::string scope = date;
@@ -413,10 +417,13 @@ SigningParts SigV4Signer::Compute(const HttpRequest& request, const std::string&
 }
 
 void SigV4Signer::Sign(HttpRequest& request) const {
-  std::erase_if(request.headers, [](const auto& header) {
+  const bool s3 = options_.s3;
+  std::erase_if(request.headers, [s3](const auto& header) {
     return EqualsIgnoreCase(header.first, "x-amz-date") || EqualsIgnoreCase(header.first, "x-amz-security-token") ||
-           EqualsIgnoreCase(header.first, "authorization");
+           EqualsIgnoreCase(header.first, "authorization") ||
+           (s3 && EqualsIgnoreCase(header.first, "x-amz-content-sha256"));
   });
+  if (options_.s3) request.headers.emplace_back("X-Amz-Content-Sha256", Hex(Sha256(request.body)));
   if (!HasHeader(request.headers, "host")) {
     request.headers.emplace_back("Host", HostHeaderValue(SplitUrl(request.url)));
   }

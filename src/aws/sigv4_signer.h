@@ -1,4 +1,4 @@
-// AWS Signature Version 4 for the DynamoDB and DynamoDB Streams JSON APIs.
+// AWS Signature Version 4 for the DynamoDB and DynamoDB Streams JSON APIs, and for S3 (SigV4Options::s3).
 //
 // Signs with an injected clock so tests replay AWS's published vectors at their fixed time. The
 // canonical request, string to sign and signature are exposed for those tests.
@@ -40,6 +40,11 @@ struct SigV4Options {
   // Remove `.` and `..` segments and collapse `//` in the canonical path, as every AWS service
   // except S3 expects. Off only to replay AWS's "-unnormalized" test vectors.
   bool normalize_path = true;
+  // S3's rules instead (the "s3" service): the path is signed exactly as the caller encoded it
+  // in the URL (each key byte outside the unreserved set percent-encoded once, '/' kept; neither
+  // normalized nor encoded again), and Sign() adds X-Amz-Content-Sha256 (the body's hex SHA-256),
+  // which S3 requires and which is signed like any other header. normalize_path is then ignored.
+  bool s3 = false;
 };
 
 class SigV4Signer {

@@ -32,6 +32,8 @@ struct SnapshotSettings {
   int page_limit = core::defaults::kScanPageLimit;  // Scan Limit (items per page, ≥ 1)
   double max_items_per_second = core::defaults::kMaxItemsPerSecond;  // 0: unlimited
   bool consistent_read = core::defaults::kScanConsistentRead;
+  std::string from = "scan";     // scan | export: the snapshot is a completed DynamoDB export in S3
+  std::string export_manifest;   // from: export: s3://bucket/…/AWSDynamoDB/<id>/manifest-summary.json
 };
 
 struct StreamSettings {

@@ -42,7 +42,8 @@ const std::vector<std::string_view> kSourceKeys = {
     "profile",       "access_key_id", "secret_access_key", "session_token",
     "snapshot",      "stream"};
 const std::vector<std::string_view> kSnapshotKeys = {"enabled", "segments", "page_limit",
-                                                     "max_items_per_second", "consistent_read"};
+                                                     "max_items_per_second", "consistent_read", "from", "export"};
+const std::vector<std::string_view> kSnapshotExportKeys = {"manifest"};
 const std::vector<std::string_view> kStreamKeys = {"start_at", "poll_interval_ms", "max_idle_poll_ms", "during_snapshot",
                                                    "max_concurrent_shards", "on_trimmed",
                                                    "enable_stream"};
@@ -401,6 +402,8 @@ class ConfigParser {
         reader_.Double(snapshot, "max_items_per_second", snapshot_path,
                        &settings.max_items_per_second, 0, 1e9);
         reader_.Bool(snapshot, "consistent_read", snapshot_path, &settings.consistent_read);
+        reader_.Choice(snapshot, "from", snapshot_path, &settings.from, {"scan", "export"});
+        ParseSnapshotExport(snapshot, snapshot_path, node, path, settings);
       }
     }
     const YAML::Node stream = node["stream"];
@@ -425,6 +428,33 @@ class ConfigParser {
         reader_.Bool(stream, "enable_stream", stream_path, &settings.enable_stream);
         reader_.Bool(stream, "during_snapshot", stream_path, &settings.during_snapshot);
       }
+    }
+  }
+
+  // snapshot.export (docs/config.md, "Snapshots from an export").
+  void ParseSnapshotExport(const YAML::Node& snapshot, const std::string& snapshot_path, const YAML::Node& source,
+                           const std::string& source_path, SnapshotSettings& settings) {
+    const std::string export_path = NodeReader::Join(snapshot_path, "export");
+    const YAML::Node export_node = snapshot["export"];
+    if (export_node && !export_node.IsNull() && reader_.CheckMap(export_node, export_path, kSnapshotExportKeys)) {
+      reader_.String(export_node, "manifest", export_path, &settings.export_manifest);
+      if (!settings.export_manifest.empty() && settings.export_manifest.rfind("s3://", 0) != 0) {
+        Error(export_node["manifest"].Mark(), NodeReader::Join(export_path, "manifest") +
+                                                  ": expected s3://bucket/…/AWSDynamoDB/<export id>/manifest-summary.json");
+      }
+    }
+    if (settings.from != "export") return;
+    if (settings.export_manifest.empty()) {
+      Error(snapshot["from"].Mark(), NodeReader::Join(snapshot_path, "from") +
+                                         ": export needs " + NodeReader::Join(export_path, "manifest") +
+                                         " (s3://bucket/…/AWSDynamoDB/<export id>/manifest-summary.json)");
+    }
+    const YAML::Node stream = source["stream"];
+    if (stream && stream.IsMap() && stream["on_trimmed"] && stream["on_trimmed"].as<std::string>("") == "resnapshot") {
+      Error(stream["on_trimmed"].Mark(),
+            NodeReader::Join(NodeReader::Join(source_path, "stream"), "on_trimmed") +
+                ": resnapshot would read the same export again, older than the changes lost; with snapshot.from: "
+                "export use on_trimmed: stop");
     }
   }
 

@@ -109,9 +109,15 @@ core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::So
     if (!legacy.stream_arn().empty()) seed.stream_arn = legacy.stream_arn();
   }
   const bool snapshot = options_.snapshot_enabled && !legacy.snapshot_complete();
+  std::optional<ExportManifest> from_export;
+  if (snapshot && export_ && !legacy_position) {
+    DDB2PG_ASSIGN_OR_RETURN(from_export, export_->Manifest());
+  }
   if (snapshot) {
     const auto& saved = legacy.segments();
-    seed.total_segments = saved.empty() ? options_.segments : static_cast<int>(saved.size());
+    seed.total_segments = from_export   ? static_cast<int>(from_export->files.size())
+                          : saved.empty() ? options_.segments
+                                          : static_cast<int>(saved.size());
     for (int i = 0; i < seed.total_segments; ++i) {
       pipeline::SeedPartition segment;
       segment.id = SourcePosition::SegmentPartition(i);
@@ -151,7 +157,10 @@ core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::So
     for (const auto& shard : layout.shards) {
       if (seeded.count(shard.id) != 0) continue;
       pipeline::SeedPartition partition{shard.id, pipeline::PartitionKind::kShard, shard.parent, "", false};
-      if (start_latest || watermark) {
+      if (from_export && watermark) {
+        // Closed shards too: the export may be older than their last records.
+        partition.position = StreamWatermark::Position(from_export->export_time_ms, "");
+      } else if (start_latest || watermark) {
         if (shard.closed) {
           partition.done = true;  // history is not wanted, or already in the Scan: counts as read
         } else if (start_latest) {
@@ -163,7 +172,11 @@ core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::So
       }
       seed.partitions.push_back(std::move(partition));
     }
-    if (watermarked > 0) {
+    if (from_export) {
+      spdlog::info("source {}: the snapshot is the export {} ({} data file(s), {} item(s)); the stream is read from "
+                   "its export time",
+                   options_.table, from_export->manifest_uri, from_export->files.size(), from_export->item_count);
+    } else if (watermarked > 0) {
       spdlog::info("source {}: the snapshot's watermark is taken on {} open shard(s); the stream's earlier "
                    "records are not read",
                    options_.table, watermarked);
@@ -193,6 +206,9 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
     std::lock_guard lock(mutex_);
     key_names = key_names_;
     decode_only = decode_only_;
+  }
+  if (export_ && ExportSnapshot::Covers(lease)) {
+    return export_->Open(lease, options_.table, std::move(key_names), std::move(decode_only), clock_, tag, out, gate);
   }
   if (lease.kind == pipeline::PartitionKind::kSegment) {
     SegmentReaderOptions options;

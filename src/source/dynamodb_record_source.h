@@ -6,7 +6,8 @@
 // into partitions: segments scan/0..n-1 (unless the snapshot is off) and every listed shard from
 // TRIM_HORIZON (stream-only start at latest: open shards at LATEST, closed ones done); or
 // converts a version-1 SourcePosition of an earlier release. Open() starts a SegmentReader or a
-// ShardReader.
+// ShardReader. With an ExportSnapshot (snapshot.from: export) the first snapshot's segments are
+// the export's data files and every shard starts at the export time (export_snapshot.h).
 //
 // Ownership: borrows the APIs and the clock (they outlive it and every reader it opened).
 // Thread-safety: every method is safe from any thread.
@@ -19,6 +20,7 @@
 #include "aws/dynamodb_api.h"
 #include "core/clock.h"
 #include "pipeline/record_source.h"
+#include "source/export_snapshot.h"
 #include "source/rate_limiter.h"
 #include "source/source_options.h"
 
@@ -31,6 +33,8 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   DynamoDbRecordSource(SourceOptions options, aws::TableApi& table_api, aws::StreamsApi& streams_api,
                        const core::Clock& clock);
   void SetStreamEnabler(StreamEnabler enabler) { stream_enabler_ = std::move(enabler); }
+  // snapshot.from: export; before Seed() and Open().
+  void SetExportSnapshot(std::shared_ptr<ExportSnapshot> snapshot) { export_ = std::move(snapshot); }
 
   core::Result<pipeline::SourceLayout> Describe() override;
   core::Result<std::vector<pipeline::ShardInfo>> ListShards(const std::string& stream_arn) override;
@@ -50,6 +54,7 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   aws::StreamsApi& streams_api_;
   const core::Clock& clock_;
   StreamEnabler stream_enabler_;
+  std::shared_ptr<ExportSnapshot> export_;
   RateLimiter limiter_;
   std::mutex mutex_;
   std::vector<std::string> key_names_;  // HASH, then RANGE (from Describe)

@@ -17,7 +17,6 @@ std::optional<StreamWatermark::Parsed> StreamWatermark::Parse(std::string_view p
   auto [end, error] = std::from_chars(position.data(), position.data() + colon, parsed.taken_ms);
   if (error != std::errc() || end != position.data() + colon) return std::nullopt;
   parsed.iterator = std::string(position.substr(colon + 1));
-  if (parsed.iterator.empty()) return std::nullopt;
   return parsed;
 }
 

@@ -11,6 +11,8 @@
 // older than the watermark's time less kFallbackMarginMs are skipped: the margin covers the
 // seconds-rounding of that time and clock skew between the runner and AWS; what it lets through
 // is applied behind the snapshot fence, which is correct for any record (only slower).
+// A snapshot taken from an export (export_snapshot.h) has no iterator at its hand-off, only the
+// export time: "watermark@<export ms>:" (empty iterator) starts straight at that fallback.
 //
 // Plain values; thread-safe (stateless).
 #pragma once
@@ -32,7 +34,7 @@ class StreamWatermark {
 
   struct Parsed {
     int64_t taken_ms = 0;  // Unix milliseconds, the runner's clock
-    std::string iterator;
+    std::string iterator;  // empty: none (an export's hand-off), read from TRIM_HORIZON
   };
 
   static std::string Position(int64_t taken_ms, const std::string& iterator);

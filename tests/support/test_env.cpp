@@ -29,6 +29,8 @@ std::string DynamoDbEndpoint() { return RequireEnv("DDB2PG_TEST_DYNAMODB_ENDPOIN
 
 std::string PostgresConninfo() { return RequireEnv("DDB2PG_TEST_PG"); }
 
+std::string S3Endpoint() { return RequireEnv("DDB2PG_TEST_S3_ENDPOINT"); }
+
 std::string UniqueName(const std::string& prefix) {
   static std::atomic<int> counter{0};
   return prefix + std::to_string(getpid()) + "x" + std::to_string(counter.fetch_add(1));

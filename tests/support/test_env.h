@@ -16,6 +16,10 @@ namespace ddb2pg::testing {
 std::string DynamoDbEndpoint();
 // libpq conninfo of the throwaway PostgreSQL cluster.
 std::string PostgresConninfo();
+// The local S3 server (s3rver, tests/js/s3/server.mjs), e.g. "http://127.0.0.1:34568":
+// path-style, any access key, bucket kTestBucket exists. It does not check SigV4 signatures.
+std::string S3Endpoint();
+inline constexpr char kTestBucket[] = "ddb2pg-test";
 
 // A name unique to this process and call: prefix + pid + counter, letters and digits only (valid
 // as a DynamoDB Local access key, a table name and a PostgreSQL schema).

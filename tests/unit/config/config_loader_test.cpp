@@ -290,7 +290,7 @@ pipelines:
       id: UUID <- id
 )yaml"),
             "test.yaml:6:7: unknown key 'segmnts' in sources.users.snapshot (known: enabled, "
-            "segments, page_limit, max_items_per_second, consistent_read); did you mean "
+            "segments, page_limit, max_items_per_second, consistent_read, from, export); did you mean "
             "'segments'?");
   EXPECT_EQ(ErrorOf(kMinimal + "logging: debug\n"),
             "test.yaml:12:1: unknown key 'logging' in the top level (known: version, sources, "
@@ -839,6 +839,38 @@ TEST(ConfigLoader, MissingFileIsOneClearLine) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message(),
             "/nonexistent/ddb2pg.yaml: cannot read the configuration file");
+}
+
+}  // namespace
+}  // namespace ddb2pg::config
+
+namespace ddb2pg::config {
+namespace {
+
+std::string WithSnapshot(const std::string& snapshot, const std::string& stream = "") {
+  std::string text = kMinimal;
+  text.replace(text.find("    table: users\n") + 17, 0, "    snapshot:\n" + snapshot + stream);
+  return text;
+}
+
+TEST(ConfigLoader, SnapshotFromExport) {
+  const Config config = Load(WithSnapshot(
+      "      from: export\n      export:\n        manifest: s3://b/p/AWSDynamoDB/1-a/manifest-summary.json\n"));
+  EXPECT_EQ(config.sources[0].snapshot.from, "export");
+  EXPECT_EQ(config.sources[0].snapshot.export_manifest, "s3://b/p/AWSDynamoDB/1-a/manifest-summary.json");
+  EXPECT_EQ(Load(kMinimal).sources[0].snapshot.from, "scan");
+
+  EXPECT_EQ(ErrorOf(WithSnapshot("      from: export\n")),
+            "test.yaml:6:13: sources.users.snapshot.from: export needs sources.users.snapshot.export.manifest "
+            "(s3://bucket/…/AWSDynamoDB/<export id>/manifest-summary.json)");
+  EXPECT_EQ(ErrorOf(WithSnapshot("      from: export\n      export:\n        manifest: b/manifest-summary.json\n")),
+            "test.yaml:8:19: sources.users.snapshot.export.manifest: expected "
+            "s3://bucket/…/AWSDynamoDB/<export id>/manifest-summary.json");
+  EXPECT_EQ(ErrorOf(WithSnapshot("      from: export\n      export:\n        manifest: s3://b/m.json\n",
+                                 "    stream:\n      on_trimmed: resnapshot\n")),
+            "test.yaml:10:19: sources.users.stream.on_trimmed: resnapshot would read the same export again, older "
+            "than the changes lost; with snapshot.from: export use on_trimmed: stop");
+  EXPECT_NE(ErrorOf(WithSnapshot("      from: dump\n")).find("from"), std::string::npos);
 }
 
 }  // namespace

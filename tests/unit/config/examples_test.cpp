@@ -194,7 +194,7 @@ TEST(Examples, BrokenCopyOfUsersYamlNamesTheLine) {
   EXPECT_EQ(config.status().message(),
             path + ":" + std::to_string(snapshot_line) +
                 ":7: unknown key 'segmnts' in sources.users.snapshot (known: enabled, segments, "
-                "page_limit, max_items_per_second, consistent_read); did you mean 'segments'?");
+                "page_limit, max_items_per_second, consistent_read, from, export); did you mean 'segments'?");
 
   text = original;
   const int key_line = LineOf(text, "key: profile_id");

@@ -365,10 +365,15 @@ TEST(StreamWatermark, PositionsRoundTripAndOtherPositionsAreNotWatermarks) {
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->taken_ms, 1733470000123);
   EXPECT_EQ(parsed->iterator, "arn:aws:x|shard:1|AAAA/b+c=");
-  for (const char* other : {"", "LATEST", "000000000000000000042", "watermark@", "watermark@12", "watermark@12:",
+  for (const char* other : {"", "LATEST", "000000000000000000042", "watermark@", "watermark@12",
                             "watermark@x1:it", "watermark@:it"}) {
     EXPECT_FALSE(StreamWatermark::Parse(other)) << other;
   }
+  // An export's hand-off: a time and no iterator.
+  auto from_export = StreamWatermark::Parse(StreamWatermark::Position(1733470000000, ""));
+  ASSERT_TRUE(from_export);
+  EXPECT_EQ(from_export->taken_ms, 1733470000000);
+  EXPECT_EQ(from_export->iterator, "");
 }
 
 }  // namespace

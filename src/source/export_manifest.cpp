@@ -1,0 +1,157 @@
+#include "source/export_manifest.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <chrono>
+
+#include "aws/s3_addressing.h"
+
+namespace ddb2pg::source {
+namespace {
+
+bool ReadInt(std::string_view text, int& out) {
+  const auto [ptr, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && ptr == text.data() + text.size();
+}
+
+std::string StringField(simdjson::dom::object object, std::string_view name) {
+  std::string_view text;
+  if (object[name].get(text) != simdjson::SUCCESS) return "";
+  return std::string(text);
+}
+
+int64_t IntField(simdjson::dom::object object, std::string_view name) {
+  int64_t value = 0;
+  if (object[name].get(value) == simdjson::SUCCESS) return value;
+  uint64_t unsigned_value = 0;
+  if (object[name].get(unsigned_value) == simdjson::SUCCESS) return static_cast<int64_t>(unsigned_value);
+  return -1;
+}
+
+}  // namespace
+
+core::Result<int64_t> ParseIsoUtcMillis(std::string_view text) {
+  const auto bad = [&] {
+    return core::Status::InvalidArgument("'" + std::string(text) + "' is not a UTC time (2020-11-04T07:28:34.028Z)");
+  };
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
+    return bad();
+  }
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!ReadInt(text.substr(0, 4), year) || !ReadInt(text.substr(5, 2), month) || !ReadInt(text.substr(8, 2), day) ||
+      !ReadInt(text.substr(11, 2), hour) || !ReadInt(text.substr(14, 2), minute) ||
+      !ReadInt(text.substr(17, 2), second)) {
+    return bad();
+  }
+  std::string_view rest = text.substr(19);
+  int millis = 0;
+  if (!rest.empty() && rest[0] == '.') {
+    size_t digits = 1;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+    std::string fraction(rest.substr(1, digits - 1));
+    if (fraction.empty()) return bad();
+    fraction.resize(3, '0');
+    if (!ReadInt(fraction, millis)) return bad();
+    rest.remove_prefix(digits);
+  }
+  if (rest != "Z" && rest != "+00:00") return bad();
+  const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+                                         std::chrono::day{static_cast<unsigned>(day)}};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 60) return bad();
+  const auto days = std::chrono::sys_days(date).time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(days).count() +
+         ((hour * 60 + minute) * 60 + second) * int64_t{1000} + millis;
+}
+
+core::Result<ExportManifest> ExportManifest::ParseSummary(std::string_view json, const std::string& what) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object object;
+  if (parser.parse(simdjson::padded_string(json)).get(root) != simdjson::SUCCESS ||
+      root.get(object) != simdjson::SUCCESS) {
+    return core::Status::InvalidArgument(what + ": not a JSON object (is it an export's manifest-summary.json?)");
+  }
+  ExportManifest manifest;
+  manifest.export_arn = StringField(object, "exportArn");
+  manifest.output_format = StringField(object, "outputFormat");
+  manifest.export_type = StringField(object, "exportType");
+  manifest.item_count = IntField(object, "itemCount");
+  const std::string files_key = StringField(object, "manifestFilesS3Key");
+  const std::string export_time = StringField(object, "exportTime");
+  if (files_key.empty() || export_time.empty()) {
+    return core::Status::InvalidArgument(what + ": no manifestFilesS3Key or exportTime (is it an export's "
+                                                "manifest-summary.json?)");
+  }
+  if (manifest.output_format.empty()) manifest.output_format = "DYNAMODB_JSON";  // the default format
+  if (manifest.output_format != "DYNAMODB_JSON") {
+    return core::Status::InvalidArgument(what + ": the export is in " + manifest.output_format +
+                                         " format; ddb2pg reads DYNAMODB_JSON exports only (export again with "
+                                         "--export-format DYNAMODB_JSON)");
+  }
+  if (!manifest.export_type.empty() && manifest.export_type != "FULL_EXPORT") {
+    return core::Status::InvalidArgument(what + ": the export is an " + manifest.export_type +
+                                         "; snapshot.export.manifest must name a FULL_EXPORT");
+  }
+  auto time = ParseIsoUtcMillis(export_time);
+  if (!time.ok()) return time.status().WithContext(what + ": exportTime");
+  manifest.export_time_ms = *time;
+  // Kept in `files` until Load reads the file list in its place.
+  manifest.files.push_back({files_key, "", "", 0});
+  return manifest;
+}
+
+core::Result<std::vector<ExportDataFile>> ExportManifest::ParseFiles(std::string_view json_lines,
+                                                                     const std::string& what) {
+  std::vector<ExportDataFile> files;
+  simdjson::dom::parser parser;
+  size_t line_number = 0;
+  size_t start = 0;
+  while (start < json_lines.size()) {
+    size_t end = json_lines.find('\n', start);
+    if (end == std::string_view::npos) end = json_lines.size();
+    const std::string_view line = json_lines.substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const std::string where = what + " line " + std::to_string(line_number);
+    simdjson::dom::element root;
+    simdjson::dom::object object;
+    if (parser.parse(simdjson::padded_string(line)).get(root) != simdjson::SUCCESS ||
+        root.get(object) != simdjson::SUCCESS) {
+      return core::Status::InvalidArgument(where + ": not a JSON object");
+    }
+    ExportDataFile file;
+    file.key = StringField(object, "dataFileS3Key");
+    file.md5_base64 = StringField(object, "md5Checksum");
+    file.etag = StringField(object, "etag");
+    file.item_count = IntField(object, "itemCount");
+    if (file.key.empty()) return core::Status::InvalidArgument(where + ": no dataFileS3Key");
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+core::Result<ExportManifest> ExportManifest::Load(aws::ObjectStoreApi& s3, const std::string& manifest_uri) {
+  DDB2PG_ASSIGN_OR_RETURN(aws::S3Location location, aws::ParseS3Uri(manifest_uri));
+  auto summary_object = s3.GetObject(location.bucket, location.key);
+  if (!summary_object.ok()) return summary_object.status().WithContext("reading the export manifest");
+  DDB2PG_ASSIGN_OR_RETURN(ExportManifest manifest, ParseSummary(summary_object->body, manifest_uri));
+  manifest.manifest_uri = manifest_uri;
+  manifest.bucket = location.bucket;
+  // AWS's examples show the manifests' keys both with and without the export prefix: a key not
+  // under "<prefix>/AWSDynamoDB/" is taken as relative to the prefix.
+  const size_t export_dir = location.key.rfind("AWSDynamoDB/");
+  const std::string prefix = export_dir == std::string::npos ? "" : location.key.substr(0, export_dir);
+  const auto full_key = [&](const std::string& key) {
+    return prefix.empty() || key.starts_with(prefix) ? key : prefix + key;
+  };
+  const std::string files_key = full_key(manifest.files.front().key);
+  auto files_object = s3.GetObject(location.bucket, files_key);
+  if (!files_object.ok()) return files_object.status().WithContext("reading the export's file list");
+  DDB2PG_ASSIGN_OR_RETURN(manifest.files, ParseFiles(files_object->body, "s3://" + location.bucket + "/" + files_key));
+  for (auto& file : manifest.files) file.key = full_key(file.key);
+  return manifest;
+}
+
+}  // namespace ddb2pg::source

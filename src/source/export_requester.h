@@ -1,0 +1,52 @@
+// ExportRequester: asks DynamoDB for an export and waits for it — ExportTableToPointInTime with an
+// explicit export time and a ClientToken, then DescribeExport polled with backoff until the export
+// is COMPLETED (its manifest URI returned) or FAILED (an error with AWS's FailureCode and message).
+//
+// The token is what makes a restart safe: asked again with the same token and parameters within
+// 8 hours, DynamoDB returns the export already under way instead of starting a second one.
+// Exports of large tables take minutes to hours; each poll reports progress to `on_progress`
+// (status page, metrics). Not yet wired into the runtime (snapshot.export.s3_bucket): see the
+// issue 28 notes.
+//
+// Ownership: borrows the ExportApi and the clock. Thread-safety: Run() on one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "aws/export_api.h"
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace ddb2pg::source {
+
+struct ExportRequesterOptions {
+  std::chrono::milliseconds first_poll{10'000};  // exports take minutes at least
+  std::chrono::milliseconds max_poll{60'000};    // each DescribeExport is a control-plane call
+};
+
+class ExportRequester {
+ public:
+  using Progress = std::function<void(const aws::ExportDescription& description, int polls)>;
+
+  ExportRequester(aws::ExportApi& api, const core::Clock& clock, ExportRequesterOptions options = {});
+
+  // The ClientToken for a source's export of `table_arn` at `export_time_ms`: the same inputs give
+  // the same token (at most 64 characters, as AWS requires).
+  static std::string ClientToken(const std::string& checkpoint_id, const std::string& table_arn,
+                                 int64_t export_time_ms);
+
+  // Requests the export and waits for it; returns the COMPLETED description, whose manifest is
+  // "s3://<S3Bucket>/<ExportManifest>". kCancelled once `stop` turns true.
+  core::Result<aws::ExportDescription> Run(const aws::ExportRequest& request, const Progress& on_progress,
+                                           const std::atomic<bool>& stop);
+
+ private:
+  aws::ExportApi& api_;
+  const core::Clock& clock_;
+  ExportRequesterOptions options_;
+};
+
+}  // namespace ddb2pg::source
