@@ -109,6 +109,7 @@ class ShardPoller {
   std::unordered_map<uint64_t, Entry> entries_;
   std::deque<uint64_t> ready_;
   std::multimap<TimePoint, uint64_t> timed_;
+  TimePoint timer_deadline_ = TimePoint::max();  // what the worker that watches the time waits for
   uint64_t next_id_ = 1;
   bool shutdown_ = false;
   std::vector<std::thread> threads_;
