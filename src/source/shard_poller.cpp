@@ -30,16 +30,15 @@ void ShardPoller::StartThreadsLocked() {
   }
 }
 
-uint64_t ShardPoller::Add(Task* task) {
+void ShardPoller::Add(Task* task, uint64_t* id) {
   std::lock_guard lock(mutex_);
   StartThreadsLocked();
-  const uint64_t id = next_id_++;
-  Entry& entry = entries_[id];
+  *id = next_id_++;
+  Entry& entry = entries_[*id];
   entry.task = task;
   entry.state = State::kReady;
-  ready_.push_back(id);
+  ready_.push_back(*id);
   wake_.notify_one();
-  return id;
 }
 
 void ShardPoller::Remove(uint64_t id) {

@@ -71,8 +71,9 @@ class ShardPoller {
   ShardPoller(const ShardPoller&) = delete;
   ShardPoller& operator=(const ShardPoller&) = delete;
 
-  // Schedules `task` at once; returns its id.
-  uint64_t Add(Task* task);
+  // Schedules `task` at once. Its id is written to *id before its first step can run (a step
+  // may hand the id to a fetch gate's waiter).
+  void Add(Task* task, uint64_t* id);
   // Waits for a step in progress to end; then the task is never stepped again.
   void Remove(uint64_t id);
   // A parked task (Next::kGate) is ready again. False when the task is gone or ended: a fetch

@@ -41,7 +41,7 @@ ShardReader::ShardReader(ShardReaderOptions options, std::string resume_after, a
 
 void ShardReader::Start() {
   if (started_.exchange(true)) return;
-  poll_id_ = poller_.Add(this);
+  poller_.Add(this, &poll_id_);
 }
 
 void ShardReader::Stop() {

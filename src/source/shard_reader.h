@@ -98,7 +98,7 @@ class ShardReader final : public pipeline::PartitionReader, private ShardPoller:
   ShardPoller::Next after_page_;
   int empty_pages_ = 0;               // in a row
 
-  uint64_t poll_id_ = 0;
+  uint64_t poll_id_ = 0;  // written by ShardPoller::Add under its lock, before the first step
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> records_{0};

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 
 #include "core/fetch_gate.h"
@@ -58,12 +59,14 @@ class CountingTask : public ShardPoller::Task {
 TEST(ShardPoller, OneBusyShardOnOneThreadDoesNotStarveTheOthers) {
   ShardPoller poller(ShardPollerOptions{1, 0});
   BusyTask busy;
-  const uint64_t busy_id = poller.Add(&busy);
+  uint64_t busy_id = 0;
+  poller.Add(&busy, &busy_id);
   std::vector<std::unique_ptr<CountingTask>> quiet;
-  std::vector<uint64_t> ids;
+  std::deque<uint64_t> ids;  // stable addresses: Add writes each id in place
   for (int i = 0; i < 50; ++i) {
     quiet.push_back(std::make_unique<CountingTask>(20, busy));
-    ids.push_back(poller.Add(quiet.back().get()));
+    ids.push_back(0);
+    poller.Add(quiet.back().get(), &ids.back());
   }
   EXPECT_TRUE(WaitFor([&] {
     for (const auto& task : quiet) {
@@ -104,10 +107,10 @@ TEST(ShardPoller, ATaskParkedOnAFullFetchGateRunsWhenASlotIsReleased) {
   ShardPoller poller(ShardPollerOptions{2, 0});
   core::FetchGate gate(1);
   GatedTask first(gate, poller);
-  first.id = poller.Add(&first);
+  poller.Add(&first, &first.id);
   ASSERT_TRUE(WaitFor([&] { return first.holding.load(); }));
   GatedTask second(gate, poller);
-  second.id = poller.Add(&second);
+  poller.Add(&second, &second.id);
   ASSERT_TRUE(WaitFor([&] { return second.parked.load() > 0; }));
   EXPECT_FALSE(second.holding.load()) << "the gate had no free slot";
   gate.Release();  // the first task's page is delivered
@@ -120,13 +123,13 @@ TEST(ShardPoller, AReleasedSlotSkipsAWaiterThatWasRemoved) {
   ShardPoller poller(ShardPollerOptions{2, 0});
   core::FetchGate gate(1);
   GatedTask holder(gate, poller);
-  holder.id = poller.Add(&holder);
+  poller.Add(&holder, &holder.id);
   ASSERT_TRUE(WaitFor([&] { return holder.holding.load(); }));
   GatedTask gone(gate, poller);
-  gone.id = poller.Add(&gone);
+  poller.Add(&gone, &gone.id);
   ASSERT_TRUE(WaitFor([&] { return gone.parked.load() > 0; }));
   GatedTask waiting(gate, poller);
-  waiting.id = poller.Add(&waiting);
+  poller.Add(&waiting, &waiting.id);
   ASSERT_TRUE(WaitFor([&] { return waiting.parked.load() > 0; }));
   poller.Remove(gone.id);  // its reader stopped: its waiter must pass the slot on
   gate.Release();
@@ -157,7 +160,8 @@ class BlockingTask : public ShardPoller::Task {
 TEST(ShardPoller, RemoveWaitsForTheStepInProgress) {
   ShardPoller poller(ShardPollerOptions{2, 0});
   BlockingTask task;
-  const uint64_t id = poller.Add(&task);
+  uint64_t id = 0;
+  poller.Add(&task, &id);
   {
     std::unique_lock lock(task.mutex);
     task.changed.wait(lock, [&] { return task.running; });
