@@ -21,6 +21,11 @@
 // so a reader at the end of a shard gets empty pages with a NextShardIterator. Signatures are not
 // checked. Unknown operations and bad parameters get a 400 with the service's error shape.
 //
+// --late-records L: L more MODIFYs of new keys, one per shard spread over the shards, hidden until
+// --late-after-ms (60000) after the server listens, then one every --late-spacing-ms (200): single
+// writes after a quiet spell, for the lag at the tip. Each prints "late ID EPOCH_MS" (when it
+// becomes readable) on stdout before "listening on".
+//
 // Prints "listening on 127.0.0.1:PORT" once ready. On SIGTERM or SIGINT it prints one JSON line of
 // requests and response bytes per operation, then exits 0.
 #include <civetweb.h>
@@ -29,6 +34,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -59,6 +65,9 @@ struct Options {
   size_t shards = 4;
   std::string table = "users";
   std::string listen = "127.0.0.1:0";
+  size_t late_records = 0;        // MODIFYs of new keys that appear one by one after a quiet spell
+  size_t late_after_ms = 60000;   // the first appears this long after the server listens
+  size_t late_spacing_ms = 200;   // then one every this many ms, each on another shard
 };
 
 std::string ShardId(size_t shard) {
@@ -102,6 +111,8 @@ class ReplayServer {
     for (size_t s = 0; s < options_.shards; ++s) {
       shards_[s].resize(total_records / options_.shards + (s < total_records % options_.shards ? 1 : 0));
     }
+    visible_from_ms_.assign(options_.shards, {});
+    for (size_t s = 0; s < options_.shards; ++s) visible_from_ms_[s].assign(shards_[s].size(), 0);
     for (size_t i = 0; i < options_.items; ++i) item_index_.emplace(item_ids_[i], i);
     size_t bytes = 0;
     for (const auto& item : items_) bytes += item.size();
@@ -110,6 +121,39 @@ class ReplayServer {
     }
     std::fprintf(stderr, "replay_server: %zu items, %zu records over %zu shards, %.0f MB encoded\n",
                  options_.items, total_records, options_.shards, static_cast<double>(bytes) / 1e6);
+  }
+
+  // Appends the late records, timed from now (call just before listening); prints
+  // "late ID EPOCH_MS" for each on stdout: when it becomes readable.
+  void ScheduleLate() {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+    for (size_t i = 0; i < options_.late_records; ++i) {
+      const size_t shard = (i * 7919) % options_.shards;
+      const size_t position = shards_[shard].size();
+      const int64_t visible_ms = now_ms + static_cast<int64_t>(options_.late_after_ms + i * options_.late_spacing_ms);
+      const uint64_t seed = options_.items + TotalRecords() + i + 1;
+      const auto new_image = ddb2pg::bench::MakeReferenceItem(seed);
+      const auto old_image = ddb2pg::bench::MakeReferenceOldImage(seed);
+      char event_id[40];
+      std::snprintf(event_id, sizeof event_id, "%032zx", TotalRecords() + i + 1);
+      std::string out;
+      JsonWriter writer(&out);
+      BeginRecord(writer, event_id, "MODIFY", position, new_image, visible_ms / 1000);
+      writer.Key("NewImage");
+      ddb2pg::core::WriteItem(writer, new_image);
+      writer.Key("OldImage");
+      ddb2pg::core::WriteItem(writer, old_image);
+      writer.Key("SequenceNumber").String(SequenceNumber(shard, position));
+      writer.Key("SizeBytes").Int(static_cast<int64_t>(out.size() / 2));
+      writer.Key("StreamViewType").String("NEW_AND_OLD_IMAGES");
+      writer.EndObject();
+      writer.EndObject();
+      shards_[shard].push_back(std::move(out));
+      visible_from_ms_[shard].push_back(visible_ms);
+      std::printf("late %s %lld\n", std::string(new_image.Find("id")->as_string()).c_str(),
+                  static_cast<long long>(visible_ms));
+    }
   }
 
   int Handle(mg_connection* conn) {
@@ -250,7 +294,7 @@ class ReplayServer {
 
   // A stream record up to its Keys: the fields every event shares, then `dynamodb` opened.
   static void BeginRecord(JsonWriter& writer, const char* event_id, const char* event_name, size_t position,
-                          const ddb2pg::core::Value& image) {
+                          const ddb2pg::core::Value& image, int64_t creation_seconds = 0) {
     writer.BeginObject();
     writer.Key("eventID").String(event_id);
     writer.Key("eventName").String(event_name);
@@ -258,7 +302,8 @@ class ReplayServer {
     writer.Key("eventSource").String("aws:dynamodb");
     writer.Key("awsRegion").String("us-east-1");
     writer.Key("dynamodb").BeginObject();
-    writer.Key("ApproximateCreationDateTime").Int(1725555380 + static_cast<int64_t>(position / 1000));
+    writer.Key("ApproximateCreationDateTime")
+        .Int(creation_seconds != 0 ? creation_seconds : 1725555380 + static_cast<int64_t>(position / 1000));
     writer.Key("Keys").BeginObject().Key("id");
     ddb2pg::core::WriteAttributeValue(writer, *image.Find("id"));
     writer.EndObject();
@@ -468,8 +513,13 @@ class ReplayServer {
       return;
     }
     const auto& records = shards_[shard];
+    // Late records are at each shard's end, in the order they appear.
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+    size_t visible = records.size();
+    while (visible > position && visible_from_ms_[shard][visible - 1] > now_ms) --visible;
     out->append("{\"Records\":");
-    const size_t stop = PageEnd(records, position, records.size(), static_cast<size_t>(limit));
+    const size_t stop = PageEnd(records, position, visible, static_cast<size_t>(limit));
     AppendArray(records, position, stop, out);
     out->append(",\"NextShardIterator\":\"replay/").append(std::to_string(shard)).append("/");
     out->append(std::to_string(stop)).append("\"}");
@@ -481,6 +531,7 @@ class ReplayServer {
   std::vector<std::string> item_ids_;
   std::unordered_map<std::string_view, size_t> item_index_;
   std::vector<std::vector<std::string>> shards_;
+  std::vector<std::vector<int64_t>> visible_from_ms_;  // per record: readable from (epoch ms); 0: always
   std::mutex stats_mutex_;
   std::map<std::string, OperationStats> stats_;
 };
@@ -494,7 +545,8 @@ bool ParseSize(const char* text, size_t* out) {
 
 int Usage(const char* problem) {
   std::fprintf(stderr, "replay_server: %s\nusage: replay_server --items N --records M [--shards S] [--table NAME] "
-                       "[--listen HOST:PORT] [--ttl-removes T] [--removes R]\n", problem);
+                       "[--listen HOST:PORT] [--ttl-removes T] [--removes R]\n"
+                       "       [--late-records L] [--late-after-ms MS] [--late-spacing-ms MS]\n", problem);
   return 2;
 }
 
@@ -518,6 +570,12 @@ int main(int argc, char** argv) {
       if (!ParseSize(value, &options.ttl_removes)) return Usage("--ttl-removes takes a count");
     } else if (flag == "--removes") {
       if (!ParseSize(value, &options.removes)) return Usage("--removes takes a count");
+    } else if (flag == "--late-records") {
+      if (!ParseSize(value, &options.late_records)) return Usage("--late-records takes a count");
+    } else if (flag == "--late-after-ms") {
+      if (!ParseSize(value, &options.late_after_ms)) return Usage("--late-after-ms takes milliseconds");
+    } else if (flag == "--late-spacing-ms") {
+      if (!ParseSize(value, &options.late_spacing_ms)) return Usage("--late-spacing-ms takes milliseconds");
     } else if (flag == "--table") {
       options.table = value;
     } else if (flag == "--listen") {
@@ -541,9 +599,13 @@ int main(int argc, char** argv) {
   ReplayServer server(options);
   server.Generate();
 
+  server.ScheduleLate();
   mg_init_library(0);
   const char* mg_options[] = {"listening_ports", options.listen.c_str(), "num_threads", "64",
-                              "enable_keep_alive", "yes", "request_timeout_ms", "120000", nullptr};
+                              "enable_keep_alive", "yes", "request_timeout_ms", "120000",
+                              // A response is two writes (headers, body): with Nagle on, the
+                              // client's delayed ACK holds each one ~40 ms (as AWS does not).
+                              "tcp_nodelay", "1", nullptr};
   mg_callbacks callbacks{};
   mg_context* context = mg_start(&callbacks, nullptr, mg_options);
   if (context == nullptr) {

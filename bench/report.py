@@ -461,6 +461,43 @@ def main():
         summary.append(("Peak RSS, 16 shards, 2 lanes", f"{two['rss_kb'] / 1024:.1f} MB", "≤ 64 MB",
                         verdict(two["rss_kb"] / 1024, 64, False)))
 
+    # 5c. shard sweep
+    shard_runs = sorted(by.get("shards", []), key=lambda r: r["shards"])
+    if shard_runs:
+        s0 = shard_runs[0]
+        w("## 5c. Shard sweep")
+        w("")
+        w(f"The same {s0['items']:,} items and {s0['records']:,} stream records from `bench/replay_server "
+          "--shards S`, 16 Scan segments, default lanes, each into a fresh database: the work is the same, only "
+          "the number of shards changes. Then the tip: every shard caught up and quiet, GetRecords calls a "
+          "second of the runner against its ceiling (`runtime.max_get_records_per_second`).")
+        w("")
+        w("| shards | time to commit every record, s | ratio to the fewest shards | peak RSS, MB | peak threads | "
+          "CPU s | GetRecords calls/s at the tip | ceiling | quiet spell, s | lag of a single write after it: "
+          "p50 / p99 / max, ms |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        for r in shard_runs:
+            w(f"| {r['shards']:,} | {r['total_seconds']:.1f} | {r['total_seconds'] / s0['total_seconds']:.2f} | "
+              f"{r['rss_kb'] / 1024:.1f} | {r['threads']} | {r['cpu']:.1f} | {r['tip_calls_per_s']:.0f} | "
+              f"{r['ceiling']:.0f} | {r.get('quiet_s', 0):.0f} | "
+              f"{r.get('lag_p50_ms', 0)} / {r.get('lag_p99_ms', 0)} / {r.get('lag_max_ms', 0)} ({r.get('late', 0)} writes) |")
+        w("")
+        top = shard_runs[-1]
+        ratio = top["total_seconds"] / s0["total_seconds"]
+        summary.append((f"Shards: time with {top['shards']:,} / {s0['shards']:,} shards", f"{ratio:.2f}",
+                        "≤ 1.25", verdict(ratio, 1.25, False)))
+        summary.append((f"Shards: peak RSS with {top['shards']:,} shards", f"{top['rss_kb'] / 1024:.1f} MB",
+                        "≤ 64 MB", verdict(top["rss_kb"] / 1024, 64, False)))
+        summary.append((f"Shards: peak threads with {top['shards']:,} shards", f"{top['threads']}", "≤ 64",
+                        verdict(top["threads"], 64, False)))
+        summary.append((f"Shards: GetRecords calls/s at the tip, {top['shards']:,} shards",
+                        f"{top['tip_calls_per_s']:.0f}", f"≤ {top['ceiling']:.0f}",
+                        verdict(top["tip_calls_per_s"], top["ceiling"] * 1.02, False)))
+        if top.get("late", 0) > 0:
+            summary.append((f"Shards: p99 lag of a single write after {top['quiet_s']:.0f} s quiet, "
+                            f"{top['shards']:,} shards", f"{top['lag_p99_ms'] / 1000:.2f} s", "≤ 1.5 s",
+                            verdict(top["lag_p99_ms"] / 1000, 1.5, False)))
+
     head = ["## Summary", "", "| what | figure | target | |", "|---|---|---|---|"]
     head += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary]
     head.append("")

@@ -235,6 +235,12 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   runtime_options.stall_timeout = std::chrono::milliseconds(config.runtime.stall_ms);
   runtime_options.heartbeat = std::chrono::milliseconds(config.runtime.heartbeat_ms);
 
+  // The runner's stream readers, shared by every source (declared before the sources and
+  // runtimes: it outlives their readers and lanes).
+  source::ShardPollerOptions poller_options;
+  poller_options.max_get_records_per_second = config.runtime.max_get_records_per_second;
+  source::ShardPoller shard_poller(poller_options);
+  metrics.GetRecordsCeiling().Set(poller_options.max_get_records_per_second);
   // Concrete parts per source: the DynamoDB source, the lease store and one sink per lane.
   std::vector<std::unique_ptr<source::DynamoDbRecordSource>> sources;
   std::vector<std::unique_ptr<sink::PgLeaseStore>> stores;
@@ -243,6 +249,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   for (auto& source : wiring.sources) {
     auto record_source = std::make_unique<source::DynamoDbRecordSource>(
         ToSourceOptions(*source.config, source.plans), *source.table, *source.streams, core::SystemClock::Instance());
+    record_source->SetShardPoller(&shard_poller);
     aws::DynamoDbClient* client = source.table.get();
     record_source->SetStreamEnabler([client](const std::string& table) {
       auto updated = client->UpdateStream(table, true, "NEW_AND_OLD_IMAGES");
@@ -351,7 +358,11 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   auto last_print = started;
   std::vector<int64_t> last_records(runtimes.size(), 0);
   bool stopping = false;
+  int64_t get_records_counted = 0;
   while (running.load() > 0) {
+    const int64_t get_records = shard_poller.get_records_calls();
+    metrics.GetRecordsCalls().Increment(static_cast<double>(get_records - get_records_counted));
+    get_records_counted = get_records;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const auto now = std::chrono::steady_clock::now();
     const bool timed_out = options.duration.count() > 0 && now - started >= options.duration;

@@ -204,6 +204,7 @@ source::SourceOptions ToSourceOptions(const config::SourceConfig& config,
   options.stream_start_at =
       config.stream.start_at == "latest" ? source::StreamStartAt::kLatest : source::StreamStartAt::kTrimHorizon;
   options.poll_interval_ms = config.stream.poll_interval_ms;
+  options.idle_poll_ceiling_ms = config.stream.idle_poll_ceiling_ms;
   options.on_trimmed =
       config.stream.on_trimmed == "resnapshot" ? source::TrimmedPolicy::kResnapshot : source::TrimmedPolicy::kStop;
   options.enable_stream = config.stream.enable_stream;

@@ -39,8 +39,9 @@ struct SnapshotSettings {
 struct StreamSettings {
   std::string start_at = "trim_horizon";  // without snapshot: trim_horizon | latest
   int poll_interval_ms = core::defaults::kPollIntervalMs;  // at a shard's tip: wait this long between GetRecords calls
+  int idle_poll_ceiling_ms = core::defaults::kIdlePollCeilingMs;  // empty pages in a row back off up to this
   bool during_snapshot = true;             // read the stream beside the snapshot (false: after it)
-  int max_concurrent_shards = 16;          // accepted for compatibility; each held shard has its own reader
+  int max_concurrent_shards = 16;          // accepted for compatibility; the runner's shard readers are a pool
   std::string on_trimmed = "stop";        // stop | resnapshot: TrimmedDataAccessException or a new stream ARN
   bool enable_stream = false;              // opt-in: enable NEW_AND_OLD_IMAGES on the table if off
 };
@@ -113,6 +114,7 @@ struct RuntimeConfig {
   int heartbeat_ms = core::defaults::kHeartbeatMs;  // renew, claim and balance this often (at most lease_ttl_ms / 3)
   int stall_ms = core::defaults::kStallMs;  // records waiting uncommitted this long: /readyz answers 503
   int fetch_slots = core::defaults::kFetchSlots;  // source pages a lane's readers hold at once (bounds memory per lane)
+  double max_get_records_per_second = core::defaults::kMaxGetRecordsPerSecond;  // over every shard the runner reads; 0: none
 };
 
 struct Config {

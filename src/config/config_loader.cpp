@@ -36,7 +36,7 @@ using model::PipelineSpec;
 const std::vector<std::string_view> kTopKeys = {"version", "sources", "postgres", "metrics",
                                                 "runtime", "pipelines"};
 const std::vector<std::string_view> kRuntimeKeys = {"lanes", "lease_ttl_ms", "heartbeat_ms", "stall_ms",
-                                                    "fetch_slots"};
+                                                    "fetch_slots", "max_get_records_per_second"};
 const std::vector<std::string_view> kSourceKeys = {
     "table",         "region",        "endpoint",          "streams_endpoint",
     "profile",       "access_key_id", "secret_access_key", "session_token",
@@ -44,7 +44,7 @@ const std::vector<std::string_view> kSourceKeys = {
 const std::vector<std::string_view> kSnapshotKeys = {"enabled", "segments", "page_limit",
                                                      "max_items_per_second", "consistent_read", "from", "export"};
 const std::vector<std::string_view> kSnapshotExportKeys = {"manifest"};
-const std::vector<std::string_view> kStreamKeys = {"start_at", "poll_interval_ms", "max_idle_poll_ms", "during_snapshot",
+const std::vector<std::string_view> kStreamKeys = {"start_at", "poll_interval_ms", "max_idle_poll_ms", "idle_poll_ceiling_ms", "during_snapshot",
                                                    "max_concurrent_shards", "on_trimmed",
                                                    "enable_stream"};
 const std::vector<std::string_view> kPostgresKeys = {"url",    "conninfo", "sslmode",     "sslrootcert",   "auth",
@@ -265,6 +265,7 @@ class ConfigParser {
       reader_.Int(runtime, "heartbeat_ms", "runtime", &config.runtime.heartbeat_ms, 50, 600000);
       reader_.Int(runtime, "stall_ms", "runtime", &config.runtime.stall_ms, 100, 86400000);
       reader_.Int(runtime, "fetch_slots", "runtime", &config.runtime.fetch_slots, 1, 1024);
+      reader_.Double(runtime, "max_get_records_per_second", "runtime", &config.runtime.max_get_records_per_second, 0, 1e6);
       if (config.runtime.heartbeat_ms * 3 > config.runtime.lease_ttl_ms) {
         Error(runtime.Mark(), "runtime: heartbeat_ms must be at most a third of lease_ttl_ms (a lease is renewed "
                               "several times before it can expire)");
@@ -421,6 +422,7 @@ class ConfigParser {
         }
         reader_.Int(stream, "poll_interval_ms", stream_path, &settings.poll_interval_ms, 1, 60000);
         reader_.Int(stream, "max_idle_poll_ms", stream_path, &settings.poll_interval_ms, 1, 60000);
+        reader_.Int(stream, "idle_poll_ceiling_ms", stream_path, &settings.idle_poll_ceiling_ms, 1, 60000);
         reader_.Int(stream, "max_concurrent_shards", stream_path,
                     &settings.max_concurrent_shards, 1, 10000);
         reader_.Choice(stream, "on_trimmed", stream_path, &settings.on_trimmed,

@@ -71,6 +71,16 @@ class BoundedQueue {
     return true;
   }
 
+  // Never blocks: moves `item` in and returns true when there is room; false (item untouched)
+  // while full or once closed. For producers that must not park a shared thread (ShardPoller).
+  bool TryPush(T& item) {
+    const size_t bytes = Measure(item);
+    std::lock_guard lock(mutex_);
+    if (closed_ || FullLocked()) return false;
+    AddLocked(std::move(item), bytes);
+    return true;
+  }
+
   // Blocks while empty. nullopt once closed and drained.
   std::optional<T> Pop() {
     std::unique_lock lock(mutex_);

@@ -5,6 +5,8 @@
 // thing a reader holds (up to ~1 MB on the wire, several MB decoded), so with many partitions per
 // lane (16 segments, then 16 shards) the slots, not the partition count, bound the lane's memory:
 // about slots × a decoded page + the queue + two batches. Waiting for a slot is interruptible.
+// A reader on a shared thread (source/shard_poller.h) never waits: TryAcquire leaves a waiter
+// that a Release calls (FIFO) until one still wants the slot.
 //
 // Thread-safety: every method is safe from any thread.
 #pragma once
@@ -12,6 +14,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
 
 namespace ddb2pg::core {
@@ -31,12 +35,34 @@ class FetchGate {
     --free_;
     return true;
   }
+  // Takes a slot now (true), or (false) queues `on_free`, called from a later Release (on the
+  // releasing thread, no lock held): it returns whether its owner still wants a slot (it then
+  // calls TryAcquire again; a false passes the turn to the next waiter).
+  bool TryAcquire(std::function<bool()> on_free) {
+    std::lock_guard lock(mutex_);
+    if (free_ > 0) {
+      --free_;
+      return true;
+    }
+    waiters_.push_back(std::move(on_free));
+    return false;
+  }
   void Release() {
     {
       std::lock_guard lock(mutex_);
       ++free_;
     }
     released_.notify_one();
+    for (;;) {
+      std::function<bool()> waiter;
+      {
+        std::lock_guard lock(mutex_);
+        if (waiters_.empty() || free_ == 0) return;
+        waiter = std::move(waiters_.front());
+        waiters_.pop_front();
+      }
+      if (waiter()) return;
+    }
   }
 
   // Holds one slot for a scope (or none, when the gate is null or the wait was cancelled).
@@ -64,6 +90,7 @@ class FetchGate {
   std::mutex mutex_;
   std::condition_variable released_;
   int free_;
+  std::deque<std::function<bool()>> waiters_;
 };
 
 }  // namespace ddb2pg::core

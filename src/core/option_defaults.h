@@ -20,6 +20,9 @@ inline constexpr int kWatermarkSettleMs = 1000;
 
 // sources.*.stream
 inline constexpr int kPollIntervalMs = 250;         // at a shard's tip: ≤ 4 GetRecords calls/s per shard
+// A shard that keeps coming back empty waits twice as long each time, up to this: the most a
+// first change after a quiet spell waits to be read (besides the runner's GetRecords ceiling).
+inline constexpr int kIdlePollCeilingMs = 1000;
 inline constexpr int kGetRecordsLimit = 1000;       // the service maximum
 inline constexpr int kDiscoveryIntervalMs = 10000;  // DescribeStream at most this often (and on shard end)
 
@@ -41,6 +44,10 @@ inline constexpr int kLeaseTtlMs = 10000;
 inline constexpr int kHeartbeatMs = 1000;
 inline constexpr int kStallMs = 30000;              // records waiting this long uncommitted: /readyz 503
 inline constexpr int kFetchSlots = 2;               // source pages a lane's readers hold at once
+// GetRecords calls a second over every shard a runner reads (every source): bounds the bill of
+// many idle shards. 1,000 quiet shards at idle_poll_ceiling_ms 1000 need 1,000.
+inline constexpr double kMaxGetRecordsPerSecond = 1000;
+inline constexpr int kStreamReaderThreads = 16;     // the threads that read every stream shard of a runner
 inline constexpr int kQueueMaxRecords = 512;        // records read but not yet mapped, per runner (shared by lanes)
 inline constexpr int kQueueMaxBytes = 32 * 1024 * 1024;  // the same in bytes: 400 KB items stay bounded
 

@@ -65,6 +65,13 @@ Metrics::Metrics()
       last_commit_time_(BuildGauge().Name("ddb2pg_last_commit_timestamp_seconds")
                             .Help("Unix time of the last commit").Register(*registry_)),
       ready_(BuildGauge().Name("ddb2pg_ready").Help("1 while the pipelines run").Register(*registry_)),
+      get_records_calls_(BuildCounter().Name("ddb2pg_stream_get_records_calls_total")
+                             .Help("GetRecords calls of this runner, over every shard of every source")
+                             .Register(*registry_)),
+      get_records_ceiling_(BuildGauge().Name("ddb2pg_stream_get_records_ceiling_per_second")
+                               .Help("runtime.max_get_records_per_second: the runner's ceiling on GetRecords calls "
+                                     "a second (0: none)")
+                               .Register(*registry_)),
       lease_events_(BuildCounter().Name("ddb2pg_lease_events_total")
                         .Help("Partition lease events of this runner: claimed, released, lost, finished, rewind")
                         .Register(*registry_)),
@@ -138,6 +145,8 @@ prometheus::Histogram& Metrics::EndToEndLag(const std::string& source) {
 }
 prometheus::Gauge& Metrics::LastCommitTime(const std::string& source) { return last_commit_time_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::Ready() { return ready_.Add({}); }
+prometheus::Counter& Metrics::GetRecordsCalls() { return get_records_calls_.Add({}); }
+prometheus::Gauge& Metrics::GetRecordsCeiling() { return get_records_ceiling_.Add({}); }
 
 prometheus::Counter& Metrics::LeaseEvents(const std::string& event) { return lease_events_.Add({{"event", event}}); }
 prometheus::Gauge& Metrics::PartitionsHeld(const std::string& source) { return partitions_held_.Add({{"source", source}}); }

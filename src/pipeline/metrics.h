@@ -53,6 +53,8 @@ class Metrics {
   prometheus::Histogram& EndToEndLag(const std::string& source);
   prometheus::Gauge& LastCommitTime(const std::string& source);
   prometheus::Gauge& Ready();
+  prometheus::Counter& GetRecordsCalls();   // the runner's, mirrored from its shard readers
+  prometheus::Gauge& GetRecordsCeiling();   // runtime.max_get_records_per_second
 
   // Partitions and leases (per runner: each process exports its own).
   prometheus::Counter& LeaseEvents(const std::string& event);  // claimed, released, lost, finished, rewind
@@ -88,6 +90,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& end_to_end_lag_;
   prometheus::Family<prometheus::Gauge>& last_commit_time_;
   prometheus::Family<prometheus::Gauge>& ready_;
+  prometheus::Family<prometheus::Counter>& get_records_calls_;
+  prometheus::Family<prometheus::Gauge>& get_records_ceiling_;
   prometheus::Family<prometheus::Counter>& lease_events_;
   prometheus::Family<prometheus::Gauge>& partitions_held_;
   prometheus::Family<prometheus::Gauge>& live_runners_;

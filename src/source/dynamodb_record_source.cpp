@@ -226,16 +226,26 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
     reader->Start("scan-" + std::to_string(lease.segment));
     return reader;
   }
+  ShardPoller* poller = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (poller_ == nullptr) {
+      own_poller_ = std::make_unique<ShardPoller>(ShardPollerOptions{}, clock_);
+      poller_ = own_poller_.get();
+    }
+    poller = poller_;
+  }
   ShardReaderOptions options;
   options.table = options_.table;
   options.stream_arn = stream_arn;
   options.shard_id = lease.id;
   options.poll_interval_ms = options_.poll_interval_ms;
+  options.idle_poll_ceiling_ms = options_.idle_poll_ceiling_ms;
   options.get_records_limit = options_.get_records_limit;
   options.decode_only = std::move(decode_only);
-  auto reader = std::make_unique<ShardReader>(std::move(options), lease.position, streams_api_, clock_, out, tag);
-  reader->SetFetchGate(gate);
-  reader->Start("shard");
+  auto reader = std::make_unique<ShardReader>(std::move(options), lease.position, streams_api_, clock_, out, tag, gate,
+                                              *poller);
+  reader->Start();
   return reader;
 }
 

@@ -6,10 +6,14 @@
 // into partitions: segments scan/0..n-1 (unless the snapshot is off) and every listed shard from
 // TRIM_HORIZON (stream-only start at latest: open shards at LATEST, closed ones done); or
 // converts a version-1 SourcePosition of an earlier release. Open() starts a SegmentReader or a
-// ShardReader. With an ExportSnapshot (snapshot.from: export) the first snapshot's segments are
-// the export's data files and every shard starts at the export time (export_snapshot.h).
+// ShardReader. Segment readers have a thread each (the segment count is fixed); shard readers
+// are steps on the runner's ShardPoller (SetShardPoller; else one of the source's own, made on
+// the first shard opened), so a thousand shards cost no thread more than one. With an
+// ExportSnapshot (snapshot.from: export) the first snapshot's segments are the export's data
+// files and every shard starts at the export time (export_snapshot.h).
 //
-// Ownership: borrows the APIs and the clock (they outlive it and every reader it opened).
+// Ownership: borrows the APIs, the clock and a poller set with SetShardPoller (they outlive it
+// and every reader it opened).
 // Thread-safety: every method is safe from any thread.
 #pragma once
 
@@ -22,6 +26,7 @@
 #include "pipeline/record_source.h"
 #include "source/export_snapshot.h"
 #include "source/rate_limiter.h"
+#include "source/shard_poller.h"
 #include "source/source_options.h"
 
 namespace ddb2pg::source {
@@ -35,6 +40,8 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   void SetStreamEnabler(StreamEnabler enabler) { stream_enabler_ = std::move(enabler); }
   // snapshot.from: export; before Seed() and Open().
   void SetExportSnapshot(std::shared_ptr<ExportSnapshot> snapshot) { export_ = std::move(snapshot); }
+  // The runner's shard readers (shared by every source of a runner); before the first Open().
+  void SetShardPoller(ShardPoller* poller) { poller_ = poller; }
 
   core::Result<pipeline::SourceLayout> Describe() override;
   core::Result<std::vector<pipeline::ShardInfo>> ListShards(const std::string& stream_arn) override;
@@ -59,6 +66,8 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   std::mutex mutex_;
   std::vector<std::string> key_names_;  // HASH, then RANGE (from Describe)
   std::shared_ptr<const aws::AttributeSelection> decode_only_;
+  ShardPoller* poller_ = nullptr;               // guarded by mutex_
+  std::unique_ptr<ShardPoller> own_poller_;     // when none was set (declared last: destroyed first)
 };
 
 }  // namespace ddb2pg::source

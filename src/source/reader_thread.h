@@ -1,4 +1,5 @@
-// ReaderThread: what every partition reader shares — its thread, its stop flag, its final status
+// ReaderThread: what a threaded partition reader (SegmentReader; shards are steps on the
+// ShardPoller instead) has — its thread, its stop flag, its final status
 // and its record count, and the interruptible sleep its retries and polls use.
 //
 // A subclass implements Read() (runs on the thread; returns when the partition is read to its end,

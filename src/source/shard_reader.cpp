@@ -12,6 +12,7 @@ constexpr auto kRetryDelay = milliseconds(1000);  // after the client's own retr
 // A page with at least this many records means a backlog (DynamoDB Local pages well below the
 // 1000-record maximum): read on at once.
 constexpr size_t kBacklogPageRecords = 100;
+constexpr auto kFullQueueRetry = milliseconds(2);
 
 core::Operation OperationOf(const std::string& event_name) {
   if (event_name == "INSERT") return core::Operation::kCreate;
@@ -23,119 +24,183 @@ core::Operation OperationOf(const std::string& event_name) {
 }  // namespace
 
 ShardReader::ShardReader(ShardReaderOptions options, std::string resume_after, aws::StreamsApi& api,
-                         const core::Clock& clock, core::BoundedQueue<core::Record>* out, uint64_t tag)
-    : ReaderThread(out, tag, clock), options_(std::move(options)), api_(api) {
+                         const core::Clock& clock, core::BoundedQueue<core::Record>* out, uint64_t tag,
+                         core::FetchGate* gate, ShardPoller& poller)
+    : options_(std::move(options)), api_(api), clock_(clock), out_(out), tag_(tag), gate_(gate), poller_(poller) {
   if (resume_after == pipeline::PartitionLease::kLatestPosition) {
     start_latest_ = true;
   } else if (auto watermark = StreamWatermark::Parse(resume_after)) {
-    watermark_iterator_ = std::move(watermark->iterator);
+    // From the watermark: its own iterator first (exact); see FallBackFromWatermark.
+    iterator_ = std::move(watermark->iterator);
+    on_watermark_iterator_ = !iterator_.empty();
     watermark_taken_ms_ = watermark->taken_ms;
   } else {
     last_sequence_number_ = std::move(resume_after);
   }
 }
 
-core::Status ShardReader::Read() {
+void ShardReader::Start() {
+  if (started_.exchange(true)) return;
+  poller_.Add(this, &poll_id_);
+}
+
+void ShardReader::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (started_.load()) poller_.Remove(poll_id_);
+  ReleaseSlot();
+  pending_.clear();
+}
+
+core::Status ShardReader::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+ShardPoller::Next ShardReader::Fail(core::Status status) {
+  ReleaseSlot();
+  pending_.clear();
+  std::lock_guard lock(mutex_);
+  if (!stopping_.load()) status_ = std::move(status);
+  return ShardPoller::Next::End();
+}
+
+ShardPoller::Next ShardReader::After(std::chrono::milliseconds wait) const {
+  return ShardPoller::Next::At(clock_.Monotonic() + wait);
+}
+
+void ShardReader::ReleaseSlot() {
+  if (slot_held_ && gate_ != nullptr) gate_->Release();
+  slot_held_ = false;
+}
+
+ShardPoller::Next ShardReader::Step() {
+  if (stopping_.load()) return ShardPoller::Next::End();
+  if (!pending_.empty()) return Deliver();
   const std::string& shard_id = options_.shard_id;
-  // From the watermark: its own iterator first (exact); see FallBackFromWatermark.
-  std::string iterator = std::move(watermark_iterator_);
-  bool on_watermark_iterator = !iterator.empty();
-  while (!stopping()) {
-    if (iterator.empty() && watermark_taken_ms_ != 0 && last_sequence_number_.empty() && cutoff_ms_ == 0) {
-      FallBackFromWatermark("its iterator can no longer be used");
-    }
-    if (iterator.empty()) {
-      const aws::ShardIteratorType type = !last_sequence_number_.empty() ? aws::ShardIteratorType::kAfterSequenceNumber
-                                          : start_latest_                ? aws::ShardIteratorType::kLatest
-                                                                         : aws::ShardIteratorType::kTrimHorizon;
-      auto fresh = api_.GetShardIterator(options_.stream_arn, shard_id, type, last_sequence_number_);
-      if (!fresh.ok()) {
-        if (fresh.status().code() == core::StatusCode::kTrimmedData) {
-          return fresh.status().WithContext("shard " + shard_id);
-        }
-        if (!fresh.status().transient()) return fresh.status().WithContext("GetShardIterator " + shard_id);
-        spdlog::warn("source {}: GetShardIterator {}: {}; retrying", options_.table, shard_id,
-                     fresh.status().ToString());
-        SleepUnlessStopping(kRetryDelay);
-        continue;
-      }
-      iterator = std::move(fresh).value();
-    }
-    auto slot = PageSlot();
-    if (!slot.held()) break;
-    auto page = api_.GetRecords(iterator, options_.get_records_limit, options_.decode_only.get());
-    if (!page.ok() && on_watermark_iterator && page.status().code() != core::StatusCode::kTrimmedData &&
-        (page.status().code() == core::StatusCode::kExpiredIterator || !page.status().transient())) {
-      // Older than 15 minutes, or unknown to the service (a restarted endpoint): the fallback.
-      spdlog::debug("source {}: shard {}: watermark iterator refused: {}", options_.table, shard_id,
-                    page.status().ToString());
-      FallBackFromWatermark("its iterator was refused (" + std::string(core::StatusCodeName(page.status().code())) +
-                            ")");
-      iterator.clear();
-      on_watermark_iterator = false;
-      continue;
-    }
-    if (!page.ok()) {
-      const core::Status& status = page.status();
-      if (status.code() == core::StatusCode::kExpiredIterator) {
-        spdlog::info("source {}: shard {}: iterator expired; resuming after the last record read", options_.table,
-                     shard_id);
-        iterator.clear();
-        continue;
-      }
-      if (status.code() == core::StatusCode::kTrimmedData) return status.WithContext("shard " + shard_id);
-      if (!status.transient()) return status.WithContext("GetRecords " + shard_id);
-      spdlog::warn("source {}: GetRecords {}: {}; retrying", options_.table, shard_id, status.ToString());
-      iterator.clear();
-      slot.Release();
-      SleepUnlessStopping(kRetryDelay);
-      continue;
-    }
-    for (auto& change : page->records) {
-      if (cutoff_ms_ != 0 && last_sequence_number_.empty() && change.approximate_creation_time_ms < cutoff_ms_) {
-        ++skipped_before_watermark_;  // older than the watermark: the snapshot reflects it
-        continue;
-      }
-      core::Record record;
-      record.operation = OperationOf(change.event_name);
-      if (record.operation == core::Operation::kMarker) {
-        return core::Status::Internal("shard " + shard_id + ": unknown eventName \"" + change.event_name +
-                                      "\" at sequence number " + change.sequence_number);
-      }
-      record.key = std::move(change.keys);
-      record.before = std::move(change.old_image);
-      record.after = std::move(change.new_image);
-      record.metadata.table = options_.table;
-      record.metadata.shard_id = shard_id;
-      record.metadata.sequence_number = change.sequence_number;
-      record.metadata.change_time_ms = change.approximate_creation_time_ms;
-      record.metadata.ttl_delete = record.operation == core::Operation::kDelete &&
-                                   change.user_identity_type == "Service" &&
-                                   change.user_identity_principal_id == "dynamodb.amazonaws.com";
-      record.position = {shard_id, change.sequence_number, false};
-      if (!Push(std::move(record))) return core::Status::Cancelled("stopping");
-      last_sequence_number_ = change.sequence_number;
-      start_latest_ = false;
-      CountRecord();
-    }
-    if (!page->next_shard_iterator) {
-      // Closed and fully read: the marker that finishes the partition (its children wait on it).
-      core::Record marker;
-      marker.metadata.table = options_.table;
-      marker.metadata.shard_id = shard_id;
-      marker.position = {shard_id, last_sequence_number_, true};
-      if (!Push(std::move(marker))) return core::Status::Cancelled("stopping");
-      return core::Status::Ok();
-    }
-    iterator = *page->next_shard_iterator;
-    on_watermark_iterator = false;
-    // A backlog: read on at once. Otherwise this is the tip: wait.
-    slot.Release();
-    if (page->records.size() < kBacklogPageRecords) {
-      SleepUnlessStopping(milliseconds(options_.poll_interval_ms));
-    }
+  if (iterator_.empty() && watermark_taken_ms_ != 0 && last_sequence_number_.empty() && cutoff_ms_ == 0) {
+    FallBackFromWatermark("its iterator can no longer be used");
   }
-  return core::Status::Cancelled("stopping");
+  if (iterator_.empty()) {
+    const aws::ShardIteratorType type = !last_sequence_number_.empty() ? aws::ShardIteratorType::kAfterSequenceNumber
+                                        : start_latest_                ? aws::ShardIteratorType::kLatest
+                                                                       : aws::ShardIteratorType::kTrimHorizon;
+    auto fresh = api_.GetShardIterator(options_.stream_arn, shard_id, type, last_sequence_number_);
+    if (!fresh.ok()) {
+      if (fresh.status().code() == core::StatusCode::kTrimmedData) {
+        return Fail(fresh.status().WithContext("shard " + shard_id));
+      }
+      if (!fresh.status().transient()) return Fail(fresh.status().WithContext("GetShardIterator " + shard_id));
+      spdlog::warn("source {}: GetShardIterator {}: {}; retrying", options_.table, shard_id, fresh.status().ToString());
+      return After(kRetryDelay);
+    }
+    iterator_ = std::move(fresh).value();
+    return ShardPoller::Next::Now();  // the GetRecords call takes its turn in the runner's budget
+  }
+  if (!slot_held_ && gate_ != nullptr) {
+    ShardPoller* poller = &poller_;
+    const uint64_t id = poll_id_;
+    if (!gate_->TryAcquire([poller, id] { return poller->Wake(id); })) return ShardPoller::Next::Gate();
+  }
+  slot_held_ = true;
+  auto page = api_.GetRecords(iterator_, options_.get_records_limit, options_.decode_only.get());
+  poller_.CountGetRecords();
+  if (!page.ok() && on_watermark_iterator_ && page.status().code() != core::StatusCode::kTrimmedData &&
+      (page.status().code() == core::StatusCode::kExpiredIterator || !page.status().transient())) {
+    // Older than 15 minutes, or unknown to the service (a restarted endpoint): the fallback.
+    spdlog::debug("source {}: shard {}: watermark iterator refused: {}", options_.table, shard_id,
+                  page.status().ToString());
+    FallBackFromWatermark("its iterator was refused (" + std::string(core::StatusCodeName(page.status().code())) + ")");
+    iterator_.clear();
+    on_watermark_iterator_ = false;
+    ReleaseSlot();
+    return ShardPoller::Next::Now();
+  }
+  if (!page.ok()) {
+    const core::Status& status = page.status();
+    ReleaseSlot();
+    if (status.code() == core::StatusCode::kExpiredIterator) {
+      spdlog::info("source {}: shard {}: iterator expired; resuming after the last record read", options_.table,
+                   shard_id);
+      iterator_.clear();
+      return ShardPoller::Next::Now();
+    }
+    if (status.code() == core::StatusCode::kTrimmedData) return Fail(status.WithContext("shard " + shard_id));
+    if (!status.transient()) return Fail(status.WithContext("GetRecords " + shard_id));
+    spdlog::warn("source {}: GetRecords {}: {}; retrying", options_.table, shard_id, status.ToString());
+    iterator_.clear();
+    return After(kRetryDelay);
+  }
+  const size_t page_records = page->records.size();
+  for (auto& change : page->records) {
+    if (cutoff_ms_ != 0 && last_sequence_number_.empty() && change.approximate_creation_time_ms < cutoff_ms_) {
+      ++skipped_before_watermark_;  // older than the watermark: the snapshot reflects it
+      continue;
+    }
+    core::Record record;
+    record.operation = OperationOf(change.event_name);
+    if (record.operation == core::Operation::kMarker) {
+      return Fail(core::Status::Internal("shard " + shard_id + ": unknown eventName \"" + change.event_name +
+                                         "\" at sequence number " + change.sequence_number));
+    }
+    record.key = std::move(change.keys);
+    record.before = std::move(change.old_image);
+    record.after = std::move(change.new_image);
+    record.metadata.table = options_.table;
+    record.metadata.shard_id = shard_id;
+    record.metadata.sequence_number = change.sequence_number;
+    record.metadata.change_time_ms = change.approximate_creation_time_ms;
+    record.metadata.ttl_delete = record.operation == core::Operation::kDelete &&
+                                 change.user_identity_type == "Service" &&
+                                 change.user_identity_principal_id == "dynamodb.amazonaws.com";
+    record.position = {shard_id, change.sequence_number, false};
+    record.reader_tag = tag_;
+    pending_.push_back(std::move(record));
+    last_sequence_number_ = change.sequence_number;
+    start_latest_ = false;
+  }
+  if (!page->next_shard_iterator) {
+    // Closed and fully read: the marker that finishes the partition (its children wait on it).
+    core::Record marker;
+    marker.metadata.table = options_.table;
+    marker.metadata.shard_id = shard_id;
+    marker.position = {shard_id, last_sequence_number_, true};
+    marker.reader_tag = tag_;
+    pending_.push_back(std::move(marker));
+    closed_after_pending_ = true;
+  } else {
+    iterator_ = *page->next_shard_iterator;
+    on_watermark_iterator_ = false;
+  }
+  // A backlog: read on at once. A partial page: the tip. Empty pages in a row: back off.
+  if (page_records >= kBacklogPageRecords) {
+    empty_pages_ = 0;
+    after_page_ = ShardPoller::Next::Now();
+  } else if (page_records > 0) {
+    empty_pages_ = 0;
+    after_page_ = After(milliseconds(options_.poll_interval_ms));
+  } else {
+    const int doublings = std::min(empty_pages_++, 16);
+    const int64_t wait_ms = std::min<int64_t>(static_cast<int64_t>(options_.poll_interval_ms) << doublings,
+                                              std::max(options_.poll_interval_ms, options_.idle_poll_ceiling_ms));
+    after_page_ = After(milliseconds(wait_ms));
+  }
+  return Deliver();
+}
+
+ShardPoller::Next ShardReader::Deliver() {
+  while (!pending_.empty()) {
+    const bool marker = pending_.front().position.partition_done;
+    if (!out_->TryPush(pending_.front())) {
+      // The lane's queue is full (or closing): try again shortly, still holding the page's slot.
+      return After(kFullQueueRetry);
+    }
+    pending_.pop_front();
+    if (!marker) records_.fetch_add(1);
+  }
+  ReleaseSlot();
+  if (closed_after_pending_) return ShardPoller::Next::End();
+  // A page's wait counts from its fetch, not from the end of a slow delivery.
+  return after_page_;
 }
 
 void ShardReader::FallBackFromWatermark(const std::string& why) {

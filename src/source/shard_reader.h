@@ -1,4 +1,5 @@
-// ShardReader: one stream shard, as one partition (the shard id).
+// ShardReader: one stream shard, as one partition (the shard id), read in steps on the runner's
+// ShardPoller (no thread of its own).
 //
 // Reads the shard after the partition's position (AFTER_SEQUENCE_NUMBER), from TRIM_HORIZON when
 // it has none, from LATEST for a fresh stream-only start at latest, or from a snapshot's
@@ -7,21 +8,35 @@
 // whose offset is its sequence number; when GetRecords returns no NextShardIterator the shard is
 // closed and fully read: a marker with partition_done goes out and the reader ends.
 //
-// Polling: back to back while pages come back full (a backlog); at the shard's tip (a partial or
-// empty page) it waits poll_interval before the next call, so an idle shard costs at most
-// 1000 / poll_interval_ms GetRecords calls a second. An expired iterator resumes after the last
-// sequence number read. TrimmedDataAccessException ends the reader with kTrimmedData.
+// Polling: back to back while pages come back full (a backlog); after a partial page it waits
+// poll_interval; after each empty page in a row it waits twice as long as the last time, from
+// poll_interval up to idle_poll_ceiling (so a quiet shard costs about 1000 / idle_poll_ceiling_ms
+// GetRecords calls a second, and the first change after a quiet spell waits at most that long,
+// plus the runner's GetRecords ceiling: see ShardPoller). An expired iterator resumes after the
+// last sequence number read. TrimmedDataAccessException ends the reader with kTrimmedData.
 //
-// Thread-safety: see ReaderThread.
+// Each page is fetched holding a slot of the lane's fetch gate, kept until every record of the
+// page is in the lane's queue; a full queue or gate parks the step (ShardPoller::Next), never
+// the thread.
+//
+// Ownership: borrows the API, the clock, the queue, the gate and the poller (they outlive it).
+// Thread-safety: Stop(), status(), records() and skipped_before_watermark() from any thread.
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
-#include "core/option_defaults.h"
 #include "aws/dynamodb_api.h"
-#include "source/reader_thread.h"
+#include "core/bounded_queue.h"
+#include "core/clock.h"
+#include "core/fetch_gate.h"
+#include "core/option_defaults.h"
+#include "core/record.h"
+#include "pipeline/record_source.h"
+#include "source/shard_poller.h"
 
 namespace ddb2pg::source {
 
@@ -29,37 +44,67 @@ struct ShardReaderOptions {
   std::string table;
   std::string stream_arn;
   std::string shard_id;
-  int poll_interval_ms = core::defaults::kPollIntervalMs;  // at the tip; backlog pages are read back to back
+  int poll_interval_ms = core::defaults::kPollIntervalMs;  // after a partial page; backlog pages are read back to back
+  int idle_poll_ceiling_ms = core::defaults::kIdlePollCeilingMs;  // the longest wait between polls of a quiet shard
   int get_records_limit = core::defaults::kGetRecordsLimit;  // the service maximum
   std::shared_ptr<const aws::AttributeSelection> decode_only;
 };
 
-class ShardReader : public ReaderThread {
+class ShardReader final : public pipeline::PartitionReader, private ShardPoller::Task {
  public:
   // `resume_after`: the last sequence number read, "" for TRIM_HORIZON, or
-  // pipeline::PartitionLease::kLatestPosition.
+  // pipeline::PartitionLease::kLatestPosition. `gate`: null for unbounded.
   ShardReader(ShardReaderOptions options, std::string resume_after, aws::StreamsApi& api, const core::Clock& clock,
-              core::BoundedQueue<core::Record>* out, uint64_t tag);
+              core::BoundedQueue<core::Record>* out, uint64_t tag, core::FetchGate* gate, ShardPoller& poller);
   ~ShardReader() override { Stop(); }
 
+  void Start();
+  void Stop() override;
+  core::Status status() const override;
+  int64_t records() const override { return records_.load(); }
   int64_t skipped_before_watermark() const override { return skipped_before_watermark_.load(); }
 
- protected:
-  core::Status Read() override;
-
  private:
-  ShardReaderOptions options_;
+  ShardPoller::Next Step() override;
+  bool WantsGetRecords() const override { return pending_.empty() && !iterator_.empty(); }
+
+  // Pushes what the last page left; then the page's own next step.
+  ShardPoller::Next Deliver();
+  ShardPoller::Next Fail(core::Status status);
+  ShardPoller::Next After(std::chrono::milliseconds wait) const;
+  void ReleaseSlot();
   // Reading from TRIM_HORIZON instead of a watermark's iterator: skips records until one at or
   // after the cutoff time is pushed.
   void FallBackFromWatermark(const std::string& why);
 
+  const ShardReaderOptions options_;
+  aws::StreamsApi& api_;
+  const core::Clock& clock_;
+  core::BoundedQueue<core::Record>* const out_;
+  const uint64_t tag_;
+  core::FetchGate* const gate_;
+  ShardPoller& poller_;
+
+  // Step state (one step at a time, on the poller).
+  std::string iterator_;
+  bool on_watermark_iterator_ = false;
   std::string last_sequence_number_;
   bool start_latest_ = false;
-  std::string watermark_iterator_;   // consumed by the first Read() step
   int64_t watermark_taken_ms_ = 0;   // 0: the position was no watermark
   int64_t cutoff_ms_ = 0;            // 0: nothing is skipped
+  bool slot_held_ = false;
+  std::deque<core::Record> pending_;  // the page's records not in the queue yet
+  bool closed_after_pending_ = false;  // pending_ ends with the shard's done marker
+  ShardPoller::Next after_page_;
+  int empty_pages_ = 0;               // in a row
+
+  uint64_t poll_id_ = 0;  // written by ShardPoller::Add under its lock, before the first step
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> records_{0};
   std::atomic<int64_t> skipped_before_watermark_{0};
-  aws::StreamsApi& api_;
+  mutable std::mutex mutex_;
+  core::Status status_;
 };
 
 }  // namespace ddb2pg::source

@@ -49,7 +49,9 @@ struct SourceOptions {
 
   // --- stream ---
   StreamStartAt stream_start_at = StreamStartAt::kTrimHorizon;  // only without snapshot
-  int poll_interval_ms = core::defaults::kPollIntervalMs;  // at a shard's tip: at most 1000/poll_interval_ms GetRecords calls a second
+  int poll_interval_ms = core::defaults::kPollIntervalMs;  // after a partial page (the tip); backlogs are read back to back
+  // Empty pages in a row double the wait from poll_interval_ms up to this (source/shard_reader.h).
+  int idle_poll_ceiling_ms = core::defaults::kIdlePollCeilingMs;
   int get_records_limit = core::defaults::kGetRecordsLimit;  // GetRecords Limit (the service maximum)
   TrimmedPolicy on_trimmed = TrimmedPolicy::kStop;
   // Opt-in: when the table has no stream, enable NEW_AND_OLD_IMAGES through the enabler passed

@@ -131,6 +131,23 @@ TEST(ConfigLoader, TheStreamRunsDuringTheSnapshotUnlessTurnedOff) {
   EXPECT_FALSE(Load(text).sources.at(0).stream.during_snapshot);
 }
 
+// Issue 25: what quiet shards cost — the idle back-off's ceiling per source, the runner's ceiling
+// on GetRecords calls — with defaults from core/option_defaults.h and their ranges checked.
+TEST(ConfigLoader, TheIdlePollCeilingAndTheRunnersGetRecordsCeilingAreRead) {
+  const Config defaults = Load(kMinimal);
+  EXPECT_EQ(defaults.sources.at(0).stream.idle_poll_ceiling_ms, core::defaults::kIdlePollCeilingMs);
+  EXPECT_DOUBLE_EQ(defaults.runtime.max_get_records_per_second, core::defaults::kMaxGetRecordsPerSecond);
+  std::string text = kMinimal;
+  const std::string table_line = "    table: users\n";
+  text.replace(text.find(table_line), table_line.size(),
+               table_line + "    stream:\n      idle_poll_ceiling_ms: 1300\n");
+  const Config set = Load(text + "runtime:\n  max_get_records_per_second: 250.5\n");
+  EXPECT_EQ(set.sources.at(0).stream.idle_poll_ceiling_ms, 1300);
+  EXPECT_DOUBLE_EQ(set.runtime.max_get_records_per_second, 250.5);
+  EXPECT_NE(ErrorOf(kMinimal + "runtime:\n  max_get_records_per_second: -1\n").find("max_get_records_per_second"),
+            std::string::npos);
+}
+
 TEST(ConfigLoader, EveryKeyIsRead) {
   const Config config = Load(R"yaml(version: 1
 sources:
