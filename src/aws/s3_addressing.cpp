@@ -1,6 +1,7 @@
 #include "aws/s3_addressing.h"
 
 #include "aws/env_text.h"
+#include "aws/uri_encoding.h"
 
 namespace ddb2pg::aws {
 
@@ -15,24 +16,6 @@ std::string ResolveS3Endpoint(const EnvLookup& env) {
   return url;
 }
 
-std::string S3UriEncode(std::string_view text, bool keep_slash) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                            c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved || (keep_slash && c == '/')) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0x0f]);
-    }
-  }
-  return out;
-}
 
 std::string S3Url(std::string_view endpoint, std::string_view region, std::string_view bucket, std::string_view key,
                   std::string_view query) {
@@ -40,13 +23,13 @@ std::string S3Url(std::string_view endpoint, std::string_view region, std::strin
   const std::string domain =
       std::string_view(region).starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
   if (!endpoint.empty()) {
-    url = std::string(endpoint) + "/" + S3UriEncode(bucket, false) + "/";
+    url = std::string(endpoint) + "/" + UriEncode(bucket, false) + "/";
   } else if (bucket.find('.') != std::string_view::npos) {
-    url = "https://s3." + std::string(region) + "." + domain + "/" + S3UriEncode(bucket, false) + "/";
+    url = "https://s3." + std::string(region) + "." + domain + "/" + UriEncode(bucket, false) + "/";
   } else {
     url = "https://" + std::string(bucket) + ".s3." + std::string(region) + "." + domain + "/";
   }
-  url += S3UriEncode(key, true);
+  url += UriEncode(key, true);
   if (!query.empty()) {
     url.push_back('?');
     url += query;

@@ -29,9 +29,6 @@ std::string ResolveS3Endpoint(const EnvLookup& env);
 std::string S3Url(std::string_view endpoint, std::string_view region, std::string_view bucket, std::string_view key,
                   std::string_view query = {});
 
-// RFC 3986 percent-encoding of every byte but the unreserved set (and '/' when keep_slash).
-std::string S3UriEncode(std::string_view text, bool keep_slash);
-
 struct S3Location {
   std::string bucket;
   std::string key;

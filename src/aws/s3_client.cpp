@@ -4,6 +4,7 @@
 
 #include "aws/s3_addressing.h"
 #include "aws/s3_response_parser.h"
+#include "aws/uri_encoding.h"
 
 namespace ddb2pg::aws {
 namespace {
@@ -91,9 +92,9 @@ core::Result<S3ListPage> S3Client::ListObjectsV2(const std::string& bucket, cons
   // Sorted by name: the signer sorts the canonical query anyway, and a fixed order makes the URL
   // the same for every attempt.
   std::string query;
-  if (!continuation_token.empty()) query += "continuation-token=" + S3UriEncode(continuation_token, false) + "&";
+  if (!continuation_token.empty()) query += "continuation-token=" + UriEncode(continuation_token, false) + "&";
   query += "list-type=2&max-keys=" + std::to_string(max_keys);
-  if (!prefix.empty()) query += "&prefix=" + S3UriEncode(prefix, false);
+  if (!prefix.empty()) query += "&prefix=" + UriEncode(prefix, false);
   HttpRequest request;
   request.method = "GET";
   request.url = S3Url(endpoint_, region_, bucket, "", query);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aws/uri_encoding.h"
+#include "core/text.h"
 
 namespace ddb2pg::aws {
 namespace {
@@ -123,12 +124,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using core::HexDigitValue;
 
 // Query keys and values arrive encoded or not; decoding first makes both spell the same.
 // A '%' not followed by two hex digits is kept as a literal '%'.
@@ -137,8 +133,8 @@ std::string PercentDecode(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = HexValue(text[i + 1]);
-      const int low = HexValue(text[i + 2]);
+      const int high = HexDigitValue(text[i + 1]);
+      const int low = HexDigitValue(text[i + 2]);
       if (high >= 0 && low >= 0) {
         out.push_back(static_cast<char>(high * 16 + low));
         i += 2;

@@ -1,5 +1,7 @@
 #include "processor/timestamp_text.h"
 
+#include "core/civil_days.h"
+
 namespace ddb2pg::processor {
 
 namespace {
@@ -7,40 +9,9 @@ namespace {
 constexpr int64_t kMicrosPerSecond = 1000000;
 constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
 
-// Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian, exact, branch-light.
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-struct Civil {
-  int64_t year;
-  int month;
-  int day;
-};
-
-Civil CivilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const auto day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const auto month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  return {yoe + era * 400 + (month <= 2), month, day};
-}
-
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int DaysInMonth(int64_t y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
-}
+using core::CivilFromDays;
+using core::DaysFromCivil;
+using core::DaysInMonth;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -81,7 +52,7 @@ void AppendCivil(int64_t micros, char sep, bool date_only, std::string& out) {
     rest += kMicrosPerDay;
     --days;
   }
-  const Civil civil = CivilFromDays(days);
+  const core::CivilDate civil = CivilFromDays(days);
   char buffer[32];
   WriteDigits(buffer + 4, civil.year, 4);
   buffer[4] = '-';

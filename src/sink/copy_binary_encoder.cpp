@@ -5,6 +5,9 @@
 #include <cstring>
 #include <limits>
 
+#include "core/civil_days.h"
+#include "core/text.h"
+
 namespace ddb2pg::sink {
 namespace {
 
@@ -34,22 +37,6 @@ bool Expect(std::string_view text, size_t& pos, char c) {
   return true;
 }
 
-// Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar.
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-int DaysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
-}
-
 constexpr int64_t kPostgresEpochDays = 10957;  // 2000-01-01, PostgreSQL's day 0
 constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
 
@@ -60,8 +47,8 @@ bool ParseDate(std::string_view text, size_t& pos, int64_t* days) {
       !Expect(text, pos, '-') || !ReadDigits(text, pos, 2, &d)) {
     return false;
   }
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > DaysInMonth(y, m)) return false;
-  *days = DaysFromCivil(y, m, d) - kPostgresEpochDays;
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > core::DaysInMonth(y, m)) return false;
+  *days = core::DaysFromCivil(y, m, d) - kPostgresEpochDays;
   return true;
 }
 
@@ -156,13 +143,6 @@ bool ParseFloat(std::string_view text, Float* value) {
   return true;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // uuid_in's syntax: 32 hex digits, optionally in braces, a hyphen allowed after any group of four.
 bool ParseUuid(std::string_view text, unsigned char bytes[16]) {
   if (!text.empty() && text.front() == '{') {
@@ -177,7 +157,7 @@ bool ParseUuid(std::string_view text, unsigned char bytes[16]) {
       after_hyphen = true;
       continue;
     }
-    const int v = HexValue(c);
+    const int v = core::HexDigitValue(c);
     if (v < 0 || digits == 32) return false;
     after_hyphen = false;
     if (digits % 2 == 0) {
