@@ -41,6 +41,9 @@ inline constexpr bool kStatusExposed = false;       // the status page never on 
 // runtime.*
 inline constexpr int kLanes = 0;                    // 0: the number of CPUs
 inline constexpr int kLeaseTtlMs = 10000;
+// A DynamoDB stream keeps 24 h of changes; an export snapshot older than this (24 h less an hour
+// to read the oldest records before they are trimmed) cannot be bridged by the stream.
+inline constexpr int64_t kExportMaxAgeMs = int64_t{23} * 3600 * 1000;
 inline constexpr int kHeartbeatMs = 1000;
 inline constexpr int kStallMs = 30000;              // records waiting this long uncommitted: /readyz 503
 inline constexpr int kFetchSlots = 2;               // source pages a lane's readers hold at once

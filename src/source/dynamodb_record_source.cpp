@@ -112,6 +112,15 @@ core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::So
   std::optional<ExportManifest> from_export;
   if (snapshot && export_ && !legacy_position) {
     DDB2PG_ASSIGN_OR_RETURN(from_export, export_->Manifest());
+    // The stream must still hold every change since the export time, or those changes are lost.
+    const int64_t age_ms = core::ToEpochMillis(clock_.Now()) - from_export->export_time_ms;
+    if (age_ms > core::defaults::kExportMaxAgeMs) {
+      return core::Status::FailedPrecondition(
+          "the export (snapshot.export.manifest) was taken " + std::to_string(age_ms / 3'600'000) +
+          " h ago, and a DynamoDB stream keeps only 24 h of changes: the changes between the export and the "
+          "stream's oldest record would be lost. Use an export less than " +
+          std::to_string(core::defaults::kExportMaxAgeMs / 3'600'000) + " h old (or snapshot.from: scan)");
+    }
   }
   if (snapshot) {
     const auto& saved = legacy.segments();

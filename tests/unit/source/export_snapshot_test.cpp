@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "aws/md5_digest.h"
 #include "fake_dynamodb.h"
@@ -201,6 +203,18 @@ TEST(ExportManifest, ParsesUtcTimes) {
   EXPECT_FALSE(ParseIsoUtcMillis("2023-02-30T00:00:00Z").ok());
 }
 
+// The system clock moved to `now`: exports are judged by their age.
+class ClockAt final : public core::Clock {
+ public:
+  explicit ClockAt(int64_t now_ms) : now_(std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms))) {}
+  std::chrono::system_clock::time_point Now() const override { return now_; }
+  std::chrono::steady_clock::time_point Monotonic() const override { return std::chrono::steady_clock::now(); }
+  void SleepFor(std::chrono::nanoseconds duration) const override { std::this_thread::sleep_for(duration); }
+
+ private:
+  std::chrono::system_clock::time_point now_;
+};
+
 class ExportSource : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -212,13 +226,14 @@ class ExportSource : public ::testing::Test {
     SourceOptions options;
     options.table = "users";
     options.segments = 7;  // the export's file count wins
-    source_ = std::make_unique<DynamoDbRecordSource>(options, table_, streams_, core::SystemClock::Instance());
+    source_ = std::make_unique<DynamoDbRecordSource>(options, table_, streams_, clock_);
     source_->SetExportSnapshot(std::make_shared<ExportSnapshot>(store_, kManifestUri));
     auto layout = source_->Describe();
     EXPECT_TRUE(layout.ok()) << layout.status().ToString();
     return *source_;
   }
 
+  ClockAt clock_{kExportTimeMs + 3'600'000};  // an hour after the export
   FakeTable table_;
   FakeStreams streams_;
   FakeObjectStore store_;
@@ -246,6 +261,19 @@ TEST_F(ExportSource, SeedsOnePartitionPerFileAndEveryShardAtTheExportTime) {
     EXPECT_EQ(watermark->iterator, "");
   }
   EXPECT_TRUE(streams_.iterator_calls().empty());  // no LATEST iterator: the hand-off is a time
+}
+
+TEST_F(ExportSource, AnExportOlderThanTheStreamKeepsChangesIsRefusedNamingTheAge) {
+  WriteExport(store_, {3});
+  clock_ = ClockAt(kExportTimeMs + 30 * 3'600'000LL);
+  DynamoDbRecordSource& source = Source();
+  auto layout = source.Describe();
+  ASSERT_TRUE(layout.ok());
+  auto seed = source.Seed(*layout, std::nullopt);
+  ASSERT_FALSE(seed.ok());
+  EXPECT_EQ(seed.status().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_NE(seed.status().message().find("taken 30 h ago"), std::string::npos) << seed.status().message();
+  EXPECT_NE(seed.status().message().find("24 h"), std::string::npos) << seed.status().message();
 }
 
 TEST_F(ExportSource, ReadsAFileInRangesWithTheExportTime) {
