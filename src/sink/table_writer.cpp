@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 
 #include "sink/copy_text_encoder.h"
 #include "sink/sql_text.h"
@@ -319,7 +318,8 @@ core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& 
   const std::string context = "table " + display_name_ + (direct ? ": COPY" : ": COPY into staging");
   std::vector<size_t> sent;  // line number - 1 → row index, to name the row of a COPY error
   sent.reserve(plan.kept.size());
-  auto for_each_row = [&](const std::function<bool(const model::Row&, std::string_view)>& append) {
+  // Calls append(row, action tag) for each row this COPY carries, in order; stops at a false.
+  auto for_each_row = [&](auto&& append) {
     for (size_t index : plan.kept) {
       const model::Row& row = (*plan.rows)[index];
       const bool hard = row.action == model::RowAction::kHardDelete;
