@@ -18,8 +18,11 @@
 #include "aws/s3_client.h"
 #include "core/clock.h"
 #include "support/test_env.h"
+#include "support/gzip.h"
 
 namespace ddb2pg::aws {
+
+using ddb2pg::testing::Gzip;
 namespace {
 
 using ::testing::HasSubstr;
@@ -53,19 +56,6 @@ std::string Sha256Hex(std::string_view bytes) {
   return hex;
 }
 
-std::string Gzip(const std::string& text) {
-  z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, text.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 std::string ShellQuote(const std::string& text) {
   std::string out = "'";

@@ -18,6 +18,7 @@
 #include "aws/s3_client.h"
 #include "core/json_writer.h"
 #include "core/value_json.h"
+#include "support/gzip.h"
 
 namespace ddb2pg::testing {
 
@@ -76,19 +77,6 @@ class ExportWriter {
 
   int64_t items() const { return items_; }
 
-  static std::string Gzip(const std::string& text) {
-    z_stream z{};
-    deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&z, text.size()) + 32, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-    z.avail_in = static_cast<uInt>(text.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return out;
-  }
 
  private:
   static int64_t core_millis(std::chrono::system_clock::time_point time) {

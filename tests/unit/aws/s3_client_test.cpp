@@ -18,8 +18,11 @@
 #include "aws/s3_response_parser.h"
 #include "aws/sigv4_signer.h"
 #include "fake_aws.h"
+#include "support/gzip.h"
 
 namespace ddb2pg::aws {
+
+using ddb2pg::testing::Gzip;
 namespace {
 
 using ::testing::HasSubstr;
@@ -323,19 +326,6 @@ TEST(S3ResponseParser, RejectsWhatIsNotAListing) {
             core::StatusCode::kInvalidArgument);
 }
 
-std::string Gzip(const std::string& text) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, text.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 TEST(Gzip, InflatesWholeInPiecesAndConcatenatedMembers) {
   std::string text;

@@ -17,8 +17,11 @@
 #include "source/export_manifest.h"
 #include "source/export_snapshot.h"
 #include "source/stream_watermark.h"
+#include "support/gzip.h"
 
 namespace ddb2pg::source {
+
+using ddb2pg::testing::Gzip;
 namespace {
 
 using pipeline::PartitionKind;
@@ -63,19 +66,6 @@ class FakeObjectStore final : public aws::ObjectStoreApi {
   int gets_ = 0;
 };
 
-std::string Gzip(const std::string& text) {
-  z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, text.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 constexpr char kBucket[] = "exports";
 constexpr char kDir[] = "ddb2pg/users/AWSDynamoDB/01700000123456-abcdefgh";
