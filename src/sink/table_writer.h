@@ -135,8 +135,6 @@ class TableWriter {
   bool last_write_was_direct() const { return last_direct_; }
   // The last COPY of rows went in the binary format.
   bool last_copy_was_binary() const { return last_binary_; }
-  // Whether Prepare() found a binary encoding for every column (binary_copy on).
-  bool copies_binary() const { return binary_direct_ != nullptr; }
 
  private:
   core::Status CopyRows(PgConnection& connection, const std::string& copy_sql, const Plan& plan, bool direct,
