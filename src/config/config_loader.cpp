@@ -5,22 +5,16 @@
 // last, only for pipelines that are otherwise sound (a compile error on top of a bad type would
 // only repeat it).
 //
-// The sections are read by one class each, sharing a ParseState: SourceSection, PostgresSection,
-// MetricsSection, PipelineSection; then CrossChecker and MappingCompiler. The name and value rules
-// they share are in config_rules.h.
+// Each section is read in a file of its own (config_sections.h lists them), sharing a ParseState;
+// the name and value rules they share are in config_rules.h.
 #include <fstream>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "config/config.h"
-#include "config/cross_checker.h"
-#include "config/mapping_compiler.h"
-#include "config/metrics_section.h"
+#include "config/config_sections.h"
 #include "config/parse_state.h"
-#include "config/pipeline_section.h"
-#include "config/postgres_section.h"
-#include "config/source_section.h"
 #include "core/text.h"
 #include "model/mapping_checker.h"
 
@@ -73,6 +67,14 @@ class ConfigParser {
     diagnostics_.Error(mark, std::move(message));
   }
 
+  // root[key], or nullopt with "missing required key" reported when it is absent or null.
+  std::optional<YAML::Node> Required(const YAML::Node& root, const char* key, const char* what) {
+    YAML::Node node = root[key];
+    if (node && !node.IsNull()) return node;
+    diagnostics_.Error(root.Mark(), std::string("missing required key '") + key + "' (" + what + ")");
+    return std::nullopt;
+  }
+
   void ParseRoot(const YAML::Node& root, Config& config) {
     if (!reader_.CheckMap(root, "", kTopKeys)) return;
 
@@ -86,18 +88,15 @@ class ConfigParser {
       }
     }
 
-    const YAML::Node sources = root["sources"];
-    if (!sources || sources.IsNull()) {
-      Error(root.Mark(), "missing required key 'sources' (the DynamoDB tables to read)");
-    } else {
-      SourceSection(state_).ParseSources(sources, config);
+    if (const std::optional<YAML::Node> sources = Required(root, "sources", "the DynamoDB tables to read")) {
+      ParseSources(state_, *sources, config);
     }
 
     const YAML::Node postgres = root["postgres"];
-    if (postgres && !postgres.IsNull()) PostgresSection(state_).ParsePostgres(postgres, config.postgres);
+    if (postgres && !postgres.IsNull()) ParsePostgres(state_, postgres, config.postgres);
 
     const YAML::Node metrics = root["metrics"];
-    if (metrics && !metrics.IsNull()) MetricsSection(state_).ParseMetrics(metrics, config.metrics);
+    if (metrics && !metrics.IsNull()) ParseMetrics(state_, metrics, config.metrics);
 
     const YAML::Node runtime = root["runtime"];
     if (runtime && !runtime.IsNull() && reader_.CheckMap(runtime, "runtime", kRuntimeKeys)) {
@@ -113,18 +112,15 @@ class ConfigParser {
       }
     }
 
-    const YAML::Node pipelines = root["pipelines"];
-    if (!pipelines || pipelines.IsNull()) {
-      Error(root.Mark(), "missing required key 'pipelines' (what to write where)");
-    } else {
-      PipelineSection(state_).ParsePipelines(pipelines, config);
+    if (const std::optional<YAML::Node> pipelines = Required(root, "pipelines", "what to write where")) {
+      ParsePipelines(state_, *pipelines, config);
     }
 
     for (model::PipelineSpec& pipeline : config.pipelines) {
       if (pipeline.table.schema.empty()) pipeline.table.schema = config.postgres.default_schema;
     }
-    CrossChecker(state_).CrossCheck(config);
-    MappingCompiler(state_).CompileMappings(config);
+    CrossCheck(state_, config);
+    CompileMappings(state_, config);
   }
 
   ParseState state_;
