@@ -147,6 +147,35 @@ Status OpenResponse(ondemand::parser& parser, simdjson::padded_string_view input
   return Status::Ok();
 }
 
+// Calls on_field(key, value) for each field of `object` (a malformed one is `message` at `path`)
+// and stops at the first error it returns.
+template <typename OnField>
+Status ForEachField(ondemand::object& object, const AttributePath& path, const char* message, OnField&& on_field) {
+  for (auto field_result : object) {
+    if (auto error = field_result.error()) return JsonError(path, error, message);
+    ondemand::field& field = field_result.value_unsafe();
+    DDB2PG_RETURN_IF_ERROR(on_field(field.key(), field.value()));
+  }
+  return Status::Ok();
+}
+
+// Calls on_element(element, element_path) for each element of the array `value` (not an array:
+// "must be an array" at `path`; a malformed element: `bad_element` at its path), stopping at the
+// first error it returns.
+template <typename OnElement>
+Status ForEachElement(ondemand::value& value, const AttributePath& path, const char* bad_element,
+                      OnElement&& on_element) {
+  ondemand::array array;
+  if (auto error = value.get_array().get(array)) return JsonError(path, error, "must be an array");
+  size_t index = 0;
+  for (auto element_result : array) {
+    const AttributePath element_path = path.Index(index++);
+    if (auto error = element_result.error()) return JsonError(element_path, error, bad_element);
+    DDB2PG_RETURN_IF_ERROR(on_element(element_result.value_unsafe(), element_path));
+  }
+  return Status::Ok();
+}
+
 // ---- Scan ----
 
 Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, const AttributeSelection* only,
@@ -162,28 +191,19 @@ Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, c
   ondemand::document document;
   ondemand::object top;
   DDB2PG_RETURN_IF_ERROR(OpenResponse(parser, input, kRoot, document, top));
-  for (auto field_result : top) {
-    if (auto error = field_result.error()) return JsonError(kRoot, error, "expected a JSON object");
-    ondemand::field& field = field_result.value_unsafe();
-    const ondemand::raw_json_string key = field.key();
-    ondemand::value& value = field.value();
+  DDB2PG_RETURN_IF_ERROR(ForEachField(top, kRoot, "expected a JSON object", [&](const ondemand::raw_json_string key,
+                                                                                  ondemand::value& value) -> Status {
     if (key == "Items") {
-      ondemand::array items;
-      if (auto error = value.get_array().get(items)) return JsonError(kItems, error, "must be an array");
       if (page->items.capacity() == 0) {
         // Count usually precedes Items; otherwise guess from the size (an item is rarely < 64 bytes).
         page->items.reserve(std::min<size_t>(input.size() / 64 + 1, 1000));
       }
-      size_t index = 0;
-      for (auto element_result : items) {
-        const AttributePath item_path = kItems.Index(index);
-        if (auto error = element_result.error()) return JsonError(item_path, error, "bad item");
-        ondemand::value& element = element_result.value_unsafe();
+      return ForEachElement(value, kItems, "bad item", [&](ondemand::value& element, const AttributePath& item_path) {
         Value item;
         DDB2PG_RETURN_IF_ERROR(ReadItem(element, item_path, &item, only));
         page->items.push_back(std::move(item));
-        ++index;
-      }
+        return Status::Ok();
+      });
     } else if (key == "Count") {
       int64_t count = 0;
       if (auto error = value.get_int64().get(count)) return JsonError(kCount, error, "must be an integer");
@@ -199,19 +219,17 @@ Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, c
     } else if (key == "ConsumedCapacity") {
       ondemand::object capacity;
       if (auto error = value.get_object().get(capacity)) return JsonError(kCapacity, error, "must be an object");
-      for (auto capacity_field_result : capacity) {
-        ondemand::field capacity_field;
-        if (auto error = std::move(capacity_field_result).get(capacity_field)) {
-          return JsonError(kCapacity, error, "must be an object");
-        }
-        if (capacity_field.key() == "CapacityUnits") {
-          if (auto error = capacity_field.value().get_double().get(page->consumed_capacity_units)) {
-            return JsonError(kCapacity.Field("CapacityUnits"), error, "must be a number");
-          }
-        }
-      }
+      return ForEachField(capacity, kCapacity, "must be an object",
+                          [&](const ondemand::raw_json_string capacity_key, ondemand::value& units) -> Status {
+                            if (capacity_key != "CapacityUnits") return Status::Ok();
+                            if (auto error = units.get_double().get(page->consumed_capacity_units)) {
+                              return JsonError(kCapacity.Field("CapacityUnits"), error, "must be a number");
+                            }
+                            return Status::Ok();
+                          });
     }
-  }
+    return Status::Ok();
+  }));
   return CheckAtEnd(document, kRoot);
 }
 
@@ -221,11 +239,8 @@ Status ParseStreamData(ondemand::object data, const AttributePath& path, const A
                        StreamRecord* record) {
   bool has_keys = false;
   bool has_sequence_number = false;
-  for (auto field_result : data) {
-    if (auto error = field_result.error()) return JsonError(path, error, "must be an object");
-    ondemand::field& field = field_result.value_unsafe();
-    const ondemand::raw_json_string key = field.key();
-    ondemand::value& value = field.value();
+  DDB2PG_RETURN_IF_ERROR(ForEachField(data, path, "must be an object", [&](const ondemand::raw_json_string key,
+                                                                         ondemand::value& value) -> Status {
     if (key == "NewImage") {
       Value image;
       DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("NewImage"), &image, only));
@@ -257,25 +272,24 @@ Status ParseStreamData(ondemand::object data, const AttributePath& path, const A
         return JsonError(path.Field("SizeBytes"), error, "must be an integer");
       }
     }
-  }
+    return Status::Ok();
+  }));
   if (!has_keys) return PathError(path, "Keys is missing");
   if (!has_sequence_number) return PathError(path, "SequenceNumber is missing");
   return Status::Ok();
 }
 
 Status ParseUserIdentity(ondemand::object identity, const AttributePath& path, StreamRecord* record) {
-  for (auto field_result : identity) {
-    if (auto error = field_result.error()) return JsonError(path, error, "must be an object");
-    ondemand::field& field = field_result.value_unsafe();
-    const ondemand::raw_json_string key = field.key();
-    if (key == "type") {
-      DDB2PG_RETURN_IF_ERROR(ReadStringField(field.value(), path.Field("type"), &record->user_identity_type));
-    } else if (key == "principalId") {
-      DDB2PG_RETURN_IF_ERROR(
-          ReadStringField(field.value(), path.Field("principalId"), &record->user_identity_principal_id));
-    }
-  }
-  return Status::Ok();
+  return ForEachField(identity, path, "must be an object",
+                      [&](const ondemand::raw_json_string key, ondemand::value& value) -> Status {
+                        if (key == "type") {
+                          return ReadStringField(value, path.Field("type"), &record->user_identity_type);
+                        }
+                        if (key == "principalId") {
+                          return ReadStringField(value, path.Field("principalId"), &record->user_identity_principal_id);
+                        }
+                        return Status::Ok();
+                      });
 }
 
 Status ParseRecord(ondemand::value& json, const AttributePath& path, const AttributeSelection* only,
@@ -283,11 +297,8 @@ Status ParseRecord(ondemand::value& json, const AttributePath& path, const Attri
   ondemand::object object;
   if (auto error = json.get_object().get(object)) return JsonError(path, error, "expected a record object");
   bool has_data = false;
-  for (auto field_result : object) {
-    if (auto error = field_result.error()) return JsonError(path, error, "expected a record object");
-    ondemand::field& field = field_result.value_unsafe();
-    const ondemand::raw_json_string key = field.key();
-    ondemand::value& value = field.value();
+  DDB2PG_RETURN_IF_ERROR(ForEachField(object, path, "expected a record object", [&](const ondemand::raw_json_string key,
+                                                                                 ondemand::value& value) -> Status {
     if (key == "dynamodb") {
       const AttributePath data_path = path.Field("dynamodb");
       ondemand::object data;
@@ -309,9 +320,10 @@ Status ParseRecord(ondemand::value& json, const AttributePath& path, const Attri
       if (auto error = value.get_object().get(identity)) {
         return JsonError(identity_path, error, "must be an object");
       }
-      DDB2PG_RETURN_IF_ERROR(ParseUserIdentity(identity, identity_path, record));
+      return ParseUserIdentity(identity, identity_path, record);
     }
-  }
+    return Status::Ok();
+  }));
   if (record->event_name.empty()) return PathError(path, "eventName is missing");
   if (!has_data) return PathError(path, "dynamodb is missing");
   return Status::Ok();
@@ -327,27 +339,15 @@ Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view in
   ondemand::document document;
   ondemand::object top;
   DDB2PG_RETURN_IF_ERROR(OpenResponse(parser, input, kRoot, document, top));
-  for (auto field_result : top) {
-    if (auto error = field_result.error()) return JsonError(kRoot, error, "expected a JSON object");
-    ondemand::field& field = field_result.value_unsafe();
-    const ondemand::raw_json_string key = field.key();
-    ondemand::value& value = field.value();
+  DDB2PG_RETURN_IF_ERROR(ForEachField(top, kRoot, "expected a JSON object", [&](const ondemand::raw_json_string key,
+                                                                                  ondemand::value& value) -> Status {
     if (key == "Records") {
-      ondemand::array records;
-      if (auto error = value.get_array().get(records)) return JsonError(kRecords, error, "must be an array");
       // A record is rarely under 256 bytes of JSON; a page holds at most 1000.
       result->records.reserve(std::min<size_t>(input.size() / 256 + 1, 1000));
-      size_t index = 0;
-      for (auto element_result : records) {
-        const AttributePath record_path = kRecords.Index(index);
-        if (auto error = element_result.error()) {
-          return JsonError(record_path, error, "expected a record object");
-        }
-        ondemand::value& element = element_result.value_unsafe();
-        StreamRecord& record = result->records.emplace_back();
-        DDB2PG_RETURN_IF_ERROR(ParseRecord(element, record_path, only, &record));
-        ++index;
-      }
+      return ForEachElement(value, kRecords, "expected a record object",
+                            [&](ondemand::value& element, const AttributePath& record_path) {
+                              return ParseRecord(element, record_path, only, &result->records.emplace_back());
+                            });
     } else if (key == "NextShardIterator") {
       bool is_null = false;
       if (auto error = value.is_null().get(is_null)) return JsonError(kIterator, error, "must be a string or null");
@@ -357,7 +357,8 @@ Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view in
         result->next_shard_iterator = std::move(iterator);
       }
     }
-  }
+    return Status::Ok();
+  }));
   return CheckAtEnd(document, kRoot);
 }
 
