@@ -176,6 +176,18 @@ Status ForEachElement(ondemand::value& value, const AttributePath& path, const c
   return Status::Ok();
 }
 
+// Parses a response body: its top-level object's fields go to on_field(key, value) (see
+// ForEachField), and nothing but whitespace may follow the object.
+template <typename OnField>
+Status ParseResponse(ondemand::parser& parser, simdjson::padded_string_view input, const AttributePath& root,
+                     OnField&& on_field) {
+  ondemand::document document;
+  ondemand::object top;
+  DDB2PG_RETURN_IF_ERROR(OpenResponse(parser, input, root, document, top));
+  DDB2PG_RETURN_IF_ERROR(ForEachField(top, root, "expected a JSON object", on_field));
+  return CheckAtEnd(document, root);
+}
+
 // ---- Scan ----
 
 Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, const AttributeSelection* only,
@@ -188,11 +200,7 @@ Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, c
   static const AttributePath kCapacity{nullptr, "Scan: ConsumedCapacity", AttributePath::kNoIndex};
 
   page->response_bytes = input.size();
-  ondemand::document document;
-  ondemand::object top;
-  DDB2PG_RETURN_IF_ERROR(OpenResponse(parser, input, kRoot, document, top));
-  DDB2PG_RETURN_IF_ERROR(ForEachField(top, kRoot, "expected a JSON object", [&](const ondemand::raw_json_string key,
-                                                                                  ondemand::value& value) -> Status {
+  return ParseResponse(parser, input, kRoot, [&](const ondemand::raw_json_string key, ondemand::value& value) -> Status {
     if (key == "Items") {
       if (page->items.capacity() == 0) {
         // Count usually precedes Items; otherwise guess from the size (an item is rarely < 64 bytes).
@@ -229,8 +237,7 @@ Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, c
                           });
     }
     return Status::Ok();
-  }));
-  return CheckAtEnd(document, kRoot);
+  });
 }
 
 // ---- GetRecords ----
@@ -336,11 +343,7 @@ Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view in
   static const AttributePath kIterator{nullptr, "GetRecords: NextShardIterator", AttributePath::kNoIndex};
 
   result->response_bytes = input.size();
-  ondemand::document document;
-  ondemand::object top;
-  DDB2PG_RETURN_IF_ERROR(OpenResponse(parser, input, kRoot, document, top));
-  DDB2PG_RETURN_IF_ERROR(ForEachField(top, kRoot, "expected a JSON object", [&](const ondemand::raw_json_string key,
-                                                                                  ondemand::value& value) -> Status {
+  return ParseResponse(parser, input, kRoot, [&](const ondemand::raw_json_string key, ondemand::value& value) -> Status {
     if (key == "Records") {
       // A record is rarely under 256 bytes of JSON; a page holds at most 1000.
       result->records.reserve(std::min<size_t>(input.size() / 256 + 1, 1000));
@@ -358,8 +361,7 @@ Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view in
       }
     }
     return Status::Ok();
-  }));
-  return CheckAtEnd(document, kRoot);
+  });
 }
 
 template <typename Page, typename Pad, typename Parse>
