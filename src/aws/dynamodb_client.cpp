@@ -20,12 +20,9 @@ constexpr size_t kBatchWriteLimit = 25;
 core::Result<TableDescription> ParseTableDescription(std::string_view body, std::string_view field,
                                                      const std::string& context) {
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(body);
-  simdjson::dom::object root;
-  simdjson::dom::object table;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS || root[field].get(table) != simdjson::SUCCESS) {
-    return core::Status::Internal(context + ": response has no " + std::string(field) + " object");
-  }
+  core::Result<simdjson::dom::object> found = ResponseObject(parser, body, field, context);
+  if (!found.ok()) return found.status();
+  const simdjson::dom::object table = *found;
   TableDescription description;
   description.table_name = TextField(table, "TableName");
   description.table_status = TextField(table, "TableStatus");

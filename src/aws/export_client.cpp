@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "aws/json_fields.h"
 #include "core/json_writer.h"
 
 namespace ddb2pg::aws {
@@ -24,29 +25,19 @@ ExportClient::ExportClient(const ResolvedAws& aws, RetryPolicy retry, const core
 core::Result<ExportDescription> ExportClient::ParseExportDescription(std::string_view body,
                                                                      const std::string& context) {
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  simdjson::dom::object description;
-  if (parser.parse(simdjson::padded_string(body)).get(root) != simdjson::SUCCESS ||
-      root["ExportDescription"].get(description) != simdjson::SUCCESS) {
-    return core::Status::Unavailable(context + ": the answer holds no ExportDescription");
-  }
-  const auto text = [&](const char* name) {
-    std::string_view value;
-    return description[name].get(value) == simdjson::SUCCESS ? std::string(value) : std::string();
-  };
-  const auto integer = [&](const char* name) -> int64_t {
-    double value = 0;
-    return description[name].get(value) == simdjson::SUCCESS ? static_cast<int64_t>(value) : 0;
-  };
+  core::Result<simdjson::dom::object> found = ResponseObject(parser, body, "ExportDescription", context);
+  // Kept retryable: an answer cut short is worth asking again.
+  if (!found.ok()) return core::Status::Unavailable(found.status().message());
+  const simdjson::dom::object description = *found;
   ExportDescription out;
-  out.export_arn = text("ExportArn");
-  out.export_status = text("ExportStatus");
-  out.s3_bucket = text("S3Bucket");
-  out.export_manifest = text("ExportManifest");
-  out.failure_code = text("FailureCode");
-  out.failure_message = text("FailureMessage");
-  out.item_count = integer("ItemCount");
-  out.billed_size_bytes = integer("BilledSizeBytes");
+  out.export_arn = TextField(description, "ExportArn");
+  out.export_status = TextField(description, "ExportStatus");
+  out.s3_bucket = TextField(description, "S3Bucket");
+  out.export_manifest = TextField(description, "ExportManifest");
+  out.failure_code = TextField(description, "FailureCode");
+  out.failure_message = TextField(description, "FailureMessage");
+  out.item_count = IntegerField(description, "ItemCount");
+  out.billed_size_bytes = IntegerField(description, "BilledSizeBytes");
   double export_time = 0;  // epoch seconds, with a fraction
   if (description["ExportTime"].get(export_time) == simdjson::SUCCESS) {
     out.export_time_ms = static_cast<int64_t>(std::llround(export_time * 1000));

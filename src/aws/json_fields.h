@@ -10,7 +10,22 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace ddb2pg::aws {
+
+// The object at `field` of the JSON object `body`, parsed by `parser` (the result lives as long as
+// the parser, not the body); kInternal "<context>: response has no <field> object" otherwise.
+inline core::Result<simdjson::dom::object> ResponseObject(simdjson::dom::parser& parser, std::string_view body,
+                                                        std::string_view field, const std::string& context) {
+  simdjson::dom::object root;
+  simdjson::dom::object object;
+  if (parser.parse(simdjson::padded_string(body)).get(root) != simdjson::SUCCESS ||
+      root[field].get(object) != simdjson::SUCCESS) {
+    return core::Status::Internal(context + ": response has no " + std::string(field) + " object");
+  }
+  return object;
+}
 
 // The string at `key`; "" when absent or not a string.
 inline std::string TextField(simdjson::dom::object object, std::string_view key) {

@@ -398,15 +398,9 @@ core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body, const 
 
 core::Result<StreamDescription> ParseDescribeStreamResponse(std::string_view body, const std::string& context) {
   simdjson::dom::parser parser;
-  const simdjson::padded_string padded(body);
-  simdjson::dom::object root;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS) {
-    return Status::Internal(context + ": response is not a JSON object");
-  }
-  simdjson::dom::object stream;
-  if (root["StreamDescription"].get(stream) != simdjson::SUCCESS) {
-    return Status::Internal(context + ": response has no StreamDescription object");
-  }
+  core::Result<simdjson::dom::object> found = ResponseObject(parser, body, "StreamDescription", context);
+  if (!found.ok()) return found.status();
+  const simdjson::dom::object stream = *found;
   StreamDescription description;
   description.stream_arn = TextField(stream, "StreamArn");
   description.stream_label = TextField(stream, "StreamLabel");

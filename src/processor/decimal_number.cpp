@@ -4,13 +4,13 @@
 #include <utility>
 #include <vector>
 
+#include "processor/decimal_text.h"
+
 namespace ddb2pg::processor {
 
 namespace {
 
 // Magnitudes are digit strings, most significant first, possibly with leading zeros.
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 std::string_view StripLeadingZeros(std::string_view digits) {
   size_t skip = 0;
@@ -200,38 +200,12 @@ bool DecimalNumber::TryPlainArithmetic(char op, std::string_view a, std::string_
 }
 
 std::optional<DecimalNumber> DecimalNumber::Parse(std::string_view text) {
+  const std::optional<DecimalText> parsed = DecimalText::Parse(text);
+  if (!parsed || parsed->exponent() > kExponentLimit || parsed->exponent() < -kExponentLimit) return std::nullopt;
   DecimalNumber d;
-  size_t i = 0;
-  const size_t n = text.size();
-  if (i < n && (text[i] == '-' || text[i] == '+')) d.negative_ = text[i++] == '-';
-  const size_t int_begin = i;
-  while (i < n && IsDigit(text[i])) ++i;
-  std::string digits(text.substr(int_begin, i - int_begin));
-  size_t fraction_digits = 0;
-  if (i < n && text[i] == '.') {
-    const size_t frac_begin = ++i;
-    while (i < n && IsDigit(text[i])) ++i;
-    fraction_digits = i - frac_begin;
-    digits.append(text.substr(frac_begin, fraction_digits));
-  }
-  if (digits.empty()) return std::nullopt;
-  int64_t exponent = 0;
-  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    bool exponent_negative = false;
-    if (i < n && (text[i] == '-' || text[i] == '+')) exponent_negative = text[i++] == '-';
-    const size_t exponent_begin = i;
-    while (i < n && IsDigit(text[i])) {
-      exponent = exponent * 10 + (text[i] - '0');
-      if (exponent > kExponentLimit) return std::nullopt;
-      ++i;
-    }
-    if (i == exponent_begin) return std::nullopt;
-    if (exponent_negative) exponent = -exponent;
-  }
-  if (i != n) return std::nullopt;
-  d.coefficient_ = std::move(digits);
-  d.exponent_ = exponent - static_cast<int64_t>(fraction_digits);
+  d.negative_ = parsed->negative();
+  d.coefficient_.assign(parsed->int_digits()).append(parsed->frac_digits());
+  d.exponent_ = parsed->exponent() - static_cast<int64_t>(parsed->frac_digits().size());
   d.Normalize();
   return d;
 }

@@ -24,6 +24,11 @@ class DecimalText {
 
   bool negative() const { return negative_; }
   bool is_zero() const { return zero_; }
+  // The digits as written before and after the point, and the written exponent (after e/E;
+  // clamped at ±1e9, far beyond any DynamoDB number).
+  std::string_view int_digits() const { return int_digits_; }
+  std::string_view frac_digits() const { return frac_digits_; }
+  int64_t exponent() const { return exponent_; }
   // Decimal exponent of the leading significant digit: value = d.ddd × 10^magnitude. 0 for zero.
   int64_t magnitude() const;
 

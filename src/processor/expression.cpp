@@ -536,6 +536,10 @@ bool Expression::CollectTopLevelAttributes(std::set<std::string>* names) const {
 namespace {
 
 bool NodeCanBeNull(const Expression::Node& node) {
+  if (IsStrictOperator(node.kind)) {
+    return std::any_of(node.args.begin(), node.args.end(),
+                       [](const std::unique_ptr<Expression::Node>& arg) { return NodeCanBeNull(*arg); });
+  }
   switch (node.kind) {
     case NodeKind::kLiteral: return node.literal.is_null();
     case NodeKind::kPath: return true;
@@ -544,19 +548,6 @@ bool NodeCanBeNull(const Expression::Node& node) {
     case NodeKind::kNot:
     case NodeKind::kEquals:
     case NodeKind::kNotEquals: return false;
-    case NodeKind::kLess:
-    case NodeKind::kLessEqual:
-    case NodeKind::kGreater:
-    case NodeKind::kGreaterEqual:
-    case NodeKind::kConcat:
-    case NodeKind::kAdd:
-    case NodeKind::kSubtract:
-    case NodeKind::kMultiply:
-    case NodeKind::kDivide:
-    case NodeKind::kRemainder:
-    case NodeKind::kNegate:
-      return std::any_of(node.args.begin(), node.args.end(),
-                         [](const std::unique_ptr<Expression::Node>& arg) { return NodeCanBeNull(*arg); });
     case NodeKind::kCall:
       switch (node.function) {
         case Function::kCoalesce:
@@ -577,6 +568,7 @@ bool NodeCanBeNull(const Expression::Node& node) {
         case Function::kConcat: return false;  // skips nulls; all null gives ''
         default: return true;  // the newer functions: null in, null out (or no match)
       }
+    default: break;  // the strict operators, above
   }
   return true;
 }

@@ -12,6 +12,7 @@
 #include <re2/re2.h>
 
 #include "core/base64.h"
+#include "core/civil_days.h"
 #include "core/json_writer.h"
 #include "processor/decimal_number.h"
 #include "processor/decimal_text.h"
@@ -198,27 +199,6 @@ size_t Utf8Offset(std::string_view text, size_t index) {
   return text.size();
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms).
-int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day) {
-  year -= month <= 2 ? 1 : 0;
-  const int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const int64_t yoe = year - era * 400;
-  const int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t days, int64_t* year, int64_t* month, int64_t* day) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *day = doy - (153 * mp + 2) / 5 + 1;
-  *month = mp + (mp < 10 ? 3 : -9);
-  *year = yoe + era * 400 + (*month <= 2 ? 1 : 0);
-}
 
 bool IsLeap(int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
@@ -335,7 +315,7 @@ bool ParseWithFormat(std::string_view text, std::string_view format, int64_t* mi
       *why = "not a valid date and time";
       return false;
     }
-    *micros = ((DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) - offset) * 1000000 +
+    *micros = ((core::DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) - offset) * 1000000 +
               fraction;
   }
   if (*micros < TimestampText::kMinMicros || *micros > TimestampText::kMaxMicros) {
@@ -358,8 +338,10 @@ bool FormatWithFormat(int64_t micros, std::string_view format, std::string& out,
   const int64_t fraction = micros - seconds * 1000000;
   const int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
   const int64_t of_day = seconds - days * 86400;
-  int64_t year, month, day;
-  CivilFromDays(days, &year, &month, &day);
+  const core::CivilDate civil = core::CivilFromDays(days);
+  const int64_t year = civil.year;
+  const int64_t month = civil.month;
+  const int64_t day = civil.day;
   for (size_t f = 0; f < format.size(); ++f) {
     if (format[f] != '%') {
       out += format[f];
@@ -377,7 +359,7 @@ bool FormatWithFormat(int64_t micros, std::string_view format, std::string& out,
       case 'M': AppendPadded(of_day / 60 % 60, 2, out); break;
       case 'S': AppendPadded(of_day % 60, 2, out); break;
       case 'f': AppendPadded(fraction, 6, out); break;
-      case 'j': AppendPadded(days - DaysFromCivil(year, 1, 1) + 1, 3, out); break;
+      case 'j': AppendPadded(days - core::DaysFromCivil(year, 1, 1) + 1, 3, out); break;
       case 'b': {
         std::string name = kMonths[month - 1];
         name[0] = static_cast<char>(name[0] - 'a' + 'A');

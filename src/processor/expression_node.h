@@ -64,6 +64,10 @@ enum class NodeKind : uint8_t {
   kCall,
 };
 
+// The operators whose value is null when an operand is: comparisons, ||, arithmetic and unary
+// minus (kLess through kNegate above: keep them together when adding kinds).
+constexpr bool IsStrictOperator(NodeKind kind) { return kind >= NodeKind::kLess && kind <= NodeKind::kNegate; }
+
 enum class Function : uint8_t {
   kCoalesce,
   kContains,
