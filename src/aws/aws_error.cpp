@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "aws/json_fields.h"
+
 namespace ddb2pg::aws {
 namespace {
 
@@ -86,11 +88,9 @@ std::string OperationTarget(AwsOperation operation) {
 AwsErrorBody ParseAwsErrorBody(std::string_view body) {
   AwsErrorBody error;
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(body);
-  simdjson::dom::element root;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS) return error;
-  simdjson::dom::object object;
-  if (root.get(object) != simdjson::SUCCESS) return error;
+  const std::optional<simdjson::dom::object> parsed = ParseObject(parser, body);
+  if (!parsed) return error;
+  const simdjson::dom::object object = *parsed;
   std::string_view text;
   if (object["__type"].get(text) == simdjson::SUCCESS) {
     // "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" → the part after '#'.

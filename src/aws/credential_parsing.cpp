@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "aws/json_fields.h"
+
 namespace ddb2pg::aws {
 namespace {
 
@@ -25,12 +27,6 @@ bool Expect(std::string_view text, size_t& at, char c) {
   if (at >= text.size() || (text[at] != c && !(c == 'T' && (text[at] == 't' || text[at] == ' ')))) return false;
   ++at;
   return true;
-}
-
-std::optional<std::string> StringField(simdjson::dom::object object, std::string_view key) {
-  std::string_view value;
-  if (object[key].get(value) != simdjson::SUCCESS) return std::nullopt;
-  return std::string(value);
 }
 
 }  // namespace
@@ -85,28 +81,26 @@ std::string FormatIso8601(std::chrono::system_clock::time_point time) {
 core::Result<Credentials> ParseCredentialJson(std::string_view body, const std::string& what,
                                               bool require_expiration) {
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(body);
-  simdjson::dom::object root;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS) {
-    return core::Status::Internal(what + " returned something that is not a JSON object");
-  }
+  const std::optional<simdjson::dom::object> parsed = ParseObject(parser, body);
+  if (!parsed) return core::Status::Internal(what + " returned something that is not a JSON object");
+  const simdjson::dom::object root = *parsed;
   Credentials credentials;
-  auto key_id = StringField(root, "AccessKeyId");
-  auto secret = StringField(root, "SecretAccessKey");
+  auto key_id = TextFieldIfPresent(root, "AccessKeyId");
+  auto secret = TextFieldIfPresent(root, "SecretAccessKey");
   if (!key_id || key_id->empty() || !secret || secret->empty()) {
     // IMDS reports failures as {"Code": "...", "Message": "..."}; neither field holds a secret.
     std::string detail;
-    if (auto code = StringField(root, "Code"); code && *code != "Success") detail = " (Code " + *code + ")";
+    if (auto code = TextFieldIfPresent(root, "Code"); code && *code != "Success") detail = " (Code " + *code + ")";
     return core::Status::Internal(what + " returned no AccessKeyId/SecretAccessKey" + detail);
   }
   credentials.access_key_id = *key_id;
   credentials.secret_access_key = *secret;
-  if (auto token = StringField(root, "Token")) {
+  if (auto token = TextFieldIfPresent(root, "Token")) {
     credentials.session_token = *token;
-  } else if (auto session_token = StringField(root, "SessionToken")) {
+  } else if (auto session_token = TextFieldIfPresent(root, "SessionToken")) {
     credentials.session_token = *session_token;
   }
-  if (auto expiration = StringField(root, "Expiration"); expiration && !expiration->empty()) {
+  if (auto expiration = TextFieldIfPresent(root, "Expiration"); expiration && !expiration->empty()) {
     credentials.expiration = ParseIso8601(*expiration);
     if (!credentials.expiration) {
       return core::Status::Internal(what + " returned Expiration '" + *expiration + "', which is not an ISO-8601 time");
@@ -114,7 +108,7 @@ core::Result<Credentials> ParseCredentialJson(std::string_view body, const std::
   } else if (require_expiration) {
     return core::Status::Internal(what + " returned temporary credentials without Expiration");
   }
-  if (auto account = StringField(root, "AccountId")) credentials.account_id = *account;
+  if (auto account = TextFieldIfPresent(root, "AccountId")) credentials.account_id = *account;
   return credentials;
 }
 

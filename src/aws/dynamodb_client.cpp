@@ -102,14 +102,11 @@ struct Unprocessed {
 
 core::Result<Unprocessed> ParseUnprocessed(std::string_view body, const std::string& context) {
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(body);
-  simdjson::dom::object root;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS) {
-    return core::Status::Internal(context + ": response is not a JSON object");
-  }
+  const std::optional<simdjson::dom::object> root = ParseObject(parser, body);
+  if (!root) return core::Status::Internal(context + ": response is not a JSON object");
   Unprocessed unprocessed;
   simdjson::dom::object items;
-  if (root["UnprocessedItems"].get(items) != simdjson::SUCCESS) return unprocessed;
+  if ((*root)["UnprocessedItems"].get(items) != simdjson::SUCCESS) return unprocessed;
   for (auto field : items) {
     simdjson::dom::array writes;
     if (field.value.get(writes) != simdjson::SUCCESS) {

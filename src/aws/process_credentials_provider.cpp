@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "aws/credential_parsing.h"
+#include "aws/json_fields.h"
 
 namespace ddb2pg::aws {
 
@@ -23,11 +24,8 @@ core::Result<Credentials> ProcessCredentialsProvider::Fetch() {
     return core::Status::Unavailable(Name() + ": the command " + how);
   }
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(output);
-  simdjson::dom::object root;
-  int64_t version = 0;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS || root["Version"].get(version) != simdjson::SUCCESS ||
-      version != 1) {
+  const std::optional<simdjson::dom::object> root = ParseObject(parser, output);
+  if (!root || IntegerField(*root, "Version") != 1) {
     return core::Status::Internal(Name() + ": the command's output is not a JSON object with \"Version\": 1");
   }
   auto credentials = ParseCredentialJson(output, Name(), false);

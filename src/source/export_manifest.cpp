@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "aws/json_fields.h"
 #include "aws/s3_addressing.h"
 
 namespace ddb2pg::source {
@@ -13,20 +14,6 @@ namespace {
 bool ReadInt(std::string_view text, int& out) {
   const auto [ptr, error] = std::from_chars(text.data(), text.data() + text.size(), out);
   return error == std::errc() && ptr == text.data() + text.size();
-}
-
-std::string StringField(simdjson::dom::object object, std::string_view name) {
-  std::string_view text;
-  if (object[name].get(text) != simdjson::SUCCESS) return "";
-  return std::string(text);
-}
-
-int64_t IntField(simdjson::dom::object object, std::string_view name) {
-  int64_t value = 0;
-  if (object[name].get(value) == simdjson::SUCCESS) return value;
-  uint64_t unsigned_value = 0;
-  if (object[name].get(unsigned_value) == simdjson::SUCCESS) return static_cast<int64_t>(unsigned_value);
-  return -1;
 }
 
 }  // namespace
@@ -66,19 +53,18 @@ core::Result<int64_t> ParseIsoUtcMillis(std::string_view text) {
 
 core::Result<ExportManifest> ExportManifest::ParseSummary(std::string_view json, const std::string& what) {
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  simdjson::dom::object object;
-  if (parser.parse(simdjson::padded_string(json)).get(root) != simdjson::SUCCESS ||
-      root.get(object) != simdjson::SUCCESS) {
+  const std::optional<simdjson::dom::object> parsed = aws::ParseObject(parser, json);
+  if (!parsed) {
     return core::Status::InvalidArgument(what + ": not a JSON object (is it an export's manifest-summary.json?)");
   }
+  const simdjson::dom::object object = *parsed;
   ExportManifest manifest;
-  manifest.export_arn = StringField(object, "exportArn");
-  manifest.output_format = StringField(object, "outputFormat");
-  manifest.export_type = StringField(object, "exportType");
-  manifest.item_count = IntField(object, "itemCount");
-  const std::string files_key = StringField(object, "manifestFilesS3Key");
-  const std::string export_time = StringField(object, "exportTime");
+  manifest.export_arn = aws::TextField(object, "exportArn");
+  manifest.output_format = aws::TextField(object, "outputFormat");
+  manifest.export_type = aws::TextField(object, "exportType");
+  manifest.item_count = aws::IntegerField(object, "itemCount", -1);
+  const std::string files_key = aws::TextField(object, "manifestFilesS3Key");
+  const std::string export_time = aws::TextField(object, "exportTime");
   if (files_key.empty() || export_time.empty()) {
     return core::Status::InvalidArgument(what + ": no manifestFilesS3Key or exportTime (is it an export's "
                                                 "manifest-summary.json?)");
@@ -115,17 +101,14 @@ core::Result<std::vector<ExportDataFile>> ExportManifest::ParseFiles(std::string
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     const std::string where = what + " line " + std::to_string(line_number);
-    simdjson::dom::element root;
-    simdjson::dom::object object;
-    if (parser.parse(simdjson::padded_string(line)).get(root) != simdjson::SUCCESS ||
-        root.get(object) != simdjson::SUCCESS) {
-      return core::Status::InvalidArgument(where + ": not a JSON object");
-    }
+    const std::optional<simdjson::dom::object> parsed = aws::ParseObject(parser, line);
+    if (!parsed) return core::Status::InvalidArgument(where + ": not a JSON object");
+    const simdjson::dom::object object = *parsed;
     ExportDataFile file;
-    file.key = StringField(object, "dataFileS3Key");
-    file.md5_base64 = StringField(object, "md5Checksum");
-    file.etag = StringField(object, "etag");
-    file.item_count = IntField(object, "itemCount");
+    file.key = aws::TextField(object, "dataFileS3Key");
+    file.md5_base64 = aws::TextField(object, "md5Checksum");
+    file.etag = aws::TextField(object, "etag");
+    file.item_count = aws::IntegerField(object, "itemCount", -1);
     if (file.key.empty()) return core::Status::InvalidArgument(where + ": no dataFileS3Key");
     files.push_back(std::move(file));
   }
