@@ -161,13 +161,18 @@ core::Result<ScanPage> DynamoDbClient::Scan(const ScanRequest& request) {
 }
 
 core::Status DynamoDbClient::PutItem(const std::string& table_name, const core::Value& item) {
-  DDB2PG_RETURN_IF_ERROR(RequireMap(item, "Item", CallContext(AwsOperation::kPutItem, table_name)));
+  return CallWithItem(AwsOperation::kPutItem, table_name, "Item", item);
+}
+
+core::Status DynamoDbClient::CallWithItem(AwsOperation operation, const std::string& table_name, const char* field,
+                                          const core::Value& item) {
+  DDB2PG_RETURN_IF_ERROR(RequireMap(item, field, CallContext(operation, table_name)));
   std::string body;
   core::JsonWriter writer(&body);
-  writer.BeginObject().Key("TableName").String(table_name).Key("Item");
+  writer.BeginObject().Key("TableName").String(table_name).Key(field);
   core::WriteItem(writer, item);
   writer.EndObject();
-  return client_.Call(AwsOperation::kPutItem, table_name, std::move(body)).status();
+  return client_.Call(operation, table_name, std::move(body)).status();
 }
 
 core::Status DynamoDbClient::BatchWriteItem(const std::string& table_name, const std::vector<WriteRequest>& writes) {
@@ -251,13 +256,7 @@ core::Status DynamoDbClient::UpdateItem(const UpdateItemRequest& request) {
 }
 
 core::Status DynamoDbClient::DeleteItem(const std::string& table_name, const core::Value& key) {
-  DDB2PG_RETURN_IF_ERROR(RequireMap(key, "Key", CallContext(AwsOperation::kDeleteItem, table_name)));
-  std::string body;
-  core::JsonWriter writer(&body);
-  writer.BeginObject().Key("TableName").String(table_name).Key("Key");
-  core::WriteItem(writer, key);
-  writer.EndObject();
-  return client_.Call(AwsOperation::kDeleteItem, table_name, std::move(body)).status();
+  return CallWithItem(AwsOperation::kDeleteItem, table_name, "Key", key);
 }
 
 core::Result<TableDescription> DynamoDbClient::CreateTable(const CreateTableRequest& request) {

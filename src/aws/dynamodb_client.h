@@ -62,6 +62,9 @@ class DynamoDbClient final : public TableApi {
   RetryStats& retry_stats() const { return client_.retry_stats(); }
 
  private:
+  // PutItem / DeleteItem: {"TableName": table_name, field: item}.
+  core::Status CallWithItem(AwsOperation operation, const std::string& table_name, const char* field,
+                            const core::Value& item);
   core::Status WriteChunk(const std::string& table_name, std::string request_items_json, size_t items);
 
   AwsClient client_;

@@ -37,31 +37,23 @@ void JsonWriter::BeforeValue() {
   if (need_comma_) *out_ += ',';
 }
 
-JsonWriter& JsonWriter::BeginObject() {
+JsonWriter& JsonWriter::Open(char bracket) {
   BeforeValue();
-  *out_ += '{';
+  *out_ += bracket;
   need_comma_ = false;
   return *this;
 }
 
-JsonWriter& JsonWriter::EndObject() {
-  *out_ += '}';
+JsonWriter& JsonWriter::Close(char bracket) {
+  *out_ += bracket;
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::BeginArray() {
-  BeforeValue();
-  *out_ += '[';
-  need_comma_ = false;
-  return *this;
-}
-
-JsonWriter& JsonWriter::EndArray() {
-  *out_ += ']';
-  need_comma_ = true;
-  return *this;
-}
+JsonWriter& JsonWriter::BeginObject() { return Open('{'); }
+JsonWriter& JsonWriter::EndObject() { return Close('}'); }
+JsonWriter& JsonWriter::BeginArray() { return Open('['); }
+JsonWriter& JsonWriter::EndArray() { return Close(']'); }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   if (need_comma_) *out_ += ',';

@@ -31,6 +31,8 @@ class JsonWriter {
 
  private:
   void BeforeValue();
+  JsonWriter& Open(char bracket);   // { or [
+  JsonWriter& Close(char bracket);  // } or ]
 
   std::string* out_;
   bool need_comma_ = false;

@@ -181,13 +181,7 @@ std::string ColumnType::ToSql() const {
   switch (kind) {
     case ColumnKind::kText: return "TEXT";
     case ColumnKind::kVarchar:
-      if (length > 0) {
-        std::string out = "VARCHAR(";
-        out += std::to_string(length);
-        out += ')';
-        return out;
-      }
-      return "VARCHAR";
+      return length > 0 ? "VARCHAR(" + std::to_string(length) + ")" : "VARCHAR";
     case ColumnKind::kUuid: return "UUID";
     case ColumnKind::kTimestamptz: return "TIMESTAMPTZ";
     case ColumnKind::kTimestamp: return "TIMESTAMP";
@@ -199,15 +193,8 @@ std::string ColumnType::ToSql() const {
     case ColumnKind::kReal: return "REAL";
     case ColumnKind::kDouble: return "DOUBLE PRECISION";
     case ColumnKind::kNumeric:
-      if (precision > 0) {
-        std::string out = "NUMERIC(";
-        out += std::to_string(precision);
-        out += ',';
-        out += std::to_string(scale);
-        out += ')';
-        return out;
-      }
-      return "NUMERIC";
+      if (precision == 0) return "NUMERIC";
+      return "NUMERIC(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
     case ColumnKind::kJsonb: return "JSONB";
     case ColumnKind::kJson: return "JSON";
     case ColumnKind::kBytea: return "BYTEA";

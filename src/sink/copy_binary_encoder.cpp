@@ -143,6 +143,18 @@ bool ParseFloat(std::string_view text, Float* value) {
   return true;
 }
 
+// The float in `text` (ParseFloat) as its IEEE bits, big-endian; false when there is none.
+template <typename Float, typename Bits>
+bool AppendFloat(std::string_view text, std::string& out) {
+  static_assert(sizeof(Float) == sizeof(Bits));
+  Float value = 0;
+  if (!ParseFloat(text, &value)) return false;
+  Bits bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  AppendBigEndian(out, bits, sizeof bits);
+  return true;
+}
+
 // uuid_in's syntax: 32 hex digits, optionally in braces, a hyphen allowed after any group of four.
 bool ParseUuid(std::string_view text, unsigned char bytes[16]) {
   if (!text.empty() && text.front() == '{') {
@@ -256,22 +268,8 @@ bool CopyBinaryEncoder::EncodeCell(Encoding encoding, std::string_view text, std
       AppendBigEndian(out, static_cast<uint64_t>(value), bytes);
       return true;
     }
-    case Encoding::kFloat4: {
-      float value = 0;
-      if (!ParseFloat(text, &value)) return false;
-      uint32_t bits = 0;
-      std::memcpy(&bits, &value, sizeof bits);
-      AppendBigEndian(out, bits, 4);
-      return true;
-    }
-    case Encoding::kFloat8: {
-      double value = 0;
-      if (!ParseFloat(text, &value)) return false;
-      uint64_t bits = 0;
-      std::memcpy(&bits, &value, sizeof bits);
-      AppendBigEndian(out, bits, 8);
-      return true;
-    }
+    case Encoding::kFloat4: return AppendFloat<float, uint32_t>(text, out);
+    case Encoding::kFloat8: return AppendFloat<double, uint64_t>(text, out);
   }
   return false;
 }

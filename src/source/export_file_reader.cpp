@@ -85,6 +85,15 @@ core::Status ExportFileReader::Read() {
     return core::Status::Ok();
   };
 
+  // A transient S3 failure is waited out (the slot released meanwhile); true when it was one.
+  const auto retry_later = [&](const core::Status& status, auto& slot) {
+    if (!status.transient()) return false;
+    spdlog::warn("source {}: {}: {}; retrying", options_.table, FileName(), status.ToString());
+    slot.Release();
+    SleepUnlessStopping(kRetryDelay);
+    return true;
+  };
+
   while (!size || offset < *size) {
     if (stopping()) return core::Status::Cancelled("stopping");
     auto slot = PageSlot();
@@ -93,12 +102,7 @@ core::Status ExportFileReader::Read() {
       // An empty object has no byte range to ask for: its size comes first.
       auto head = s3_.HeadObject(options_.bucket, options_.file.key);
       if (!head.ok()) {
-        if (head.status().transient()) {
-          spdlog::warn("source {}: {}: {}; retrying", options_.table, FileName(), head.status().ToString());
-          slot.Release();
-          SleepUnlessStopping(kRetryDelay);
-          continue;
-        }
+        if (retry_later(head.status(), slot)) continue;
         return head.status().WithContext("export data file " + FileName());
       }
       size = head->size;
@@ -107,12 +111,7 @@ core::Status ExportFileReader::Read() {
     const aws::ByteRange range{offset, std::min(*size, offset + options_.chunk_bytes) - 1};
     auto chunk = s3_.GetObject(options_.bucket, options_.file.key, range);
     if (!chunk.ok()) {
-      if (chunk.status().transient()) {
-        spdlog::warn("source {}: {}: {}; retrying", options_.table, FileName(), chunk.status().ToString());
-        slot.Release();
-        SleepUnlessStopping(kRetryDelay);
-        continue;
-      }
+      if (retry_later(chunk.status(), slot)) continue;
       return chunk.status().WithContext("export data file " + FileName());
     }
     if (chunk->body.size() != range.last - range.first + 1) {
