@@ -194,24 +194,34 @@ class PipelineSection : public SectionParser {
     spec.table.name = name;
   }
 
+  // node[key]; reported at the pipeline ("missing required key 'KEY' (HINT)") and an undefined
+  // node when it is absent or null.
+  YAML::Node Required(const YAML::Node& node, const char* key, const char* hint, PipelinePlace& place) {
+    YAML::Node value = node[key];
+    if (value && !value.IsNull()) return value;
+    PipelineError(place, place.mark,
+                  place.path + ": missing required key '" + key + "' (" + hint + ")");
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+
   void ParseKey(const YAML::Node& node, PipelineSpec& spec, PipelinePlace& place) {
     const std::string key_path = NodeReader::Join(place.path, "key");
-    const YAML::Node key = node["key"];
-    if (!key || key.IsNull()) {
-      PipelineError(place, place.mark,
-                    place.path + ": missing required key 'key' (the column or columns that "
-                                 "identify a row, e.g. key: id)");
-      return;
-    }
+    const YAML::Node key = Required(node, "key", "the column or columns that identify a row, e.g. key: id", place);
+    if (!key) return;
     place.key_mark = key.Mark();
-    if (key.IsScalar()) {
-      std::optional<std::string> column = reader_.Text(key, key_path);
+    // One column name; false (reported) when it is not text.
+    const auto add_column = [&](const YAML::Node& name) {
+      std::optional<std::string> column = reader_.Text(name, key_path);
       if (!column) {
         place.sound = false;
-        return;
+        return false;
       }
       spec.table.key_columns.push_back(std::string(Trim(*column)));
-      place.key_marks.push_back(key.Mark());
+      place.key_marks.push_back(name.Mark());
+      return true;
+    };
+    if (key.IsScalar()) {
+      if (!add_column(key)) return;
     } else if (key.IsSequence()) {
       for (size_t i = 0; i < key.size(); ++i) {
         const YAML::Node item = key[i];
@@ -219,13 +229,7 @@ class PipelineSection : public SectionParser {
           PipelineError(place, item.Mark(), key_path + ": expected a list of column names");
           continue;
         }
-        std::optional<std::string> column = reader_.Text(item, key_path);
-        if (!column) {
-          place.sound = false;
-          continue;
-        }
-        spec.table.key_columns.push_back(std::string(Trim(*column)));
-        place.key_marks.push_back(item.Mark());
+        add_column(item);
       }
     } else {
       PipelineError(place, key.Mark(),
@@ -247,13 +251,8 @@ class PipelineSection : public SectionParser {
 
   void ParseColumns(const YAML::Node& node, PipelineSpec& spec, PipelinePlace& place) {
     const std::string columns_path = NodeReader::Join(place.path, "columns");
-    const YAML::Node columns = node["columns"];
-    if (!columns || columns.IsNull()) {
-      PipelineError(place, place.mark,
-                    place.path + ": missing required key 'columns' (target column → "
-                                 "'TYPE <- expression')");
-      return;
-    }
+    const YAML::Node columns = Required(node, "columns", "target column → 'TYPE <- expression'", place);
+    if (!columns) return;
     if (!columns.IsMap()) {
       PipelineError(place, columns.Mark(),
                     columns_path + ": expected a mapping from column name to 'TYPE <- "

@@ -368,6 +368,20 @@ void AppendJsonNumber(std::string_view text, std::string& out) {
   out += number ? number->JsonNumber() : std::string("null");
 }
 
+// [e, …] with append(e) writing each element; false as soon as one append fails.
+template <typename Range, typename Append>
+bool AppendJsonArray(const Range& elements, std::string& out, Append&& append) {
+  out += '[';
+  bool first = true;
+  for (const auto& element : elements) {
+    if (!first) out += ',';
+    first = false;
+    if (!append(element)) return false;
+  }
+  out += ']';
+  return true;
+}
+
 bool AppendJsonChecked(const core::Value& value, bool jsonb, std::string& out, std::string* error) {
   switch (value.type()) {
     case core::ValueType::kNull: out += "null"; return true;
@@ -381,57 +395,29 @@ bool AppendJsonChecked(const core::Value& value, bool jsonb, std::string& out, s
       return true;
     case core::ValueType::kNumber: AppendJsonNumber(value.number_text(), out); return true;
     case core::ValueType::kBinary: core::AppendJsonString(out, core::Base64Encode(value.binary())); return true;
-    case core::ValueType::kMap: {
-      out += '{';
-      bool first = true;
-      for (const auto& [name, item] : value.map()) {
-        if (!first) out += ',';
-        first = false;
-        if (jsonb && HasNul(name)) {
-          *error = "an attribute name contains a NUL character, which JSONB cannot hold";
+    case core::ValueType::kMap: return AppendJsonObjectExcept(value, {}, jsonb, out, error);
+    case core::ValueType::kList:
+      return AppendJsonArray(value.list(), out,
+                             [&](const core::Value& item) { return AppendJsonChecked(item, jsonb, out, error); });
+    case core::ValueType::kStringSet:
+      return AppendJsonArray(value.set(), out, [&](const std::string& item) {
+        if (jsonb && HasNul(item)) {
+          *error = "a string inside contains a NUL character, which JSONB cannot hold";
           return false;
         }
-        core::AppendJsonString(out, name);
-        out += ':';
-        if (!AppendJsonChecked(item, jsonb, out, error)) return false;
-      }
-      out += '}';
-      return true;
-    }
-    case core::ValueType::kList: {
-      out += '[';
-      bool first = true;
-      for (const auto& item : value.list()) {
-        if (!first) out += ',';
-        first = false;
-        if (!AppendJsonChecked(item, jsonb, out, error)) return false;
-      }
-      out += ']';
-      return true;
-    }
-    case core::ValueType::kStringSet:
+        core::AppendJsonString(out, item);
+        return true;
+      });
     case core::ValueType::kNumberSet:
-    case core::ValueType::kBinarySet: {
-      out += '[';
-      bool first = true;
-      for (const auto& item : value.set()) {
-        if (!first) out += ',';
-        first = false;
-        if (value.type() == core::ValueType::kNumberSet) {
-          AppendJsonNumber(item, out);
-        } else if (value.type() == core::ValueType::kBinarySet) {
-          core::AppendJsonString(out, core::Base64Encode(item));
-        } else {
-          if (jsonb && HasNul(item)) {
-            *error = "a string inside contains a NUL character, which JSONB cannot hold";
-            return false;
-          }
-          core::AppendJsonString(out, item);
-        }
-      }
-      out += ']';
-      return true;
-    }
+      return AppendJsonArray(value.set(), out, [&](const std::string& item) {
+        AppendJsonNumber(item, out);
+        return true;
+      });
+    case core::ValueType::kBinarySet:
+      return AppendJsonArray(value.set(), out, [&](const std::string& item) {
+        core::AppendJsonString(out, core::Base64Encode(item));
+        return true;
+      });
   }
   return true;
 }
@@ -448,7 +434,7 @@ bool AppendJsonObjectExcept(const core::Value& item, const std::vector<std::stri
   out += '{';
   bool first = true;
   for (const auto& [name, value] : item.map()) {
-    if (std::find(omit.begin(), omit.end(), name) != omit.end()) continue;
+    if (!omit.empty() && std::find(omit.begin(), omit.end(), name) != omit.end()) continue;
     if (!first) out += ',';
     first = false;
     if (jsonb && HasNul(name)) {
