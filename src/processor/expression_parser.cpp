@@ -15,6 +15,7 @@
 // Recursive descent over a hand-written lexer; errors carry the 1-based position of the token
 // that is wrong. Parsing happens once per config load, so clarity wins over speed here.
 #include <cctype>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -243,33 +244,23 @@ class Parser {
     else guard.emplace(*this, token_.offset);
   }
 
-  NodePtr ParseOr() {
+  // `operand (OP operand)*` for `and` / `or`: a left-deep tree, each link one nesting level more.
+  NodePtr ParseLogical(TokenKind op, NodeKind kind, NodePtr (Parser::*operand)()) {
     NestingGuard guard(*this, token_.offset);
-    auto left = ParseAnd();
-    while (token_.kind == TokenKind::kOr) {
+    auto left = (this->*operand)();
+    while (token_.kind == op) {
       guard.Deeper(token_.offset);
-      auto node = MakeNode(NodeKind::kOr, token_.offset);
+      auto node = MakeNode(kind, token_.offset);
       Advance();
       node->args.push_back(std::move(left));
-      node->args.push_back(ParseAnd());
+      node->args.push_back((this->*operand)());
       left = std::move(node);
     }
     return left;
   }
 
-  NodePtr ParseAnd() {
-    NestingGuard guard(*this, token_.offset);
-    auto left = ParseNot();
-    while (token_.kind == TokenKind::kAnd) {
-      guard.Deeper(token_.offset);
-      auto node = MakeNode(NodeKind::kAnd, token_.offset);
-      Advance();
-      node->args.push_back(std::move(left));
-      node->args.push_back(ParseNot());
-      left = std::move(node);
-    }
-    return left;
-  }
+  NodePtr ParseOr() { return ParseLogical(TokenKind::kOr, NodeKind::kOr, &Parser::ParseAnd); }
+  NodePtr ParseAnd() { return ParseLogical(TokenKind::kAnd, NodeKind::kAnd, &Parser::ParseNot); }
 
   NodePtr ParseNot() {
     if (token_.kind == TokenKind::kNot) {
@@ -314,64 +305,72 @@ class Parser {
     return node;
   }
 
-  NodePtr ParseConcat() {
-    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
-    auto left = ParseAdditive();
-    while (token_.kind == TokenKind::kConcat) {
+  // One precedence level of binary operators, `operand (operator operand)*`, as a left-deep tree.
+  // `operators` maps this level's operator tokens to their node kinds (any other token ends it);
+  // check_operator(node, left, offset) runs once the operator is read (token_ is then the first of
+  // the right operand), check_operands(node, offset) once both operands are in. Nesting counts a
+  // level only once an operator chains operands.
+  using Operators = std::initializer_list<std::pair<TokenKind, NodeKind>>;
+  template <typename CheckOperator, typename CheckOperands>
+  NodePtr ParseChain(NodePtr (Parser::*operand)(), Operators operators, CheckOperator check_operator,
+                     CheckOperands check_operands) {
+    const auto kind_of = [&](TokenKind token) -> std::optional<NodeKind> {
+      for (const auto& [op, kind] : operators) {
+        if (op == token) return kind;
+      }
+      return std::nullopt;
+    };
+    std::optional<NestingGuard> guard;
+    auto left = (this->*operand)();
+    for (std::optional<NodeKind> kind = kind_of(token_.kind); kind; kind = kind_of(token_.kind)) {
       Chain(guard);
       const size_t offset = token_.offset;
-      auto node = MakeNode(NodeKind::kConcat, offset);
+      auto node = MakeNode(*kind, offset);
       Advance();
+      check_operator(*node, *left, offset);
       node->args.push_back(std::move(left));
-      node->args.push_back(ParseAdditive());
-      for (const auto& operand : node->args) {
-        if (IsBooleanNode(*operand)) {
-          throw ParseError{offset, std::string(kConcatIsNotOr) + "; an operand here is a boolean"};
-        }
-      }
+      node->args.push_back((this->*operand)());
+      check_operands(*node, offset);
       left = std::move(node);
     }
     return left;
+  }
+
+  static void NoCheck(const Expression::Node&, const Expression::Node&, size_t) {}
+  static void NoOperandCheck(const Expression::Node&, size_t) {}
+
+  NodePtr ParseConcat() {
+    return ParseChain(
+        &Parser::ParseAdditive, {{TokenKind::kConcat, NodeKind::kConcat}}, NoCheck, [](const Expression::Node& node, size_t offset) {
+          for (const auto& operand : node.args) {
+            if (IsBooleanNode(*operand)) {
+              throw ParseError{offset, std::string(kConcatIsNotOr) + "; an operand here is a boolean"};
+            }
+          }
+        });
   }
 
   NodePtr ParseAdditive() {
-    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
-    auto left = ParseTerm();
-    while (token_.kind == TokenKind::kPlus || token_.kind == TokenKind::kMinus) {
-      Chain(guard);
-      const size_t offset = token_.offset;
-      auto node = MakeNode(token_.kind == TokenKind::kPlus ? NodeKind::kAdd : NodeKind::kSubtract, offset);
-      Advance();
-      // `first-name` is far more often an attribute name than a subtraction of two attributes.
-      if (node->kind == NodeKind::kSubtract && left->kind == NodeKind::kPath && offset > 0 &&
-          !std::isspace(static_cast<unsigned char>(source_[offset - 1])) && token_.offset == offset + 1 &&
-          token_.kind == TokenKind::kIdentifier) {
-        throw ParseError{offset, "'-' between two names reads as a subtraction; quote a name with a '-' "
-                                 "(\"first-name\" or `first-name`), or put spaces around the minus"};
-      }
-      node->args.push_back(std::move(left));
-      node->args.push_back(ParseTerm());
-      left = std::move(node);
-    }
-    return left;
+    return ParseChain(
+        &Parser::ParseTerm, {{TokenKind::kPlus, NodeKind::kAdd}, {TokenKind::kMinus, NodeKind::kSubtract}},
+        [this](const Expression::Node& node, const Expression::Node& left, size_t offset) {
+          // `first-name` is far more often an attribute name than a subtraction of two attributes.
+          if (node.kind == NodeKind::kSubtract && left.kind == NodeKind::kPath && offset > 0 &&
+              !std::isspace(static_cast<unsigned char>(source_[offset - 1])) && token_.offset == offset + 1 &&
+              token_.kind == TokenKind::kIdentifier) {
+            throw ParseError{offset, "'-' between two names reads as a subtraction; quote a name with a '-' "
+                                     "(\"first-name\" or `first-name`), or put spaces around the minus"};
+          }
+        },
+        NoOperandCheck);
   }
 
   NodePtr ParseTerm() {
-    std::optional<NestingGuard> guard;  // levels count only once an operator chains operands
-    auto left = ParseUnary();
-    while (token_.kind == TokenKind::kStar || token_.kind == TokenKind::kSlash ||
-           token_.kind == TokenKind::kPercent) {
-      Chain(guard);
-      const NodeKind kind = token_.kind == TokenKind::kStar    ? NodeKind::kMultiply
-                            : token_.kind == TokenKind::kSlash ? NodeKind::kDivide
-                                                               : NodeKind::kRemainder;
-      auto node = MakeNode(kind, token_.offset);
-      Advance();
-      node->args.push_back(std::move(left));
-      node->args.push_back(ParseUnary());
-      left = std::move(node);
-    }
-    return left;
+    return ParseChain(&Parser::ParseUnary,
+                      {{TokenKind::kStar, NodeKind::kMultiply},
+                       {TokenKind::kSlash, NodeKind::kDivide},
+                       {TokenKind::kPercent, NodeKind::kRemainder}},
+                      NoCheck, NoOperandCheck);
   }
 
   NodePtr ParseUnary() {
@@ -392,23 +391,22 @@ class Parser {
     return node;
   }
 
+  // A string or number literal of the current token's text: the node keeps the text, and `make`
+  // builds the value from the node's copy (a value may point into it, so the text goes first).
+  template <typename Make>
+  NodePtr TextLiteral(size_t offset, Make make) {
+    auto node = MakeNode(NodeKind::kLiteral, offset);
+    node->literal_text = std::move(token_.text);
+    node->literal = make(node->literal_text);
+    Advance();
+    return node;
+  }
+
   NodePtr ParsePrimary() {
     const size_t offset = token_.offset;
     switch (token_.kind) {
-      case TokenKind::kString: {
-        auto node = MakeNode(NodeKind::kLiteral, offset);
-        node->literal_text = std::move(token_.text);
-        node->literal = Datum::String(node->literal_text);
-        Advance();
-        return node;
-      }
-      case TokenKind::kNumber: {
-        auto node = MakeNode(NodeKind::kLiteral, offset);
-        node->literal_text = std::move(token_.text);
-        node->literal = Datum::Number(node->literal_text);
-        Advance();
-        return node;
-      }
+      case TokenKind::kString: return TextLiteral(offset, [](const std::string& text) { return Datum::String(text); });
+      case TokenKind::kNumber: return TextLiteral(offset, [](const std::string& text) { return Datum::Number(text); });
       case TokenKind::kTrue:
       case TokenKind::kFalse: {
         auto node = MakeNode(NodeKind::kLiteral, offset);
