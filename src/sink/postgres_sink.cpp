@@ -11,6 +11,7 @@
 #include "sink/sql_text.h"
 #include "sink/system/commit_sql.h"
 #include "sink/system/snapshot_fence_sql.h"
+#include "sink/snapshot_ender.h"
 #include "sink/system/system_tables.h"
 #include "sink/table_writer.h"
 
@@ -314,91 +315,18 @@ core::Result<std::vector<pipeline::SnapshotEnd>> PostgresSink::EndSnapshots(cons
   if (impl.connection == nullptr || impl.connection->broken()) {
     return core::Status::Unavailable("the PostgreSQL connection is closed; Open() the sink again");
   }
-  PgConnection& db = *impl.connection;
-  const std::string& cp = impl.options.checkpoint_id;
-  const std::string context = "ending the snapshots of '" + cp + "'";
-  auto writer_of = [&](const std::string& target) -> const TableWriter* {
-    for (const auto& w : impl.writers) {
-      if (w->qualified_name() == target) return w.get();
-    }
-    return nullptr;
-  };
-  // `phase_change`: the transaction ends snapshots, so it first takes the checkpoint's lock
-  // exclusively, as every phase change does. A batch holds that lock (shared) from before it reads
-  // the phases until it commits, and takes the fence's lock only after reading them: without this,
-  // a batch that read 'snapshot' and then waited for the fence's lock behind this transaction
-  // would, once this committed, fence its keys for a snapshot that had ended, and nothing would
-  // ever empty them. The checkpoint's lock comes before the fence's, in the order batches take them.
-  auto in_transaction = [&](bool phase_change, const std::function<core::Status()>& body) -> core::Status {
-    impl.StartDeadline();
-    DDB2PG_RETURN_IF_ERROR(db.Exec("BEGIN", context));
-    if (phase_change) DDB2PG_RETURN_IF_ERROR(db.Query(SystemTables::kCheckpointLockSql, {cp}, context).status());
-    DDB2PG_RETURN_IF_ERROR(db.Exec(SnapshotFenceSql::kLockForSweepOrEnd, context));
-    DDB2PG_RETURN_IF_ERROR(body());
-    return db.Exec("COMMIT", context);
-  };
-
-  // 1. The sweeps, a range of keys per transaction, so that batches of the table wait for one
-  //    range at most. The fence stays up throughout: a key the stream writes in a range already
-  //    swept is claimed and its row kept; no range is visited twice.
-  std::map<std::string, int64_t> swept;  // pipeline → rows swept
-  auto listed = db.Query(CommitSql::SnapshotsToEnd(false), {cp}, context);
-  if (!listed.ok()) return impl.Fail(listed.status());
-  for (int i = 0; i < PQntuples(listed->get()); ++i) {
-    const std::string pipeline = PQgetvalue(listed->get(), i, 0);
-    const std::string target = PQgetvalue(listed->get(), i, 1);
-    const TableWriter* writer = writer_of(target);
-    // Not reconciling, or a pipeline no longer in the file (runners share one file, so none
-    // runs it, and its table is not written any more): ended without a sweep.
-    if (std::string_view(PQgetvalue(listed->get(), i, 2)) != "t" || writer == nullptr) continue;
-    int64_t total = 0;
-    if (!writer->SweepSql(true).empty()) {
-      std::vector<std::optional<std::string>> params = {cp, target};
-      for (bool more = true; more;) {
-        if (params.size() > 2 && !keep_going()) {
-          return core::Status::Cancelled("stopped while sweeping " + target + " (the next start sweeps it again)");
+  SnapshotEnder ender(
+      *impl.connection, impl.options.checkpoint_id,
+      [&](const std::string& target) -> const TableWriter* {
+        for (const auto& writer : impl.writers) {
+          if (writer->qualified_name() == target) return writer.get();
         }
-        core::Status ranged = in_transaction(false, [&]() -> core::Status {
-          DDB2PG_ASSIGN_OR_RETURN(auto range, db.Query(writer->SweepSql(params.size() == 2), params,
-                                                       "sweeping " + target));
-          more = PQntuples(range.get()) == 1;
-          if (!more) return core::Status::Ok();
-          total += std::stoll(PQgetvalue(range.get(), 0, 0));
-          params.resize(2);
-          for (int c = 1; c < PQnfields(range.get()); ++c) params.emplace_back(PQgetvalue(range.get(), 0, c));
-          return core::Status::Ok();
-        });
-        if (!ranged.ok()) return impl.Fail(ranged);
-      }
-    }
-    swept[pipeline] = total;
-  }
-
-  // 2. The ends: phase streaming, the table's fence and seen keys emptied. A pipeline that became
-  //    due after step 1 and reconciles is left for the next call (it has not been swept).
-  std::vector<pipeline::SnapshotEnd> ended;
-  core::Status status = in_transaction(true, [&]() -> core::Status {
-    DDB2PG_ASSIGN_OR_RETURN(auto due, db.Query(CommitSql::SnapshotsToEnd(true), {cp}, context));
-    for (int i = 0; i < PQntuples(due.get()); ++i) {
-      pipeline::SnapshotEnd end;
-      end.pipeline = PQgetvalue(due.get(), i, 0);
-      end.target = PQgetvalue(due.get(), i, 1);
-      const bool sweeps = std::string_view(PQgetvalue(due.get(), i, 2)) == "t" && writer_of(end.target) != nullptr;
-      if (sweeps) {
-        auto it = swept.find(end.pipeline);
-        if (it == swept.end()) continue;
-        end.swept = it->second;
-      }
-      DDB2PG_RETURN_IF_ERROR(
-          db.Query(CommitSql::kEndSnapshotSql, {cp, end.pipeline, std::to_string(end.swept)}, context).status());
-      for (const auto& empty : SnapshotFenceSql::EmptyEndedTarget()) {
-        DDB2PG_RETURN_IF_ERROR(db.Query(empty, {cp, end.target}, context).status());
-      }
-      ended.push_back(std::move(end));
-    }
-    return core::Status::Ok();
-  });
-  if (!status.ok()) return impl.Fail(status);
+        return nullptr;
+      },
+      [&] { impl.StartDeadline(); });
+  auto ended = ender.End(keep_going);
+  // A stop between two sweep ranges happens outside any transaction: nothing to roll back.
+  if (!ended.ok() && ended.status().code() != core::StatusCode::kCancelled) return impl.Fail(ended.status());
   return ended;
 }
 
