@@ -101,7 +101,8 @@ class PostgresSink : public pipeline::Sink {
   core::Result<std::map<std::string, pipeline::StoredPartition>> ReadPositions(
       const std::vector<std::string>& ids) override;
 
-  // Each of its transactions (a range of the sweep, the end) waits up to commit_timeout.
+  // The sweeps and the phase change (SnapshotEnder); each of its transactions (a range of the sweep,
+  // the end) waits up to commit_timeout.
   core::Result<std::vector<pipeline::SnapshotEnd>> EndSnapshots(const std::function<bool()>& keep_going) override;
 
  private:
