@@ -24,7 +24,10 @@ inline constexpr int kPollIntervalMs = 250;         // at a shard's tip: ≤ 4 G
 // first change after a quiet spell waits to be read (besides the runner's GetRecords ceiling).
 inline constexpr int kIdlePollCeilingMs = 1000;
 inline constexpr int kGetRecordsLimit = 1000;       // the service maximum
-inline constexpr int kDiscoveryIntervalMs = 10000;  // DescribeStream at most this often (and on shard end)
+inline constexpr int kDiscoveryIntervalMs = 10000;  // new shards listed at most this often (and on shard end)
+// Every shard listed this often (the pages grow with the stream's shards): what finds shards
+// trimmed before they were read, and any shard the incremental listings missed.
+inline constexpr int kShardFullListingMs = 600000;
 
 // postgres.*
 inline constexpr int kBatchMaxRows = 10000;

@@ -17,6 +17,7 @@
 // Thread-safety: every method is safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,11 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
 
   core::Result<pipeline::SourceLayout> Describe() override;
   core::Result<std::vector<pipeline::ShardInfo>> ListShards(const std::string& stream_arn) override;
+  core::Result<std::vector<pipeline::ShardInfo>> ListShardsAfter(const std::string& stream_arn,
+                                                                 const std::string& after_shard_id) override;
+  core::Result<std::optional<std::vector<pipeline::ShardInfo>>> ListChildShards(const std::string& stream_arn,
+                                                                                const std::string& shard_id) override;
+  int64_t describe_stream_calls() const override { return describe_stream_calls_.load(); }
   core::Result<pipeline::SourceSeed> Seed(const pipeline::SourceLayout& layout,
                                           const std::optional<std::string>& legacy_position) override;
   std::unique_ptr<pipeline::PartitionReader> Open(const pipeline::PartitionLease& lease,
@@ -53,6 +59,8 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
                                                   core::FetchGate* gate) override;
 
  private:
+  // Every page of DescribeStream from `request` on.
+  core::Result<std::vector<pipeline::ShardInfo>> ListPages(aws::DescribeStreamRequest request);
   // A shard's watermark position: a LATEST iterator taken now (source/stream_watermark.h).
   core::Result<std::string> WatermarkOf(const std::string& stream_arn, const std::string& shard_id);
 
@@ -63,6 +71,7 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   StreamEnabler stream_enabler_;
   std::shared_ptr<ExportSnapshot> export_;
   RateLimiter limiter_;
+  std::atomic<int64_t> describe_stream_calls_{0};
   std::mutex mutex_;
   std::vector<std::string> key_names_;  // HASH, then RANGE (from Describe)
   std::shared_ptr<const aws::AttributeSelection> decode_only_;
