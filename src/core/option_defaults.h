@@ -49,6 +49,8 @@ inline constexpr int kLeaseTtlMs = 10000;
 inline constexpr int64_t kExportMaxAgeMs = int64_t{23} * 3600 * 1000;
 inline constexpr int kHeartbeatMs = 1000;
 inline constexpr int kStallMs = 30000;              // records waiting this long uncommitted: /readyz 503
+// Scan reader threads running at once in a runner, over every source (more segments wait their turn).
+inline constexpr int kMaxScanThreads = 16;
 inline constexpr int kFetchSlots = 2;               // source pages a lane's readers hold at once
 // GetRecords calls a second over every shard a runner reads (every source): bounds the bill of
 // many idle shards. 1,000 quiet shards at idle_poll_ceiling_ms 1000 need 1,000.

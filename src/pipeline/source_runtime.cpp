@@ -103,6 +103,10 @@ struct SourceRuntime::Impl {
           return until ? clock.Monotonic() < *until : !stop_requested.load();
         });
         if (ended.ok()) {
+          // Its connection is wanted only while a snapshot ends: a runner of 50 sources would
+          // otherwise hold 50 idle ones.
+          ender->Close();
+          ender_open = false;
           for (const auto& end : *ended) {
             if (end.swept < 0) {
               spdlog::info("source {}: pipeline {}: snapshot complete, streaming", parts.source_name, end.pipeline);

@@ -268,6 +268,7 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
     auto reader = std::make_unique<SegmentReader>(std::move(options), lease.position, table_api_, limiter_, clock_,
                                                   out, tag);
     reader->SetFetchGate(gate);
+    reader->SetThreadSlots(thread_slots_);
     reader->Start("scan-" + std::to_string(lease.segment));
     return reader;
   }

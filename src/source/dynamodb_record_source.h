@@ -27,6 +27,7 @@
 #include "pipeline/record_source.h"
 #include "source/export_snapshot.h"
 #include "source/rate_limiter.h"
+#include "source/reader_thread_slots.h"
 #include "source/shard_poller.h"
 #include "source/source_options.h"
 
@@ -43,6 +44,8 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   void SetExportSnapshot(std::shared_ptr<ExportSnapshot> snapshot) { export_ = std::move(snapshot); }
   // The runner's shard readers (shared by every source of a runner); before the first Open().
   void SetShardPoller(ShardPoller* poller) { poller_ = poller; }
+  // The runner's bound on Scan reader threads (shared by every source); before the first Open().
+  void SetReaderThreadSlots(ReaderThreadSlots* slots) { thread_slots_ = slots; }
 
   core::Result<pipeline::SourceLayout> Describe() override;
   core::Result<std::vector<pipeline::ShardInfo>> ListShards(const std::string& stream_arn) override;
@@ -76,6 +79,7 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   std::vector<std::string> key_names_;  // HASH, then RANGE (from Describe)
   std::shared_ptr<const aws::AttributeSelection> decode_only_;
   ShardPoller* poller_ = nullptr;               // guarded by mutex_
+  ReaderThreadSlots* thread_slots_ = nullptr;   // null: a thread per segment at once
   std::unique_ptr<ShardPoller> own_poller_;     // when none was set (declared last: destroyed first)
 };
 
