@@ -473,13 +473,13 @@ def main():
           "second of the runner against its ceiling (`runtime.max_get_records_per_second`).")
         w("")
         w("| shards | time to commit every record, s | ratio to the fewest shards | peak RSS, MB | peak threads | "
-          "CPU s | GetRecords calls/s at the tip | ceiling | quiet spell, s | lag of a single write after it: "
-          "p50 / p99 / max, ms |")
-        w("|---|---|---|---|---|---|---|---|---|---|")
+          "CPU s | GetRecords calls/s at the tip | ceiling | DescribeStream calls/s at the tip | quiet spell, s | "
+          "lag of a single write after it: p50 / p99 / max, ms |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in shard_runs:
             w(f"| {r['shards']:,} | {r['total_seconds']:.1f} | {r['total_seconds'] / s0['total_seconds']:.2f} | "
               f"{r['rss_kb'] / 1024:.1f} | {r['threads']} | {r['cpu']:.1f} | {r['tip_calls_per_s']:.0f} | "
-              f"{r['ceiling']:.0f} | {r.get('quiet_s', 0):.0f} | "
+              f"{r['ceiling']:.0f} | {r.get('tip_describe_stream_per_s', 0):.2f} | {r.get('quiet_s', 0):.0f} | "
               f"{r.get('lag_p50_ms', 0)} / {r.get('lag_p99_ms', 0)} / {r.get('lag_max_ms', 0)} ({r.get('late', 0)} writes) |")
         w("")
         top = shard_runs[-1]
