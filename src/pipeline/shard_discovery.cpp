@@ -33,7 +33,8 @@ core::Result<ShardListing> ShardDiscovery::Next(const std::string& stream_arn,
   parents_.insert(finished.begin(), finished.end());
   if (!listed_ || clock_.Monotonic() - last_full_ >= full_listing_interval_) return Full(stream_arn);
   ShardListing listing;
-  for (auto it = parents_.begin(); it != parents_.end() && child_filter_ != ChildFilter::kUnsupported;) {
+  std::vector<std::string> asked;  // forgotten only once this discovery succeeds
+  for (auto it = parents_.begin(); it != parents_.end() && child_filter_ != ChildFilter::kUnsupported; ++it) {
     auto children = source_.ListChildShards(stream_arn, *it);
     if (!children.ok()) return children.status();
     if (!children->has_value()) {
@@ -45,9 +46,8 @@ core::Result<ShardListing> ShardDiscovery::Next(const std::string& stream_arn,
     }
     child_filter_ = ChildFilter::kSupported;
     for (auto& child : **children) listing.shards.push_back(std::move(child));
-    it = parents_.erase(it);
+    asked.push_back(*it);
   }
-  if (child_filter_ == ChildFilter::kUnsupported) parents_.clear();  // the listing below finds them
   // The shards created since the last listing (children of shards other runners read, too).
   auto after = source_.ListShardsAfter(stream_arn, last_listed_);
   if (!after.ok()) {
@@ -56,6 +56,12 @@ core::Result<ShardListing> ShardDiscovery::Next(const std::string& stream_arn,
     return after.status();
   }
   Advance(*after);
+  // The children are in this listing (or, without the filter, in the one after the newest shard).
+  if (child_filter_ == ChildFilter::kUnsupported) {
+    parents_.clear();
+  } else {
+    for (const auto& parent : asked) parents_.erase(parent);
+  }
   std::set<std::string> ids;  // a child may be listed twice: once is what the store takes
   for (const auto& shard : listing.shards) ids.insert(shard.id);
   for (auto& shard : *after) {

@@ -175,6 +175,7 @@ struct SourceRuntime::Impl {
     }
     if (!listed->complete) {
       core::Status added = parts.store->AddShards(listed->shards);
+      if (!added.ok()) discovery.Reset();  // not stored: the next discovery lists every shard
       return added.ok() || added.retryable() ? core::Status::Ok() : added;
     }
     auto synced = parts.store->SyncShards(listed->shards);
