@@ -1,7 +1,7 @@
 // replay_server: a memory-speed DynamoDB + DynamoDB Streams endpoint for bench/run.
 //
-//   replay_server --items N --records M [--shards S] [--table users] [--listen 127.0.0.1:0]
-//                 [--ttl-removes T] [--removes R]
+//   replay_server --items N --records M [--shards S] [--table users] [--tables K]
+//                 [--listen 127.0.0.1:0] [--ttl-removes T] [--removes R]
 //
 // Before it listens it encodes N reference items (the table, read by Scan) and M reference
 // MODIFY records (NEW_AND_OLD_IMAGES, keys distinct from the items), dealt round-robin over S
@@ -25,6 +25,9 @@
 // --late-after-ms (60000) after the server listens, then one every --late-spacing-ms (200): single
 // writes after a quiet spell, for the lag at the tip. Each prints "late ID EPOCH_MS" (when it
 // becomes readable) on stdout before "listening on".
+//
+// --tables K (1): K tables, <table>_1 .. <table>_K, each with its own stream of S shards serving
+// the same items and records (one copy in memory): many sources on one runner.
 //
 // Prints "listening on 127.0.0.1:PORT" once ready. On SIGTERM or SIGINT it prints one JSON line of
 // requests and response bytes per operation, then exits 0.
@@ -64,6 +67,7 @@ struct Options {
   size_t removes = 0;      // then REMOVEs by a user of the next items
   size_t shards = 4;
   std::string table = "users";
+  size_t tables = 1;  // > 1: tables <table>_1 .. <table>_<tables>, the same data each
   std::string listen = "127.0.0.1:0";
   size_t late_records = 0;        // MODIFYs of new keys that appear one by one after a quiet spell
   size_t late_after_ms = 60000;   // the first appears this long after the server listens
@@ -89,7 +93,11 @@ struct OperationStats {
 class ReplayServer {
  public:
   explicit ReplayServer(Options options) : options_(std::move(options)) {
-    stream_arn_ = "arn:aws:dynamodb:us-east-1:000000000000:table/" + options_.table + "/stream/2024-09-05T17:16:20.382";
+    for (size_t t = 0; t < options_.tables; ++t) {
+      const std::string name = options_.tables == 1 ? options_.table : options_.table + "_" + std::to_string(t + 1);
+      table_names_.push_back(name);
+      stream_arns_.push_back("arn:aws:dynamodb:us-east-1:000000000000:table/" + name + "/stream/2024-09-05T17:16:20.382");
+    }
   }
 
   // Encodes every item and record, on all cores.
@@ -329,20 +337,28 @@ class ReplayServer {
     writer.EndObject();
   }
 
-  bool CheckTable(simdjson::dom::element root, Error* type, Error* message) const {
+  static constexpr size_t kNoTable = static_cast<size_t>(-1);
+
+  // The index of the request's table, or kNoTable (the error set).
+  size_t CheckTable(simdjson::dom::element root, Error* type, Error* message) const {
     const std::string_view table = StringField(root, "TableName");
-    if (table == options_.table) return true;
+    for (size_t t = 0; t < table_names_.size(); ++t) {
+      if (table == table_names_[t]) return t;
+    }
     *type = "ResourceNotFoundException";
     *message = "Requested resource not found: Table: " + std::string(table) + " not found";
-    return false;
+    return kNoTable;
   }
 
-  bool CheckStream(simdjson::dom::element root, Error* type, Error* message) const {
+  // The index of the request's stream's table, or kNoTable (the error set).
+  size_t CheckStream(simdjson::dom::element root, Error* type, Error* message) const {
     const std::string_view arn = StringField(root, "StreamArn");
-    if (arn == stream_arn_) return true;
+    for (size_t t = 0; t < stream_arns_.size(); ++t) {
+      if (arn == stream_arns_[t]) return t;
+    }
     *type = "ResourceNotFoundException";
     *message = "Requested resource not found: Stream: " + std::string(arn) + " not found";
-    return false;
+    return kNoTable;
   }
 
   // Where a page starting at `begin` ends: at most `limit` fragments and, like the service, no
@@ -371,12 +387,13 @@ class ReplayServer {
   }
 
   void DescribeTable(simdjson::dom::element root, std::string* out, Error* type, Error* message) const {
-    if (!CheckTable(root, type, message)) return;
+    const size_t table = CheckTable(root, type, message);
+    if (table == kNoTable) return;
     size_t bytes = 0;
     for (const auto& item : items_) bytes += item.size();
     JsonWriter writer(out);
     writer.BeginObject().Key("Table").BeginObject();
-    writer.Key("TableName").String(options_.table).Key("TableStatus").String("ACTIVE");
+    writer.Key("TableName").String(table_names_[table]).Key("TableStatus").String("ACTIVE");
     writer.Key("ItemCount").Int(static_cast<int64_t>(options_.items));
     writer.Key("TableSizeBytes").Int(static_cast<int64_t>(bytes));
     writer.Key("KeySchema").BeginArray().BeginObject().Key("AttributeName").String("id");
@@ -385,13 +402,13 @@ class ReplayServer {
     writer.Key("AttributeType").String("S").EndObject().EndArray();
     writer.Key("StreamSpecification").BeginObject().Key("StreamEnabled").Bool(true);
     writer.Key("StreamViewType").String("NEW_AND_OLD_IMAGES").EndObject();
-    writer.Key("LatestStreamArn").String(stream_arn_);
+    writer.Key("LatestStreamArn").String(stream_arns_[table]);
     writer.Key("LatestStreamLabel").String("2024-09-05T17:16:20.382");
     writer.EndObject().EndObject();
   }
 
   void Scan(simdjson::dom::element root, std::string* out, Error* type, Error* message) const {
-    if (!CheckTable(root, type, message)) return;
+    if (CheckTable(root, type, message) == kNoTable) return;
     const int64_t total = IntField(root, "TotalSegments", 1);
     const int64_t segment = IntField(root, "Segment", 0);
     const int64_t limit = IntField(root, "Limit", 1 << 30);
@@ -429,7 +446,8 @@ class ReplayServer {
   }
 
   void DescribeStream(simdjson::dom::element root, std::string* out, Error* type, Error* message) const {
-    if (!CheckStream(root, type, message)) return;
+    const size_t table = CheckStream(root, type, message);
+    if (table == kNoTable) return;
     const int64_t limit = IntField(root, "Limit", 100);
     const std::string_view after = StringField(root, "ExclusiveStartShardId");
     simdjson::dom::element filter;
@@ -441,9 +459,9 @@ class ReplayServer {
     }
     JsonWriter writer(out);
     writer.BeginObject().Key("StreamDescription").BeginObject();
-    writer.Key("StreamArn").String(stream_arn_).Key("StreamLabel").String("2024-09-05T17:16:20.382");
+    writer.Key("StreamArn").String(stream_arns_[table]).Key("StreamLabel").String("2024-09-05T17:16:20.382");
     writer.Key("StreamStatus").String("ENABLED").Key("StreamViewType").String("NEW_AND_OLD_IMAGES");
-    writer.Key("TableName").String(options_.table);
+    writer.Key("TableName").String(table_names_[table]);
     writer.Key("KeySchema").BeginArray().BeginObject().Key("AttributeName").String("id");
     writer.Key("KeyType").String("HASH").EndObject().EndArray();
     writer.Key("Shards").BeginArray();
@@ -460,7 +478,7 @@ class ReplayServer {
 
   // Iterators are "replay/<shard>/<position>".
   void GetShardIterator(simdjson::dom::element root, std::string* out, Error* type, Error* message) const {
-    if (!CheckStream(root, type, message)) return;
+    if (CheckStream(root, type, message) == kNoTable) return;
     const std::string_view shard_id = StringField(root, "ShardId");
     size_t shard = 0;
     while (shard < options_.shards && ShardId(shard) != shard_id) ++shard;
@@ -526,7 +544,8 @@ class ReplayServer {
   }
 
   Options options_;
-  std::string stream_arn_;
+  std::vector<std::string> table_names_;  // one per table; the same data behind each
+  std::vector<std::string> stream_arns_;
   std::vector<std::string> items_;
   std::vector<std::string> item_ids_;
   std::unordered_map<std::string_view, size_t> item_index_;
@@ -545,7 +564,7 @@ bool ParseSize(const char* text, size_t* out) {
 
 int Usage(const char* problem) {
   std::fprintf(stderr, "replay_server: %s\nusage: replay_server --items N --records M [--shards S] [--table NAME] "
-                       "[--listen HOST:PORT] [--ttl-removes T] [--removes R]\n"
+                       "[--tables K] [--listen HOST:PORT] [--ttl-removes T] [--removes R]\n"
                        "       [--late-records L] [--late-after-ms MS] [--late-spacing-ms MS]\n", problem);
   return 2;
 }
@@ -576,6 +595,10 @@ int main(int argc, char** argv) {
       if (!ParseSize(value, &options.late_after_ms)) return Usage("--late-after-ms takes milliseconds");
     } else if (flag == "--late-spacing-ms") {
       if (!ParseSize(value, &options.late_spacing_ms)) return Usage("--late-spacing-ms takes milliseconds");
+    } else if (flag == "--tables") {
+      if (!ParseSize(value, &options.tables) || options.tables < 1 || options.tables > 1000) {
+        return Usage("--tables takes 1..1000");
+      }
     } else if (flag == "--table") {
       options.table = value;
     } else if (flag == "--listen") {

@@ -473,13 +473,13 @@ def main():
           "second of the runner against its ceiling (`runtime.max_get_records_per_second`).")
         w("")
         w("| shards | time to commit every record, s | ratio to the fewest shards | peak RSS, MB | peak threads | "
-          "CPU s | GetRecords calls/s at the tip | ceiling | quiet spell, s | lag of a single write after it: "
-          "p50 / p99 / max, ms |")
-        w("|---|---|---|---|---|---|---|---|---|---|")
+          "CPU s | GetRecords calls/s at the tip | ceiling | DescribeStream calls/s at the tip | quiet spell, s | "
+          "lag of a single write after it: p50 / p99 / max, ms |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in shard_runs:
             w(f"| {r['shards']:,} | {r['total_seconds']:.1f} | {r['total_seconds'] / s0['total_seconds']:.2f} | "
               f"{r['rss_kb'] / 1024:.1f} | {r['threads']} | {r['cpu']:.1f} | {r['tip_calls_per_s']:.0f} | "
-              f"{r['ceiling']:.0f} | {r.get('quiet_s', 0):.0f} | "
+              f"{r['ceiling']:.0f} | {r.get('tip_describe_stream_per_s', 0):.2f} | {r.get('quiet_s', 0):.0f} | "
               f"{r.get('lag_p50_ms', 0)} / {r.get('lag_p99_ms', 0)} / {r.get('lag_max_ms', 0)} ({r.get('late', 0)} writes) |")
         w("")
         top = shard_runs[-1]
@@ -497,6 +497,25 @@ def main():
             summary.append((f"Shards: p99 lag of a single write after {top['quiet_s']:.0f} s quiet, "
                             f"{top['shards']:,} shards", f"{top['lag_p99_ms'] / 1000:.2f} s", "≤ 1.5 s",
                             verdict(top["lag_p99_ms"] / 1000, 1.5, False)))
+
+    # 5d. many tables on one runner
+    for r in by.get("tables", []):
+        w("## 5d. Many tables on one runner")
+        w("")
+        w(f"`bench/replay_server --tables {r['tables']} --shards {r['shards_per_table']}`: {r['tables']} tables of "
+          f"{r['items']:,} items and {r['records']:,} stream records each, one source and one pipeline per table in "
+          "one file, one `ddb2pg run`, default lanes. Then the tip (all caught up, quiet): DescribeStream and "
+          "GetRecords calls a second over every table.")
+        w("")
+        w("| tables × shards | time until all caught up, s | peak RSS, MB | threads: peak / at the tip | PostgreSQL connections | "
+          "CPU s | DescribeStream calls/s at the tip | GetRecords calls/s at the tip | `ddb2pg status` lines |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        w(f"| {r['tables']} × {r['shards_per_table']} | {r['total_seconds']:.1f} | {r['rss_kb'] / 1024:.1f} | "
+          f"{r['threads']} / {r.get('threads_tip', '–')} | {r['pg_connections']} | {r['cpu']:.1f} | {r['tip_describe_stream_per_s']:.2f} | "
+          f"{r['tip_calls_per_s']:.0f} | {r['status_lines']} |")
+        w("")
+        summary.append((f"Tables: peak RSS, {r['tables']} tables × {r['shards_per_table']} shards, one runner",
+                        f"{r['rss_kb'] / 1024:.1f} MB", "≤ 96 MB", verdict(r["rss_kb"] / 1024, 96, False)))
 
     head = ["## Summary", "", "| what | figure | target | |", "|---|---|---|---|"]
     head += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary]

@@ -20,6 +20,7 @@
 #include "app/preview_command.h"
 #include "app/progress_commands.h"
 #include "app/run_pipelines.h"
+#include "app/status_summary.h"
 #include "aws/credential_parsing.h"
 #include "app/version.h"
 #include "app/wiring.h"
@@ -141,10 +142,20 @@ int CmdInitSchema(const std::string& path, bool dry_run, bool verbose) {
   return 0;
 }
 
-int CmdStatus(const std::string& path, bool verbose) {
+int CmdStatus(const std::string& path, const std::string& only_source, bool verbose) {
   auto wiring = LoadAndWire(path, false);
   if (!wiring.ok()) return Fail(wiring.status(), verbose, "");
   auto& w = **wiring;
+  std::string names;
+  bool found = only_source.empty();
+  for (const auto& source : w.sources) {
+    names += (names.empty() ? "" : ", ") + source.config->name;
+    found = found || source.config->name == only_source;
+  }
+  if (!found) {
+    return Fail(core::Status::NotFound("no source " + only_source + " in " + path + " (its sources: " + names + ")"),
+                verbose, "status");
+  }
   auto connected = sink::PgConnection::Connect(w.conninfo, "ddb2pg status");
   if (!connected.ok()) return Fail(connected.status(), verbose, "status");
   sink::PgConnection& db = **connected;
@@ -152,19 +163,33 @@ int CmdStatus(const std::string& path, bool verbose) {
   auto cell = [](const sink::PgResult& result, int row, int column) -> std::string {
     return PQgetisnull(result.get(), row, column) ? "-" : PQgetvalue(result.get(), row, column);
   };
+  // Many sources: one line each, partitions collapsed (app/status_summary.h).
+  const bool grouped = only_source.empty() && w.sources.size() > StatusSummary::kDetailedSourcesMax;
+  std::vector<SourceSummary> summaries;
   for (const auto& source : w.sources) {
-    std::printf("source %s (table %s) — checkpoint %s\n", source.config->name.c_str(), source.config->table.c_str(),
-                source.checkpoint_id.c_str());
+    if (!only_source.empty() && source.config->name != only_source) continue;
+    SourceSummary summary;
+    summary.name = source.config->name;
+    summary.table = source.config->table;
+    if (!grouped) {
+      std::printf("source %s (table %s) — checkpoint %s\n", source.config->name.c_str(), source.config->table.c_str(),
+                  source.checkpoint_id.c_str());
+    }
     auto partitions = sink::SystemStatus::Partitions(db, {source.checkpoint_id},
                                                      sink::SystemStatus::PartitionOrder::kByKind, 100000);
     if (!partitions.ok()) {
-      std::printf("  no partition table yet (%s)\n", partitions.status().message().c_str());
+      std::printf("%sno partition table yet (%s)\n", grouped ? ("source " + summary.name + ": ").c_str() : "  ",
+                  partitions.status().message().c_str());
       exit_code = static_cast<int>(ExitCode::kCheckFailed);
       continue;
     }
     auto runners = sink::SystemStatus::Runners(db, {source.checkpoint_id}, 1000);
     if (partitions->empty()) {
-      std::printf("  not started: no partitions yet\n");
+      if (grouped) {
+        summaries.push_back(std::move(summary));
+      } else {
+        std::printf("  not started: no partitions yet\n");
+      }
       continue;
     }
     int segments = 0, segments_done = 0, shards = 0, shards_done = 0;
@@ -177,6 +202,34 @@ int CmdStatus(const std::string& path, bool verbose) {
         ++shards;
         shards_done += done ? 1 : 0;
       }
+      summary.held += p.lease == "held" ? 1 : 0;
+    }
+    summary.started = true;
+    summary.segments = segments;
+    summary.segments_done = segments_done;
+    summary.shards = shards;
+    summary.shards_done = shards_done;
+    summary.runners = runners.ok() ? static_cast<int>(runners->size()) : 0;
+    if (grouped) {
+      auto stored = sink::PipelineRegistry::Read(db, source.checkpoint_id);
+      for (const auto* plan : source.plans) {
+        const std::string name = plan->spec().name;
+        std::string phase = "not started";
+        if (stored.ok()) {
+          for (const auto& p : *stored) {
+            if (p.pipeline != name) continue;
+            phase = p.phase == "streaming" ? "streaming"
+                                           : fmt::format("{} {}/{} segments", p.reconcile ? "re-snapshot" : "backfilling",
+                                                         p.segments_done, p.segments);
+          }
+        }
+        auto dead = sink::SystemStatus::DeadLetterCount(db, {name});
+        auto rows = db.Query("SELECT count(*) FROM " + sink::QualifiedName(plan->spec().table), {}, "rows");
+        summary.pipelines.push_back({name, phase, rows.ok() ? cell(*rows, 0, 0) : "?",
+                                     dead.ok() ? std::to_string(*dead) : "?"});
+      }
+      summaries.push_back(std::move(summary));
+      continue;
     }
     std::printf("  Scan segments: %d/%d done (of every snapshot, backfill and re-snapshot stored)\n", segments_done,
                 segments);
@@ -233,6 +286,7 @@ int CmdStatus(const std::string& path, bool verbose) {
       }
     }
   }
+  if (grouped) std::fputs(StatusSummary::Format(summaries).c_str(), stdout);
   return exit_code;
 }
 
@@ -330,6 +384,11 @@ still runs it.)");
   auto* status = app.add_subcommand("status", "Show each pipeline's position, shards, rows and dead letters");
   status->footer("Example: ddb2pg status -c examples/users.yaml");
   status->add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+  std::string status_source;
+  status->add_option("--source", status_source,
+                     "only this source, in full (with more than " +
+                         std::to_string(StatusSummary::kDetailedSourcesMax) +
+                         " sources, `status` shows one line per source, partitions collapsed)");
 
   std::string only_pipeline;
   auto* resnapshot = app.add_subcommand(
@@ -430,7 +489,7 @@ The endpoint, region and credentials come from the standard AWS_* variables unle
   }
   if (*validate) return CmdValidate(config_path, offline, verbose);
   if (*init) return CmdInitSchema(config_path, dry_run, verbose);
-  if (*status) return CmdStatus(config_path, verbose);
+  if (*status) return CmdStatus(config_path, status_source, verbose);
   if (*resnapshot || *reset) {
     const bool is_resnapshot = resnapshot->parsed();
     auto wiring = LoadAndWire(config_path, is_resnapshot);

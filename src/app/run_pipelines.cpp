@@ -73,6 +73,7 @@ SourceStatus SourceStatusOf(const SourceWiring& source, const pipeline::RuntimeP
   SourceStatus s;
   s.name = source.config->name;
   s.table = source.config->table;
+  s.checkpoint = source.checkpoint_id;
   s.phase = p.state;
   s.snapshot_complete = p.snapshot_complete;
   s.snapshot_items_read = p.snapshot_items_read;
@@ -221,16 +222,28 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   const config::Config& config = wiring.config;
   pipeline::RuntimeOptions runtime_options;
   runtime_options.lanes = options.lanes > 0 ? options.lanes : config.runtime.lanes;
-  if (runtime_options.lanes <= 0) runtime_options.lanes = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // The batch and queue budgets are the runner's, shared by its lanes: memory stays the same
-  // whatever the lane count (a lane commits smaller batches, in parallel with the others).
-  const int lanes = runtime_options.lanes;
-  runtime_options.lane.batch_max_rows = std::max(500, config.postgres.batch_max_rows / lanes);
-  runtime_options.lane.batch_max_bytes = std::max(1 << 20, config.postgres.batch_max_bytes / lanes);
-  runtime_options.lane.queue_capacity = std::max<size_t>(128, runtime_options.lane.queue_capacity / lanes);
-  runtime_options.lane.queue_max_bytes = std::max<size_t>(4 << 20, runtime_options.lane.queue_max_bytes / lanes);
+  const int source_count = std::max<int>(1, static_cast<int>(wiring.sources.size()));
+  if (runtime_options.lanes <= 0) {
+    // One lane per CPU over all the runner's sources (each has at least one): 50 sources on 2
+    // CPUs run 50 lanes, not 100 (each lane is a thread and a PostgreSQL connection).
+    runtime_options.lanes =
+        std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / source_count);
+  }
+  // The batch and queue budgets are the runner's, shared by every lane of every source: memory
+  // stays the same whatever the lane and source counts (a lane commits smaller batches, in
+  // parallel with the others). The floors keep a lane useful when there are very many.
+  const int lanes = runtime_options.lanes * source_count;
+  runtime_options.lane.batch_max_rows = std::max(100, config.postgres.batch_max_rows / lanes);
+  runtime_options.lane.batch_max_bytes = std::max(256 << 10, config.postgres.batch_max_bytes / lanes);
+  runtime_options.lane.queue_capacity = std::max<size_t>(32, runtime_options.lane.queue_capacity / lanes);
+  runtime_options.lane.queue_max_bytes = std::max<size_t>(1 << 20, runtime_options.lane.queue_max_bytes / lanes);
   runtime_options.lane.batch_max_delay = std::chrono::milliseconds(config.postgres.batch_max_delay_ms);
-  runtime_options.lane.fetch_slots = config.runtime.fetch_slots;
+  // Pages in flight too: fetch_slots per lane of one source on each CPU, divided over every lane
+  // of every source, at least one each (50 sources on 2 CPUs: one page per lane, not two).
+  const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  runtime_options.lane.fetch_slots =
+      std::min(config.runtime.fetch_slots,
+               std::max(1, config.runtime.fetch_slots * std::max(cpus, runtime_options.lanes) / lanes));
   runtime_options.lease_ttl = std::chrono::milliseconds(config.runtime.lease_ttl_ms);
   runtime_options.stall_timeout = std::chrono::milliseconds(config.runtime.stall_ms);
   runtime_options.heartbeat = std::chrono::milliseconds(config.runtime.heartbeat_ms);
@@ -240,6 +253,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   source::ShardPollerOptions poller_options;
   poller_options.max_get_records_per_second = config.runtime.max_get_records_per_second;
   source::ShardPoller shard_poller(poller_options);
+  source::ReaderThreadSlots scan_threads(config.runtime.max_scan_threads);
   metrics.GetRecordsCeiling().Set(poller_options.max_get_records_per_second);
   // Concrete parts per source: the DynamoDB source, the lease store and one sink per lane.
   std::vector<std::unique_ptr<source::DynamoDbRecordSource>> sources;
@@ -250,6 +264,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     auto record_source = std::make_unique<source::DynamoDbRecordSource>(
         ToSourceOptions(*source.config, source.plans), *source.table, *source.streams, core::SystemClock::Instance());
     record_source->SetShardPoller(&shard_poller);
+    record_source->SetReaderThreadSlots(&scan_threads);
     aws::DynamoDbClient* client = source.table.get();
     record_source->SetStreamEnabler([client](const std::string& table) {
       auto updated = client->UpdateStream(table, true, "NEW_AND_OLD_IMAGES");

@@ -125,6 +125,7 @@ std::string StatusBoard::Json() const {
     json.BeginObject();
     json.Key("name").String(s.name);
     json.Key("table").String(s.table);
+    json.Key("checkpoint").String(s.checkpoint);
     json.Key("phase").String(s.phase);
     // Snapshot: items read of the ItemCount estimate, the rate over the last ten seconds, an ETA.
     double items_per_second = 0;

@@ -31,6 +31,7 @@ namespace ddb2pg::app {
 struct SourceStatus {
   std::string name;
   std::string table;
+  std::string checkpoint;  // its checkpoint id: which runners, pipelines and partitions are its
   std::string phase;  // starting, snapshot, streaming, reconnecting, stopped, failed
   bool snapshot_complete = false;
   int64_t snapshot_items_read = 0;

@@ -159,6 +159,38 @@ function sourceCard(s) {
   return card;
 }
 
+// Many sources (more than GROUP_ABOVE): one row each, partitions collapsed; the fragment's
+// source=NAME (a click on a name) shows that source's card, pipelines, runners and partitions.
+const GROUP_ABOVE = 8;
+function fragment() { return new URLSearchParams(location.hash.slice(1)); }
+function chosenSource() { return fragment().get('source'); }
+function sourceLink(name) {
+  const params = fragment();
+  params.set('source', name);
+  const a = el('a', null, name);
+  a.href = '#' + params.toString();
+  return a;
+}
+function sourceTable(sources) {
+  const card = el('article', 'card');
+  card.setAttribute('aria-label', 'sources, one row each');
+  const table = el('table', 'parts');
+  const head = el('tr');
+  for (const h of ['source', 'table', 'phase', 'shards active / finished', 'behind', 'rows/s', 'records committed', 'dead letters']) head.append(el('th', null, h));
+  table.append(head);
+  for (const s of sources) {
+    const tr = el('tr');
+    const name = el('td'); name.append(sourceLink(s.name)); tr.append(name);
+    for (const v of [s.table, s.phase, s.shards.active + ' / ' + s.shards.finished,
+                     s.lag_ms === null ? '–' : dur(s.lag_ms / 1000), num(s.rows_per_s), num(s.records_committed), num(s.dead_letters)]) {
+      tr.append(el('td', null, v));
+    }
+    table.append(tr);
+  }
+  card.append(el('div', 'empty', sources.length + ' sources, partitions collapsed: choose one to see it in full'), table);
+  return card;
+}
+
 function drawChart(sources) {
   const canvas = $('chart');
   const ratio = window.devicePixelRatio || 1;
@@ -222,10 +254,10 @@ function deadLetters(d) {
   }
 }
 
-function pipelines(st) {
+function pipelines(st, checkpoint) {
   const box = $('pipelines');
   box.replaceChildren();
-  const ps = st.pipelines || [];
+  const ps = (st.pipelines || []).filter((p) => checkpoint === null || p.checkpoint === checkpoint);
   if (!ps.length) { box.append(el('span', 'empty', 'none yet')); return; }
   const table = el('table', 'parts');
   const head = el('tr');
@@ -242,11 +274,23 @@ function pipelines(st) {
   box.append(table);
 }
 
-function runners(st) {
+function runners(st, checkpoint, collapsed) {
   const box = $('runners');
   box.replaceChildren();
-  const rs = st.runners || [], ps = st.partitions || [];
+  const mine = (x) => checkpoint === null || x.checkpoint === checkpoint;
+  const rs = (st.runners || []).filter(mine), ps = (st.partitions || []).filter(mine);
   if (!rs.length && !ps.length) { box.append(el('span', 'empty', 'none yet')); return; }
+  if (collapsed) {
+    // One runner serves many sources: its line once, and no partition rows until a source is chosen.
+    const seen = new Set();
+    for (const r of rs) {
+      if (seen.has(r.runner)) continue;
+      seen.add(r.runner);
+      box.append(el('div', 'when', r.runner + ' · ' + r.host + ' pid ' + r.pid + ' · heartbeat ' + r.heartbeat_age_s + ' s ago'));
+    }
+    box.append(el('div', 'empty', ps.length + ' partitions (of ' + (st.sources || []).length + ' sources) collapsed: choose a source to list its partitions'));
+    return;
+  }
   for (const r of rs) {
     box.append(el('div', 'when', r.runner + ' · ' + r.host + ' pid ' + r.pid + ' · ' + r.lanes + ' lanes · heartbeat ' + r.heartbeat_age_s + ' s ago' +
                          (r.standby ? ' · standing by (a newer configuration runs)' : '')));
@@ -301,11 +345,21 @@ async function refresh() {
     $('latency').textContent = ms(lat);
     $('lag').textContent = lag === null ? '–' : dur(lag / 1000);
     $('dead-total').textContent = num(dead);
-    $('sources').replaceChildren(...st.sources.map(sourceCard));
+    const grouped = st.sources.length > GROUP_ABOVE;
+    const chosen = st.sources.find((s) => s.name === chosenSource()) || null;
+    const checkpoint = chosen ? chosen.checkpoint : null;
+    if (!grouped) {
+      $('sources').replaceChildren(...st.sources.map(sourceCard));
+    } else if (chosen) {
+      $('sources').replaceChildren(sourceCard(chosen), sourceTable(st.sources));
+    } else {
+      $('sources').replaceChildren(sourceTable(st.sources));
+    }
+    $('sources').dataset.grouped = grouped ? 'yes' : 'no';
     drawChart(st.sources);
     deadLetters(st.dead_letters);
-    pipelines(st);
-    runners(st);
+    pipelines(st, checkpoint);
+    runners(st, checkpoint, grouped && chosen === null);
     markOverflow();
   } catch (e) {
     failures++;
@@ -314,6 +368,7 @@ async function refresh() {
 }
 refresh();
 setInterval(refresh, 1500);
+window.addEventListener('hashchange', refresh);
 )js";
   return kScript;
 }

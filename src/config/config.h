@@ -113,6 +113,7 @@ struct RuntimeConfig {
   int lease_ttl_ms = core::defaults::kLeaseTtlMs;  // a partition lease not renewed this long may be taken by another runner
   int heartbeat_ms = core::defaults::kHeartbeatMs;  // renew, claim and balance this often (at most lease_ttl_ms / 3)
   int stall_ms = core::defaults::kStallMs;  // records waiting uncommitted this long: /readyz answers 503
+  int max_scan_threads = core::defaults::kMaxScanThreads;  // Scan reader threads at once, over every source
   int fetch_slots = core::defaults::kFetchSlots;  // source pages a lane's readers hold at once (bounds memory per lane)
   double max_get_records_per_second = core::defaults::kMaxGetRecordsPerSecond;  // over every shard the runner reads; 0: none
 };

@@ -26,7 +26,7 @@ using core::Trim;
 const std::vector<std::string_view> kTopKeys = {"version", "sources", "postgres", "metrics",
                                                 "runtime", "pipelines"};
 const std::vector<std::string_view> kRuntimeKeys = {"lanes", "lease_ttl_ms", "heartbeat_ms", "stall_ms",
-                                                    "fetch_slots", "max_get_records_per_second"};
+                                                    "fetch_slots", "max_get_records_per_second", "max_scan_threads"};
 
 // Runs the sections in order over one file.
 class ConfigParser {
@@ -105,6 +105,7 @@ class ConfigParser {
       reader_.Int(runtime, "heartbeat_ms", "runtime", &config.runtime.heartbeat_ms, 50, 600000);
       reader_.Int(runtime, "stall_ms", "runtime", &config.runtime.stall_ms, 100, 86400000);
       reader_.Int(runtime, "fetch_slots", "runtime", &config.runtime.fetch_slots, 1, 1024);
+      reader_.Int(runtime, "max_scan_threads", "runtime", &config.runtime.max_scan_threads, 1, 1024);
       reader_.Double(runtime, "max_get_records_per_second", "runtime", &config.runtime.max_get_records_per_second, 0, 1e6);
       if (config.runtime.heartbeat_ms * 3 > config.runtime.lease_ttl_ms) {
         Error(runtime.Mark(), "runtime: heartbeat_ms must be at most a third of lease_ttl_ms (a lease is renewed "

@@ -24,7 +24,10 @@ inline constexpr int kPollIntervalMs = 250;         // at a shard's tip: ≤ 4 G
 // first change after a quiet spell waits to be read (besides the runner's GetRecords ceiling).
 inline constexpr int kIdlePollCeilingMs = 1000;
 inline constexpr int kGetRecordsLimit = 1000;       // the service maximum
-inline constexpr int kDiscoveryIntervalMs = 10000;  // DescribeStream at most this often (and on shard end)
+inline constexpr int kDiscoveryIntervalMs = 10000;  // new shards listed at most this often (and on shard end)
+// Every shard listed this often (the pages grow with the stream's shards): what finds shards
+// trimmed before they were read, and any shard the incremental listings missed.
+inline constexpr int kShardFullListingMs = 600000;
 
 // postgres.*
 inline constexpr int kBatchMaxRows = 10000;
@@ -46,6 +49,8 @@ inline constexpr int kLeaseTtlMs = 10000;
 inline constexpr int64_t kExportMaxAgeMs = int64_t{23} * 3600 * 1000;
 inline constexpr int kHeartbeatMs = 1000;
 inline constexpr int kStallMs = 30000;              // records waiting this long uncommitted: /readyz 503
+// Scan reader threads running at once in a runner, over every source (more segments wait their turn).
+inline constexpr int kMaxScanThreads = 16;
 inline constexpr int kFetchSlots = 2;               // source pages a lane's readers hold at once
 // GetRecords calls a second over every shard a runner reads (every source): bounds the bill of
 // many idle shards. 1,000 quiet shards at idle_poll_ceiling_ms 1000 need 1,000.

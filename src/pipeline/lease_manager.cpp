@@ -24,7 +24,10 @@ bool LeaseManager::CollectEvents() {
       switch (event.kind) {
         case LaneEvent::Kind::kFinished:
           finished_since_ = true;
-          if (!event.lease.id.starts_with("scan/")) ++shards_finished_;
+          if (!event.lease.id.starts_with("scan/")) {
+            ++shards_finished_;
+            finished_shards_.push_back(event.lease.id);
+          }
           metrics_.LeaseEvents("finished").Increment();
           break;
         case LaneEvent::Kind::kReleased:

@@ -30,6 +30,8 @@ class LeaseManager {
   core::Status Tick(const std::string& stream_arn);
   // Collects lane events; true when a partition finished since the last call (discovery is due).
   bool CollectEvents();
+  // The shards its lanes read to their end since the last call.
+  std::vector<std::string> TakeFinishedShards() { return std::move(finished_shards_); }
   // Releases everything this runner holds and leaves (after the lanes stopped).
   core::Status Shutdown();
 
@@ -48,6 +50,7 @@ class LeaseManager {
   LeaseCounts counts_;
   bool finished_since_ = false;
   int shards_finished_ = 0;  // by this runner since it started
+  std::vector<std::string> finished_shards_;  // since the last TakeFinishedShards
 };
 
 }  // namespace ddb2pg::pipeline

@@ -110,6 +110,9 @@ class LeaseStore {
   virtual core::Status Release(const std::vector<HeldLease>& leases, const std::string& why) = 0;
   // Adds shards not stored yet (pending, from TRIM_HORIZON); forgets done shards no longer listed.
   virtual core::Status SyncShards(const std::vector<ShardInfo>& listed) = 0;
+  // Adds shards not stored yet (pending, from TRIM_HORIZON); `listed` is part of the stream only
+  // (a child listing, or the shards after the last one listed), so nothing is forgotten.
+  virtual core::Status AddShards(const std::vector<ShardInfo>& listed) = 0;
   // Shards still to be read: id → stored position.
   virtual core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() = 0;
   // Starts the source over (on_trimmed: resnapshot): every partition replaced by the seed's; every pipeline

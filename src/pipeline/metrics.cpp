@@ -72,6 +72,9 @@ Metrics::Metrics()
                                .Help("runtime.max_get_records_per_second: the runner's ceiling on GetRecords calls "
                                      "a second (0: none)")
                                .Register(*registry_)),
+      describe_stream_calls_(BuildCounter().Name("ddb2pg_stream_describe_stream_calls_total")
+                                 .Help("DescribeStream calls of a source: full listings, child shards, new shards")
+                                 .Register(*registry_)),
       lease_events_(BuildCounter().Name("ddb2pg_lease_events_total")
                         .Help("Partition lease events of this runner: claimed, released, lost, finished, rewind")
                         .Register(*registry_)),
@@ -146,6 +149,9 @@ prometheus::Histogram& Metrics::EndToEndLag(const std::string& source) {
 prometheus::Gauge& Metrics::LastCommitTime(const std::string& source) { return last_commit_time_.Add({{"source", source}}); }
 prometheus::Gauge& Metrics::Ready() { return ready_.Add({}); }
 prometheus::Counter& Metrics::GetRecordsCalls() { return get_records_calls_.Add({}); }
+prometheus::Counter& Metrics::DescribeStreamCalls(const std::string& source) {
+  return describe_stream_calls_.Add({{"source", source}});
+}
 prometheus::Gauge& Metrics::GetRecordsCeiling() { return get_records_ceiling_.Add({}); }
 
 prometheus::Counter& Metrics::LeaseEvents(const std::string& event) { return lease_events_.Add({{"event", event}}); }

@@ -55,6 +55,8 @@ class Metrics {
   prometheus::Gauge& Ready();
   prometheus::Counter& GetRecordsCalls();   // the runner's, mirrored from its shard readers
   prometheus::Gauge& GetRecordsCeiling();   // runtime.max_get_records_per_second
+  // DescribeStream calls of a source (listing shards: full listings, children, new ones).
+  prometheus::Counter& DescribeStreamCalls(const std::string& source);
 
   // Partitions and leases (per runner: each process exports its own).
   prometheus::Counter& LeaseEvents(const std::string& event);  // claimed, released, lost, finished, rewind
@@ -92,6 +94,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Family<prometheus::Counter>& get_records_calls_;
   prometheus::Family<prometheus::Gauge>& get_records_ceiling_;
+  prometheus::Family<prometheus::Counter>& describe_stream_calls_;
   prometheus::Family<prometheus::Counter>& lease_events_;
   prometheus::Family<prometheus::Gauge>& partitions_held_;
   prometheus::Family<prometheus::Gauge>& live_runners_;

@@ -57,6 +57,17 @@ class RecordSource {
   virtual core::Result<SourceLayout> Describe() = 0;
   // The shards of `stream_arn`, every page. Retryable errors come back as such.
   virtual core::Result<std::vector<ShardInfo>> ListShards(const std::string& stream_arn) = 0;
+  // The shards listed after `after_shard_id` in the service's listing order (DescribeStream from
+  // ExclusiveStartShardId, every page): the shards created since that one was listed, at the cost
+  // of the new shards only, not of every shard of the stream.
+  virtual core::Result<std::vector<ShardInfo>> ListShardsAfter(const std::string& stream_arn,
+                                                               const std::string& after_shard_id) = 0;
+  // The children of `shard_id` (DescribeStream with ShardFilter CHILD_SHARDS: one call); nullopt
+  // where the service ignores the filter (DynamoDB Local 1.25.1 lists the stream's shards instead).
+  virtual core::Result<std::optional<std::vector<ShardInfo>>> ListChildShards(const std::string& stream_arn,
+                                                                              const std::string& shard_id) = 0;
+  // DescribeStream calls made so far, every listing above and Describe() included (a metric).
+  virtual int64_t describe_stream_calls() const = 0;
   // The partitions a source starts with: a fresh start from `layout` (the snapshot's segments and
   // every shard), or `legacy_position` converted (a checkpoint written by an earlier release:
   // nothing re-read that it had committed).

@@ -8,6 +8,7 @@
 
 #include "core/thread_name.h"
 #include "pipeline/lease_manager.h"
+#include "pipeline/shard_discovery.h"
 
 namespace ddb2pg::pipeline {
 
@@ -27,11 +28,12 @@ struct SourceRuntime::Impl {
   mutable std::mutex progress_mutex;
   RuntimeProgress progress;  // the runtime's own fields (lanes' are summed in on read)
   int64_t item_count_estimate = 0;
+  ShardDiscovery discovery;
 
   Impl(SourceRuntimeParts parts_in, std::vector<const processor::MappingPlan*> plans_in, Metrics& metrics_in,
        RuntimeOptions options_in, const core::Clock& clock_in)
       : parts(std::move(parts_in)), plans(std::move(plans_in)), metrics(metrics_in), options(options_in),
-        clock(clock_in) {}
+        clock(clock_in), discovery(*parts.source, clock, options.full_listing_interval) {}
 
   void SetState(const char* state) {
     std::lock_guard lock(progress_mutex);
@@ -101,6 +103,10 @@ struct SourceRuntime::Impl {
           return until ? clock.Monotonic() < *until : !stop_requested.load();
         });
         if (ended.ok()) {
+          // Its connection is wanted only while a snapshot ends: a runner of 50 sources would
+          // otherwise hold 50 idle ones.
+          ender->Close();
+          ender_open = false;
           for (const auto& end : *ended) {
             if (end.swept < 0) {
               spdlog::info("source {}: pipeline {}: snapshot complete, streaming", parts.source_name, end.pipeline);
@@ -151,12 +157,15 @@ struct SourceRuntime::Impl {
     if (!reset.ok()) return reset.status();
     stream_arn = seed->stream_arn;
     total_segments = seed->total_segments;
+    discovery.Reset();
     return core::Status::Ok();
   }
 
-  // Lists the stream's shards: stores new ones, finds pending ones trimmed before they were read.
-  core::Status Discover() {
-    auto listed = parts.source->ListShards(stream_arn);
+  // Looks for new shards (ShardDiscovery) and stores them; a full listing also finds pending
+  // shards trimmed before they were read, and forgets done shards no longer listed.
+  core::Status Discover(const std::vector<std::string>& finished) {
+    auto listed = discovery.Next(stream_arn, finished);
+    MirrorDescribeStreamCalls();
     if (!listed.ok()) {
       if (!listed.status().transient()) return listed.status();
       metrics.Errors("source").Increment();
@@ -164,12 +173,17 @@ struct SourceRuntime::Impl {
                    listed.status().message());
       return core::Status::Ok();
     }
-    auto synced = parts.store->SyncShards(*listed);
+    if (!listed->complete) {
+      core::Status added = parts.store->AddShards(listed->shards);
+      if (!added.ok()) discovery.Reset();  // not stored: the next discovery lists every shard
+      return added.ok() || added.retryable() ? core::Status::Ok() : added;
+    }
+    auto synced = parts.store->SyncShards(listed->shards);
     if (!synced.ok()) return synced.retryable() ? core::Status::Ok() : synced;
     auto pending = parts.store->PendingShards();
     if (!pending.ok()) return pending.status().retryable() ? core::Status::Ok() : pending.status();
     std::set<std::string> ids;
-    for (const auto& shard : *listed) ids.insert(shard.id);
+    for (const auto& shard : listed->shards) ids.insert(shard.id);
     for (const auto& [id, position] : *pending) {
       if (ids.count(id) == 0) {
         return DataLost("shard " + id + " of " + stream_arn + " was trimmed before it was read" +
@@ -179,11 +193,19 @@ struct SourceRuntime::Impl {
     // A replaced or disabled stream: once the old one is read to its end, the gap is data lost.
     if (pending->empty()) {
       auto layout = parts.source->Describe();
+      MirrorDescribeStreamCalls();
       if (layout.ok() && layout->stream_arn != stream_arn) {
         return DataLost("the stream " + stream_arn + " was replaced by " + layout->stream_arn);
       }
     }
     return core::Status::Ok();
+  }
+
+  int64_t describe_stream_calls_counted = 0;
+  void MirrorDescribeStreamCalls() {
+    const int64_t calls = parts.source->describe_stream_calls();
+    metrics.DescribeStreamCalls(parts.source_name).Increment(static_cast<double>(calls - describe_stream_calls_counted));
+    describe_stream_calls_counted = calls;
   }
 
   // The runtime's own progress with its lanes' summed in (progress() and the stall report).
@@ -312,7 +334,9 @@ struct SourceRuntime::Impl {
     } else {
       auto synced = store.SyncShards(layout->shards);
       if (!synced.ok() && !synced.retryable()) return synced;
+      discovery.Listed(layout->shards);
     }
+    MirrorDescribeStreamCalls();
 
     // Lanes.
     std::vector<Lane*> lane_ptrs;
@@ -395,7 +419,7 @@ struct SourceRuntime::Impl {
       if (!result.ok()) break;
       if (!standby && (finished || clock.Monotonic() - last_discovery >= options.discovery_interval)) {
         last_discovery = clock.Monotonic();
-        result = Discover();
+        result = Discover(leases.TakeFinishedShards());
         if (!result.ok()) break;
       }
       SleepTick(options.heartbeat);

@@ -8,7 +8,8 @@
 // (converting an earlier release's checkpoint); a runner of a superseded configuration stands by
 // (no partitions, state "standby") until the current one has no live runner
 // (docs/consistency.md, "Rolling a configuration change"). Then, every heartbeat, renews and claims leases and hands them
-// to the lanes, and lists the stream's shards every discovery interval (and when one ends). A
+// to the lanes, and looks for new shards every discovery interval (and when one ends) at a cost
+// that does not grow with the stream's shards (ShardDiscovery). A
 // replaced stream or a shard trimmed before it was read is data lost: on_trimmed stop → fail;
 // resnapshot → every partition starts over. Losing a lease is normal operation (lanes drop it).
 // RequestStop(): lanes commit what they read, then every lease is released at once, so another
@@ -44,7 +45,8 @@ struct RuntimeOptions {
   LaneOptions lane;
   std::chrono::milliseconds lease_ttl{core::defaults::kLeaseTtlMs};  // a lease not renewed for this long may be taken
   std::chrono::milliseconds heartbeat{core::defaults::kHeartbeatMs};  // renew, claim and balance this often
-  std::chrono::milliseconds discovery_interval{core::defaults::kDiscoveryIntervalMs};  // DescribeStream at most this often (and on shard end)
+  std::chrono::milliseconds discovery_interval{core::defaults::kDiscoveryIntervalMs};  // new shards listed at most this often (and on shard end)
+  std::chrono::milliseconds full_listing_interval{core::defaults::kShardFullListingMs};  // every shard listed this often (shard_discovery.h)
   bool resnapshot_on_trimmed = false;              // stream.on_trimmed: resnapshot
   std::chrono::milliseconds stall_timeout{core::defaults::kStallMs};  // records waiting this long uncommitted: not ready (/readyz 503)
 };

@@ -83,20 +83,56 @@ core::Result<pipeline::SourceLayout> DynamoDbRecordSource::Describe() {
   return layout;
 }
 
-core::Result<std::vector<pipeline::ShardInfo>> DynamoDbRecordSource::ListShards(const std::string& stream_arn) {
+core::Result<std::vector<pipeline::ShardInfo>> DynamoDbRecordSource::ListPages(aws::DescribeStreamRequest request) {
   std::vector<pipeline::ShardInfo> shards;
-  aws::DescribeStreamRequest request;
-  request.stream_arn = stream_arn;
   for (;;) {  // every page: a reader that stops at the first 100 shards silently skips the rest
+    ++describe_stream_calls_;
     auto page = streams_api_.DescribeStream(request);
-    if (!page.ok()) return page.status().WithContext("DescribeStream " + stream_arn);
+    if (!page.ok()) return page.status().WithContext("DescribeStream " + request.stream_arn);
     for (auto& shard : page->shards) {
       shards.push_back({shard.shard_id, shard.parent_shard_id, !shard.ending_sequence_number.empty()});
     }
     if (page->last_evaluated_shard_id.empty()) break;
+    if (page->last_evaluated_shard_id == request.exclusive_start_shard_id) {
+      return core::Status::Internal("DescribeStream " + request.stream_arn + ": LastEvaluatedShardId " +
+                                    page->last_evaluated_shard_id + " came back twice");
+    }
     request.exclusive_start_shard_id = page->last_evaluated_shard_id;
   }
   return shards;
+}
+
+core::Result<std::vector<pipeline::ShardInfo>> DynamoDbRecordSource::ListShards(const std::string& stream_arn) {
+  aws::DescribeStreamRequest request;
+  request.stream_arn = stream_arn;
+  return ListPages(std::move(request));
+}
+
+core::Result<std::vector<pipeline::ShardInfo>> DynamoDbRecordSource::ListShardsAfter(const std::string& stream_arn,
+                                                                                   const std::string& after_shard_id) {
+  aws::DescribeStreamRequest request;
+  request.stream_arn = stream_arn;
+  request.exclusive_start_shard_id = after_shard_id;
+  return ListPages(std::move(request));
+}
+
+core::Result<std::optional<std::vector<pipeline::ShardInfo>>> DynamoDbRecordSource::ListChildShards(
+    const std::string& stream_arn, const std::string& shard_id) {
+  aws::DescribeStreamRequest request;
+  request.stream_arn = stream_arn;
+  request.child_shards_of = shard_id;
+  ++describe_stream_calls_;
+  auto page = streams_api_.DescribeStream(request);  // a shard has at most two children: one page
+  if (!page.ok()) return page.status().WithContext("DescribeStream " + stream_arn + " (children of " + shard_id + ")");
+  std::vector<pipeline::ShardInfo> children;
+  for (auto& shard : page->shards) {
+    // A service that ignores the filter answers with the stream's shards, the filtered one
+    // among them: not children.
+    if (shard.parent_shard_id != shard_id) return std::optional<std::vector<pipeline::ShardInfo>>();
+    children.push_back({shard.shard_id, shard.parent_shard_id, !shard.ending_sequence_number.empty()});
+  }
+  if (!page->last_evaluated_shard_id.empty()) return std::optional<std::vector<pipeline::ShardInfo>>();
+  return std::optional<std::vector<pipeline::ShardInfo>>(std::move(children));
 }
 
 core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::SourceLayout& layout,
@@ -232,6 +268,7 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
     auto reader = std::make_unique<SegmentReader>(std::move(options), lease.position, table_api_, limiter_, clock_,
                                                   out, tag);
     reader->SetFetchGate(gate);
+    reader->SetThreadSlots(thread_slots_);
     reader->Start("scan-" + std::to_string(lease.segment));
     return reader;
   }

@@ -17,6 +17,7 @@
 // Thread-safety: every method is safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,7 @@
 #include "pipeline/record_source.h"
 #include "source/export_snapshot.h"
 #include "source/rate_limiter.h"
+#include "source/reader_thread_slots.h"
 #include "source/shard_poller.h"
 #include "source/source_options.h"
 
@@ -42,9 +44,16 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   void SetExportSnapshot(std::shared_ptr<ExportSnapshot> snapshot) { export_ = std::move(snapshot); }
   // The runner's shard readers (shared by every source of a runner); before the first Open().
   void SetShardPoller(ShardPoller* poller) { poller_ = poller; }
+  // The runner's bound on Scan reader threads (shared by every source); before the first Open().
+  void SetReaderThreadSlots(ReaderThreadSlots* slots) { thread_slots_ = slots; }
 
   core::Result<pipeline::SourceLayout> Describe() override;
   core::Result<std::vector<pipeline::ShardInfo>> ListShards(const std::string& stream_arn) override;
+  core::Result<std::vector<pipeline::ShardInfo>> ListShardsAfter(const std::string& stream_arn,
+                                                                 const std::string& after_shard_id) override;
+  core::Result<std::optional<std::vector<pipeline::ShardInfo>>> ListChildShards(const std::string& stream_arn,
+                                                                                const std::string& shard_id) override;
+  int64_t describe_stream_calls() const override { return describe_stream_calls_.load(); }
   core::Result<pipeline::SourceSeed> Seed(const pipeline::SourceLayout& layout,
                                           const std::optional<std::string>& legacy_position) override;
   std::unique_ptr<pipeline::PartitionReader> Open(const pipeline::PartitionLease& lease,
@@ -53,6 +62,8 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
                                                   core::FetchGate* gate) override;
 
  private:
+  // Every page of DescribeStream from `request` on.
+  core::Result<std::vector<pipeline::ShardInfo>> ListPages(aws::DescribeStreamRequest request);
   // A shard's watermark position: a LATEST iterator taken now (source/stream_watermark.h).
   core::Result<std::string> WatermarkOf(const std::string& stream_arn, const std::string& shard_id);
 
@@ -63,10 +74,12 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   StreamEnabler stream_enabler_;
   std::shared_ptr<ExportSnapshot> export_;
   RateLimiter limiter_;
+  std::atomic<int64_t> describe_stream_calls_{0};
   std::mutex mutex_;
   std::vector<std::string> key_names_;  // HASH, then RANGE (from Describe)
   std::shared_ptr<const aws::AttributeSelection> decode_only_;
   ShardPoller* poller_ = nullptr;               // guarded by mutex_
+  ReaderThreadSlots* thread_slots_ = nullptr;   // null: a thread per segment at once
   std::unique_ptr<ShardPoller> own_poller_;     // when none was set (declared last: destroyed first)
 };
 

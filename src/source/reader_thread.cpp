@@ -1,20 +1,37 @@
 #include "source/reader_thread.h"
 
+#include <functional>
+
 #include "core/thread_name.h"
 
 namespace ddb2pg::source {
 
 void ReaderThread::Start(std::string thread_name) {
-  thread_ = std::thread([this, name = std::move(thread_name)] {
+  auto body = [this, name = std::move(thread_name)](const std::function<void()>& release) {
     core::SetCurrentThreadName(name);
-    core::Status result = Read();
-    std::lock_guard lock(mutex_);
-    if (!stopping_.load()) status_ = std::move(result);
+    core::Status result = stopping_.load() ? core::Status::Ok() : Read();
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopping_.load()) status_ = std::move(result);
+    }
+    if (release) release();
+  };
+  if (slots_ == nullptr) {
+    std::lock_guard lock(thread_mutex_);
+    thread_ = std::thread(body, std::function<void()>());
+    return;
+  }
+  ticket_ = slots_->Start([this, body](std::function<void()> release) {
+    std::lock_guard lock(thread_mutex_);
+    thread_ = std::thread(body, std::move(release));
   });
 }
 
 void ReaderThread::Stop() {
   stopping_ = true;
+  // Queued: it never starts. Being started: wait until its thread exists, to join it.
+  if (slots_ != nullptr && ticket_.load() != 0) slots_->Cancel(ticket_.load());
+  std::lock_guard lock(thread_mutex_);
   if (thread_.joinable()) thread_.join();
 }
 

@@ -5,7 +5,8 @@
 // A subclass implements Read() (runs on the thread; returns when the partition is read to its end,
 // on a fatal error, or once stopping() turns true). Start() once; Stop() (also from the destructor
 // of the subclass, which must call it) sets the flag and joins; a push blocked on a full queue
-// gives up within ~20 ms (BoundedQueue::PushUnless).
+// gives up within ~20 ms (BoundedQueue::PushUnless). With thread slots, the thread starts when
+// the runner has a slot free; Stop() before then means it never starts.
 //
 // Thread-safety: Stop(), status() and records() from any thread.
 #pragma once
@@ -21,6 +22,7 @@
 #include "core/fetch_gate.h"
 #include "core/record.h"
 #include "pipeline/record_source.h"
+#include "source/reader_thread_slots.h"
 
 namespace ddb2pg::source {
 
@@ -32,6 +34,8 @@ class ReaderThread : public pipeline::PartitionReader {
 
   // The lane's bound on pages held at once (see core/fetch_gate.h); before Start().
   void SetFetchGate(core::FetchGate* gate) { gate_ = gate; }
+  // The runner's bound on such threads (reader_thread_slots.h); before Start(). Null: none.
+  void SetThreadSlots(ReaderThreadSlots* slots) { slots_ = slots; }
   void Start(std::string thread_name);
   void Stop() override;
   core::Status status() const override;
@@ -58,6 +62,9 @@ class ReaderThread : public pipeline::PartitionReader {
   std::atomic<int64_t> records_{0};
   mutable std::mutex mutex_;
   core::Status status_;
+  ReaderThreadSlots* slots_ = nullptr;
+  std::atomic<uint64_t> ticket_{0};
+  std::mutex thread_mutex_;  // thread_: created on the slot's thread, joined by Stop()
   std::thread thread_;
 };
 

@@ -391,21 +391,29 @@ core::Status PgLeaseStore::Release(const std::vector<pipeline::HeldLease>& lease
       .status();
 }
 
-core::Status PgLeaseStore::SyncShards(const std::vector<pipeline::ShardInfo>& listed) {
+core::Status PgLeaseStore::AddShards(const std::vector<pipeline::ShardInfo>& listed) {
+  if (listed.empty()) return core::Status::Ok();
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   std::vector<std::string> ids, parents;
   for (const auto& shard : listed) {
     ids.push_back(shard.id);
     parents.push_back(shard.parent);
   }
+  return db
+      ->Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, parent, state) SELECT $1, id, "
+              "'shard', NULLIF(parent, ''), 'pending' FROM unnest($2::text[], $3::text[]) AS s(id, parent) ON "
+              "CONFLICT (checkpoint_id, partition_id) DO UPDATE SET parent = COALESCE(ddb2pg.partitions.parent, "
+              "EXCLUDED.parent) WHERE ddb2pg.partitions.parent IS NULL AND EXCLUDED.parent IS NOT NULL",
+              {options_.checkpoint_id, TextArray(ids), TextArray(parents)}, "adding shards")
+      .status();
+}
+
+core::Status PgLeaseStore::SyncShards(const std::vector<pipeline::ShardInfo>& listed) {
+  DDB2PG_RETURN_IF_ERROR(AddShards(listed));
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  std::vector<std::string> ids;
+  for (const auto& shard : listed) ids.push_back(shard.id);
   const std::string& cp = options_.checkpoint_id;
-  DDB2PG_RETURN_IF_ERROR(
-      db->Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, parent, state) SELECT $1, id, "
-                "'shard', NULLIF(parent, ''), 'pending' FROM unnest($2::text[], $3::text[]) AS s(id, parent) ON "
-                "CONFLICT (checkpoint_id, partition_id) DO UPDATE SET parent = COALESCE(ddb2pg.partitions.parent, "
-                "EXCLUDED.parent) WHERE ddb2pg.partitions.parent IS NULL AND EXCLUDED.parent IS NOT NULL",
-                {cp, TextArray(ids), TextArray(parents)}, "adding shards")
-          .status());
   // Done shards trimmed from the stream are history; their children no longer wait on them.
   return db
       ->Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND kind = 'shard' AND state = 'done' AND "

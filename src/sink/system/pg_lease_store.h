@@ -49,6 +49,7 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Status NoteLanes(const std::vector<std::pair<pipeline::HeldLease, int>>& lanes) override;
   core::Status Release(const std::vector<pipeline::HeldLease>& leases, const std::string& why) override;
   core::Status SyncShards(const std::vector<pipeline::ShardInfo>& listed) override;
+  core::Status AddShards(const std::vector<pipeline::ShardInfo>& listed) override;
   core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override;
   core::Status StartOver(const pipeline::SourceSeed& seed) override;
   core::Status Deregister() override;

@@ -148,6 +148,13 @@ TEST(ConfigLoader, TheIdlePollCeilingAndTheRunnersGetRecordsCeilingAreRead) {
             std::string::npos);
 }
 
+// Issue 25: a runner of many sources bounds its Scan reader threads over all of them.
+TEST(ConfigLoader, TheRunnersScanThreadBoundIsReadAndChecked) {
+  EXPECT_EQ(Load(kMinimal).runtime.max_scan_threads, core::defaults::kMaxScanThreads);
+  EXPECT_EQ(Load(kMinimal + "runtime:\n  max_scan_threads: 8\n").runtime.max_scan_threads, 8);
+  EXPECT_NE(ErrorOf(kMinimal + "runtime:\n  max_scan_threads: 0\n").find("max_scan_threads"), std::string::npos);
+}
+
 TEST(ConfigLoader, EveryKeyIsRead) {
   const Config config = Load(R"yaml(version: 1
 sources:

@@ -141,6 +141,7 @@ class FakeStore final : public LeaseStore {
     return core::Status::Ok();
   }
   core::Status SyncShards(const std::vector<ShardInfo>&) override { return core::Status::Ok(); }
+  core::Status AddShards(const std::vector<ShardInfo>&) override { return core::Status::Ok(); }
   core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override {
     return std::vector<std::pair<std::string, std::string>>{};
   }
@@ -282,9 +283,19 @@ class FakeSource final : public RecordSource {
     return SourceLayout{"arn", {}, 0};
   }
   core::Result<std::vector<ShardInfo>> ListShards(const std::string&) override {
+    ++full_listings;
     if (list_failures.fetch_sub(1) > 0) return core::Status(core::StatusCode::kDeadlineExceeded, "retries ran out (fake)");
     return std::vector<ShardInfo>{};
   }
+  core::Result<std::vector<ShardInfo>> ListShardsAfter(const std::string&, const std::string&) override {
+    ++listings_after;
+    if (list_failures.fetch_sub(1) > 0) return core::Status(core::StatusCode::kDeadlineExceeded, "retries ran out (fake)");
+    return std::vector<ShardInfo>{};
+  }
+  core::Result<std::optional<std::vector<ShardInfo>>> ListChildShards(const std::string&, const std::string&) override {
+    return std::optional<std::vector<ShardInfo>>(std::vector<ShardInfo>{});
+  }
+  int64_t describe_stream_calls() const override { return full_listings + listings_after; }
   core::Result<SourceSeed> Seed(const SourceLayout&, const std::optional<std::string>&) override { return SourceSeed{}; }
 
   class Reader final : public PartitionReader {
@@ -335,6 +346,8 @@ class FakeSource final : public RecordSource {
   core::StatusCode describe_failure = core::StatusCode::kUnavailable;
   std::atomic<int> describes{0};
   std::atomic<int> list_failures{0};
+  std::atomic<int> full_listings{0};
+  std::atomic<int> listings_after{0};
 
  private:
   std::mutex mutex_;

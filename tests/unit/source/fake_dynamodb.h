@@ -159,6 +159,11 @@ class FakeStreams final : public aws::StreamsApi {
     std::lock_guard lock(mutex_);
     return describe_calls_;
   }
+  // false: DescribeStream ignores ShardFilter and lists every shard (DynamoDB Local 1.25.1).
+  void set_child_filter(bool honoured) {
+    std::lock_guard lock(mutex_);
+    child_filter_ = honoured;
+  }
 
   core::Result<aws::StreamDescription> DescribeStream(const aws::DescribeStreamRequest& request) override {
     std::lock_guard lock(mutex_);
@@ -168,6 +173,19 @@ class FakeStreams final : public aws::StreamsApi {
     description.stream_arn = arn_;
     description.stream_status = "ENABLED";
     description.stream_view_type = "NEW_AND_OLD_IMAGES";
+    if (!request.child_shards_of.empty() && child_filter_) {
+      for (const auto& id : order_) {
+        const Shard& shard = shards_.at(id);
+        if (shard.parent != request.child_shards_of) continue;
+        aws::ShardDescription child;
+        child.shard_id = id;
+        child.parent_shard_id = shard.parent;
+        child.starting_sequence_number = "1";
+        child.ending_sequence_number = shard.ending;
+        description.shards.push_back(child);
+      }
+      return description;
+    }
     auto it = order_.begin();
     if (!request.exclusive_start_shard_id.empty()) {
       it = std::find(order_.begin(), order_.end(), request.exclusive_start_shard_id);
@@ -257,6 +275,7 @@ class FakeStreams final : public aws::StreamsApi {
   int page_size_ = 1000;
   std::vector<IteratorCall> iterator_calls_;
   int describe_calls_ = 0;
+  bool child_filter_ = true;
 };
 
 }  // namespace ddb2pg::source::testing
