@@ -24,8 +24,9 @@ std::string ExportRequester::ClientToken(const std::string& checkpoint_id, const
 
 core::Result<aws::ExportDescription> ExportRequester::Run(const aws::ExportRequest& request,
                                                           const Progress& on_progress,
-                                                          const std::atomic<bool>& stop) {
-  auto started = api_.ExportTableToPointInTime(request);
+                                                          const std::atomic<bool>& stop,
+                                                          const std::string& known_arn) {
+  auto started = known_arn.empty() ? api_.ExportTableToPointInTime(request) : api_.DescribeExport(known_arn);
   if (!started.ok()) return started.status();
   aws::ExportDescription description = std::move(started).value();
   spdlog::info("export {} of {} at {} ms: {}", description.export_arn, request.table_arn, request.export_time_ms,

@@ -5,8 +5,9 @@
 // The token is what makes a restart safe: asked again with the same token and parameters within
 // 8 hours, DynamoDB returns the export already under way instead of starting a second one.
 // Exports of large tables take minutes to hours; each poll reports progress to `on_progress`
-// (status page, metrics). Not yet wired into the runtime (snapshot.export.s3_bucket): see the
-// issue 28 notes.
+// (status page, `ddb2pg status`). The runtime (app/export_request.h) stores the export time
+// before the first request and the ARN after it, and a restart resumes polling that ARN (the
+// token's 8 hours may have passed).
 //
 // Ownership: borrows the ExportApi and the clock. Thread-safety: Run() on one thread at a time.
 #pragma once
@@ -38,10 +39,11 @@ class ExportRequester {
   static std::string ClientToken(const std::string& checkpoint_id, const std::string& table_arn,
                                  int64_t export_time_ms);
 
-  // Requests the export and waits for it; returns the COMPLETED description, whose manifest is
-  // "s3://<S3Bucket>/<ExportManifest>". kCancelled once `stop` turns true.
+  // Requests the export (or, with `known_arn`, polls that export, requested before) and waits for
+  // it; returns the COMPLETED description, whose manifest is "s3://<S3Bucket>/<ExportManifest>".
+  // kCancelled once `stop` turns true.
   core::Result<aws::ExportDescription> Run(const aws::ExportRequest& request, const Progress& on_progress,
-                                           const std::atomic<bool>& stop);
+                                           const std::atomic<bool>& stop, const std::string& known_arn = "");
 
  private:
   aws::ExportApi& api_;

@@ -3,7 +3,11 @@
 // {"ExportDescription":{…}}, errors {"__type":…,"message":…}). An export completes at its
 // `polls_to_complete`-th DescribeExport: ExportWriter then writes the table's items to S3 in AWS's
 // layout, labelled with the requested ExportTime. A repeated ClientToken returns the same export,
-// as AWS does. Thread-safety: the handler locks its own state.
+// as AWS does. With a `forward_to` endpoint (DynamoDB Local) it is also the source's DynamoDB
+// endpoint: every other operation (DescribeTable, Scan, UpdateTable…) is passed on to it, so
+// `ddb2pg run` reaches the export API and the table through one endpoint, as on AWS. held(true)
+// keeps every export IN_PROGRESS (a restart during the export). Thread-safety: the handler locks
+// its own state.
 #pragma once
 
 #include <simdjson.h>
@@ -12,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "aws/curl_transport.h"
 #include "export_writer.h"
 #include "integration/aws/tiny_http_server.h"
 
@@ -19,8 +24,9 @@ namespace ddb2pg::testing {
 
 class FakeExportControlPlane {
  public:
-  FakeExportControlPlane(aws::DynamoDbClient& table, aws::S3Client& s3, int polls_to_complete)
-      : table_(table), s3_(s3), polls_to_complete_(polls_to_complete),
+  FakeExportControlPlane(aws::DynamoDbClient& table, aws::S3Client& s3, int polls_to_complete,
+                         std::string forward_to = "")
+      : table_(table), s3_(s3), polls_to_complete_(polls_to_complete), forward_to_(std::move(forward_to)),
         server_([this](const TinyRequest& request) { return Handle(request); }) {}
 
   std::string url() const { return server_.url(); }
@@ -31,6 +37,14 @@ class FakeExportControlPlane {
   int exports_started() {
     std::lock_guard lock(mutex_);
     return static_cast<int>(exports_.size());
+  }
+  int describe_calls() {
+    std::lock_guard lock(mutex_);
+    return describe_calls_;
+  }
+  void hold(bool held) {
+    std::lock_guard lock(mutex_);
+    held_ = held;
   }
 
  private:
@@ -58,9 +72,32 @@ class FakeExportControlPlane {
     return {200, "application/x-amz-json-1.0", body + "}}", {}};
   }
 
+  // Passes a request on to `forward_to_` as it came (DynamoDB Local checks no signature).
+  TinyResponse Forward(const TinyRequest& request) const {
+    aws::CurlTransport transport;
+    aws::HttpRequest out;
+    out.method = request.method;
+    out.url = forward_to_ + request.target;
+    for (const auto& [name, value] : request.headers) {
+      if (name != "host" && name != "content-length" && name != "connection") out.headers.emplace_back(name, value);
+    }
+    out.body = request.body;
+    auto response = transport.Send(out);
+    if (!response.ok()) return Error(503, "ServiceUnavailable", response.status().message());
+    TinyResponse back{static_cast<int>(response->status), "application/x-amz-json-1.0", response->body, {}};
+    for (const auto& [name, value] : response->headers) {
+      if (name == "content-type") back.content_type = value;
+    }
+    return back;
+  }
+
   TinyResponse Handle(const TinyRequest& request) {
     const auto target = request.headers.find("x-amz-target");
     if (target == request.headers.end()) return Error(400, "UnknownOperationException", "no target");
+    if (!forward_to_.empty() && target->second != "DynamoDB_20120810.ExportTableToPointInTime" &&
+        target->second != "DynamoDB_20120810.DescribeExport") {
+      return Forward(request);
+    }
     simdjson::dom::parser parser;
     simdjson::dom::object body;
     if (parser.parse(simdjson::padded_string(request.body)).get(body) != simdjson::SUCCESS) {
@@ -94,7 +131,8 @@ class FakeExportControlPlane {
       auto token = by_arn_.find(text("ExportArn"));
       if (token == by_arn_.end()) return Error(400, "ExportNotFoundException", "no such export");
       Export& e = exports_[token->second];
-      if (e.manifest_key.empty() && ++e.polls >= polls_to_complete_) {
+      ++describe_calls_;
+      if (e.manifest_key.empty() && !held_ && ++e.polls >= polls_to_complete_) {
         ExportWriter writer(table_, s3_, e.bucket, e.prefix);
         const std::string uri = writer.Write(
             e.table, 3, std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<int64_t>(e.export_time))));
@@ -108,8 +146,11 @@ class FakeExportControlPlane {
   aws::DynamoDbClient& table_;
   aws::S3Client& s3_;
   const int polls_to_complete_;
+  const std::string forward_to_;
   std::mutex mutex_;
   bool pitr_ = true;
+  bool held_ = false;
+  int describe_calls_ = 0;
   std::map<std::string, Export> exports_;     // by ClientToken
   std::map<std::string, std::string> by_arn_;  // ExportArn → ClientToken
   TinyHttpServer server_;  // last: stopped first, while the state it serves still exists

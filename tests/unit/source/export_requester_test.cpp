@@ -24,7 +24,10 @@ class FakeExports final : public aws::ExportApi {
   aws::ExportRequest asked;
   int describes = 0;
 
+  int requests = 0;
+
   core::Result<aws::ExportDescription> ExportTableToPointInTime(const aws::ExportRequest& request) override {
+    ++requests;
     asked = request;
     return Description("IN_PROGRESS");
   }
@@ -105,6 +108,18 @@ TEST(ExportRequester, TheClientTokenIsStableAndShort) {
   EXPECT_NE(token, ExportRequester::ClientToken("users", "arn:t", 2));
   EXPECT_LE(token.size(), 64u);
   EXPECT_EQ(token.find_first_of("+/="), std::string::npos);
+}
+
+TEST(ExportRequester, AKnownArnIsPolledNotRequestedAgain) {
+  FakeExports exports;
+  exports.statuses = {"IN_PROGRESS", "COMPLETED"};  // the first answers the resume itself
+  SleepCountingClock clock;
+  ExportRequester requester(exports, clock, {std::chrono::seconds(10), std::chrono::seconds(30)});
+  std::atomic<bool> stop{false};
+  auto done = requester.Run(Request(), {}, stop, "arn:export/1");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(exports.requests, 0) << "a restart polls the export it stored; it asks for none";
+  EXPECT_EQ(exports.describes, 2);
 }
 
 }  // namespace
