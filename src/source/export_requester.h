@@ -16,6 +16,8 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "aws/export_api.h"
 #include "core/clock.h"
@@ -38,6 +40,13 @@ class ExportRequester {
   // the same token (at most 64 characters, as AWS requires).
   static std::string ClientToken(const std::string& checkpoint_id, const std::string& table_arn,
                                  int64_t export_time_ms);
+
+  // The windows of the incremental exports that cover the changes in [from_ms, to_ms) (the times
+  // rounded down to whole seconds): as few equal windows of at most 24 h as cover it; a gap under
+  // AWS's 15 min minimum is one window of 15 min ending at `to_ms` (the changes before `from_ms`
+  // it re-exports are older states of items the window's end state supersedes). Empty when
+  // to_ms <= from_ms.
+  static std::vector<std::pair<int64_t, int64_t>> IncrementalWindows(int64_t from_ms, int64_t to_ms);
 
   // Requests the export (or, with `known_arn`, polls that export, requested before) and waits for
   // it; returns the COMPLETED description, whose manifest is "s3://<S3Bucket>/<ExportManifest>".
