@@ -61,7 +61,9 @@ core::Result<std::string> RequestExport(const SourceWiring& source, const std::s
                  stored.export_arn.empty() ? "asking again with the same client token" : stored.export_arn);
   }
 
+  std::string started_arn = stored.export_arn;  // the export started, once DynamoDB names it
   auto record = [&](const aws::ExportDescription& description, int polls) {
+    started_arn = description.export_arn;
     sink::StoredExport progress;
     progress.export_arn = description.export_arn;
     progress.status = description.export_status;
@@ -81,7 +83,20 @@ core::Result<std::string> RequestExport(const SourceWiring& source, const std::s
   };
   source::ExportRequester requester(*source.exports, core::SystemClock::Instance(), options);
   auto done = requester.Run(request, record, stop, stored.export_arn);
-  if (!done.ok()) return done.status().WithContext("source " + config.name + ": the export of " + config.table);
+  if (!done.ok()) {
+    core::Status status = done.status();
+    if (status.code() == core::StatusCode::kFailedPrecondition && started_arn.empty()) {
+      // Refused before it started (point-in-time recovery off): the next start asks afresh.
+      if (auto forgot = sink::ExportRequestSql::ForgetUnstarted(*db, cp); !forgot.ok()) {
+        spdlog::warn("source {}: {}", config.name, forgot.ToString());
+      }
+    } else if (status.code() == core::StatusCode::kFailedPrecondition) {
+      status = core::Status::FailedPrecondition(status.message() +
+                                                "; `ddb2pg reset` forgets this export, and the next start requests "
+                                                "a new one");
+    }
+    return status.WithContext("source " + config.name + ": the export of " + config.table);
+  }
   return "s3://" + done->s3_bucket + "/" + done->export_manifest;
 }
 

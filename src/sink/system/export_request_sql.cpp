@@ -56,6 +56,14 @@ core::Result<int64_t> ExportRequestSql::Begin(PgConnection& db, const std::strin
   return std::stoll(CellText(rows, 0, 0));
 }
 
+core::Status ExportRequestSql::ForgetUnstarted(PgConnection& db, const std::string& checkpoint) {
+  return db
+      .Query("UPDATE ddb2pg.checkpoints SET export_time_ms = NULL, export_updated_at = NULL WHERE id = $1 AND "
+             "export_arn IS NULL",
+             {checkpoint}, "forgetting the export time of '" + checkpoint + "'")
+      .status();
+}
+
 core::Status ExportRequestSql::Record(PgConnection& db, const std::string& checkpoint, const StoredExport& progress) {
   return db
       .Query("UPDATE ddb2pg.checkpoints SET export_arn = $2, export_status = $3, export_manifest = NULLIF($4, ''), "

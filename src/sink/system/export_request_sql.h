@@ -39,6 +39,10 @@ class ExportRequestSql {
   // Stores `export_time_ms` as the checkpoint's export time unless one is stored already; returns
   // the stored one (either way).
   static core::Result<int64_t> Begin(PgConnection& db, const std::string& checkpoint, int64_t export_time_ms);
+  // Forgets a stored export time that no export was started for (no ARN recorded): the request
+  // was refused (point-in-time recovery off), and a time from before recovery was enabled would be
+  // refused again. A started export is kept.
+  static core::Status ForgetUnstarted(PgConnection& db, const std::string& checkpoint);
   // Records a poll's outcome (arn, status, manifest once known, items and bytes when reported).
   static core::Status Record(PgConnection& db, const std::string& checkpoint, const StoredExport& progress);
   // The stored exports of these checkpoints that have one (for status).

@@ -257,6 +257,8 @@ TEST_F(ExportSnapshot, RunRequestsTheExportItselfAndARestartDuringItRequestsNoSe
   EXPECT_NE(run_.result().message().find("update-continuous-backups --table-name users"), std::string::npos)
       << run_.result().ToString();
   EXPECT_EQ(control.exports_started(), 0);
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.checkpoints WHERE export_time_ms IS NOT NULL"), "0")
+      << "a refused request leaves no export time: one from before recovery was enabled would be refused too";
 
   control.set_point_in_time_recovery(true);
   control.hold(true);
