@@ -294,5 +294,35 @@ TEST_F(ExportSnapshot, RunRequestsTheExportItselfAndARestartDuringItRequestsNoSe
   ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
 }
 
+// An export that FAILs stops the run with AWS's reason and the remedy; a restart reports the same
+// export again rather than requesting another.
+TEST_F(ExportSnapshot, AFailedRequestedExportStopsTheRunNamingItsReasonAndTheRemedy) {
+  BulkLoad(100, 321);
+  FakeExportControlPlane control(*ddb_, *s3_, 2, aws_.dynamodb_endpoint);
+  control.fail_exports(true);
+  config::Config config = LoadConfig(ConfigText());
+  config.sources[0].snapshot.from = "export";
+  config.sources[0].snapshot.export_bucket = kTestBucket;
+  config.sources[0].snapshot.export_prefix = key_ + "/failing/";
+  config.sources[0].endpoint = control.url();
+  config.sources[0].streams_endpoint = aws_.dynamodb_endpoint;
+  run_.set_export_polls({std::chrono::milliseconds(20), std::chrono::milliseconds(80)});
+  for (int start = 0; start < 2; ++start) {
+    run_.Start(config);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!run_.finished() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(run_.finished());
+    run_.Stop();
+    EXPECT_EQ(run_.result().code(), core::StatusCode::kFailedPrecondition);
+    EXPECT_NE(run_.result().message().find("FAILED: S3AccessDenied: Access Denied"), std::string::npos)
+        << run_.result().ToString();
+    EXPECT_NE(run_.result().message().find("ddb2pg reset"), std::string::npos) << run_.result().ToString();
+  }
+  EXPECT_EQ(control.exports_started(), 1);
+  EXPECT_EQ(pg_->Scalar("SELECT export_status FROM ddb2pg.checkpoints"), "FAILED");
+}
+
 }  // namespace
 }  // namespace ddb2pg::testing

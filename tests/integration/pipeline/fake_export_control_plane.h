@@ -46,6 +46,11 @@ class FakeExportControlPlane {
     std::lock_guard lock(mutex_);
     held_ = held;
   }
+  // Every export FAILs at its next DescribeExport (S3 access denied), as AWS reports it.
+  void fail_exports(bool fail) {
+    std::lock_guard lock(mutex_);
+    fail_ = fail;
+  }
 
  private:
   struct Export {
@@ -56,6 +61,7 @@ class FakeExportControlPlane {
     std::string prefix;
     int polls = 0;
     std::string manifest_key;  // set once COMPLETED
+    bool failed = false;
   };
 
   static TinyResponse Error(int status, const std::string& type, const std::string& message) {
@@ -65,10 +71,11 @@ class FakeExportControlPlane {
 
   static TinyResponse Describe(const Export& e) {
     std::string body = R"({"ExportDescription":{"ExportArn":")" + e.arn + R"(","ExportStatus":")" +
-                       (e.manifest_key.empty() ? "IN_PROGRESS" : "COMPLETED") +
+                       (e.failed ? "FAILED" : e.manifest_key.empty() ? "IN_PROGRESS" : "COMPLETED") +
                        R"(","ExportTime":)" + std::to_string(e.export_time) + R"(,"S3Bucket":")" + e.bucket +
                        R"(","S3Prefix":")" + e.prefix + R"(","ExportFormat":"DYNAMODB_JSON","ExportType":"FULL_EXPORT")";
     if (!e.manifest_key.empty()) body += R"(,"ExportManifest":")" + e.manifest_key + "\"";
+    if (e.failed) body += R"(,"FailureCode":"S3AccessDenied","FailureMessage":"Access Denied")";
     return {200, "application/x-amz-json-1.0", body + "}}", {}};
   }
 
@@ -132,6 +139,7 @@ class FakeExportControlPlane {
       if (token == by_arn_.end()) return Error(400, "ExportNotFoundException", "no such export");
       Export& e = exports_[token->second];
       ++describe_calls_;
+      if (fail_ && e.manifest_key.empty()) e.failed = true;
       if (e.manifest_key.empty() && !held_ && ++e.polls >= polls_to_complete_) {
         ExportWriter writer(table_, s3_, e.bucket, e.prefix);
         const std::string uri = writer.Write(
@@ -150,6 +158,7 @@ class FakeExportControlPlane {
   std::mutex mutex_;
   bool pitr_ = true;
   bool held_ = false;
+  bool fail_ = false;
   int describe_calls_ = 0;
   std::map<std::string, Export> exports_;     // by ClientToken
   std::map<std::string, std::string> by_arn_;  // ExportArn → ClientToken
