@@ -15,6 +15,7 @@
 
 #include "app/demo.h"
 #include "app/exit_codes.h"
+#include "app/export_request.h"
 #include "app/generator.h"
 #include "app/logging.h"
 #include "app/preview_command.h"
@@ -27,6 +28,7 @@
 #include "config/config.h"
 #include "sink/pg_connection.h"
 #include "sink/pg_result.h"
+#include "sink/system/export_request_sql.h"
 #include "sink/system/pipeline_registry.h"
 #include "sink/system/system_status.h"
 #include "sink/schema_manager.h"
@@ -184,6 +186,14 @@ int CmdStatus(const std::string& path, const std::string& only_source, bool verb
       continue;
     }
     auto runners = sink::SystemStatus::Runners(db, {source.checkpoint_id}, 1000);
+    if (auto exports = sink::ExportRequestSql::OfCheckpoints(db, {source.checkpoint_id});
+        exports.ok() && !exports->empty()) {
+      const sink::StoredExport& e = exports->front();
+      std::printf("  export: %s (last poll %s s ago)\n",
+                  ExportProgressLine(e.status, e.export_arn, e.export_time_ms, e.items, e.bytes, e.polls).c_str(),
+                  e.updated_age_s.c_str());
+      if (!e.manifest.empty()) std::printf("    manifest %s; its data files are the Scan segments below\n", e.manifest.c_str());
+    }
     if (partitions->empty()) {
       if (grouped) {
         summaries.push_back(std::move(summary));

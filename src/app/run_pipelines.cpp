@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/export_request.h"
 #include "app/http_endpoint.h"
 #include "app/status_board.h"
 #include "core/thread_name.h"
@@ -270,7 +271,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
       auto updated = client->UpdateStream(table, true, "NEW_AND_OLD_IMAGES");
       return updated.ok() ? core::Status::Ok() : updated.status();
     });
-    if (source.s3 != nullptr) {
+    if (source.s3 != nullptr && source.exports == nullptr) {  // a requested export is set once made
       record_source->SetExportSnapshot(
           std::make_shared<source::ExportSnapshot>(*source.s3, source.config->snapshot.export_manifest));
     }
@@ -355,12 +356,41 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
   std::vector<core::Status> results(runtimes.size());
   std::vector<std::thread> threads;
   std::atomic<int> running{static_cast<int>(runtimes.size())};
+  std::atomic<bool> export_stop{false};
+  std::mutex export_progress_mutex;
+  std::vector<std::string> export_progress(runtimes.size());  // guarded by export_progress_mutex
   for (size_t i = 0; i < runtimes.size(); ++i) {
     threads.emplace_back([&, i] {
       core::SetCurrentThreadName("leases-" + std::to_string(i));
+      const SourceWiring& source = wiring.sources[i];
+      if (source.exports != nullptr) {
+        // The export this source's snapshot is taken from (snapshot.export.s3_bucket): made or
+        // found before its runtime seeds it.
+        auto manifest = RequestExport(
+            source, wiring.conninfo,
+            [&, i](const std::string& line) {
+              spdlog::info("source {}: export {}", source.config->name, line);
+              std::lock_guard lock(export_progress_mutex);
+              export_progress[i] = line;
+            },
+            export_stop, options.export_polls);
+        if (!manifest.ok()) {
+          if (manifest.status().code() != core::StatusCode::kCancelled || !export_stop.load()) {
+            results[i] = manifest.status();
+            export_stop = true;
+            for (auto& other : runtimes) other->RequestStop();
+          }
+          running.fetch_sub(1);
+          return;
+        }
+        if (!manifest->empty()) {
+          sources[i]->SetExportSnapshot(std::make_shared<source::ExportSnapshot>(*source.s3, *manifest));
+        }
+      }
       results[i] = runtimes[i]->Run();
       if (!results[i].ok()) {
         // One source failing stops the others: the operator sees one clear failure.
+        export_stop = true;
         for (auto& other : runtimes) other->RequestStop();
       }
       running.fetch_sub(1);
@@ -387,6 +417,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
       spdlog::info("stopping: committing what was read");
       aws::StopAllRetries();  // an AWS call retrying through an outage gives up now,
       core::SystemClock::StopSleeping();  // and no backoff or poll sleeps on
+      export_stop = true;
       for (auto& runtime : runtimes) runtime->RequestStop();
     }
     {
@@ -395,6 +426,8 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
         const pipeline::RuntimeProgress progress = runtimes[i]->progress();
         metrics.Behind(wiring.sources[i].config->name).Set(progress.behind_ms / 1000.0);
         statuses.push_back(SourceStatusOf(wiring.sources[i], progress, metrics));
+        std::lock_guard lock(export_progress_mutex);
+        statuses.back().export_progress = export_progress[i];
       }
       board.Update(std::move(statuses));
     }

@@ -9,6 +9,7 @@
 #include "app/wiring.h"
 #include "core/status.h"
 #include "pipeline/metrics.h"
+#include "source/export_requester.h"
 
 namespace ddb2pg::app {
 
@@ -26,6 +27,8 @@ struct RunOptions {
   // Receives the number of source records committed so far (all sources), so the demo can wait
   // until the pipeline has applied what it wrote.
   std::atomic<int64_t>* records_committed = nullptr;
+  // How often a requested export (snapshot.export.s3_bucket) is polled with DescribeExport.
+  source::ExportRequesterOptions export_polls;
 };
 
 // Installs SIGINT/SIGTERM handlers that request a graceful stop (a second signal exits at once).

@@ -140,6 +140,7 @@ std::string StatusBoard::Json() const {
     json.Key("items_estimate").Int(s.snapshot_items_estimate);
     json.Key("segments_done").Int(s.snapshot_segments_done);
     json.Key("segments").Int(s.snapshot_segments);
+    json.Key("export").String(s.export_progress);
     json.Key("items_per_s");
     Number(json, items_per_second, 1);
     json.Key("eta_s");

@@ -44,6 +44,8 @@ struct SourceStatus {
   pipeline::CommitCounters committed;
   double commit_seconds_total = 0;  // the commit-latency histogram's sum and count
   uint64_t commit_count = 0;
+  // snapshot.export.s3_bucket: the requested export's last state (ExportProgressLine); "" otherwise.
+  std::string export_progress;
 };
 
 class StatusBoard {

@@ -143,6 +143,9 @@ function sourceCard(s) {
   const rows = [
     ['snapshot', snap.complete ? 'complete' : num(snap.items_per_s) + ' items/s, ETA ' + dur(snap.eta_s)],
     ['Scan segments', snap.segments_done + ' of ' + snap.segments + ' done'],
+  ];
+  if (snap.export) rows.push(['export', snap.export]);
+  rows.push(
     ['shards', s.shards.active + ' active, ' + s.shards.finished + ' finished'],
     ["behind", s.lag_ms === null ? "–" : dur(s.lag_ms / 1000)],
     ['rows/s', num(s.rows_per_s)],
@@ -153,7 +156,7 @@ function sourceCard(s) {
     ['dead letters', num(s.dead_letters)],
     ['skipped', num(s.skipped)],
     ['last commit', s.last_commit_ms ? new Date(s.last_commit_ms).toLocaleTimeString() : '–'],
-  ];
+  );
   for (const [k, v] of rows) dl.append(el('dt', null, k), el('dd', null, v));
   card.append(dl);
   return card;

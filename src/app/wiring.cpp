@@ -244,6 +244,10 @@ core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clie
                                                 aws::RetryPolicy(), core::SystemClock::Instance(),
                                                 aws::CurlTransportFactory(transport), sw.retry_stats);
       }
+      if (source.snapshot.from == "export" && !source.snapshot.export_bucket.empty()) {
+        sw.exports = std::make_unique<aws::ExportClient>(sw.aws, aws::RetryPolicy(), core::SystemClock::Instance(),
+                                                         aws::CurlTransportFactory(transport), sw.retry_stats);
+      }
     }
     wiring->sources.push_back(std::move(sw));
   }

@@ -9,6 +9,7 @@
 
 #include "aws/credentials.h"
 #include "aws/dynamodb_client.h"
+#include "aws/export_client.h"
 #include "aws/rds_auth_token.h"
 #include "aws/s3_client.h"
 #include "aws/streams_client.h"
@@ -28,6 +29,7 @@ struct SourceWiring {
   std::unique_ptr<aws::DynamoDbClient> table;
   std::unique_ptr<aws::StreamsClient> streams;
   std::unique_ptr<aws::S3Client> s3;  // snapshot.from: export only (AWS_ENDPOINT_URL_S3, same credentials)
+  std::unique_ptr<aws::ExportClient> exports;  // snapshot.export.s3_bucket only (the DynamoDB endpoint)
   std::vector<const processor::MappingPlan*> plans;  // the pipelines reading this source
   std::string checkpoint_id;                          // row id in ddb2pg.checkpoints
 };

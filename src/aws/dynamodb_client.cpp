@@ -29,6 +29,7 @@ core::Result<TableDescription> ParseTableDescription(std::string_view body, std:
   description.item_count = IntegerField(table, "ItemCount");
   description.table_size_bytes = IntegerField(table, "TableSizeBytes");
   description.latest_stream_arn = TextField(table, "LatestStreamArn");
+  description.table_arn = TextField(table, "TableArn");
   simdjson::dom::array array;
   if (table["KeySchema"].get(array) == simdjson::SUCCESS) {
     for (simdjson::dom::element element : array) {

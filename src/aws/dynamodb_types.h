@@ -44,6 +44,7 @@ struct AttributeDefinition {
 
 struct TableDescription {
   std::string table_name;
+  std::string table_arn;     // TableArn (what an export is requested for)
   std::string table_status;  // CREATING, ACTIVE, UPDATING, DELETING
   std::vector<KeySchemaElement> key_schema;
   std::vector<AttributeDefinition> attribute_definitions;

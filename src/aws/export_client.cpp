@@ -51,13 +51,23 @@ core::Result<ExportDescription> ExportClient::ParseExportDescription(std::string
 core::Result<ExportDescription> ExportClient::ExportTableToPointInTime(const ExportRequest& request) {
   std::string body;
   core::JsonWriter json(&body);
-  json.BeginObject()
-      .Key("TableArn").String(request.table_arn)
-      .Key("ExportTime").Int(request.export_time_ms / 1000)
-      .Key("ClientToken").String(request.client_token)
-      .Key("S3Bucket").String(request.s3_bucket);
+  const bool incremental = request.incremental_to_ms > 0;
+  json.BeginObject().Key("TableArn").String(request.table_arn);
+  if (!incremental) json.Key("ExportTime").Int(request.export_time_ms / 1000);
+  json.Key("ClientToken").String(request.client_token).Key("S3Bucket").String(request.s3_bucket);
   if (!request.s3_prefix.empty()) json.Key("S3Prefix").String(request.s3_prefix);
-  json.Key("ExportFormat").String("DYNAMODB_JSON").Key("ExportType").String("FULL_EXPORT").EndObject();
+  json.Key("ExportFormat").String("DYNAMODB_JSON");
+  if (incremental) {
+    json.Key("ExportType").String("INCREMENTAL_EXPORT")
+        .Key("IncrementalExportSpecification").BeginObject()
+        .Key("ExportFromTime").Int(request.incremental_from_ms / 1000)
+        .Key("ExportToTime").Int(request.incremental_to_ms / 1000)
+        .Key("ExportViewType").String("NEW_AND_OLD_IMAGES")
+        .EndObject();
+  } else {
+    json.Key("ExportType").String("FULL_EXPORT");
+  }
+  json.EndObject();
   const std::string table = TableName(request.table_arn);
   auto response = client_.Call(AwsOperation::kExportTableToPointInTime, table, body);
   if (!response.ok()) {

@@ -21,7 +21,8 @@ class ExportClient final : public ExportApi {
   ExportClient(const ResolvedAws& aws, RetryPolicy retry, const core::Clock& clock,
                TransportFactory transports = CurlTransportFactory(), std::shared_ptr<RetryStats> stats = nullptr);
 
-  // Format DYNAMODB_JSON, type FULL_EXPORT.
+  // Format DYNAMODB_JSON; type FULL_EXPORT, or INCREMENTAL_EXPORT (NEW_AND_OLD_IMAGES) when the
+  // request has an incremental window.
   core::Result<ExportDescription> ExportTableToPointInTime(const ExportRequest& request) override;
   core::Result<ExportDescription> DescribeExport(const std::string& export_arn) override;
 

@@ -14,6 +14,11 @@ struct ExportRequest {
   std::string client_token;    // the same token (and parameters) returns the same export for 8 h
   std::string s3_bucket;
   std::string s3_prefix;
+  // An incremental export (ExportType INCREMENTAL_EXPORT, NEW_AND_OLD_IMAGES) of the changes in
+  // [incremental_from_ms, incremental_to_ms) when incremental_to_ms > 0 (whole seconds are sent;
+  // export_time_ms is then not sent). AWS takes windows of 15 min to 24 h.
+  int64_t incremental_from_ms = 0;
+  int64_t incremental_to_ms = 0;
 };
 
 struct ExportDescription {

@@ -34,6 +34,8 @@ struct SnapshotSettings {
   bool consistent_read = core::defaults::kScanConsistentRead;
   std::string from = "scan";     // scan | export: the snapshot is a completed DynamoDB export in S3
   std::string export_manifest;   // from: export: s3://bucket/…/AWSDynamoDB/<id>/manifest-summary.json
+  std::string export_bucket;     // from: export: ddb2pg requests an export into this bucket (not with export_manifest)
+  std::string export_prefix;     // … under this key prefix
 };
 
 struct StreamSettings {

@@ -21,7 +21,7 @@ const std::vector<std::string_view> kSourceKeys = {
     "snapshot",      "stream"};
 const std::vector<std::string_view> kSnapshotKeys = {"enabled", "segments", "page_limit",
                                                      "max_items_per_second", "consistent_read", "from", "export"};
-const std::vector<std::string_view> kSnapshotExportKeys = {"manifest"};
+const std::vector<std::string_view> kSnapshotExportKeys = {"manifest", "s3_bucket", "s3_prefix"};
 const std::vector<std::string_view> kStreamKeys = {"start_at", "poll_interval_ms", "max_idle_poll_ms", "idle_poll_ceiling_ms", "during_snapshot",
                                                    "max_concurrent_shards", "on_trimmed",
                                                    "enable_stream"};
@@ -169,11 +169,30 @@ class SourceSection : public SectionParser {
         Error(export_node["manifest"].Mark(), NodeReader::Join(export_path, "manifest") +
                                                   ": expected s3://bucket/…/AWSDynamoDB/<export id>/manifest-summary.json");
       }
+      reader_.String(export_node, "s3_bucket", export_path, &settings.export_bucket);
+      reader_.String(export_node, "s3_prefix", export_path, &settings.export_prefix);
+      if (!settings.export_bucket.empty() && settings.export_bucket.find_first_of("/:") != std::string::npos) {
+        Error(export_node["s3_bucket"].Mark(), NodeReader::Join(export_path, "s3_bucket") +
+                                                   ": expected a bucket name (no s3://, no slash; the key prefix is "
+                                                   "s3_prefix)");
+      }
+      if (!settings.export_manifest.empty() && !settings.export_bucket.empty()) {
+        Error(export_node["s3_bucket"].Mark(),
+              NodeReader::Join(export_path, "s3_bucket") + ": set either " +
+                  NodeReader::Join(export_path, "manifest") + " (read an export someone made) or s3_bucket (ddb2pg "
+                                                              "requests the export), not both");
+      }
+      if (export_node["s3_prefix"] && settings.export_bucket.empty()) {
+        Error(export_node["s3_prefix"].Mark(),
+              NodeReader::Join(export_path, "s3_prefix") + ": needs " + NodeReader::Join(export_path, "s3_bucket"));
+      }
     }
     if (settings.from != "export") return;
-    if (settings.export_manifest.empty()) {
+    if (settings.export_manifest.empty() && settings.export_bucket.empty()) {
       Error(snapshot["from"].Mark(), NodeReader::Join(snapshot_path, "from") +
-                                         ": export needs " + NodeReader::Join(export_path, "manifest") +
+                                         ": export needs " + NodeReader::Join(export_path, "s3_bucket") +
+                                         " (ddb2pg requests an export into it) or " +
+                                         NodeReader::Join(export_path, "manifest") +
                                          " (s3://bucket/…/AWSDynamoDB/<export id>/manifest-summary.json)");
     }
     const YAML::Node stream = source["stream"];

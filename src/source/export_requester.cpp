@@ -22,10 +22,29 @@ std::string ExportRequester::ClientToken(const std::string& checkpoint_id, const
   return "ddb2pg-" + digest;
 }
 
+std::vector<std::pair<int64_t, int64_t>> ExportRequester::IncrementalWindows(int64_t from_ms, int64_t to_ms) {
+  constexpr int64_t kMinimumMs = int64_t{15} * 60 * 1000;
+  constexpr int64_t kMaximumMs = int64_t{24} * 3600 * 1000;
+  from_ms = from_ms / 1000 * 1000;
+  to_ms = to_ms / 1000 * 1000;
+  if (to_ms <= from_ms) return {};
+  if (to_ms - from_ms < kMinimumMs) return {{to_ms - kMinimumMs, to_ms}};
+  const int64_t count = (to_ms - from_ms + kMaximumMs - 1) / kMaximumMs;
+  std::vector<std::pair<int64_t, int64_t>> windows;
+  for (int64_t i = 0; i < count; ++i) {
+    // Whole seconds, the last ending exactly at to_ms.
+    const int64_t start = from_ms + (to_ms - from_ms) * i / count / 1000 * 1000;
+    const int64_t end = i + 1 == count ? to_ms : from_ms + (to_ms - from_ms) * (i + 1) / count / 1000 * 1000;
+    windows.emplace_back(start, end);
+  }
+  return windows;
+}
+
 core::Result<aws::ExportDescription> ExportRequester::Run(const aws::ExportRequest& request,
                                                           const Progress& on_progress,
-                                                          const std::atomic<bool>& stop) {
-  auto started = api_.ExportTableToPointInTime(request);
+                                                          const std::atomic<bool>& stop,
+                                                          const std::string& known_arn) {
+  auto started = known_arn.empty() ? api_.ExportTableToPointInTime(request) : api_.DescribeExport(known_arn);
   if (!started.ok()) return started.status();
   aws::ExportDescription description = std::move(started).value();
   spdlog::info("export {} of {} at {} ms: {}", description.export_arn, request.table_arn, request.export_time_ms,

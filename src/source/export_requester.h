@@ -5,8 +5,9 @@
 // The token is what makes a restart safe: asked again with the same token and parameters within
 // 8 hours, DynamoDB returns the export already under way instead of starting a second one.
 // Exports of large tables take minutes to hours; each poll reports progress to `on_progress`
-// (status page, metrics). Not yet wired into the runtime (snapshot.export.s3_bucket): see the
-// issue 28 notes.
+// (status page, `ddb2pg status`). The runtime (app/export_request.h) stores the export time
+// before the first request and the ARN after it, and a restart resumes polling that ARN (the
+// token's 8 hours may have passed).
 //
 // Ownership: borrows the ExportApi and the clock. Thread-safety: Run() on one thread at a time.
 #pragma once
@@ -15,6 +16,8 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "aws/export_api.h"
 #include "core/clock.h"
@@ -38,10 +41,18 @@ class ExportRequester {
   static std::string ClientToken(const std::string& checkpoint_id, const std::string& table_arn,
                                  int64_t export_time_ms);
 
-  // Requests the export and waits for it; returns the COMPLETED description, whose manifest is
-  // "s3://<S3Bucket>/<ExportManifest>". kCancelled once `stop` turns true.
+  // The windows of the incremental exports that cover the changes in [from_ms, to_ms) (the times
+  // rounded down to whole seconds): as few equal windows of at most 24 h as cover it; a gap under
+  // AWS's 15 min minimum is one window of 15 min ending at `to_ms` (the changes before `from_ms`
+  // it re-exports are older states of items the window's end state supersedes). Empty when
+  // to_ms <= from_ms.
+  static std::vector<std::pair<int64_t, int64_t>> IncrementalWindows(int64_t from_ms, int64_t to_ms);
+
+  // Requests the export (or, with `known_arn`, polls that export, requested before) and waits for
+  // it; returns the COMPLETED description, whose manifest is "s3://<S3Bucket>/<ExportManifest>".
+  // kCancelled once `stop` turns true.
   core::Result<aws::ExportDescription> Run(const aws::ExportRequest& request, const Progress& on_progress,
-                                           const std::atomic<bool>& stop);
+                                           const std::atomic<bool>& stop, const std::string& known_arn = "");
 
  private:
   aws::ExportApi& api_;

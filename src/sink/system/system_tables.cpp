@@ -163,6 +163,21 @@ const std::vector<SystemTables::Migration>& SystemTables::Migrations() {
            "    PRIMARY KEY (checkpoint_id, config_hash)\n"
            ");",
        }},
+      {3,
+       "ddb2pg.checkpoints: the export a source requested for its snapshot (snapshot.export.s3_bucket) and its "
+       "progress",
+       {
+           // ExportRequestSql: the export time is stored before the export is requested, so a
+           // restart (or a second runner) asks with the same ClientToken and gets the same export.
+           "ALTER TABLE ddb2pg.checkpoints ADD COLUMN IF NOT EXISTS export_time_ms BIGINT, "
+           "ADD COLUMN IF NOT EXISTS export_arn TEXT, "
+           "ADD COLUMN IF NOT EXISTS export_status TEXT, "
+           "ADD COLUMN IF NOT EXISTS export_manifest TEXT, "
+           "ADD COLUMN IF NOT EXISTS export_items BIGINT, "
+           "ADD COLUMN IF NOT EXISTS export_bytes BIGINT, "
+           "ADD COLUMN IF NOT EXISTS export_polls INT, "
+           "ADD COLUMN IF NOT EXISTS export_updated_at TIMESTAMPTZ;",
+       }},
   };
   return migrations;
 }

@@ -4,7 +4,8 @@
 //                        and the Scan's segment count (PgLeaseStore). `position` is a release's
 //                        before the partitioned runtime, converted on first start; `fence` and
 //                        the counters (records … last_change_time) are no longer written or read
-//                        (kept: an upgrade drops no data).
+//                        (kept: an upgrade drops no data). export_* is the export the source
+//                        requested for its snapshot and its progress (ExportRequestSql).
 //   ddb2pg.dead_letters  records that could not be mapped and rows PostgreSQL rejected, with
 //                        their reason and raw item (CommitSql).
 //   ddb2pg.partitions, runners, lease_events: the partitioned runtime (PgLeaseStore).
@@ -69,7 +70,7 @@ class SystemTables {
     std::vector<std::string> statements;
   };
   // The version this binary writes: the last of Migrations().
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static const std::vector<Migration>& Migrations();
 
   // Every migration's statements, each followed by the row that records it: the DDL that

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -223,6 +224,104 @@ TEST_F(ExportSnapshot, AnExportRequestedThroughTheControlPlaneIsLoaded) {
   EXPECT_EQ(Read("snapshot"), 2000);
   run_.Stop();
   ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
+}
+
+// `ddb2pg run` with snapshot.export.s3_bucket: it requests the export itself (the fake control
+// plane stands in front of DynamoDB Local as the source's endpoint). Point-in-time recovery off
+// fails the run naming the fix; a restart while the export is in progress polls the same export
+// instead of requesting a second one; the completed export is the snapshot.
+TEST_F(ExportSnapshot, RunRequestsTheExportItselfAndARestartDuringItRequestsNoSecond) {
+  BulkLoad(2000, 311);
+  FakeExportControlPlane control(*ddb_, *s3_, 2, aws_.dynamodb_endpoint);
+  config::Config config = LoadConfig(ConfigText());
+  config.sources[0].snapshot.from = "export";
+  config.sources[0].snapshot.export_bucket = kTestBucket;
+  config.sources[0].snapshot.export_prefix = key_ + "/requested/";
+  config.sources[0].endpoint = control.url();
+  config.sources[0].streams_endpoint = aws_.dynamodb_endpoint;
+  config.runtime.lanes = 2;
+  run_.set_export_polls({std::chrono::milliseconds(20), std::chrono::milliseconds(80)});
+  const auto wait_for = [](const std::function<bool()>& condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!condition() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return condition();
+  };
+
+  control.set_point_in_time_recovery(false);
+  run_.Start(config);
+  ASSERT_TRUE(wait_for([&] { return run_.finished(); }));
+  run_.Stop();
+  EXPECT_EQ(run_.result().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_NE(run_.result().message().find("update-continuous-backups --table-name users"), std::string::npos)
+      << run_.result().ToString();
+  EXPECT_EQ(control.exports_started(), 0);
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.checkpoints WHERE export_time_ms IS NOT NULL"), "0")
+      << "a refused request leaves no export time: one from before recovery was enabled would be refused too";
+
+  control.set_point_in_time_recovery(true);
+  control.hold(true);
+  run_.Start(config);
+  ASSERT_TRUE(wait_for([&] { return control.describe_calls() >= 2; }));
+  const std::string where = " FROM ddb2pg.checkpoints WHERE export_time_ms IS NOT NULL";
+  EXPECT_EQ(pg_->Scalar("SELECT export_status" + where), "IN_PROGRESS");
+  const std::string arn = pg_->Scalar("SELECT export_arn" + where);
+  EXPECT_NE(arn.find("/export/"), std::string::npos) << arn;
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM ddb2pg.partitions WHERE checkpoint_id IN (SELECT id" + where + ")"), "0")
+      << "nothing is seeded before the export completes";
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
+
+  // The restart polls the stored export; it completes; the stream carries what changed since.
+  const int polled = control.describe_calls();
+  run_.Start(config);
+  ASSERT_TRUE(wait_for([&] { return control.describe_calls() > polled; }));
+  control.hold(false);
+  // The fake writes the table as it is when the export completes: the changes come after that.
+  ASSERT_TRUE(wait_for([&] { return pg_->Scalar("SELECT export_status" + where) == "COMPLETED"; }));
+  app::SampleData data(312);
+  for (int i = 0; i < 50; ++i) RandomChange(data);
+  WaitForSnapshot();
+  auto differences = WaitUntilEqual(std::chrono::seconds(120));
+  EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+  EXPECT_EQ(Read("snapshot"), 2000);
+  EXPECT_EQ(control.exports_started(), 1) << "the restart asked for no second export";
+  EXPECT_EQ(pg_->Scalar("SELECT export_status" + where), "COMPLETED");
+  EXPECT_EQ(pg_->Scalar("SELECT export_arn" + where), arn);
+  EXPECT_NE(pg_->Scalar("SELECT export_manifest" + where).find("manifest-summary.json"), std::string::npos);
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
+}
+
+// An export that FAILs stops the run with AWS's reason and the remedy; a restart reports the same
+// export again rather than requesting another.
+TEST_F(ExportSnapshot, AFailedRequestedExportStopsTheRunNamingItsReasonAndTheRemedy) {
+  BulkLoad(100, 321);
+  FakeExportControlPlane control(*ddb_, *s3_, 2, aws_.dynamodb_endpoint);
+  control.fail_exports(true);
+  config::Config config = LoadConfig(ConfigText());
+  config.sources[0].snapshot.from = "export";
+  config.sources[0].snapshot.export_bucket = kTestBucket;
+  config.sources[0].snapshot.export_prefix = key_ + "/failing/";
+  config.sources[0].endpoint = control.url();
+  config.sources[0].streams_endpoint = aws_.dynamodb_endpoint;
+  run_.set_export_polls({std::chrono::milliseconds(20), std::chrono::milliseconds(80)});
+  for (int start = 0; start < 2; ++start) {
+    run_.Start(config);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!run_.finished() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(run_.finished());
+    run_.Stop();
+    EXPECT_EQ(run_.result().code(), core::StatusCode::kFailedPrecondition);
+    EXPECT_NE(run_.result().message().find("FAILED: S3AccessDenied: Access Denied"), std::string::npos)
+        << run_.result().ToString();
+    EXPECT_NE(run_.result().message().find("ddb2pg reset"), std::string::npos) << run_.result().ToString();
+  }
+  EXPECT_EQ(control.exports_started(), 1);
+  EXPECT_EQ(pg_->Scalar("SELECT export_status FROM ddb2pg.checkpoints"), "FAILED");
 }
 
 }  // namespace

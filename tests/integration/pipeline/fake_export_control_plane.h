@@ -3,7 +3,11 @@
 // {"ExportDescription":{…}}, errors {"__type":…,"message":…}). An export completes at its
 // `polls_to_complete`-th DescribeExport: ExportWriter then writes the table's items to S3 in AWS's
 // layout, labelled with the requested ExportTime. A repeated ClientToken returns the same export,
-// as AWS does. Thread-safety: the handler locks its own state.
+// as AWS does. With a `forward_to` endpoint (DynamoDB Local) it is also the source's DynamoDB
+// endpoint: every other operation (DescribeTable, Scan, UpdateTable…) is passed on to it, so
+// `ddb2pg run` reaches the export API and the table through one endpoint, as on AWS. held(true)
+// keeps every export IN_PROGRESS (a restart during the export). Thread-safety: the handler locks
+// its own state.
 #pragma once
 
 #include <simdjson.h>
@@ -12,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "aws/curl_transport.h"
 #include "export_writer.h"
 #include "integration/aws/tiny_http_server.h"
 
@@ -19,8 +24,9 @@ namespace ddb2pg::testing {
 
 class FakeExportControlPlane {
  public:
-  FakeExportControlPlane(aws::DynamoDbClient& table, aws::S3Client& s3, int polls_to_complete)
-      : table_(table), s3_(s3), polls_to_complete_(polls_to_complete),
+  FakeExportControlPlane(aws::DynamoDbClient& table, aws::S3Client& s3, int polls_to_complete,
+                         std::string forward_to = "")
+      : table_(table), s3_(s3), polls_to_complete_(polls_to_complete), forward_to_(std::move(forward_to)),
         server_([this](const TinyRequest& request) { return Handle(request); }) {}
 
   std::string url() const { return server_.url(); }
@@ -32,6 +38,19 @@ class FakeExportControlPlane {
     std::lock_guard lock(mutex_);
     return static_cast<int>(exports_.size());
   }
+  int describe_calls() {
+    std::lock_guard lock(mutex_);
+    return describe_calls_;
+  }
+  void hold(bool held) {
+    std::lock_guard lock(mutex_);
+    held_ = held;
+  }
+  // Every export FAILs at its next DescribeExport (S3 access denied), as AWS reports it.
+  void fail_exports(bool fail) {
+    std::lock_guard lock(mutex_);
+    fail_ = fail;
+  }
 
  private:
   struct Export {
@@ -42,6 +61,7 @@ class FakeExportControlPlane {
     std::string prefix;
     int polls = 0;
     std::string manifest_key;  // set once COMPLETED
+    bool failed = false;
   };
 
   static TinyResponse Error(int status, const std::string& type, const std::string& message) {
@@ -51,16 +71,40 @@ class FakeExportControlPlane {
 
   static TinyResponse Describe(const Export& e) {
     std::string body = R"({"ExportDescription":{"ExportArn":")" + e.arn + R"(","ExportStatus":")" +
-                       (e.manifest_key.empty() ? "IN_PROGRESS" : "COMPLETED") +
+                       (e.failed ? "FAILED" : e.manifest_key.empty() ? "IN_PROGRESS" : "COMPLETED") +
                        R"(","ExportTime":)" + std::to_string(e.export_time) + R"(,"S3Bucket":")" + e.bucket +
                        R"(","S3Prefix":")" + e.prefix + R"(","ExportFormat":"DYNAMODB_JSON","ExportType":"FULL_EXPORT")";
     if (!e.manifest_key.empty()) body += R"(,"ExportManifest":")" + e.manifest_key + "\"";
+    if (e.failed) body += R"(,"FailureCode":"S3AccessDenied","FailureMessage":"Access Denied")";
     return {200, "application/x-amz-json-1.0", body + "}}", {}};
+  }
+
+  // Passes a request on to `forward_to_` as it came (DynamoDB Local checks no signature).
+  TinyResponse Forward(const TinyRequest& request) const {
+    aws::CurlTransport transport;
+    aws::HttpRequest out;
+    out.method = request.method;
+    out.url = forward_to_ + request.target;
+    for (const auto& [name, value] : request.headers) {
+      if (name != "host" && name != "content-length" && name != "connection") out.headers.emplace_back(name, value);
+    }
+    out.body = request.body;
+    auto response = transport.Send(out);
+    if (!response.ok()) return Error(503, "ServiceUnavailable", response.status().message());
+    TinyResponse back{static_cast<int>(response->status), "application/x-amz-json-1.0", response->body, {}};
+    for (const auto& [name, value] : response->headers) {
+      if (name == "content-type") back.content_type = value;
+    }
+    return back;
   }
 
   TinyResponse Handle(const TinyRequest& request) {
     const auto target = request.headers.find("x-amz-target");
     if (target == request.headers.end()) return Error(400, "UnknownOperationException", "no target");
+    if (!forward_to_.empty() && target->second != "DynamoDB_20120810.ExportTableToPointInTime" &&
+        target->second != "DynamoDB_20120810.DescribeExport") {
+      return Forward(request);
+    }
     simdjson::dom::parser parser;
     simdjson::dom::object body;
     if (parser.parse(simdjson::padded_string(request.body)).get(body) != simdjson::SUCCESS) {
@@ -94,7 +138,9 @@ class FakeExportControlPlane {
       auto token = by_arn_.find(text("ExportArn"));
       if (token == by_arn_.end()) return Error(400, "ExportNotFoundException", "no such export");
       Export& e = exports_[token->second];
-      if (e.manifest_key.empty() && ++e.polls >= polls_to_complete_) {
+      ++describe_calls_;
+      if (fail_ && e.manifest_key.empty()) e.failed = true;
+      if (e.manifest_key.empty() && !held_ && ++e.polls >= polls_to_complete_) {
         ExportWriter writer(table_, s3_, e.bucket, e.prefix);
         const std::string uri = writer.Write(
             e.table, 3, std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<int64_t>(e.export_time))));
@@ -108,8 +154,12 @@ class FakeExportControlPlane {
   aws::DynamoDbClient& table_;
   aws::S3Client& s3_;
   const int polls_to_complete_;
+  const std::string forward_to_;
   std::mutex mutex_;
   bool pitr_ = true;
+  bool held_ = false;
+  bool fail_ = false;
+  int describe_calls_ = 0;
   std::map<std::string, Export> exports_;     // by ClientToken
   std::map<std::string, std::string> by_arn_;  // ExportArn → ClientToken
   TinyHttpServer server_;  // last: stopped first, while the state it serves still exists

@@ -36,12 +36,15 @@ class InProcessRun {
     stop_ = false;
     aws::AllowRetries();
     core::SystemClock::AllowSleeping();
+    finished_ = false;
     thread_ = std::thread([this] {
       app::RunOptions run;
       run.progress = app::ProgressMode::kOff;
       run.init_schema = true;
       run.external_stop = &stop_;
+      run.export_polls = export_polls_;
       result_ = app::RunPipelines(*wiring_, *metrics_, run);
+      finished_ = true;
     });
   }
   // Asks the pipelines to stop, as SIGTERM does, and waits for them.
@@ -49,6 +52,10 @@ class InProcessRun {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
   }
+  // How often a requested export is polled (from the next Start()).
+  void set_export_polls(source::ExportRequesterOptions polls) { export_polls_ = polls; }
+  // Whether the run has ended on its own (a failure) or after Stop().
+  bool finished() const { return finished_.load(); }
   pipeline::Metrics& metrics() { return *metrics_; }
   const core::Status& result() const { return result_; }
 
@@ -56,6 +63,8 @@ class InProcessRun {
   std::unique_ptr<app::Wiring> wiring_;
   std::unique_ptr<pipeline::Metrics> metrics_ = std::make_unique<pipeline::Metrics>();
   std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  source::ExportRequesterOptions export_polls_;
   std::thread thread_;
   core::Status result_;
 };

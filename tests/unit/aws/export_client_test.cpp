@@ -62,6 +62,24 @@ TEST(ExportClient, SendsTheExplicitTimeAndTokenAndReadsTheDescription) {
   EXPECT_EQ(fake.requests().at(1).body, std::string(R"({"ExportArn":")") + kExportArn + "\"}");
 }
 
+TEST(ExportClient, AnIncrementalExportSendsItsWindowAndNoExportTime) {
+  FakeAws fake;
+  FakeClock clock;
+  fake.Script(Reply(200, std::string(R"({"ExportDescription":{"ExportArn":")") + kExportArn +
+                             R"(","ExportStatus":"IN_PROGRESS","S3Bucket":"my-exports"}})"));
+  ExportClient client(testing::TestAws(), RetryPolicy(), clock, fake.Factory());
+  ExportRequest request = Request();
+  request.incremental_from_ms = 1700000000999;
+  request.incremental_to_ms = 1700003600000;
+  auto started = client.ExportTableToPointInTime(request);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(fake.requests().at(0).body,
+            std::string(R"({"TableArn":")") + kTableArn +
+                R"(","ClientToken":"ddb2pg-token","S3Bucket":"my-exports","S3Prefix":"ddb2pg/users/",)"
+                R"("ExportFormat":"DYNAMODB_JSON","ExportType":"INCREMENTAL_EXPORT","IncrementalExportSpecification":)"
+                R"({"ExportFromTime":1700000000,"ExportToTime":1700003600,"ExportViewType":"NEW_AND_OLD_IMAGES"}})");
+}
+
 TEST(ExportClient, PointInTimeRecoveryOffNamesTheFix) {
   FakeAws fake;
   FakeClock clock;

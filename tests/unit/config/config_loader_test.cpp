@@ -885,8 +885,20 @@ TEST(ConfigLoader, SnapshotFromExport) {
   EXPECT_EQ(Load(kMinimal).sources[0].snapshot.from, "scan");
 
   EXPECT_EQ(ErrorOf(WithSnapshot("      from: export\n")),
-            "test.yaml:6:13: sources.users.snapshot.from: export needs sources.users.snapshot.export.manifest "
+            "test.yaml:6:13: sources.users.snapshot.from: export needs sources.users.snapshot.export.s3_bucket "
+            "(ddb2pg requests an export into it) or sources.users.snapshot.export.manifest "
             "(s3://bucket/…/AWSDynamoDB/<export id>/manifest-summary.json)");
+  const Config requested = Load(WithSnapshot("      from: export\n      export:\n        s3_bucket: my-exports\n"
+                                             "        s3_prefix: ddb2pg/users/\n"));
+  EXPECT_EQ(requested.sources[0].snapshot.export_bucket, "my-exports");
+  EXPECT_EQ(requested.sources[0].snapshot.export_prefix, "ddb2pg/users/");
+  EXPECT_EQ(ErrorOf(WithSnapshot("      from: export\n      export:\n        s3_bucket: s3://my-exports/x\n")),
+            "test.yaml:8:20: sources.users.snapshot.export.s3_bucket: expected a bucket name (no s3://, no slash; "
+            "the key prefix is s3_prefix)");
+  EXPECT_NE(ErrorOf(WithSnapshot("      from: export\n      export:\n        s3_bucket: b\n        manifest: "
+                                 "s3://b/m.json\n"))
+                .find("not both"),
+            std::string::npos);
   EXPECT_EQ(ErrorOf(WithSnapshot("      from: export\n      export:\n        manifest: b/manifest-summary.json\n")),
             "test.yaml:8:19: sources.users.snapshot.export.manifest: expected "
             "s3://bucket/…/AWSDynamoDB/<export id>/manifest-summary.json");

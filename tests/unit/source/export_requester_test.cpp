@@ -24,7 +24,10 @@ class FakeExports final : public aws::ExportApi {
   aws::ExportRequest asked;
   int describes = 0;
 
+  int requests = 0;
+
   core::Result<aws::ExportDescription> ExportTableToPointInTime(const aws::ExportRequest& request) override {
+    ++requests;
     asked = request;
     return Description("IN_PROGRESS");
   }
@@ -105,6 +108,42 @@ TEST(ExportRequester, TheClientTokenIsStableAndShort) {
   EXPECT_NE(token, ExportRequester::ClientToken("users", "arn:t", 2));
   EXPECT_LE(token.size(), 64u);
   EXPECT_EQ(token.find_first_of("+/="), std::string::npos);
+}
+
+TEST(ExportRequester, AKnownArnIsPolledNotRequestedAgain) {
+  FakeExports exports;
+  exports.statuses = {"IN_PROGRESS", "COMPLETED"};  // the first answers the resume itself
+  SleepCountingClock clock;
+  ExportRequester requester(exports, clock, {std::chrono::seconds(10), std::chrono::seconds(30)});
+  std::atomic<bool> stop{false};
+  auto done = requester.Run(Request(), {}, stop, "arn:export/1");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(exports.requests, 0) << "a restart polls the export it stored; it asks for none";
+  EXPECT_EQ(exports.describes, 2);
+}
+
+TEST(ExportRequester, IncrementalWindowsCoverTheGapInWindowsOfFifteenMinutesToADay) {
+  constexpr int64_t kHour = 3'600'000;
+  const int64_t t = 1'700'000'000'000;
+  using Windows = std::vector<std::pair<int64_t, int64_t>>;
+  EXPECT_EQ(ExportRequester::IncrementalWindows(t, t), Windows{});
+  EXPECT_EQ(ExportRequester::IncrementalWindows(t + 999, t + 5 * kHour), (Windows{{t, t + 5 * kHour}}));
+  EXPECT_EQ(ExportRequester::IncrementalWindows(t, t + 24 * kHour), (Windows{{t, t + 24 * kHour}}));
+  EXPECT_EQ(ExportRequester::IncrementalWindows(t, t + 30 * kHour),
+            (Windows{{t, t + 15 * kHour}, {t + 15 * kHour, t + 30 * kHour}}));
+  // Under AWS's 15 min minimum: one window of 15 min ending at the gap's end.
+  EXPECT_EQ(ExportRequester::IncrementalWindows(t, t + 60'000), (Windows{{t + 60'000 - kHour / 4, t + 60'000}}));
+  const auto windows = ExportRequester::IncrementalWindows(t + 1'234, t + 71 * kHour + 7'777);
+  ASSERT_EQ(windows.size(), 3u);
+  EXPECT_EQ(windows.front().first, t + 1'000) << "whole seconds, rounded down: the window starts no later";
+  EXPECT_EQ(windows.back().second, t + 71 * kHour + 7'000);
+  for (size_t i = 0; i < windows.size(); ++i) {
+    EXPECT_LE(windows[i].second - windows[i].first, 24 * kHour);
+    EXPECT_EQ(windows[i].first % 1000, 0);
+    if (i > 0) {
+      EXPECT_EQ(windows[i].first, windows[i - 1].second) << "no gap between windows";
+    }
+  }
 }
 
 }  // namespace
