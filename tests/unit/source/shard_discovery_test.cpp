@@ -8,7 +8,7 @@
 
 #include <mutex>
 
-#include "../source/fake_dynamodb.h"
+#include "fake_dynamodb.h"
 #include "source/dynamodb_record_source.h"
 
 namespace ddb2pg::pipeline {
