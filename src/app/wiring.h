@@ -1,6 +1,10 @@
-// Wiring: the one place that turns a configuration into concrete objects — resolved AWS
-// settings, DynamoDB and Streams clients per source, compiled mapping plans, the PostgreSQL
-// conninfo and each source's checkpoint id.
+// Wiring: turns a configuration into what every command shares — resolved AWS settings, the
+// DynamoDB, Streams, S3 and export clients per source, compiled mapping plans, the PostgreSQL
+// conninfo and password supplier, and each source's checkpoint id. Only src/app names concrete
+// types: the commands assemble their runtime objects from a Wiring — `run` its record sources,
+// lease stores and sinks (run_pipelines.cpp), the admin commands their lease stores and readers
+// (progress_commands.cpp), `generate` its client (cli.cpp). Owns the clients and plans it builds;
+// not thread-safe to build, read-only afterwards.
 #pragma once
 
 #include <memory>
