@@ -2,9 +2,11 @@
 //
 // The run loop hands it a SourceStatus per source a few times a second (Update); the board keeps
 // one sample per second for the last five minutes (rows/s, commit latency, snapshot items/s) and
-// derives rates and a snapshot ETA. The latest dead letters come from ddb2pg.dead_letters over
-// the board's own PostgreSQL connection, read by its own thread every two seconds, so the HTTP
-// handlers never wait for the database. Every string goes out JSON-escaped; the page shows all
+// derives rates and a snapshot ETA. What the ddb2pg schema holds — the latest dead letters, the
+// pipelines' phases, the runners and the partitions with their leases (at most 200) — is read
+// through the schema's owner (sink::SystemStatus, sink::PipelineRegistry) over the board's own
+// PostgreSQL connection, by its own thread every two seconds, so the HTTP handlers never wait for
+// the database. Above 8 sources the page groups them (status_page.cpp). Every string goes out JSON-escaped; the page shows all
 // values as text (item data is user data).
 //
 // Ownership: owned by RunPipelines for the duration of a run. Thread-safety: Update from one
