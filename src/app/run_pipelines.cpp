@@ -80,7 +80,8 @@ SourceStatus SourceStatusOf(const SourceWiring& source, const pipeline::RuntimeP
   s.snapshot_items_read = p.snapshot_items_read;
   s.snapshot_items_estimate = p.snapshot_items_estimate;
   s.snapshot_segments_done = static_cast<int>(metrics.SnapshotSegmentsDone(source.config->name).Value());
-  s.snapshot_segments = source.config->snapshot.segments;
+  // The seeded count (an export's data files, not snapshot.segments); the configured one until seeded.
+  s.snapshot_segments = p.segments_total > 0 ? p.segments_total : source.config->snapshot.segments;
   s.shards_active = p.shards_active;
   s.shards_finished = p.shards_finished;
   s.lag_ms = p.behind_ms;  // how long the oldest record read has waited uncommitted (0: caught up)

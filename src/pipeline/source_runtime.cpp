@@ -268,6 +268,7 @@ struct SourceRuntime::Impl {
     progress.live_runners = counts.live_runners;
     progress.partitions_pending = counts.pending;
     progress.segments_pending = counts.segments_pending;
+    progress.segments_total = total_segments;
     progress.snapshot_complete = counts.segments_pending == 0 && counts.pipelines_snapshotting == 0;
     progress.snapshot_items_estimate = item_count_estimate;
     progress.lanes = static_cast<int>(lanes.size());

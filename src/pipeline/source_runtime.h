@@ -60,6 +60,7 @@ struct RuntimeProgress : CommitCounters {
   int64_t snapshot_items_read = 0;
   int64_t snapshot_items_estimate = 0;
   int segments_pending = 0;
+  int segments_total = 0;         // the snapshot's partitions: Scan segments, or an export's data files
   int shards_active = 0;          // shards this runner reads
   int shards_finished = 0;
   int partitions_held = 0;
