@@ -9,6 +9,7 @@
 #include "aws/attribute_codec.h"
 #include "aws/gzip_decoder.h"
 #include "aws/md5_digest.h"
+#include "source/incremental_export_line.h"
 
 namespace ddb2pg::source {
 
@@ -25,6 +26,13 @@ core::Result<core::Record> ExportFileReader::Decode(std::string_view line, uint6
   const auto where = [&] { return "export data file " + FileName() + " line " + std::to_string(line_number); };
   scratch_.assign(line);
   scratch_.reserve(line.size() + simdjson::SIMDJSON_PADDING);
+  if (options_.type == ExportType::kIncremental) {
+    auto change = IncrementalExportLine::Decode(std::string_view(scratch_.data(), line.size()), scratch_.capacity(),
+                                                options_.key_names, options_.decode_only.get(), options_.table, where());
+    if (!change.ok()) return change.status();
+    change->position = {options_.partition_id, std::to_string(line_number), false};
+    return change;
+  }
   thread_local simdjson::ondemand::parser parser;
   simdjson::ondemand::document document;
   simdjson::ondemand::object root;

@@ -1,5 +1,7 @@
 // ExportFileReader: one data file of a DynamoDB export (ExportManifest), as one snapshot partition
-// ("scan/<i>": file i of manifest-files.json, when snapshot.from is export).
+// ("scan/<i>": file i of manifest-files.json, when snapshot.from is export), or one data file of an
+// incremental export (type kIncremental: each line a change, decoded by IncrementalExportLine, with
+// its own change time; for on_trimmed: incremental_export).
 //
 // Reads the .json.gz object from S3 in byte ranges (chunk_bytes each, one page slot of the lane's
 // FetchGate per range), inflates it as it arrives and turns each {"Item":{…}} line into a
@@ -35,7 +37,8 @@ struct ExportFileReaderOptions {
   std::string partition_id;            // "scan/<i>"
   std::string bucket;
   ExportDataFile file;
-  int64_t export_time_ms = 0;
+  int64_t export_time_ms = 0;           // a full export's records' change time
+  ExportType type = ExportType::kFull;  // kIncremental: change lines, each with its WriteTimestampMicros
   std::shared_ptr<const aws::AttributeSelection> decode_only;  // null: every attribute
   uint64_t chunk_bytes = kChunkBytes;
 

@@ -51,7 +51,8 @@ core::Result<int64_t> ParseIsoUtcMillis(std::string_view text) {
          ((hour * 60 + minute) * 60 + second) * int64_t{1000} + millis;
 }
 
-core::Result<ExportManifest> ExportManifest::ParseSummary(std::string_view json, const std::string& what) {
+core::Result<ExportManifest> ExportManifest::ParseSummary(std::string_view json, const std::string& what,
+                                                          ExportType expected) {
   simdjson::dom::parser parser;
   const std::optional<simdjson::dom::object> parsed = aws::ParseObject(parser, json);
   if (!parsed) {
@@ -64,24 +65,35 @@ core::Result<ExportManifest> ExportManifest::ParseSummary(std::string_view json,
   manifest.export_type = aws::TextField(object, "exportType");
   manifest.item_count = aws::IntegerField(object, "itemCount", -1);
   const std::string files_key = aws::TextField(object, "manifestFilesS3Key");
-  const std::string export_time = aws::TextField(object, "exportTime");
-  if (files_key.empty() || export_time.empty()) {
-    return core::Status::InvalidArgument(what + ": no manifestFilesS3Key or exportTime (is it an export's "
-                                                "manifest-summary.json?)");
-  }
+  const bool incremental = expected == ExportType::kIncremental;
+  // An incremental export has a window (exportFromTime, exportToTime) where a full one has a time.
+  const std::string export_time = aws::TextField(object, incremental ? "exportToTime" : "exportTime");
+  const std::string time_name = incremental ? "exportToTime" : "exportTime";
   if (manifest.output_format.empty()) manifest.output_format = "DYNAMODB_JSON";  // the default format
   if (manifest.output_format != "DYNAMODB_JSON") {
     return core::Status::InvalidArgument(what + ": the export is in " + manifest.output_format +
                                          " format; ddb2pg reads DYNAMODB_JSON exports only (export again with "
                                          "--export-format DYNAMODB_JSON)");
   }
-  if (!manifest.export_type.empty() && manifest.export_type != "FULL_EXPORT") {
-    return core::Status::InvalidArgument(what + ": the export is an " + manifest.export_type +
-                                         "; snapshot.export.manifest must name a FULL_EXPORT");
+  const std::string expected_type = incremental ? "INCREMENTAL_EXPORT" : "FULL_EXPORT";
+  if ((incremental || !manifest.export_type.empty()) && manifest.export_type != expected_type) {
+    return core::Status::InvalidArgument(what + ": the export is an " +
+                                         (manifest.export_type.empty() ? "export of no exportType" : manifest.export_type) +
+                                         (incremental ? "; bridging a trimmed stream needs an INCREMENTAL_EXPORT"
+                                                      : "; snapshot.export.manifest must name a FULL_EXPORT"));
+  }
+  if (files_key.empty() || export_time.empty()) {
+    return core::Status::InvalidArgument(what + ": no manifestFilesS3Key or " + time_name +
+                                         " (is it an export's manifest-summary.json?)");
   }
   auto time = ParseIsoUtcMillis(export_time);
-  if (!time.ok()) return time.status().WithContext(what + ": exportTime");
+  if (!time.ok()) return time.status().WithContext(what + ": " + time_name);
   manifest.export_time_ms = *time;
+  if (incremental) {
+    auto from = ParseIsoUtcMillis(aws::TextField(object, "exportFromTime"));
+    if (!from.ok()) return from.status().WithContext(what + ": exportFromTime");
+    manifest.export_from_time_ms = *from;
+  }
   // Kept in `files` until Load reads the file list in its place.
   manifest.files.push_back({files_key, "", "", 0});
   return manifest;
@@ -115,11 +127,12 @@ core::Result<std::vector<ExportDataFile>> ExportManifest::ParseFiles(std::string
   return files;
 }
 
-core::Result<ExportManifest> ExportManifest::Load(aws::ObjectStoreApi& s3, const std::string& manifest_uri) {
+core::Result<ExportManifest> ExportManifest::Load(aws::ObjectStoreApi& s3, const std::string& manifest_uri,
+                                                  ExportType expected) {
   DDB2PG_ASSIGN_OR_RETURN(aws::S3Location location, aws::ParseS3Uri(manifest_uri));
   auto summary_object = s3.GetObject(location.bucket, location.key);
   if (!summary_object.ok()) return summary_object.status().WithContext("reading the export manifest");
-  DDB2PG_ASSIGN_OR_RETURN(ExportManifest manifest, ParseSummary(summary_object->body, manifest_uri));
+  DDB2PG_ASSIGN_OR_RETURN(ExportManifest manifest, ParseSummary(summary_object->body, manifest_uri, expected));
   manifest.manifest_uri = manifest_uri;
   manifest.bucket = location.bucket;
   // AWS's examples show the manifests' keys both with and without the export prefix: a key not

@@ -32,11 +32,17 @@ struct ExportDataFile {
   int64_t item_count = 0;
 };
 
+// What an export holds: the table at one time (FULL_EXPORT), or the changes of a window
+// (INCREMENTAL_EXPORT, lines read by IncrementalExportLine).
+enum class ExportType { kFull, kIncremental };
+
 struct ExportManifest {
   std::string manifest_uri;    // s3://bucket/…/manifest-summary.json, as configured
   std::string bucket;
   std::string export_arn;
-  int64_t export_time_ms = 0;  // exportTime: the table's state the data files hold (Unix ms)
+  int64_t export_time_ms = 0;  // exportTime: the table's state the data files hold (Unix ms);
+                               // an incremental export's exportToTime (its window's exclusive end)
+  int64_t export_from_time_ms = 0;  // an incremental export's exportFromTime (inclusive); 0 for a full one
   std::string output_format;   // "DYNAMODB_JSON"
   std::string export_type;     // "FULL_EXPORT"
   int64_t item_count = 0;
@@ -44,11 +50,14 @@ struct ExportManifest {
 
   // Reads manifest-summary.json at `manifest_uri` and the manifest-files.json it names.
   // kInvalidArgument names the URI and the problem (not an s3:// URI, not a summary, ION, an
-  // incremental export, a malformed line with its number); S3 errors keep their own codes.
-  static core::Result<ExportManifest> Load(aws::ObjectStoreApi& s3, const std::string& manifest_uri);
+  // export of another type than `expected`, a malformed line with its number); S3 errors keep their
+  // own codes.
+  static core::Result<ExportManifest> Load(aws::ObjectStoreApi& s3, const std::string& manifest_uri,
+                                           ExportType expected = ExportType::kFull);
 
   // The summary's fields (files left empty). `what` names the document in errors.
-  static core::Result<ExportManifest> ParseSummary(std::string_view json, const std::string& what);
+  static core::Result<ExportManifest> ParseSummary(std::string_view json, const std::string& what,
+                                                   ExportType expected = ExportType::kFull);
   static core::Result<std::vector<ExportDataFile>> ParseFiles(std::string_view json_lines, const std::string& what);
 };
 

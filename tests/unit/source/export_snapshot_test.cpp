@@ -16,6 +16,7 @@
 #include "source/export_file_reader.h"
 #include "source/export_manifest.h"
 #include "source/export_snapshot.h"
+#include "source/incremental_gap.h"
 #include "source/stream_watermark.h"
 #include "support/gzip.h"
 
@@ -339,6 +340,151 @@ TEST_F(ExportSource, AFileTheManifestDoesNotListFailsTheReader) {
   auto reader = source.Open(FileLease(5), "", 1, &queue_, nullptr);
   EXPECT_EQ(reader->status().code(), core::StatusCode::kFailedPrecondition);
   EXPECT_NE(reader->status().message().find("partition scan/5 has no data file"), std::string::npos);
+}
+
+// An incremental export in AWS's layout (manifest-summary.json with exportFromTime/exportToTime,
+// one data file of change lines): a create, an update and a delete in the window.
+void WriteIncrementalExport(FakeObjectStore& store) {
+  const std::string lines =
+      R"({"Metadata":{"WriteTimestampMicros":{"N":"1700000100000001"}},"Keys":{"id":{"S":"new"}},)"
+      R"("NewImage":{"id":{"S":"new"},"version":{"N":"1"}}})" "\n"
+      R"({"Metadata":{"WriteTimestampMicros":{"N":"1700000110000002"}},"Keys":{"id":{"S":"changed"}},)"
+      R"("OldImage":{"id":{"S":"changed"},"version":{"N":"1"}},"NewImage":{"id":{"S":"changed"},"version":{"N":"2"}}})" "\n"
+      R"({"Metadata":{"WriteTimestampMicros":{"N":"1700000120000003"}},"Keys":{"id":{"S":"gone"}},)"
+      R"("OldImage":{"id":{"S":"gone"},"version":{"N":"7"}}})" "\n";
+  const std::string gz = Gzip(lines);
+  const std::string key = std::string(kDir) + "/data/inc0.json.gz";
+  store.Put(kBucket, key, gz);
+  store.Put(kBucket, std::string(kDir) + "/manifest-files.json",
+            R"({"itemCount":3,"md5Checksum":")" + aws::Md5Digest::Base64Of(gz) + R"(","etag":"x-1","dataFileS3Key":")" +
+                key + "\"}\n");
+  store.Put(kBucket, std::string(kDir) + "/manifest-summary.json",
+            R"({"version":"2023-08-01","exportArn":"arn:aws:dynamodb:us-east-1:123456789012:table/users/export/01700000123456-abcdefgh",)"
+            R"("startTime":"2023-11-14T22:16:00.000Z","endTime":"2023-11-14T22:20:00.000Z",)"
+            R"("tableArn":"arn:aws:dynamodb:us-east-1:123456789012:table/users","tableId":"t",)"
+            R"("exportFromTime":"2023-11-14T21:00:00.000Z","exportToTime":"2023-11-14T22:15:23.000Z",)"
+            R"("s3Bucket":"exports","s3Prefix":"ddb2pg/users/","s3SseAlgorithm":"AES256","s3SseKmsKeyId":null,)"
+            R"("manifestFilesS3Key":")" + std::string(kDir) +
+                R"(/manifest-files.json","billedSizeBytes":0,"itemCount":3,"outputFormat":"DYNAMODB_JSON",)"
+                R"("outputView":"NEW_AND_OLD_IMAGES","exportType":"INCREMENTAL_EXPORT"})");
+}
+
+TEST(IncrementalExport, ManifestIsReadOnlyWhenAnIncrementalExportIsExpected) {
+  FakeObjectStore store;
+  WriteIncrementalExport(store);
+  auto manifest = ExportManifest::Load(store, kManifestUri, ExportType::kIncremental);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  EXPECT_EQ(manifest->export_from_time_ms, 1699995600000);  // 2023-11-14T21:00:00Z
+  EXPECT_EQ(manifest->export_time_ms, 1700000123000);
+  ASSERT_EQ(manifest->files.size(), 1u);
+  EXPECT_NE(ExportManifest::Load(store, kManifestUri).status().message().find("must name a FULL_EXPORT"),
+            std::string::npos);
+
+  FakeObjectStore full;
+  WriteExport(full, {1});
+  auto refused = ExportManifest::Load(full, kManifestUri, ExportType::kIncremental);
+  EXPECT_EQ(refused.status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("needs an INCREMENTAL_EXPORT"), std::string::npos)
+      << refused.status().message();
+}
+
+TEST(IncrementalExport, TheSameReaderTurnsItsLinesIntoChangesWithTheirOwnTimes) {
+  FakeObjectStore store;
+  WriteIncrementalExport(store);
+  auto manifest = ExportManifest::Load(store, kManifestUri, ExportType::kIncremental);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  ExportFileReaderOptions options;
+  options.table = "users";
+  options.key_names = {"id"};
+  options.partition_id = "gap/0";
+  options.bucket = manifest->bucket;
+  options.file = manifest->files[0];
+  options.export_time_ms = manifest->export_time_ms;
+  options.type = ExportType::kIncremental;
+  core::BoundedQueue<core::Record> queue{100};
+  ExportFileReader reader(options, "", store, core::SystemClock::Instance(), &queue, 1);
+  reader.Start("incremental-export-test");
+  auto records = Collect(queue, reader);
+  ASSERT_TRUE(reader.status().ok()) << reader.status().ToString();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].operation, core::Operation::kCreate);
+  EXPECT_EQ(records[0].key.Find("id")->as_string(), "new");
+  EXPECT_EQ(records[0].metadata.change_time_ms, 1700000100000);
+  EXPECT_EQ(records[1].operation, core::Operation::kUpdate);
+  EXPECT_EQ(records[1].after->Find("version")->number_text(), "2");
+  EXPECT_EQ(records[1].before->Find("version")->number_text(), "1");
+  EXPECT_EQ(records[2].operation, core::Operation::kDelete);
+  EXPECT_FALSE(records[2].after);
+  EXPECT_EQ(records[2].metadata.change_time_ms, 1700000120000);
+  EXPECT_EQ(records[2].position.partition, "gap/0");
+  EXPECT_EQ(records[2].position.offset, "3");
+  EXPECT_TRUE(records[2].position.partition_done);
+}
+
+// A control plane whose exports complete at once, each the incremental export in the store.
+class CompletingExports final : public aws::ExportApi {
+ public:
+  std::vector<aws::ExportRequest> requests;
+  std::vector<std::string> described;
+
+  core::Result<aws::ExportDescription> ExportTableToPointInTime(const aws::ExportRequest& request) override {
+    requests.push_back(request);
+    return Description("arn:export/" + std::to_string(requests.size()));
+  }
+  core::Result<aws::ExportDescription> DescribeExport(const std::string& export_arn) override {
+    described.push_back(export_arn);
+    return Description(export_arn);
+  }
+
+ private:
+  static aws::ExportDescription Description(const std::string& arn) {
+    aws::ExportDescription description;
+    description.export_arn = arn;
+    description.export_status = "COMPLETED";
+    description.s3_bucket = kBucket;
+    description.export_manifest = std::string(kDir) + "/manifest-summary.json";
+    return description;
+  }
+};
+
+TEST(IncrementalGap, OneExportPerWindowWithATokenFromTheWindowAndKnownArnsPolledNotRequested) {
+  FakeObjectStore store;
+  WriteIncrementalExport(store);
+  CompletingExports exports;
+  IncrementalGap gap(exports, store, core::SystemClock::Instance());
+  IncrementalGapRequest request;
+  request.checkpoint_id = "users";
+  request.table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/users";
+  request.s3_bucket = kBucket;
+  request.s3_prefix = "ddb2pg/users/";
+  request.from_ms = kExportTimeMs - 30 * 3'600'000LL;  // 30 h: two windows
+  request.to_ms = kExportTimeMs;
+  std::map<IncrementalGap::Window, std::string> stored;
+  std::atomic<bool> stop{false};
+  auto windows = gap.Export(request, {}, [&](const IncrementalGap::Window& w, const std::string& arn) { stored[w] = arn; },
+                            stop);
+  ASSERT_TRUE(windows.ok()) << windows.status().ToString();
+  ASSERT_EQ(windows->size(), 2u);
+  ASSERT_EQ(exports.requests.size(), 2u);
+  EXPECT_EQ(exports.requests[0].incremental_from_ms, kExportTimeMs / 1000 * 1000 - 30 * 3'600'000LL);
+  EXPECT_EQ(exports.requests[0].incremental_to_ms, exports.requests[1].incremental_from_ms);
+  EXPECT_EQ(exports.requests[1].incremental_to_ms, kExportTimeMs / 1000 * 1000);
+  EXPECT_NE(exports.requests[0].client_token, exports.requests[1].client_token);
+  EXPECT_EQ(exports.requests[0].client_token,
+            IncrementalGap::ClientToken("users", request.table_arn, {windows->at(0).from_ms, windows->at(0).to_ms}));
+  EXPECT_NE(exports.requests[1].client_token,
+            ExportRequester::ClientToken("users", request.table_arn, exports.requests[1].incremental_to_ms))
+      << "a full export at the window's end has a token of its own";
+  EXPECT_EQ(windows->at(1).manifest.files.size(), 1u);
+  EXPECT_EQ(stored.size(), 2u);
+
+  // After a kill: the stored ARNs are polled; nothing is requested a second time.
+  exports.requests.clear();
+  auto again = gap.Export(request, stored, {}, stop);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->size(), 2u);
+  EXPECT_TRUE(exports.requests.empty());
+  EXPECT_EQ(exports.described, (std::vector<std::string>{"arn:export/1", "arn:export/2"}));
 }
 
 TEST(ExportSnapshotCovers, OnlyTheFirstSnapshotsSegments) {
