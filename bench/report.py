@@ -530,9 +530,9 @@ def main():
           "are committed and the snapshot is complete. The export run drops the stream's older records; the Scan "
           "run applies them (they count in its CPU as far as they were read by then).")
         w("")
-        w("| snapshot from | time, s | items/s | ddb2pg CPU s | ddb2pg CPU per item, µs | PostgreSQL CPU s | "
-          "CPUs busy | peak RSS, MB |")
-        w("|---|---|---|---|---|---|---|---|")
+        w("| snapshot from | time, s | items/s | ddb2pg CPU s | ddb2pg CPU per item, µs | of it: stream readers "
+          "(`shards` threads), s | PostgreSQL CPU s | CPUs busy | peak RSS, MB |")
+        w("|---|---|---|---|---|---|---|---|---|")
         figures = {}
         for source in ("scan", "export"):
             runs = [r for r in export_runs if r["from"] == source]
@@ -543,6 +543,7 @@ def main():
             figures[source] = (seconds, cpu)
             w(f"| {source} | {spread([r['seconds'] for r in runs], 1)} | {fmt(e0['items'] / seconds)} | "
               f"{spread([r['cpu'] for r in runs], 1)} | {cpu / e0['items'] * 1e6:.1f} | "
+              f"{statistics.median([r['threads'].get('shards', 0) for r in runs]):.2f} | "
               f"{statistics.median([r['pg_cpu'] for r in runs]):.1f} | {statistics.median([r['busy_cpus'] for r in runs]):.2f} | "
               f"{statistics.median([r['rss_kb'] for r in runs]) / 1024:.1f} |")
         w("")
