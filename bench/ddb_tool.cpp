@@ -12,6 +12,12 @@
 //   ddb_tool touch TABLE THREADS                 rewrites every item once with v + 1 and a new bio
 //                                                (one MODIFY stream record each); prints
 //                                                "touched=N seconds=S"
+//   ddb_tool write-export TABLE BUCKET PREFIX FILES
+//                                                Scans TABLE and writes its items to S3 as a
+//                                                completed export at the current time, in AWS's
+//                                                layout (as tests/integration/pipeline/
+//                                                export_writer.h does for the tests); prints
+//                                                "items=N manifest=s3://BUCKET/…/manifest-summary.json"
 //
 // Endpoint, region and credentials come from the standard AWS_* variables.
 #include <algorithm>
@@ -24,10 +30,18 @@
 #include <thread>
 #include <vector>
 
+#include <zlib.h>
+
+#include <ctime>
+
 #include "app/sample_data.h"
 #include "aws/credentials.h"
 #include "aws/dynamodb_client.h"
+#include "aws/md5_digest.h"
+#include "aws/s3_addressing.h"
+#include "aws/s3_client.h"
 #include "core/clock.h"
+#include "core/value_json.h"
 
 namespace {
 
@@ -201,13 +215,94 @@ int Touch(DynamoDbClient& client, const std::string& table, int thread_count) {
   return 0;
 }
 
+std::string Gzip(const std::string& text) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) return "";
+  std::string out(deflateBound(&z, text.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const bool done = deflate(&z, Z_FINISH) == Z_STREAM_END;
+  out.resize(done ? z.total_out : 0);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string IsoTime(int64_t epoch_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[48];
+  const size_t length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buffer + length, sizeof buffer - length, ".%03dZ", static_cast<int>(epoch_ms % 1000));
+  return buffer;
+}
+
+// The same layout as the tests' ExportWriter (manifest-summary.json, manifest-files.json as JSON
+// lines, data/*.json.gz of {"Item":…} lines), without gtest.
+int WriteExport(DynamoDbClient& client, ddb2pg::aws::S3Client& s3, const std::string& table,
+                const std::string& bucket, const std::string& prefix, int files) {
+  if (files < 1) return Fail("FILES must be at least 1");
+  std::vector<std::string> lines(static_cast<size_t>(files));
+  std::vector<int64_t> counts(static_cast<size_t>(files), 0);
+  int64_t total = 0;
+  const int64_t export_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+  ddb2pg::aws::ScanRequest request;
+  request.table_name = table;
+  while (true) {
+    auto page = client.Scan(request);
+    if (!page.ok()) return Fail(page.status().ToString());
+    for (const auto& item : page->items) {
+      const size_t file = static_cast<size_t>(total % files);
+      lines[file] += "{\"Item\":" + ddb2pg::core::ItemToJson(item) + "}\n";
+      ++counts[file];
+      ++total;
+    }
+    if (!page->last_evaluated_key) break;
+    request.exclusive_start_key = std::move(page->last_evaluated_key);
+  }
+  const std::string id = std::to_string(export_ms) + "-ddb2pgbe";
+  const std::string dir = prefix + "AWSDynamoDB/" + id;
+  auto put = [&](const std::string& key, std::string body) {
+    auto status = s3.PutObject(bucket, key, std::move(body));
+    if (!status.ok()) Fail("PutObject " + key + ": " + status.ToString());
+    return status.ok();
+  };
+  std::string manifest_files;
+  for (size_t f = 0; f < lines.size(); ++f) {
+    const std::string gz = Gzip(lines[f]);
+    if (gz.empty()) return Fail("gzip failed");
+    const std::string key = dir + "/data/" + std::to_string(f) + "benchdat.json.gz";
+    manifest_files += "{\"itemCount\":" + std::to_string(counts[f]) + ",\"md5Checksum\":\"" +
+                      ddb2pg::aws::Md5Digest::Base64Of(gz) + "\",\"etag\":\"" + std::to_string(f) +
+                      "-1\",\"dataFileS3Key\":\"" + key + "\"}\n";
+    if (!put(key, gz)) return 1;
+  }
+  if (!put(dir + "/manifest-files.json", manifest_files)) return 1;
+  const std::string time = IsoTime(export_ms);
+  const std::string arn = "arn:aws:dynamodb:us-east-1:000000000000:table/" + table;
+  const std::string summary =
+      "{\"version\":\"2020-06-30\",\"exportArn\":\"" + arn + "/export/" + id + "\",\"startTime\":\"" + time +
+      "\",\"endTime\":\"" + time + "\",\"tableArn\":\"" + arn + "\",\"tableId\":\"bench\",\"exportTime\":\"" +
+      time + "\",\"s3Bucket\":\"" + bucket + "\",\"s3Prefix\":\"" + prefix +
+      "\",\"s3SseAlgorithm\":\"AES256\",\"s3SseKmsKeyId\":null,\"manifestFilesS3Key\":\"" + dir +
+      "/manifest-files.json\",\"billedSizeBytes\":0,\"itemCount\":" + std::to_string(total) +
+      ",\"outputFormat\":\"DYNAMODB_JSON\",\"exportType\":\"FULL_EXPORT\"}";
+  if (!put(dir + "/manifest-summary.json", summary)) return 1;
+  std::printf("items=%lld manifest=s3://%s/%s/manifest-summary.json\n", static_cast<long long>(total), bucket.c_str(),
+              dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() < 2) {
     return Fail("usage: ddb_tool create-table|enable-stream TABLE | scan TABLE SEGMENTS LIMIT | "
-                "write TABLE RATE SECONDS THREADS | touch TABLE THREADS");
+                "write TABLE RATE SECONDS THREADS | touch TABLE THREADS | write-export TABLE BUCKET PREFIX FILES");
   }
   auto resolved = ddb2pg::aws::ResolveAws({});
   if (!resolved.ok()) return Fail(resolved.status().ToString());
@@ -221,5 +316,10 @@ int main(int argc, char** argv) {
     return Write(client, table, std::stod(args[2]), std::stod(args[3]), std::stoi(args[4]));
   }
   if (command == "touch" && args.size() == 3) return Touch(client, table, std::stoi(args[2]));
+  if (command == "write-export" && args.size() == 5) {
+    ddb2pg::aws::S3Client s3(*resolved, ddb2pg::aws::ResolveS3Endpoint(ddb2pg::aws::ProcessEnvironment()),
+                             ddb2pg::aws::RetryPolicy(), ddb2pg::core::SystemClock::Instance());
+    return WriteExport(client, s3, table, args[2], args[3], std::stoi(args[4]));
+  }
   return Fail("unknown command or wrong arguments: " + command);
 }

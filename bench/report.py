@@ -517,6 +517,42 @@ def main():
         summary.append((f"Tables: peak RSS, {r['tables']} tables × {r['shards_per_table']} shards, one runner",
                         f"{r['rss_kb'] / 1024:.1f} MB", "≤ 96 MB", verdict(r["rss_kb"] / 1024, 96, False)))
 
+    # 6. snapshot from an S3 export vs from a Scan
+    export_runs = by.get("export", [])
+    if export_runs:
+        e0 = export_runs[0]
+        w("## 6. Snapshot from an S3 export vs from a Scan")
+        w("")
+        w(f"The same {e0['items']:,} items from `bench/replay_server` (4 shards holding {e0['records']:,} stream "
+          f"records, all older than the export): `ddb2pg run` of examples/users.yaml with `snapshot.from: export` "
+          f"(an export in AWS's layout, {e0['files']} gzip'd data files, on s3rver, written by `ddb_tool "
+          "write-export`) and with the default parallel Scan, each into a fresh database, until every item's rows "
+          "are committed and the snapshot is complete. The export run drops the stream's older records; the Scan "
+          "run applies them (they count in its CPU as far as they were read by then).")
+        w("")
+        w("| snapshot from | time, s | items/s | ddb2pg CPU s | ddb2pg CPU per item, µs | of it: stream readers "
+          "(`shards` threads), s | PostgreSQL CPU s | CPUs busy | peak RSS, MB |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        figures = {}
+        for source in ("scan", "export"):
+            runs = [r for r in export_runs if r["from"] == source]
+            if not runs:
+                continue
+            seconds = statistics.median([r["seconds"] for r in runs])
+            cpu = statistics.median([r["cpu"] for r in runs])
+            figures[source] = (seconds, cpu)
+            w(f"| {source} | {spread([r['seconds'] for r in runs], 1)} | {fmt(e0['items'] / seconds)} | "
+              f"{spread([r['cpu'] for r in runs], 1)} | {cpu / e0['items'] * 1e6:.1f} | "
+              f"{statistics.median([r['threads'].get('shards', 0) for r in runs]):.2f} | "
+              f"{statistics.median([r['pg_cpu'] for r in runs]):.1f} | {statistics.median([r['busy_cpus'] for r in runs]):.2f} | "
+              f"{statistics.median([r['rss_kb'] for r in runs]) / 1024:.1f} |")
+        w("")
+        if "scan" in figures and "export" in figures:
+            summary.append(("Export snapshot: items/s, export / Scan",
+                            f"{figures['scan'][0] / figures['export'][0]:.2f}", "", ""))
+            summary.append(("Export snapshot: ddb2pg CPU per item, export / Scan",
+                            f"{figures['export'][1] / figures['scan'][1]:.2f}", "", ""))
+
     head = ["## Summary", "", "| what | figure | target | |", "|---|---|---|---|"]
     head += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary]
     head.append("")

@@ -29,8 +29,11 @@ class StreamsApi {
                                                      ShardIteratorType type,
                                                      const std::string& sequence_number) = 0;
   // `decode_only`: the image attributes to decode (null: all); Keys are always whole.
+  // `skip_images_before_ms` (0: none): the page's leading records older than it come without
+  // images (StreamRecord::images_skipped; see ParseGetRecordsResponse) — for a reader that drops them.
   virtual core::Result<GetRecordsResult> GetRecords(const std::string& shard_iterator, int limit,
-                                                    const AttributeSelection* decode_only = nullptr) = 0;
+                                                    const AttributeSelection* decode_only = nullptr,
+                                                    int64_t skip_images_before_ms = 0) = 0;
 };
 
 }  // namespace ddb2pg::aws

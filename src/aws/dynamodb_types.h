@@ -141,6 +141,7 @@ struct StreamRecord {
   int64_t size_bytes = 0;
   std::string user_identity_type;          // "Service" for TTL deletes
   std::string user_identity_principal_id;  // "dynamodb.amazonaws.com" for TTL deletes
+  bool images_skipped = false;  // older than GetRecords' skip_images_before_ms: no images decoded
 };
 
 struct GetRecordsResult {

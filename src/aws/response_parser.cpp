@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 #include <cmath>
@@ -242,12 +243,36 @@ Status ParseScan(ondemand::parser& parser, simdjson::padded_string_view input, c
 
 // ---- GetRecords ----
 
+// The record's ApproximateCreationDateTime in ms, read ahead of the other fields (it may follow the
+// images); nullopt when absent or malformed (the full pass then reports it). Leaves `data` rewound.
+std::optional<int64_t> PeekCreationTimeMs(ondemand::object& data) {
+  std::optional<int64_t> time_ms;
+  double seconds = 0;
+  auto field = data.find_field_unordered("ApproximateCreationDateTime");
+  if (!field.error() && !field.get_double().get(seconds) && std::isfinite(seconds) && seconds >= 0 && seconds <= 1e11) {
+    time_ms = std::llround(seconds * 1000.0);
+  }
+  bool rewound = false;
+  if (data.reset().get(rewound)) return std::nullopt;
+  return time_ms;
+}
+
+// `skip_before_ms`: see ParseGetRecordsResponse; *skipping is true while every record of the page
+// so far was older than it.
 Status ParseStreamData(ondemand::object data, const AttributePath& path, const AttributeSelection* only,
-                       StreamRecord* record) {
+                       int64_t skip_before_ms, bool* skipping, StreamRecord* record) {
+  if (*skipping) {
+    // Images of a record that the reader drops unread are not decoded: skipping them in the
+    // structural index costs far less than building their Values.
+    const std::optional<int64_t> time_ms = PeekCreationTimeMs(data);
+    record->images_skipped = time_ms.has_value() && *time_ms < skip_before_ms;
+    *skipping = record->images_skipped;
+  }
   bool has_keys = false;
   bool has_sequence_number = false;
   DDB2PG_RETURN_IF_ERROR(ForEachField(data, path, "must be an object", [&](const ondemand::raw_json_string key,
                                                                          ondemand::value& value) -> Status {
+    if (record->images_skipped && (key == "NewImage" || key == "OldImage")) return Status::Ok();
     if (key == "NewImage") {
       Value image;
       DDB2PG_RETURN_IF_ERROR(ReadItem(value, path.Field("NewImage"), &image, only));
@@ -300,7 +325,7 @@ Status ParseUserIdentity(ondemand::object identity, const AttributePath& path, S
 }
 
 Status ParseRecord(ondemand::value& json, const AttributePath& path, const AttributeSelection* only,
-                   StreamRecord* record) {
+                   int64_t skip_before_ms, bool* skipping, StreamRecord* record) {
   ondemand::object object;
   if (auto error = json.get_object().get(object)) return JsonError(path, error, "expected a record object");
   bool has_data = false;
@@ -310,7 +335,7 @@ Status ParseRecord(ondemand::value& json, const AttributePath& path, const Attri
       const AttributePath data_path = path.Field("dynamodb");
       ondemand::object data;
       if (auto error = value.get_object().get(data)) return JsonError(data_path, error, "must be an object");
-      DDB2PG_RETURN_IF_ERROR(ParseStreamData(data, data_path, only, record));
+      DDB2PG_RETURN_IF_ERROR(ParseStreamData(data, data_path, only, skip_before_ms, skipping, record));
       has_data = true;
     } else if (key == "eventID") {
       DDB2PG_RETURN_IF_ERROR(ReadStringField(value, path.Field("eventID"), &record->event_id));
@@ -337,7 +362,7 @@ Status ParseRecord(ondemand::value& json, const AttributePath& path, const Attri
 }
 
 Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view input, const AttributeSelection* only,
-                       GetRecordsResult* result) {
+                       int64_t skip_before_ms, GetRecordsResult* result) {
   static const AttributePath kRoot{nullptr, "GetRecords", AttributePath::kNoIndex};
   static const AttributePath kRecords{nullptr, "GetRecords: Records", AttributePath::kNoIndex};
   static const AttributePath kIterator{nullptr, "GetRecords: NextShardIterator", AttributePath::kNoIndex};
@@ -347,9 +372,11 @@ Status ParseGetRecords(ondemand::parser& parser, simdjson::padded_string_view in
     if (key == "Records") {
       // A record is rarely under 256 bytes of JSON; a page holds at most 1000.
       result->records.reserve(std::min<size_t>(input.size() / 256 + 1, 1000));
+      bool skipping = skip_before_ms > 0;
       return ForEachElement(value, kRecords, "expected a record object",
                             [&](ondemand::value& element, const AttributePath& record_path) {
-                              return ParseRecord(element, record_path, only, &result->records.emplace_back());
+                              return ParseRecord(element, record_path, only, skip_before_ms, &skipping,
+                                                 &result->records.emplace_back());
                             });
     } else if (key == "NextShardIterator") {
       bool is_null = false;
@@ -386,14 +413,22 @@ core::Result<ScanPage> ParseScanResponse(std::string& body, const AttributeSelec
   return Run<ScanPage>("Scan", [&](ParserState&) { return PadInPlace(body); }, ParseScan, decode_only);
 }
 
-core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body, const AttributeSelection* decode_only) {
-  return Run<GetRecordsResult>("GetRecords", [&](ParserState& state) { return PadCopy(state, body); },
-                               ParseGetRecords, decode_only);
+core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body, const AttributeSelection* decode_only,
+                                                       int64_t skip_images_before_ms) {
+  return Run<GetRecordsResult>(
+      "GetRecords", [&](ParserState& state) { return PadCopy(state, body); },
+      [&](ondemand::parser& parser, simdjson::padded_string_view input, const AttributeSelection* only,
+          GetRecordsResult* result) { return ParseGetRecords(parser, input, only, skip_images_before_ms, result); },
+      decode_only);
 }
 
-core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body, const AttributeSelection* decode_only) {
-  return Run<GetRecordsResult>("GetRecords", [&](ParserState&) { return PadInPlace(body); }, ParseGetRecords,
-                               decode_only);
+core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body, const AttributeSelection* decode_only,
+                                                       int64_t skip_images_before_ms) {
+  return Run<GetRecordsResult>(
+      "GetRecords", [&](ParserState&) { return PadInPlace(body); },
+      [&](ondemand::parser& parser, simdjson::padded_string_view input, const AttributeSelection* only,
+          GetRecordsResult* result) { return ParseGetRecords(parser, input, only, skip_images_before_ms, result); },
+      decode_only);
 }
 
 core::Result<StreamDescription> ParseDescribeStreamResponse(std::string_view body, const std::string& context) {

@@ -35,10 +35,16 @@ core::Result<ScanPage> ParseScanResponse(std::string& body, const AttributeSelec
 // (possibly fractional or in exponent form) and becomes milliseconds. A NextShardIterator that is
 // absent or null gives nullopt (the shard is closed and fully read). eventName must be INSERT,
 // MODIFY or REMOVE; Keys and a non-empty SequenceNumber are required.
+// `skip_images_before_ms` (0: none): the leading records of the page whose ApproximateCreationDateTime
+// is before it — every record up to the first at or after it — get no NewImage/OldImage (their
+// images are skipped, not decoded) and images_skipped set; the caller drops them unread (a stream
+// reader's watermark cut-off). Their other fields are read and checked as usual.
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body,
-                                                       const AttributeSelection* decode_only = nullptr);
+                                                       const AttributeSelection* decode_only = nullptr,
+                                                       int64_t skip_images_before_ms = 0);
 core::Result<GetRecordsResult> ParseGetRecordsResponse(std::string& body,
-                                                       const AttributeSelection* decode_only = nullptr);
+                                                       const AttributeSelection* decode_only = nullptr,
+                                                       int64_t skip_images_before_ms = 0);
 
 // {"StreamDescription":{"StreamArn","StreamLabel","StreamStatus","StreamViewType","TableName",
 //  "Shards":[{"ShardId","ParentShardId","SequenceNumberRange":{...}}],"LastEvaluatedShardId"}}

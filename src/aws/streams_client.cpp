@@ -152,7 +152,8 @@ core::Result<std::string> StreamsClient::GetShardIterator(const std::string& str
 }
 
 core::Result<GetRecordsResult> StreamsClient::GetRecords(const std::string& shard_iterator, int limit,
-                                                         const AttributeSelection* decode_only) {
+                                                         const AttributeSelection* decode_only,
+                                                         int64_t skip_images_before_ms) {
   const std::string_view resource = IteratorResource(shard_iterator);
   std::string body;
   core::JsonWriter writer(&body);
@@ -160,7 +161,7 @@ core::Result<GetRecordsResult> StreamsClient::GetRecords(const std::string& shar
   if (limit > 0) writer.Key("Limit").Int(limit);
   writer.EndObject();
   DDB2PG_ASSIGN_OR_RETURN(std::string response, client_.Call(AwsOperation::kGetRecords, resource, std::move(body)));
-  core::Result<GetRecordsResult> result = ParseGetRecordsResponse(response, decode_only);
+  core::Result<GetRecordsResult> result = ParseGetRecordsResponse(response, decode_only, skip_images_before_ms);
   if (!result.ok()) return result.status().WithContext(CallContext(AwsOperation::kGetRecords, resource));
   if (result->response_bytes == 0) result->response_bytes = response.size();
   return result;

@@ -40,7 +40,8 @@ class StreamsClient final : public StreamsApi {
                                              ShardIteratorType type, const std::string& sequence_number) override;
   // limit ≤ 1000; 0 leaves it to the service.
   core::Result<GetRecordsResult> GetRecords(const std::string& shard_iterator, int limit,
-                                            const AttributeSelection* decode_only = nullptr) override;
+                                            const AttributeSelection* decode_only = nullptr,
+                                            int64_t skip_images_before_ms = 0) override;
 
   // Every shard of the stream: DescribeStream from request.exclusive_start_shard_id, following
   // LastEvaluatedShardId until the last page. The result's last_evaluated_shard_id is empty.

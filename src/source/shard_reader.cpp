@@ -102,7 +102,9 @@ ShardPoller::Next ShardReader::Step() {
     if (!gate_->TryAcquire([poller, id] { return poller->Wake(id); })) return ShardPoller::Next::Gate();
   }
   slot_held_ = true;
-  auto page = api_.GetRecords(iterator_, options_.get_records_limit, options_.decode_only.get());
+  // Records the loop below drops (older than the cut-off, none kept yet) come without images.
+  const int64_t skip_images_before_ms = last_sequence_number_.empty() ? cutoff_ms_ : 0;
+  auto page = api_.GetRecords(iterator_, options_.get_records_limit, options_.decode_only.get(), skip_images_before_ms);
   poller_.CountGetRecords();
   if (!page.ok() && on_watermark_iterator_ && page.status().code() != core::StatusCode::kTrimmedData &&
       (page.status().code() == core::StatusCode::kExpiredIterator || !page.status().transient())) {
@@ -135,6 +137,10 @@ ShardPoller::Next ShardReader::Step() {
     if (cutoff_ms_ != 0 && last_sequence_number_.empty() && change.approximate_creation_time_ms < cutoff_ms_) {
       ++skipped_before_watermark_;  // older than the watermark: the snapshot reflects it
       continue;
+    }
+    if (change.images_skipped) {  // the parser's rule and this loop's must agree
+      return Fail(core::Status::Internal("shard " + shard_id + ": record " + change.sequence_number +
+                                         " came without its images but is not older than the cut-off"));
     }
     core::Record record;
     record.operation = OperationOf(change.event_name);

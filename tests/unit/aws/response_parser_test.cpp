@@ -244,6 +244,55 @@ TEST(ResponseParser, GetRecordsDecodesOnlySelectedImageAttributes) {
   EXPECT_EQ(record.sequence_number, "100");
 }
 
+TEST(ResponseParser, GetRecordsSkipsImagesOfLeadingRecordsOlderThanTheCutoff) {
+  // 1 and 2 are older than the cut-off (2 has its time after the images, as the order of fields
+  // is free), 3 is not, and 4, older again, comes after it: only the leading old ones are skipped.
+  constexpr std::string_view kBody = R"({"Records":[
+    {"eventID":"1","eventName":"MODIFY","dynamodb":{"ApproximateCreationDateTime":1000,
+      "Keys":{"id":{"S":"a"}},"NewImage":{"id":{"S":"a"},"v":{"N":"1"}},"OldImage":{"id":{"S":"a"}},
+      "SequenceNumber":"1"}},
+    {"eventID":"2","eventName":"INSERT","dynamodb":{"Keys":{"id":{"S":"b"}},
+      "NewImage":{"id":{"S":"b"},"v":{"N":"2"},"m":{"M":{"x":{"L":[{"S":"y"}]}}}},
+      "SequenceNumber":"2","ApproximateCreationDateTime":1999.5}},
+    {"eventID":"3","eventName":"MODIFY","dynamodb":{"ApproximateCreationDateTime":2000,
+      "Keys":{"id":{"S":"c"}},"NewImage":{"id":{"S":"c"}},"OldImage":{"id":{"S":"c"}},"SequenceNumber":"3"}},
+    {"eventID":"4","eventName":"REMOVE","dynamodb":{"ApproximateCreationDateTime":1000,
+      "Keys":{"id":{"S":"d"}},"OldImage":{"id":{"S":"d"}},"SequenceNumber":"4"}}],
+    "NextShardIterator":"it"})";
+  core::Result<GetRecordsResult> page = ParseGetRecordsResponse(kBody, nullptr, 2000000);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->records.size(), 4u);
+  for (size_t i = 0; i < 2; ++i) {
+    const StreamRecord& old = page->records[i];
+    EXPECT_TRUE(old.images_skipped) << i;
+    EXPECT_FALSE(old.new_image.has_value()) << i;
+    EXPECT_FALSE(old.old_image.has_value()) << i;
+    EXPECT_EQ(old.sequence_number, std::to_string(i + 1));  // the rest is read as usual
+    EXPECT_EQ(old.event_name, i == 0 ? "MODIFY" : "INSERT");
+  }
+  EXPECT_EQ(page->records[0].keys, Value::MakeMap({{"id", Value::String("a")}}));
+  EXPECT_EQ(page->records[1].approximate_creation_time_ms, 1999500);
+  for (size_t i = 2; i < 4; ++i) {
+    EXPECT_FALSE(page->records[i].images_skipped) << i;
+    EXPECT_TRUE(page->records[i].old_image.has_value()) << i;
+  }
+  EXPECT_TRUE(page->records[2].new_image.has_value());
+  EXPECT_EQ(page->next_shard_iterator, "it");
+
+  // Without a cut-off every image is decoded.
+  core::Result<GetRecordsResult> all = ParseGetRecordsResponse(kBody);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  for (const StreamRecord& record : all->records) {
+    EXPECT_FALSE(record.images_skipped);
+    EXPECT_TRUE(record.old_image.has_value() || record.new_image.has_value());
+  }
+  // A skipped image is still checked for being well-formed JSON, and a bad time is still an error.
+  EXPECT_FALSE(ParseGetRecordsResponse(R"({"Records":[{"eventName":"INSERT","dynamodb":{"ApproximateCreationDateTime":1,
+    "Keys":{"id":{"S":"a"}},"NewImage":{"id":{"S":"a"},"SequenceNumber":"1"}}]})", nullptr, 2000000).ok());
+  EXPECT_FALSE(ParseGetRecordsResponse(R"({"Records":[{"eventName":"INSERT","dynamodb":{"ApproximateCreationDateTime":"x",
+    "Keys":{"id":{"S":"a"}},"NewImage":{"id":{"S":"a"}},"SequenceNumber":"1"}}]})", nullptr, 2000000).ok());
+}
+
 TEST(AttributeSelection, SortsDedupesAndFindsNames) {
   const AttributeSelection only({"name", "id", "name", "appearance"});
   EXPECT_EQ(only.names(), (std::vector<std::string>{"appearance", "id", "name"}));

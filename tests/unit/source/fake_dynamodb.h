@@ -233,7 +233,8 @@ class FakeStreams final : public aws::StreamsApi {
 
   // Returns the full images whatever `decode_only` says (the decoder's skipping is tested in aws).
   core::Result<aws::GetRecordsResult> GetRecords(const std::string& shard_iterator, int limit,
-                                                 const aws::AttributeSelection* /*decode_only*/ = nullptr) override {
+                                                 const aws::AttributeSelection* /*decode_only*/ = nullptr,
+                                                 int64_t /*skip_images_before_ms*/ = 0) override {
     std::lock_guard lock(mutex_);
     const auto bar = shard_iterator.find('|');
     const std::string shard_id = shard_iterator.substr(0, bar);
