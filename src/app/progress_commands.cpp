@@ -42,7 +42,7 @@ core::Status Resnapshot(Wiring& wiring, const std::optional<std::string>& pipeli
     const std::string& name = source->config->name;
     sink::PgLeaseStore store = StoreOf(wiring, *source);
     DDB2PG_RETURN_IF_ERROR(store.Open());
-    DDB2PG_ASSIGN_OR_RETURN(auto stored, store.StoredSource());
+    DDB2PG_ASSIGN_OR_RETURN(auto stored, store.StoredCheckpoint());
     if (!stored) {
       std::fprintf(out, "source %s: no progress stored yet: `ddb2pg run` snapshots the table\n", name.c_str());
       continue;
@@ -55,7 +55,7 @@ core::Status Resnapshot(Wiring& wiring, const std::optional<std::string>& pipeli
     source::DynamoDbRecordSource reader(ToSourceOptions(*source->config, source->plans), *source->table,
                                         *source->streams, core::SystemClock::Instance());
     DDB2PG_ASSIGN_OR_RETURN(auto layout, reader.Describe());
-    std::optional<pipeline::SourceSeed> reseed;
+    std::optional<pipeline::CheckpointSeed> reseed;
     if (layout.stream_arn != stored->stream_arn) {
       if (pipeline && pipelines.size() != source->plans.size()) {
         return core::Status::FailedPrecondition(

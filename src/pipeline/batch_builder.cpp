@@ -54,7 +54,7 @@ bool BatchBuilder::Full(int max_rows, int max_bytes) const {
   return rows_ >= static_cast<size_t>(max_rows) || bytes_ >= static_cast<size_t>(max_bytes);
 }
 
-core::Status BatchBuilder::Add(core::Record& record, const PartitionLease& lease) {
+core::Status BatchBuilder::Add(core::Record& record, const ClaimedPartition& lease) {
   records_read_[static_cast<size_t>(record.operation)]->Increment();
   if (record.operation != core::Operation::kMarker) {
     auto& rows = scratch_rows_;  // one list per plan, reused

@@ -35,7 +35,7 @@ class BatchBuilder {
 
   // Maps one record of partition `lease` into the batch. kInvalidArgument for an on_error: stop
   // pipeline's failure (the record does not touch the batch).
-  core::Status Add(core::Record& record, const PartitionLease& lease);
+  core::Status Add(core::Record& record, const ClaimedPartition& lease);
   // Takes the batch built so far (empty afterwards); `positions` gives each partition's position
   // before it (what the previous batch brought it to).
   BuiltBatch Take(const std::map<std::string, std::string>& positions);

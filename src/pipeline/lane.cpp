@@ -40,7 +40,7 @@ Lane::~Lane() {
   }
 }
 
-void Lane::Assign(PartitionLease lease, const std::string& stream_arn) {
+void Lane::Assign(ClaimedPartition lease, const std::string& stream_arn) {
   std::lock_guard lock(mutex_);
   held_.push_back(lease.id);
   control_.push_back({Control::Kind::kAssign, std::move(lease), stream_arn, ""});
@@ -48,14 +48,14 @@ void Lane::Assign(PartitionLease lease, const std::string& stream_arn) {
 
 void Lane::Release(const std::string& partition_id, const std::string& why) {
   std::lock_guard lock(mutex_);
-  PartitionLease lease;
+  ClaimedPartition lease;
   lease.id = partition_id;
   control_.push_back({Control::Kind::kRelease, std::move(lease), "", why});
 }
 
 void Lane::Drop(const std::string& partition_id) {
   std::lock_guard lock(mutex_);
-  PartitionLease lease;
+  ClaimedPartition lease;
   lease.id = partition_id;
   control_.push_back({Control::Kind::kDrop, std::move(lease), "", "lease lost"});
 }

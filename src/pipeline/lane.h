@@ -75,7 +75,7 @@ class Lane {
   core::Status Run();
   void RequestStop() { stop_requested_ = true; }
 
-  void Assign(PartitionLease lease, const std::string& stream_arn);
+  void Assign(ClaimedPartition lease, const std::string& stream_arn);
   void Release(const std::string& partition_id, const std::string& why);
   void Drop(const std::string& partition_id);
   std::vector<LaneEvent> TakeEvents();
@@ -90,7 +90,7 @@ class Lane {
 
  private:
   struct Slot {
-    PartitionLease lease;
+    ClaimedPartition lease;
     std::string stream_arn;
     std::unique_ptr<PartitionReader> reader;
     uint64_t tag = 0;
@@ -100,7 +100,7 @@ class Lane {
   };
   struct Control {
     enum class Kind { kAssign, kRelease, kDrop } kind;
-    PartitionLease lease;
+    ClaimedPartition lease;
     std::string stream_arn;
     std::string why;
   };

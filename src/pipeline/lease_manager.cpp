@@ -8,7 +8,7 @@
 namespace ddb2pg::pipeline {
 
 LeaseManager::LeaseManager(LeaseStore& store, std::vector<Lane*> lanes, Metrics& metrics, std::string source_name,
-                           std::function<void(PartitionLease&)> prepare)
+                           std::function<void(ClaimedPartition&)> prepare)
     : store_(store), lanes_(std::move(lanes)), metrics_(metrics), source_name_(std::move(source_name)),
       prepare_(std::move(prepare)) {}
 

@@ -24,7 +24,7 @@ class LeaseManager {
  public:
   // `prepare` completes a claimed lease (segment numbers) before a lane gets it.
   LeaseManager(LeaseStore& store, std::vector<Lane*> lanes, Metrics& metrics, std::string source_name,
-               std::function<void(PartitionLease&)> prepare);
+               std::function<void(ClaimedPartition&)> prepare);
 
   // One heartbeat. Store errors are returned (retryable ones: try again next tick).
   core::Status Tick(const std::string& stream_arn);
@@ -44,7 +44,7 @@ class LeaseManager {
   std::vector<Lane*> lanes_;
   Metrics& metrics_;
   std::string source_name_;
-  std::function<void(PartitionLease&)> prepare_;
+  std::function<void(ClaimedPartition&)> prepare_;
   std::map<std::string, std::pair<int64_t, Lane*>> held_;  // id → epoch, lane
   std::map<std::string, bool> releasing_;                   // asked to release, not done yet
   LeaseCounts counts_;

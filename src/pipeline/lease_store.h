@@ -83,7 +83,7 @@ struct LeaseCounts {
 class LeaseStore {
  public:
   // Builds a source's seed; gets the stored position of an earlier release's checkpoint, if any.
-  using SeedFn = std::function<core::Result<SourceSeed>(const std::optional<std::string>& legacy_position)>;
+  using SeedFn = std::function<core::Result<CheckpointSeed>(const std::optional<std::string>& legacy_position)>;
 
   virtual ~LeaseStore() = default;
   virtual core::Status Open() = 0;
@@ -103,7 +103,7 @@ class LeaseStore {
   // read to their end within the last TTL, which its lanes have still to report finished).
   virtual core::Result<std::vector<HeldLease>> Renew() = 0;
   virtual core::Result<LeaseCounts> Counts() = 0;
-  virtual core::Result<std::vector<PartitionLease>> Claim(int max) = 0;
+  virtual core::Result<std::vector<ClaimedPartition>> Claim(int max) = 0;
   // Records which of this runner's lanes reads a held partition (for status; best effort).
   virtual core::Status NoteLanes(const std::vector<std::pair<HeldLease, int>>& lanes) = 0;
   // Gives leases up (owner = NULL) if still held at that epoch; `why` goes to the lease history.
@@ -117,7 +117,7 @@ class LeaseStore {
   virtual core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() = 0;
   // Starts the source over (on_trimmed: resnapshot): every partition replaced by the seed's; every pipeline
   // snapshots again and reconciles its table at the end.
-  virtual core::Status StartOver(const SourceSeed& seed) = 0;
+  virtual core::Status StartOver(const CheckpointSeed& seed) = 0;
   // Leaves: releases everything and removes the runner's row.
   virtual core::Status Deregister() = 0;
   virtual void Close() = 0;

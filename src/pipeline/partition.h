@@ -22,8 +22,9 @@ inline std::string_view PartitionKindName(PartitionKind kind) {
   return kind == PartitionKind::kSegment ? "segment" : "shard";
 }
 
-// A partition this runner holds: where its reader starts and the epoch that fences its commits.
-struct PartitionLease {
+// A partition as a claim hands it to this runner: its lease (id and the epoch that fences its
+// commits; see HeldLease) and where its reader starts.
+struct ClaimedPartition {
   std::string id;  // "scan/3" or a shard id
   PartitionKind kind = PartitionKind::kSegment;
   std::string parent;    // shards: the parent shard's id, "" for a root shard
@@ -67,7 +68,7 @@ struct SeedPartition {
 };
 
 // What a source starts with: the pinned stream and its partitions.
-struct SourceSeed {
+struct CheckpointSeed {
   std::string stream_arn;
   int total_segments = 0;
   std::vector<SeedPartition> partitions;

@@ -71,11 +71,11 @@ class RecordSource {
   // The partitions a source starts with: a fresh start from `layout` (the snapshot's segments and
   // every shard), or `legacy_position` converted (a checkpoint written by an earlier release:
   // nothing re-read that it had committed).
-  virtual core::Result<SourceSeed> Seed(const SourceLayout& layout,
+  virtual core::Result<CheckpointSeed> Seed(const SourceLayout& layout,
                                         const std::optional<std::string>& legacy_position) = 0;
   // Starts reading `lease` from its position into `out`; every record carries `tag`. Each page is
   // fetched holding a slot of `gate` (the lane's bound on pages held at once; null: unbounded).
-  virtual std::unique_ptr<PartitionReader> Open(const PartitionLease& lease, const std::string& stream_arn,
+  virtual std::unique_ptr<PartitionReader> Open(const ClaimedPartition& lease, const std::string& stream_arn,
                                                 uint64_t tag, core::BoundedQueue<core::Record>* out,
                                                 core::FetchGate* gate) = 0;
 };

@@ -66,7 +66,7 @@ struct SourceRuntime::Impl {
     return Retrying(what, "connection", std::move(fn));
   }
 
-  void Prepare(PartitionLease& lease) {
+  void Prepare(ClaimedPartition& lease) {
     if (lease.kind != PartitionKind::kSegment) return;
     // "scan/<i>" (the source's first snapshot, of the checkpoint's segment count) or
     // "scan/<i>/<n>@<tag>" (a backfill or re-snapshot of n segments).
@@ -359,7 +359,7 @@ struct SourceRuntime::Impl {
         wake.notify_all();
       });
     }
-    LeaseManager leases(store, lane_ptrs, metrics, parts.source_name, [this](PartitionLease& lease) { Prepare(lease); });
+    LeaseManager leases(store, lane_ptrs, metrics, parts.source_name, [this](ClaimedPartition& lease) { Prepare(lease); });
     metrics.Ready().Set(1);
 
     core::Status result = core::Status::Ok();

@@ -135,9 +135,9 @@ core::Result<std::optional<std::vector<pipeline::ShardInfo>>> DynamoDbRecordSour
   return std::optional<std::vector<pipeline::ShardInfo>>(std::move(children));
 }
 
-core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::SourceLayout& layout,
+core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline::SourceLayout& layout,
                                                               const std::optional<std::string>& legacy_position) {
-  pipeline::SourceSeed seed;
+  pipeline::CheckpointSeed seed;
   seed.stream_arn = layout.stream_arn;
   SourcePosition legacy;
   if (legacy_position && !legacy_position->empty()) {
@@ -209,7 +209,7 @@ core::Result<pipeline::SourceSeed> DynamoDbRecordSource::Seed(const pipeline::So
         if (shard.closed) {
           partition.done = true;  // history is not wanted, or already in the Scan: counts as read
         } else if (start_latest) {
-          partition.position = pipeline::PartitionLease::kLatestPosition;
+          partition.position = pipeline::ClaimedPartition::kLatestPosition;
         } else {
           DDB2PG_ASSIGN_OR_RETURN(partition.position, WatermarkOf(seed.stream_arn, shard.id));
           ++watermarked;
@@ -241,7 +241,7 @@ core::Result<std::string> DynamoDbRecordSource::WatermarkOf(const std::string& s
   return StreamWatermark::Position(taken_ms, *iterator);
 }
 
-std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipeline::PartitionLease& lease,
+std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipeline::ClaimedPartition& lease,
                                                                       const std::string& stream_arn, uint64_t tag,
                                                                       core::BoundedQueue<core::Record>* out,
                                                                       core::FetchGate* gate) {

@@ -54,9 +54,9 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   core::Result<std::optional<std::vector<pipeline::ShardInfo>>> ListChildShards(const std::string& stream_arn,
                                                                                 const std::string& shard_id) override;
   int64_t describe_stream_calls() const override { return describe_stream_calls_.load(); }
-  core::Result<pipeline::SourceSeed> Seed(const pipeline::SourceLayout& layout,
+  core::Result<pipeline::CheckpointSeed> Seed(const pipeline::SourceLayout& layout,
                                           const std::optional<std::string>& legacy_position) override;
-  std::unique_ptr<pipeline::PartitionReader> Open(const pipeline::PartitionLease& lease,
+  std::unique_ptr<pipeline::PartitionReader> Open(const pipeline::ClaimedPartition& lease,
                                                   const std::string& stream_arn, uint64_t tag,
                                                   core::BoundedQueue<core::Record>* out,
                                                   core::FetchGate* gate) override;

@@ -22,13 +22,13 @@ core::Result<ExportManifest> ExportSnapshot::Manifest() {
   return *manifest_;
 }
 
-bool ExportSnapshot::Covers(const pipeline::PartitionLease& lease) {
+bool ExportSnapshot::Covers(const pipeline::ClaimedPartition& lease) {
   return lease.kind == pipeline::PartitionKind::kSegment && lease.scope.empty() && lease.id.starts_with("scan/") &&
          lease.id.find('/', 5) == std::string::npos;
 }
 
 std::unique_ptr<pipeline::PartitionReader> ExportSnapshot::Open(
-    const pipeline::PartitionLease& lease, const std::string& table, std::vector<std::string> key_names,
+    const pipeline::ClaimedPartition& lease, const std::string& table, std::vector<std::string> key_names,
     std::shared_ptr<const aws::AttributeSelection> decode_only, const core::Clock& clock, uint64_t tag,
     core::BoundedQueue<core::Record>* out, core::FetchGate* gate) {
   auto loaded = Manifest();

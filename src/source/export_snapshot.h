@@ -38,12 +38,12 @@ class ExportSnapshot {
   // Whether `lease` is one of the export's partitions: a segment of the source's first snapshot
   // ("scan/<i>", no scope). A backfill or re-snapshot of some pipelines ("scan/<i>/<n>@<tag>")
   // scans the table: an old export would not meet the stream where they join it.
-  static bool Covers(const pipeline::PartitionLease& lease);
+  static bool Covers(const pipeline::ClaimedPartition& lease);
 
   // Starts reading data file lease.segment from lease.position; a reader that failed at once
   // (FailedPartitionReader) when the manifest cannot be read or does not list that file.
   std::unique_ptr<pipeline::PartitionReader> Open(
-      const pipeline::PartitionLease& lease, const std::string& table, std::vector<std::string> key_names,
+      const pipeline::ClaimedPartition& lease, const std::string& table, std::vector<std::string> key_names,
       std::shared_ptr<const aws::AttributeSelection> decode_only, const core::Clock& clock, uint64_t tag,
       core::BoundedQueue<core::Record>* out, core::FetchGate* gate);
 

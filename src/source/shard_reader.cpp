@@ -27,7 +27,7 @@ ShardReader::ShardReader(ShardReaderOptions options, std::string resume_after, a
                          const core::Clock& clock, core::BoundedQueue<core::Record>* out, uint64_t tag,
                          core::FetchGate* gate, ShardPoller& poller)
     : options_(std::move(options)), api_(api), clock_(clock), out_(out), tag_(tag), gate_(gate), poller_(poller) {
-  if (resume_after == pipeline::PartitionLease::kLatestPosition) {
+  if (resume_after == pipeline::ClaimedPartition::kLatestPosition) {
     start_latest_ = true;
   } else if (auto watermark = StreamWatermark::Parse(resume_after)) {
     // From the watermark: its own iterator first (exact); see FallBackFromWatermark.

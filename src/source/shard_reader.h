@@ -53,7 +53,7 @@ struct ShardReaderOptions {
 class ShardReader final : public pipeline::PartitionReader, private ShardPoller::Task {
  public:
   // `resume_after`: the last sequence number read, "" for TRIM_HORIZON, or
-  // pipeline::PartitionLease::kLatestPosition. `gate`: null for unbounded.
+  // pipeline::ClaimedPartition::kLatestPosition. `gate`: null for unbounded.
   ShardReader(ShardReaderOptions options, std::string resume_after, aws::StreamsApi& api, const core::Clock& clock,
               core::BoundedQueue<core::Record>* out, uint64_t tag, core::FetchGate* gate, ShardPoller& poller);
   ~ShardReader() override { Stop(); }

@@ -144,7 +144,7 @@ core::Result<PgLeaseStore::Decision> PgLeaseStore::DecideConfiguration() {
   return decision;
 }
 
-core::Status PgLeaseStore::InsertSeed(const pipeline::SourceSeed& seed) {
+core::Status PgLeaseStore::InsertSeed(const pipeline::CheckpointSeed& seed) {
   PgConnection& db = *connection_;
   const std::string& cp = options_.checkpoint_id;
   // A new snapshot starts with an empty fence: keys fenced for an earlier one mean nothing now.
@@ -293,8 +293,8 @@ core::Result<pipeline::LeaseCounts> PgLeaseStore::Counts() {
   return out;
 }
 
-core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max) {
-  std::vector<pipeline::PartitionLease> leases;
+core::Result<std::vector<pipeline::ClaimedPartition>> PgLeaseStore::Claim(int max) {
+  std::vector<pipeline::ClaimedPartition> leases;
   if (max <= 0) return leases;
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   // Under the checkpoint's lock, shared, and only while no other configuration is current: a
@@ -332,7 +332,7 @@ core::Result<std::vector<pipeline::PartitionLease>> PgLeaseStore::Claim(int max)
   }
   const PgResult& claimed = *claim;
   for (int i = 0; i < PQntuples(claimed.get()); ++i) {
-    pipeline::PartitionLease lease;
+    pipeline::ClaimedPartition lease;
     lease.id = CellText(claimed, i, 0);
     lease.kind = CellText(claimed, i, 1) == "segment" ? pipeline::PartitionKind::kSegment : pipeline::PartitionKind::kShard;
     lease.parent = CellText(claimed, i, 2);
@@ -432,7 +432,7 @@ core::Result<std::vector<std::pair<std::string, std::string>>> PgLeaseStore::Pen
   return out;
 }
 
-core::Status PgLeaseStore::StartOver(const pipeline::SourceSeed& seed) {
+core::Status PgLeaseStore::StartOver(const pipeline::CheckpointSeed& seed) {
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   const std::string context = "re-snapshot of '" + options_.checkpoint_id + "'";
   DDB2PG_RETURN_IF_ERROR(db->Exec("BEGIN", context));

@@ -45,24 +45,24 @@ class PgLeaseStore : public pipeline::LeaseStore {
                                                 const std::vector<pipeline::PipelineInfo>& pipelines) override;
   core::Result<std::vector<pipeline::HeldLease>> Renew() override;
   core::Result<pipeline::LeaseCounts> Counts() override;
-  core::Result<std::vector<pipeline::PartitionLease>> Claim(int max) override;
+  core::Result<std::vector<pipeline::ClaimedPartition>> Claim(int max) override;
   core::Status NoteLanes(const std::vector<std::pair<pipeline::HeldLease, int>>& lanes) override;
   core::Status Release(const std::vector<pipeline::HeldLease>& leases, const std::string& why) override;
   core::Status SyncShards(const std::vector<pipeline::ShardInfo>& listed) override;
   core::Status AddShards(const std::vector<pipeline::ShardInfo>& listed) override;
   core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override;
-  core::Status StartOver(const pipeline::SourceSeed& seed) override;
+  core::Status StartOver(const pipeline::CheckpointSeed& seed) override;
   core::Status Deregister() override;
   void Close() override;
 
   // For the commands (`resnapshot`, `reset`, `status`), outside the runtime's protocol.
   // The stored source (stream and segment count); nullopt: no progress stored.
-  core::Result<std::optional<pipeline::SourceSeed>> StoredSource();
+  core::Result<std::optional<pipeline::CheckpointSeed>> StoredCheckpoint();
   // Schedules a snapshot of `pipelines` beside the stream that reconciles their tables at the
   // end (a running runner claims its segments; the next one started otherwise). `reseed`: the
   // stream was replaced: every partition is first replaced by the seed's (no runner may run).
   core::Status Resnapshot(const std::vector<pipeline::PipelineInfo>& pipelines,
-                          const std::optional<pipeline::SourceSeed>& reseed);
+                          const std::optional<pipeline::CheckpointSeed>& reseed);
   // Forgets the progress of one pipeline, or (nullopt, or the last stored pipeline) of the whole
   // source. kFailedPrecondition while a runner is live.
   core::Status Forget(const std::optional<std::string>& pipeline);
@@ -87,7 +87,7 @@ class PgLeaseStore : public pipeline::LeaseStore {
   // Runs `fn` in a transaction holding the checkpoint's advisory lock.
   core::Status Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn);
   core::Status EnsureConnected();
-  core::Status InsertSeed(const pipeline::SourceSeed& seed);
+  core::Status InsertSeed(const pipeline::CheckpointSeed& seed);
   core::Result<PgConnection*> Connection();
 
   PgLeaseStoreOptions options_;

@@ -15,18 +15,18 @@
 
 namespace ddb2pg::sink {
 
-core::Result<std::optional<pipeline::SourceSeed>> PgLeaseStore::StoredSource() {
+core::Result<std::optional<pipeline::CheckpointSeed>> PgLeaseStore::StoredCheckpoint() {
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
   DDB2PG_ASSIGN_OR_RETURN(auto stored,
                           db->Query("SELECT COALESCE(stream_arn, ''), COALESCE(segments, 0) FROM ddb2pg.checkpoints c "
                                     "WHERE id = $1 AND EXISTS (SELECT 1 FROM ddb2pg.partitions p WHERE "
                                     "p.checkpoint_id = c.id)",
                                     {options_.checkpoint_id}, "reading checkpoint '" + options_.checkpoint_id + "'"));
-  if (PQntuples(stored.get()) == 0) return std::optional<pipeline::SourceSeed>();
-  pipeline::SourceSeed seed;
+  if (PQntuples(stored.get()) == 0) return std::optional<pipeline::CheckpointSeed>();
+  pipeline::CheckpointSeed seed;
   seed.stream_arn = CellText(stored, 0, 0);
   seed.total_segments = std::stoi(CellText(stored, 0, 1));
-  return std::optional<pipeline::SourceSeed>(std::move(seed));
+  return std::optional<pipeline::CheckpointSeed>(std::move(seed));
 }
 
 core::Result<int> PgLeaseStore::LiveRunners(PgConnection& db) {
@@ -37,7 +37,7 @@ core::Result<int> PgLeaseStore::LiveRunners(PgConnection& db) {
 }
 
 core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>& pipelines,
-                                      const std::optional<pipeline::SourceSeed>& reseed) {
+                                      const std::optional<pipeline::CheckpointSeed>& reseed) {
   const std::string& cp = options_.checkpoint_id;
   return Locked("re-snapshot of '" + cp + "'", [&](PgConnection& db) -> core::Status {
     const std::string context = "re-snapshot of '" + cp + "'";
@@ -79,7 +79,7 @@ core::Status PgLeaseStore::Resnapshot(const std::vector<pipeline::PipelineInfo>&
       // The stream was replaced: its positions mean nothing now; every shard of the new one is
       // read from its start, beside the Scan.
       DDB2PG_RETURN_IF_ERROR(db.Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1", {cp}, context).status());
-      pipeline::SourceSeed shards = *reseed;
+      pipeline::CheckpointSeed shards = *reseed;
       std::erase_if(shards.partitions, [](const auto& p) { return p.kind == pipeline::PartitionKind::kSegment; });
       DDB2PG_RETURN_IF_ERROR(InsertSeed(shards));
       segments = reseed->total_segments;

@@ -17,7 +17,7 @@ namespace {
 
 using pipeline::PartitionAdvance;
 using pipeline::PartitionKind;
-using pipeline::SourceSeed;
+using pipeline::CheckpointSeed;
 
 class LeaseStoreTest : public SinkTest {
  protected:
@@ -27,8 +27,8 @@ class LeaseStoreTest : public SinkTest {
   pipeline::RunnerIdentity Me(const std::string& runner, const std::string& config = "same") {
     return {runner, "host", 1, 1, config};
   }
-  static SourceSeed Seed() {
-    SourceSeed seed;
+  static CheckpointSeed Seed() {
+    CheckpointSeed seed;
     seed.stream_arn = "arn:stream/1";
     seed.total_segments = 2;
     seed.partitions = {{"scan/0", PartitionKind::kSegment, "", "", false},
@@ -37,7 +37,7 @@ class LeaseStoreTest : public SinkTest {
                        {"child", PartitionKind::kShard, "parent", "", false}};
     return seed;
   }
-  std::vector<std::string> Ids(const std::vector<pipeline::PartitionLease>& leases) {
+  std::vector<std::string> Ids(const std::vector<pipeline::ClaimedPartition>& leases) {
     std::vector<std::string> ids;
     for (const auto& lease : leases) ids.push_back(lease.id);
     return ids;
@@ -59,7 +59,7 @@ TEST_F(LeaseStoreTest, PartitionsAreCreatedOnceAndClaimedSegmentsThenShardsParen
   auto state = a.Initialize([&](const std::optional<std::string>& legacy) {
     ++seeded;
     EXPECT_FALSE(legacy.has_value());
-    return core::Result<SourceSeed>(Seed());
+    return core::Result<CheckpointSeed>(Seed());
   }, {});
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_TRUE(state->created);
@@ -68,7 +68,7 @@ TEST_F(LeaseStoreTest, PartitionsAreCreatedOnceAndClaimedSegmentsThenShardsParen
   ASSERT_TRUE(b.Register(Me("b")).ok());
   auto again = b.Initialize([&](const std::optional<std::string>&) {
     ++seeded;
-    return core::Result<SourceSeed>(Seed());
+    return core::Result<CheckpointSeed>(Seed());
   }, {});
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created);
@@ -111,7 +111,7 @@ TEST_F(LeaseStoreTest, WithTheStreamAfterTheSnapshotShardsWaitForEverySegment) {
   options.stream_during_snapshot = false;
   PgLeaseStore a(options);
   ASSERT_TRUE(a.Register(Me("a")).ok());
-  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }, {}).ok());
+  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<CheckpointSeed>(Seed()); }, {}).ok());
   auto claimed = a.Claim(10);
   ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
   EXPECT_EQ(Ids(*claimed), (std::vector<std::string>{"scan/0", "scan/1"})) << "no shard while a segment is pending";
@@ -137,7 +137,7 @@ TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNoth
   CreateProfile();
   PgLeaseStore a = Store("a", std::chrono::milliseconds(300));
   ASSERT_TRUE(a.Register(Me("a")).ok());
-  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }, {}).ok());
+  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<CheckpointSeed>(Seed()); }, {}).ok());
   auto mine = a.Claim(1);
   ASSERT_TRUE(mine.ok() && mine->size() == 1u);
   PostgresSinkOptions options = Options();
@@ -181,7 +181,7 @@ TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNoth
 
 TEST_F(LeaseStoreTest, ANewerConfigurationTakesOverAndRunnersOfTheOlderOneStandByAndCommitNothing) {
   auto initialize = [&](PgLeaseStore& store) {
-    return store.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); }, {});
+    return store.Initialize([](const std::optional<std::string>&) { return core::Result<CheckpointSeed>(Seed()); }, {});
   };
   CreateProfile();
   PgLeaseStore a = Store("a");
@@ -266,10 +266,10 @@ TEST_F(LeaseStoreTest, AnEarlierReleasesCheckpointIsHandedToTheSeedOnce) {
   std::optional<std::string> handed;
   auto state = a.Initialize([&](const std::optional<std::string>& legacy) {
     handed = legacy;
-    SourceSeed seed;
+    CheckpointSeed seed;
     seed.stream_arn = "arn:old";
     seed.partitions = {{"shard-1", PartitionKind::kShard, "", "000777", false}};
-    return core::Result<SourceSeed>(seed);
+    return core::Result<CheckpointSeed>(seed);
   }, {});
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_TRUE(state->migrated);

@@ -15,7 +15,7 @@ namespace {
 
 using pipeline::PartitionKind;
 using pipeline::PipelineInfo;
-using pipeline::SourceSeed;
+using pipeline::CheckpointSeed;
 
 class PipelineRegistryTest : public SinkTest {
  protected:
@@ -36,8 +36,8 @@ class PipelineRegistryTest : public SinkTest {
                     model::ChangePolicy on_change = model::ChangePolicy::kStop) {
     return {name, "\"" + schema_ + "\"." + table, mapping, on_change, 2};
   }
-  static SourceSeed Seed() {
-    SourceSeed seed;
+  static CheckpointSeed Seed() {
+    CheckpointSeed seed;
     seed.stream_arn = "arn:stream/1";
     seed.total_segments = 2;
     seed.partitions = {{"scan/0", PartitionKind::kSegment, "", "", false},
@@ -49,7 +49,7 @@ class PipelineRegistryTest : public SinkTest {
                                              const std::string& checkpoint = "") {
     PgLeaseStore store({conninfo_, checkpoint.empty() ? schema_ : checkpoint, "runner"});
     EXPECT_TRUE(store.Open().ok());
-    return store.Initialize([](const std::optional<std::string>&) { return core::Result<SourceSeed>(Seed()); },
+    return store.Initialize([](const std::optional<std::string>&) { return core::Result<CheckpointSeed>(Seed()); },
                             pipelines);
   }
   // "pipeline phase reconcile" per stored pipeline, in name order.

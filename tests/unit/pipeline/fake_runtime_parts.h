@@ -109,9 +109,9 @@ class FakeStore final : public LeaseStore {
     }
     return counts;
   }
-  core::Result<std::vector<PartitionLease>> Claim(int max) override {
+  core::Result<std::vector<ClaimedPartition>> Claim(int max) override {
     std::lock_guard lock(mutex);
-    std::vector<PartitionLease> out;
+    std::vector<ClaimedPartition> out;
     if (superseded) return out;
     const auto now = std::chrono::steady_clock::now();
     for (auto& [id, p] : partitions) {
@@ -120,7 +120,7 @@ class FakeStore final : public LeaseStore {
       p.owner = me_;
       p.epoch += 1;
       p.expires = now + ttl_;
-      PartitionLease lease;
+      ClaimedPartition lease;
       lease.id = id;
       lease.kind = p.kind;
       lease.parent = p.parent;
@@ -145,7 +145,7 @@ class FakeStore final : public LeaseStore {
   core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override {
     return std::vector<std::pair<std::string, std::string>>{};
   }
-  core::Status StartOver(const SourceSeed&) override { return core::Status::Ok(); }
+  core::Status StartOver(const CheckpointSeed&) override { return core::Status::Ok(); }
   core::Status Deregister() override {
     std::lock_guard lock(mutex);
     for (auto& [id, p] : partitions) {
@@ -296,11 +296,11 @@ class FakeSource final : public RecordSource {
     return std::optional<std::vector<ShardInfo>>(std::vector<ShardInfo>{});
   }
   int64_t describe_stream_calls() const override { return full_listings + listings_after; }
-  core::Result<SourceSeed> Seed(const SourceLayout&, const std::optional<std::string>&) override { return SourceSeed{}; }
+  core::Result<CheckpointSeed> Seed(const SourceLayout&, const std::optional<std::string>&) override { return CheckpointSeed{}; }
 
   class Reader final : public PartitionReader {
    public:
-    Reader(std::vector<std::pair<std::string, int64_t>> items, PartitionLease lease, uint64_t tag,
+    Reader(std::vector<std::pair<std::string, int64_t>> items, ClaimedPartition lease, uint64_t tag,
            core::BoundedQueue<core::Record>* out, bool slow)
         : thread_([=, this] {
             size_t start = lease.position.empty() ? 0 : std::stoul(lease.position) + 1;
@@ -332,7 +332,7 @@ class FakeSource final : public RecordSource {
     std::thread thread_;
   };
 
-  std::unique_ptr<PartitionReader> Open(const PartitionLease& lease, const std::string&, uint64_t tag,
+  std::unique_ptr<PartitionReader> Open(const ClaimedPartition& lease, const std::string&, uint64_t tag,
                                         core::BoundedQueue<core::Record>* out, core::FetchGate*) override {
     std::lock_guard lock(mutex_);
     ++opens;

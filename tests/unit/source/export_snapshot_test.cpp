@@ -26,7 +26,7 @@ using ddb2pg::testing::Gzip;
 namespace {
 
 using pipeline::PartitionKind;
-using pipeline::PartitionLease;
+using pipeline::ClaimedPartition;
 using testing::FakeStreams;
 using testing::FakeTable;
 
@@ -119,8 +119,8 @@ std::vector<core::Record> Collect(core::BoundedQueue<core::Record>& queue, pipel
   return records;
 }
 
-PartitionLease FileLease(int file, const std::string& position = "") {
-  PartitionLease lease;
+ClaimedPartition FileLease(int file, const std::string& position = "") {
+  ClaimedPartition lease;
   lease.id = "scan/" + std::to_string(file);
   lease.kind = PartitionKind::kSegment;
   lease.segment = file;
@@ -489,11 +489,11 @@ TEST(IncrementalGap, OneExportPerWindowWithATokenFromTheWindowAndKnownArnsPolled
 
 TEST(ExportSnapshotCovers, OnlyTheFirstSnapshotsSegments) {
   EXPECT_TRUE(ExportSnapshot::Covers(FileLease(3)));
-  PartitionLease backfill = FileLease(3);
+  ClaimedPartition backfill = FileLease(3);
   backfill.id = "scan/3/8@t1";
   backfill.scope = {"orders"};
   EXPECT_FALSE(ExportSnapshot::Covers(backfill));
-  PartitionLease shard = FileLease(0);
+  ClaimedPartition shard = FileLease(0);
   shard.kind = PartitionKind::kShard;
   shard.id = "shardId-0001";
   EXPECT_FALSE(ExportSnapshot::Covers(shard));

@@ -16,7 +16,7 @@ namespace ddb2pg::source {
 namespace {
 
 using pipeline::PartitionKind;
-using pipeline::PartitionLease;
+using pipeline::ClaimedPartition;
 using testing::FakeStreams;
 using testing::FakeTable;
 
@@ -46,8 +46,8 @@ bool EndsDone(const std::vector<core::Record>& records) {
   return !records.empty() && records.back().position.partition_done;
 }
 
-PartitionLease ShardLease(const std::string& id, const std::string& position = "") {
-  PartitionLease lease;
+ClaimedPartition ShardLease(const std::string& id, const std::string& position = "") {
+  ClaimedPartition lease;
   lease.id = id;
   lease.kind = PartitionKind::kShard;
   lease.position = position;
@@ -151,7 +151,7 @@ TEST(DynamoDbRecordSource, FreshSeedHasSegmentsAndEveryShard) {
   ASSERT_TRUE(seed.ok());
   ASSERT_EQ(seed->partitions.size(), 2u);
   EXPECT_TRUE(seed->partitions[0].done);
-  EXPECT_EQ(seed->partitions[1].position, PartitionLease::kLatestPosition);
+  EXPECT_EQ(seed->partitions[1].position, ClaimedPartition::kLatestPosition);
 }
 
 TEST(DynamoDbRecordSource, SeedConvertsAnEarlierReleasesCheckpoint) {
@@ -193,7 +193,7 @@ TEST(SegmentReader, ResumesAfterTheLastKeyWithoutRepeatingAndMarksTheEnd) {
   FakeStreams streams;
   DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
   ASSERT_TRUE(source.Describe().ok());
-  PartitionLease lease;
+  ClaimedPartition lease;
   lease.id = "scan/0";
   lease.kind = PartitionKind::kSegment;
   lease.segment = 0;
