@@ -280,7 +280,10 @@ TEST_F(NeverWedge, AFrozenPostgresTurnsReadyzTo503AndBackTo200AfterItThaws) {
   StartRunner(true, ChildEnvironment());
   if (HasFatalFailure()) return;
   ASSERT_TRUE(WaitUntilEqual(std::chrono::seconds(60)).empty()) << ReadFile(log_path_);
-  ASSERT_TRUE(WaitForReady(200, std::chrono::seconds(30))) << "ready once caught up";
+  // On failure, the runner's log says which of readiness's conditions held it back (a lane not
+  // connected, a state other than snapshot/streaming/standby, records waiting past stall_ms).
+  ASSERT_TRUE(WaitForReady(200, std::chrono::seconds(30))) << "ready once caught up; the runner's log:\n"
+                                                           << ReadFile(log_path_);
 
   std::atomic<bool> stop_writing{false};
   std::thread writer([&] {
