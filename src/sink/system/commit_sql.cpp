@@ -6,11 +6,17 @@
 namespace ddb2pg::sink {
 
 const char* const CommitSql::kAdvanceName = "ddb2pg_advance";
+// The rows are locked first, in partition_id order, as PgLeaseStore::Renew locks them: a batch
+// covering several partitions and a renewal then never wait on each other crosswise ("deadlock
+// detected" was seen under load when the UPDATE locked them in join order).
 const char* const CommitSql::kAdvanceSql =
+    "WITH l AS MATERIALIZED (SELECT partition_id FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND partition_id = "
+    "ANY ($2::text[]) ORDER BY partition_id FOR UPDATE) "
     "UPDATE ddb2pg.partitions p SET position = COALESCE(NULLIF(u.pos, ''), p.position), "
     "state = CASE WHEN u.done THEN 'done' ELSE p.state END, records = p.records + u.n, updated_at = now() "
     "FROM unnest($2::text[], $3::bigint[], $4::text[], $5::boolean[], $6::bigint[]) AS u(id, epoch, pos, done, n) "
     "WHERE p.checkpoint_id = $1 AND p.partition_id = u.id AND p.owner = $7 AND p.epoch = u.epoch "
+    "AND p.partition_id IN (SELECT partition_id FROM l) "
     "RETURNING p.partition_id";
 
 const char* const CommitSql::kDeadLettersName = "ddb2pg_dead_letters";

@@ -245,8 +245,11 @@ core::Result<std::vector<pipeline::HeldLease>> PgLeaseStore::Renew() {
       // With the pending leases renewed, the ones just read to their end: a lane whose last commit
       // landed a moment ago reports the partition finished at its next turn, and until then it
       // is still this runner's (not a lost lease).
-      db->Query("WITH r AS (UPDATE ddb2pg.partitions SET lease_expires = now() + $3::bigint * interval '1 "
-                "millisecond' WHERE checkpoint_id = $1 AND owner = $2 AND state = 'pending' RETURNING partition_id, "
+      // The rows are locked in partition_id order, as CommitSql::kAdvanceSql locks them.
+      db->Query("WITH l AS MATERIALIZED (SELECT partition_id FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND "
+                "owner = $2 AND state = 'pending' ORDER BY partition_id FOR UPDATE), r AS (UPDATE ddb2pg.partitions "
+                "SET lease_expires = now() + $3::bigint * interval '1 millisecond' WHERE checkpoint_id = $1 AND owner "
+                "= $2 AND state = 'pending' AND partition_id IN (SELECT partition_id FROM l) RETURNING partition_id, "
                 "epoch) SELECT partition_id, epoch FROM r UNION ALL SELECT partition_id, epoch FROM ddb2pg.partitions "
                 "WHERE checkpoint_id = $1 AND owner = $2 AND state = 'done' AND updated_at > now() - $3::bigint * "
                 "interval '1 millisecond'",
