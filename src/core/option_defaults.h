@@ -23,6 +23,11 @@ inline constexpr int kPollIntervalMs = 250;         // at a shard's tip: ≤ 4 G
 // A shard that keeps coming back empty waits twice as long each time, up to this: the most a
 // first change after a quiet spell waits to be read (besides the runner's GetRecords ceiling).
 inline constexpr int kIdlePollCeilingMs = 1000;
+// While a Scan segment of the runner is being read, a quiet shard backs off up to this many times
+// idle_poll_ceiling_ms: the Scan's pages and the stream's backlog get the CPU and the GetRecords
+// budget that 1,000 quiet shards would otherwise spend on empty pages. A change on such a shard
+// then waits up to 4 s, during a snapshot that the replica is not yet current without anyway.
+inline constexpr int kIdlePollCeilingFactorWhileScanning = 4;
 inline constexpr int kGetRecordsLimit = 1000;       // the service maximum
 inline constexpr int kDiscoveryIntervalMs = 10000;  // new shards listed at most this often (and on shard end)
 // Every shard listed this often (the pages grow with the stream's shards): what finds shards

@@ -289,6 +289,7 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
   options.idle_poll_ceiling_ms = options_.idle_poll_ceiling_ms;
   options.get_records_limit = options_.get_records_limit;
   options.decode_only = std::move(decode_only);
+  options.scans = thread_slots_;
   auto reader = std::make_unique<ShardReader>(std::move(options), lease.position, streams_api_, clock_, out, tag, gate,
                                               *poller);
   reader->Start();

@@ -1,5 +1,7 @@
 #include "source/shard_reader.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "source/stream_watermark.h"
@@ -185,12 +187,17 @@ ShardPoller::Next ShardReader::Step() {
     empty_pages_ = 0;
     after_page_ = After(milliseconds(options_.poll_interval_ms));
   } else {
-    const int doublings = std::min(empty_pages_++, 16);
-    const int64_t wait_ms = std::min<int64_t>(static_cast<int64_t>(options_.poll_interval_ms) << doublings,
-                                              std::max(options_.poll_interval_ms, options_.idle_poll_ceiling_ms));
-    after_page_ = After(milliseconds(wait_ms));
+    const bool scanning = options_.scans != nullptr && options_.scans->running() > 0;
+    after_page_ = After(milliseconds(IdleWaitMs(empty_pages_++, options_, scanning)));
   }
   return Deliver();
+}
+
+int64_t ShardReader::IdleWaitMs(int empty_pages_before, const ShardReaderOptions& options, bool scanning) {
+  const int doublings = std::clamp(empty_pages_before, 0, 16);
+  int64_t ceiling_ms = std::max(options.poll_interval_ms, options.idle_poll_ceiling_ms);
+  if (scanning) ceiling_ms *= core::defaults::kIdlePollCeilingFactorWhileScanning;
+  return std::min<int64_t>(static_cast<int64_t>(options.poll_interval_ms) << doublings, ceiling_ms);
 }
 
 ShardPoller::Next ShardReader::Deliver() {

@@ -12,7 +12,8 @@
 // poll_interval; after each empty page in a row it waits twice as long as the last time, from
 // poll_interval up to idle_poll_ceiling (so a quiet shard costs about 1000 / idle_poll_ceiling_ms
 // GetRecords calls a second, and the first change after a quiet spell waits at most that long,
-// plus the runner's GetRecords ceiling: see ShardPoller). An expired iterator resumes after the
+// plus the runner's GetRecords ceiling: see ShardPoller; while the runner reads a Scan, up to
+// kIdlePollCeilingFactorWhileScanning times that). An expired iterator resumes after the
 // last sequence number read. TrimmedDataAccessException ends the reader with kTrimmedData.
 //
 // Each page is fetched holding a slot of the lane's fetch gate, kept until every record of the
@@ -36,6 +37,7 @@
 #include "core/option_defaults.h"
 #include "core/record.h"
 #include "pipeline/record_source.h"
+#include "source/reader_thread_slots.h"
 #include "source/shard_poller.h"
 
 namespace ddb2pg::source {
@@ -46,6 +48,9 @@ struct ShardReaderOptions {
   std::string shard_id;
   int poll_interval_ms = core::defaults::kPollIntervalMs;  // after a partial page; backlog pages are read back to back
   int idle_poll_ceiling_ms = core::defaults::kIdlePollCeilingMs;  // the longest wait between polls of a quiet shard
+  // The runner's Scan reader threads: while one runs, a quiet shard backs off up to
+  // idle_poll_ceiling_ms × kIdlePollCeilingFactorWhileScanning. Null: never.
+  const ReaderThreadSlots* scans = nullptr;
   int get_records_limit = core::defaults::kGetRecordsLimit;  // the service maximum
   std::shared_ptr<const aws::AttributeSelection> decode_only;
 };
@@ -57,6 +62,11 @@ class ShardReader final : public pipeline::PartitionReader, private ShardPoller:
   ShardReader(ShardReaderOptions options, std::string resume_after, aws::StreamsApi& api, const core::Clock& clock,
               core::BoundedQueue<core::Record>* out, uint64_t tag, core::FetchGate* gate, ShardPoller& poller);
   ~ShardReader() override { Stop(); }
+
+  // The wait after an empty page that follows `empty_pages_before` empty pages in a row:
+  // poll_interval doubled each time, up to idle_poll_ceiling (× kIdlePollCeilingFactorWhileScanning
+  // while `scanning`).
+  static int64_t IdleWaitMs(int empty_pages_before, const ShardReaderOptions& options, bool scanning);
 
   void Start();
   void Stop() override;

@@ -288,6 +288,23 @@ TEST(ShardReader, TrimmedDataEndsTheReaderWithTrimmedData) {
   EXPECT_EQ(reader->status().code(), core::StatusCode::kTrimmedData) << reader->status().ToString();
 }
 
+TEST(ShardReader, AQuietShardBacksOffToTheCeilingAndFourTimesFurtherWhileTheRunnerReadsAScan) {
+  ShardReaderOptions options;
+  options.poll_interval_ms = 250;
+  options.idle_poll_ceiling_ms = 1000;
+  std::vector<int64_t> quiet, scanning;
+  for (int empty = 0; empty < 7; ++empty) {
+    quiet.push_back(ShardReader::IdleWaitMs(empty, options, false));
+    scanning.push_back(ShardReader::IdleWaitMs(empty, options, true));
+  }
+  EXPECT_EQ(quiet, (std::vector<int64_t>{250, 500, 1000, 1000, 1000, 1000, 1000}));
+  EXPECT_EQ(scanning, (std::vector<int64_t>{250, 500, 1000, 2000, 4000, 4000, 4000}));
+  // A ceiling under the poll interval is the poll interval; a long quiet spell does not overflow.
+  options.idle_poll_ceiling_ms = 100;
+  EXPECT_EQ(ShardReader::IdleWaitMs(1000000, options, false), 250);
+  EXPECT_EQ(ShardReader::IdleWaitMs(1000000, options, true), 1000);
+}
+
 TEST(ShardReader, StopUnblocksAReaderOnAFullQueue) {
   FakeTable table;
   FakeStreams streams;
