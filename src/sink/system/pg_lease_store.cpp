@@ -245,14 +245,17 @@ core::Result<std::vector<pipeline::HeldLease>> PgLeaseStore::Renew() {
       // With the pending leases renewed, the ones just read to their end: a lane whose last commit
       // landed a moment ago reports the partition finished at its next turn, and until then it
       // is still this runner's (not a lost lease).
-      // The rows are locked in partition_id order, as CommitSql::kAdvanceSql locks them.
-      db->Query("WITH l AS MATERIALIZED (SELECT partition_id FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND "
-                "owner = $2 AND state = 'pending' ORDER BY partition_id FOR UPDATE), r AS (UPDATE ddb2pg.partitions "
-                "SET lease_expires = now() + $3::bigint * interval '1 millisecond' WHERE checkpoint_id = $1 AND owner "
-                "= $2 AND state = 'pending' AND partition_id IN (SELECT partition_id FROM l) RETURNING partition_id, "
-                "epoch) SELECT partition_id, epoch FROM r UNION ALL SELECT partition_id, epoch FROM ddb2pg.partitions "
-                "WHERE checkpoint_id = $1 AND owner = $2 AND state = 'done' AND updated_at > now() - $3::bigint * "
-                "interval '1 millisecond'",
+      // The rows are locked in partition_id order, as CommitSql::kAdvanceSql locks them, and both
+      // kinds are read through that lock: a row a commit is finishing right now is waited for and
+      // then seen in its new version ("done"). Read from the statement's snapshot instead, it was
+      // neither (pending there, done by the time the UPDATE reached it) and its lane dropped it as
+      // lost.
+      db->Query("WITH l AS MATERIALIZED (SELECT partition_id, epoch, state FROM ddb2pg.partitions WHERE checkpoint_id "
+                "= $1 AND owner = $2 AND (state = 'pending' OR (state = 'done' AND updated_at > now() - $3::bigint * "
+                "interval '1 millisecond')) ORDER BY partition_id FOR UPDATE), r AS (UPDATE ddb2pg.partitions p SET "
+                "lease_expires = now() + $3::bigint * interval '1 millisecond' FROM l WHERE p.checkpoint_id = $1 AND "
+                "p.partition_id = l.partition_id AND l.state = 'pending' AND p.owner = $2 AND p.state = 'pending') "
+                "SELECT partition_id, epoch FROM l",
                 {cp, me_.runner_id, TtlMs()}, "renewing leases"));
   std::vector<pipeline::HeldLease> held;
   for (int i = 0; i < PQntuples(renewed.get()); ++i) {

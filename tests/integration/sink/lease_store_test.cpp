@@ -133,6 +133,38 @@ TEST_F(LeaseStoreTest, WithTheStreamAfterTheSnapshotShardsWaitForEverySegment) {
   EXPECT_EQ(ids, (std::vector<std::string>{"parent", "scan/0", "scan/1"}));
 }
 
+// A renewal that meets a commit finishing a partition waits for it and then counts the partition
+// as this runner's (read to its end), never as a lease it lost: it was once read from the
+// renewal's snapshot, where the row was still pending, and dropped.
+TEST_F(LeaseStoreTest, ARenewalThatWaitsForACommitFinishingAPartitionStillHoldsIt) {
+  PgLeaseStore a = Store("a");
+  ASSERT_TRUE(a.Register(Me("a")).ok());
+  ASSERT_TRUE(a.Initialize([](const std::optional<std::string>&) { return core::Result<CheckpointSeed>(Seed()); }, {}).ok());
+  auto claimed = a.Claim(10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  ASSERT_FALSE(claimed->empty());
+  ddb2pg::testing::PgTestConnection committer(conninfo_);
+  committer.Exec("BEGIN");
+  committer.Exec("UPDATE ddb2pg.partitions SET state = 'done', updated_at = now() WHERE checkpoint_id = '" + schema_ +
+                 "' AND partition_id = 'scan/0'");
+  core::Result<std::vector<pipeline::HeldLease>> renewed = core::Status::Internal("not run");
+  std::thread renewal([&] { renewed = a.Renew(); });
+  // Until the renewal waits on the row the commit holds (a hang guard ends a broken test).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (db_->Scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
+                     "'%lease_expires%'") == "0" &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  committer.Exec("COMMIT");
+  renewal.join();
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& lease : *renewed) ids.push_back(lease.id);
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "scan/0"), ids.end()) << "scan/0 was reported lost";
+  EXPECT_EQ(ids.size(), claimed->size());
+}
+
 TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNothing) {
   CreateProfile();
   PgLeaseStore a = Store("a", std::chrono::milliseconds(300));
