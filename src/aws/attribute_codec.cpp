@@ -78,8 +78,8 @@ size_t PlainStringLength(const char* raw) {
 
 simdjson::error_code ReadStringView(ondemand::value& json, std::string_view& out) {
   // Without a backslash the bytes between the quotes are the string itself (stage 1 has
-  // validated UTF-8 and the quotes), which saves simdjson's unescaping copy: the on-demand layer
-  // is compiled for the baseline target here, so that copy runs a byte at a time.
+  // validated UTF-8 and the quotes), which saves simdjson's unescaping copy into the parser's
+  // string buffer (a virtual call into the run-time-selected kernel, then our own copy again).
   const std::string_view token = json.raw_json_token();
   if (!token.empty() && token.front() == '"') {
     const size_t length = PlainStringLength(token.data() + 1);
