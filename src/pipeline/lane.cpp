@@ -174,6 +174,13 @@ void Lane::HandleControl() {
   }
 }
 
+bool Lane::ReadingASegment() const {
+  for (const auto& [id, slot] : slots_) {
+    if (slot.lease.kind == PartitionKind::kSegment && !slot.done_read) return true;
+  }
+  return false;
+}
+
 core::Status Lane::Flush() {
   batch_deadline_.reset();
   if (builder_.empty()) return core::Status::Ok();
@@ -343,6 +350,11 @@ core::Status Lane::Run() {
     // keep their delay: Scan pages come in bursts with gaps between them.
     if (!builder_.empty() && !builder_.has_snapshot_records() && queue_.size() == 0 &&
         !committer_->in_flight_first_read()) {
+      (void)Flush();
+    }
+    // Every segment of the lane read to its end: no Scan page will grow the batch any more, so
+    // waiting out batch_max_delay would only hold back the snapshot's end.
+    if (!builder_.empty() && builder_.has_snapshot_records() && queue_.size() == 0 && !ReadingASegment()) {
       (void)Flush();
     }
     if (clock_.Monotonic() - last_reader_check > std::chrono::milliseconds(200)) {

@@ -108,6 +108,8 @@ class Lane {
   void HandleControl();
   void StartReader(Slot& slot);
   void RemoveSlot(const std::string& id, LaneEvent::Kind kind, const std::string& why);
+  // Whether a segment partition of this lane still has pages to come (its last record not mapped).
+  bool ReadingASegment() const;
   core::Status Flush();
   core::Status HandleProblem(CommitProblem problem);
   void RewindAll();

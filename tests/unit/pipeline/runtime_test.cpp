@@ -60,7 +60,8 @@ class RuntimeTest : public ::testing::Test {
     source_.Script("child", {{"a", 4}, {"b", 3}});
   }
 
-  void Start(processor::MappingPlan& plan, int lanes = 2) {
+  void Start(processor::MappingPlan& plan, int lanes = 2,
+             std::chrono::milliseconds batch_max_delay = std::chrono::milliseconds(5), int batch_max_rows = 25) {
     SourceRuntimeParts parts;
     parts.source_name = "src";
     parts.source = &source_;
@@ -71,8 +72,8 @@ class RuntimeTest : public ::testing::Test {
     options.lanes = lanes;
     options.heartbeat = std::chrono::milliseconds(20);
     options.lease_ttl = std::chrono::milliseconds(2000);
-    options.lane.batch_max_rows = 25;
-    options.lane.batch_max_delay = std::chrono::milliseconds(5);
+    options.lane.batch_max_rows = batch_max_rows;
+    options.lane.batch_max_delay = batch_max_delay;
     options.lane.reconnect_backoff_max = std::chrono::milliseconds(20);
     runtime_ = std::make_unique<SourceRuntime>(std::move(parts), std::vector<const processor::MappingPlan*>{&plan},
                                                metrics_, options);
@@ -119,6 +120,17 @@ TEST_F(RuntimeTest, LanesShareTheSegmentsThenTheShardsEveryRowOnce) {
   EXPECT_EQ(progress.records_committed, 4 * 60 + 5);
   EXPECT_EQ(progress.lanes, 2);
   EXPECT_EQ(metrics_.LeaseEvents("claimed").Value(), 6);
+}
+
+// A lane whose segments are all read commits its last snapshot batch at once: with a batch delay
+// of ten minutes and batches that never fill, the snapshot still ends (the hang guard is 60 s).
+TEST_F(RuntimeTest, TheLastSnapshotBatchCommitsWhenTheLanesSegmentsAreReadNotAfterTheBatchDelay) {
+  auto plan = Plan();
+  Start(plan, 2, std::chrono::minutes(10), 100000);
+  WaitDone();
+  EXPECT_TRUE(store_.AllDone()) << "a snapshot batch waited for batch_max_delay";
+  EXPECT_TRUE(Stop().ok()) << result_.ToString();
+  ExpectEveryRowOnce();
 }
 
 TEST_F(RuntimeTest, DynamoDbDownOrTimingOutAtStartOrWhileListingIsWaitedOutNotFatal) {
