@@ -205,6 +205,7 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
       if (from_export && watermark) {
         // Closed shards too: the export may be older than their last records.
         partition.position = StreamWatermark::Position(from_export->export_time_ms, "");
+        partition.change_ms = from_export->export_time_ms;
       } else if (start_latest || watermark) {
         if (shard.closed) {
           partition.done = true;  // history is not wanted, or already in the Scan: counts as read
@@ -212,6 +213,7 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
           partition.position = pipeline::ClaimedPartition::kLatestPosition;
         } else {
           DDB2PG_ASSIGN_OR_RETURN(partition.position, WatermarkOf(seed.stream_arn, shard.id));
+          partition.change_ms = StreamWatermark::Parse(partition.position)->taken_ms;
           ++watermarked;
         }
       }

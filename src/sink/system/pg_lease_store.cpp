@@ -150,25 +150,33 @@ core::Status PgLeaseStore::InsertSeed(const pipeline::CheckpointSeed& seed) {
   // A new snapshot starts with an empty fence: keys fenced for an earlier one mean nothing now.
   DDB2PG_RETURN_IF_ERROR(
       db.Query(SystemTables::kEmptySnapshotFenceSql, {cp}, "emptying the snapshot fence of '" + cp + "'").status());
-  std::vector<std::string> ids, kinds, parents, positions, states;
-  for (const auto& p : seed.partitions) {
-    ids.push_back(p.id);
-    kinds.emplace_back(pipeline::PartitionKindName(p.kind));
-    parents.push_back(p.parent);
-    positions.push_back(p.position);
-    states.emplace_back(p.done ? "done" : "pending");
-  }
   DDB2PG_RETURN_IF_ERROR(
       db.Query("INSERT INTO ddb2pg.checkpoints AS c (id, stream_arn, segments) VALUES ($1, $2, $3::int) ON CONFLICT "
                "(id) DO UPDATE SET stream_arn = $2, segments = $3::int, updated_at = now()",
                {cp, seed.stream_arn, std::to_string(seed.total_segments)}, "storing source '" + cp + "'")
           .status());
-  return db
-      .Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, parent, position, state) "
-             "SELECT $1, id, kind, NULLIF(parent, ''), NULLIF(pos, ''), state FROM unnest($2::text[], $3::text[], "
-             "$4::text[], $5::text[], $6::text[]) AS s(id, kind, parent, pos, state) ON CONFLICT DO NOTHING",
-             {cp, TextArray(ids), TextArray(kinds), TextArray(parents), TextArray(positions), TextArray(states)},
-             "creating the partitions of '" + cp + "'")
+  return InsertPartitions(seed.partitions);
+}
+
+core::Status PgLeaseStore::InsertPartitions(const std::vector<pipeline::SeedPartition>& partitions) {
+  const std::string& cp = options_.checkpoint_id;
+  std::vector<std::string> ids, kinds, parents, positions, states, change_times;
+  for (const auto& p : partitions) {
+    ids.push_back(p.id);
+    kinds.emplace_back(pipeline::PartitionKindName(p.kind));
+    parents.push_back(p.parent);
+    positions.push_back(p.position);
+    states.emplace_back(p.done ? "done" : "pending");
+    change_times.push_back(std::to_string(p.change_ms));
+  }
+  return connection_
+      ->Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, parent, position, state, change_ms) "
+              "SELECT $1, id, kind, NULLIF(parent, ''), NULLIF(pos, ''), state, NULLIF(t, 0) FROM unnest($2::text[], "
+              "$3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS s(id, kind, parent, pos, state, t) ON "
+              "CONFLICT DO NOTHING",
+              {cp, TextArray(ids), TextArray(kinds), TextArray(parents), TextArray(positions), TextArray(states),
+               TextArray(change_times)},
+              "creating the partitions of '" + cp + "'")
       .status();
 }
 

@@ -88,6 +88,8 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Status Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn);
   core::Status EnsureConnected();
   core::Status InsertSeed(const pipeline::CheckpointSeed& seed);
+  // Inserts partitions not stored yet (ON CONFLICT DO NOTHING), on the open connection.
+  core::Status InsertPartitions(const std::vector<pipeline::SeedPartition>& partitions);
   core::Result<PgConnection*> Connection();
 
   PgLeaseStoreOptions options_;
