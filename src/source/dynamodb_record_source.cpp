@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "source/failed_partition_reader.h"
 #include "source/segment_reader.h"
 #include "source/shard_reader.h"
 #include "source/source_position.h"
@@ -235,6 +236,27 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
   return seed;
 }
 
+core::Result<std::vector<pipeline::SeedPartition>> DynamoDbRecordSource::GapShards(const pipeline::SourceLayout& layout,
+                                                                                   int64_t to_ms) {
+  // Closed shards too: they may hold changes after the gap's end. Records before it are the gap's.
+  std::vector<pipeline::SeedPartition> shards;
+  for (const auto& shard : layout.shards) {
+    shards.push_back(
+        {shard.id, pipeline::PartitionKind::kShard, shard.parent, StreamWatermark::ExactPosition(to_ms), false, to_ms});
+  }
+  return shards;
+}
+
+core::Result<std::vector<pipeline::SeedPartition>> DynamoDbRecordSource::GapPartitions(int64_t from_ms, int64_t to_ms,
+                                                                                       const std::atomic<bool>& stop) {
+  if (!gap_) {
+    return core::Status::FailedPrecondition("source " + options_.table +
+                                            ": no incremental exports are configured (stream.on_trimmed: "
+                                            "incremental_export with snapshot.export.s3_bucket)");
+  }
+  return gap_->Partitions(from_ms, to_ms, stop);
+}
+
 core::Result<std::string> DynamoDbRecordSource::WatermarkOf(const std::string& stream_arn, const std::string& shard_id) {
   const int64_t taken_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
@@ -253,6 +275,14 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
     std::lock_guard lock(mutex_);
     key_names = key_names_;
     decode_only = decode_only_;
+  }
+  if (GapExports::Covers(lease)) {
+    if (!gap_) {
+      return std::make_unique<FailedPartitionReader>(core::Status::FailedPrecondition(
+          "partition " + lease.id + " is an incremental export's file, but stream.on_trimmed is not "
+          "incremental_export in this configuration"));
+    }
+    return gap_->Open(lease, options_.table, std::move(key_names), std::move(decode_only), tag, out, gate);
   }
   if (export_ && ExportSnapshot::Covers(lease)) {
     return export_->Open(lease, options_.table, std::move(key_names), std::move(decode_only), clock_, tag, out, gate);
