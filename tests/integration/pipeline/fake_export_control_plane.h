@@ -56,6 +56,13 @@ class FakeExportControlPlane {
     std::lock_guard lock(mutex_);
     changes_.push_back({keys, std::move(image), time_ms});
   }
+  // Every shard position is trimmed: GetShardIterator AFTER_ / AT_SEQUENCE_NUMBER (a stored
+  // position) answers TrimmedDataAccessException, as DynamoDB Streams does 24 h on; TRIM_HORIZON
+  // and LATEST still work. Needs the fake as the streams endpoint too.
+  void trim_positions(bool trimmed) {
+    std::lock_guard lock(mutex_);
+    trimmed_ = trimmed;
+  }
   int incremental_exports() {
     std::lock_guard lock(mutex_);
     int count = 0;
@@ -151,6 +158,13 @@ class FakeExportControlPlane {
   TinyResponse Handle(const TinyRequest& request) {
     const auto target = request.headers.find("x-amz-target");
     if (target == request.headers.end()) return Error(400, "UnknownOperationException", "no target");
+    if (target->second == "DynamoDBStreams_20120810.GetShardIterator") {
+      std::lock_guard lock(mutex_);
+      if (trimmed_ && (request.body.find("\"AFTER_SEQUENCE_NUMBER\"") != std::string::npos ||
+                       request.body.find("\"AT_SEQUENCE_NUMBER\"") != std::string::npos)) {
+        return Error(400, "TrimmedDataAccessException", "The operation attempted to read past the oldest stream record");
+      }
+    }
     if (!forward_to_.empty() && target->second != "DynamoDB_20120810.ExportTableToPointInTime" &&
         target->second != "DynamoDB_20120810.DescribeExport") {
       return Forward(request);
@@ -230,6 +244,7 @@ class FakeExportControlPlane {
   bool pitr_ = true;
   bool held_ = false;
   bool fail_ = false;
+  bool trimmed_ = false;
   int describe_calls_ = 0;
   std::map<std::string, Export> exports_;     // by ClientToken
   std::map<std::string, std::string> by_arn_;  // ExportArn → ClientToken
