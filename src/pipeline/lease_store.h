@@ -130,7 +130,7 @@ class LeaseStore {
   //   FillGap   the gap's partitions (`gap`, each waiting for its `parent`) replace the
   //             placeholder, and the shards it held back wait for `gap`'s last one instead.
   // A runner killed in between finds the gap with OpenedGap() and fills it.
-  static constexpr const char* kGapPlaceholder = "gap";
+  static constexpr const char* kGapPlaceholder = kGapPlaceholderId;
   // Where a gap starts: the oldest of the pending shards' newest committed change times (a
   // shard with none: its parent's, else the source's oldest); with no shard pending, the newest
   // of all (every change of the old stream is applied). nullopt: no change time is stored.

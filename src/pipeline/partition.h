@@ -55,6 +55,10 @@ struct PartitionAdvance {
   int64_t change_ms = 0;
 };
 
+// The partition that holds an opened gap (on_trimmed: incremental_export) until its exports'
+// files replace it: its own parent, so nothing claims it (LeaseStore::OpenGap).
+inline constexpr const char* kGapPlaceholderId = "gap";
+
 // A shard as DescribeStream lists it.
 struct ShardInfo {
   std::string id;

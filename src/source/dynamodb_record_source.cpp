@@ -147,11 +147,20 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
   }
   const bool snapshot = options_.snapshot_enabled && !legacy.snapshot_complete();
   std::optional<ExportManifest> from_export;
+  int64_t gap_to_ms = 0;  // an export older than the stream's retention, bridged: the gap's end
   if (snapshot && export_ && !legacy_position) {
     DDB2PG_ASSIGN_OR_RETURN(from_export, export_->Manifest());
     // The stream must still hold every change since the export time, or those changes are lost.
     const int64_t age_ms = core::ToEpochMillis(clock_.Now()) - from_export->export_time_ms;
-    if (age_ms > core::defaults::kExportMaxAgeMs) {
+    if (age_ms > core::defaults::kExportMaxAgeMs && gap_) {
+      // on_trimmed: incremental_export: the changes from the export time on are a gap, opened in
+      // the seed itself and bridged by the runtime before the stream (docs/consistency.md).
+      constexpr int64_t kMinuteMs = 60'000;
+      gap_to_ms = ((core::ToEpochMillis(clock_.Now()) + 2'000) / kMinuteMs + 1) * kMinuteMs;
+      spdlog::warn("source {}: the export is {} h old, older than the stream's retention: the changes since its "
+                   "export time are bridged by incremental exports",
+                   options_.table, age_ms / 3'600'000);
+    } else if (age_ms > core::defaults::kExportMaxAgeMs) {
       return core::Status::FailedPrecondition(
           "the export (snapshot.export.manifest) was taken " + std::to_string(age_ms / 3'600'000) +
           " h ago, and a DynamoDB stream keeps only 24 h of changes: the changes between the export and the "
@@ -203,7 +212,14 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
     for (const auto& shard : layout.shards) {
       if (seeded.count(shard.id) != 0) continue;
       pipeline::SeedPartition partition{shard.id, pipeline::PartitionKind::kShard, shard.parent, "", false};
-      if (from_export && watermark) {
+      if (from_export && watermark && gap_to_ms != 0) {
+        // After the gap: exactly from its end, the listed roots waiting for the gap.
+        partition.position = StreamWatermark::ExactPosition(gap_to_ms);
+        partition.change_ms = gap_to_ms;
+        bool parent_listed = false;
+        for (const auto& other : layout.shards) parent_listed = parent_listed || other.id == shard.parent;
+        if (!parent_listed) partition.parent = pipeline::kGapPlaceholderId;
+      } else if (from_export && watermark) {
         // Closed shards too: the export may be older than their last records.
         partition.position = StreamWatermark::Position(from_export->export_time_ms, "");
         partition.change_ms = from_export->export_time_ms;
@@ -219,6 +235,13 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
         }
       }
       seed.partitions.push_back(std::move(partition));
+    }
+    if (gap_to_ms != 0) {
+      // The gap, opened (LeaseStore::OpenGap's placeholder: nothing claims it until it is filled).
+      seed.partitions.push_back({pipeline::kGapPlaceholderId, pipeline::PartitionKind::kSegment,
+                                 pipeline::kGapPlaceholderId,
+                                 std::to_string(from_export->export_time_ms) + "-" + std::to_string(gap_to_ms), false,
+                                 0});
     }
     if (from_export) {
       spdlog::info("source {}: the snapshot is the export {} ({} data file(s), {} item(s)); the stream is read from "

@@ -11,10 +11,14 @@
 #include <functional>
 #include <thread>
 
+#include "app/wiring.h"
 #include "export_writer.h"
 #include "fake_export_control_plane.h"
 #include "in_process_run.h"
 #include "pipeline_fixture.h"
+#include "sink/pg_connection.h"
+#include "sink/system/export_request_sql.h"
+#include "sink/system/system_tables.h"
 
 namespace ddb2pg::testing {
 namespace {
@@ -250,6 +254,42 @@ TEST_F(IncrementalGapRun, ATrimmedPositionIsBridgedAndARestartDuringTheExportReq
   EXPECT_EQ(control.exports_started(), 1);
   EXPECT_EQ(run_.metrics().RecordsRead("users", "snapshot").Value(), 0) << "no re-snapshot";
   ExpectBridgedExactly(writes_before);
+}
+
+// snapshot.from: export whose export time is older than the stream's retention (a requested
+// export that took 25 h, stored before the request): instead of refusing it, the seed opens a gap
+// from the export time, bridged by incremental exports (two windows: at most 24 h each) before the
+// stream; changes made after the export was written reach the target through the gap.
+TEST_F(IncrementalGapRun, AnExportOlderThanTheStreamIsBridgedByIncrementalExportsInsteadOfRefused) {
+  BulkLoad(300, 421);
+  FakeExportControlPlane control(*ddb_, *s3_, 2, aws_.dynamodb_endpoint);
+  config::Config config = BridgingConfig(control);
+  config.sources[0].snapshot.from = "export";
+  {
+    auto db = sink::PgConnection::Connect(pg_conninfo_, "incremental-gap-test");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(sink::SystemTables::Ensure(**db).ok());
+    const int64_t long_ago = (NowMs() - int64_t{25} * 3600 * 1000) / 1000 * 1000;
+    auto stored = sink::ExportRequestSql::Begin(**db, app::CheckpointId(config.sources[0]), long_ago);
+    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  }
+  run_.Start(config);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (pg_->Scalar("SELECT count(*) FROM ddb2pg.checkpoints WHERE export_status = 'COMPLETED'") != "1" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(run_.finished()) << run_.result().ToString();
+  app::SampleData data(422);
+  GapChanges(control, data, 60);
+  auto differences = WaitUntilEqual(std::chrono::seconds(180));
+  ASSERT_TRUE(differences.empty()) << ::testing::PrintToString(differences) << "\npartitions:\n" << Partitions();
+  run_.Stop();
+  ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
+  EXPECT_EQ(control.incremental_exports(), 2) << ::testing::PrintToString(control.incremental_windows());
+  EXPECT_EQ(control.exports_started(), 3) << "the snapshot's export and the gap's two";
+  EXPECT_EQ(run_.metrics().RecordsRead("users", "snapshot").Value(), 300);
+  ExpectBridgedExactly("0");
 }
 
 }  // namespace
