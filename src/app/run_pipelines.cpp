@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/export_request.h"
+#include "source/gap_exports.h"
 #include "app/http_endpoint.h"
 #include "app/status_board.h"
 #include "core/thread_name.h"
@@ -272,9 +273,20 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
       auto updated = client->UpdateStream(table, true, "NEW_AND_OLD_IMAGES");
       return updated.ok() ? core::Status::Ok() : updated.status();
     });
-    if (source.s3 != nullptr && source.exports == nullptr) {  // a requested export is set once made
+    const bool from_export = source.config->snapshot.from == "export";
+    if (from_export && source.s3 != nullptr && source.exports == nullptr) {  // a requested export is set once made
       record_source->SetExportSnapshot(
           std::make_shared<source::ExportSnapshot>(*source.s3, source.config->snapshot.export_manifest));
+    }
+    if (source.config->stream.on_trimmed == "incremental_export" && source.s3 != nullptr && source.exports != nullptr) {
+      source::GapExportsOptions gap;
+      gap.checkpoint_id = source.checkpoint_id;
+      gap.table = source.config->table;
+      gap.s3_bucket = source.config->snapshot.export_bucket;
+      gap.s3_prefix = source.config->snapshot.export_prefix;
+      gap.requester = options.export_polls;
+      record_source->SetGapExports(std::make_shared<source::GapExports>(
+          *source.exports, *source.s3, *source.table, core::SystemClock::Instance(), std::move(gap)));
     }
     stores.push_back(std::make_unique<sink::PgLeaseStore>(
         sink::PgLeaseStoreOptions{wiring.conninfo, source.checkpoint_id, runner_id, runtime_options.lease_ttl,
@@ -307,6 +319,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     parts.identity.config_text = ConfigText(source, parts.pipelines);
     pipeline::RuntimeOptions source_options = runtime_options;
     source_options.resnapshot_on_trimmed = source.config->stream.on_trimmed == "resnapshot";
+    source_options.bridge_on_trimmed = source.config->stream.on_trimmed == "incremental_export";
     runtimes.push_back(std::make_unique<pipeline::SourceRuntime>(std::move(parts), source.plans, metrics,
                                                                  source_options));
     sources.push_back(std::move(record_source));
@@ -364,7 +377,7 @@ core::Status RunPipelines(Wiring& wiring, pipeline::Metrics& metrics, const RunO
     threads.emplace_back([&, i] {
       core::SetCurrentThreadName("leases-" + std::to_string(i));
       const SourceWiring& source = wiring.sources[i];
-      if (source.exports != nullptr) {
+      if (source.exports != nullptr && source.config->snapshot.from == "export") {
         // The export this source's snapshot is taken from (snapshot.export.s3_bucket): made or
         // found before its runtime seeds it.
         auto manifest = RequestExport(

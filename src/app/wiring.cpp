@@ -239,12 +239,13 @@ core::Result<std::unique_ptr<Wiring>> Wire(config::Config config, bool with_clie
                                                        aws::CurlTransportFactory(transport), sw.retry_stats);
       sw.streams = std::make_unique<aws::StreamsClient>(sw.aws, aws::RetryPolicy(), core::SystemClock::Instance(),
                                                         aws::CurlTransportFactory(transport), sw.retry_stats);
-      if (source.snapshot.from == "export") {
+      const bool bridge = source.stream.on_trimmed == "incremental_export";
+      if (source.snapshot.from == "export" || bridge) {
         sw.s3 = std::make_unique<aws::S3Client>(sw.aws, aws::ResolveS3Endpoint(aws::ProcessEnvironment()),
                                                 aws::RetryPolicy(), core::SystemClock::Instance(),
                                                 aws::CurlTransportFactory(transport), sw.retry_stats);
       }
-      if (source.snapshot.from == "export" && !source.snapshot.export_bucket.empty()) {
+      if ((source.snapshot.from == "export" || bridge) && !source.snapshot.export_bucket.empty()) {
         sw.exports = std::make_unique<aws::ExportClient>(sw.aws, aws::RetryPolicy(), core::SystemClock::Instance(),
                                                          aws::CurlTransportFactory(transport), sw.retry_stats);
       }

@@ -32,8 +32,11 @@ struct SourceWiring {
   std::shared_ptr<aws::RetryStats> retry_stats;
   std::unique_ptr<aws::DynamoDbClient> table;
   std::unique_ptr<aws::StreamsClient> streams;
-  std::unique_ptr<aws::S3Client> s3;  // snapshot.from: export only (AWS_ENDPOINT_URL_S3, same credentials)
-  std::unique_ptr<aws::ExportClient> exports;  // snapshot.export.s3_bucket only (the DynamoDB endpoint)
+  // snapshot.from: export or stream.on_trimmed: incremental_export only (AWS_ENDPOINT_URL_S3, same credentials)
+  std::unique_ptr<aws::S3Client> s3;
+  // snapshot.export.s3_bucket only (the DynamoDB endpoint): the snapshot's export when from: export,
+  // and the incremental exports of on_trimmed: incremental_export
+  std::unique_ptr<aws::ExportClient> exports;
   std::vector<const processor::MappingPlan*> plans;  // the pipelines reading this source
   std::string checkpoint_id;                          // row id in ddb2pg.checkpoints
 };

@@ -159,8 +159,7 @@ class SourceSection : public SectionParser {
     }
   }
 
-  // on_trimmed: incremental_export needs the bucket its exports go to; its runtime is not wired yet
-  // (the parts are: docs/config.md), so it is refused after that check rather than ignored.
+  // on_trimmed: incremental_export needs the bucket its exports go to.
   void CheckIncrementalExport(const YAML::Node& stream, const std::string& source_path, const SourceConfig& source) {
     if (source.stream.on_trimmed != "incremental_export") return;
     const std::string key = NodeReader::Join(NodeReader::Join(source_path, "stream"), "on_trimmed");
@@ -169,9 +168,7 @@ class SourceSection : public SectionParser {
     if (source.snapshot.export_bucket.empty()) {
       Error(stream["on_trimmed"].Mark(), key + ": incremental_export needs " + bucket_key +
                                              " (the bucket DynamoDB writes the incremental exports to)");
-      return;
     }
-    Error(stream["on_trimmed"].Mark(), key + ": incremental_export is not implemented yet; use stop or resnapshot");
   }
 
   // snapshot.export (docs/config.md, "Snapshots from an export").

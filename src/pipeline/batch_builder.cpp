@@ -140,6 +140,7 @@ core::Status BatchBuilder::Add(core::Record& record, const ClaimedPartition& lea
   if (!record.position.offset.empty()) advance.position = record.position.offset;
   advance.done = advance.done || record.position.partition_done;
   if (record.operation != core::Operation::kMarker) advance.records += 1;
+  if (IsStreamOperation(record.operation)) advance.change_ms = std::max(advance.change_ms, record.metadata.change_time_ms);
   batch_.records += 1;
   if (record.operation == core::Operation::kSnapshot) ++snapshot_records_;
   return core::Status::Ok();

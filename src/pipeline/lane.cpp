@@ -83,9 +83,9 @@ LaneProgress Lane::progress() const {
   return p;
 }
 
-core::Status Lane::source_error() const {
+core::Status Lane::TakeSourceError() {
   std::lock_guard lock(mutex_);
-  return source_error_;
+  return std::exchange(source_error_, core::Status::Ok());
 }
 
 std::string Lane::Committed(const std::string& id) const {

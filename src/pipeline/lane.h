@@ -84,8 +84,8 @@ class Lane {
   LaneProgress progress() const;
   // True once the partition's final record is committed but the lane has not reported it yet.
   bool FinishedUncollected(const std::string& partition_id) const { return Committed(partition_id) == kDonePosition; }
-  // A reader's error (kTrimmedData: data lost upstream), Ok while healthy.
-  core::Status source_error() const;
+  // A reader's error (kTrimmedData: data lost upstream), Ok while healthy; taken once (cleared).
+  core::Status TakeSourceError();
   int index() const { return index_; }
 
  private:

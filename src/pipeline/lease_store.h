@@ -14,8 +14,10 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -118,6 +120,34 @@ class LeaseStore {
   // Starts the source over (on_trimmed: resnapshot): every partition replaced by the seed's; every pipeline
   // snapshots again and reconciles its table at the end.
   virtual core::Status StartOver(const CheckpointSeed& seed) = 0;
+
+  // on_trimmed: incremental_export (docs/consistency.md, "Lost data"). A gap is bridged in two
+  // steps, each one transaction under the checkpoint's lock:
+  //   OpenGap   every shard partition is replaced by `shards` (the stream `stream_arn` from the
+  //             gap's end; a shard whose parent is not among them waits for the gap),
+  //             held back behind the placeholder partition kGapPlaceholder that records
+  //             [from_ms, to_ms) and that nothing can claim; the pipelines keep their phases.
+  //   FillGap   the gap's partitions (`gap`, each waiting for its `parent`) replace the
+  //             placeholder, and the shards it held back wait for `gap`'s last one instead.
+  // A runner killed in between finds the gap with OpenedGap() and fills it.
+  static constexpr const char* kGapPlaceholder = kGapPlaceholderId;
+  // Where a gap starts: the oldest of the pending shards' newest committed change times (a
+  // shard with none: its parent's, else the source's oldest); with no shard pending, the newest
+  // of all (every change of the old stream is applied). nullopt: no change time is stored.
+  virtual core::Result<std::optional<int64_t>> GapStart() {
+    return core::Status::FailedPrecondition("this lease store cannot bridge a gap");
+  }
+  virtual core::Status OpenGap(const std::string& /*stream_arn*/, int64_t /*from_ms*/, int64_t /*to_ms*/,
+                               const std::vector<SeedPartition>& /*shards*/) {
+    return core::Status::FailedPrecondition("this lease store cannot bridge a gap");
+  }
+  // The gap opened and not filled yet: {from_ms, to_ms}.
+  virtual core::Result<std::optional<std::pair<int64_t, int64_t>>> OpenedGap() {
+    return std::optional<std::pair<int64_t, int64_t>>();
+  }
+  virtual core::Status FillGap(const std::vector<SeedPartition>& /*gap*/) {
+    return core::Status::FailedPrecondition("this lease store cannot bridge a gap");
+  }
   // Leaves: releases everything and removes the runner's row.
   virtual core::Status Deregister() = 0;
   virtual void Close() = 0;

@@ -49,7 +49,15 @@ struct PartitionAdvance {
   std::string position;  // the new position; "" keeps the stored one
   bool done = false;     // the partition was read to its end (segment complete, shard closed and read)
   int64_t records = 0;   // source records this commit covers in this partition
+  // The newest change time (ApproximateCreationDateTime, Unix ms) of the changes this commit
+  // applies from the partition; 0: none. The stored one only grows (on_trimmed:
+  // incremental_export starts the gap from it).
+  int64_t change_ms = 0;
 };
+
+// The partition that holds an opened gap (on_trimmed: incremental_export) until its exports'
+// files replace it: its own parent, so nothing claims it (LeaseStore::OpenGap).
+inline constexpr const char* kGapPlaceholderId = "gap";
 
 // A shard as DescribeStream lists it.
 struct ShardInfo {
@@ -65,6 +73,9 @@ struct SeedPartition {
   std::string parent;
   std::string position;
   bool done = false;
+  // The change time (Unix ms) the partition's reading starts from, when known: a shard seeded at a
+  // watermark or an export time. 0: none (the first committed change sets it).
+  int64_t change_ms = 0;
 };
 
 // What a source starts with: the pinned stream and its partitions.

@@ -73,6 +73,18 @@ class RecordSource {
   // nothing re-read that it had committed).
   virtual core::Result<CheckpointSeed> Seed(const SourceLayout& layout,
                                         const std::optional<std::string>& legacy_position) = 0;
+  // on_trimmed: incremental_export. The stream's side of a bridged gap: every shard of `layout`,
+  // each read from exactly `to_ms` (records before it are the gap's), parents as listed.
+  virtual core::Result<std::vector<SeedPartition>> GapShards(const SourceLayout& /*layout*/, int64_t /*to_ms*/) {
+    return core::Status::FailedPrecondition("this source cannot bridge a gap");
+  }
+  // The gap's own partitions: the changes of [from_ms, to_ms), requested from the service and
+  // waited for (blocking; kCancelled once `stop` turns true), in the order they must be applied
+  // (the caller chains them). Each is opened by Open() like any other partition.
+  virtual core::Result<std::vector<SeedPartition>> GapPartitions(int64_t /*from_ms*/, int64_t /*to_ms*/,
+                                                                 const std::atomic<bool>& /*stop*/) {
+    return core::Status::FailedPrecondition("this source cannot bridge a gap");
+  }
   // Starts reading `lease` from its position into `out`; every record carries `tag`. Each page is
   // fetched holding a slot of `gate` (the lane's bound on pages held at once; null: unbounded).
   virtual std::unique_ptr<PartitionReader> Open(const ClaimedPartition& lease, const std::string& stream_arn,

@@ -67,7 +67,7 @@ struct SourceRuntime::Impl {
   }
 
   void Prepare(ClaimedPartition& lease) {
-    if (lease.kind != PartitionKind::kSegment) return;
+    if (lease.kind != PartitionKind::kSegment || !lease.id.starts_with("scan/")) return;
     // "scan/<i>" (the source's first snapshot, of the checkpoint's segment count) or
     // "scan/<i>/<n>@<tag>" (a backfill or re-snapshot of n segments).
     const std::string rest = lease.id.substr(lease.id.find('/') + 1);
@@ -137,8 +137,74 @@ struct SourceRuntime::Impl {
     });
   }
 
+  // on_trimmed: incremental_export. The gap, [the last committed change time, now), opened in
+  // the store first — every shard partition replaced by the current stream's shards from the
+  // gap's end, held back, so no lane applies a stream change newer than the gap's rows — then
+  // requested as incremental exports (this blocks until they complete: no lease is renewed
+  // meanwhile, and none is held but the backfills'), and their data files stored as partitions
+  // applied one after another, before the stream. A runner killed in between fills the stored gap
+  // at its next start (the same windows: the same exports, by their ClientTokens).
+  core::Status BridgeGap(const std::string& what) {
+    auto opened = Retrying("finding a gap", [&] { return parts.store->OpenedGap(); });
+    if (!opened.ok()) return opened.status();
+    if (!*opened) {
+      auto from = Retrying("finding where the gap starts", [&] { return parts.store->GapStart(); });
+      if (!from.ok()) return from.status();
+      if (!*from) {
+        return {core::StatusCode::kTrimmedData,
+                what + "; on_trimmed is incremental_export, but no committed change time is stored for this source "
+                       "(a checkpoint of an earlier release, or no change applied yet), so the gap's start is "
+                       "unknown: re-snapshot (stream.on_trimmed: resnapshot, or `ddb2pg reset`)"};
+      }
+      auto layout = Retrying("describing the source", "source", [&] { return parts.source->Describe(); });
+      if (!layout.ok()) return layout.status();
+      // After every change a lane may still commit before the gap is opened, and a whole minute:
+      // the stream after the gap skips exactly the records whose ApproximateCreationDateTime is
+      // before it, and that time is rounded down (to the second on AWS, to the minute on DynamoDB
+      // Local), so a record made at or after a whole minute never reads as before it.
+      constexpr int64_t kMinuteMs = 60'000;
+      const int64_t to_ms = ((core::ToEpochMillis(clock.Now()) + 2'000) / kMinuteMs + 1) * kMinuteMs;
+      auto shards = parts.source->GapShards(*layout, to_ms);
+      if (!shards.ok()) return shards.status();
+      auto stored = Retrying("opening the gap", [&]() -> core::Result<bool> {
+        core::Status status = parts.store->OpenGap(layout->stream_arn, **from, to_ms, *shards);
+        if (!status.ok()) return status;
+        return true;
+      });
+      if (!stored.ok()) return stored.status();
+      opened = Retrying("finding a gap", [&] { return parts.store->OpenedGap(); });
+      if (!opened.ok()) return opened.status();
+      if (!*opened) return core::Status::Ok();  // another runner bridged it meanwhile
+      stream_arn = layout->stream_arn;
+      discovery.Reset();
+    }
+    const auto [from_ms, to_ms] = **opened;
+    spdlog::warn("source {}: {}; on_trimmed is incremental_export: bridging the changes from {} ms to {} ms with "
+                 "incremental exports",
+                 parts.source_name, what, from_ms, to_ms);
+    SetState("bridging");
+    while (core::ToEpochMillis(clock.Now()) < to_ms && !stop_requested) SleepTick(std::chrono::milliseconds(200));
+    auto gap = parts.source->GapPartitions(from_ms, to_ms, stop_requested);
+    if (!gap.ok()) {
+      if (gap.status().code() == core::StatusCode::kCancelled) return core::Status::Ok();
+      return gap.status().WithContext("bridging the gap from " + std::to_string(from_ms) + " ms to " +
+                                      std::to_string(to_ms) + " ms");
+    }
+    for (size_t i = 1; i < gap->size(); ++i) (*gap)[i].parent = (*gap)[i - 1].id;
+    auto filled = Retrying("storing the gap's partitions", [&]() -> core::Result<bool> {
+      core::Status status = parts.store->FillGap(*gap);
+      if (!status.ok()) return status;
+      return true;
+    });
+    if (!filled.ok()) return filled.status();
+    spdlog::info("source {}: the gap is {} incremental export file(s), applied in order before the stream",
+                 parts.source_name, gap->size());
+    return core::Status::Ok();
+  }
+
   core::Status DataLost(const std::string& what) {
     std::string message = what + "; changes in between are lost upstream";
+    if (options.bridge_on_trimmed) return BridgeGap(message);
     if (!options.resnapshot_on_trimmed) {
       return {core::StatusCode::kTrimmedData,
               message + "; on_trimmed is stop: the target may miss changes. Re-snapshot (set stream.on_trimmed: "
@@ -327,8 +393,17 @@ struct SourceRuntime::Impl {
     if (state->migrated) {
       spdlog::info("source {}: converted the checkpoint of an earlier release into partitions", parts.source_name);
     }
+    std::optional<std::pair<int64_t, int64_t>> opened_gap;
+    if (!standby && options.bridge_on_trimmed) {
+      auto opened = Retrying("finding a gap", [&] { return store.OpenedGap(); });
+      if (!opened.ok()) return opened.status();
+      opened_gap = *opened;
+    }
     if (standby) {
       // The current configuration's runners own the source's state: nothing to check or store.
+    } else if (opened_gap) {
+      // A gap opened by a runner that stopped before it was filled.
+      DDB2PG_RETURN_IF_ERROR(BridgeGap("a gap opened before this start"));
     } else if (stream_arn != layout->stream_arn) {
       DDB2PG_RETURN_IF_ERROR(DataLost("the stream of table changed since the stored position (pinned " + stream_arn +
                                       ", now " + layout->stream_arn + "): the stream was disabled and re-enabled"));
@@ -410,12 +485,16 @@ struct SourceRuntime::Impl {
       ReportStall();
       const bool finished = leases.CollectEvents();
       if (finished && !standby) EndSnapshots(leases.counts(), true);
+      // Every lane's at once: one loss of data is handled once, however many readers saw it.
+      core::Status lost;
       for (auto& lane : lanes) {
-        core::Status error = lane->source_error();
-        if (!error.ok()) {
-          result = DataLost(error.message());
-          break;
-        }
+        core::Status error = lane->TakeSourceError();
+        if (lost.ok()) lost = error;
+      }
+      if (!lost.ok()) {
+        result = DataLost(lost.message());
+        // Readers of the partitions just replaced may still report the same loss: handled.
+        for (auto& lane : lanes) (void)lane->TakeSourceError();
       }
       if (!result.ok()) break;
       if (!standby && (finished || clock.Monotonic() - last_discovery >= options.discovery_interval)) {

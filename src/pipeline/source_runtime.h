@@ -11,7 +11,8 @@
 // to the lanes, and looks for new shards every discovery interval (and when one ends) at a cost
 // that does not grow with the stream's shards (ShardDiscovery). A
 // replaced stream or a shard trimmed before it was read is data lost: on_trimmed stop → fail;
-// resnapshot → every partition starts over. Losing a lease is normal operation (lanes drop it).
+// resnapshot → every partition starts over; incremental_export → the gap from the last committed
+// change time to now is bridged (BridgeGap below; docs/consistency.md, "Lost data"). Losing a lease is normal operation (lanes drop it).
 // RequestStop(): lanes commit what they read, then every lease is released at once, so another
 // runner takes over within a heartbeat.
 //
@@ -48,6 +49,7 @@ struct RuntimeOptions {
   std::chrono::milliseconds discovery_interval{core::defaults::kDiscoveryIntervalMs};  // new shards listed at most this often (and on shard end)
   std::chrono::milliseconds full_listing_interval{core::defaults::kShardFullListingMs};  // every shard listed this often (shard_discovery.h)
   bool resnapshot_on_trimmed = false;              // stream.on_trimmed: resnapshot
+  bool bridge_on_trimmed = false;                  // stream.on_trimmed: incremental_export
   std::chrono::milliseconds stall_timeout{core::defaults::kStallMs};  // records waiting this long uncommitted: not ready (/readyz 503)
 };
 

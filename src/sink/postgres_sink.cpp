@@ -277,8 +277,9 @@ core::Status PostgresSink::Open() {
 core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
                                                           const std::vector<pipeline::PartitionAdvance>& advances) {
   Impl& impl = *impl_;
-  std::vector<std::string> ids, epochs, positions, dones, counts;
+  std::vector<std::string> ids, epochs, positions, dones, counts, change_times;
   for (const auto& advance : advances) {
+    change_times.push_back(std::to_string(advance.change_ms));
     ids.push_back(advance.id);
     epochs.push_back(std::to_string(advance.epoch));
     positions.push_back(advance.position);
@@ -288,7 +289,7 @@ core::Result<pipeline::CommitResult> PostgresSink::Commit(const Batch& batch,
   PgStatement guard{CommitSql::kAdvanceName,
                     "",
                     {impl.options.checkpoint_id, TextArray(ids), TextArray(epochs), TextArray(positions),
-                     TextArray(dones), TextArray(counts), impl.options.runner_id},
+                     TextArray(dones), TextArray(counts), impl.options.runner_id, TextArray(change_times)},
                     "advancing partitions of '" + impl.options.checkpoint_id + "'"};
   std::set<std::string> moved;
   pipeline::CommitResult report;

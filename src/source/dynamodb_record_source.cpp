@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "source/failed_partition_reader.h"
 #include "source/segment_reader.h"
 #include "source/shard_reader.h"
 #include "source/source_position.h"
@@ -146,11 +147,20 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
   }
   const bool snapshot = options_.snapshot_enabled && !legacy.snapshot_complete();
   std::optional<ExportManifest> from_export;
+  int64_t gap_to_ms = 0;  // an export older than the stream's retention, bridged: the gap's end
   if (snapshot && export_ && !legacy_position) {
     DDB2PG_ASSIGN_OR_RETURN(from_export, export_->Manifest());
     // The stream must still hold every change since the export time, or those changes are lost.
     const int64_t age_ms = core::ToEpochMillis(clock_.Now()) - from_export->export_time_ms;
-    if (age_ms > core::defaults::kExportMaxAgeMs) {
+    if (age_ms > core::defaults::kExportMaxAgeMs && gap_) {
+      // on_trimmed: incremental_export: the changes from the export time on are a gap, opened in
+      // the seed itself and bridged by the runtime before the stream (docs/consistency.md).
+      constexpr int64_t kMinuteMs = 60'000;
+      gap_to_ms = ((core::ToEpochMillis(clock_.Now()) + 2'000) / kMinuteMs + 1) * kMinuteMs;
+      spdlog::warn("source {}: the export is {} h old, older than the stream's retention: the changes since its "
+                   "export time are bridged by incremental exports",
+                   options_.table, age_ms / 3'600'000);
+    } else if (age_ms > core::defaults::kExportMaxAgeMs) {
       return core::Status::FailedPrecondition(
           "the export (snapshot.export.manifest) was taken " + std::to_string(age_ms / 3'600'000) +
           " h ago, and a DynamoDB stream keeps only 24 h of changes: the changes between the export and the "
@@ -202,9 +212,17 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
     for (const auto& shard : layout.shards) {
       if (seeded.count(shard.id) != 0) continue;
       pipeline::SeedPartition partition{shard.id, pipeline::PartitionKind::kShard, shard.parent, "", false};
-      if (from_export && watermark) {
+      if (from_export && watermark && gap_to_ms != 0) {
+        // After the gap: exactly from its end, the listed roots waiting for the gap.
+        partition.position = StreamWatermark::ExactPosition(gap_to_ms);
+        partition.change_ms = gap_to_ms;
+        bool parent_listed = false;
+        for (const auto& other : layout.shards) parent_listed = parent_listed || other.id == shard.parent;
+        if (!parent_listed) partition.parent = pipeline::kGapPlaceholderId;
+      } else if (from_export && watermark) {
         // Closed shards too: the export may be older than their last records.
         partition.position = StreamWatermark::Position(from_export->export_time_ms, "");
+        partition.change_ms = from_export->export_time_ms;
       } else if (start_latest || watermark) {
         if (shard.closed) {
           partition.done = true;  // history is not wanted, or already in the Scan: counts as read
@@ -212,10 +230,18 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
           partition.position = pipeline::ClaimedPartition::kLatestPosition;
         } else {
           DDB2PG_ASSIGN_OR_RETURN(partition.position, WatermarkOf(seed.stream_arn, shard.id));
+          partition.change_ms = StreamWatermark::Parse(partition.position)->taken_ms;
           ++watermarked;
         }
       }
       seed.partitions.push_back(std::move(partition));
+    }
+    if (gap_to_ms != 0) {
+      // The gap, opened (LeaseStore::OpenGap's placeholder: nothing claims it until it is filled).
+      seed.partitions.push_back({pipeline::kGapPlaceholderId, pipeline::PartitionKind::kSegment,
+                                 pipeline::kGapPlaceholderId,
+                                 std::to_string(from_export->export_time_ms) + "-" + std::to_string(gap_to_ms), false,
+                                 0});
     }
     if (from_export) {
       spdlog::info("source {}: the snapshot is the export {} ({} data file(s), {} item(s)); the stream is read from "
@@ -231,6 +257,27 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
     }
   }
   return seed;
+}
+
+core::Result<std::vector<pipeline::SeedPartition>> DynamoDbRecordSource::GapShards(const pipeline::SourceLayout& layout,
+                                                                                   int64_t to_ms) {
+  // Closed shards too: they may hold changes after the gap's end. Records before it are the gap's.
+  std::vector<pipeline::SeedPartition> shards;
+  for (const auto& shard : layout.shards) {
+    shards.push_back(
+        {shard.id, pipeline::PartitionKind::kShard, shard.parent, StreamWatermark::ExactPosition(to_ms), false, to_ms});
+  }
+  return shards;
+}
+
+core::Result<std::vector<pipeline::SeedPartition>> DynamoDbRecordSource::GapPartitions(int64_t from_ms, int64_t to_ms,
+                                                                                       const std::atomic<bool>& stop) {
+  if (!gap_) {
+    return core::Status::FailedPrecondition("source " + options_.table +
+                                            ": no incremental exports are configured (stream.on_trimmed: "
+                                            "incremental_export with snapshot.export.s3_bucket)");
+  }
+  return gap_->Partitions(from_ms, to_ms, stop);
 }
 
 core::Result<std::string> DynamoDbRecordSource::WatermarkOf(const std::string& stream_arn, const std::string& shard_id) {
@@ -251,6 +298,14 @@ std::unique_ptr<pipeline::PartitionReader> DynamoDbRecordSource::Open(const pipe
     std::lock_guard lock(mutex_);
     key_names = key_names_;
     decode_only = decode_only_;
+  }
+  if (GapExports::Covers(lease)) {
+    if (!gap_) {
+      return std::make_unique<FailedPartitionReader>(core::Status::FailedPrecondition(
+          "partition " + lease.id + " is an incremental export's file, but stream.on_trimmed is not "
+          "incremental_export in this configuration"));
+    }
+    return gap_->Open(lease, options_.table, std::move(key_names), std::move(decode_only), tag, out, gate);
   }
   if (export_ && ExportSnapshot::Covers(lease)) {
     return export_->Open(lease, options_.table, std::move(key_names), std::move(decode_only), clock_, tag, out, gate);

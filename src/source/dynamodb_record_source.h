@@ -10,7 +10,9 @@
 // are steps on the runner's ShardPoller (SetShardPoller; else one of the source's own, made on
 // the first shard opened), so a thousand shards cost no thread more than one. With an
 // ExportSnapshot (snapshot.from: export) the first snapshot's segments are the export's data
-// files and every shard starts at the export time (export_snapshot.h).
+// files and every shard starts at the export time (export_snapshot.h). With GapExports
+// (on_trimmed: incremental_export) a lost gap's partitions are incremental exports' data files,
+// and the stream after it starts exactly at the gap's end (gap_exports.h).
 //
 // Ownership: borrows the APIs, the clock and a poller set with SetShardPoller (they outlive it
 // and every reader it opened).
@@ -26,6 +28,7 @@
 #include "core/clock.h"
 #include "pipeline/record_source.h"
 #include "source/export_snapshot.h"
+#include "source/gap_exports.h"
 #include "source/rate_limiter.h"
 #include "source/reader_thread_slots.h"
 #include "source/shard_poller.h"
@@ -42,6 +45,8 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   void SetStreamEnabler(StreamEnabler enabler) { stream_enabler_ = std::move(enabler); }
   // snapshot.from: export; before Seed() and Open().
   void SetExportSnapshot(std::shared_ptr<ExportSnapshot> snapshot) { export_ = std::move(snapshot); }
+  // on_trimmed: incremental_export; before the first GapPartitions() and Open().
+  void SetGapExports(std::shared_ptr<GapExports> gap) { gap_ = std::move(gap); }
   // The runner's shard readers (shared by every source of a runner); before the first Open().
   void SetShardPoller(ShardPoller* poller) { poller_ = poller; }
   // The runner's bound on Scan reader threads (shared by every source); before the first Open().
@@ -56,6 +61,10 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   int64_t describe_stream_calls() const override { return describe_stream_calls_.load(); }
   core::Result<pipeline::CheckpointSeed> Seed(const pipeline::SourceLayout& layout,
                                           const std::optional<std::string>& legacy_position) override;
+  core::Result<std::vector<pipeline::SeedPartition>> GapShards(const pipeline::SourceLayout& layout,
+                                                               int64_t to_ms) override;
+  core::Result<std::vector<pipeline::SeedPartition>> GapPartitions(int64_t from_ms, int64_t to_ms,
+                                                                   const std::atomic<bool>& stop) override;
   std::unique_ptr<pipeline::PartitionReader> Open(const pipeline::ClaimedPartition& lease,
                                                   const std::string& stream_arn, uint64_t tag,
                                                   core::BoundedQueue<core::Record>* out,
@@ -73,6 +82,7 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   const core::Clock& clock_;
   StreamEnabler stream_enabler_;
   std::shared_ptr<ExportSnapshot> export_;
+  std::shared_ptr<GapExports> gap_;
   RateLimiter limiter_;
   std::atomic<int64_t> describe_stream_calls_{0};
   std::mutex mutex_;

@@ -1,7 +1,7 @@
 // IncrementalExportLine: one data line of a DynamoDB incremental export (ExportType
 // INCREMENTAL_EXPORT, ExportViewType NEW_AND_OLD_IMAGES, DYNAMODB_JSON) as a change record, for
-// bridging a trimmed stream (on_trimmed: incremental_export, issue 28; not wired into the runtime
-// yet: see docs/config.md).
+// bridging a trimmed stream (on_trimmed: incremental_export, issue 28; read by ExportFileReader of
+// type kIncremental for GapExports).
 //
 // AWS documents a line as {"Metadata":{"WriteTimestampMicros":{"N":"…"}},"Keys":{…},
 // "NewImage":{…},"OldImage":{…}} (fields in any order; the timestamp is also taken as a bare

@@ -9,7 +9,7 @@
 // 8 h). `on_requested` hears each window's export ARN as soon as DynamoDB accepted it; a caller
 // that stores it passes it back in `known_arns`, and that export is polled, never requested again.
 //
-// Not wired into the runtime yet (docs/config.md: on_trimmed).
+// Used by GapExports (on_trimmed: incremental_export; docs/consistency.md, "Bridging a gap").
 // Ownership: borrows the ExportApi, the ObjectStoreApi and the clock. Thread-safety: Export() on
 // one thread at a time.
 #pragma once

@@ -36,6 +36,7 @@ ShardReader::ShardReader(ShardReaderOptions options, std::string resume_after, a
     iterator_ = std::move(watermark->iterator);
     on_watermark_iterator_ = !iterator_.empty();
     watermark_taken_ms_ = watermark->taken_ms;
+    watermark_margin_ms_ = watermark->margin_ms;
   } else {
     last_sequence_number_ = std::move(resume_after);
   }
@@ -217,11 +218,17 @@ ShardPoller::Next ShardReader::Deliver() {
 }
 
 void ShardReader::FallBackFromWatermark(const std::string& why) {
-  cutoff_ms_ = StreamWatermark::FallbackCutoffMs(watermark_taken_ms_);
+  cutoff_ms_ = StreamWatermark::FallbackCutoffMs(watermark_taken_ms_, watermark_margin_ms_);
+  if (watermark_margin_ms_ == 0) {
+    spdlog::info("source {}: shard {}: reading from TRIM_HORIZON after a bridged gap, skipping records older than "
+                 "its end (their changes are in the gap's incremental exports)",
+                 options_.table, options_.shard_id);
+    return;
+  }
   spdlog::info("source {}: shard {}: no record after the snapshot's watermark is committed yet and {}: reading from "
                "TRIM_HORIZON, skipping records older than the watermark less {} s (their changes are in the "
                "snapshot; the rest is applied behind the snapshot fence)",
-               options_.table, options_.shard_id, why, StreamWatermark::kFallbackMarginMs / 1000);
+               options_.table, options_.shard_id, why, watermark_margin_ms_ / 1000);
 }
 
 }  // namespace ddb2pg::source

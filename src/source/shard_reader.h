@@ -101,6 +101,7 @@ class ShardReader final : public pipeline::PartitionReader, private ShardPoller:
   std::string last_sequence_number_;
   bool start_latest_ = false;
   int64_t watermark_taken_ms_ = 0;   // 0: the position was no watermark
+  int64_t watermark_margin_ms_ = 0;  // skipped: older than the watermark less this
   int64_t cutoff_ms_ = 0;            // 0: nothing is skipped
   bool slot_held_ = false;
   std::deque<core::Record> pending_;  // the page's records not in the queue yet

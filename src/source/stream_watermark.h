@@ -13,6 +13,10 @@
 // is applied behind the snapshot fence, which is correct for any record (only slower).
 // A snapshot taken from an export (export_snapshot.h) has no iterator at its hand-off, only the
 // export time: "watermark@<export ms>:" (empty iterator) starts straight at that fallback.
+// A gap bridged by incremental exports (on_trimmed: incremental_export) hands off at the gap's
+// end, a time AWS itself cut the exports at (whole seconds): "exact@<ms>" reads from TRIM_HORIZON
+// and skips exactly the records whose ApproximateCreationDateTime is before it, no margin (a
+// margin would apply, after the gap's newer rows, changes the gap already holds).
 //
 // Plain values; thread-safe (stateless).
 #pragma once
@@ -32,17 +36,24 @@ class StreamWatermark {
   // up to about a minute (SigV4 itself refuses beyond 5 minutes).
   static constexpr int64_t kFallbackMarginMs = 60'000;
 
+  static constexpr std::string_view kExactPrefix = "exact@";
+
   struct Parsed {
     int64_t taken_ms = 0;  // Unix milliseconds, the runner's clock
     std::string iterator;  // empty: none (an export's hand-off), read from TRIM_HORIZON
+    int64_t margin_ms = kFallbackMarginMs;  // 0 for an "exact@" hand-off
   };
 
   static std::string Position(int64_t taken_ms, const std::string& iterator);
+  // A hand-off at exactly `from_ms` (Unix ms): records before it are skipped, none after it.
+  static std::string ExactPosition(int64_t from_ms);
   // nullopt: not a watermark (a sequence number, "", LATEST).
   static std::optional<Parsed> Parse(std::string_view position);
   // The oldest ApproximateCreationDateTime (Unix ms) still applied when reading from
   // TRIM_HORIZON instead of the iterator.
-  static int64_t FallbackCutoffMs(int64_t taken_ms) { return taken_ms - kFallbackMarginMs; }
+  static int64_t FallbackCutoffMs(int64_t taken_ms, int64_t margin_ms = kFallbackMarginMs) {
+    return taken_ms - margin_ms;
+  }
 };
 
 }  // namespace ddb2pg::source

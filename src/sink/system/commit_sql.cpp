@@ -13,8 +13,10 @@ const char* const CommitSql::kAdvanceSql =
     "WITH l AS MATERIALIZED (SELECT partition_id FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND partition_id = "
     "ANY ($2::text[]) ORDER BY partition_id FOR UPDATE) "
     "UPDATE ddb2pg.partitions p SET position = COALESCE(NULLIF(u.pos, ''), p.position), "
-    "state = CASE WHEN u.done THEN 'done' ELSE p.state END, records = p.records + u.n, updated_at = now() "
-    "FROM unnest($2::text[], $3::bigint[], $4::text[], $5::boolean[], $6::bigint[]) AS u(id, epoch, pos, done, n) "
+    "state = CASE WHEN u.done THEN 'done' ELSE p.state END, records = p.records + u.n, "
+    "change_ms = GREATEST(p.change_ms, NULLIF(u.t, 0)), updated_at = now() "
+    "FROM unnest($2::text[], $3::bigint[], $4::text[], $5::boolean[], $6::bigint[], $8::bigint[]) "
+    "AS u(id, epoch, pos, done, n, t) "
     "WHERE p.checkpoint_id = $1 AND p.partition_id = u.id AND p.owner = $7 AND p.epoch = u.epoch "
     "AND p.partition_id IN (SELECT partition_id FROM l) "
     "RETURNING p.partition_id";

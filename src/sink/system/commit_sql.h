@@ -20,8 +20,9 @@ class CommitSql {
   static const char* const kAdvanceName;
   static const char* const kDeadLettersName;
   // Moves the partitions the batch covers: $1 checkpoint, $2..$6 parallel arrays (id, epoch,
-  // position ("" keeps it), done, records), $7 the runner. Returns the partition ids moved: a
-  // partition missing there was not held any more (owner or epoch changed).
+  // position ("" keeps it), done, records), $7 the runner, $8 a parallel array of the newest
+  // change time applied (0: none; the stored change_ms only grows). Returns the partition ids
+  // moved: a partition missing there was not held any more (owner or epoch changed).
   static const char* const kAdvanceSql;
   // Inserts dead letters: the seven text[] parameters DeadLetterParams makes.
   static const char* const kDeadLettersSql;

@@ -14,19 +14,20 @@
 namespace ddb2pg::sink {
 namespace {
 
-// A partition may be read now (a condition on `p`): a segment, or a shard whose parent is done or
-// gone (parent before child, per item). The stream runs beside the snapshot, where the snapshot
-// fence keeps a snapshot row from overwriting a newer change (docs/consistency.md); with
+// A partition may be read now (a condition on `p`): one whose parent is done or gone (parent
+// before child, per item). Scan segments have none; a shard's is its parent shard; a bridged
+// gap's partitions wait for the one before them, and the stream after the gap for the gap's last
+// (LeaseStore::OpenGap). The stream runs beside the snapshot, where the snapshot fence keeps a
+// snapshot row from overwriting a newer change (docs/consistency.md); with
 // stream.during_snapshot: false a shard also waits until no segment of the source's first
 // snapshot is pending (a backfill of some pipelines always runs beside the stream).
 std::string Eligible(bool stream_during_snapshot) {
   const std::string parent_done =
       "NOT EXISTS (SELECT 1 FROM ddb2pg.partitions q WHERE q.checkpoint_id = p.checkpoint_id AND q.partition_id = "
       "p.parent AND q.state <> 'done')";
-  if (stream_during_snapshot) return "(p.kind = 'segment' OR " + parent_done + ")";
-  return "(p.kind = 'segment' OR (NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE s.checkpoint_id = "
-         "p.checkpoint_id AND s.kind = 'segment' AND s.scope IS NULL AND s.state <> 'done') AND " +
-         parent_done + "))";
+  if (stream_during_snapshot) return "(" + parent_done + ")";
+  return "(" + parent_done + " AND (p.kind = 'segment' OR NOT EXISTS (SELECT 1 FROM ddb2pg.partitions s WHERE "
+         "s.checkpoint_id = p.checkpoint_id AND s.kind = 'segment' AND s.scope IS NULL AND s.state <> 'done')))";
 }
 
 }  // namespace
@@ -150,25 +151,33 @@ core::Status PgLeaseStore::InsertSeed(const pipeline::CheckpointSeed& seed) {
   // A new snapshot starts with an empty fence: keys fenced for an earlier one mean nothing now.
   DDB2PG_RETURN_IF_ERROR(
       db.Query(SystemTables::kEmptySnapshotFenceSql, {cp}, "emptying the snapshot fence of '" + cp + "'").status());
-  std::vector<std::string> ids, kinds, parents, positions, states;
-  for (const auto& p : seed.partitions) {
-    ids.push_back(p.id);
-    kinds.emplace_back(pipeline::PartitionKindName(p.kind));
-    parents.push_back(p.parent);
-    positions.push_back(p.position);
-    states.emplace_back(p.done ? "done" : "pending");
-  }
   DDB2PG_RETURN_IF_ERROR(
       db.Query("INSERT INTO ddb2pg.checkpoints AS c (id, stream_arn, segments) VALUES ($1, $2, $3::int) ON CONFLICT "
                "(id) DO UPDATE SET stream_arn = $2, segments = $3::int, updated_at = now()",
                {cp, seed.stream_arn, std::to_string(seed.total_segments)}, "storing source '" + cp + "'")
           .status());
-  return db
-      .Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, parent, position, state) "
-             "SELECT $1, id, kind, NULLIF(parent, ''), NULLIF(pos, ''), state FROM unnest($2::text[], $3::text[], "
-             "$4::text[], $5::text[], $6::text[]) AS s(id, kind, parent, pos, state) ON CONFLICT DO NOTHING",
-             {cp, TextArray(ids), TextArray(kinds), TextArray(parents), TextArray(positions), TextArray(states)},
-             "creating the partitions of '" + cp + "'")
+  return InsertPartitions(seed.partitions);
+}
+
+core::Status PgLeaseStore::InsertPartitions(const std::vector<pipeline::SeedPartition>& partitions) {
+  const std::string& cp = options_.checkpoint_id;
+  std::vector<std::string> ids, kinds, parents, positions, states, change_times;
+  for (const auto& p : partitions) {
+    ids.push_back(p.id);
+    kinds.emplace_back(pipeline::PartitionKindName(p.kind));
+    parents.push_back(p.parent);
+    positions.push_back(p.position);
+    states.emplace_back(p.done ? "done" : "pending");
+    change_times.push_back(std::to_string(p.change_ms));
+  }
+  return connection_
+      ->Query("INSERT INTO ddb2pg.partitions (checkpoint_id, partition_id, kind, parent, position, state, change_ms) "
+              "SELECT $1, id, kind, NULLIF(parent, ''), NULLIF(pos, ''), state, NULLIF(t, 0) FROM unnest($2::text[], "
+              "$3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS s(id, kind, parent, pos, state, t) ON "
+              "CONFLICT DO NOTHING",
+              {cp, TextArray(ids), TextArray(kinds), TextArray(parents), TextArray(positions), TextArray(states),
+               TextArray(change_times)},
+              "creating the partitions of '" + cp + "'")
       .status();
 }
 
@@ -461,6 +470,90 @@ core::Status PgLeaseStore::StartOver(const pipeline::CheckpointSeed& seed) {
   if (status.ok()) status = db->Exec("COMMIT", context);
   if (!status.ok() && !db->broken()) (void)db->Exec("ROLLBACK", context);
   return status;
+}
+
+core::Result<std::optional<int64_t>> PgLeaseStore::GapStart() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  DDB2PG_ASSIGN_OR_RETURN(
+      auto start,
+      db->Query("WITH s AS (SELECT p.state, COALESCE(p.change_ms, q.change_ms) AS t FROM ddb2pg.partitions p LEFT "
+                "JOIN ddb2pg.partitions q ON q.checkpoint_id = p.checkpoint_id AND q.partition_id = p.parent WHERE "
+                "p.checkpoint_id = $1 AND p.kind = 'shard') SELECT CASE WHEN EXISTS (SELECT 1 FROM s WHERE state <> "
+                "'done') THEN (SELECT min(COALESCE(t, (SELECT min(t) FROM s))) FROM s WHERE state <> 'done') ELSE "
+                "(SELECT max(t) FROM s) END",
+                {options_.checkpoint_id}, "finding where the gap starts"));
+  if (PQgetisnull(start.get(), 0, 0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(std::stoll(CellText(start, 0, 0)));
+}
+
+core::Status PgLeaseStore::OpenGap(const std::string& stream_arn, int64_t from_ms, int64_t to_ms,
+                                   const std::vector<pipeline::SeedPartition>& shards) {
+  const std::string& cp = options_.checkpoint_id;
+  const std::string gap = pipeline::LeaseStore::kGapPlaceholder;
+  std::set<std::string> ids;
+  for (const auto& shard : shards) ids.insert(shard.id);
+  std::vector<pipeline::SeedPartition> partitions;
+  // The placeholder waits for itself: nothing claims it until FillGap replaces it.
+  partitions.push_back({gap, pipeline::PartitionKind::kSegment, gap,
+                        std::to_string(from_ms) + "-" + std::to_string(to_ms), false, 0});
+  for (auto partition : shards) {
+    if (ids.count(partition.parent) == 0) partition.parent = gap;
+    partitions.push_back(std::move(partition));
+  }
+  return Locked("opening the gap of '" + cp + "'", [&](PgConnection& db) -> core::Status {
+    const std::string context = "opening the gap of '" + cp + "'";
+    DDB2PG_ASSIGN_OR_RETURN(auto opened, db.Query("SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND "
+                                                  "partition_id = $2 AND state = 'pending'",
+                                                  {cp, gap}, context));
+    if (PQntuples(opened.get()) > 0) return core::Status::Ok();  // another runner opened it first
+    DDB2PG_RETURN_IF_ERROR(
+        db.Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND (kind = 'shard' OR partition_id = $2)",
+                 {cp, gap}, context)
+            .status());
+    DDB2PG_RETURN_IF_ERROR(db.Query("UPDATE ddb2pg.checkpoints SET stream_arn = $2, updated_at = now() WHERE id = $1",
+                                    {cp, stream_arn}, context)
+                               .status());
+    return InsertPartitions(partitions);
+  });
+}
+
+core::Result<std::optional<std::pair<int64_t, int64_t>>> PgLeaseStore::OpenedGap() {
+  DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
+  DDB2PG_ASSIGN_OR_RETURN(auto opened,
+                          db->Query("SELECT position FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND partition_id = "
+                                    "$2 AND state = 'pending'",
+                                    {options_.checkpoint_id, pipeline::LeaseStore::kGapPlaceholder}, "finding a gap"));
+  std::optional<std::pair<int64_t, int64_t>> gap;
+  if (PQntuples(opened.get()) == 0) return gap;
+  const std::string window = CellText(opened, 0, 0);
+  const size_t dash = window.find('-');
+  if (dash == std::string::npos) {
+    return core::Status::DataError("the gap of '" + options_.checkpoint_id + "' is stored as '" + window +
+                                   "', not <from ms>-<to ms>");
+  }
+  gap.emplace(std::stoll(window.substr(0, dash)), std::stoll(window.substr(dash + 1)));
+  return gap;
+}
+
+core::Status PgLeaseStore::FillGap(const std::vector<pipeline::SeedPartition>& gap) {
+  const std::string& cp = options_.checkpoint_id;
+  const std::string placeholder = pipeline::LeaseStore::kGapPlaceholder;
+  return Locked("filling the gap of '" + cp + "'", [&](PgConnection& db) -> core::Status {
+    const std::string context = "filling the gap of '" + cp + "'";
+    DDB2PG_ASSIGN_OR_RETURN(auto opened, db.Query("SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND "
+                                                  "partition_id = $2 AND state = 'pending'",
+                                                  {cp, placeholder}, context));
+    if (PQntuples(opened.get()) == 0) return core::Status::Ok();  // another runner filled it
+    DDB2PG_RETURN_IF_ERROR(InsertPartitions(gap));
+    const std::string last = gap.empty() ? std::string() : gap.back().id;
+    DDB2PG_RETURN_IF_ERROR(db.Query("UPDATE ddb2pg.partitions SET parent = NULLIF($3, ''), updated_at = now() WHERE "
+                                    "checkpoint_id = $1 AND kind = 'shard' AND parent = $2",
+                                    {cp, placeholder, last}, context)
+                               .status());
+    return db.Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND partition_id = $2", {cp, placeholder},
+                    context)
+        .status();
+  });
 }
 
 core::Status PgLeaseStore::Deregister() {

@@ -52,6 +52,11 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Status AddShards(const std::vector<pipeline::ShardInfo>& listed) override;
   core::Result<std::vector<std::pair<std::string, std::string>>> PendingShards() override;
   core::Status StartOver(const pipeline::CheckpointSeed& seed) override;
+  core::Result<std::optional<int64_t>> GapStart() override;
+  core::Status OpenGap(const std::string& stream_arn, int64_t from_ms, int64_t to_ms,
+                       const std::vector<pipeline::SeedPartition>& shards) override;
+  core::Result<std::optional<std::pair<int64_t, int64_t>>> OpenedGap() override;
+  core::Status FillGap(const std::vector<pipeline::SeedPartition>& gap) override;
   core::Status Deregister() override;
   void Close() override;
 
@@ -88,6 +93,8 @@ class PgLeaseStore : public pipeline::LeaseStore {
   core::Status Locked(const std::string& context, const std::function<core::Status(PgConnection&)>& fn);
   core::Status EnsureConnected();
   core::Status InsertSeed(const pipeline::CheckpointSeed& seed);
+  // Inserts partitions not stored yet (ON CONFLICT DO NOTHING), on the open connection.
+  core::Status InsertPartitions(const std::vector<pipeline::SeedPartition>& partitions);
   core::Result<PgConnection*> Connection();
 
   PgLeaseStoreOptions options_;

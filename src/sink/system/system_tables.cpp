@@ -178,6 +178,15 @@ const std::vector<SystemTables::Migration>& SystemTables::Migrations() {
            "ADD COLUMN IF NOT EXISTS export_polls INT, "
            "ADD COLUMN IF NOT EXISTS export_updated_at TIMESTAMPTZ;",
        }},
+      {4,
+       "ddb2pg.partitions.change_ms: the newest change time committed per partition (on_trimmed: "
+       "incremental_export starts the gap from it)",
+       {
+           // Written by CommitSql::kAdvanceSql in the commit's own transaction; NULL until a
+           // partition's first change (or its seed's watermark) is stored. A nullable column
+           // only: the statements of version 3 run unchanged against it.
+           "ALTER TABLE ddb2pg.partitions ADD COLUMN IF NOT EXISTS change_ms BIGINT;",
+       }},
   };
   return migrations;
 }

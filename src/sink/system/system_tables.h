@@ -70,7 +70,7 @@ class SystemTables {
     std::vector<std::string> statements;
   };
   // The version this binary writes: the last of Migrations().
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static const std::vector<Migration>& Migrations();
 
   // Every migration's statements, each followed by the row that records it: the DDL that

@@ -6,7 +6,9 @@
 // as AWS does. With a `forward_to` endpoint (DynamoDB Local) it is also the source's DynamoDB
 // endpoint: every other operation (DescribeTable, Scan, UpdateTable…) is passed on to it, so
 // `ddb2pg run` reaches the export API and the table through one endpoint, as on AWS. held(true)
-// keeps every export IN_PROGRESS (a restart during the export). Thread-safety: the handler locks
+// keeps every export IN_PROGRESS (a restart during the export). An INCREMENTAL_EXPORT request is
+// answered from the changes the test logged (LogChange): for each key, its last change inside
+// the window, compacted as AWS documents (no NewImage: deleted). Thread-safety: the handler locks
 // its own state.
 #pragma once
 
@@ -14,7 +16,9 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "aws/curl_transport.h"
 #include "export_writer.h"
@@ -46,6 +50,30 @@ class FakeExportControlPlane {
     std::lock_guard lock(mutex_);
     held_ = held;
   }
+  // A change made to the table at `time_ms` (Unix ms, the writer's clock): `keys` as a map of
+  // the key attributes, `image` the item after it (nullopt: deleted).
+  void LogChange(const core::Value& keys, std::optional<core::Value> image, int64_t time_ms) {
+    std::lock_guard lock(mutex_);
+    changes_.push_back({keys, std::move(image), time_ms});
+  }
+  // Every shard position is trimmed: GetShardIterator AFTER_ / AT_SEQUENCE_NUMBER (a stored
+  // position) answers TrimmedDataAccessException, as DynamoDB Streams does 24 h on; TRIM_HORIZON
+  // and LATEST still work. Needs the fake as the streams endpoint too.
+  void trim_positions(bool trimmed) {
+    std::lock_guard lock(mutex_);
+    trimmed_ = trimmed;
+  }
+  int incremental_exports() {
+    std::lock_guard lock(mutex_);
+    int count = 0;
+    for (const auto& [token, e] : exports_) count += e.incremental ? 1 : 0;
+    return count;
+  }
+  // The windows requested, as "<from s>-<to s>", in request order.
+  std::vector<std::string> incremental_windows() {
+    std::lock_guard lock(mutex_);
+    return windows_;
+  }
   // Every export FAILs at its next DescribeExport (S3 access denied), as AWS reports it.
   void fail_exports(bool fail) {
     std::lock_guard lock(mutex_);
@@ -62,7 +90,35 @@ class FakeExportControlPlane {
     int polls = 0;
     std::string manifest_key;  // set once COMPLETED
     bool failed = false;
+    bool incremental = false;
+    int64_t from_s = 0, to_s = 0;  // an incremental export's window
   };
+  struct Change {
+    core::Value keys;
+    std::optional<core::Value> image;
+    int64_t time_ms = 0;
+  };
+
+  // The window's changes, compacted per key: its last change in [from, to), and its state before
+  // the window as OldImage when one is known.
+  std::vector<std::string> IncrementalLines(const Export& e) const {
+    std::map<std::string, const Change*> before, last;
+    for (const auto& change : changes_) {
+      const std::string key = core::ItemToJson(change.keys);
+      if (change.time_ms < e.from_s * 1000) before[key] = &change;
+      if (change.time_ms >= e.from_s * 1000 && change.time_ms < e.to_s * 1000) last[key] = &change;
+    }
+    std::vector<std::string> lines;
+    for (const auto& [key, change] : last) {
+      std::string line = R"({"Metadata":{"WriteTimestampMicros":{"N":")" + std::to_string(change->time_ms * 1000) +
+                         R"("}},"Keys":)" + key;
+      if (change->image) line += R"(,"NewImage":)" + core::ItemToJson(*change->image);
+      auto old = before.find(key);
+      if (old != before.end() && old->second->image) line += R"(,"OldImage":)" + core::ItemToJson(*old->second->image);
+      lines.push_back(line + "}");
+    }
+    return lines;
+  }
 
   static TinyResponse Error(int status, const std::string& type, const std::string& message) {
     return {status, "application/x-amz-json-1.0",
@@ -73,7 +129,8 @@ class FakeExportControlPlane {
     std::string body = R"({"ExportDescription":{"ExportArn":")" + e.arn + R"(","ExportStatus":")" +
                        (e.failed ? "FAILED" : e.manifest_key.empty() ? "IN_PROGRESS" : "COMPLETED") +
                        R"(","ExportTime":)" + std::to_string(e.export_time) + R"(,"S3Bucket":")" + e.bucket +
-                       R"(","S3Prefix":")" + e.prefix + R"(","ExportFormat":"DYNAMODB_JSON","ExportType":"FULL_EXPORT")";
+                       R"(","S3Prefix":")" + e.prefix + R"(","ExportFormat":"DYNAMODB_JSON","ExportType":")" +
+                       (e.incremental ? "INCREMENTAL_EXPORT" : "FULL_EXPORT") + "\"";
     if (!e.manifest_key.empty()) body += R"(,"ExportManifest":")" + e.manifest_key + "\"";
     if (e.failed) body += R"(,"FailureCode":"S3AccessDenied","FailureMessage":"Access Denied")";
     return {200, "application/x-amz-json-1.0", body + "}}", {}};
@@ -101,6 +158,13 @@ class FakeExportControlPlane {
   TinyResponse Handle(const TinyRequest& request) {
     const auto target = request.headers.find("x-amz-target");
     if (target == request.headers.end()) return Error(400, "UnknownOperationException", "no target");
+    if (target->second == "DynamoDBStreams_20120810.GetShardIterator") {
+      std::lock_guard lock(mutex_);
+      if (trimmed_ && (request.body.find("\"AFTER_SEQUENCE_NUMBER\"") != std::string::npos ||
+                       request.body.find("\"AT_SEQUENCE_NUMBER\"") != std::string::npos)) {
+        return Error(400, "TrimmedDataAccessException", "The operation attempted to read past the oldest stream record");
+      }
+    }
     if (!forward_to_.empty() && target->second != "DynamoDB_20120810.ExportTableToPointInTime" &&
         target->second != "DynamoDB_20120810.DescribeExport") {
       return Forward(request);
@@ -127,8 +191,24 @@ class FakeExportControlPlane {
       e.arn = table_arn + "/export/0170000000000" + std::to_string(exports_.size()) + "-fake";
       e.table = table_arn.substr(table_arn.find(":table/") + 7);
       int64_t seconds = 0;
-      if (body["ExportTime"].get(seconds) != simdjson::SUCCESS) return Error(400, "ValidationException", "no ExportTime");
-      e.export_time = static_cast<double>(seconds);
+      if (text("ExportType") == "INCREMENTAL_EXPORT") {
+        simdjson::dom::object spec;
+        if (body["IncrementalExportSpecification"].get(spec) != simdjson::SUCCESS ||
+            spec["ExportFromTime"].get(e.from_s) != simdjson::SUCCESS ||
+            spec["ExportToTime"].get(e.to_s) != simdjson::SUCCESS) {
+          return Error(400, "ValidationException", "no IncrementalExportSpecification window");
+        }
+        if (e.to_s - e.from_s < 15 * 60 || e.to_s - e.from_s > 24 * 3600) {
+          return Error(400, "ValidationException", "the window must be 15 minutes to 24 hours");
+        }
+        e.incremental = true;
+        e.export_time = static_cast<double>(e.to_s);
+        windows_.push_back(std::to_string(e.from_s) + "-" + std::to_string(e.to_s));
+      } else if (body["ExportTime"].get(seconds) != simdjson::SUCCESS) {
+        return Error(400, "ValidationException", "no ExportTime");
+      } else {
+        e.export_time = static_cast<double>(seconds);
+      }
       e.bucket = text("S3Bucket");
       e.prefix = text("S3Prefix");
       by_arn_[e.arn] = token;
@@ -142,8 +222,13 @@ class FakeExportControlPlane {
       if (fail_ && e.manifest_key.empty()) e.failed = true;
       if (e.manifest_key.empty() && !held_ && ++e.polls >= polls_to_complete_) {
         ExportWriter writer(table_, s3_, e.bucket, e.prefix);
-        const std::string uri = writer.Write(
-            e.table, 3, std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<int64_t>(e.export_time))));
+        const std::string uri =
+            e.incremental
+                ? writer.WriteIncremental(e.table, IncrementalLines(e),
+                                          std::chrono::system_clock::time_point(std::chrono::seconds(e.from_s)),
+                                          std::chrono::system_clock::time_point(std::chrono::seconds(e.to_s)))
+                : writer.Write(e.table, 3,
+                               std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<int64_t>(e.export_time))));
         e.manifest_key = uri.substr(uri.find('/', 5) + 1);
       }
       return Describe(e);
@@ -159,9 +244,12 @@ class FakeExportControlPlane {
   bool pitr_ = true;
   bool held_ = false;
   bool fail_ = false;
+  bool trimmed_ = false;
   int describe_calls_ = 0;
   std::map<std::string, Export> exports_;     // by ClientToken
   std::map<std::string, std::string> by_arn_;  // ExportArn → ClientToken
+  std::vector<Change> changes_;
+  std::vector<std::string> windows_;
   TinyHttpServer server_;  // last: stopped first, while the state it serves still exists
 };
 

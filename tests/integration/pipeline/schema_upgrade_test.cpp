@@ -48,12 +48,14 @@ TEST_F(SchemaUpgrade, TheEarlierReleasesDatabaseIsUpgradedOnFirstStartWithoutReS
   ASSERT_TRUE(run_.result().ok()) << run_.result().ToString();
 
   // Back to the earlier release's database: its schema had no version, and none of the tables
-  // later migrations add (2: ddb2pg.configs; 3: the export_* columns of ddb2pg.checkpoints).
+  // later migrations add (2: ddb2pg.configs; 3: the export_* columns of ddb2pg.checkpoints; 4:
+  // ddb2pg.partitions.change_ms).
   pg_->Exec("DROP TABLE ddb2pg.schema_migrations");
   pg_->Exec("DROP TABLE ddb2pg.configs");
   pg_->Exec("ALTER TABLE ddb2pg.checkpoints DROP COLUMN export_time_ms, DROP COLUMN export_arn, DROP COLUMN "
             "export_status, DROP COLUMN export_manifest, DROP COLUMN export_items, DROP COLUMN export_bytes, DROP "
             "COLUMN export_polls, DROP COLUMN export_updated_at");
+  pg_->Exec("ALTER TABLE ddb2pg.partitions DROP COLUMN change_ms");
   {
     const std::string scratch = key_ + "_b404e64";
     PgTestConnection admin(PostgresConninfo());

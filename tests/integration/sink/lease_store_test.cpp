@@ -165,6 +165,60 @@ TEST_F(LeaseStoreTest, ARenewalThatWaitsForACommitFinishingAPartitionStillHoldsI
   EXPECT_EQ(ids.size(), claimed->size());
 }
 
+// on_trimmed: incremental_export. The gap starts at the oldest pending shard's last committed
+// change time (a shard with none: its parent's); opening it replaces the shards by ones held back
+// behind a placeholder nothing claims; filling it makes the gap's partitions claimable one after
+// another, and the shards only after the last.
+TEST_F(LeaseStoreTest, AGapStartsAtTheOldestPendingChangeTimeAndItsPartitionsAreClaimedInOrderBeforeTheShards) {
+  PgLeaseStore a = Store("a");
+  ASSERT_TRUE(a.Open().ok());
+  ASSERT_TRUE(a.Register(Me("a")).ok());
+  CheckpointSeed seed = Seed();
+  seed.partitions[2].change_ms = 5000;  // "parent", seeded at a watermark
+  ASSERT_TRUE(a.Initialize([&](const std::optional<std::string>&) { return core::Result<CheckpointSeed>(seed); }, {})
+                  .ok());
+  const std::string cp = "checkpoint_id = '" + schema_ + "'";
+  auto start = a.GapStart();
+  ASSERT_TRUE(start.ok()) << start.status().ToString();
+  EXPECT_EQ(*start, std::optional<int64_t>(5000)) << "child has none: its parent's";
+  db_->Exec("UPDATE ddb2pg.partitions SET change_ms = 7000, state = 'done' WHERE partition_id = 'parent' AND " + cp);
+  db_->Exec("UPDATE ddb2pg.partitions SET change_ms = 6000 WHERE partition_id = 'child' AND " + cp);
+  EXPECT_EQ(*a.GapStart(), std::optional<int64_t>(6000)) << "the pending shard's own";
+  db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE kind = 'shard' AND " + cp);
+  EXPECT_EQ(*a.GapStart(), std::optional<int64_t>(7000)) << "none pending: the newest";
+  db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE kind = 'segment' AND " + cp);
+
+  const std::vector<pipeline::SeedPartition> shards = {{"new-root", PartitionKind::kShard, "gone", "exact@60000", false, 60000},
+                                                       {"new-child", PartitionKind::kShard, "new-root", "exact@60000", false, 60000}};
+  ASSERT_TRUE(a.OpenGap("arn:stream/2", 6000, 60000, shards).ok());
+  ASSERT_TRUE(a.OpenGap("arn:stream/3", 1, 2, {}).ok()) << "a second opening finds the first";
+  auto opened = a.OpenedGap();
+  ASSERT_TRUE(opened.ok());
+  ASSERT_TRUE(opened->has_value());
+  EXPECT_EQ(**opened, (std::pair<int64_t, int64_t>(6000, 60000)));
+  EXPECT_EQ(db_->Scalar("SELECT stream_arn FROM ddb2pg.checkpoints WHERE id = '" + schema_ + "'"), "arn:stream/2");
+  EXPECT_EQ(db_->Scalar("SELECT string_agg(partition_id || ' ' || coalesce(parent, '-'), ', ' ORDER BY partition_id) "
+                        "FROM ddb2pg.partitions WHERE kind = 'shard' AND " + cp),
+            "new-child new-root, new-root gap");
+  auto claimed = a.Claim(10);
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_TRUE(claimed->empty()) << "nothing is claimable while the gap is open";
+
+  std::vector<pipeline::SeedPartition> gap = {{"gap/0000/00000@s3://b/m1", PartitionKind::kSegment, "", "", false, 0},
+                                              {"gap/0001/00000@s3://b/m2", PartitionKind::kSegment, "", "", false, 0}};
+  gap[1].parent = gap[0].id;
+  ASSERT_TRUE(a.FillGap(gap).ok());
+  ASSERT_TRUE(a.FillGap(gap).ok()) << "filling twice changes nothing";
+  EXPECT_FALSE(a.OpenedGap()->has_value());
+  claimed = a.Claim(10);
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_EQ(Ids(*claimed), std::vector<std::string>{gap[0].id});
+  db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE partition_id = '" + gap[0].id + "' AND " + cp);
+  EXPECT_EQ(Ids(*a.Claim(10)), std::vector<std::string>{gap[1].id});
+  db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE partition_id = '" + gap[1].id + "' AND " + cp);
+  EXPECT_EQ(Ids(*a.Claim(10)), std::vector<std::string>{"new-root"});
+}
+
 TEST_F(LeaseStoreTest, AnExpiredLeaseIsTakenOverAndTheOldOwnersCommitChangesNothing) {
   CreateProfile();
   PgLeaseStore a = Store("a", std::chrono::milliseconds(300));

@@ -907,15 +907,18 @@ TEST(ConfigLoader, SnapshotFromExport) {
             "test.yaml:10:19: sources.users.stream.on_trimmed: resnapshot would read the same export again, older "
             "than the changes lost; with snapshot.from: export use on_trimmed: stop");
   EXPECT_NE(ErrorOf(WithSnapshot("      from: dump\n")).find("from"), std::string::npos);
-  // on_trimmed: incremental_export names the bucket setting it needs; with it, it is refused as
-  // not implemented yet (its runtime is not wired), never accepted and ignored.
+  // on_trimmed: incremental_export names the bucket setting it needs; with it, it is accepted
+  // beside a Scan snapshot or an export one.
   EXPECT_EQ(ErrorOf(WithSnapshot("      segments: 2\n", "    stream:\n      on_trimmed: incremental_export\n")),
             "test.yaml:8:19: sources.users.stream.on_trimmed: incremental_export needs "
             "sources.users.snapshot.export.s3_bucket (the bucket DynamoDB writes the incremental exports to)");
-  EXPECT_EQ(ErrorOf(WithSnapshot("      from: export\n      export:\n        s3_bucket: b\n",
-                                 "    stream:\n      on_trimmed: incremental_export\n")),
-            "test.yaml:10:19: sources.users.stream.on_trimmed: incremental_export is not implemented yet; use stop "
-            "or resnapshot");
+  const Config bridged = Load(WithSnapshot("      from: export\n      export:\n        s3_bucket: b\n",
+                                           "    stream:\n      on_trimmed: incremental_export\n"));
+  EXPECT_EQ(bridged.sources[0].stream.on_trimmed, "incremental_export");
+  const Config scanned = Load(WithSnapshot("      export:\n        s3_bucket: b\n        s3_prefix: gaps/\n",
+                                           "    stream:\n      on_trimmed: incremental_export\n"));
+  EXPECT_EQ(scanned.sources[0].snapshot.from, "scan");
+  EXPECT_EQ(scanned.sources[0].snapshot.export_prefix, "gaps/");
 }
 
 }  // namespace

@@ -391,6 +391,43 @@ TEST(StreamWatermark, PositionsRoundTripAndOtherPositionsAreNotWatermarks) {
   ASSERT_TRUE(from_export);
   EXPECT_EQ(from_export->taken_ms, 1733470000000);
   EXPECT_EQ(from_export->iterator, "");
+  // A bridged gap's end: exact, no margin.
+  auto exact = StreamWatermark::Parse(StreamWatermark::ExactPosition(1733470020000));
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->taken_ms, 1733470020000);
+  EXPECT_EQ(exact->margin_ms, 0);
+  EXPECT_EQ(from_export->margin_ms, StreamWatermark::kFallbackMarginMs);
+  for (const char* other : {"exact@", "exact@x", "exact@12x", "exact@-5"}) EXPECT_FALSE(StreamWatermark::Parse(other)) << other;
+}
+
+// After a bridged gap (on_trimmed: incremental_export) a shard is read from TRIM_HORIZON and
+// exactly the records before the gap's end are skipped: they are the gap's.
+TEST(DynamoDbRecordSource, AShardAfterABridgedGapSkipsExactlyTheRecordsBeforeItsEnd) {
+  FakeTable table;
+  FakeStreams streams;
+  streams.AddShard("s");
+  for (int i = 0; i < 5; ++i) streams.AddRecord("s", "INSERT", "item" + std::to_string(i), 1);
+  streams.CloseShard("s");
+  DynamoDbRecordSource source(Options(), table, streams, core::SystemClock::Instance());
+  auto layout = source.Describe();
+  ASSERT_TRUE(layout.ok());
+  // The fake's records are 1 ms apart from 1700000000001: the gap ends at the third one.
+  auto shards = source.GapShards(*layout, 1700000000003);
+  ASSERT_TRUE(shards.ok());
+  ASSERT_EQ(shards->size(), 1u);
+  EXPECT_EQ((*shards)[0].change_ms, 1700000000003);
+  core::BoundedQueue<core::Record> queue(100);
+  auto reader = source.Open(ShardLease("s", (*shards)[0].position), "arn:aws:dynamodb:local:000:table/users/stream/1",
+                            1, &queue, nullptr);
+  auto records = Collect(queue, EndsDone);
+  ASSERT_EQ(records.size(), 4u);  // item2, item3, item4 and the end marker
+  EXPECT_EQ(records[0].key.Find("id")->as_string(), "item2");
+  EXPECT_EQ(reader->skipped_before_watermark(), 2);
+  // No incremental exports configured: the gap's partitions are refused, naming the setting.
+  std::atomic<bool> stop{false};
+  auto gap = source.GapPartitions(1, 2, stop);
+  ASSERT_FALSE(gap.ok());
+  EXPECT_NE(gap.status().message().find("incremental_export"), std::string::npos);
 }
 
 }  // namespace
