@@ -135,7 +135,8 @@ TEST_F(ExportSnapshot, AStoppedLoadResumesItsFilesWhereTheirCommitsEnded) {
 // kill -9 of the real binary while it loads the export and the stream runs beside it, three times,
 // then a run to the end: the target equals the table and no change is applied twice.
 TEST_F(ExportSnapshot, KillNineDuringTheLoadThenFinalStateEqualAndNoChangeAppliedTwice) {
-  BulkLoad(20000, 311);
+  constexpr int kItems = 50000;  // the end-to-end size
+  BulkLoad(kItems, 311);
   const std::string manifest = Export(4);
   ASSERT_FALSE(manifest.empty());
   std::string config = ConfigWithAuditPipeline();
@@ -178,7 +179,7 @@ TEST_F(ExportSnapshot, KillNineDuringTheLoadThenFinalStateEqualAndNoChangeApplie
                                 ".audit_log GROUP BY 1, 2, 3 HAVING count(*) > 1 LIMIT 5");
   EXPECT_TRUE(twice.empty()) << "changes applied twice, e.g. " << *twice[0][0] << " v" << *twice[0][1] << " "
                              << *twice[0][2];
-  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".audit_log WHERE op = 'snapshot'"), "20000")
+  EXPECT_EQ(pg_->Scalar("SELECT count(*) FROM " + schema_ + ".audit_log WHERE op = 'snapshot'"), std::to_string(kItems))
       << "each exported item written once by the snapshot, across the kills";
 }
 
