@@ -146,11 +146,10 @@ core::Status BatchBuilder::Add(core::Record& record, const ClaimedPartition& lea
   return core::Status::Ok();
 }
 
-BuiltBatch BatchBuilder::Take(const std::map<std::string, std::string>& positions) {
+BuiltBatch BatchBuilder::Take(const std::function<std::string(const std::string& id)>& position_before) {
   BuiltBatch built;
   for (auto& [id, advance] : advances_) {
-    auto it = positions.find(id);
-    built.before[id] = it == positions.end() ? std::string() : it->second;
+    built.before[id] = position_before(id);
     built.advances.push_back(advance);
   }
   built.change_times = std::move(change_times_);

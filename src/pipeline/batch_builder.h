@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,9 +37,10 @@ class BatchBuilder {
   // Maps one record of partition `lease` into the batch. kInvalidArgument for an on_error: stop
   // pipeline's failure (the record does not touch the batch).
   core::Status Add(core::Record& record, const ClaimedPartition& lease);
-  // Takes the batch built so far (empty afterwards); `positions` gives each partition's position
-  // before it (what the previous batch brought it to).
-  BuiltBatch Take(const std::map<std::string, std::string>& positions);
+  // Takes the batch built so far (empty afterwards); `position_before(id)` gives each advanced
+  // partition's position before it (what the previous batch brought it to). It is called once per
+  // partition the batch touches, not per partition held: a lane may hold hundreds.
+  BuiltBatch Take(const std::function<std::string(const std::string& id)>& position_before);
   void Clear();
 
   bool empty() const { return batch_.records == 0; }

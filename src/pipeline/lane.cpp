@@ -161,17 +161,28 @@ void Lane::HandleControl() {
         break;
     }
   }
-  // Partitions whose final record is committed leave the lane.
-  for (auto it = slots_.begin(); it != slots_.end();) {
-    const bool done = Committed(it->first) == kDonePosition;
-    if (!done) {
-      ++it;
-      continue;
+  // Partitions whose final record is committed leave the lane. The commits name them
+  // (newly_done_): a lane holding hundreds of shards does not look at each on every loop.
+  {
+    std::vector<std::string> done;
+    {
+      std::lock_guard lock(mutex_);
+      done.swap(newly_done_);
     }
-    const std::string id = it->first;
-    ++it;
-    RemoveSlot(id, LaneEvent::Kind::kFinished, "read to its end");
+    for (const auto& id : done) {
+      if (slots_.count(id) != 0 && Committed(id) == kDonePosition) {
+        RemoveSlot(id, LaneEvent::Kind::kFinished, "read to its end");
+      }
+    }
   }
+}
+
+bool Lane::ReaderCatchingUp() const {
+  for (const auto& [id, slot] : slots_) {
+    if (slot.done_read || !slot.reader) continue;
+    if (slot.lease.kind == PartitionKind::kSegment || slot.reader->catching_up()) return true;
+  }
+  return false;
 }
 
 bool Lane::ReadingASegment() const {
@@ -185,9 +196,10 @@ core::Status Lane::Flush() {
   batch_deadline_.reset();
   if (builder_.empty()) return core::Status::Ok();
   if (committer_->problem_pending()) return core::Status::Ok();  // handled next: the batch is read again
-  std::map<std::string, std::string> before;
-  for (const auto& [id, slot] : slots_) before[id] = slot.flushed;
-  BuiltBatch built = builder_.Take(before);
+  BuiltBatch built = builder_.Take([this](const std::string& id) {
+    auto it = slots_.find(id);
+    return it == slots_.end() ? std::string() : it->second.flushed;
+  });
   for (const auto& advance : built.advances) {
     auto it = slots_.find(advance.id);
     if (it != slots_.end() && !advance.position.empty()) it->second.flushed = advance.position;
@@ -240,6 +252,7 @@ core::Status Lane::HandleProblem(CommitProblem problem) {
       }
       std::lock_guard lock(mutex_);
       committed_[id] = it->second.done ? kDonePosition : it->second.position;
+      if (it->second.done) newly_done_.push_back(id);
     }
     for (const auto& id : lost) RemoveSlot(id, LaneEvent::Kind::kLost, "lease lost while reconnecting");
   }
@@ -274,6 +287,7 @@ void Lane::OnCommitted(const BuiltBatch& built, const CommitResult& result, doub
     auto it = committed_.find(advance.id);
     if (it == committed_.end()) continue;
     if (advance.done) {
+      if (it->second != kDonePosition) newly_done_.push_back(advance.id);
       it->second = kDonePosition;
     } else if (!advance.position.empty()) {
       it->second = advance.position;
@@ -344,12 +358,14 @@ core::Status Lane::Run() {
     }
     if (!result.ok()) break;
     if (batch_deadline_ && clock_.Monotonic() >= *batch_deadline_) (void)Flush();
-    // A quiet stream commits at once: with nothing more queued and no commit in flight, waiting
-    // out batch_max_delay would only add lag. A busy lane still fills its batches (its queue is
-    // seldom empty, and while one commit is in flight the next batch grows). Snapshot batches
-    // keep their delay: Scan pages come in bursts with gaps between them.
+    // A quiet stream commits at once: with nothing more queued, no commit in flight and no
+    // reader of the lane catching up, waiting out batch_max_delay would only add lag. A busy lane
+    // still fills its batches (its queue is seldom empty, while one commit is in flight the next
+    // batch grows, and a lane of hundreds of shards whose pages trickle in between fetches waits
+    // for them instead of committing a few hundred records at a time). Snapshot batches keep
+    // their delay: Scan pages come in bursts with gaps between them.
     if (!builder_.empty() && !builder_.has_snapshot_records() && queue_.size() == 0 &&
-        !committer_->in_flight_first_read()) {
+        !committer_->in_flight_first_read() && !ReaderCatchingUp()) {
       (void)Flush();
     }
     // Every segment of the lane read to its end: no Scan page will grow the batch any more, so

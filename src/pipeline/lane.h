@@ -110,6 +110,9 @@ class Lane {
   void RemoveSlot(const std::string& id, LaneEvent::Kind kind, const std::string& why);
   // Whether a segment partition of this lane still has pages to come (its last record not mapped).
   bool ReadingASegment() const;
+  // Whether more records are about to come: a segment still read, or a shard reader catching up
+  // (PartitionReader::catching_up).
+  bool ReaderCatchingUp() const;
   core::Status Flush();
   core::Status HandleProblem(CommitProblem problem);
   void RewindAll();
@@ -143,6 +146,7 @@ class Lane {
   std::vector<LaneEvent> events_;
   std::vector<std::string> held_;
   std::map<std::string, std::string> committed_;  // partition → position committed (kDonePosition once done)
+  std::vector<std::string> newly_done_;            // partitions committed done since HandleControl last looked
   LaneProgress progress_;
   core::Status source_error_;
 

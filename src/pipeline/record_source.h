@@ -47,6 +47,11 @@ class PartitionReader {
   // Records read and dropped because the snapshot already reflects them (a stream shard read
   // from TRIM_HORIZON after its watermark's iterator could not be used).
   virtual int64_t skipped_before_watermark() const { return 0; }
+  // More records are on their way at once: the reader has not had its first page yet, or its
+  // last page was a backlog page. A lane holds a stream batch for more (up to batch_max_delay)
+  // while one of its readers catches up, instead of committing it because its queue is empty
+  // for a moment (docs/consistency.md, "The stream reader").
+  virtual bool catching_up() const { return false; }
 };
 
 class RecordSource {

@@ -105,7 +105,7 @@ struct PostgresSink::Impl {
     if (stream_rows == 0 && !record_keys) {
       std::vector<std::string> targets;
       for (const auto& [writer, fence] : fences) targets.push_back(writer->qualified_name());
-      DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query(SnapshotFenceSql::kAnyFencedSql, {options.checkpoint_id, TextArray(targets)}, context));
+      DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query(SnapshotFenceSql::kAnyDeletedSql, {options.checkpoint_id, TextArray(targets)}, context));
       const bool allow_direct = std::string_view(PQgetvalue(any.get(), 0, 0)) != "t";
       for (auto& [writer, fence] : fences) fence.allow_direct = allow_direct;
     }

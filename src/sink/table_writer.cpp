@@ -108,8 +108,10 @@ TableWriter::TableWriter(const model::TableSpec& table, int index, TableWriterOp
       isolate_head + "'n'" + range + SnapshotFenceSql::NotFenced(isolate_key, "$3", "$4") + on_conflict;
   const std::string stream_rows = std::string(action) + " IN ('u', 's', 'h')";
   const std::string snapshot_rows = std::string(action) + " = 'n'";
-  claim_sql_ = SnapshotFenceSql::Record(false, "$1", "$2", stage_key, staging_name_, stream_rows);
-  claim_range_sql_ = SnapshotFenceSql::Record(false, "$3", "$4", isolate_key, isolate_name_, stream_rows + range);
+  const std::string hard_deletes = std::string(action) + " = 'h'";
+  claim_sql_ = SnapshotFenceSql::Record(false, "$1", "$2", stage_key, staging_name_, stream_rows, hard_deletes);
+  claim_range_sql_ =
+      SnapshotFenceSql::Record(false, "$3", "$4", isolate_key, isolate_name_, stream_rows + range, hard_deletes);
   seen_sql_ = SnapshotFenceSql::Record(true, "$1", "$2", stage_key, staging_name_, snapshot_rows);
   seen_range_sql_ = SnapshotFenceSql::Record(true, "$3", "$4", isolate_key, isolate_name_, snapshot_rows + range);
   // A row the sweep keeps: its key was written by the stream (the fence) or read by the Scan.

@@ -72,7 +72,9 @@ struct RejectedRow {
 // checkpoint is unfinished.
 struct SnapshotFence {
   std::string checkpoint_id;
-  bool allow_direct = false;  // no stream row in the batch and no key fenced yet: plain COPY is safe
+  // No stream row in the batch and no hard delete fenced (SnapshotFenceSql::kDeletedKey): plain
+  // COPY is safe, a fenced key already has a row and fails it as a unique violation.
+  bool allow_direct = false;
   // The snapshot reconciles (PipelineRegistry): the keys of its rows are recorded in the fence
   // too, so that the sweep at its end knows which rows' items still exist.
   bool record_keys = false;

@@ -181,6 +181,7 @@ ShardPoller::Next ShardReader::Step() {
     on_watermark_iterator_ = false;
   }
   // A backlog: read on at once. A partial page: the tip. Empty pages in a row: back off.
+  catching_up_.store(page_records >= kBacklogPageRecords && !closed_after_pending_, std::memory_order_relaxed);
   if (page_records >= kBacklogPageRecords) {
     empty_pages_ = 0;
     after_page_ = ShardPoller::Next::Now();

@@ -21,7 +21,8 @@
 // the thread.
 //
 // Ownership: borrows the API, the clock, the queue, the gate and the poller (they outlive it).
-// Thread-safety: Stop(), status(), records() and skipped_before_watermark() from any thread.
+// Thread-safety: Stop(), status(), records(), skipped_before_watermark() and catching_up() from any
+// thread.
 #pragma once
 
 #include <atomic>
@@ -73,6 +74,7 @@ class ShardReader final : public pipeline::PartitionReader, private ShardPoller:
   core::Status status() const override;
   int64_t records() const override { return records_.load(); }
   int64_t skipped_before_watermark() const override { return skipped_before_watermark_.load(); }
+  bool catching_up() const override { return catching_up_.load(std::memory_order_relaxed); }
 
  private:
   ShardPoller::Next Step() override;
@@ -114,6 +116,7 @@ class ShardReader final : public pipeline::PartitionReader, private ShardPoller:
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> records_{0};
   std::atomic<int64_t> skipped_before_watermark_{0};
+  std::atomic<bool> catching_up_{true};  // no page yet, or the last one was a backlog page
   mutable std::mutex mutex_;
   core::Status status_;
 };

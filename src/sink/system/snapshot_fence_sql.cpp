@@ -20,10 +20,17 @@ std::string SnapshotFenceSql::NotFenced(const std::string& key_text, const char*
 }
 
 std::string SnapshotFenceSql::Record(bool seen, const char* checkpoint_param, const char* target_param,
-                                     const std::string& key_text, const std::string& from, const std::string& where) {
-  return std::string("INSERT INTO ddb2pg.") + (seen ? "snapshot_seen" : "snapshot_fence") +
-         " (checkpoint_id, target, key) SELECT DISTINCT " + checkpoint_param + "::text, " + target_param + "::text, " +
-         key_text + " FROM " + from + " WHERE " + where + " ON CONFLICT DO NOTHING";
+                                     const std::string& key_text, const std::string& from, const std::string& where,
+                                     const std::string& deleted_where) {
+  const std::string head = std::string(checkpoint_param) + "::text, " + target_param + "::text, ";
+  std::string sql = std::string("INSERT INTO ddb2pg.") + (seen ? "snapshot_seen" : "snapshot_fence") +
+                    " (checkpoint_id, target, key) SELECT DISTINCT " + head + key_text + " FROM " + from +
+                    " WHERE " + where;
+  if (!seen && !deleted_where.empty()) {
+    sql += std::string(" UNION SELECT ") + head + "'" + kDeletedKey + "' WHERE EXISTS (SELECT 1 FROM " + from +
+           " WHERE " + where + " AND " + deleted_where + ")";
+  }
+  return sql + " ON CONFLICT DO NOTHING";
 }
 
 std::string SnapshotFenceSql::NeitherFencedNorSeen(const std::string& key_text) {
@@ -39,8 +46,9 @@ std::string SnapshotFenceSql::LockForBatch(bool snapshot_rows, bool stream_rows)
 
 const char* const SnapshotFenceSql::kLockForSweepOrEnd = "LOCK TABLE ddb2pg.snapshot_fence IN SHARE ROW EXCLUSIVE MODE";
 
-const char* const SnapshotFenceSql::kAnyFencedSql =
-    "SELECT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1 AND target = ANY ($2::text[]))";
+const char* const SnapshotFenceSql::kAnyDeletedSql =
+    "SELECT EXISTS (SELECT 1 FROM ddb2pg.snapshot_fence WHERE checkpoint_id = $1 AND target = ANY ($2::text[]) "
+    "AND key = '')";
 
 std::vector<std::string> SnapshotFenceSql::EmptyEndedTarget() {
   std::vector<std::string> statements;

@@ -28,9 +28,18 @@ class SnapshotFenceSql {
   static std::string NotFenced(const std::string& key_text, const char* checkpoint_param, const char* target_param);
   // INSERT INTO the fence (`seen` false: the stream's claims) or the seen keys (`seen` true: the
   // keys a reconciling Scan read) … SELECT DISTINCT <checkpoint>, <target>, <key_text> FROM
-  // <from> WHERE <where> ON CONFLICT DO NOTHING.
+  // <from> WHERE <where> ON CONFLICT DO NOTHING. A claim also records the deletion mark
+  // (kDeletedKey) when a row of <from> matches `<where> AND <deleted_where>` (the stream's hard
+  // deletes); `deleted_where` is unused for the seen keys.
   static std::string Record(bool seen, const char* checkpoint_param, const char* target_param,
-                            const std::string& key_text, const std::string& from, const std::string& where);
+                            const std::string& key_text, const std::string& from, const std::string& where,
+                            const std::string& deleted_where = std::string());
+  // The fence's deletion mark: a row of the target with this key (no ROW(…)::text is empty) says
+  // that the stream hard-deleted some key of the target during the snapshot. While it is absent,
+  // every fenced key has a row in the target (an upsert or a soft delete wrote it), so a snapshot
+  // batch's direct COPY meets any fenced key as a unique violation and falls back to the fenced
+  // upsert; it cannot bring back a row the stream deleted.
+  static constexpr const char* kDeletedKey = "";
   // The sweep's condition on row t: its key was neither fenced nor seen ($1 checkpoint, $2 target).
   static std::string NeitherFencedNorSeen(const std::string& key_text);
 
@@ -40,8 +49,10 @@ class SnapshotFenceSql {
   // snapshotting table commits meanwhile).
   static std::string LockForBatch(bool snapshot_rows, bool stream_rows);
   static const char* const kLockForSweepOrEnd;
-  // Is any key fenced for checkpoint $1 and any target in $2::text[]? One row, one boolean.
-  static const char* const kAnyFencedSql;
+  // Does the deletion mark stand for checkpoint $1 and any target in $2::text[]? One row, one
+  // boolean, one index probe per target. False: a snapshot-only batch may COPY straight into
+  // the targets (see kDeletedKey).
+  static const char* const kAnyDeletedSql;
   // After a target's snapshot ended ($1 checkpoint, $2 target): its fenced and seen keys, unless
   // another pipeline of the same target still snapshots.
   static std::vector<std::string> EmptyEndedTarget();

@@ -167,6 +167,7 @@ class FakeStore final : public LeaseStore {
   std::map<std::string, FakePartition> partitions;
   // Committed data: how many times each (key, version) row was applied, and dead letters.
   std::map<std::string, int> applied;
+  std::map<std::string, int> commits_touching;  // partition → commits that advanced it
   std::vector<std::string> dead_letters;
   int claims = 0;
   bool superseded = false;  // guarded by mutex, like everything above
@@ -228,6 +229,7 @@ class FakeSink final : public Sink {
       if (!advance.position.empty()) p.position = advance.position;
       if (advance.done) p.done = true;
     }
+    for (const auto& advance : advances) store_.commits_touching[advance.id] += 1;
     for (const auto& table : batch.tables) {
       for (const auto& row : table.rows) store_.applied[std::string(row.cell(0)) + "@" + std::string(row.cell(1))] += 1;
       result.tables.push_back({static_cast<int64_t>(table.rows.size()), 0, 0});
@@ -301,8 +303,9 @@ class FakeSource final : public RecordSource {
   class Reader final : public PartitionReader {
    public:
     Reader(std::vector<std::pair<std::string, int64_t>> items, ClaimedPartition lease, uint64_t tag,
-           core::BoundedQueue<core::Record>* out, bool slow)
-        : thread_([=, this] {
+           core::BoundedQueue<core::Record>* out, bool slow, int trickle_ms, bool report_catching_up)
+        : catching_up_(report_catching_up && lease.kind == PartitionKind::kShard),
+          thread_([=, this] {
             size_t start = lease.position.empty() ? 0 : std::stoul(lease.position) + 1;
             for (size_t i = start; i < items.size() && !stop_; ++i) {
               core::Record record;
@@ -313,9 +316,13 @@ class FakeSource final : public RecordSource {
                                                    {"v", core::Value::Number(std::to_string(items[i].second))}});
               record.position = {lease.id, std::to_string(i), i + 1 == items.size()};
               record.reader_tag = tag;
+              if (i + 1 == items.size()) catching_up_ = false;  // its last page
               if (!out->PushUnless(std::move(record), stop_)) return;
               ++records_;
               if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+              if (trickle_ms > 0 && lease.kind == PartitionKind::kShard) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(trickle_ms));
+              }
             }
           }) {}
     ~Reader() override { Stop(); }
@@ -325,8 +332,10 @@ class FakeSource final : public RecordSource {
     }
     core::Status status() const override { return core::Status::Ok(); }
     int64_t records() const override { return records_; }
+    bool catching_up() const override { return catching_up_; }
 
    private:
+    std::atomic<bool> catching_up_;
     std::atomic<bool> stop_{false};
     std::atomic<int64_t> records_{0};
     std::thread thread_;
@@ -336,11 +345,13 @@ class FakeSource final : public RecordSource {
                                         core::BoundedQueue<core::Record>* out, core::FetchGate*) override {
     std::lock_guard lock(mutex_);
     ++opens;
-    return std::make_unique<Reader>(items_[lease.id], lease, tag, out, slow);
+    return std::make_unique<Reader>(items_[lease.id], lease, tag, out, slow, trickle_ms, report_catching_up);
   }
 
   std::atomic<int> opens{0};
   bool slow = false;
+  int trickle_ms = 0;               // a shard's records come this far apart
+  bool report_catching_up = false;  // shard readers say they catch up until their last record
   // Describe / ListShards fail this many times first (transient faults: the runtime must wait them out).
   std::atomic<int> describe_failures{0};
   core::StatusCode describe_failure = core::StatusCode::kUnavailable;

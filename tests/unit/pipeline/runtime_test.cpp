@@ -133,6 +133,24 @@ TEST_F(RuntimeTest, TheLastSnapshotBatchCommitsWhenTheLanesSegmentsAreReadNotAft
   ExpectEveryRowOnce();
 }
 
+// A shard whose records trickle in while its reader catches up (hundreds of shards per lane, each
+// page fetched in turn) is committed in batches of batch_max_delay, not a commit per record each
+// time the lane's queue is empty for a moment. Without the rule each of the 20 records, 10 ms
+// apart, is its own commit; with it they wait out the 2 s delay together.
+TEST_F(RuntimeTest, AStreamBatchWaitsForAReaderThatIsCatchingUpInsteadOfCommittingEachTrickle) {
+  source_.Script("parent", Items("p", 20));
+  source_.trickle_ms = 10;
+  source_.report_catching_up = true;
+  auto plan = Plan();
+  Start(plan, 1, std::chrono::seconds(2), 100000);
+  WaitDone();
+  ASSERT_TRUE(store_.AllDone()) << result_.ToString();
+  EXPECT_TRUE(Stop().ok()) << result_.ToString();
+  ExpectEveryRowOnce(4 * 60 + 20 + 2);
+  std::lock_guard lock(store_.mutex);
+  EXPECT_LE(store_.commits_touching["parent"], 2) << "the trickle was committed record by record";
+}
+
 TEST_F(RuntimeTest, DynamoDbDownOrTimingOutAtStartOrWhileListingIsWaitedOutNotFatal) {
   source_.describe_failures = 3;
   source_.describe_failure = core::StatusCode::kDeadlineExceeded;  // the AWS client's retry deadline ran out
