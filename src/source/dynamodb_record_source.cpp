@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <set>
+#include <thread>
 
 #include "source/failed_partition_reader.h"
 #include "source/segment_reader.h"
@@ -209,6 +210,7 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
     // reflect, and an open one is read from a LATEST iterator taken now.
     const bool watermark = snapshot && legacy.shard_sequence_numbers().empty() && legacy.finished_shards().empty();
     int watermarked = 0;
+    std::vector<size_t> to_watermark;  // indexes into seed.partitions
     for (const auto& shard : layout.shards) {
       if (seeded.count(shard.id) != 0) continue;
       pipeline::SeedPartition partition{shard.id, pipeline::PartitionKind::kShard, shard.parent, "", false};
@@ -229,13 +231,13 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
         } else if (start_latest) {
           partition.position = pipeline::ClaimedPartition::kLatestPosition;
         } else {
-          DDB2PG_ASSIGN_OR_RETURN(partition.position, WatermarkOf(seed.stream_arn, shard.id));
-          partition.change_ms = StreamWatermark::Parse(partition.position)->taken_ms;
-          ++watermarked;
+          to_watermark.push_back(seed.partitions.size());  // taken below, all before the Scan
         }
       }
       seed.partitions.push_back(std::move(partition));
     }
+    DDB2PG_RETURN_IF_ERROR(TakeWatermarks(seed.stream_arn, to_watermark, seed.partitions));
+    watermarked = static_cast<int>(to_watermark.size());
     if (gap_to_ms != 0) {
       // The gap, opened (LeaseStore::OpenGap's placeholder: nothing claims it until it is filled).
       seed.partitions.push_back({pipeline::kGapPlaceholderId, pipeline::PartitionKind::kSegment,
@@ -278,6 +280,36 @@ core::Result<std::vector<pipeline::SeedPartition>> DynamoDbRecordSource::GapPart
                                             "incremental_export with snapshot.export.s3_bucket)");
   }
   return gap_->Partitions(from_ms, to_ms, stop);
+}
+
+core::Status DynamoDbRecordSource::TakeWatermarks(const std::string& stream_arn, const std::vector<size_t>& indexes,
+                                                  std::vector<pipeline::SeedPartition>& partitions) {
+  // One GetShardIterator per open shard: a few at a time, so that a stream of 1,000 shards
+  // starts in the time of 1,000 / kWatermarkCalls round trips, not 1,000.
+  constexpr size_t kWatermarkCalls = 8;
+  std::atomic<size_t> next{0};
+  std::mutex failed_mutex;
+  core::Status failed;
+  auto work = [&] {
+    for (size_t i = next++; i < indexes.size(); i = next++) {
+      pipeline::SeedPartition& partition = partitions[indexes[i]];
+      auto position = WatermarkOf(stream_arn, partition.id);
+      if (!position.ok()) {
+        std::lock_guard lock(failed_mutex);
+        if (failed.ok()) failed = position.status();
+        next = indexes.size();  // the others stop after their call
+        return;
+      }
+      partition.position = std::move(position).value();
+      partition.change_ms = StreamWatermark::Parse(partition.position)->taken_ms;
+    }
+  };
+  std::vector<std::thread> threads;
+  const size_t helpers = std::min(kWatermarkCalls, indexes.size()) - (indexes.empty() ? 0 : 1);
+  for (size_t t = 0; t < helpers; ++t) threads.emplace_back(work);
+  work();
+  for (auto& thread : threads) thread.join();
+  return failed;
 }
 
 core::Result<std::string> DynamoDbRecordSource::WatermarkOf(const std::string& stream_arn, const std::string& shard_id) {

@@ -75,6 +75,9 @@ class DynamoDbRecordSource : public pipeline::RecordSource {
   core::Result<std::vector<pipeline::ShardInfo>> ListPages(aws::DescribeStreamRequest request);
   // A shard's watermark position: a LATEST iterator taken now (source/stream_watermark.h).
   core::Result<std::string> WatermarkOf(const std::string& stream_arn, const std::string& shard_id);
+  // WatermarkOf for partitions[i], each i in `indexes`, several calls at once; the first error.
+  core::Status TakeWatermarks(const std::string& stream_arn, const std::vector<size_t>& indexes,
+                              std::vector<pipeline::SeedPartition>& partitions);
 
   SourceOptions options_;
   aws::TableApi& table_api_;
