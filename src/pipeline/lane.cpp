@@ -178,9 +178,9 @@ void Lane::HandleControl() {
 }
 
 bool Lane::ReaderCatchingUp() const {
+  if (ReadingASegment()) return true;
   for (const auto& [id, slot] : slots_) {
-    if (slot.done_read || !slot.reader) continue;
-    if (slot.lease.kind == PartitionKind::kSegment || slot.reader->catching_up()) return true;
+    if (!slot.done_read && slot.reader && slot.reader->catching_up()) return true;
   }
   return false;
 }

@@ -59,6 +59,16 @@ struct PartitionAdvance {
 // files replace it: its own parent, so nothing claims it (LeaseStore::OpenGap).
 inline constexpr const char* kGapPlaceholderId = "gap";
 
+// Where a gap opened at `now_ms` (Unix ms) ends: the next whole minute after now + 2 s. After
+// every change a lane may still commit before the gap is opened, and a whole minute: the stream
+// after the gap skips exactly the records whose ApproximateCreationDateTime is before it, and
+// that time is rounded down (to the second on AWS, to the minute on DynamoDB Local), so a record
+// made at or after a whole minute never reads as before it.
+inline int64_t GapEndMs(int64_t now_ms) {
+  constexpr int64_t kMinuteMs = 60'000;
+  return ((now_ms + 2'000) / kMinuteMs + 1) * kMinuteMs;
+}
+
 // A shard as DescribeStream lists it.
 struct ShardInfo {
   std::string id;

@@ -158,12 +158,7 @@ struct SourceRuntime::Impl {
       }
       auto layout = Retrying("describing the source", "source", [&] { return parts.source->Describe(); });
       if (!layout.ok()) return layout.status();
-      // After every change a lane may still commit before the gap is opened, and a whole minute:
-      // the stream after the gap skips exactly the records whose ApproximateCreationDateTime is
-      // before it, and that time is rounded down (to the second on AWS, to the minute on DynamoDB
-      // Local), so a record made at or after a whole minute never reads as before it.
-      constexpr int64_t kMinuteMs = 60'000;
-      const int64_t to_ms = ((core::ToEpochMillis(clock.Now()) + 2'000) / kMinuteMs + 1) * kMinuteMs;
+      const int64_t to_ms = GapEndMs(core::ToEpochMillis(clock.Now()));
       auto shards = parts.source->GapShards(*layout, to_ms);
       if (!shards.ok()) return shards.status();
       auto stored = Retrying("opening the gap", [&]() -> core::Result<bool> {

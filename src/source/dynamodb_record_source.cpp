@@ -156,8 +156,7 @@ core::Result<pipeline::CheckpointSeed> DynamoDbRecordSource::Seed(const pipeline
     if (age_ms > core::defaults::kExportMaxAgeMs && gap_) {
       // on_trimmed: incremental_export: the changes from the export time on are a gap, opened in
       // the seed itself and bridged by the runtime before the stream (docs/consistency.md).
-      constexpr int64_t kMinuteMs = 60'000;
-      gap_to_ms = ((core::ToEpochMillis(clock_.Now()) + 2'000) / kMinuteMs + 1) * kMinuteMs;
+      gap_to_ms = pipeline::GapEndMs(core::ToEpochMillis(clock_.Now()));
       spdlog::warn("source {}: the export is {} h old, older than the stream's retention: the changes since its "
                    "export time are bridged by incremental exports",
                    options_.table, age_ms / 3'600'000);

@@ -30,6 +30,11 @@ std::string Eligible(bool stream_during_snapshot) {
          "s.checkpoint_id = p.checkpoint_id AND s.kind = 'segment' AND s.scope IS NULL AND s.state <> 'done')))";
 }
 
+// The opened, unfilled gap of checkpoint $1 (placeholder partition $2): its window "<from>-<to>",
+// no row when none is open.
+constexpr const char* kOpenGapSql =
+    "SELECT position FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND partition_id = $2 AND state = 'pending'";
+
 }  // namespace
 
 PgLeaseStore::PgLeaseStore(PgLeaseStoreOptions options) : options_(std::move(options)) {}
@@ -502,9 +507,7 @@ core::Status PgLeaseStore::OpenGap(const std::string& stream_arn, int64_t from_m
   }
   return Locked("opening the gap of '" + cp + "'", [&](PgConnection& db) -> core::Status {
     const std::string context = "opening the gap of '" + cp + "'";
-    DDB2PG_ASSIGN_OR_RETURN(auto opened, db.Query("SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND "
-                                                  "partition_id = $2 AND state = 'pending'",
-                                                  {cp, gap}, context));
+    DDB2PG_ASSIGN_OR_RETURN(auto opened, db.Query(kOpenGapSql, {cp, gap}, context));
     if (PQntuples(opened.get()) > 0) return core::Status::Ok();  // another runner opened it first
     DDB2PG_RETURN_IF_ERROR(
         db.Query("DELETE FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND (kind = 'shard' OR partition_id = $2)",
@@ -519,10 +522,8 @@ core::Status PgLeaseStore::OpenGap(const std::string& stream_arn, int64_t from_m
 
 core::Result<std::optional<std::pair<int64_t, int64_t>>> PgLeaseStore::OpenedGap() {
   DDB2PG_ASSIGN_OR_RETURN(PgConnection * db, Connection());
-  DDB2PG_ASSIGN_OR_RETURN(auto opened,
-                          db->Query("SELECT position FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND partition_id = "
-                                    "$2 AND state = 'pending'",
-                                    {options_.checkpoint_id, pipeline::LeaseStore::kGapPlaceholder}, "finding a gap"));
+  DDB2PG_ASSIGN_OR_RETURN(auto opened, db->Query(kOpenGapSql, {options_.checkpoint_id, pipeline::LeaseStore::kGapPlaceholder},
+                                                 "finding a gap"));
   std::optional<std::pair<int64_t, int64_t>> gap;
   if (PQntuples(opened.get()) == 0) return gap;
   const std::string window = CellText(opened, 0, 0);
@@ -540,9 +541,7 @@ core::Status PgLeaseStore::FillGap(const std::vector<pipeline::SeedPartition>& g
   const std::string placeholder = pipeline::LeaseStore::kGapPlaceholder;
   return Locked("filling the gap of '" + cp + "'", [&](PgConnection& db) -> core::Status {
     const std::string context = "filling the gap of '" + cp + "'";
-    DDB2PG_ASSIGN_OR_RETURN(auto opened, db.Query("SELECT 1 FROM ddb2pg.partitions WHERE checkpoint_id = $1 AND "
-                                                  "partition_id = $2 AND state = 'pending'",
-                                                  {cp, placeholder}, context));
+    DDB2PG_ASSIGN_OR_RETURN(auto opened, db.Query(kOpenGapSql, {cp, placeholder}, context));
     if (PQntuples(opened.get()) == 0) return core::Status::Ok();  // another runner filled it
     DDB2PG_RETURN_IF_ERROR(InsertPartitions(gap));
     const std::string last = gap.empty() ? std::string() : gap.back().id;
