@@ -6,7 +6,14 @@
 // lane (16 segments, then 16 shards) the slots, not the partition count, bound the lane's memory:
 // about slots × a decoded page + the queue + two batches. Waiting for a slot is interruptible.
 // A reader on a shared thread (source/shard_poller.h) never waits: TryAcquire leaves a waiter
-// that a Release calls (FIFO) until one still wants the slot.
+// that a Release calls until one still wants the slot.
+//
+// Waiters come in two kinds. A reader with a backlog (records waiting behind its last page, or
+// no page read yet) is urgent; an idle poll (a quiet shard checking for news) is not. A freed slot
+// goes to the urgent waiters first, in FIFO order, so a runner catching up on 1,000 shards does
+// not spend every other slot on asking drained shards whether they have news (each such call
+// costs as much as a page's own). An idle waiter that has waited `idle_patience` goes first
+// instead: a quiet shard waits at most that long more behind busy ones, never for ever.
 //
 // Thread-safety: every method is safe from any thread.
 #pragma once
@@ -22,7 +29,10 @@ namespace ddb2pg::core {
 
 class FetchGate {
  public:
-  explicit FetchGate(int slots) : free_(slots < 1 ? 1 : slots) {}
+  static constexpr std::chrono::milliseconds kDefaultIdlePatience{1000};
+
+  explicit FetchGate(int slots, std::chrono::milliseconds idle_patience = kDefaultIdlePatience)
+      : free_(slots < 1 ? 1 : slots), idle_patience_(idle_patience) {}
 
   // Waits for a slot; false (no slot taken) once *cancelled turns true.
   bool Acquire(const std::atomic<bool>& cancelled) {
@@ -37,14 +47,18 @@ class FetchGate {
   }
   // Takes a slot now (true), or (false) queues `on_free`, called from a later Release (on the
   // releasing thread, no lock held): it returns whether its owner still wants a slot (it then
-  // calls TryAcquire again; a false passes the turn to the next waiter).
-  bool TryAcquire(std::function<bool()> on_free) {
+  // calls TryAcquire again; a false passes the turn to the next waiter). `urgent`: see above.
+  bool TryAcquire(std::function<bool()> on_free, bool urgent = true) {
     std::lock_guard lock(mutex_);
     if (free_ > 0) {
       --free_;
       return true;
     }
-    waiters_.push_back(std::move(on_free));
+    if (urgent) {
+      waiters_.push_back(std::move(on_free));
+    } else {
+      idle_waiters_.push_back({std::move(on_free), std::chrono::steady_clock::now()});
+    }
     return false;
   }
   void Release() {
@@ -57,9 +71,19 @@ class FetchGate {
       std::function<bool()> waiter;
       {
         std::lock_guard lock(mutex_);
-        if (waiters_.empty() || free_ == 0) return;
-        waiter = std::move(waiters_.front());
-        waiters_.pop_front();
+        if (free_ == 0) return;
+        const bool idle_due =
+            !idle_waiters_.empty() &&
+            (waiters_.empty() || std::chrono::steady_clock::now() - idle_waiters_.front().since >= idle_patience_);
+        if (idle_due) {
+          waiter = std::move(idle_waiters_.front().on_free);
+          idle_waiters_.pop_front();
+        } else if (!waiters_.empty()) {
+          waiter = std::move(waiters_.front());
+          waiters_.pop_front();
+        } else {
+          return;
+        }
       }
       if (waiter()) return;
     }
@@ -90,7 +114,13 @@ class FetchGate {
   std::mutex mutex_;
   std::condition_variable released_;
   int free_;
-  std::deque<std::function<bool()>> waiters_;
+  struct IdleWaiter {
+    std::function<bool()> on_free;
+    std::chrono::steady_clock::time_point since;
+  };
+  const std::chrono::milliseconds idle_patience_;
+  std::deque<std::function<bool()>> waiters_;  // urgent
+  std::deque<IdleWaiter> idle_waiters_;
 };
 
 }  // namespace ddb2pg::core

@@ -30,14 +30,44 @@ void ShardPoller::StartThreadsLocked() {
   }
 }
 
+void ShardPoller::MakeReadyLocked(uint64_t id, Entry& entry, TimePoint now) {
+  entry.state = State::kReady;
+  if (entry.task->Urgent()) {
+    ready_.push_back(id);
+  } else {
+    idle_ready_.emplace_back(id, now);
+  }
+}
+
+uint64_t ShardPoller::TakeReadyLocked(TimePoint now) {
+  const auto live = [&](uint64_t id) {
+    auto found = entries_.find(id);
+    return found != entries_.end() && found->second.state == State::kReady;
+  };
+  // Stale ids (removed tasks) are skipped: ids are never reused.
+  while (!idle_ready_.empty() && !live(idle_ready_.front().first)) idle_ready_.pop_front();
+  while (!ready_.empty() && !live(ready_.front())) ready_.pop_front();
+  const bool idle_due = !idle_ready_.empty() &&
+                        (ready_.empty() || now - idle_ready_.front().second >=
+                                               std::chrono::milliseconds(options_.idle_patience_ms));
+  uint64_t id = 0;
+  if (idle_due) {
+    id = idle_ready_.front().first;
+    idle_ready_.pop_front();
+  } else if (!ready_.empty()) {
+    id = ready_.front();
+    ready_.pop_front();
+  }
+  return id;
+}
+
 void ShardPoller::Add(Task* task, uint64_t* id) {
   std::lock_guard lock(mutex_);
   StartThreadsLocked();
   *id = next_id_++;
   Entry& entry = entries_[*id];
   entry.task = task;
-  entry.state = State::kReady;
-  ready_.push_back(*id);
+  MakeReadyLocked(*id, entry, clock_.Monotonic());
   wake_.notify_one();
 }
 
@@ -64,8 +94,7 @@ bool ShardPoller::Wake(uint64_t id) {
   Entry& entry = found->second;
   switch (entry.state) {
     case State::kParked:
-      entry.state = State::kReady;
-      ready_.push_back(id);
+      MakeReadyLocked(id, entry, clock_.Monotonic());
       wake_.notify_one();
       return true;
     case State::kRunning:
@@ -94,16 +123,9 @@ void ShardPoller::Work() {
     while (!timed_.empty() && timed_.begin()->first <= now) {
       const uint64_t id = timed_.begin()->second;
       timed_.erase(timed_.begin());
-      entries_[id].state = State::kReady;
-      ready_.push_back(id);
+      MakeReadyLocked(id, entries_[id], now);
     }
-    uint64_t id = 0;
-    while (!ready_.empty() && id == 0) {
-      const uint64_t candidate = ready_.front();
-      ready_.pop_front();
-      auto found = entries_.find(candidate);
-      if (found != entries_.end() && found->second.state == State::kReady) id = candidate;
-    }
+    const uint64_t id = TakeReadyLocked(now);
     if (id == 0) {
       // One idle worker watches the earliest time; the others sleep until woken. (All of them
       // waking at every due time cost more than the polls themselves at 1,000 shards.)
@@ -119,7 +141,7 @@ void ShardPoller::Work() {
     }
     // Due tasks left over, or a time nobody watches while this worker steps: wake one more idle
     // worker (each passes the word on).
-    if (!ready_.empty() || (!timed_.empty() && timed_.begin()->first < timer_deadline_)) wake_.notify_one();
+    if (AnyReadyLocked() || (!timed_.empty() && timed_.begin()->first < timer_deadline_)) wake_.notify_one();
     Entry* entry = &entries_[id];
     entry->state = State::kRunning;
     entry->woken = false;
@@ -147,16 +169,18 @@ void ShardPoller::Work() {
     }
     switch (next.kind) {
       case Next::Kind::kNow:
-        entry->state = State::kReady;
-        ready_.push_back(id);
+        MakeReadyLocked(id, *entry, clock_.Monotonic());
         break;
       case Next::Kind::kAt:
         entry->state = State::kTimed;
         entry->timed = timed_.emplace(next.at, id);
         break;
       case Next::Kind::kGate:
-        entry->state = entry->woken ? State::kReady : State::kParked;
-        if (entry->woken) ready_.push_back(id);
+        if (entry->woken) {
+          MakeReadyLocked(id, *entry, clock_.Monotonic());
+        } else {
+          entry->state = State::kParked;
+        }
         break;
       case Next::Kind::kEnd:
         entry->state = State::kEnded;

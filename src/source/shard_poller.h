@@ -7,6 +7,12 @@
 // starve the others), at a time (its poll interval or idle back-off, a retry), when its lane's
 // fetch gate has a slot (the gate calls Wake), or never (the shard is read or failed).
 //
+// Ready tasks wait in two queues. A task with a backlog (Task::Urgent) runs before one that only
+// polls a quiet shard: at 1,000 shards, the quiet ones' polls (up to the GetRecords ceiling a
+// second) would otherwise stand in front of every page of the shards still catching up, and a
+// catch-up's last pages came at a trickle. A quiet shard's poll that has waited idle_patience_ms
+// runs next regardless, so busy shards delay a quiet one by at most that much.
+//
 // The ceiling on GetRecords calls a second is the runner's: a step that will call GetRecords
 // takes its turn from a shared budget first (source/rate_limiter.h), so many idle shards cost at
 // most that many calls a second; the wait spreads over the shards in FIFO order.
@@ -36,6 +42,7 @@ namespace ddb2pg::source {
 struct ShardPollerOptions {
   int threads = core::defaults::kStreamReaderThreads;
   double max_get_records_per_second = core::defaults::kMaxGetRecordsPerSecond;  // 0: no ceiling
+  int idle_patience_ms = core::defaults::kIdlePollCeilingMs;  // the longest a ready quiet poll waits behind backlogs
 };
 
 class ShardPoller {
@@ -64,6 +71,10 @@ class ShardPoller {
     virtual Next Step() = 0;
     // Whether the next Step() will call GetRecords (it waits for the runner's budget first).
     virtual bool WantsGetRecords() const = 0;
+    // Whether the task has a backlog (or has not read yet, or holds a page): it runs before quiet
+    // polls. Called with the poller's lock held and never while the task's step runs: it must not
+    // block or call back into the poller.
+    virtual bool Urgent() const { return true; }
   };
 
   explicit ShardPoller(ShardPollerOptions options = {}, const core::Clock& clock = core::SystemClock::Instance());
@@ -98,6 +109,11 @@ class ShardPoller {
 
   void Work();
   void StartThreadsLocked();
+  void MakeReadyLocked(uint64_t id, Entry& entry, TimePoint now);
+  // The next ready task (0: none): the oldest quiet poll once it has waited idle_patience_ms, else
+  // the first urgent task, else the first quiet poll.
+  uint64_t TakeReadyLocked(TimePoint now);
+  bool AnyReadyLocked() const { return !ready_.empty() || !idle_ready_.empty(); }
 
   const ShardPollerOptions options_;
   const core::Clock& clock_;
@@ -108,7 +124,8 @@ class ShardPoller {
   std::condition_variable wake_;      // workers: a task is ready, a time came, or shutdown
   std::condition_variable finished_;  // Remove(): a step ended
   std::unordered_map<uint64_t, Entry> entries_;
-  std::deque<uint64_t> ready_;
+  std::deque<uint64_t> ready_;                                // urgent
+  std::deque<std::pair<uint64_t, TimePoint>> idle_ready_;     // quiet polls, with when they became ready
   std::multimap<TimePoint, uint64_t> timed_;
   TimePoint timer_deadline_ = TimePoint::max();  // what the worker that watches the time waits for
   uint64_t next_id_ = 1;

@@ -102,7 +102,10 @@ ShardPoller::Next ShardReader::Step() {
   if (!slot_held_ && gate_ != nullptr) {
     ShardPoller* poller = &poller_;
     const uint64_t id = poll_id_;
-    if (!gate_->TryAcquire([poller, id] { return poller->Wake(id); })) return ShardPoller::Next::Gate();
+    // An idle poll waits behind the lane's readers that have a backlog (core/fetch_gate.h).
+    if (!gate_->TryAcquire([poller, id] { return poller->Wake(id); }, catching_up_.load(std::memory_order_relaxed))) {
+      return ShardPoller::Next::Gate();
+    }
   }
   slot_held_ = true;
   // Records the loop below drops (older than the cut-off, none kept yet) come without images.

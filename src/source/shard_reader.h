@@ -18,7 +18,8 @@
 //
 // Each page is fetched holding a slot of the lane's fetch gate, kept until every record of the
 // page is in the lane's queue; a full queue or gate parks the step (ShardPoller::Next), never
-// the thread.
+// the thread. An idle poll (the last page was not a backlog) waits at the gate behind readers
+// that are catching up, for at most the gate's idle patience (core/fetch_gate.h).
 //
 // Ownership: borrows the API, the clock, the queue, the gate and the poller (they outlive it).
 // Thread-safety: Stop(), status(), records(), skipped_before_watermark() and catching_up() from any
@@ -78,6 +79,7 @@ class ShardReader final : public pipeline::PartitionReader, private ShardPoller:
 
  private:
   ShardPoller::Next Step() override;
+  bool Urgent() const override { return catching_up_.load(std::memory_order_relaxed) || !pending_.empty(); }
   bool WantsGetRecords() const override { return pending_.empty() && !iterator_.empty(); }
 
   // Pushes what the last page left; then the page's own next step.

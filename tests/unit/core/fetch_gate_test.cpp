@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -45,6 +46,37 @@ TEST(FetchGate, ACancelledWaitTakesNoSlotAndAnEarlyReleaseFreesOne) {
   EXPECT_TRUE(third.held());
   FetchGate::Slot unbounded(nullptr, never);
   EXPECT_TRUE(unbounded.held()) << "no gate: no bound";
+}
+
+// Each waiter notes its turn and declines the slot, so one Release shows the whole order.
+std::function<bool()> Note(std::vector<std::string>& order, std::string name) {
+  return [&order, name] {
+    order.push_back(name);
+    return false;
+  };
+}
+
+TEST(FetchGate, AFreedSlotGoesToReadersWithABacklogBeforeIdlePolls) {
+  FetchGate gate(1, std::chrono::hours(1));
+  ASSERT_TRUE(gate.TryAcquire([] { return true; }));
+  std::vector<std::string> order;
+  EXPECT_FALSE(gate.TryAcquire(Note(order, "idle-1"), false));
+  EXPECT_FALSE(gate.TryAcquire(Note(order, "backlog-1"), true));
+  EXPECT_FALSE(gate.TryAcquire(Note(order, "idle-2"), false));
+  EXPECT_FALSE(gate.TryAcquire(Note(order, "backlog-2"), true));
+  gate.Release();
+  EXPECT_EQ(order, (std::vector<std::string>{"backlog-1", "backlog-2", "idle-1", "idle-2"}));
+}
+
+TEST(FetchGate, AnIdlePollThatWaitedItsPatienceGoesFirst) {
+  FetchGate gate(1, std::chrono::milliseconds(0));  // every idle waiter has waited long enough
+  ASSERT_TRUE(gate.TryAcquire([] { return true; }));
+  std::vector<std::string> order;
+  EXPECT_FALSE(gate.TryAcquire(Note(order, "backlog-1"), true));
+  EXPECT_FALSE(gate.TryAcquire(Note(order, "idle-1"), false));
+  EXPECT_FALSE(gate.TryAcquire(Note(order, "backlog-2"), true));
+  gate.Release();
+  EXPECT_EQ(order, (std::vector<std::string>{"idle-1", "backlog-1", "backlog-2"}));
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "core/fetch_gate.h"
 
@@ -179,6 +181,104 @@ TEST(ShardPoller, RemoveWaitsForTheStepInProgress) {
   task.changed.notify_all();
   remover.join();
   EXPECT_TRUE(stepped_when_removed) << "Remove returned only after the step ended";
+}
+
+// One step, noted in a shared order; a quiet poll or a shard with a backlog.
+class NotedTask : public ShardPoller::Task {
+ public:
+  NotedTask(std::string name, bool urgent, std::vector<std::string>& order, std::mutex& mutex)
+      : name_(std::move(name)), urgent_(urgent), order_(order), mutex_(mutex) {}
+  Next Step() override {
+    std::lock_guard lock(mutex_);
+    order_.push_back(name_);
+    ran = true;
+    return Next::End();
+  }
+  bool WantsGetRecords() const override { return false; }
+  bool Urgent() const override { return urgent_; }
+  std::atomic<bool> ran{false};
+  uint64_t id = 0;
+
+ private:
+  const std::string name_;
+  const bool urgent_;
+  std::vector<std::string>& order_;
+  std::mutex& mutex_;
+};
+
+// Holds the only thread until released, then ends.
+class GateKeeperTask : public ShardPoller::Task {
+ public:
+  Next Step() override {
+    std::unique_lock lock(mutex);
+    running = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return released; });
+    return Next::End();
+  }
+  bool WantsGetRecords() const override { return false; }
+  void Release() {
+    {
+      std::lock_guard lock(mutex);
+      released = true;
+    }
+    changed.notify_all();
+  }
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool running = false;
+  bool released = false;
+  uint64_t id = 0;
+};
+
+TEST(ShardPoller, ShardsWithABacklogRunBeforeQuietPolls) {
+  ShardPoller poller(ShardPollerOptions{1, 0, 60000});
+  GateKeeperTask keeper;
+  poller.Add(&keeper, &keeper.id);
+  {
+    std::unique_lock lock(keeper.mutex);
+    keeper.changed.wait(lock, [&] { return keeper.running; });
+  }
+  std::vector<std::string> order;
+  std::mutex mutex;
+  NotedTask quiet1("quiet-1", false, order, mutex), backlog1("backlog-1", true, order, mutex),
+      quiet2("quiet-2", false, order, mutex), backlog2("backlog-2", true, order, mutex);
+  for (NotedTask* task : {&quiet1, &backlog1, &quiet2, &backlog2}) poller.Add(task, &task->id);
+  keeper.Release();
+  ASSERT_TRUE(WaitFor([&] { return quiet1.ran.load() && quiet2.ran.load() && backlog1.ran.load() && backlog2.ran.load(); }));
+  EXPECT_EQ(order, (std::vector<std::string>{"backlog-1", "backlog-2", "quiet-1", "quiet-2"}));
+  for (NotedTask* task : {&quiet1, &backlog1, &quiet2, &backlog2}) poller.Remove(task->id);
+  poller.Remove(keeper.id);
+}
+
+TEST(ShardPoller, ABusyShardDelaysAQuietPollByItsPatienceNotForEver) {
+  std::vector<std::string> order;
+  std::mutex mutex;
+  {
+    // A patience longer than the test: the busy shard keeps the only thread to itself.
+    ShardPoller poller(ShardPollerOptions{1, 0, 600000});
+    BusyTask busy;
+    uint64_t busy_id = 0;
+    poller.Add(&busy, &busy_id);
+    NotedTask quiet("quiet", false, order, mutex);
+    poller.Add(&quiet, &quiet.id);
+    const int64_t from = busy.steps.load();
+    ASSERT_TRUE(WaitFor([&] { return busy.steps.load() > from + 2000; }));
+    EXPECT_FALSE(quiet.ran.load()) << "a quiet poll ran while a backlog was ready and its patience had not run out";
+    poller.Remove(quiet.id);
+    poller.Remove(busy_id);
+  }
+  {
+    ShardPoller poller(ShardPollerOptions{1, 0, 20});
+    BusyTask busy;
+    uint64_t busy_id = 0;
+    poller.Add(&busy, &busy_id);
+    NotedTask quiet("quiet", false, order, mutex);
+    poller.Add(&quiet, &quiet.id);
+    EXPECT_TRUE(WaitFor([&] { return quiet.ran.load(); })) << "the quiet poll waited past its patience";
+    poller.Remove(quiet.id);
+    poller.Remove(busy_id);
+  }
 }
 
 }  // namespace
