@@ -25,13 +25,14 @@
 #include <functional>
 #include <mutex>
 
+#include "core/option_defaults.h"
+
 namespace ddb2pg::core {
 
 class FetchGate {
  public:
-  static constexpr std::chrono::milliseconds kDefaultIdlePatience{1000};
-
-  explicit FetchGate(int slots, std::chrono::milliseconds idle_patience = kDefaultIdlePatience)
+  explicit FetchGate(int slots,
+                     std::chrono::milliseconds idle_patience = std::chrono::milliseconds(defaults::kIdlePollCeilingMs))
       : free_(slots < 1 ? 1 : slots), idle_patience_(idle_patience) {}
 
   // Waits for a slot; false (no slot taken) once *cancelled turns true.
