@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 
@@ -34,6 +35,15 @@ std::string S3Endpoint() { return RequireEnv("DDB2PG_TEST_S3_ENDPOINT"); }
 std::string UniqueName(const std::string& prefix) {
   static std::atomic<int> counter{0};
   return prefix + std::to_string(getpid()) + "x" + std::to_string(counter.fetch_add(1));
+}
+
+std::string ScratchDir() {
+  const char* run_dir = std::getenv("DDB2PG_TEST_RUN_DIR");
+  if (run_dir == nullptr || *run_dir == '\0') return "/tmp";
+  const std::string dir = std::string(run_dir) + "/scratch";
+  std::error_code ignored;
+  std::filesystem::create_directories(dir, ignored);
+  return dir;
 }
 
 PgTestConnection::PgTestConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {

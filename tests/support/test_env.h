@@ -25,6 +25,11 @@ inline constexpr char kTestBucket[] = "ddb2pg-test";
 // as a DynamoDB Local access key, a table name and a PostgreSQL schema).
 std::string UniqueName(const std::string& prefix);
 
+// Where a test writes its own files (configs, logs): a folder in scripts/test's run directory,
+// which scripts/test removes at the end, or /tmp when the tests run by hand without one. Created
+// on first use.
+std::string ScratchDir();
+
 using SqlRow = std::vector<std::optional<std::string>>;
 
 // A libpq connection for tests; every failure throws std::runtime_error with the server's message.

@@ -45,7 +45,7 @@ TEST(CliValidate, AcceptsBothExamplesOfflineAndRejectsABrokenCopyNamingTheLine) 
   }
   std::string text = ReadFile(std::string(DDB2PG_SOURCE_DIR) + "/examples/users.yaml");
   ReplaceAll(text, "    on_delete: soft", "    on_delete: sfot");
-  const std::string broken = "/tmp/" + UniqueName("broken") + ".yaml";
+  const std::string broken = ScratchDir() + "/" + UniqueName("broken") + ".yaml";
   std::ofstream(broken) << text;
   const std::string out = RunCapture(std::string(DDB2PG_BINARY) + " validate --offline -c " + broken, &code);
   EXPECT_EQ(code, 2) << out;
@@ -65,9 +65,9 @@ TEST_F(CliEndToEnd, GenerateThenRunAndMetricsMatchTheRows) {
   ASSERT_EQ(code, 0) << generated;
   EXPECT_NE(generated.find("operations/s"), std::string::npos) << generated;
 
-  const std::string config_path = "/tmp/" + key_ + ".yaml";
+  const std::string config_path = ScratchDir() + "/" + key_ + ".yaml";
   std::ofstream(config_path) << ConfigText();
-  const std::string log_path = "/tmp/" + key_ + "-run.log";
+  const std::string log_path = ScratchDir() + "/" + key_ + "-run.log";
   ChildProcess run({bin, "run", "-c", config_path, "--progress", "plain", "--metrics-listen", "127.0.0.1:0",
                     "--init-schema"},
                    ChildEnvironment(), log_path);
@@ -155,7 +155,7 @@ TEST_F(CliEndToEnd, GenerateThenRunAndMetricsMatchTheRows) {
   // A changed mapping stops the start (exit 3) with the lines that differ and the choices.
   std::string changed_text = ConfigText();
   ReplaceAll(changed_text, "theme:      TEXT <- appearance.theme", "theme:      TEXT <- appearance.colorway");
-  const std::string changed_path = "/tmp/" + key_ + "-changed.yaml";
+  const std::string changed_path = ScratchDir() + "/" + key_ + "-changed.yaml";
   std::ofstream(changed_path) << changed_text;
   const std::string refused_start =
       RunCapture(env + bin + " run -c " + changed_path + " --duration 20 --progress off --metrics-listen off", &code);

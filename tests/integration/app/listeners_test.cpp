@@ -31,9 +31,9 @@ class Listeners : public PipelineFixture {
   // that names the listeners; `pattern` captures their ports.
   void Start(const std::string& metrics_yaml, const std::string& pattern, std::vector<std::string> env = {}) {
     BulkLoad(20, 26);
-    config_path_ = "/tmp/" + key_ + ".yaml";
+    config_path_ = ScratchDir() + "/" + key_ + ".yaml";
     std::ofstream(config_path_) << ConfigText() << "\nmetrics:\n" << metrics_yaml;
-    log_path_ = "/tmp/" + key_ + "-run.log";
+    log_path_ = ScratchDir() + "/" + key_ + "-run.log";
     for (const auto& assignment : ChildEnvironment()) env.push_back(assignment);
     run_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{DDB2PG_BINARY, "run", "-c", config_path_, "--progress", "off", "--init-schema"}, env,
@@ -186,7 +186,7 @@ TEST_F(Listeners, StatusListenOffServesNoStatusPageButTheProbes) {
 }
 
 TEST_F(Listeners, LoopbackListenerSharesTheStatusPageWithATokenFromAFile) {
-  token_path_ = "/tmp/" + key_ + "-token";
+  token_path_ = ScratchDir() + "/" + key_ + "-token";
   std::ofstream(token_path_) << kToken << "\n";  // as `echo` and Kubernetes Secrets leave it
   Start("  listen: 127.0.0.1:0\n  status_token_file: " + token_path_ + "\n",
         "metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics, status page on http://127\\.0\\.0\\.1:([0-9]+)/ "
@@ -199,10 +199,10 @@ TEST_F(Listeners, LoopbackListenerSharesTheStatusPageWithATokenFromAFile) {
 }
 
 TEST_F(Listeners, AnUnreadableTokenStopsTheRunBeforeItStarts) {
-  config_path_ = "/tmp/" + key_ + ".yaml";
+  config_path_ = ScratchDir() + "/" + key_ + ".yaml";
   std::ofstream(config_path_) << ConfigText()
                               << "\nmetrics:\n  listen: 127.0.0.1:0\n  status_token_env: DDB2PG_TEST_NO_SUCH_TOKEN\n";
-  log_path_ = "/tmp/" + key_ + "-run.log";
+  log_path_ = ScratchDir() + "/" + key_ + "-run.log";
   ChildProcess run({DDB2PG_BINARY, "run", "-c", config_path_, "--progress", "off"}, ChildEnvironment(), log_path_);
   EXPECT_NE(run.Wait(std::chrono::seconds(60)), 0);
   EXPECT_NE(ReadFile(log_path_).find("DDB2PG_TEST_NO_SUCH_TOKEN holds no token"), std::string::npos)

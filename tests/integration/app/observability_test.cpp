@@ -44,9 +44,9 @@ class Observability : public PipelineFixture {
     hostile.Set("name", core::Value::String("<b>bold</b> & <img src=x onerror=alert(2)>"));
     ASSERT_TRUE(ddb_->PutItem("users", hostile).ok());
 
-    config_path_ = "/tmp/" + key_ + ".yaml";
+    config_path_ = ScratchDir() + "/" + key_ + ".yaml";
     std::ofstream(config_path_) << ConfigText();
-    log_path_ = "/tmp/" + key_ + "-run.log";
+    log_path_ = ScratchDir() + "/" + key_ + "-run.log";
     run_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{DDB2PG_BINARY, "run", "-c", config_path_, "--progress", "off", "--metrics-listen",
                                  "127.0.0.1:0", "--init-schema"},
@@ -116,7 +116,7 @@ TEST_F(Observability, PromtoolAcceptsTheLiveMetricsAndTheDashboardQueriesOnlySer
   if (HasFatalFailure()) return;
   const std::string metrics = Get("/metrics").body;
   ASSERT_NE(metrics.find("ddb2pg_rows_written_total"), std::string::npos) << metrics;
-  const std::string metrics_path = "/tmp/" + key_ + "-metrics.txt";
+  const std::string metrics_path = ScratchDir() + "/" + key_ + "-metrics.txt";
   std::ofstream(metrics_path) << metrics;
   int code = -1;
   const std::string lint = RunCapture("promtool check metrics < " + metrics_path, &code);

@@ -78,10 +78,10 @@ class Preview : public PipelineFixture {
   }
 
   std::string PreviewOut(const std::string& args, int* code, const std::string& database_url = "") {
-    const std::string config_path = "/tmp/" + key_ + ".yaml";
+    const std::string config_path = ScratchDir() + "/" + key_ + ".yaml";
     std::ofstream(config_path) << ConfigText();
     return RunCapture(Env(database_url.empty() ? pg_conninfo_ : database_url) + DDB2PG_BINARY + " preview -c " +
-                          config_path + " " + args + " 2>/tmp/" + key_ + "-preview.err",
+                          config_path + " " + args + " 2>" + ScratchDir() + "/" + key_ + "-preview.err",
                       code);
   }
 
@@ -140,7 +140,7 @@ TEST_F(Preview, PrintsTheRowsAndReasonsTheReferenceCaseFilesExpect) {
       PutOnly(live);
       int code = -1;
       const std::string json = PreviewOut("--format json --limit 10 --pipeline " + std::string(name), &code);
-      ASSERT_EQ(code, 0) << case_name << ": " << json << ReadFile("/tmp/" + key_ + "-preview.err");
+      ASSERT_EQ(code, 0) << case_name << ": " << json << ReadFile(ScratchDir() + "/" + key_ + "-preview.err");
       size_t items = 0;
       auto printed = ParsePreview(json, &items);
       ASSERT_EQ(items, 1u) << case_name << ": " << json;
@@ -207,7 +207,7 @@ TEST_F(Preview, SampleItemsGiveThreeRowsOrTheirDeadLetterReasonsAndNothingIsWrit
 
   int code = -1;
   const std::string json = PreviewOut("--format json --limit 50", &code);
-  ASSERT_EQ(code, 0) << json << ReadFile("/tmp/" + key_ + "-preview.err");
+  ASSERT_EQ(code, 0) << json << ReadFile(ScratchDir() + "/" + key_ + "-preview.err");
   size_t count = 0;
   auto printed = ParsePreview(json, &count);
   ASSERT_EQ(count, wants.size()) << json;
@@ -238,7 +238,7 @@ TEST_F(Preview, SampleItemsGiveThreeRowsOrTheirDeadLetterReasonsAndNothingIsWrit
 
   // The table format, with PostgreSQL unreachable: the same reasons, one line each.
   const std::string table = PreviewOut("--limit 50", &code, "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1");
-  ASSERT_EQ(code, 0) << table << ReadFile("/tmp/" + key_ + "-preview.err");
+  ASSERT_EQ(code, 0) << table << ReadFile(ScratchDir() + "/" + key_ + "-preview.err");
   EXPECT_NE(table.find("profile → " + schema_ + ".profile: dead_letter: column bio (VARCHAR(210)): value has 211 characters"),
             std::string::npos)
       << table;
@@ -248,7 +248,7 @@ TEST_F(Preview, SampleItemsGiveThreeRowsOrTheirDeadLetterReasonsAndNothingIsWrit
   // An unknown pipeline is named, with the ones that exist.
   const std::string unknown = PreviewOut("--pipeline profiles", &code);
   EXPECT_EQ(code, 2);
-  EXPECT_NE(ReadFile("/tmp/" + key_ + "-preview.err").find("--pipeline profiles: no such pipeline"), std::string::npos);
+  EXPECT_NE(ReadFile(ScratchDir() + "/" + key_ + "-preview.err").find("--pipeline profiles: no such pipeline"), std::string::npos);
 
   ExpectPostgresUntouched();
 }
@@ -265,7 +265,7 @@ TEST_F(Preview, FromStreamShowsTheNewestChangesIncludingDeletes) {
   ASSERT_TRUE(ddb_->DeleteItem("users", core::Value::MakeMap({{"id", core::Value::String(ids[0])}})).ok());
   int code = -1;
   const std::string json = PreviewOut("--from stream --limit 3 --format json --pipeline profile", &code);
-  ASSERT_EQ(code, 0) << json << ReadFile("/tmp/" + key_ + "-preview.err");
+  ASSERT_EQ(code, 0) << json << ReadFile(ScratchDir() + "/" + key_ + "-preview.err");
   size_t count = 0;
   auto printed = ParsePreview(json, &count);
   ASSERT_EQ(count, 3u) << json;  // the newest three: puts of ids[3], ids[4], the delete of ids[0]

@@ -19,8 +19,8 @@ TEST_F(CrashRecovery, KillNineTenTimesThenFinalStateEqualAndNoChangeAppliedTwice
   std::string config = ConfigWithAuditPipeline();
   ReplaceAll(config, "segments: 4", "segments: 4\n      max_items_per_second: 2000");
   config += "\nruntime:\n  lanes: 3\n";  // more lanes than this machine's CPUs: each kill hits several commit threads
-  const std::string config_path = "/tmp/" + key_ + ".yaml";
-  const std::string log_path = "/tmp/" + key_ + ".log";
+  const std::string config_path = ScratchDir() + "/" + key_ + ".yaml";
+  const std::string log_path = ScratchDir() + "/" + key_ + ".log";
   std::ofstream(config_path) << config;
 
   BulkLoad(5000, 41);

@@ -142,8 +142,8 @@ TEST_F(ExportSnapshot, KillNineDuringTheLoadThenFinalStateEqualAndNoChangeApplie
   std::string config = ConfigWithAuditPipeline();
   ReplaceAll(config, "segments: 4", "segments: 4\n      from: export\n      export:\n        manifest: " + manifest);
   config += "\nruntime:\n  lanes: 2\n";
-  const std::string config_path = "/tmp/" + key_ + ".yaml";
-  const std::string log_path = "/tmp/" + key_ + ".log";
+  const std::string config_path = ScratchDir() + "/" + key_ + ".yaml";
+  const std::string log_path = ScratchDir() + "/" + key_ + ".log";
   std::ofstream(config_path) << config;
   std::vector<std::string> env = ChildEnvironment();
   env.push_back("AWS_ENDPOINT_URL_S3=" + S3Endpoint());

@@ -25,8 +25,8 @@ TEST_F(MultiRunner, ThreeRunnersWithKillsAndATermShareTheWorkExactlyOnce) {
   ReplaceAll(config, "segments: 4", "segments: 4\n      max_items_per_second: 1000");
   constexpr int kTtlMs = 3000;
   config += "\nruntime:\n  lease_ttl_ms: " + std::to_string(kTtlMs) + "\n  heartbeat_ms: 500\n";
-  const std::string config_path = "/tmp/" + key_ + ".yaml";
-  const std::string log_path = "/tmp/" + key_ + ".log";
+  const std::string config_path = ScratchDir() + "/" + key_ + ".yaml";
+  const std::string log_path = ScratchDir() + "/" + key_ + ".log";
   std::ofstream(config_path) << config;
 
   BulkLoad(4000, 51);
@@ -125,8 +125,8 @@ TEST_F(MultiRunner, ARolloutReplacesRunnersOfConfigAOneAtATimeByConfigBWithoutAn
              "    on_change: backfill\n    columns:\n      name_copy:  TEXT <- name\n      id:         UUID <- id\n"
              "      user_id:");
   ASSERT_NE(config_b, config_a) << "the reference mapping changed; adapt the test";
-  const std::string a_path = "/tmp/" + key_ + "-a.yaml", b_path = "/tmp/" + key_ + "-b.yaml";
-  const std::string a_log = "/tmp/" + key_ + "-a.log", b_log = "/tmp/" + key_ + "-b.log";
+  const std::string a_path = ScratchDir() + "/" + key_ + "-a.yaml", b_path = ScratchDir() + "/" + key_ + "-b.yaml";
+  const std::string a_log = ScratchDir() + "/" + key_ + "-a.log", b_log = ScratchDir() + "/" + key_ + "-b.log";
   std::ofstream(a_path) << config_a;
   std::ofstream(b_path) << config_b;
   auto args = [](const std::string& path) {
@@ -190,7 +190,7 @@ TEST_F(MultiRunner, ARolloutReplacesRunnersOfConfigAOneAtATimeByConfigBWithoutAn
       EXPECT_EQ(runners[1]->Wait(std::chrono::seconds(5)), 128 + SIGKILL);
       std::vector<std::string> restarted = args(a_path);
       restarted[7] = "127.0.0.1:0";  // --metrics-listen: its probes, metrics and status page
-      const std::string restarted_log = "/tmp/" + key_ + "-a-restarted.log";
+      const std::string restarted_log = ScratchDir() + "/" + key_ + "-a-restarted.log";
       runners[1] = std::make_unique<ChildProcess>(restarted, ChildEnvironment(), restarted_log);
       std::string port;
       for (int tries = 0; tries < 100 && port.empty(); ++tries) {
@@ -268,10 +268,10 @@ TEST_F(MultiRunner, AChangedMappingUnderOnChangeStopExitsThreeAndTheRunningRunne
   std::string changed = config;
   ReplaceAll(changed, "name:       TEXT <- name", "name:       TEXT <- handle");
   ASSERT_NE(changed, config) << "the reference mapping changed; adapt the test";
-  const std::string first_path = "/tmp/" + key_ + "-a.yaml", second_path = "/tmp/" + key_ + "-b.yaml";
+  const std::string first_path = ScratchDir() + "/" + key_ + "-a.yaml", second_path = ScratchDir() + "/" + key_ + "-b.yaml";
   std::ofstream(first_path) << config;
   std::ofstream(second_path) << changed;
-  const std::string log_path = "/tmp/" + key_ + ".log", second_log = "/tmp/" + key_ + "-b.log";
+  const std::string log_path = ScratchDir() + "/" + key_ + ".log", second_log = ScratchDir() + "/" + key_ + "-b.log";
   ChildProcess first({DDB2PG_BINARY, "run", "-c", first_path, "--progress", "off", "--metrics-listen", "off",
                       "--init-schema"},
                      ChildEnvironment(), log_path);

@@ -71,8 +71,8 @@ class NeverWedge : public PipelineFixture {
   // Writes the configuration, and runs `ddb2pg init-schema` with it when asked (so a test can
   // change the tables before the runner starts).
   void WriteConfig(const std::string& text, bool init_schema) {
-    config_path_ = "/tmp/" + key_ + ".yaml";
-    log_path_ = "/tmp/" + key_ + ".log";
+    config_path_ = ScratchDir() + "/" + key_ + ".yaml";
+    log_path_ = ScratchDir() + "/" + key_ + ".log";
     std::ofstream(config_path_) << text;
     schema_made_ = init_schema;
     if (!init_schema) return;

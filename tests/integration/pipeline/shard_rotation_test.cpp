@@ -68,8 +68,8 @@ class ShardRotation : public PipelineFixture {
 TEST_F(ShardRotation, TwoRunnersShareTheShardsParentBeforeChild) {
   std::string config = ConfigWithAuditPipeline();
   config += "\nruntime:\n  lease_ttl_ms: 3000\n  heartbeat_ms: 300\n";
-  const std::string config_path = "/tmp/" + key_ + ".yaml";
-  const std::string log_path = "/tmp/" + key_ + ".log";
+  const std::string config_path = ScratchDir() + "/" + key_ + ".yaml";
+  const std::string log_path = ScratchDir() + "/" + key_ + ".log";
   std::ofstream(config_path) << config;
 
   BulkLoad(30, 61);

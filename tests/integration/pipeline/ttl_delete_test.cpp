@@ -74,13 +74,13 @@ class TtlDeletes : public PipelineFixture {
 };
 
 TEST_F(TtlDeletes, ReplayedTtlRemoveFollowsOnTtlDeleteThroughTheRealSink) {
-  const std::string replay_log = "/tmp/" + key_ + ".replay.log";
-  const std::string log_path = "/tmp/" + key_ + ".log";
+  const std::string replay_log = ScratchDir() + "/" + key_ + ".replay.log";
+  const std::string log_path = ScratchDir() + "/" + key_ + ".log";
   std::unique_ptr<ChildProcess> server;
   const int port = StartReplayServer(&server, replay_log);
   ASSERT_GT(port, 0);
 
-  const std::string config_path = "/tmp/" + key_ + ".yaml";
+  const std::string config_path = ScratchDir() + "/" + key_ + ".yaml";
   std::ofstream(config_path) << "version: 1\n"
                                 "sources:\n"
                                 "  users:\n"

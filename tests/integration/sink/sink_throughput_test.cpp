@@ -98,7 +98,7 @@ TEST_F(SinkThroughput, CommitVersusPsqlCopyOfProfileRows) {
     updates.back().push_back(BenchRow(n, 2));
     CopyTextEncoder::AppendRow(copy_text, inserts.back().back());
   }
-  const std::string file = "/tmp/" + schema_ + ".copy";
+  const std::string file = ddb2pg::testing::ScratchDir() + "/" + schema_ + ".copy";
   std::ofstream(file, std::ios::binary) << copy_text;
 
   const double copy_first = PsqlCopy("raw1", file, total);

@@ -140,45 +140,53 @@ TEST(ShardPoller, AReleasedSlotSkipsAWaiterThatWasRemoved) {
   poller.Remove(waiting.id);
 }
 
-// Blocks in its step until released: an AWS call in flight.
+// Blocks in its step until released (an AWS call in flight), then asks for `after`.
 class BlockingTask : public ShardPoller::Task {
  public:
+  explicit BlockingTask(Next after = Next::Now()) : after_(after) {}
   Next Step() override {
     std::unique_lock lock(mutex);
     running = true;
     changed.notify_all();
     changed.wait(lock, [&] { return released; });
     stepped_after_release = true;
-    return Next::Now();
+    return after_;
   }
   bool WantsGetRecords() const override { return false; }
+  void WaitUntilRunning() {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return running; });
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mutex);
+      released = true;
+    }
+    changed.notify_all();
+  }
   std::mutex mutex;
   std::condition_variable changed;
   bool running = false;
   bool released = false;
   bool stepped_after_release = false;
+  uint64_t id = 0;
+
+ private:
+  const Next after_;
 };
 
 TEST(ShardPoller, RemoveWaitsForTheStepInProgress) {
   ShardPoller poller(ShardPollerOptions{2, 0});
   BlockingTask task;
-  uint64_t id = 0;
-  poller.Add(&task, &id);
-  {
-    std::unique_lock lock(task.mutex);
-    task.changed.wait(lock, [&] { return task.running; });
-  }
+  poller.Add(&task, &task.id);
+  task.WaitUntilRunning();
   bool stepped_when_removed = false;
   std::thread remover([&] {
-    poller.Remove(id);
+    poller.Remove(task.id);
     std::lock_guard lock(task.mutex);
     stepped_when_removed = task.stepped_after_release;
   });
-  {
-    std::lock_guard lock(task.mutex);
-    task.released = true;
-  }
-  task.changed.notify_all();
+  task.Release();
   remover.join();
   EXPECT_TRUE(stepped_when_removed) << "Remove returned only after the step ended";
 }
@@ -206,39 +214,11 @@ class NotedTask : public ShardPoller::Task {
   std::mutex& mutex_;
 };
 
-// Holds the only thread until released, then ends.
-class GateKeeperTask : public ShardPoller::Task {
- public:
-  Next Step() override {
-    std::unique_lock lock(mutex);
-    running = true;
-    changed.notify_all();
-    changed.wait(lock, [&] { return released; });
-    return Next::End();
-  }
-  bool WantsGetRecords() const override { return false; }
-  void Release() {
-    {
-      std::lock_guard lock(mutex);
-      released = true;
-    }
-    changed.notify_all();
-  }
-  std::mutex mutex;
-  std::condition_variable changed;
-  bool running = false;
-  bool released = false;
-  uint64_t id = 0;
-};
-
 TEST(ShardPoller, ShardsWithABacklogRunBeforeQuietPolls) {
   ShardPoller poller(ShardPollerOptions{1, 0, 60000});
-  GateKeeperTask keeper;
+  BlockingTask keeper(Next::End());  // holds the only thread while the others become ready
   poller.Add(&keeper, &keeper.id);
-  {
-    std::unique_lock lock(keeper.mutex);
-    keeper.changed.wait(lock, [&] { return keeper.running; });
-  }
+  keeper.WaitUntilRunning();
   std::vector<std::string> order;
   std::mutex mutex;
   NotedTask quiet1("quiet-1", false, order, mutex), backlog1("backlog-1", true, order, mutex),
