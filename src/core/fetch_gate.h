@@ -13,7 +13,8 @@
 // goes to the urgent waiters first, in FIFO order, so a runner catching up on 1,000 shards does
 // not spend every other slot on asking drained shards whether they have news (each such call
 // costs as much as a page's own). An idle waiter that has waited `idle_patience` goes first
-// instead: a quiet shard waits at most that long more behind busy ones, never for ever.
+// instead (taking turns with the urgent ones when every idle waiter is that old): a quiet shard
+// waits about that long more behind busy ones, never for ever, and a busy one is never starved.
 //
 // Thread-safety: every method is safe from any thread.
 #pragma once
@@ -73,10 +74,13 @@ class FetchGate {
       {
         std::lock_guard lock(mutex_);
         if (free_ == 0) return;
-        const bool idle_due =
-            !idle_waiters_.empty() &&
-            (waiters_.empty() || std::chrono::steady_clock::now() - idle_waiters_.front().since >= idle_patience_);
-        if (idle_due) {
+        // An idle waiter past its patience goes first, but never twice in a row while an urgent
+        // one waits (else, with every idle waiter that old, the urgent ones would never go).
+        const bool idle_aged = !idle_waiters_.empty() &&
+                               std::chrono::steady_clock::now() - idle_waiters_.front().since >= idle_patience_;
+        const bool take_idle = !idle_waiters_.empty() && (waiters_.empty() || (idle_aged && !aged_idle_went_last_));
+        aged_idle_went_last_ = take_idle && !waiters_.empty();
+        if (take_idle) {
           waiter = std::move(idle_waiters_.front().on_free);
           idle_waiters_.pop_front();
         } else if (!waiters_.empty()) {
@@ -122,6 +126,7 @@ class FetchGate {
   const std::chrono::milliseconds idle_patience_;
   std::deque<std::function<bool()>> waiters_;  // urgent
   std::deque<IdleWaiter> idle_waiters_;
+  bool aged_idle_went_last_ = false;
 };
 
 }  // namespace ddb2pg::core

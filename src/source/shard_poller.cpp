@@ -47,11 +47,15 @@ uint64_t ShardPoller::TakeReadyLocked(TimePoint now) {
   // Stale ids (removed tasks) are skipped: ids are never reused.
   while (!idle_ready_.empty() && !live(idle_ready_.front().first)) idle_ready_.pop_front();
   while (!ready_.empty() && !live(ready_.front())) ready_.pop_front();
-  const bool idle_due = !idle_ready_.empty() &&
-                        (ready_.empty() || now - idle_ready_.front().second >=
-                                               std::chrono::milliseconds(options_.idle_patience_ms));
+  // A quiet poll past its patience goes first, but never twice in a row while a backlog waits:
+  // with more quiet shards than the GetRecords ceiling serves each second, every quiet poll is
+  // past its patience, and the backlogs would otherwise never run.
+  const bool idle_aged = !idle_ready_.empty() && now - idle_ready_.front().second >=
+                                                     std::chrono::milliseconds(options_.idle_patience_ms);
+  const bool take_idle = !idle_ready_.empty() && (ready_.empty() || (idle_aged && !aged_idle_went_last_));
+  aged_idle_went_last_ = take_idle && !ready_.empty();
   uint64_t id = 0;
-  if (idle_due) {
+  if (take_idle) {
     id = idle_ready_.front().first;
     idle_ready_.pop_front();
   } else if (!ready_.empty()) {

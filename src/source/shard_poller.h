@@ -11,7 +11,8 @@
 // polls a quiet shard: at 1,000 shards, the quiet ones' polls (up to the GetRecords ceiling a
 // second) would otherwise stand in front of every page of the shards still catching up, and a
 // catch-up's last pages came at a trickle. A quiet shard's poll that has waited idle_patience_ms
-// runs next regardless, so busy shards delay a quiet one by at most that much.
+// runs next regardless (taking turns with the backlogs when every quiet poll is that old), so
+// busy shards delay a quiet one by at most about that much, and neither kind starves.
 //
 // The ceiling on GetRecords calls a second is the runner's: a step that will call GetRecords
 // takes its turn from a shared budget first (source/rate_limiter.h), so many idle shards cost at
@@ -110,8 +111,9 @@ class ShardPoller {
   void Work();
   void StartThreadsLocked();
   void MakeReadyLocked(uint64_t id, Entry& entry, TimePoint now);
-  // The next ready task (0: none): the oldest quiet poll once it has waited idle_patience_ms, else
-  // the first urgent task, else the first quiet poll.
+  // The next ready task (0: none): the oldest quiet poll once it has waited idle_patience_ms (but
+  // not twice in a row while an urgent task is ready), else the first urgent task, else the first
+  // quiet poll.
   uint64_t TakeReadyLocked(TimePoint now);
   bool AnyReadyLocked() const { return !ready_.empty() || !idle_ready_.empty(); }
 
@@ -126,6 +128,7 @@ class ShardPoller {
   std::unordered_map<uint64_t, Entry> entries_;
   std::deque<uint64_t> ready_;                                // urgent
   std::deque<std::pair<uint64_t, TimePoint>> idle_ready_;     // quiet polls, with when they became ready
+  bool aged_idle_went_last_ = false;  // the last pick was a quiet poll past its patience, ahead of a backlog
   std::multimap<TimePoint, uint64_t> timed_;
   TimePoint timer_deadline_ = TimePoint::max();  // what the worker that watches the time waits for
   uint64_t next_id_ = 1;

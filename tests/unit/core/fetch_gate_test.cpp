@@ -79,5 +79,16 @@ TEST(FetchGate, AnIdlePollThatWaitedItsPatienceGoesFirst) {
   EXPECT_EQ(order, (std::vector<std::string>{"idle-1", "backlog-1", "backlog-2"}));
 }
 
+TEST(FetchGate, WhenEveryIdlePollIsPastItsPatienceIdleAndUrgentWaitersTakeTurns) {
+  FetchGate gate(1, std::chrono::milliseconds(0));
+  ASSERT_TRUE(gate.TryAcquire([] { return true; }));
+  std::vector<std::string> order;
+  for (const char* name : {"idle-1", "idle-2", "idle-3"}) EXPECT_FALSE(gate.TryAcquire(Note(order, name), false));
+  for (const char* name : {"backlog-1", "backlog-2"}) EXPECT_FALSE(gate.TryAcquire(Note(order, name), true));
+  gate.Release();
+  EXPECT_EQ(order, (std::vector<std::string>{"idle-1", "backlog-1", "idle-2", "backlog-2", "idle-3"}))
+      << "the backlogs starve behind idle waiters that are all past their patience";
+}
+
 }  // namespace
 }  // namespace ddb2pg::core

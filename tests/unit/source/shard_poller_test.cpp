@@ -261,5 +261,30 @@ TEST(ShardPoller, ABusyShardDelaysAQuietPollByItsPatienceNotForEver) {
   }
 }
 
+// A quiet shard's poll that is ready again at once: more quiet shards than the ceiling serves.
+class EndlessQuietTask : public ShardPoller::Task {
+ public:
+  Next Step() override {
+    steps.fetch_add(1);
+    return Next::Now();
+  }
+  bool WantsGetRecords() const override { return false; }
+  bool Urgent() const override { return false; }
+  std::atomic<int64_t> steps{0};
+};
+
+TEST(ShardPoller, WhenEveryQuietPollIsPastItsPatienceTheBacklogStillGetsTurns) {
+  ShardPoller poller(ShardPollerOptions{1, 0, 0});  // every quiet poll is past its patience at once
+  BusyTask busy;
+  EndlessQuietTask quiet;
+  uint64_t busy_id = 0, quiet_id = 0;
+  poller.Add(&quiet, &quiet_id);
+  poller.Add(&busy, &busy_id);
+  ASSERT_TRUE(WaitFor([&] { return quiet.steps.load() > 1000 && busy.steps.load() > 1000; }))
+      << "quiet " << quiet.steps.load() << ", busy " << busy.steps.load() << ": one kind starved the other";
+  poller.Remove(quiet_id);
+  poller.Remove(busy_id);
+}
+
 }  // namespace
 }  // namespace ddb2pg::source
