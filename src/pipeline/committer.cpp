@@ -1,5 +1,7 @@
 #include "pipeline/committer.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "core/thread_name.h"
@@ -75,7 +77,10 @@ void Committer::Loop() {
     CommitResult written;
     std::optional<CommitProblem> problem = CommitNow(*in_flight_, &written);  // the lane leaves in_flight_ alone
     const double seconds = std::chrono::duration<double>(clock_.Monotonic() - started).count();
-    if (!problem) on_committed_(*in_flight_, written, seconds);
+    if (!problem) {
+      NoteCommitted(in_flight_->advances);
+      on_committed_(*in_flight_, written, seconds);
+    }
     lock.lock();
     in_flight_.reset();
     problem_ = std::move(problem);
@@ -105,9 +110,22 @@ core::Status Committer::Reopen() {
   }
 }
 
+void Committer::NoteCommitted(const std::vector<PartitionAdvance>& advances) {
+  for (const auto& advance : advances) {
+    if (advance.done) {
+      // Finished: if a crash loses this, the partition is not done in the store and its lease
+      // runs out, so a runner claims it again and reads it from the stored position.
+      last_committed_.erase(advance.id);
+    } else if (!advance.position.empty()) {
+      last_committed_[advance.id] = {advance.position, advance.epoch};
+    }
+  }
+}
+
 std::optional<CommitProblem> Committer::CommitNow(const BuiltBatch& flight, CommitResult* written) {
   std::vector<std::string> ids;
   for (const auto& advance : flight.advances) ids.push_back(advance.id);
+  const size_t flight_ids = ids.size();
   while (true) {
     auto committed = sink_.Commit(flight.batch, flight.advances);
     if (committed.ok()) {
@@ -126,6 +144,14 @@ std::optional<CommitProblem> Committer::CommitNow(const BuiltBatch& flight, Comm
     spdlog::warn("commit failed ({}); reconnecting", committed.status().message());
     core::Status reopened = Reopen();
     if (!reopened.ok()) return CommitProblem{{}, {}, reopened};
+    // The partitions committed before, too: the crash may have lost their commits.
+    ids.resize(flight_ids);
+    for (const auto& [id, last] : last_committed_) {
+      if (std::find(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(flight_ids), id) ==
+          ids.begin() + static_cast<std::ptrdiff_t>(flight_ids)) {
+        ids.push_back(id);
+      }
+    }
     auto stored = sink_.ReadPositions(ids);
     if (!stored.ok()) {
       if (stored.status().retryable()) continue;
@@ -148,14 +174,29 @@ std::optional<CommitProblem> Committer::CommitNow(const BuiltBatch& flight, Comm
       if (!at_target && !at_before) problem.rewind[advance.id] = it->second.position;
     }
     if (!problem.lost.empty()) return problem;
-    if (landed) return std::nullopt;  // it had landed before the connection dropped
-    if (before) continue;             // it had not: commit again
+    // A partition outside this batch whose stored position is behind what this committer committed:
+    // earlier commits were lost too.
+    for (size_t i = flight_ids; i < ids.size(); ++i) {
+      const auto it = stored->find(ids[i]);
+      const LastCommitted& last = last_committed_.at(ids[i]);
+      if (it == stored->end() || it->second.epoch != last.epoch) continue;  // not ours now: the lane learns it
+      if (!it->second.done && it->second.position != last.position) problem.rewind[ids[i]] = it->second.position;
+    }
+    if (problem.rewind.empty()) {
+      if (landed) return std::nullopt;  // it had landed before the connection dropped
+      if (before) continue;             // it had not: commit again
+    }
     for (const auto& [id, position] : problem.rewind) {
       spdlog::warn("partition {}: the stored position is behind this runner's (commits lost in a server crash); "
                    "reading again from the stored position",
                    id);
     }
     metrics_.LeaseEvents("rewind").Increment(static_cast<double>(problem.rewind.size()));
+    // The lane reads these again from what is stored: that is now the last committed position.
+    for (const auto& [id, position] : problem.rewind) {
+      auto last = last_committed_.find(id);
+      if (last != last_committed_.end()) last->second.position = position;
+    }
     // Every partition of the batch is read again from what is stored.
     for (const auto& advance : flight.advances) {
       if (problem.rewind.count(advance.id) == 0) problem.rewind[advance.id] = stored->at(advance.id).position;

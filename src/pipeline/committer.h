@@ -4,7 +4,9 @@
 // A lost connection is reconnected with backoff; then the stored partitions tell what happened:
 // the batch's positions → it landed; the positions before it → commit again; anything else →
 // commits acknowledged by a server that then crashed were lost (synchronous_commit = off): the
-// lane must rewind those partitions to the stored positions (CommitProblem::rewind). A partition
+// lane must rewind those partitions to the stored positions (CommitProblem::rewind). The lost
+// commits may cover partitions beyond the batch in flight, so every partition this committer has
+// committed (and not finished) is checked against its last committed position too. A partition
 // whose lease is gone → CommitProblem::lost. Either stops commits until the lane took the problem.
 //
 // Thread-safety: Submit/WaitIdle/TakeProblem/Stop from the lane's mapper thread; the callback
@@ -61,6 +63,8 @@ class Committer {
   // Commits one batch, reconnecting; nullopt when it landed.
   std::optional<CommitProblem> CommitNow(const BuiltBatch& flight, CommitResult* written);
   core::Status Reopen();
+  // Notes the advances of a batch that landed (the commit thread's own record).
+  void NoteCommitted(const std::vector<PartitionAdvance>& advances);
 
   Sink& sink_;
   const core::Clock& clock_;
@@ -74,6 +78,13 @@ class Committer {
   std::optional<CommitProblem> problem_;
   bool stop_ = false;
   std::atomic<bool> reconnecting_{false};
+  // What this committer last committed per partition, finished ones excepted: a server crash may
+  // lose it while the batch in flight covers other partitions. The commit thread's alone.
+  struct LastCommitted {
+    std::string position;
+    int64_t epoch = 0;
+  };
+  std::map<std::string, LastCommitted> last_committed_;
   std::thread thread_;
 };
 
