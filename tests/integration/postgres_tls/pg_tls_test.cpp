@@ -5,6 +5,7 @@
 // the ddb2pg binary; and with postgres.auth iam the RDS token is what the server receives as the
 // password, a fresh one for every new connection.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 #include <sys/wait.h>
 
@@ -218,6 +219,16 @@ TEST_F(PgTls, IamTokenIsThePasswordAndEveryNewConnectionSignsAFreshOne) {
   admin.Exec("SELECT 1");
 }
 
+// A command prefix that runs its program with the clock frozen at `when` (UTC, "YYYY-MM-DD
+// hh:mm:ss"): libfaketime preloaded, not through the `faketime` wrapper, which names a semaphore
+// after its own pid and fails ("sem_open: File exists") where a killed wrapper left one behind
+// for a pid that came round again.
+std::string FrozenAt(const std::string& when) {
+  const char* library = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+  if (access(library, R_OK) == 0) return std::string("LD_PRELOAD=") + library + " FAKETIME='" + when + "' ";
+  return "faketime -f '" + when + "' ";
+}
+
 // The binary end to end with auth: iam: credentials from the AWS_* variables, the clock frozen by
 // faketime at a known second, the server expecting the token for that second.
 TEST_F(PgTls, BinaryLogsInWithTheIamTokenAndNeverPrintsIt) {
@@ -249,7 +260,7 @@ TEST_F(PgTls, BinaryLogsInWithTheIamTokenAndNeverPrintsIt) {
                           " AWS_SECRET_ACCESS_KEY=" + credentials.secret_access_key +
                           " AWS_SESSION_TOKEN='" + credentials.session_token + "' ";
   int code = -1;
-  const std::string out = RunCapture(env + "faketime -f '" + frozen + "' " + DDB2PG_BINARY +
+  const std::string out = RunCapture(env + FrozenAt(frozen) + DDB2PG_BINARY +
                                          " init-schema --log-level debug -c " + config, &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("schema ready"), std::string::npos) << out;
@@ -259,7 +270,7 @@ TEST_F(PgTls, BinaryLogsInWithTheIamTokenAndNeverPrintsIt) {
   const std::time_t next_second = seconds + 1;
   gmtime_r(&next_second, &utc);
   std::strftime(frozen, sizeof frozen, "%Y-%m-%d %H:%M:%S", &utc);
-  const std::string refused = RunCapture(env + "faketime -f '" + frozen + "' " + DDB2PG_BINARY +
+  const std::string refused = RunCapture(env + FrozenAt(frozen) + DDB2PG_BINARY +
                                              " init-schema --log-level debug -c " + config, &code);
   EXPECT_EQ(code, 4) << refused;
   EXPECT_NE(refused.find("password authentication failed for user \"" + user + "\""), std::string::npos) << refused;
