@@ -29,15 +29,21 @@ bool WaitFor(Fn done) {
   return true;
 }
 
-// Steps forever, always ready again at once: a shard with an endless backlog.
+// Steps forever, always ready again at once: a shard with an endless backlog, or (not urgent) a
+// quiet shard whose poll is due again at once (more quiet shards than the ceiling serves).
 class BusyTask : public ShardPoller::Task {
  public:
+  explicit BusyTask(bool urgent = true) : urgent_(urgent) {}
   Next Step() override {
     steps.fetch_add(1);
     return Next::Now();
   }
   bool WantsGetRecords() const override { return true; }
+  bool Urgent() const override { return urgent_; }
   std::atomic<int64_t> steps{0};
+
+ private:
+  const bool urgent_;
 };
 
 // Ends after `total` steps; notes how often the busy task had run by then.
@@ -261,22 +267,10 @@ TEST(ShardPoller, ABusyShardDelaysAQuietPollByItsPatienceNotForEver) {
   }
 }
 
-// A quiet shard's poll that is ready again at once: more quiet shards than the ceiling serves.
-class EndlessQuietTask : public ShardPoller::Task {
- public:
-  Next Step() override {
-    steps.fetch_add(1);
-    return Next::Now();
-  }
-  bool WantsGetRecords() const override { return false; }
-  bool Urgent() const override { return false; }
-  std::atomic<int64_t> steps{0};
-};
-
 TEST(ShardPoller, WhenEveryQuietPollIsPastItsPatienceTheBacklogStillGetsTurns) {
   ShardPoller poller(ShardPollerOptions{1, 0, 0});  // every quiet poll is past its patience at once
   BusyTask busy;
-  EndlessQuietTask quiet;
+  BusyTask quiet(/*urgent=*/false);
   uint64_t busy_id = 0, quiet_id = 0;
   poller.Add(&quiet, &quiet_id);
   poller.Add(&busy, &busy_id);
