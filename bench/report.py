@@ -213,12 +213,21 @@ def main():
           "plus a `v` column) into a fresh database, timed until every profile row shows the update. "
           "*Applied*: `ddb2pg_records_read_total` (snapshot + stream records mapped). *Went back*: rows a "
           "trigger saw updated to a lower v. The `\\copy` column: PostgreSQL CPU for the same rows through one "
-          "`psql \\copy` session into empty tables.")
+          "`psql \\copy` session into empty tables. *CPU floor*: (the raw Scan's CPU, DynamoDB Local's "
+          f"{spread([r.get('scan_java_cpu', 0) for r in history], 2)} s and the client's "
+          f"{spread([r.get('scan_client_cpu', 0) for r in history], 2)} s, + that `\\copy`'s PostgreSQL CPU) ÷ "
+          f"the machine's {machine['nproc']} CPUs: the shortest the run could take here if ddb2pg cost no more "
+          "than the raw client and PostgreSQL no more than `\\copy`. The wait for the update polls ddb2pg's "
+          "/metrics from one process until each table has had N rows committed, then counts the updated rows "
+          "in one PostgreSQL session every 20 ms.")
         w("")
-        w("| stream.during_snapshot | seconds | ÷ raw Scan | records applied | rows that went back | "
+        w("| stream.during_snapshot | seconds | ÷ raw Scan | CPU floor ÷ raw Scan | records applied | rows that went back | "
           "ddb2pg CPU s / M rows | PostgreSQL CPU s / M rows | `\\copy` PostgreSQL CPU s / M rows (text; binary) |")
-        w("|---|---|---|---|---|---|---|---|")
+        w("|---|---|---|---|---|---|---|---|---|")
         copies = [r["copy_pg_cpu"] * 1e6 / r["rows"] for r in history if r["copy_pg_cpu"] > 0]
+        copy_cpu = statistics.median([r["copy_pg_cpu"] for r in history if r["copy_pg_cpu"] > 0] or [0])
+        floor = lambda r: max(1.0, (r.get("scan_java_cpu", 0) + r.get("scan_client_cpu", 0) + copy_cpu) /
+                              float(machine["nproc"]) / r["scan_seconds"])
         binary_copies = [r["binary_copy_pg_cpu"] * 1e6 / r["rows"] for r in history if r.get("binary_copy_pg_cpu", 0) > 0]
         for variant, mode in ((v, m) for v in ("this", "text", "baseline") for m in (True, False)):
             runs = [r for r in history if r["during_snapshot"] == mode and r.get("variant", "this") == variant]
@@ -228,6 +237,7 @@ def main():
                 (" — `copy_format: text`" if variant == "text" else "")
             w(f"| {label} | {spread([r['seconds'] for r in runs], 2)} | "
               f"{spread([r['seconds'] / r['scan_seconds'] for r in runs], 2)} | "
+              f"{spread([floor(r) for r in runs], 2) if copy_cpu else '–'} | "
               f"{spread([r['applied'] for r in runs])} | {spread([r['went_back'] for r in runs])} | "
               f"{spread([r['cpu'] * 1e6 / r['rows'] for r in runs], 1)} | "
               f"{spread([r['pg_cpu'] * 1e6 / r['rows'] for r in runs], 1)} | "
