@@ -451,15 +451,20 @@ def main():
           "(BENCH_LANES_DURING_SNAPSHOT).")
         w("")
         w("| lanes | rows/s | ratio to one `\\copy` session | ratio to 3 parallel `\\copy` sessions | CPUs busy "
-          f"(of {n:.0f}) | ddb2pg CPU s | PostgreSQL CPU s | PostgreSQL CPU ÷ one `\\copy` session's | peak RSS, MB |")
-        w("|---|---|---|---|---|---|---|---|---|")
+          f"(of {n:.0f}) | ddb2pg CPU s | PostgreSQL CPU s | PostgreSQL CPU ÷ one `\\copy` session's | "
+          "L `\\copy` sessions into the same tables: PostgreSQL CPU s (÷ one session's) | "
+          "ddb2pg's PostgreSQL CPU ÷ L sessions' | peak RSS, MB |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in lanes:
             rate = total_rows / r["total_seconds"]
             copy_pg = r.get("copy_pg_cpu") or 0
             pg_ratio = f"{r['pg_cpu'] / copy_pg:.2f}" if copy_pg > 0 else "—"
+            split_pg = r.get("split_copy_pg_cpu") or 0
+            split_cell = f"{split_pg:.2f} ({split_pg / copy_pg:.2f})" if split_pg > 0 and copy_pg > 0 else "—"
+            split_ratio = f"{r['pg_cpu'] / split_pg:.2f}" if split_pg > 0 else "—"
             w(f"| {r['lanes']} | {fmt(rate)} | {r['copy_seconds'] / r['total_seconds']:.2f} | "
               f"{r['parallel_copy_seconds'] / r['total_seconds']:.2f} | {r['busy_cpus']:.2f} | {r['cpu']:.2f} | "
-              f"{r['pg_cpu']:.2f} | {pg_ratio} | {r['rss_kb'] / 1024:.1f} |")
+              f"{r['pg_cpu']:.2f} | {pg_ratio} | {split_cell} | {split_ratio} | {r['rss_kb'] / 1024:.1f} |")
         w("")
         w(f"`psql \\copy`: one session {fmt(total_rows / l0['copy_seconds'])} rows/s, three parallel sessions "
           f"{fmt(total_rows / l0['parallel_copy_seconds'])} rows/s.")
