@@ -102,11 +102,18 @@ struct PostgresSink::Impl {
     const std::string context = "the snapshot fence of '" + options.checkpoint_id + "'";
     DDB2PG_RETURN_IF_ERROR(
         connection->Exec(SnapshotFenceSql::LockForBatch(snapshot_rows > 0, stream_rows > 0), context));
-    if (stream_rows == 0 && !record_keys) {
-      std::vector<std::string> targets;
-      for (const auto& [writer, fence] : fences) targets.push_back(writer->qualified_name());
-      DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query(SnapshotFenceSql::kAnyDeletedSql, {options.checkpoint_id, TextArray(targets)}, context));
-      const bool allow_direct = std::string_view(PQgetvalue(any.get(), 0, 0)) != "t";
+    // The direct COPY (SnapshotFence::allow_direct). A reconciling snapshot records its rows' keys
+    // through staging. Stream rows alone may always try it: a key with no row yet is upserted by
+    // inserting it, fenced or not. With snapshot rows, only while no hard delete is fenced: every
+    // fenced key then has a row, so a COPY that holds one fails (the lock keeps the fence still).
+    if (!record_keys) {
+      bool allow_direct = true;
+      if (snapshot_rows > 0) {
+        std::vector<std::string> targets;
+        for (const auto& [writer, fence] : fences) targets.push_back(writer->qualified_name());
+        DDB2PG_ASSIGN_OR_RETURN(PgResult any, connection->Query(SnapshotFenceSql::kAnyDeletedSql, {options.checkpoint_id, TextArray(targets)}, context));
+        allow_direct = std::string_view(PQgetvalue(any.get(), 0, 0)) != "t";
+      }
       for (auto& [writer, fence] : fences) fence.allow_direct = allow_direct;
     }
     return fences;

@@ -243,8 +243,7 @@ core::Status TableWriter::Prepare(PgConnection& connection) {
                                             "statement that adds it — " + planned.message());
   }
   DDB2PG_RETURN_IF_ERROR(planned);
-  direct_skip_ = 0;
-  direct_backoff_ = 0;
+  direct_[0] = direct_[1] = DirectBackoff();
   return PrepareBinaryCopy(connection);
 }
 
@@ -326,7 +325,8 @@ core::Status TableWriter::CopyRows(PgConnection& connection, const std::string& 
       const model::Row& row = (*plan.rows)[index];
       const bool hard = row.action == model::RowAction::kHardDelete;
       if (direct && hard) continue;
-      if (!direct && last_direct_ && !hard) continue;  // already written by the direct COPY
+      // Already written by the direct COPY; behind a fence a stream row is staged for its claim.
+      if (!direct && last_direct_ && !hard && (!fenced || row.action == model::RowAction::kSnapshotUpsert)) continue;
       const char tag[2] = {ActionTag(row.action, fenced), '\0'};
       if (!append(row, direct ? std::string_view() : std::string_view(tag, 1))) return false;
       sent.push_back(index);
@@ -382,13 +382,13 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
                                const SnapshotFence* fence) {
   last_direct_ = false;
   const bool fenced = fence != nullptr;
-  // Behind a fence only a batch of snapshot rows alone may go direct, and only while no key is
-  // fenced (SnapshotFence::allow_direct).
+  // Behind a fence the sink says whether the direct COPY may be tried (SnapshotFence::allow_direct).
   const int64_t upserts = plan.plain_upserts(fenced);
   const int64_t inserting = plan.upserts + plan.soft_deletes + plan.snapshot_upserts;
   if (inserting > 0 && options_.direct_copy && (!fenced || fence->allow_direct)) {
-    if (direct_skip_ > 0) {
-      --direct_skip_;
+    DirectBackoff& backoff = direct_[plan.stream_rows() > 0 ? 1 : 0];
+    if (backoff.skip > 0) {
+      --backoff.skip;
     } else {
       const std::string context = "table " + display_name_;
       DDB2PG_RETURN_IF_ERROR(connection.Exec("SAVEPOINT ddb2pg_direct", context));
@@ -397,19 +397,23 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
       if (copied.ok()) {
         DDB2PG_RETURN_IF_ERROR(connection.Exec("RELEASE SAVEPOINT ddb2pg_direct", context));
         last_direct_ = true;
-        direct_backoff_ = 0;
+        backoff.backoff = 0;
       } else if (sqlstate == "23505" && !connection.broken()) {
         // Some key exists already: this batch needs the upsert.
         DDB2PG_RETURN_IF_ERROR(connection.Exec("ROLLBACK TO SAVEPOINT ddb2pg_direct", context));
         DDB2PG_RETURN_IF_ERROR(connection.Exec("RELEASE SAVEPOINT ddb2pg_direct", context));
-        direct_backoff_ = std::min(kMaxDirectBackoff, std::max(1, direct_backoff_ * 2));
-        direct_skip_ = direct_backoff_;
+        backoff.backoff = std::min(kMaxDirectBackoff, std::max(1, backoff.backoff * 2));
+        backoff.skip = backoff.backoff;
       } else {
         return copied;
       }
     }
   }
-  const int64_t staged = last_direct_ ? plan.hard_deletes : static_cast<int64_t>(plan.kept.size());
+  // After a direct COPY only the hard deletes are still to write, and behind a fence every stream
+  // row is staged too: the claim reads its key from staging.
+  const int64_t staged = !last_direct_ ? static_cast<int64_t>(plan.kept.size())
+                         : fenced      ? plan.stream_rows()
+                                       : plan.hard_deletes;
   if (staged == 0) return core::Status::Ok();
   DDB2PG_RETURN_IF_ERROR(CopyRows(connection, copy_staging_sql_, plan, false, fenced, nullptr));
   const std::vector<std::optional<std::string>> fence_params =

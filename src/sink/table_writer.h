@@ -15,12 +15,15 @@
 //    *is* upserting, so this is exactly the staging result at plain-COPY speed; the first
 //    existing key makes the COPY fail with a unique violation, the savepoint is rolled back
 //    and the batch goes through staging. After such a miss the direct path is skipped for
-//    1, 2, 4 … 64 batches, so a stream of updates wastes at most one partial COPY in 64.
+//    1, 2, 4 … 64 batches, so a stream of updates wastes at most one partial COPY in 64 (batches
+//    with stream rows and batches of snapshot rows alone back off apart).
 //
 // Snapshot rows beside the stream (kSnapshotUpsert, action 'n'): while a snapshot is unfinished
 // the sink passes a SnapshotFence. Stream rows then first record their keys in
 // ddb2pg.snapshot_fence (the claim), and snapshot rows are upserted only where their key is not
 // there: INSERT … SELECT … WHERE action = 'n' AND NOT EXISTS (fence) ON CONFLICT … DO UPDATE.
+// The direct path may still be taken where SnapshotFence::allow_direct says; the stream rows are
+// then staged as well, for their claim.
 // The sink's table lock on the fence orders snapshot and stream transactions (PostgresSink; the
 // rule and its proof are in docs/consistency.md). Without a fence 'n' rows are plain upserts.
 //
@@ -72,8 +75,10 @@ struct RejectedRow {
 // checkpoint is unfinished.
 struct SnapshotFence {
   std::string checkpoint_id;
-  // No stream row in the batch and no hard delete fenced (SnapshotFenceSql::kDeletedKey): plain
-  // COPY is safe, a fenced key already has a row and fails it as a unique violation.
+  // The direct COPY may be tried: the snapshot does not reconcile, and the batch holds no snapshot
+  // row or no hard delete is fenced (SnapshotFenceSql::kDeletedKey). Then a fenced key already has
+  // a row and fails the COPY as a unique violation, and a key without one is upserted by inserting
+  // it. The stream rows' claims still read their keys from staging.
   bool allow_direct = false;
   // The snapshot reconciles (PipelineRegistry): the keys of its rows are recorded in the fence
   // too, so that the sweep at its end knows which rows' items still exist.
@@ -180,8 +185,13 @@ class TableWriter {
   std::string snapshot_upsert_name_;
   std::string soft_delete_name_;
   std::string hard_delete_name_;
-  int direct_skip_ = 0;     // batches to skip the direct path for
-  int direct_backoff_ = 0;  // the last skip length
+  // The direct path's back-off after a miss, kept apart for batches with stream rows ([1]) and
+  // without ([0]): a stream of updates beside a snapshot misses every time, its Scan rows do not.
+  struct DirectBackoff {
+    int skip = 0;     // batches to skip the direct path for
+    int backoff = 0;  // the last skip length
+  };
+  DirectBackoff direct_[2];
   bool last_direct_ = false;
   bool last_binary_ = false;
   std::unique_ptr<CopyBinaryEncoder> binary_direct_;   // the table's columns

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "app/run_pipelines.h"
+#include "aws/retry_policy.h"
+#include "core/clock.h"
 #include "pipeline/metrics.h"
 #include "pipeline_fixture.h"
 
@@ -21,6 +23,10 @@ class ReferenceScenario : public PipelineFixture {
     auto wired = app::Wire(std::move(config), true);
     ASSERT_TRUE(wired.ok()) << wired.status().ToString();
     wiring_ = std::move(wired).value();
+    // A run's stop turns retries and sleeps off for the whole process; an earlier test's run in
+    // this process must not leave them off (its Scan would ignore max_items_per_second).
+    aws::AllowRetries();
+    core::SystemClock::AllowSleeping();
     runner_ = std::thread([this] {
       app::RunOptions run;
       run.progress = app::ProgressMode::kOff;

@@ -6,7 +6,9 @@
 // snapshot row over a newer change, no deleted key brought back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <optional>
@@ -83,7 +85,7 @@ class SnapshotFenceTest : public SinkTest {
 TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKeysLastChange) {
   PostgresSinkOptions options = Options();
   options.runner_id = "runner";
-  options.direct_copy = true;  // the fast path too: it may only be taken while nothing is fenced
+  options.direct_copy = true;  // the fast path too: see direct_with_stream_rows below
   options.tables = {&kv_};
   PostgresSink sink(options);
   ASSERT_TRUE(sink.Open().ok());
@@ -93,6 +95,7 @@ TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKey
   std::mt19937 rng(20261129);
   const int scenarios = 1500;
   int fenced_skips_seen = 0;
+  int direct_with_stream_rows = 0;  // batches holding stream rows that took the direct COPY
   for (int scenario = 0; scenario < scenarios; ++scenario) {
     db_->Exec("TRUNCATE " + schema_ + ".kv; DELETE FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'");
     // The state when the stream starts, then a history of changes (the stream, in order).
@@ -158,11 +161,14 @@ TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKey
       batches.push_back(std::move(rows));
     }
     for (auto& rows : batches) {
+      const bool stream_rows = std::any_of(rows.begin(), rows.end(),
+                                           [](const Row& row) { return row.action != RowAction::kSnapshotUpsert; });
       Batch batch;
       batch.tables.push_back({&kv_, std::move(rows)});
       auto committed = sink.Commit(batch, std::vector<pipeline::PartitionAdvance>{});
       ASSERT_TRUE(committed.ok()) << "scenario " << scenario << ": " << committed.status().ToString();
       ASSERT_TRUE(committed->committed());
+      direct_with_stream_rows += stream_rows && committed->tables.at(0).copied_directly;
     }
     const std::map<int, int> table = Table();
     ASSERT_EQ(table, state) << "scenario " << scenario;
@@ -170,6 +176,10 @@ TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKey
                                           schema_ + "'")) > 0;
   }
   EXPECT_GT(fenced_skips_seen, scenarios / 2) << "most scenarios should have fenced keys";
+  // Stream batches (and mixed ones, while no hard delete is fenced) take the direct COPY where
+  // their keys are new; the interleavings above must reach that path too.
+  EXPECT_GT(direct_with_stream_rows, 100);
+  std::printf("direct COPY with stream rows: %d batches\n", direct_with_stream_rows);
 
   // Once the snapshot is complete and ended the fence is emptied and snapshot rows are plain upserts.
   db_->Exec("UPDATE ddb2pg.partitions SET state = 'done' WHERE checkpoint_id = '" + schema_ + "'");
