@@ -102,10 +102,11 @@ struct PostgresSink::Impl {
     const std::string context = "the snapshot fence of '" + options.checkpoint_id + "'";
     DDB2PG_RETURN_IF_ERROR(
         connection->Exec(SnapshotFenceSql::LockForBatch(snapshot_rows > 0, stream_rows > 0), context));
-    // The direct COPY (SnapshotFence::allow_direct). A reconciling snapshot records its rows' keys
-    // through staging. Stream rows alone may always try it: a key with no row yet is upserted by
-    // inserting it, fenced or not. With snapshot rows, only while no hard delete is fenced: every
-    // fenced key then has a row, so a COPY that holds one fails (the lock keeps the fence still).
+    // The direct COPY (SnapshotFence::allow_direct). Not when any of the batch's tables is in a
+    // reconciling snapshot (its rows' keys are recorded through staging). Stream rows alone may
+    // try it: a key with no row yet is upserted by inserting it, fenced or not. With snapshot
+    // rows, only while no hard delete is fenced for any of the batch's fenced tables: every fenced
+    // key then has a row, so a COPY that holds one fails (the lock keeps the fence still).
     if (!record_keys) {
       bool allow_direct = true;
       if (snapshot_rows > 0) {

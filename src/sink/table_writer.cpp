@@ -419,7 +419,9 @@ core::Status TableWriter::Write(PgConnection& connection, const Plan& plan, std:
   const std::vector<std::optional<std::string>> fence_params =
       fenced ? std::vector<std::optional<std::string>>{fence->checkpoint_id, qualified_name_}
              : std::vector<std::optional<std::string>>{};
-  if (fenced && plan.stream_rows() > 0) {  // the claim comes before the rows it protects
+  // The claim comes before the rows it protects, or after them when they went by the direct COPY:
+  // either way in the same transaction, under the fence's lock, which is what the rule needs.
+  if (fenced && plan.stream_rows() > 0) {
     finish.push_back({claim_name_, {}, fence_params, "table " + display_name_ + ": snapshot fence"});
   }
   if (!last_direct_ && upserts > 0) {

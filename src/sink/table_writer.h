@@ -19,8 +19,8 @@
 //    with stream rows and batches of snapshot rows alone back off apart).
 //
 // Snapshot rows beside the stream (kSnapshotUpsert, action 'n'): while a snapshot is unfinished
-// the sink passes a SnapshotFence. Stream rows then first record their keys in
-// ddb2pg.snapshot_fence (the claim), and snapshot rows are upserted only where their key is not
+// the sink passes a SnapshotFence. Stream rows then record their keys in ddb2pg.snapshot_fence
+// in their transaction (the claim), and snapshot rows are upserted only where their key is not
 // there: INSERT … SELECT … WHERE action = 'n' AND NOT EXISTS (fence) ON CONFLICT … DO UPDATE.
 // The direct path may still be taken where SnapshotFence::allow_direct says; the stream rows are
 // then staged as well, for their claim.
@@ -186,7 +186,8 @@ class TableWriter {
   std::string soft_delete_name_;
   std::string hard_delete_name_;
   // The direct path's back-off after a miss, kept apart for batches with stream rows ([1]) and
-  // without ([0]): a stream of updates beside a snapshot misses every time, its Scan rows do not.
+  // without ([0]): a stream of updates beside a snapshot misses every time, its Scan rows alone
+  // do not. A lane's mixed batches count as stream batches and back off with them.
   struct DirectBackoff {
     int skip = 0;     // batches to skip the direct path for
     int backoff = 0;  // the last skip length

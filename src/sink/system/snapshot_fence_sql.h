@@ -50,8 +50,8 @@ class SnapshotFenceSql {
   static std::string LockForBatch(bool snapshot_rows, bool stream_rows);
   static const char* const kLockForSweepOrEnd;
   // Does the deletion mark stand for checkpoint $1 and any target in $2::text[]? One row, one
-  // boolean, one index probe per target. False: a snapshot-only batch may COPY straight into
-  // the targets (see kDeletedKey).
+  // boolean, one index probe per target. False: a batch holding snapshot rows (alone or with
+  // stream rows) may COPY straight into the targets (see kDeletedKey).
   static const char* const kAnyDeletedSql;
   // After a target's snapshot ended ($1 checkpoint, $2 target): its fenced and seen keys, unless
   // another pipeline of the same target still snapshots.

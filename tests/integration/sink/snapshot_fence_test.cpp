@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -160,7 +161,13 @@ TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKey
       }
       batches.push_back(std::move(rows));
     }
+    bool marked = false;  // some batch's last change of a key was a hard delete: the deletion mark
     for (auto& rows : batches) {
+      std::map<std::string, RowAction> last_change;  // in the batch, per key (the deduper keeps it)
+      for (const Row& row : rows) {
+        if (row.action != RowAction::kSnapshotUpsert) last_change[std::string(row.cell(0))] = row.action;
+      }
+      for (const auto& [key, action] : last_change) marked = marked || action == RowAction::kHardDelete;
       const bool stream_rows = std::any_of(rows.begin(), rows.end(),
                                            [](const Row& row) { return row.action != RowAction::kSnapshotUpsert; });
       Batch batch;
@@ -172,6 +179,17 @@ TEST_F(SnapshotFenceTest, AnyInterleavingOfSnapshotAndStreamBatchesEndsAtEachKey
     }
     const std::map<int, int> table = Table();
     ASSERT_EQ(table, state) << "scenario " << scenario;
+    // The fence holds a claim for every key the stream wrote, whichever path its batch took, and
+    // the deletion mark exactly when a batch hard-deleted a key.
+    std::set<std::string> claimed;
+    for (const Op& op : history) claimed.insert("(" + std::to_string(op.key) + ")");
+    if (marked) claimed.insert("");
+    std::set<std::string> fence;
+    for (const auto& row :
+         db_->Query("SELECT key FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'")) {
+      fence.insert(*row[0]);
+    }
+    ASSERT_EQ(fence, claimed) << "scenario " << scenario;
     fenced_skips_seen += std::stoi(Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" +
                                           schema_ + "'")) > 0;
   }
