@@ -245,7 +245,7 @@ def main():
             w(f"| {label} | {spread([r['seconds'] for r in runs], 2)} | "
               f"{spread([r['seconds'] / r['scan_seconds'] for r in runs], 2)} | "
               f"{spread(floors, 2) if floors and variant != 'pinned' else '–'} | "
-              f"{spread([floor(r) for r in runs], 2) if copy_cpu else '–'} | "
+              f"{spread([floor(r) for r in runs], 2) if copy_cpu and variant != 'pinned' else '–'} | "
               f"{spread([r['applied'] for r in runs])} | {spread([r['went_back'] for r in runs])} | "
               f"{spread([r['cpu'] * 1e6 / r['rows'] for r in runs], 1)} | "
               f"{spread([r['pg_cpu'] * 1e6 / r['rows'] for r in runs], 1)} | "

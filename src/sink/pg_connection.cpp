@@ -346,6 +346,15 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::str
   if (PQsetClientEncoding(conn, "UTF8") != 0) {
     return core::Status::Internal("PostgreSQL (" + connection->description() + ") refused client_encoding UTF8");
   }
+  // Every transaction of ddb2pg's runs at READ COMMITTED, whatever the database, the role or the
+  // conninfo's options make the default: the snapshot fence's statements read, after a lock, what
+  // the transactions they waited for committed, and only a snapshot per statement sees that (under
+  // REPEATABLE READ the ending of a snapshot missed a waited-for batch's claim and left its key
+  // fenced; under SERIALIZABLE such commits fail). docs/consistency.md, "Isolation".
+  connection->SetDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(30));
+  DDB2PG_RETURN_IF_ERROR(connection->Exec("SET default_transaction_isolation TO 'read committed'",
+                                          "setting the transaction isolation"));
+  connection->SetDeadline(std::nullopt);
   return connection;
 }
 

@@ -48,6 +48,28 @@ TEST_F(SinkTest, EveryConnectionHasKeepalivesUnlessTheConninfoSetsThem) {
   EXPECT_EQ(Setting(**own, "keepalives_count"), "3");
 }
 
+// The snapshot fence needs a snapshot per statement: every connection runs its transactions at
+// READ COMMITTED, also where the conninfo (or the database, or the role) makes another the default.
+TEST_F(SinkTest, EveryConnectionRunsItsTransactionsAtReadCommitted) {
+  for (const char* level : {"serializable", "repeatable\\\\ read"}) {
+    auto connected = PgConnection::Connect(
+        conninfo_ + " options='-c default_transaction_isolation=" + level + "'", "ddb2pg isolation test");
+    ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+    ASSERT_TRUE((*connected)->Exec("BEGIN", "begin").ok());
+    auto shown = (*connected)->Query("SHOW transaction_isolation", {}, "show");
+    ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+    EXPECT_STREQ(PQgetvalue(shown->get(), 0, 0), "read committed") << level;
+    ASSERT_TRUE((*connected)->Exec("COMMIT", "commit").ok());
+  }
+  // The option itself reached the server: a plain libpq connection with it has the other default.
+  PGconn* plain = PQconnectdb((conninfo_ + " options='-c default_transaction_isolation=serializable'").c_str());
+  ASSERT_EQ(PQstatus(plain), CONNECTION_OK) << PQerrorMessage(plain);
+  PGresult* result = PQexec(plain, "SHOW default_transaction_isolation");
+  EXPECT_STREQ(PQgetvalue(result, 0, 0), "serializable");
+  PQclear(result);
+  PQfinish(plain);
+}
+
 // Resumes the frozen process however the test ends.
 struct Thaw {
   pid_t pid = 0;

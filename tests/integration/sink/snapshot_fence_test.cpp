@@ -65,6 +65,8 @@ class SnapshotFenceTest : public SinkTest {
 
   // Pipeline "kv" of this checkpoint snapshots (the fence is up for its table), with one
   // unfinished segment `segment` of its own.
+  void EndTheSnapshotBesideASlowStreamBatch(const std::string& conninfo_suffix);
+
   void StartSnapshot(bool reconcile, const std::string& segment) {
     db_->Exec("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, reconcile, segments) "
               "VALUES ('" + schema_ + "', 'kv', '" + QualifiedName(kv_) + "', '', 'snapshot', " +
@@ -298,8 +300,11 @@ TEST_F(SnapshotFenceTest, TheSweepGoesRangeByRangeOverACompositeKey) {
 // batch (it takes the checkpoint's lock exclusively, which the batch holds shared from before it
 // read the phases), so the batch's fenced key is emptied with the rest. Made deterministic by
 // holding the row lock of the batch's own partition, which its guard statement waits for.
-TEST_F(SnapshotFenceTest, EndingTheSnapshotWaitsForABatchThatReadItsPhaseSoNoKeyStaysFenced) {
+// `conninfo_suffix` goes after the test's conninfo for ddb2pg's own connections (a default
+// isolation level, below).
+void SnapshotFenceTest::EndTheSnapshotBesideASlowStreamBatch(const std::string& conninfo_suffix) {
   PostgresSinkOptions options = Options();
+  options.conninfo += conninfo_suffix;
   options.runner_id = "runner";
   options.tables = {&kv_};
   PostgresSink batches(options);
@@ -350,6 +355,18 @@ TEST_F(SnapshotFenceTest, EndingTheSnapshotWaitsForABatchThatReadItsPhaseSoNoKey
   EXPECT_EQ(Scalar("SELECT count(*) FROM ddb2pg.snapshot_fence WHERE checkpoint_id = '" + schema_ + "'"), "0")
       << "a key fenced after its snapshot ended is never emptied";
   EXPECT_EQ(Scalar("SELECT v FROM " + schema_ + ".kv WHERE id = 1"), "10");
+}
+
+
+TEST_F(SnapshotFenceTest, EndingTheSnapshotWaitsForABatchThatReadItsPhaseSoNoKeyStaysFenced) {
+  EndTheSnapshotBesideASlowStreamBatch("");
+}
+
+// The same race where the database's default isolation is REPEATABLE READ: a batch's first
+// statement would fix its snapshot before the ending committed, and its fenced key would stay
+// (this failed before every connection set READ COMMITTED for itself).
+TEST_F(SnapshotFenceTest, TheFenceHoldsWhereTheDefaultIsolationIsRepeatableRead) {
+  EndTheSnapshotBesideASlowStreamBatch(" options='-c default_transaction_isolation=repeatable\\\\ read'");
 }
 
 }  // namespace
