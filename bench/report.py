@@ -468,8 +468,8 @@ def main():
         w("| lanes | rows/s | ratio to one `\\copy` session | ratio to 3 parallel `\\copy` sessions | CPUs busy "
           f"(of {n:.0f}) | ddb2pg CPU s | PostgreSQL CPU s | PostgreSQL CPU ÷ one `\\copy` session's | "
           "L `\\copy` sessions into the same tables: PostgreSQL CPU s (÷ one session's) | "
-          "ddb2pg's PostgreSQL CPU ÷ L sessions' | peak RSS, MB |")
-        w("|---|---|---|---|---|---|---|---|---|---|---|")
+          "ddb2pg's PostgreSQL CPU ÷ L sessions' | table writes by direct `COPY` / through staging | peak RSS, MB |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in lanes:
             rate = total_rows / r["total_seconds"]
             copy_pg = r.get("copy_pg_cpu") or 0
@@ -479,7 +479,8 @@ def main():
             split_ratio = f"{r['pg_cpu'] / split_pg:.2f}" if split_pg > 0 else "—"
             w(f"| {r['lanes']} | {fmt(rate)} | {r['copy_seconds'] / r['total_seconds']:.2f} | "
               f"{r['parallel_copy_seconds'] / r['total_seconds']:.2f} | {r['busy_cpus']:.2f} | {r['cpu']:.2f} | "
-              f"{r['pg_cpu']:.2f} | {pg_ratio} | {split_cell} | {split_ratio} | {r['rss_kb'] / 1024:.1f} |")
+              f"{r['pg_cpu']:.2f} | {pg_ratio} | {split_cell} | {split_ratio} | "
+              f"{r.get('direct_writes', '—')} / {r.get('staged_writes', '—')} | {r['rss_kb'] / 1024:.1f} |")
         w("")
         w(f"`psql \\copy`: one session {fmt(total_rows / l0['copy_seconds'])} rows/s, three parallel sessions "
           f"{fmt(total_rows / l0['parallel_copy_seconds'])} rows/s.")

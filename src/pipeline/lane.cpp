@@ -24,6 +24,8 @@ Lane::Lane(int index, RecordSource& source, std::unique_ptr<Sink> sink,
   lag_ = &metrics.EndToEndLag(source_name);
   for (const auto* plan : plans) {
     rows_written_.push_back(&metrics.RowsWritten(plan->spec().name));
+    direct_writes_.push_back(&metrics.TableWrites(plan->spec().name, "direct_copy"));
+    staged_writes_.push_back(&metrics.TableWrites(plan->spec().name, "staged"));
     dead_letters_.push_back(&metrics.DeadLetters(plan->spec().name));
     skipped_.push_back(&metrics.RecordsSkipped(plan->spec().name));
   }
@@ -276,6 +278,7 @@ void Lane::OnCommitted(const BuiltBatch& built, const CommitResult& result, doub
     rows += written;
     rows_written_[i]->Increment(static_cast<double>(written));
     if (counted) {
+      if (written > 0) (result.tables[i].copied_directly ? direct_writes_ : staged_writes_)[i]->Increment();
       dead_letters_[i]->Increment(static_cast<double>(result.tables[i].dead_lettered));
       skipped_[i]->Increment(static_cast<double>(result.tables[i].skipped));
       rejected_letters += result.tables[i].dead_lettered;

@@ -154,6 +154,7 @@ class Lane {
   prometheus::Histogram* commit_latency_;
   prometheus::Histogram* lag_;
   std::vector<prometheus::Counter*> rows_written_, dead_letters_, skipped_;  // per pipeline, plan order
+  std::vector<prometheus::Counter*> direct_writes_, staged_writes_;          // ddb2pg_table_writes_total
 };
 
 }  // namespace ddb2pg::pipeline

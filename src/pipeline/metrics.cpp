@@ -45,6 +45,11 @@ Metrics::Metrics()
       rows_written_(BuildCounter().Name("ddb2pg_rows_written_total")
                         .Help("Rows committed to the pipeline's table (upserts and deletes)")
                         .Register(*registry_)),
+      table_writes_(BuildCounter().Name("ddb2pg_table_writes_total")
+                        .Help("Commits that wrote to the pipeline's table, by path: direct_copy (one COPY straight "
+                              "into the table: every key was new) or staged (COPY into a staging table, then "
+                              "upserts and deletes from it)")
+                        .Register(*registry_)),
       dead_letters_(BuildCounter().Name("ddb2pg_dead_letters_total")
                         .Help("Records written to ddb2pg.dead_letters").Register(*registry_)),
       records_skipped_(BuildCounter().Name("ddb2pg_records_skipped_total")
@@ -131,6 +136,9 @@ prometheus::Counter& Metrics::StreamRecordsBeforeWatermark(const std::string& so
 }
 prometheus::Counter& Metrics::Retries(const std::string& kind) { return retries_.Add({{"kind", kind}}); }
 prometheus::Counter& Metrics::RowsWritten(const std::string& pipeline) { return rows_written_.Add({{"pipeline", pipeline}}); }
+prometheus::Counter& Metrics::TableWrites(const std::string& pipeline, const std::string& path) {
+  return table_writes_.Add({{"pipeline", pipeline}, {"path", path}});
+}
 prometheus::Counter& Metrics::DeadLetters(const std::string& pipeline) { return dead_letters_.Add({{"pipeline", pipeline}}); }
 prometheus::Counter& Metrics::RecordsSkipped(const std::string& pipeline) {
   return records_skipped_.Add({{"pipeline", pipeline}});

@@ -44,6 +44,8 @@ class Metrics {
 
   // Pipeline / sink side.
   prometheus::Counter& RowsWritten(const std::string& pipeline);
+  // A commit that wrote rows to the pipeline's table, by path: "direct_copy" or "staged".
+  prometheus::Counter& TableWrites(const std::string& pipeline, const std::string& path);
   prometheus::Counter& DeadLetters(const std::string& pipeline);
   prometheus::Counter& RecordsSkipped(const std::string& pipeline);
   prometheus::Counter& RecordsFiltered(const std::string& pipeline);
@@ -83,6 +85,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& before_watermark_;
   prometheus::Family<prometheus::Counter>& retries_;
   prometheus::Family<prometheus::Counter>& rows_written_;
+  prometheus::Family<prometheus::Counter>& table_writes_;
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Family<prometheus::Counter>& records_skipped_;
   prometheus::Family<prometheus::Counter>& records_filtered_;

@@ -123,6 +123,10 @@ TEST_F(CliEndToEnd, GenerateThenRunAndMetricsMatchTheRows) {
   EXPECT_EQ(dead < 0 ? 0 : dead, std::stod(pg_->Scalar("SELECT count(*) FROM ddb2pg.dead_letters WHERE pipeline = 'profile'")));
   EXPECT_NE(metrics.find("ddb2pg_commit_latency_seconds_bucket"), std::string::npos);
   EXPECT_NE(metrics.find("ddb2pg_end_to_end_lag_seconds_count"), std::string::npos);
+  // The snapshot's rows went into the empty tables by the direct COPY (every key new), and each
+  // path's commits are counted.
+  EXPECT_GT(counter(metrics, "ddb2pg_table_writes_total\\{path=\"direct_copy\",pipeline=\"profile\"\\}"), 0) << metrics;
+  EXPECT_GE(counter(metrics, "ddb2pg_table_writes_total\\{path=\"staged\",pipeline=\"profile\"\\}"), 0) << metrics;
 
   const std::string status = RunCapture(env + bin + " status -c " + config_path, &code);
   EXPECT_EQ(code, 0) << status;
