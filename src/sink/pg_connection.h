@@ -84,7 +84,8 @@ class PgConnection {
   using TimePoint = std::chrono::steady_clock::time_point;
 
   // Connects; the message of a failure names host, port, database and user (never the password).
-  // Uses the installed password supplier, if any.
+  // Uses the installed password supplier, if any. The session's transactions run at READ
+  // COMMITTED whatever the server's default (the snapshot fence needs a snapshot per statement).
   static core::Result<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo,
                                                              const std::string& application_name);
   // The same with an explicit supplier (empty: the conninfo, PGPASSWORD or ~/.pgpass decide).
