@@ -62,12 +62,8 @@ TEST_F(SinkTest, EveryConnectionRunsItsTransactionsAtReadCommitted) {
     ASSERT_TRUE((*connected)->Exec("COMMIT", "commit").ok());
   }
   // The option itself reached the server: a plain libpq connection with it has the other default.
-  PGconn* plain = PQconnectdb((conninfo_ + " options='-c default_transaction_isolation=serializable'").c_str());
-  ASSERT_EQ(PQstatus(plain), CONNECTION_OK) << PQerrorMessage(plain);
-  PGresult* result = PQexec(plain, "SHOW default_transaction_isolation");
-  EXPECT_STREQ(PQgetvalue(result, 0, 0), "serializable");
-  PQclear(result);
-  PQfinish(plain);
+  ddb2pg::testing::PgTestConnection plain(conninfo_ + " options='-c default_transaction_isolation=serializable'");
+  EXPECT_EQ(plain.Scalar("SHOW default_transaction_isolation"), "serializable");
 }
 
 // Resumes the frozen process however the test ends.

@@ -63,10 +63,12 @@ class SnapshotFenceTest : public SinkTest {
     return row;
   }
 
-  // Pipeline "kv" of this checkpoint snapshots (the fence is up for its table), with one
-  // unfinished segment `segment` of its own.
+  // The ending of the snapshot races a slow stream batch (below); `conninfo_suffix` goes after
+  // the test's conninfo for ddb2pg's own connections.
   void EndTheSnapshotBesideASlowStreamBatch(const std::string& conninfo_suffix);
 
+  // Pipeline "kv" of this checkpoint snapshots (the fence is up for its table), with one
+  // unfinished segment `segment` of its own.
   void StartSnapshot(bool reconcile, const std::string& segment) {
     db_->Exec("INSERT INTO ddb2pg.pipelines (checkpoint_id, pipeline, target, mapping, phase, reconcile, segments) "
               "VALUES ('" + schema_ + "', 'kv', '" + QualifiedName(kv_) + "', '', 'snapshot', " +
@@ -300,8 +302,6 @@ TEST_F(SnapshotFenceTest, TheSweepGoesRangeByRangeOverACompositeKey) {
 // batch (it takes the checkpoint's lock exclusively, which the batch holds shared from before it
 // read the phases), so the batch's fenced key is emptied with the rest. Made deterministic by
 // holding the row lock of the batch's own partition, which its guard statement waits for.
-// `conninfo_suffix` goes after the test's conninfo for ddb2pg's own connections (a default
-// isolation level, below).
 void SnapshotFenceTest::EndTheSnapshotBesideASlowStreamBatch(const std::string& conninfo_suffix) {
   PostgresSinkOptions options = Options();
   options.conninfo += conninfo_suffix;
@@ -357,14 +357,13 @@ void SnapshotFenceTest::EndTheSnapshotBesideASlowStreamBatch(const std::string& 
   EXPECT_EQ(Scalar("SELECT v FROM " + schema_ + ".kv WHERE id = 1"), "10");
 }
 
-
 TEST_F(SnapshotFenceTest, EndingTheSnapshotWaitsForABatchThatReadItsPhaseSoNoKeyStaysFenced) {
   EndTheSnapshotBesideASlowStreamBatch("");
 }
 
-// The same race where the database's default isolation is REPEATABLE READ: a batch's first
-// statement would fix its snapshot before the ending committed, and its fenced key would stay
-// (this failed before every connection set READ COMMITTED for itself).
+// The same race where the default isolation is REPEATABLE READ: the ending's snapshot would be
+// fixed at its first statement, before the batch it waits for committed its claim, so that claim
+// would not be emptied (this failed before every connection set READ COMMITTED for itself).
 TEST_F(SnapshotFenceTest, TheFenceHoldsWhereTheDefaultIsolationIsRepeatableRead) {
   EndTheSnapshotBesideASlowStreamBatch(" options='-c default_transaction_isolation=repeatable\\\\ read'");
 }
